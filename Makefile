@@ -1,0 +1,53 @@
+# hjp: `make run` installs, migrates, seeds the demo and serves; `make test` runs the whole suite.
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The first Python that is 3.12 or newer (pyenv picks 3.12 through .python-version).
+PYTHON ?= $(shell for p in python3.12 python3.13 python3 python; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite always runs against real PostgreSQL and Redis (.ci/run starts them).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: install migrate seed run test worker beat check clean
+
+install: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "hjp needs Python 3.12 or newer (see .python-version)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo "hjp is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# With DATABASE_URL and REDIS_URL set: a real Celery worker and beat.
+worker: install
+	$(BIN)/celery -A hjp worker --loglevel=info
+
+beat: install
+	$(BIN)/celery -A hjp beat --loglevel=info
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles

@@ -1,0 +1,84 @@
+"""Demo organisations, partnership and users for `manage.py seed_demo`. Idempotent."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
+
+DEMO_PASSWORD = "hjp-demo-password-2026"
+
+
+@dataclass
+class DemoWorld:
+    partnership: Partnership
+    advice: Organisation
+    practices: list[Organisation]
+    hospital: Organisation
+    ward: Team
+    users: dict[str, User]
+
+
+def _user(email, name, *, staff=False) -> User:
+    user, created = User.objects.get_or_create(email=email, defaults={"full_name": name, "is_staff": staff})
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        if staff:
+            user.is_superuser = True
+        user.save()
+    return user
+
+
+def _member(user, role, *, organisation=None, team=None, profession="", partnership=None):
+    Membership.objects.get_or_create(
+        user=user,
+        role=role,
+        organisation=organisation,
+        partnership=partnership,
+        defaults={"team": team, "profession": profession},
+    )
+
+
+def seed_world() -> DemoWorld:
+    advice, _ = Organisation.objects.get_or_create(
+        name="Citywide Welfare Rights", defaults={"kind": Organisation.Kind.ADVICE}
+    )
+    riverside, _ = Organisation.objects.get_or_create(
+        name="Riverside Surgery", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "Y00001",
+                                            "shares_referrals_internally": True}
+    )
+    hillview, _ = Organisation.objects.get_or_create(
+        name="Hillview Medical Centre", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "Y00002"}
+    )
+    hospital, _ = Organisation.objects.get_or_create(
+        name="St Luke's Hospital", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "RXX01"}
+    )
+    ward, _ = Team.objects.get_or_create(organisation=hospital, name="Ward 7 (older people's medicine)")
+    partnership, _ = Partnership.objects.get_or_create(
+        name="Citywide Health Justice Partnership",
+        defaults={"advice_organisation": advice, "start_date": date(2025, 4, 1)},
+    )
+    partnership.health_organisations.add(riverside, hillview, hospital)
+    Funding.objects.get_or_create(
+        partnership=partnership,
+        funder="Citywide Integrated Care Board",
+        defaults={"amount": 60000, "period_start": date(2025, 4, 1), "period_end": date(2027, 3, 31)},
+    )
+
+    users = {
+        "referrer": _user("gp@demo.hjp.test", "Dr Asha Patel"),
+        "nurse": _user("nurse@demo.hjp.test", "Tom Okafor"),
+        "ward": _user("ward@demo.hjp.test", "Grace Lindqvist"),
+        "advisor": _user("advisor@demo.hjp.test", "Sam Reid"),
+        "supervisor": _user("supervisor@demo.hjp.test", "Priya Shah"),
+        "manager": _user("manager@demo.hjp.test", "Morgan Ellis"),
+        "funder": _user("funder@demo.hjp.test", "Jordan Blake"),
+        "admin": _user("admin@demo.hjp.test", "Alex Admin", staff=True),
+    }
+    _member(users["referrer"], Role.REFERRER, organisation=riverside, profession=Profession.GP)
+    _member(users["nurse"], Role.REFERRER, organisation=hillview, profession=Profession.NURSE)
+    _member(users["ward"], Role.REFERRER, organisation=hospital, team=ward, profession=Profession.SOCIAL_WORKER)
+    _member(users["advisor"], Role.ADVISOR, organisation=advice)
+    _member(users["supervisor"], Role.SUPERVISOR, organisation=advice)
+    _member(users["manager"], Role.MANAGER, partnership=partnership)
+    _member(users["funder"], Role.FUNDER, partnership=partnership)
+    return DemoWorld(partnership, advice, [riverside, hillview], hospital, ward, users)

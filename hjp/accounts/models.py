@@ -1,0 +1,236 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from hjp.core.models import TimeStampedModel
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        extra_fields["is_staff"] = True
+        extra_fields["is_superuser"] = True
+        return self._create_user(email, password, **extra_fields)
+
+    def get_by_natural_key(self, username):
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Someone who signs in with their email address. Admins are `is_staff` users."""
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150)
+    is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin pages.")
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name", "email"]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def get_full_name(self):
+        return self.full_name
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Organisation(TimeStampedModel):
+    class Kind(models.TextChoices):
+        HEALTH = "health", "Health service"
+        ADVICE = "advice", "Advice service"
+
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    ods_code = models.CharField(
+        "ODS code", max_length=12, blank=True, help_text="NHS Organisation Data Service code, if any."
+    )
+    shares_referrals_internally = models.BooleanField(
+        "shared visibility",
+        default=False,
+        help_text="Referrers of this organisation see each other's referrals (health organisations only).",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Team(TimeStampedModel):
+    """A team or ward inside a health organisation."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="teams", limit_choices_to={"kind": "health"}
+    )
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="team_unique_name_per_organisation")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.organisation.name})"
+
+
+class Partnership(TimeStampedModel):
+    """One advice organisation with the health organisations that refer to it."""
+
+    name = models.CharField(max_length=200, unique=True)
+    advice_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="advice_partnerships",
+        limit_choices_to={"kind": "advice"},
+    )
+    health_organisations = models.ManyToManyField(
+        Organisation, related_name="health_partnerships", limit_choices_to={"kind": "health"}
+    )
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="partnership_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_active_on(self, day) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+class Funding(TimeStampedModel):
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="fundings")
+    funder = models.CharField(max_length=200)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    class Meta:
+        ordering = ["partnership", "period_start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="funding_period_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.funder}: £{self.amount} ({self.period_start:%d %b %Y} to {self.period_end:%d %b %Y})"
+
+
+class Role(models.TextChoices):
+    REFERRER = "referrer", "Referrer"
+    ADVISOR = "advisor", "Advisor"
+    SUPERVISOR = "supervisor", "Supervisor"
+    MANAGER = "manager", "Manager"
+    FUNDER = "funder", "Funder"
+
+
+class Profession(models.TextChoices):
+    GP = "gp", "GP"
+    NURSE = "nurse", "Nurse"
+    ALLIED_HEALTH = "allied_health", "Allied health professional"
+    MENTAL_HEALTH = "mental_health", "Mental health professional"
+    SOCIAL_WORKER = "social_worker", "Social worker"
+    ADMIN_STAFF = "admin_staff", "Admin staff"
+    OTHER = "other", "Other"
+
+
+ORGANISATION_ROLES = (Role.REFERRER, Role.ADVISOR, Role.SUPERVISOR)
+PARTNERSHIP_ROLES = (Role.MANAGER, Role.FUNDER)
+
+
+class Membership(TimeStampedModel):
+    """A user's role: in a health or advice organisation, or over a partnership (managers, funders)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships")
+    profession = models.CharField(max_length=20, choices=Profession.choices, blank=True)
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
+    )
+
+    class Meta:
+        ordering = ["user", "role"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(role__in=ORGANISATION_ROLES, organisation__isnull=False, partnership__isnull=True)
+                    | Q(role__in=PARTNERSHIP_ROLES, partnership__isnull=False, organisation__isnull=True)
+                ),
+                name="membership_scope_matches_role",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.REFERRER) | ~Q(profession=""),
+                name="membership_referrer_has_profession",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "organisation"],
+                condition=Q(organisation__isnull=False),
+                name="membership_unique_org_role",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "partnership"],
+                condition=Q(partnership__isnull=False),
+                name="membership_unique_partnership_role",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.organisation or self.partnership
+        return f"{self.user} - {self.get_role_display()} - {scope}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.role == Role.REFERRER and self.organisation and self.organisation.kind != Organisation.Kind.HEALTH:
+            errors["organisation"] = "A referrer belongs to a health organisation."
+        if self.role in (Role.ADVISOR, Role.SUPERVISOR) and self.organisation and (
+            self.organisation.kind != Organisation.Kind.ADVICE
+        ):
+            errors["organisation"] = "Advisors and supervisors belong to an advice organisation."
+        if self.team_id and self.team.organisation_id != self.organisation_id:
+            errors["team"] = "The team must belong to the membership's organisation."
+        if self.role != Role.REFERRER and self.profession:
+            errors["profession"] = "Only referrers record a profession."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,80 @@
+"""What a signed-in user is: their roles and the organisations and partnerships those roles cover.
+
+Loaded once per request (cached on the user object) and used by every app's permission module.
+"""
+
+from dataclasses import dataclass, field
+
+from hjp.accounts.models import Membership, Role
+
+
+@dataclass(frozen=True)
+class Roles:
+    roles: frozenset = field(default_factory=frozenset)
+    referrer_org_ids: frozenset = field(default_factory=frozenset)
+    shared_visibility_org_ids: frozenset = field(default_factory=frozenset)
+    advisor_org_ids: frozenset = field(default_factory=frozenset)
+    supervisor_org_ids: frozenset = field(default_factory=frozenset)
+    manager_partnership_ids: frozenset = field(default_factory=frozenset)
+    funder_partnership_ids: frozenset = field(default_factory=frozenset)
+    referrer_memberships: tuple = ()
+    is_admin: bool = False
+
+    @property
+    def is_referrer(self) -> bool:
+        return Role.REFERRER in self.roles
+
+    @property
+    def is_advisor(self) -> bool:
+        """Advisors and supervisors both work cases."""
+        return bool(self.advice_org_ids)
+
+    @property
+    def is_supervisor(self) -> bool:
+        return Role.SUPERVISOR in self.roles
+
+    @property
+    def is_manager(self) -> bool:
+        return Role.MANAGER in self.roles
+
+    @property
+    def is_funder(self) -> bool:
+        return Role.FUNDER in self.roles
+
+    @property
+    def advice_org_ids(self) -> frozenset:
+        return self.advisor_org_ids | self.supervisor_org_ids
+
+    @property
+    def primary_role(self) -> str | None:
+        """The role whose home page the user lands on, when they hold several."""
+        for role in (Role.REFERRER, Role.SUPERVISOR, Role.ADVISOR, Role.MANAGER, Role.FUNDER):
+            if role in self.roles:
+                return role
+        return "admin" if self.is_admin else None
+
+
+def roles_for(user) -> Roles:
+    if not user.is_authenticated:
+        return Roles()
+    cached = getattr(user, "_hjp_roles", None)
+    if cached is not None:
+        return cached
+    memberships = list(Membership.objects.filter(user=user).select_related("organisation", "team", "partnership"))
+    by_role = lambda role: [m for m in memberships if m.role == role]  # noqa: E731
+    referrer = by_role(Role.REFERRER)
+    roles = Roles(
+        roles=frozenset(m.role for m in memberships),
+        referrer_org_ids=frozenset(m.organisation_id for m in referrer),
+        shared_visibility_org_ids=frozenset(
+            m.organisation_id for m in referrer if m.organisation.shares_referrals_internally
+        ),
+        advisor_org_ids=frozenset(m.organisation_id for m in by_role(Role.ADVISOR)),
+        supervisor_org_ids=frozenset(m.organisation_id for m in by_role(Role.SUPERVISOR)),
+        manager_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.MANAGER)),
+        funder_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.FUNDER)),
+        referrer_memberships=tuple(referrer),
+        is_admin=user.is_staff,
+    )
+    user._hjp_roles = roles
+    return roles

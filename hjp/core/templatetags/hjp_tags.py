@@ -1,0 +1,34 @@
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+STATUS_CLASSES = {
+    "draft": "text-bg-secondary",
+    "submitted": "text-bg-primary",
+    "accepted": "text-bg-info",
+    "in_progress": "text-bg-info",
+    "declined": "text-bg-warning",
+    "redirected": "text-bg-warning",
+    "closed": "text-bg-success",
+    "cancelled": "text-bg-dark",
+    "entered_in_error": "text-bg-dark",
+}
+
+
+@register.filter
+def days_since(value) -> str:
+    if not value:
+        return ""
+    days = (timezone.localdate() - timezone.localtime(value).date()).days
+    return "today" if days == 0 else ("1 day" if days == 1 else f"{days} days")
+
+
+@register.filter
+def status_class(status: str) -> str:
+    return STATUS_CLASSES.get(status, "text-bg-secondary")
+
+
+@register.simple_tag
+def url_with_page(query: str, page: int) -> str:
+    return f"?{query}&page={page}" if query else f"?page={page}"

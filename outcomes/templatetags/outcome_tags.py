@@ -1,0 +1,7 @@
+from django import template
+
+from outcomes.selectors import suppress
+
+register = template.Library()
+
+register.filter("suppress", suppress)

@@ -1,0 +1,155 @@
+"""About fifty demo referrals over the last twelve months, spread over the states. Made through the
+services, then back-dated, so the demo has the same shape as real data."""
+
+import random
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from referrals import services
+from referrals.models import (
+    ContactMethod,
+    Consent,
+    ProblemCategory,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    Setting,
+    Urgency,
+)
+from referrals.validators import NHS_NUMBER_WEIGHTS
+
+S = ReferralStatus
+GIVEN = ["Maria", "John", "Aisha", "Peter", "Fatima", "David", "Olena", "Kwame", "Helen", "Mohammed", "Sarah",
+         "Tomasz", "Grace", "Imran", "Linda", "Chen", "Bridget", "Ravi", "Joan", "Samuel"]
+FAMILY = ["Kowalski", "Smith", "Begum", "O'Neill", "Ahmed", "Jones", "Shevchenko", "Mensah", "Taylor", "Khan",
+          "Evans", "Nowak", "Brown", "Hussain", "Walsh", "Li", "Murphy", "Patel", "Davies", "Adeyemi"]
+PROBLEMS = [
+    ("benefits", "PIP refused after assessment; patient has COPD and cannot walk far. Decision letter received."),
+    ("benefits", "Universal Credit sanction; patient in hospital at the time of the appointment."),
+    ("debt", "Rent and council tax arrears after losing work through illness; bailiff letters."),
+    ("housing", "Damp flat making asthma worse; landlord not responding. Threat of eviction."),
+    ("benefits", "Carer for husband with dementia; not claiming Carer's Allowance or Attendance Allowance."),
+    ("employment", "Off sick for six months; employer threatening dismissal, statutory sick pay ending."),
+    ("community_care", "Discharge planned but no care package; needs assessment under the Care Act."),
+    ("immigration", "Leave to remain expiring; worried about charges for treatment."),
+    ("debt", "Energy debt on prepayment meter; self-disconnecting in winter."),
+    ("benefits", "ESA stopped after missed medical; mental health crisis."),
+]
+# Weighted so every state has some and the open states most.
+STATE_PLAN = ([S.SUBMITTED] * 8 + [S.ACCEPTED] * 6 + [S.IN_PROGRESS] * 14 + [S.CLOSED] * 12 + [S.DECLINED] * 3
+              + [S.REDIRECTED] * 2 + [S.CANCELLED] * 2 + [S.ENTERED_IN_ERROR] * 1 + [S.DRAFT] * 2)
+
+
+def valid_nhs_number(rng: random.Random) -> str:
+    while True:
+        first = [rng.randint(0, 9) for _ in range(9)]
+        first[0] = rng.randint(4, 6)
+        check = 11 - sum(d * w for d, w in zip(first, NHS_NUMBER_WEIGHTS, strict=True)) % 11
+        check = 0 if check == 11 else check
+        if check != 10:
+            return "".join(map(str, first)) + str(check)
+
+
+def _path_to(target: str) -> list[tuple[str, str]]:
+    """The steps, and whose they are, from submitted to the target state."""
+    paths = {
+        S.SUBMITTED: [],
+        S.ACCEPTED: [(S.ACCEPTED, "advisor")],
+        S.IN_PROGRESS: [(S.ACCEPTED, "advisor"), (S.IN_PROGRESS, "advisor")],
+        S.CLOSED: [(S.ACCEPTED, "advisor"), (S.IN_PROGRESS, "advisor"), (S.CLOSED, "advisor")],
+        S.DECLINED: [(S.DECLINED, "advisor")],
+        S.REDIRECTED: [(S.REDIRECTED, "advisor")],
+        S.CANCELLED: [(S.CANCELLED, "referrer")],
+        S.ENTERED_IN_ERROR: [(S.ENTERED_IN_ERROR, "referrer")],
+    }
+    return paths[target]
+
+
+REASONS = {
+    S.DECLINED: "Outside our scope: private pension dispute. Suggest the Pensions Ombudsman.",
+    S.REDIRECTED: "Passed to City Law Centre's immigration team, who can act for the patient.",
+    S.CANCELLED: "Patient has found help through their union.",
+    S.ENTERED_IN_ERROR: "Sent for the wrong patient.",
+}
+
+
+@transaction.atomic
+def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
+    """Create the demo referrals unless the partnership already has them. Returns how many were made."""
+    if Referral.objects.filter(partnership=world.partnership).exists():
+        return 0
+    rng = random.Random(seed)
+    categories = {c.code: c for c in ProblemCategory.objects.all()}
+    referrers = [world.users["referrer"], world.users["nurse"], world.users["ward"]]
+    advisor = world.users["advisor"]
+    now = timezone.now()
+    made = 0
+    for i in range(count):
+        target = STATE_PLAN[i % len(STATE_PLAN)]
+        referrer = referrers[i % len(referrers)] if i >= 3 else world.users["referrer"]
+        code, description = PROBLEMS[i % len(PROBLEMS)]
+        inpatient = referrer == world.users["ward"]
+        # Older referrals are further along; open ones are recent.
+        days_ago = rng.randint(1, 40) if target in (S.SUBMITTED, S.ACCEPTED, S.DRAFT) else rng.randint(20, 360)
+        sent_at = now - timedelta(days=days_ago, hours=rng.randint(0, 8))
+        given, family = GIVEN[i % len(GIVEN)], FAMILY[(i * 7) % len(FAMILY)]
+        referral = services.referral_save(
+            actor=referrer,
+            patient_data={
+                "given_name": given,
+                "family_name": family,
+                "date_of_birth": date(rng.randint(1940, 2000), rng.randint(1, 12), rng.randint(1, 28)),
+                "nhs_number": valid_nhs_number(rng),
+                "address": f"{rng.randint(1, 120)} {rng.choice(['Mill Lane', 'Station Road', 'Park View', 'Church Street'])}",
+                "postcode": rng.choice(["LS6 2AB", "LS7 3CD", "LS9 8EF", "LS11 5GH", "LS12 1JK"]),
+                "phone": f"07700 900{rng.randint(100, 999)}",
+                "preferred_contact_method": rng.choice([ContactMethod.PHONE, ContactMethod.TEXT]),
+                "contact_times": rng.choice(["Mornings", "After 2pm", "Any time"]),
+                "may_leave_message": rng.random() < 0.7,
+                "language": rng.choice(["English"] * 4 + ["Polish", "Urdu", "Ukrainian"]),
+                "interpreter_needed": rng.random() < 0.15,
+                "deprivation_decile": rng.choice([1, 1, 2, 2, 3, 4, 5, 7, None]),
+            },
+            consent_data={
+                "given_by": Consent.GivenBy.PATIENT,
+                "method": rng.choice([Consent.Method.VERBAL, Consent.Method.WRITTEN]),
+                "given_at": sent_at - timedelta(minutes=10),
+                "share_with_advice_service": True,
+                "medical_evidence": rng.random() < 0.8,
+                "outcome_feedback": rng.random() < 0.85,
+            },
+            referral_data={
+                "partnership": world.partnership,
+                "categories": [categories[code]],
+                "description": description,
+                "urgency": Urgency.URGENT if rng.random() < 0.25 else Urgency.ROUTINE,
+                "setting": Setting.INPATIENT if inpatient else Setting.PRIMARY_CARE,
+                "expected_discharge_date": (now + timedelta(days=rng.randint(2, 10))).date() if inpatient else None,
+                "known_deadline": (sent_at + timedelta(days=20)).date() if code == "benefits" else None,
+                "known_deadline_note": "Date of the benefit decision letter" if code == "benefits" else "",
+            },
+            submit=target != S.DRAFT,
+        )
+        for step, (to_status, side) in enumerate(_path_to(target) if target != S.DRAFT else []):
+            services.referral_transition(
+                referral=referral,
+                to_status=to_status,
+                actor=advisor if side == "advisor" else referrer,
+                reason=REASONS.get(to_status, ""),
+            )
+        _backdate(referral, sent_at, rng)
+        made += 1
+    return made
+
+
+def _backdate(referral: Referral, sent_at, rng: random.Random) -> None:
+    Referral.objects.filter(pk=referral.pk).update(
+        created_at=sent_at - timedelta(minutes=5),
+        submitted_at=sent_at if referral.status != S.DRAFT else None,
+    )
+    moment = sent_at
+    for change in ReferralStatusChange.objects.filter(referral=referral).order_by("at", "pk"):
+        ReferralStatusChange.objects.filter(pk=change.pk).update(at=moment)
+        moment = min(moment + timedelta(days=rng.randint(1, 12), hours=rng.randint(1, 6)), timezone.now())

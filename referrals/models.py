@@ -1,0 +1,245 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from hjp.accounts.models import Organisation, Partnership, Profession, Team
+from hjp.core.models import TimeStampedModel
+from referrals.validators import validate_not_in_future
+
+
+class ReferralStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    REDIRECTED = "redirected", "Redirected"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+    ENTERED_IN_ERROR = "entered_in_error", "Entered in error"
+
+
+# HL7 FHIR Task.status for each state, so an integration can map them one to one.
+FHIR_TASK_STATUS = {
+    ReferralStatus.DRAFT: "draft",
+    ReferralStatus.SUBMITTED: "requested",
+    ReferralStatus.ACCEPTED: "accepted",
+    ReferralStatus.DECLINED: "rejected",
+    ReferralStatus.REDIRECTED: "rejected",
+    ReferralStatus.IN_PROGRESS: "in-progress",
+    ReferralStatus.CLOSED: "completed",
+    ReferralStatus.CANCELLED: "cancelled",
+    ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
+}
+
+OPEN_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
+
+
+class CaseStatus(models.TextChoices):
+    """The finer status of a case in progress that the referrer can read (FHIR Task.businessStatus)."""
+
+    AWAITING_FIRST_CONTACT = "awaiting_first_contact", "Awaiting first contact"
+    GATHERING_EVIDENCE = "gathering_evidence", "Gathering evidence"
+    CLAIM_LODGED = "claim_lodged", "Claim or reconsideration lodged"
+    APPEAL_LODGED = "appeal_lodged", "Appeal lodged"
+    TRIBUNAL_LISTED = "tribunal_listed", "Tribunal listed"
+    AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
+    ON_HOLD = "on_hold", "On hold"
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class Setting(models.TextChoices):
+    PRIMARY_CARE = "primary_care", "Primary care"
+    INPATIENT = "inpatient", "Inpatient"
+    OUTPATIENT = "outpatient", "Outpatient"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    COMMUNITY = "community", "Community"
+
+
+class ContactMethod(models.TextChoices):
+    PHONE = "phone", "Phone"
+    TEXT = "text", "Text message"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    VIA_REFERRER = "via_referrer", "Through the referrer or ward"
+
+
+class ProblemCategory(models.Model):
+    """A reference list admins keep: benefits, debt, housing, ..."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "problem categories"
+
+    def __str__(self):
+        return self.name
+
+
+class Patient(TimeStampedModel):
+    """The person referred. Identifying fields are blanked when consent is withdrawn (redacted_at set)."""
+
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_not_in_future])
+    nhs_number = models.CharField("NHS number", max_length=10, blank=True, db_index=True)
+    address = models.TextField(blank=True)
+    postcode = models.CharField(max_length=8, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    preferred_contact_method = models.CharField(max_length=20, choices=ContactMethod.choices, blank=True)
+    contact_times = models.CharField("best times to contact", max_length=200, blank=True)
+    may_leave_message = models.BooleanField("messages may be left", default=False)
+    language = models.CharField("preferred language", max_length=60, blank=True, default="English")
+    interpreter_needed = models.BooleanField(default=False)
+    access_needs = models.TextField(blank=True)
+    sex = models.CharField(max_length=30, blank=True)
+    ethnicity = models.CharField(max_length=60, blank=True)
+    deprivation_decile = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Index of Multiple Deprivation decile, 1 (most deprived) to 10."
+    )
+    redacted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deprivation_decile__isnull=True) | Q(deprivation_decile__gte=1, deprivation_decile__lte=10),
+                name="patient_deprivation_decile_1_to_10",
+            )
+        ]
+
+    def __str__(self):
+        return "Redacted patient" if self.redacted_at else f"{self.given_name} {self.family_name}"
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+class Referral(TimeStampedModel):
+    reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
+    patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
+    referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
+    referring_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="referrals_made"
+    )
+    referring_team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals_made"
+    )
+    referrer_profession = models.CharField(max_length=20, choices=Profession.choices)
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="referrals")
+    advice_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="referrals_received"
+    )
+    status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
+    case_status = models.CharField(max_length=30, choices=CaseStatus.choices, blank=True)
+    categories = models.ManyToManyField(ProblemCategory, related_name="referrals", blank=True)
+    description = models.TextField("what the patient needs help with", blank=True)
+    urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
+    known_deadline = models.DateField(null=True, blank=True)
+    known_deadline_note = models.CharField(max_length=200, blank=True)
+    setting = models.CharField(max_length=20, choices=Setting.choices, blank=True)
+    expected_discharge_date = models.DateField(null=True, blank=True)
+    duplicate_reason = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-submitted_at", "-created_at"]
+        indexes = [
+            models.Index(fields=["advice_organisation", "status"], name="referral_advice_status_idx"),
+            models.Index(fields=["referring_organisation", "status"], name="referral_org_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=ReferralStatus.DRAFT) | Q(submitted_at__isnull=False),
+                name="referral_sent_has_submitted_at",
+            )
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def fhir_status(self) -> str:
+        return FHIR_TASK_STATUS[ReferralStatus(self.status)]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class Consent(TimeStampedModel):
+    class GivenBy(models.TextChoices):
+        PATIENT = "patient", "The patient"
+        REPRESENTATIVE = "representative", "A representative with authority"
+
+    class Method(models.TextChoices):
+        VERBAL = "verbal", "Verbal"
+        WRITTEN = "written", "Written"
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="consent")
+    given_by = models.CharField(max_length=20, choices=GivenBy.choices, default=GivenBy.PATIENT)
+    representative_name = models.CharField(max_length=150, blank=True)
+    representative_authority = models.CharField(
+        max_length=200, blank=True, help_text="e.g. lasting power of attorney, appointee"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices, blank=True)
+    given_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_recorded"
+    )
+    share_with_advice_service = models.BooleanField(
+        "1. Share this referral with the advice service", default=False
+    )
+    medical_evidence = models.BooleanField(
+        "2. The advisor may ask me (the referrer) for medical evidence", default=False
+    )
+    outcome_feedback = models.BooleanField("3. Outcomes may be reported back to the referrer", default=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consent_withdrawals_recorded",
+    )
+    withdrawal_note = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Consent for {self.referral.reference}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def allows_evidence_requests(self) -> bool:
+        return self.medical_evidence and not self.is_withdrawn
+
+    @property
+    def allows_outcome_feedback(self) -> bool:
+        return self.outcome_feedback and not self.is_withdrawn
+
+
+class ReferralStatusChange(models.Model):
+    """One step of the referral's timeline: who moved it, when, and why."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.referral.reference}: {self.from_status or 'new'} -> {self.to_status}"

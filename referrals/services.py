@@ -1,0 +1,271 @@
+"""Writes for referrals. Every change of state goes through `referral_transition`."""
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from hjp.accounts.models import Partnership
+from hjp.accounts.roles import roles_for
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from referrals import permissions
+from referrals.models import CaseStatus, Consent, Patient, Referral, ReferralStatus, ReferralStatusChange
+from referrals.validators import normalise_nhs_number, normalise_postcode
+
+S = ReferralStatus
+
+# Who may make each move. "referrer": the referrer's side; "advisor": the advice organisation's side;
+# "supervisor": a supervisor of that organisation; "consent": a recorded withdrawal of consent.
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    (S.DRAFT, S.SUBMITTED): frozenset({"referrer"}),
+    (S.DRAFT, S.CANCELLED): frozenset({"referrer"}),
+    (S.SUBMITTED, S.ACCEPTED): frozenset({"advisor"}),
+    (S.SUBMITTED, S.DECLINED): frozenset({"advisor"}),
+    (S.SUBMITTED, S.REDIRECTED): frozenset({"advisor"}),
+    (S.SUBMITTED, S.CANCELLED): frozenset({"referrer", "consent"}),
+    (S.SUBMITTED, S.ENTERED_IN_ERROR): frozenset({"referrer"}),
+    (S.ACCEPTED, S.IN_PROGRESS): frozenset({"advisor"}),
+    (S.ACCEPTED, S.CLOSED): frozenset({"advisor"}),
+    (S.ACCEPTED, S.CANCELLED): frozenset({"consent"}),
+    (S.IN_PROGRESS, S.CLOSED): frozenset({"advisor"}),
+    (S.IN_PROGRESS, S.CANCELLED): frozenset({"consent"}),
+    (S.CLOSED, S.IN_PROGRESS): frozenset({"supervisor"}),
+}
+# FHIR requires a statusReason for these.
+REASON_REQUIRED = frozenset({S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR})
+CONSENT_WITHDRAWN_REASON = "Consent withdrawn"
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def allowed_targets(*, referral: Referral, user) -> list[str]:
+    """The states this user may move this referral to now (for showing the right buttons)."""
+    capacities = _capacities(user, referral)
+    return [to for (frm, to), who in TRANSITIONS.items() if frm == referral.status and who & capacities]
+
+
+def _capacities(user, referral: Referral) -> frozenset[str]:
+    capacities = set()
+    if permissions.is_referrer_side(user, referral):
+        capacities.add("referrer")
+    if permissions.is_advice_side(user, referral):
+        capacities.add("advisor")
+        if permissions.is_supervisor_for(user, referral):
+            capacities.add("supervisor")
+    return frozenset(capacities)
+
+
+def _label(status: str) -> str:
+    return ReferralStatus(status).label.lower()
+
+
+@transaction.atomic
+def referral_transition(
+    *, referral: Referral, to_status: str, actor, reason: str = "", request=None, _capacity: str | None = None
+) -> Referral:
+    """Move a referral to `to_status` if DESIGN.md's table allows it for this actor; record who, when, why.
+
+    Raises DomainError with a message for the user when the move is not allowed."""
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    from_status = locked.status
+    reason = (reason or "").strip()
+    to_status = ReferralStatus(to_status)
+    allowed_for = TRANSITIONS.get((from_status, to_status))
+    if from_status == to_status:
+        raise DomainError(f"This referral is already {_label(to_status)}.")
+    if allowed_for is None:
+        raise DomainError(f"A referral that is {_label(from_status)} cannot become {_label(to_status)}.")
+    capacities = {_capacity} if _capacity else _capacities(actor, locked)
+    if not allowed_for & capacities:
+        raise DomainError(f"You may not make a {_label(from_status)} referral {_label(to_status)}.")
+    if to_status in REASON_REQUIRED and not reason:
+        raise DomainError(f"Give a reason for making this referral {_label(to_status)}.")
+
+    now = timezone.now()
+    locked.status = to_status
+    if to_status == S.SUBMITTED:
+        locked.submitted_at = now
+    if to_status == S.ACCEPTED:
+        locked.case_status = CaseStatus.AWAITING_FIRST_CONTACT
+    elif to_status == S.IN_PROGRESS:
+        if locked.case_status in ("", CaseStatus.AWAITING_FIRST_CONTACT):
+            locked.case_status = CaseStatus.GATHERING_EVIDENCE
+    else:
+        locked.case_status = ""
+    locked.save(update_fields=["status", "submitted_at", "case_status", "updated_at"])
+    ReferralStatusChange.objects.create(
+        referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=now
+    )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.TRANSITION,
+        obj=locked,
+        summary=f"{from_status} -> {to_status}",
+        request=request,
+    )
+    referral.refresh_from_db()
+    return locked
+
+
+def _new_reference() -> str:
+    while True:
+        reference = "R" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+        if not Referral.objects.filter(reference=reference).exists():
+            return reference
+
+
+def _clean_patient_data(data: dict) -> dict:
+    data = dict(data)
+    if "nhs_number" in data:
+        data["nhs_number"] = normalise_nhs_number(data["nhs_number"])
+    if "postcode" in data:
+        data["postcode"] = normalise_postcode(data["postcode"])
+    return data
+
+
+@dataclass(frozen=True)
+class ReferrerContext:
+    organisation_id: int
+    team_id: int | None
+    profession: str
+
+
+def referrer_context(user) -> ReferrerContext:
+    memberships = roles_for(user).referrer_memberships
+    if not memberships:
+        raise DomainError("Only referrers in a health organisation can make referrals.")
+    m = memberships[0]
+    return ReferrerContext(organisation_id=m.organisation_id, team_id=m.team_id, profession=m.profession)
+
+
+def _check_partnership(actor, partnership: Partnership) -> None:
+    org_ids = roles_for(actor).referrer_org_ids
+    if not partnership.health_organisations.filter(pk__in=org_ids).exists():
+        raise DomainError("Your organisation is not a member of that partnership.")
+
+
+def _apply_referral_fields(referral: Referral, referral_data: dict) -> list:
+    categories = referral_data.pop("categories", None)
+    for name, value in referral_data.items():
+        setattr(referral, name, value)
+    return categories
+
+
+@transaction.atomic
+def referral_save(
+    *,
+    actor,
+    patient_data: dict,
+    consent_data: dict,
+    referral_data: dict,
+    referral: Referral | None = None,
+    submit: bool = False,
+    request=None,
+) -> Referral:
+    """Create a referral or update a draft, and submit it when `submit` is true.
+
+    Submitting needs consent scope 1 (sharing with the advice service)."""
+    referral_data = dict(referral_data)
+    partnership = referral_data["partnership"]
+    _check_partnership(actor, partnership)
+    ctx = referrer_context(actor)
+    if referral is None:
+        patient = Patient(**_clean_patient_data(patient_data))
+        patient.full_clean()
+        patient.save()
+        referral = Referral(
+            reference=_new_reference(),
+            patient=patient,
+            referrer=actor,
+            referring_organisation_id=ctx.organisation_id,
+            referring_team_id=ctx.team_id,
+            referrer_profession=ctx.profession,
+        )
+        action = AuditEvent.Action.CREATE
+    else:
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+        if not permissions.can_edit_draft(actor, referral):
+            raise DomainError("Only the referrer's own drafts can be edited.")
+        for name, value in _clean_patient_data(patient_data).items():
+            setattr(referral.patient, name, value)
+        referral.patient.full_clean()
+        referral.patient.save()
+        action = AuditEvent.Action.UPDATE
+    referral_data["advice_organisation"] = partnership.advice_organisation
+    categories = _apply_referral_fields(referral, referral_data)
+    referral.full_clean(exclude=["patient"])
+    referral.save()
+    if categories is not None:
+        referral.categories.set(categories)
+    consent = getattr(referral, "consent", None) if referral.pk else None
+    consent = consent or Consent(referral=referral, recorded_by=actor)
+    for name, value in consent_data.items():
+        setattr(consent, name, value)
+    consent.recorded_by = actor
+    consent.full_clean()
+    consent.save()
+    audit_record(actor=actor, action=action, obj=referral, summary="referral saved as draft", request=request)
+    if submit:
+        if not consent.share_with_advice_service or not consent.given_at or not consent.method:
+            raise DomainError(
+                "Record the patient's consent to share the referral with the advice service before submitting."
+            )
+        referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor, request=request)
+        referral.refresh_from_db()
+    return referral
+
+
+@transaction.atomic
+def referral_discard_draft(*, referral: Referral, actor, request=None) -> Referral:
+    return referral_transition(
+        referral=referral, to_status=S.CANCELLED, actor=actor, reason="Draft discarded", request=request
+    )
+
+
+def _redact_patient(patient: Patient) -> None:
+    """Blank what identifies the patient; keep what aggregate statistics count (sex, ethnicity, decile)."""
+    for name in ("address", "postcode", "phone", "email", "contact_times", "access_needs", "nhs_number", "language"):
+        setattr(patient, name, "")
+    patient.given_name = "Redacted"
+    patient.family_name = "patient"
+    patient.date_of_birth = None
+    patient.preferred_contact_method = ""
+    patient.may_leave_message = False
+    patient.redacted_at = timezone.now()
+    patient.save()
+
+
+@transaction.atomic
+def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None) -> Referral:
+    """Record a withdrawal of consent: work stops, the referral is cancelled, the patient is redacted.
+
+    Counts for aggregate statistics remain (the referral, its dates, states and categories)."""
+    referral = Referral.objects.select_for_update().select_related("patient", "consent").get(pk=referral.pk)
+    if not permissions.can_withdraw_consent(actor, referral):
+        raise DomainError("Consent for this referral cannot be withdrawn: it is already withdrawn or never sent.")
+    now = timezone.now()
+    consent = referral.consent
+    consent.withdrawn_at = now
+    consent.withdrawn_by = actor
+    consent.withdrawal_note = note.strip()
+    consent.save()
+    if referral.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS):
+        referral_transition(
+            referral=referral,
+            to_status=S.CANCELLED,
+            actor=actor,
+            reason=CONSENT_WITHDRAWN_REASON,
+            request=request,
+            _capacity="consent",
+        )
+    referral.description = "[redacted: consent withdrawn]"
+    referral.known_deadline_note = ""
+    referral.duplicate_reason = ""
+    referral.save(update_fields=["description", "known_deadline_note", "duplicate_reason", "updated_at"])
+    _redact_patient(referral.patient)
+    audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn", request=request)
+    referral.refresh_from_db()
+    return referral
+

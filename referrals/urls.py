@@ -1,0 +1,16 @@
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+
+urlpatterns = [
+    path("home/", views.referrer_home, name="home"),
+    path("", views.referral_list, name="list"),
+    path("new/", views.referral_form, name="create"),
+    path("<int:pk>/", views.referral_detail, name="detail"),
+    path("<int:pk>/edit/", views.referral_form, name="edit"),
+    path("<int:pk>/cancel/", views.referral_cancel, name="cancel"),
+    path("<int:pk>/entered-in-error/", views.referral_entered_in_error, name="entered_in_error"),
+    path("<int:pk>/withdraw-consent/", views.consent_withdraw, name="withdraw_consent"),
+]

@@ -1,0 +1,244 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from hjp.core.forms import error_summary
+from referrals import permissions, selectors, services
+from referrals.forms import (
+    ConsentForm,
+    ConsentWithdrawalForm,
+    PatientForm,
+    ReasonForm,
+    ReferralFilterForm,
+    ReferralForm,
+)
+from referrals.models import ReferralStatus
+
+PAGE_SIZE = 20
+
+
+def _require_referrer(user):
+    if not permissions.can_create_referral(user):
+        raise Http404("Only referrers have this page.")
+
+
+def referrer_home(request):
+    _require_referrer(request.user)
+    recent = list(selectors.referral_list(user=request.user)[:5])
+    audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
+                 summary="referrer home", request=request)
+    return render(
+        request,
+        "referrals/home.html",
+        {"recent": recent, "counts": selectors.referral_status_counts(user=request.user), "today": timezone.now()},
+    )
+
+
+def referral_list(request):
+    user = request.user
+    if not permissions.can_see_patient_details(user):
+        raise Http404("No referrals here.")
+    filters = ReferralFilterForm(request.GET or None)
+    status = text = ""
+    if filters.is_valid():
+        status, text = filters.cleaned_data["status"], filters.cleaned_data["q"]
+    page = Paginator(selectors.referral_list(user=user, status=status, text=text), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    audit_record(actor=user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
+                 summary=f"referral list page {page.number}", request=request)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "referrals/referral_list.html",
+        {"page": page, "filters": filters, "query": query.urlencode(), "now": timezone.now()},
+    )
+
+
+def _referral_forms(request, *, referral=None, submitting=False):
+    user = request.user
+    partnerships = list(selectors.partnerships_for_referrer(user))
+    data = request.POST if request.method == "POST" else None
+    initial_referral = {}
+    if referral is None and len(partnerships) == 1:
+        initial_referral["partnership"] = partnerships[0]
+    return (
+        PatientForm(data, prefix="patient", instance=referral.patient if referral else None, submitting=submitting),
+        ConsentForm(
+            data,
+            prefix="consent",
+            instance=getattr(referral, "consent", None) if referral else None,
+            submitting=submitting,
+            initial={} if referral else {"given_at": timezone.localtime().replace(second=0, microsecond=0)},
+        ),
+        ReferralForm(
+            data,
+            prefix="referral",
+            instance=referral,
+            submitting=submitting,
+            partnerships=partnerships,
+            categories=selectors.problem_categories(),
+            initial=initial_referral,
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def referral_form(request, pk=None):
+    user = request.user
+    _require_referrer(user)
+    referral = None
+    if pk is not None:
+        referral = selectors.referral_detail(user=user, pk=pk)
+        if not permissions.can_edit_draft(user, referral):
+            messages.info(request, "Only drafts can be edited; this referral has been sent.")
+            return redirect("referrals:detail", pk=referral.pk)
+    submitting = request.POST.get("action") == "submit"
+    patient_form, consent_form, referral_form_ = _referral_forms(request, referral=referral, submitting=submitting)
+    duplicates = []
+    if request.method == "POST" and all(f.is_valid() for f in (patient_form, consent_form, referral_form_)):
+        if submitting:
+            p = patient_form.cleaned_data
+            duplicates = selectors.open_duplicates(
+                advice_organisation_id=referral_form_.cleaned_data["partnership"].advice_organisation_id,
+                nhs_number=p.get("nhs_number", ""),
+                given_name=p.get("given_name", ""),
+                family_name=p.get("family_name", ""),
+                date_of_birth=p.get("date_of_birth"),
+                exclude_pk=referral.pk if referral else None,
+            )
+            if duplicates and not referral_form_.cleaned_data.get("duplicate_reason", "").strip():
+                referral_form_.add_error(
+                    "duplicate_reason",
+                    "This patient already has an open referral to this advice service. "
+                    "Give a reason to refer again, or go back to the open referral.",
+                )
+        if not referral_form_.errors:
+            try:
+                saved = services.referral_save(
+                    actor=user,
+                    patient_data=patient_form.cleaned_data,
+                    consent_data=consent_form.cleaned_data,
+                    referral_data=referral_form_.cleaned_data,
+                    referral=referral,
+                    submit=submitting,
+                    request=request,
+                )
+            except DomainError as exc:
+                referral_form_.add_error(None, exc.message)
+            else:
+                if submitting:
+                    messages.success(request, f"Referral {saved.reference} sent to {saved.advice_organisation}.")
+                else:
+                    messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
+                return redirect("referrals:detail", pk=saved.pk)
+    forms_ = (patient_form, consent_form, referral_form_)
+    return render(
+        request,
+        "referrals/referral_form.html",
+        {
+            "referral": referral,
+            "patient_form": patient_form,
+            "consent_form": consent_form,
+            "referral_form": referral_form_,
+            "errors": error_summary(*forms_),
+            "duplicates": duplicates,
+            "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def referral_detail(request, pk):
+    user = request.user
+    referral = selectors.referral_detail(user=user, pk=pk)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    targets = services.allowed_targets(referral=referral, user=user)
+    return render(
+        request,
+        "referrals/referral_detail.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "consent": getattr(referral, "consent", None),
+            "timeline": referral.status_changes.all(),
+            "can_edit": permissions.can_edit_draft(user, referral),
+            "can_cancel": ReferralStatus.CANCELLED in targets and referral.status != ReferralStatus.ACCEPTED,
+            "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
+            "can_withdraw_consent": permissions.can_withdraw_consent(user, referral),
+        },
+    )
+
+
+def _reason_action(request, pk, *, to_status, label, title, success):
+    user = request.user
+    referral = selectors.referral_detail(user=user, pk=pk)
+    form = ReasonForm(request.POST or None, label=label)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.referral_transition(
+                referral=referral, to_status=to_status, actor=user, reason=form.cleaned_data["reason"], request=request
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success)
+            return redirect("referrals:detail", pk=referral.pk)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    return render(
+        request,
+        "referrals/referral_action.html",
+        {"referral": referral, "form": form, "title": title, "errors": error_summary(form),
+         "action_url": request.path},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def referral_cancel(request, pk):
+    return _reason_action(
+        request, pk, to_status=ReferralStatus.CANCELLED, label="Why are you cancelling this referral?",
+        title="Cancel referral", success="Referral cancelled.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def referral_entered_in_error(request, pk):
+    return _reason_action(
+        request, pk, to_status=ReferralStatus.ENTERED_IN_ERROR, label="What was the mistake?",
+        title="Mark as sent by mistake", success="Referral marked as entered in error.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request, pk):
+    user = request.user
+    referral = selectors.referral_detail(user=user, pk=pk)
+    if not permissions.can_withdraw_consent(user, referral):
+        messages.error(request, "Consent for this referral cannot be withdrawn: it is already withdrawn or not sent.")
+        return redirect("referrals:detail", pk=referral.pk)
+    form = ConsentWithdrawalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_withdraw(referral=referral, actor=user, note=form.cleaned_data["note"], request=request)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed.")
+            return redirect("referrals:detail", pk=referral.pk)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    return render(
+        request,
+        "referrals/referral_action.html",
+        {"referral": referral, "form": form, "title": "Record withdrawal of consent", "errors": error_summary(form),
+         "action_url": reverse("referrals:withdraw_consent", args=[referral.pk]), "danger": True},
+        status=400 if request.method == "POST" else 200,
+    )
