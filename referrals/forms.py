@@ -166,7 +166,7 @@ class ReferralForm(forms.ModelForm):
         for name in REFERRAL_REQUIRED_TO_SUBMIT:
             self.fields[name].required = submitting
         self.fields["partnership"].queryset = partnerships
-        self.fields["partnership"].empty_label = None if len(partnerships) == 1 else "Choose a partnership"
+        self.fields["partnership"].empty_label = None if partnerships.count() == 1 else "Choose a partnership"
         self.fields["categories"].queryset = categories
         self.fields["description"].widget.attrs["maxlength"] = 4000
         self.fields["setting"].choices = [("", "Choose a setting")] + list(Setting.choices)

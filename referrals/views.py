@@ -65,11 +65,11 @@ def referral_list(request):
 
 def _referral_forms(request, *, referral=None, submitting=False):
     user = request.user
-    partnerships = list(selectors.partnerships_for_referrer(user))
+    partnerships = selectors.partnerships_for_referrer(user)
     data = request.POST if request.method == "POST" else None
     initial_referral = {}
-    if referral is None and len(partnerships) == 1:
-        initial_referral["partnership"] = partnerships[0]
+    if referral is None and partnerships.count() == 1:
+        initial_referral["partnership"] = partnerships.first()
     return (
         PatientForm(data, prefix="patient", instance=referral.patient if referral else None, submitting=submitting),
         ConsentForm(

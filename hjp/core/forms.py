@@ -29,5 +29,7 @@ def error_summary(*forms_) -> list[dict]:
                 continue
             bound = form[name]
             for message in errors:
-                items.append({"field_id": bound.id_for_label or bound.auto_id, "label": bound.label, "message": message})
+                # Radio buttons and checkbox groups have no single labelled input: link to the first.
+                field_id = bound.id_for_label or f"{bound.auto_id}_0"
+                items.append({"field_id": field_id, "label": bound.label, "message": message})
     return items
