@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from hjp.core.forms import DateInput, DateTimeInput
 from referrals.models import Consent, Patient, Referral, ReferralStatus, Setting
-from referrals.validators import validate_nhs_number, validate_postcode
+from referrals.validators import normalise_nhs_number, normalise_postcode, validate_nhs_number, validate_postcode
 
 # Fields a draft must have; everything else listed below is needed only to submit.
 PATIENT_REQUIRED_TO_SUBMIT = ("date_of_birth", "preferred_contact_method")
@@ -12,6 +12,12 @@ REFERRAL_REQUIRED_TO_SUBMIT = ("categories", "description", "setting", "urgency"
 
 
 class PatientForm(forms.ModelForm):
+    # Wider than the stored values: people type spaces; clean_* store the normal form.
+    nhs_number = forms.CharField(
+        label="NHS number", max_length=14, required=False, help_text="Optional. 10 digits; spaces are fine."
+    )
+    postcode = forms.CharField(max_length=10, required=False)
+
     class Meta:
         model = Patient
         fields = [
@@ -39,7 +45,6 @@ class PatientForm(forms.ModelForm):
             "access_needs": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {
-            "nhs_number": "Optional. 10 digits; spaces are fine.",
             "sex": "Optional, for monitoring equity of access.",
             "ethnicity": "Optional, for monitoring equity of access.",
         }
@@ -56,13 +61,13 @@ class PatientForm(forms.ModelForm):
         value = self.cleaned_data.get("nhs_number", "")
         if value:
             validate_nhs_number(value)
-        return value
+        return normalise_nhs_number(value)
 
     def clean_postcode(self):
         value = self.cleaned_data.get("postcode", "")
         if value:
             validate_postcode(value)
-        return value
+        return normalise_postcode(value)
 
     def clean_deprivation_decile(self):
         value = self.cleaned_data.get("deprivation_decile")

@@ -158,7 +158,8 @@ class Referral(TimeStampedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status=ReferralStatus.DRAFT) | Q(submitted_at__isnull=False),
+                # A discarded draft is cancelled without ever having been sent.
+                condition=Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]) | Q(submitted_at__isnull=False),
                 name="referral_sent_has_submitted_at",
             )
         ]

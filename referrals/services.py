@@ -242,7 +242,9 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     """Record a withdrawal of consent: work stops, the referral is cancelled, the patient is redacted.
 
     Counts for aggregate statistics remain (the referral, its dates, states and categories)."""
-    referral = Referral.objects.select_for_update().select_related("patient", "consent").get(pk=referral.pk)
+    referral = (
+        Referral.objects.select_for_update(of=("self",)).select_related("patient", "consent").get(pk=referral.pk)
+    )
     if not permissions.can_withdraw_consent(actor, referral):
         raise DomainError("Consent for this referral cannot be withdrawn: it is already withdrawn or never sent.")
     now = timezone.now()
@@ -269,3 +271,22 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     referral.refresh_from_db()
     return referral
 
+
+@transaction.atomic
+def referral_set_case_status(*, referral: Referral, case_status: str, actor, request=None) -> Referral:
+    """Set the finer status of an accepted or in-progress referral that the referrer reads
+    (FHIR Task.businessStatus). Only the advice organisation's side may set it."""
+    locked = Referral.objects.select_for_update().get(pk=referral.pk)
+    if not permissions.is_advice_side(actor, locked):
+        raise DomainError("Only the advice service can set the case status.")
+    if locked.status not in (S.ACCEPTED, S.IN_PROGRESS):
+        raise DomainError("The case status can only be set while the case is open.")
+    case_status = CaseStatus(case_status)
+    if locked.case_status != case_status:
+        previous = locked.case_status
+        locked.case_status = case_status
+        locked.save(update_fields=["case_status", "updated_at"])
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked,
+                     summary=f"case status {previous or 'none'} -> {case_status}", request=request)
+    referral.refresh_from_db()
+    return locked

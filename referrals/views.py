@@ -171,7 +171,7 @@ def referral_detail(request, pk):
             "consent": getattr(referral, "consent", None),
             "timeline": referral.status_changes.all(),
             "can_edit": permissions.can_edit_draft(user, referral),
-            "can_cancel": ReferralStatus.CANCELLED in targets and referral.status != ReferralStatus.ACCEPTED,
+            "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
             "can_withdraw_consent": permissions.can_withdraw_consent(user, referral),
         },
@@ -181,6 +181,11 @@ def referral_detail(request, pk):
 def _reason_action(request, pk, *, to_status, label, title, success):
     user = request.user
     referral = selectors.referral_detail(user=user, pk=pk)
+    if not permissions.is_referrer_side(user, referral):
+        raise Http404("No such page.")
+    if to_status not in services.allowed_targets(referral=referral, user=user):
+        messages.error(request, f"A referral that is {referral.get_status_display().lower()} cannot be changed that way.")
+        return redirect("referrals:detail", pk=referral.pk)
     form = ReasonForm(request.POST or None, label=label)
     if request.method == "POST" and form.is_valid():
         try:

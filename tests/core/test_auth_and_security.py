@@ -1,0 +1,115 @@
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.django_db
+def test_sign_in_by_email_lands_on_the_role_home(client, referrer_user):
+    response = client.post(
+        reverse("login"), {"username": referrer_user.email.upper(), "password": factories.PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("referrals:home")
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_says_so_without_saying_which_part(client, referrer_user):
+    response = client.post(reverse("login"), {"username": referrer_user.email, "password": "wrong"})
+    assert "do not match an account" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_repeated_failed_sign_ins_lock_the_account_out(client, referrer_user):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": referrer_user.email, "password": "wrong"})
+    locked = client.post(reverse("login"), {"username": referrer_user.email, "password": factories.PASSWORD})
+    assert locked.status_code == 429
+    assert "Too many failed sign-ins" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_password_reset_sends_a_link_and_nothing_else(client, referrer_user):
+    response = client.post(reverse("password_reset"), {"email": referrer_user.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    link = re.search(r"https?://\S+/accounts/reset/\S+", body).group(0)
+    confirm = client.get(link, follow=True)
+    assert "Choose a new password" in confirm.content.decode()
+
+
+@pytest.mark.django_db
+def test_password_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(client):
+    response = client.post(reverse("password_reset"), {"email": "nobody@example.test"})
+    assert response.status_code == 302 and len(mail.outbox) == 0
+
+
+def test_passwords_need_at_least_12_characters():
+    with pytest.raises(ValidationError, match="at least 12"):
+        validate_password("Tr0ub4dor&3")
+    validate_password("a long enough passphrase")
+
+
+def test_sessions_end_after_30_idle_minutes():
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+
+
+@pytest.mark.django_db
+def test_sign_out_is_a_post_and_ends_the_session(client, referrer_user):
+    client.force_login(referrer_user)
+    client.post(reverse("logout"))
+    assert client.get(reverse("referrals:list")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_content_security_policy_with_nonces_on_every_script(client, referral):
+    client.force_login(referral.referrer)
+    response = client.get(reverse("referrals:create"))
+    policy = response["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy
+    scripts = re.findall(r"<script[^>]*>", response.content.decode())
+    assert scripts and all(f'nonce="{nonce}"' in tag for tag in scripts)
+    assert ' style="' not in response.content.decode()
+
+
+def _run_manage(*args, env_extra):
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _run_manage("check", env_extra={"DJANGO_SETTINGS_MODULE": "hjp.settings.production"})
+    assert result.returncode != 0 and "SECRET_KEY must be set in production" in result.stderr
+
+
+def test_production_passes_the_deploy_check_with_no_warning():
+    result = _run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_extra={
+            "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
+            "SECRET_KEY": "x7$Kq!2vLr9#Tz@Wm4&Np8^Hs6*Bd3(Fg5)Jc1_Ye0+Ua7=Xi2",
+            "ALLOWED_HOSTS": "hjp.example.org",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,0 +1,292 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from hjp.audit.models import AuditEvent
+from referrals.models import ProblemCategory, Referral, ReferralStatus
+from tests import factories
+
+S = ReferralStatus
+
+
+def referral_post(partnership, action="submit", **overrides):
+    benefits = ProblemCategory.objects.get(code="benefits")
+    data = {
+        "action": action,
+        "consent-given_by": "patient",
+        "consent-method": "verbal",
+        "consent-given_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "consent-share_with_advice_service": "on",
+        "consent-medical_evidence": "on",
+        "patient-given_name": "Maria",
+        "patient-family_name": "Kowalski",
+        "patient-date_of_birth": "1958-03-14",
+        "patient-nhs_number": "943 476 5919",
+        "patient-address": "12 Mill Lane",
+        "patient-postcode": "ls6 2ab",
+        "patient-phone": "07700 900123",
+        "patient-preferred_contact_method": "phone",
+        "patient-language": "Polish",
+        "patient-interpreter_needed": "on",
+        "referral-partnership": str(partnership.pk),
+        "referral-categories": [str(benefits.pk)],
+        "referral-description": "PIP refused after assessment.",
+        "referral-urgency": "urgent",
+        "referral-setting": "primary_care",
+        "referral-known_deadline": "2026-11-20",
+        "referral-known_deadline_note": "PIP decision letter",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+def test_a_referrer_submits_a_consented_referral_and_finds_it_with_its_timeline(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+
+    response = client.post(reverse("referrals:create"), referral_post(partnership))
+
+    referral = Referral.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("referrals:detail", args=[referral.pk])
+    assert referral.status == S.SUBMITTED
+    assert referral.patient.nhs_number == "9434765919" and referral.patient.interpreter_needed
+    listing = client.get(reverse("referrals:list")).content.decode()
+    assert referral.reference in listing and "Maria Kowalski" in listing
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Submitted</strong> by" in page and referrer_user.full_name in page
+    assert "PIP decision letter" in page
+
+
+@pytest.mark.django_db
+def test_the_partnership_is_preselected_when_the_organisation_has_one(as_user, referrer_user, partnership):
+    html = as_user(referrer_user).get(reverse("referrals:create")).content.decode()
+    assert f'<option value="{partnership.pk}" selected>' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("patient-nhs_number", "943 476 5918", "check digit"),
+        ("patient-postcode", "NOT A CODE", "UK postcode"),
+        ("patient-date_of_birth", (timezone.localdate() + timedelta(days=1)).isoformat(), "cannot be in the future"),
+        ("patient-given_name", "x" * 101, "at most 100 characters"),
+        ("patient-given_name", "", "This field is required"),
+        ("consent-share_with_advice_service", None, "must consent to sharing"),
+        ("referral-setting", "inpatient", "expected discharge date"),
+        ("referral-categories", None, "This field is required"),
+    ],
+)
+def test_bad_input_is_explained_in_the_summary_and_beside_the_field_and_nothing_typed_is_lost(
+    as_user, referrer_user, partnership, field, value, message
+):
+    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership, **{field: value}))
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="error-summary"' in html and message in html
+    assert "invalid-feedback" in html or "text-danger" in html
+    assert 'value="12 Mill Lane"' in html or "12 Mill Lane</textarea>" in html
+    assert 'value="07700 900123"' in html and "PIP refused after assessment." in html
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_error_summary_links_to_each_field(as_user, referrer_user, partnership):
+    html = as_user(referrer_user).post(
+        reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": "1234567890"})
+    ).content.decode()
+    assert 'href="#id_patient-nhs_number"' in html and 'id="id_patient-nhs_number"' in html
+
+
+@pytest.mark.django_db
+def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+    response = client.post(
+        reverse("referrals:create"),
+        {"action": "draft", "patient-given_name": "Maria", "patient-family_name": "K",
+         "referral-partnership": partnership.pk, "referral-urgency": "routine", "consent-given_by": "patient"},
+    )
+    draft = Referral.objects.get()
+    assert response.status_code == 302 and draft.status == S.DRAFT
+    # The advice service cannot see a draft.
+    advisor = factories.advisor(partnership.advice_organisation)
+    assert as_user(advisor).get(reverse("referrals:detail", args=[draft.pk])).status_code == 404
+    # The referrer finishes and submits it.
+    client = as_user(referrer_user)
+    response = client.post(reverse("referrals:edit", args=[draft.pk]), referral_post(partnership))
+    draft.refresh_from_db()
+    assert response.status_code == 302 and draft.status == S.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, partnership, health_org):
+    existing = factories.ReferralFactory(
+        partnership=partnership, referring_organisation=health_org, patient__nhs_number="9434765919"
+    )
+    client = as_user(referrer_user)
+
+    warned = client.post(reverse("referrals:create"), referral_post(partnership))
+    html = warned.content.decode()
+    assert warned.status_code == 400
+    assert "already has an open referral" in html and existing.reference in html
+    assert Referral.objects.count() == 1
+
+    sent = client.post(
+        reverse("referrals:create"),
+        referral_post(partnership, **{"referral-duplicate_reason": "New problem: housing disrepair"}),
+    )
+    assert sent.status_code == 302
+    new = Referral.objects.exclude(pk=existing.pk).get()
+    assert new.status == S.SUBMITTED and new.duplicate_reason == "New problem: housing disrepair"
+
+
+@pytest.mark.django_db
+def test_same_name_and_birth_date_also_counts_as_a_duplicate(as_user, referrer_user, partnership, health_org):
+    factories.ReferralFactory(
+        partnership=partnership,
+        referring_organisation=health_org,
+        patient__given_name="maria",
+        patient__family_name="KOWALSKI",
+        patient__date_of_birth="1958-03-14",
+    )
+    response = as_user(referrer_user).post(
+        reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": ""})
+    )
+    assert "already has an open referral" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_closed_referral_of_the_same_patient_is_not_a_duplicate(as_user, referrer_user, partnership, health_org):
+    factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
+                              patient__nhs_number="9434765919")
+    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership))
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_user, health_org, partnership):
+    def make(name, status, days):
+        return factories.ReferralFactory(
+            referrer=referrer_user, referring_organisation=health_org, partnership=partnership, status=status,
+            patient__family_name=name, submitted_at=timezone.now() - timedelta(days=days),
+        )
+
+    old = make("Oldest", S.SUBMITTED, 30)
+    new = make("Newest", S.SUBMITTED, 1)
+    closed = make("Closedson", S.CLOSED, 10)
+    client = as_user(referrer_user)
+
+    html = client.get(reverse("referrals:list")).content.decode()
+    assert html.index(new.reference) < html.index(closed.reference) < html.index(old.reference)
+    assert "30 days" in html
+
+    html = client.get(reverse("referrals:list"), {"status": "closed"}).content.decode()
+    assert closed.reference in html and new.reference not in html
+
+    html = client.get(reverse("referrals:list"), {"q": "oldest"}).content.decode()
+    assert old.reference in html and new.reference not in html
+
+    html = client.get(reverse("referrals:list"), {"status": "nonsense"}).content.decode()
+    assert "Select a valid choice" in html
+
+
+@pytest.mark.django_db
+def test_shared_visibility_shows_colleagues_referrals_but_not_their_drafts(as_user, health_org, partnership):
+    colleague_referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership)
+    colleague_draft = factories.ReferralFactory(
+        referring_organisation=health_org, partnership=partnership, status=S.DRAFT, submitted_at=None
+    )
+    me = factories.referrer(health_org)
+    client = as_user(me)
+    assert colleague_referral.reference not in client.get(reverse("referrals:list")).content.decode()
+    assert client.get(reverse("referrals:detail", args=[colleague_referral.pk])).status_code == 404
+
+    health_org.shares_referrals_internally = True
+    health_org.save()
+    me = type(me).objects.get(pk=me.pk)
+    client = as_user(me)
+    html = client.get(reverse("referrals:list")).content.decode()
+    assert colleague_referral.reference in html and colleague_draft.reference not in html
+    assert client.get(reverse("referrals:detail", args=[colleague_referral.pk])).status_code == 200
+    assert client.get(reverse("referrals:detail", args=[colleague_draft.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_my_referrals_query_count_does_not_grow_with_rows(
+    as_user, referrer_user, health_org, partnership, django_assert_max_num_queries
+):
+    client = as_user(referrer_user)
+    for _ in range(3):
+        factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org, partnership=partnership)
+    with django_assert_max_num_queries(12) as few:
+        client.get(reverse("referrals:list"))
+    for _ in range(25):
+        factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org, partnership=partnership)
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        response = client.get(reverse("referrals:list"))
+    assert response.context["page"].paginator.count == 28
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_cancel_before_acceptance_needs_a_reason_and_shows_on_the_timeline(as_user, referral):
+    client = as_user(referral.referrer)
+    url = reverse("referrals:cancel", args=[referral.pk])
+    refused = client.post(url, {"reason": ""})
+    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+
+    done = client.post(url, {"reason": "Patient found help elsewhere"})
+    referral.refresh_from_db()
+    assert done.status_code == 302 and referral.status == S.CANCELLED
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Patient found help elsewhere" in page and "Cancelled</strong>" in page
+
+
+@pytest.mark.django_db
+def test_cancelling_after_acceptance_is_refused_with_a_message(as_user, referral):
+    referral.status = S.ACCEPTED
+    referral.save()
+    response = as_user(referral.referrer).post(
+        reverse("referrals:cancel", args=[referral.pk]), {"reason": "Changed"}, follow=True
+    )
+    assert "A referral that is accepted cannot be changed that way." in response.content.decode()
+    referral.refresh_from_db()
+    assert referral.status == S.ACCEPTED
+
+
+@pytest.mark.django_db
+def test_marking_entered_in_error(as_user, referral):
+    response = as_user(referral.referrer).post(
+        reverse("referrals:entered_in_error", args=[referral.pk]), {"reason": "Wrong patient"}
+    )
+    referral.refresh_from_db()
+    assert response.status_code == 302 and referral.status == S.ENTERED_IN_ERROR
+
+
+@pytest.mark.django_db
+def test_withdrawing_consent_from_the_referral_page(as_user, referral):
+    client = as_user(referral.referrer)
+    url = reverse("referrals:withdraw_consent", args=[referral.pk])
+    unconfirmed = client.post(url, {"note": "Patient rang"})
+    assert unconfirmed.status_code == 400
+    client.post(url, {"note": "Patient rang", "confirm": "on"})
+    referral.refresh_from_db()
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert referral.status == S.CANCELLED
+    assert "details were removed" in page and referral.patient.family_name not in ("", None)
+    assert "Consent withdrawn" in page
+
+
+@pytest.mark.django_db
+def test_patient_pages_are_audited_and_never_cached(as_user, referral):
+    client = as_user(referral.referrer)
+    response = client.get(reverse("referrals:detail", args=[referral.pk]), REMOTE_ADDR="10.1.2.3")
+    assert "no-store" in response["Cache-Control"]
+    event = AuditEvent.objects.filter(action=AuditEvent.Action.VIEW, object_id=str(referral.pk)).get()
+    assert event.actor == referral.referrer and event.ip_address == "10.1.2.3"
+    assert event.object_type == "referrals.referral" and event.path.endswith(f"/referrals/{referral.pk}/")
+    client.get(reverse("referrals:list"))
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, actor=referral.referrer).exists()
