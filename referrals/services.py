@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from hjp.accounts.models import Partnership
@@ -11,6 +12,8 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.notifications.models import MessageKind
+from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
 from referrals.models import CaseStatus, Consent, Patient, Referral, ReferralStatus, ReferralStatusChange
 from referrals.validators import normalise_nhs_number, normalise_postcode
@@ -95,9 +98,11 @@ def referral_transition(
     else:
         locked.case_status = ""
     locked.save(update_fields=["status", "submitted_at", "case_status", "updated_at"])
-    ReferralStatusChange.objects.create(
+    change = ReferralStatusChange.objects.create(
         referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=now
     )
+    if to_status in STATUS_NOTICES:
+        _queue_status_notice(locked, change)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
@@ -107,6 +112,36 @@ def referral_transition(
     )
     referral.refresh_from_db()
     return locked
+
+
+STATUS_NOTICES = {
+    S.ACCEPTED: ("accepted", "has accepted your referral and will contact the patient."),
+    S.DECLINED: ("declined", "cannot take on your referral."),
+    S.REDIRECTED: ("passed on", "has passed your referral on to another advice provider."),
+}
+
+
+def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> None:
+    """Tell the referrer that the advice service accepted, declined or redirected their referral."""
+    verb, sentence = STATUS_NOTICES[change.to_status]
+    advice = referral.advice_organisation.name
+    body = f"{advice} {sentence}\n\nReferral {referral.reference} for {initials(referral.patient)}."
+    if change.reason:
+        body += f"\n\n{'Reason' if change.to_status == S.DECLINED else 'Note'} from the advice service: {change.reason}"
+    message_queue(
+        recipient=referral.referrer,
+        kind=MessageKind.STATUS_NOTICE,
+        key=f"status_notice:change:{change.pk}",
+        subject=f"Referral {referral.reference} {verb} by {advice}",
+        body=body,
+        url=reverse("referrals:detail", args=[referral.pk]),
+        referral_id=referral.pk,
+    )
+
+
+def initials(patient: Patient) -> str:
+    """Enough for the referrer to recognise their patient in a message, without the full name."""
+    return "".join(f"{part[:1].upper()}." for part in (patient.given_name, patient.family_name) if part)
 
 
 def _new_reference() -> str:
@@ -267,6 +302,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     referral.duplicate_reason = ""
     referral.save(update_fields=["description", "known_deadline_note", "duplicate_reason", "updated_at"])
     _redact_patient(referral.patient)
+    messages_stop_for_referral(referral_id=referral.pk)
     audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn", request=request)
     referral.refresh_from_db()
     return referral

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "hjp.core",
     "hjp.accounts",
     "hjp.audit",
+    "hjp.notifications",
     "referrals",
     "outcomes",
 ]
@@ -207,6 +208,17 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+
+# The outbox: messages not delivered after the grace period are handed to Celery again by the sweep.
+NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
+NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-undelivered-messages": {
+        "task": "hjp.notifications.tasks.sweep_undelivered",
+        "schedule": NOTIFICATION_SWEEP_SECONDS,
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class MessageKind(models.TextChoices):
+    STATUS_NOTICE = "status_notice", "Status notice"
+    OUTCOME_REPORT = "outcome_report", "Outcome report"
+    DIGEST = "digest", "Monthly digest"
+    EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
+    DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
+
+
+class Message(models.Model):
+    """One message to one user, written to this outbox in the transaction of the change it reports and then
+    delivered by a Celery job: into the user's in-app inbox and, where they have an email address, as an email
+    with no patient details. `key` makes each message unique, so nothing is sent twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be delivered"
+        DELIVERED = "delivered", "Delivered"
+        CANCELLED = "cancelled", "Cancelled"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=30, choices=MessageKind.choices)
+    key = models.CharField(max_length=200, unique=True, help_text="e.g. outcome_report:case:42:user:7")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    url = models.CharField(max_length=300, blank=True, help_text="A path inside hjp the message points to.")
+    # Not a foreign key: the core knows no app. Lets a withdrawal of consent find what to stop.
+    referral_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="message_unread_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.recipient}"
+
+
+class Delivery(models.Model):
+    """One channel of one message, with what happened when it was sent."""
+
+    class Channel(models.TextChoices):
+        INBOX = "inbox", "In-app inbox"
+        EMAIL = "email", "Email"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["message", "channel"], name="delivery_one_per_channel"),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.status} ({self.message_id})"

@@ -1,0 +1,25 @@
+"""Thin Celery wrappers around the outbox services. Idempotent: running one twice sends nothing twice."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from hjp.notifications import services
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(services.DeliveryFailed, DatabaseError, OSError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def deliver_message(self, message_id: int) -> None:
+    services.message_deliver(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def sweep_undelivered() -> int:
+    return services.messages_sweep()

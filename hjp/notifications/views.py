@@ -1,0 +1,29 @@
+from django.contrib import messages as flash
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.notifications import selectors, services
+
+
+def inbox(request):
+    page = Paginator(selectors.inbox(user=request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "notifications/inbox.html", {"page": page, "query": ""})
+
+
+def message_detail(request, pk):
+    message = selectors.get_message_for_user(user=request.user, pk=pk)
+    services.message_mark_read(message=message, user=request.user)
+    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=message, request=request)
+    safe_url = message.url if url_has_allowed_host_and_scheme(message.url, allowed_hosts=None) else ""
+    return render(request, "notifications/message_detail.html", {"message": message, "safe_url": safe_url})
+
+
+@require_POST
+def mark_all_read(request):
+    count = services.messages_mark_all_read(user=request.user)
+    flash.success(request, f"{count} message{'s' if count != 1 else ''} marked as read.")
+    return redirect("notifications:inbox")

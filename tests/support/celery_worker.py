@@ -1,0 +1,154 @@
+"""Start a real Celery worker against real Redis and the test database, for the tests marked celery_worker."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import connection
+
+from hjp.celery import app
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def wait_for(predicate, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
+
+
+def use_broker(url: str) -> None:
+    """Point this (test) process's Celery app at a broker, dropping pooled connections to the old one."""
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def database_url() -> str:
+    s = connection.settings_dict
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    log_path: Path
+    mail_dir: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def emails(self) -> list[Path]:
+        return sorted(self.mail_dir.glob("*.log"))
+
+    def pool_children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        return [int(pid) for pid in out.split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+
+def start_worker(*, broker_url: str, workdir: Path, email_delay: float = 0.0) -> Worker:
+    mail_dir = workdir / "mail"
+    mail_dir.mkdir(parents=True, exist_ok=True)
+    log_path = workdir / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hjp.settings.test",
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": broker_url,
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "HJP_TEST_EMAIL_DIR": str(mail_dir),
+        "HJP_TEST_EMAIL_BACKEND": "tests.support.slow_mail.SlowFileBackend",
+        "HJP_TEST_EMAIL_DELAY": str(email_delay),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [CELERY, "-A", "hjp", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+    )
+    worker = Worker(process, log_path, mail_dir)
+    try:
+        wait_for(lambda: " ready." in worker.log() or process.poll() is not None, timeout=60, what="worker start")
+    except AssertionError:
+        worker.stop()
+        raise
+    if process.poll() is not None:
+        raise AssertionError(f"The Celery worker exited at start:\n{worker.log()}")
+    return worker
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class PrivateRedis:
+    """A Redis server of the test's own, so a test can stop and restart the broker without touching others."""
+
+    port: int
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server")
+        if server is None:
+            raise AssertionError("redis-server is not installed: the broker outage test needs it")
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, timeout=15, what="redis-server")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        wait_for(lambda: not self._answers(), timeout=10, what="redis-server to stop")
+
+    def _answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+
+@contextmanager
+def celery_publishing_to(url: str):
+    """Let this process publish tasks to a real broker instead of running them in-process."""
+    old_url, old_eager = app.conf.broker_url, app.conf.task_always_eager
+    use_broker(url)
+    app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = old_eager
+        use_broker(old_url)
