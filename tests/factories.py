@@ -152,3 +152,162 @@ class ReferralFactory(factory.django.DjangoModelFactory):
     def categories(obj, create, extracted, **kwargs):
         if create:
             obj.categories.set(extracted or ProblemCategory.objects.filter(code="benefits"))
+
+
+# --- casework -----------------------------------------------------------------------------------------------
+
+from casework.models import (  # noqa: E402
+    AdviceProvider,
+    Appointment,
+    Case,
+    CaseIssue,
+    CaseNote,
+    CaseState,
+    Deadline,
+    EvidenceRequest,
+    OnwardReferral,
+)
+
+
+class AdviceProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AdviceProvider
+
+    advice_organisation = factory.SubFactory(AdviceOrganisationFactory)
+    name = factory.Sequence(lambda n: f"Law Centre {n}")
+    specialisms = "housing, immigration"
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """An in-progress case on an in-progress referral, worked by an advisor of the referral's service."""
+
+    class Meta:
+        model = Case
+
+    referral = factory.SubFactory(ReferralFactory, status=ReferralStatus.IN_PROGRESS)
+    reference = factory.Sequence(lambda n: f"C{n:07d}")
+    advisor = factory.LazyAttribute(lambda o: advisor(o.referral.advice_organisation))
+    state = CaseState.IN_PROGRESS
+    first_contact_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class CaseIssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseIssue
+
+    case = factory.SubFactory(CaseFactory)
+    category = factory.LazyFunction(lambda: ProblemCategory.objects.get(code="benefits"))
+    sub_category = "pip"
+
+
+class CaseNoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseNote
+
+    case = factory.SubFactory(CaseFactory)
+    kind = CaseNote.Kind.CALL
+    text = "Spoke to the patient about the PIP decision."
+    author = factory.LazyAttribute(lambda o: o.case.advisor)
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Appointment
+
+    case = factory.SubFactory(CaseFactory)
+    kind = Appointment.Kind.PHONE
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+    advisor = factory.LazyAttribute(lambda o: o.case.advisor)
+
+
+class DeadlineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Deadline
+
+    case = factory.SubFactory(CaseFactory)
+    kind = Deadline.Kind.TASK
+    title = "Chase the DWP"
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=3))
+
+
+class EvidenceRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EvidenceRequest
+
+    case = factory.SubFactory(CaseFactory)
+    requested_from = factory.LazyAttribute(lambda o: o.case.referral.referrer)
+    requested_by = factory.LazyAttribute(lambda o: o.case.advisor)
+    what_is_needed = "A letter about the patient's mobility."
+    due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=14))
+
+
+class OnwardReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OnwardReferral
+
+    case = factory.SubFactory(CaseFactory)
+    referral = factory.LazyAttribute(lambda o: o.case.referral)
+    provider = factory.LazyAttribute(
+        lambda o: AdviceProviderFactory(advice_organisation=o.case.referral.advice_organisation)
+    )
+    note = "Specialist tribunal representation."
+    made_by = factory.LazyAttribute(lambda o: o.case.advisor)
+
+
+# --- outcomes -----------------------------------------------------------------------------------------------
+
+from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore, annualise  # noqa: E402
+
+
+class FinancialOutcomeFactory(factory.django.DjangoModelFactory):
+    """A confirmed weekly award of £100 (annualised to £5,200 a year), unless told otherwise."""
+
+    class Meta:
+        model = FinancialOutcome
+
+    issue = factory.SubFactory(CaseIssueFactory)
+    kind = "new_or_increased_award"
+    benefit = "pip"
+    recurring_amount = 100
+    recurring_period = "weekly"
+    annual_amount = factory.LazyAttribute(lambda o: annualise(o.recurring_amount, o.recurring_period))
+    one_off_amount = 0
+    confirmed = True
+    recorded_by = factory.LazyAttribute(lambda o: o.issue.case.advisor)
+
+
+class DecisionOutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DecisionOutcome
+
+    issue = factory.SubFactory(CaseIssueFactory)
+    stage = "initial_claim"
+    result = "awarded"
+    recorded_by = factory.LazyAttribute(lambda o: o.issue.case.advisor)
+
+
+def _swemwbs_item(number: int):
+    """Item `number` (1-7) of a score whose seven items add up to the factory's `score`."""
+    return factory.LazyAttribute(lambda o: o.score // 7 + (1 if number <= o.score % 7 else 0))
+
+
+class WellbeingScoreFactory(factory.django.DjangoModelFactory):
+    """A SWEMWBS score; pass `score` (7-35) and the seven items are spread to add up to it."""
+
+    class Meta:
+        model = WellbeingScore
+
+    class Params:
+        score = 21
+
+    case = factory.SubFactory(CaseFactory)
+    moment = WellbeingScore.Moment.START
+    item_1 = _swemwbs_item(1)
+    item_2 = _swemwbs_item(2)
+    item_3 = _swemwbs_item(3)
+    item_4 = _swemwbs_item(4)
+    item_5 = _swemwbs_item(5)
+    item_6 = _swemwbs_item(6)
+    item_7 = _swemwbs_item(7)
+    total = factory.LazyAttribute(lambda o: o.score)
+    recorded_by = factory.LazyAttribute(lambda o: o.case.advisor)

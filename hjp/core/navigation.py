@@ -5,8 +5,8 @@ from hjp.accounts.roles import roles_for
 
 HOME_URL_NAMES = {
     Role.REFERRER: "referrals:home",
-    Role.ADVISOR: "referrals:list",
-    Role.SUPERVISOR: "referrals:list",
+    Role.ADVISOR: "casework:home",
+    Role.SUPERVISOR: "casework:home",
     Role.MANAGER: "outcomes:dashboard",
     Role.FUNDER: "outcomes:funder_report",
     "admin": "admin:index",
@@ -17,7 +17,12 @@ NAV_ITEMS = [
     ("Home", "referrals:home", {Role.REFERRER}),
     ("New referral", "referrals:create", {Role.REFERRER}),
     ("My referrals", "referrals:list", {Role.REFERRER}),
+    ("Evidence requests", "casework:evidence_list", {Role.REFERRER}),
+    ("Today", "casework:home", {Role.ADVISOR, Role.SUPERVISOR}),
+    ("Triage", "casework:triage", {Role.ADVISOR, Role.SUPERVISOR}),
+    ("Cases", "casework:caseload", {Role.ADVISOR, Role.SUPERVISOR}),
     ("Referrals", "referrals:list", {Role.ADVISOR, Role.SUPERVISOR}),
+    ("Providers", "casework:providers", {Role.ADVISOR, Role.SUPERVISOR}),
     ("Dashboard", "outcomes:dashboard", {Role.MANAGER}),
     ("Funder report", "outcomes:funder_report", {Role.MANAGER, Role.FUNDER}),
 ]

@@ -7,6 +7,7 @@ class MessageKind(models.TextChoices):
     STATUS_NOTICE = "status_notice", "Status notice"
     OUTCOME_REPORT = "outcome_report", "Outcome report"
     DIGEST = "digest", "Monthly digest"
+    EVIDENCE_REQUEST = "evidence_request", "Medical evidence request"
     EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
     DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
 

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from casework.models import AdviceProvider, Case
+
+
+@admin.register(AdviceProvider)
+class AdviceProviderAdmin(admin.ModelAdmin):
+    list_display = ("name", "advice_organisation", "specialisms", "is_active")
+    list_filter = ("advice_organisation", "is_active")
+    search_fields = ("name", "specialisms")
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """References and states only: patient details and case notes stay out of the admin."""
+
+    list_display = ("reference", "state", "advisor", "opened_at", "closed_at")
+    list_filter = ("state",)
+    search_fields = ("reference",)
+    fields = ("reference", "referral", "advisor", "state", "opened_at", "first_contact_at", "closed_at",
+              "closure_reason", "version")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False

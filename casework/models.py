@@ -1,0 +1,401 @@
+"""Casework: the case an advisor opens on accepting a referral, and everything worked on it."""
+
+import os
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from hjp.accounts.models import Organisation
+from hjp.core.models import TimeStampedModel
+from referrals.models import ProblemCategory, Referral
+
+
+class PrivateMediaStorage(FileSystemStorage):
+    """Uploaded evidence lives under PRIVATE_MEDIA_ROOT, which no URL serves: only the permission-checked
+    download view reads it. The root is read from settings at each use, so tests can point it elsewhere."""
+
+    @property
+    def base_location(self):
+        return settings.PRIVATE_MEDIA_ROOT
+
+    @property
+    def location(self):
+        return os.path.abspath(self.base_location)
+
+    def url(self, name):
+        raise ValueError("Private files have no URL; serve them through a permission-checked view.")
+
+
+private_storage = PrivateMediaStorage()
+
+
+class AdviceProvider(TimeStampedModel):
+    """A partner advice provider that referrals and cases can be passed on to. Supervisors keep the list."""
+
+    advice_organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="advice_providers", limit_choices_to={"kind": "advice"}
+    )
+    name = models.CharField(max_length=200)
+    specialisms = models.CharField(max_length=300, blank=True, help_text="e.g. immigration, housing possession")
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    website = models.URLField(blank=True)
+    how_to_refer = models.TextField(blank=True)
+    is_active = models.BooleanField("in use", default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["advice_organisation", "name"], name="provider_unique_name_per_org")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseState(models.TextChoices):
+    """Mirrors the referral: accepted (awaiting first contact), in progress, closed."""
+
+    AWAITING_CONTACT = "awaiting_contact", "Awaiting first contact"
+    IN_PROGRESS = "in_progress", "In progress"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_CASE_STATES = (CaseState.AWAITING_CONTACT, CaseState.IN_PROGRESS)
+
+
+class ClosureReason(models.TextChoices):
+    WORK_COMPLETED = "work_completed", "Work completed"
+    ADVICE_GIVEN = "advice_given", "Advice given, no further action"
+    REFERRED_ON = "referred_on", "Referred on to another provider"
+    NO_CONTACT = "no_contact", "Could not contact the patient"
+    PATIENT_WITHDREW = "patient_withdrew", "Patient no longer wants help"
+    PATIENT_DIED = "patient_died", "Patient died"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+    OTHER = "other", "Other"
+
+
+class DeclineReason(models.TextChoices):
+    """Why a referral is declined at triage. The label and the advisor's explanation go into the
+    referral's timeline, which the referrer reads."""
+
+    OUT_OF_SCOPE = "out_of_scope", "Outside the advice we give"
+    OUT_OF_AREA = "out_of_area", "Patient lives outside our area"
+    ALREADY_HELPED = "already_helped", "Patient already has an adviser for this"
+    NOT_ENOUGH_INFORMATION = "not_enough_information", "Not enough information to act on"
+    PATIENT_DECLINED = "patient_declined", "Patient did not want help when contacted"
+    NO_CAPACITY = "no_capacity", "No capacity to take new cases"
+    OTHER = "other", "Other"
+
+
+class Case(TimeStampedModel):
+    """One per accepted referral. `version` goes up on every edit of the case or its issues, deadlines and
+    appointments: an edit form carries the version it was loaded with and a stale one is refused."""
+
+    referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case")
+    reference = models.CharField(max_length=12, unique=True)
+    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
+    state = models.CharField(max_length=20, choices=CaseState.choices, default=CaseState.AWAITING_CONTACT)
+    summary = models.TextField("case summary", blank=True)
+    opened_at = models.DateTimeField(default=timezone.now)
+    first_contact_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
+    closure_note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-opened_at", "-pk"]
+        indexes = [models.Index(fields=["advisor", "state"], name="case_advisor_state_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(state=CaseState.CLOSED, closed_at__isnull=False) & ~Q(closure_reason="")
+                    | ~Q(state=CaseState.CLOSED) & Q(closed_at__isnull=True, closure_reason="")
+                ),
+                name="case_closed_has_reason_and_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseState.IN_PROGRESS) | Q(first_contact_at__isnull=False),
+                name="case_in_progress_has_first_contact",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="case_version_positive"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_CASE_STATES
+
+
+class IssueSubCategory(models.TextChoices):
+    UNIVERSAL_CREDIT = "universal_credit", "Universal Credit"
+    PIP = "pip", "Personal Independence Payment (PIP)"
+    ESA = "esa", "Employment and Support Allowance (ESA)"
+    ATTENDANCE_ALLOWANCE = "attendance_allowance", "Attendance Allowance"
+    CARERS_ALLOWANCE = "carers_allowance", "Carer's Allowance"
+    PENSION_CREDIT = "pension_credit", "Pension Credit"
+    COUNCIL_TAX_REDUCTION = "council_tax_reduction", "Council Tax Reduction"
+    DLA = "dla", "Disability Living Allowance"
+    HOUSING_BENEFIT = "housing_benefit", "Housing Benefit"
+    OTHER_BENEFIT = "other_benefit", "Other benefit"
+    RENT_ARREARS = "rent_arrears", "Rent arrears"
+    COUNCIL_TAX_ARREARS = "council_tax_arrears", "Council tax arrears"
+    ENERGY_DEBT = "energy_debt", "Energy or water debt"
+    CONSUMER_CREDIT = "consumer_credit", "Credit cards, loans and catalogues"
+    BENEFIT_OVERPAYMENT = "benefit_overpayment", "Benefit overpayment"
+    OTHER_DEBT = "other_debt", "Other debt"
+    POSSESSION = "possession", "Possession or eviction"
+    HOMELESSNESS = "homelessness", "Homelessness"
+    DISREPAIR = "disrepair", "Disrepair"
+    OTHER_HOUSING = "other_housing", "Other housing"
+    SICKNESS_ABSENCE = "sickness_absence", "Sickness absence and sick pay"
+    DISMISSAL = "dismissal", "Dismissal"
+    ADJUSTMENTS = "adjustments", "Reasonable adjustments"
+    OTHER_EMPLOYMENT = "other_employment", "Other employment"
+    SPECIAL_NEEDS = "special_needs", "Special educational needs"
+    EXCLUSION = "exclusion", "Exclusion"
+    OTHER_EDUCATION = "other_education", "Other education"
+    CARE_ASSESSMENT = "care_assessment", "Care needs assessment"
+    CARE_CHARGES = "care_charges", "Care charges"
+    OTHER_COMMUNITY_CARE = "other_community_care", "Other community care"
+    LEAVE_TO_REMAIN = "leave_to_remain", "Leave to remain"
+    EU_SETTLEMENT = "eu_settlement", "EU Settlement Scheme"
+    NHS_CHARGES = "nhs_charges", "NHS charges"
+    OTHER_IMMIGRATION = "other_immigration", "Other immigration"
+
+
+_SUB = IssueSubCategory
+# The sub-categories each problem category (by ProblemCategory.code) offers.
+SUBCATEGORIES = {
+    "benefits": [_SUB.UNIVERSAL_CREDIT, _SUB.PIP, _SUB.ESA, _SUB.ATTENDANCE_ALLOWANCE, _SUB.CARERS_ALLOWANCE,
+                 _SUB.PENSION_CREDIT, _SUB.COUNCIL_TAX_REDUCTION, _SUB.DLA, _SUB.HOUSING_BENEFIT, _SUB.OTHER_BENEFIT],
+    "debt": [_SUB.RENT_ARREARS, _SUB.COUNCIL_TAX_ARREARS, _SUB.ENERGY_DEBT, _SUB.CONSUMER_CREDIT,
+             _SUB.BENEFIT_OVERPAYMENT, _SUB.OTHER_DEBT],
+    "housing": [_SUB.POSSESSION, _SUB.HOMELESSNESS, _SUB.DISREPAIR, _SUB.OTHER_HOUSING],
+    "employment": [_SUB.SICKNESS_ABSENCE, _SUB.DISMISSAL, _SUB.ADJUSTMENTS, _SUB.OTHER_EMPLOYMENT],
+    "education": [_SUB.SPECIAL_NEEDS, _SUB.EXCLUSION, _SUB.OTHER_EDUCATION],
+    "community_care": [_SUB.CARE_ASSESSMENT, _SUB.CARE_CHARGES, _SUB.OTHER_COMMUNITY_CARE],
+    "immigration": [_SUB.LEAVE_TO_REMAIN, _SUB.EU_SETTLEMENT, _SUB.NHS_CHARGES, _SUB.OTHER_IMMIGRATION],
+}
+
+
+class CaseIssue(TimeStampedModel):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issues")
+    category = models.ForeignKey(ProblemCategory, on_delete=models.PROTECT, related_name="case_issues")
+    sub_category = models.CharField(max_length=30, choices=IssueSubCategory.choices, blank=True)
+    description = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True) | Q(status="resolved", resolved_at__isnull=False),
+                name="case_issue_resolved_has_time",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.category}: {self.get_sub_category_display()}" if self.sub_category else str(self.category)
+
+    def clean(self):
+        if self.sub_category and self.category_id:
+            allowed = SUBCATEGORIES.get(self.category.code, [])
+            if self.sub_category not in allowed:
+                raise ValidationError({"sub_category": f"That sub-category is not part of {self.category.name}."})
+
+
+class CaseNote(models.Model):
+    class Kind(models.TextChoices):
+        CALL = "call", "Phone call"
+        MEETING = "meeting", "Meeting"
+        LETTER = "letter", "Letter or email"
+        INTERNAL = "internal", "Internal note"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField()
+    occurred_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} on {self.case}"
+
+
+class Appointment(TimeStampedModel):
+    class Kind(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "Phone"
+        VIDEO = "video", "Video"
+
+    class Attendance(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        ATTENDED = "attended", "Attended"
+        NOT_ATTENDED = "not_attended", "Did not attend"
+        CANCELLED = "cancelled", "Cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="appointments")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    starts_at = models.DateTimeField(db_index=True)
+    duration_minutes = models.PositiveSmallIntegerField(default=45)
+    place = models.CharField(max_length=200, blank=True, help_text="Address, room, or phone/video details.")
+    advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
+    attendance = models.CharField(max_length=15, choices=Attendance.choices, default=Attendance.BOOKED)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="appointment_duration_at_least_5"),
+            models.CheckConstraint(
+                condition=~Q(kind="in_person") | ~Q(place=""), name="appointment_in_person_has_place"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class Deadline(TimeStampedModel):
+    """A deadline or task. Appeal-clock kinds derive `due_date` from `basis_date` (see appeal_clock)."""
+
+    class Kind(models.TextChoices):
+        TASK = "task", "Task"
+        RECONSIDERATION = "reconsideration", "Mandatory reconsideration due"
+        APPEAL = "appeal", "Tribunal appeal due"
+        OTHER = "other", "Other deadline"
+
+    APPEAL_CLOCK_KINDS = (Kind.RECONSIDERATION, Kind.APPEAL)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    issue = models.ForeignKey(CaseIssue, on_delete=models.SET_NULL, null=True, blank=True, related_name="deadlines")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TASK)
+    title = models.CharField(max_length=200)
+    basis_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Decision letter date (reconsideration) or reconsideration notice date (appeal).",
+    )
+    due_date = models.DateField(db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=["reconsideration", "appeal"]) | Q(basis_date__isnull=False),
+                name="deadline_appeal_clock_has_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis_date__isnull=True) | Q(due_date__gte=models.F("basis_date")),
+                name="deadline_due_after_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_by__isnull=True)
+                | Q(done_at__isnull=False, done_by__isnull=False),
+                name="deadline_done_has_who_and_when",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.due_date:%d %b %Y})"
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+
+class EvidenceRequest(TimeStampedModel):
+    """A request to the referrer for medical evidence; needs consent scope 2. Overdue is not a stored state:
+    a request still `requested` after its due date is overdue."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ANSWERED = "answered", "Answered"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_requests")
+    requested_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="evidence_requests_received"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    what_is_needed = models.TextField()
+    due_date = models.DateField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.REQUESTED)
+    answer_text = models.TextField(blank=True)
+    answer_file = models.FileField(storage=private_storage, upload_to="evidence/%Y/%m/", blank=True, max_length=200)
+    answer_file_type = models.CharField(max_length=50, blank=True)
+    decline_reason = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="requested", answered_at__isnull=True)
+                | Q(state="cancelled")
+                | Q(state__in=["answered", "declined"], answered_at__isnull=False, answered_by__isnull=False),
+                name="evidence_answer_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="answered") | ~Q(answer_text="") | ~Q(answer_file=""),
+                name="evidence_answer_has_content",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="declined") | ~Q(decline_reason=""), name="evidence_decline_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Evidence request {self.pk} on {self.case}"
+
+    def is_overdue(self, today=None) -> bool:
+        return self.state == self.State.REQUESTED and self.due_date < (today or timezone.localdate())
+
+    @property
+    def display_state(self) -> str:
+        return "Overdue" if self.is_overdue() else self.get_state_display()
+
+
+class OnwardReferral(models.Model):
+    """A referral passed on to another advice provider: at triage (the referral is redirected, no case) or
+    during a case for specialist help (the case goes on)."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="onward_referrals")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="onward_referrals")
+    provider = models.ForeignKey(AdviceProvider, on_delete=models.PROTECT, related_name="onward_referrals")
+    issue = models.ForeignKey(CaseIssue, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    note = models.TextField()
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-made_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.referral} to {self.provider}"

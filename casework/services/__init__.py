@@ -1,0 +1,57 @@
+"""Writes for casework. Referral states change only through `referrals.services.referral_transition`.
+
+Edits of a case, or of its issues, deadlines and appointments, take the `version` of the case their form
+was loaded with: a stale version is refused with StaleCaseError and the version goes up on every edit.
+Additions (notes, new appointments, issues, deadlines, evidence requests) overwrite nothing and need none.
+Callers use this package's names; the modules under it are how the code is kept to a readable size."""
+
+from casework.services.cases import (
+    case_close,
+    case_note_add,
+    case_reallocate,
+    case_reopen,
+    case_stop_for_consent_withdrawal,
+    case_update,
+)
+from casework.services.common import REDACTED, StaleCaseError, new_case_reference
+from casework.services.evidence import evidence_request_answer, evidence_request_create, evidence_request_decline
+from casework.services.providers import onward_referral_make, provider_save
+from casework.services.records import (
+    appointment_book,
+    appointment_update,
+    case_issue_add,
+    case_issue_resolve,
+    case_issue_update,
+    deadline_add,
+    deadline_complete,
+    deadline_due_date,
+)
+from casework.services.triage import referral_accept, referral_decline, referral_redirect
+
+__all__ = [
+    "REDACTED",
+    "StaleCaseError",
+    "appointment_book",
+    "appointment_update",
+    "case_close",
+    "case_issue_add",
+    "case_issue_resolve",
+    "case_issue_update",
+    "case_note_add",
+    "case_reallocate",
+    "case_reopen",
+    "case_stop_for_consent_withdrawal",
+    "case_update",
+    "deadline_add",
+    "deadline_complete",
+    "deadline_due_date",
+    "evidence_request_answer",
+    "evidence_request_create",
+    "evidence_request_decline",
+    "new_case_reference",
+    "onward_referral_make",
+    "provider_save",
+    "referral_accept",
+    "referral_decline",
+    "referral_redirect",
+]

@@ -1,0 +1,174 @@
+"""The case itself: notes and first contact, details, allocation, closing, reopening, consent withdrawal."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from casework.models import (
+    Appointment,
+    Case,
+    CaseNote,
+    CaseState,
+    ClosureReason,
+    EvidenceRequest,
+    private_storage,
+)
+from casework.permissions import case_workers, is_supervisor_of
+from casework.services.common import REDACTED, bump_version, clean_and_save, lock_case
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from referrals.models import CaseStatus, ReferralStatus
+from referrals.services import consent_withdraw, referral_set_case_status, referral_transition
+
+S = ReferralStatus
+Action = AuditEvent.Action
+
+
+@transaction.atomic
+def case_note_add(
+    *, case: Case, actor, kind: str, text: str, occurred_at: datetime, first_contact: bool = False, request=None
+) -> CaseNote:
+    """Add a note to the timeline. With `first_contact`, it records the first contact with the patient:
+    the case and the referral move to in progress."""
+    locked = lock_case(case, actor=actor)
+    if first_contact and locked.state != CaseState.AWAITING_CONTACT:
+        raise DomainError("The first contact with this patient is already recorded.")
+    if first_contact and kind == CaseNote.Kind.INTERNAL:
+        raise DomainError("First contact is a call, meeting or letter with the patient, not an internal note.")
+    note = CaseNote(case=locked, kind=kind, text=text.strip(), occurred_at=occurred_at, author=actor)
+    clean_and_save(note)
+    if first_contact:
+        if locked.referral.status == S.ACCEPTED:
+            referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, request=request)
+        locked.state = CaseState.IN_PROGRESS
+        locked.first_contact_at = occurred_at
+        bump_version(locked, "state", "first_contact_at")
+    audit_record(actor=actor, action=Action.CREATE, obj=note,
+                 summary="first contact" if first_contact else f"{kind} note", request=request)
+    return note
+
+
+@transaction.atomic
+def case_update(*, case: Case, actor, version: int, summary: str, case_status: str, request=None) -> Case:
+    """Edit the case summary and the case status the referrer reads."""
+    locked = lock_case(case, actor=actor, version=version)
+    locked.summary = summary.strip()
+    bump_version(locked, "summary")
+    if case_status:
+        referral_set_case_status(referral=locked.referral, case_status=CaseStatus(case_status), actor=actor,
+                                 request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="case details", request=request)
+    return locked
+
+
+@transaction.atomic
+def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "", request=None) -> Case:
+    locked = lock_case(case, actor=actor, version=version)
+    organisation_id = locked.referral.advice_organisation_id
+    if not is_supervisor_of(actor, organisation_id):
+        raise DomainError("Only a supervisor can reallocate a case.")
+    if not case_workers(organisation_id).filter(pk=advisor.pk).exists():
+        raise DomainError("A case can only be allocated to an advisor of this advice service.")
+    if advisor.pk == locked.advisor_id:
+        raise DomainError(f"This case is already {advisor}'s.")
+    previous = locked.advisor
+    locked.advisor = advisor
+    bump_version(locked, "advisor")
+    clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
+                   text=f"Reallocated from {previous} to {advisor}. {note.strip()}".strip()))
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary=f"reallocated to user {advisor.pk}",
+                 request=request)
+    return locked
+
+
+def _stop_open_work(case: Case) -> None:
+    """Cancel what would otherwise go on after a case stops: open evidence requests, booked appointments."""
+    case.evidence_requests.filter(state=EvidenceRequest.State.REQUESTED).update(
+        state=EvidenceRequest.State.CANCELLED, updated_at=timezone.now()
+    )
+    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=timezone.now()).update(
+        attendance=Appointment.Attendance.CANCELLED, updated_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def case_close(*, case: Case, actor, version: int, closure_reason: str, note: str = "", request=None) -> Case:
+    if closure_reason == ClosureReason.CONSENT_WITHDRAWN:
+        raise DomainError("Record a withdrawal of consent with 'Record consent withdrawal', not by closing.")
+    locked = lock_case(case, actor=actor, version=version)
+    reason = ClosureReason(closure_reason)
+    referral_transition(referral=locked.referral, to_status=S.CLOSED, actor=actor, reason=reason.label,
+                        request=request)
+    locked.state = CaseState.CLOSED
+    locked.closed_at = timezone.now()
+    locked.closure_reason = reason
+    locked.closure_note = note.strip()
+    bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    _stop_open_work(locked)
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}", request=request)
+    return locked
+
+
+@transaction.atomic
+def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -> Case:
+    """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened."""
+    locked = lock_case(case, actor=actor, version=version, must_be_open=False)
+    if locked.is_open:
+        raise DomainError("This case is already open.")
+    if not is_supervisor_of(actor, locked.referral.advice_organisation_id):
+        raise DomainError("Only a supervisor can reopen a case.")
+    if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN:
+        raise DomainError("Consent was withdrawn: this case cannot be reopened.")
+    referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, reason=reason,
+                        request=request)
+    locked.state = CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT
+    locked.closed_at = None
+    locked.closure_reason = ""
+    locked.closure_note = ""
+    bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
+                            text=f"Reopened: {reason.strip()}"))
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened", request=request)
+    return locked
+
+
+def _delete_documents(names: list[str]) -> None:
+    """Remove uploaded evidence from private storage, once the redaction that unlinked it has committed."""
+    for name in names:
+        private_storage.delete(name)
+
+
+@transaction.atomic
+def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "", request=None) -> Case:
+    """Consent withdrawn: record it on the referral (cancelled, patient redacted) unless already recorded
+    there, close the case as 'consent withdrawn', stop its open work, and redact what the case holds
+    about the patient. Counts for statistics (issues, dates, states) remain."""
+    locked = lock_case(case, actor=actor, must_be_open=False)
+    referral = locked.referral
+    if not referral.consent.is_withdrawn:
+        consent_withdraw(referral=referral, actor=actor, note=note, request=request)
+    now = timezone.now()
+    fields = ["summary", "closure_note"]
+    if locked.is_open:
+        locked.state = CaseState.CLOSED
+        locked.closed_at = now
+        locked.closure_reason = ClosureReason.CONSENT_WITHDRAWN
+        fields += ["state", "closed_at", "closure_reason"]
+    locked.summary = ""
+    locked.closure_note = ""
+    bump_version(locked, *fields)
+    _stop_open_work(locked)
+    locked.notes.update(text=REDACTED)
+    locked.issues.update(description="", resolution="", updated_at=now)
+    locked.appointments.update(note="", place=REDACTED, updated_at=now)
+    documents = list(locked.evidence_requests.exclude(answer_file="").values_list("answer_file", flat=True))
+    locked.evidence_requests.filter(state=EvidenceRequest.State.ANSWERED).update(answer_text=REDACTED)
+    locked.evidence_requests.update(what_is_needed=REDACTED, answer_file="", answer_file_type="", updated_at=now)
+    transaction.on_commit(lambda: _delete_documents(documents))
+    locked.evidence_requests.exclude(decline_reason="").update(decline_reason=REDACTED)
+    locked.onward_referrals.update(note=REDACTED)
+    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary="consent withdrawn: case stopped",
+                 request=request)
+    return locked

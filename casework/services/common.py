@@ -1,0 +1,57 @@
+"""What every casework service shares: the case lock with its version check, and saving with validation."""
+
+import secrets
+
+from casework.models import Case
+from casework.permissions import is_case_worker
+from hjp.core.errors import DomainError
+from referrals.services import REFERENCE_ALPHABET
+
+REDACTED = "[redacted: consent withdrawn]"
+
+
+class StaleCaseError(DomainError):
+    """Someone saved the case after this user loaded it. `current` is the case as it is now."""
+
+    def __init__(self, current: Case):
+        super().__init__(
+            "Someone else changed this case while you were editing it. Nothing of yours was saved: "
+            "check their change below, then save again if yours should still stand."
+        )
+        self.current = current
+
+
+def new_case_reference() -> str:
+    while True:
+        reference = "C" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
+        if not Case.objects.filter(reference=reference).exists():
+            return reference
+
+
+def require_worker(actor, organisation_id: int) -> None:
+    if not is_case_worker(actor, organisation_id):
+        raise DomainError("Only advisors of the advice service this was sent to can do this.")
+
+
+def lock_case(case: Case, *, actor, version: int | None = None, must_be_open: bool = True) -> Case:
+    """Lock the case row, check the actor works for its organisation, that it is open, and (for edits)
+    that nobody saved it since `version` was read."""
+    locked = Case.objects.select_for_update(of=("self",)).select_related("referral__consent").get(pk=case.pk)
+    require_worker(actor, locked.referral.advice_organisation_id)
+    if version is not None and locked.version != version:
+        raise StaleCaseError(locked)
+    if must_be_open and not locked.is_open:
+        raise DomainError("This case is closed. A supervisor can reopen it.")
+    return locked
+
+
+def bump_version(case: Case, *fields: str) -> None:
+    """Save the named fields of a locked case and move its version on, so open edit forms become stale."""
+    case.version += 1
+    case.full_clean(exclude=["referral", "advisor"])
+    case.save(update_fields=[*fields, "version", "updated_at"])
+
+
+def clean_and_save(obj) -> None:
+    obj.full_clean()
+    obj.save()

@@ -1,0 +1,132 @@
+"""What a case records: issues, appointments, and deadlines with the benefit appeal clock."""
+
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from casework import appeal_clock
+from casework.models import Appointment, Case, CaseIssue, Deadline
+from casework.services.common import bump_version, clean_and_save, lock_case
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from referrals.models import ProblemCategory
+
+Action = AuditEvent.Action
+
+
+@transaction.atomic
+def case_issue_add(
+    *, case: Case, actor, category: ProblemCategory, sub_category: str = "", description: str = "", request=None
+) -> CaseIssue:
+    locked = lock_case(case, actor=actor)
+    issue = CaseIssue(case=locked, category=category, sub_category=sub_category, description=description.strip())
+    clean_and_save(issue)
+    audit_record(actor=actor, action=Action.CREATE, obj=issue, request=request)
+    return issue
+
+
+@transaction.atomic
+def case_issue_update(
+    *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: str, description: str,
+    request=None,
+) -> CaseIssue:
+    locked = lock_case(issue.case, actor=actor, version=version)
+    issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
+    issue.category, issue.sub_category, issue.description = category, sub_category, description.strip()
+    clean_and_save(issue)
+    bump_version(locked)
+    audit_record(actor=actor, action=Action.UPDATE, obj=issue, request=request)
+    return issue
+
+
+@transaction.atomic
+def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str, request=None) -> CaseIssue:
+    locked = lock_case(issue.case, actor=actor, version=version)
+    issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
+    if issue.status == CaseIssue.Status.RESOLVED:
+        raise DomainError("This issue is already resolved.")
+    issue.status = CaseIssue.Status.RESOLVED
+    issue.resolved_at = timezone.now()
+    issue.resolution = resolution.strip()
+    clean_and_save(issue)
+    bump_version(locked)
+    audit_record(actor=actor, action=Action.UPDATE, obj=issue, summary="resolved", request=request)
+    return issue
+
+
+
+
+@transaction.atomic
+def appointment_book(
+    *, case: Case, actor, kind: str, starts_at: datetime, duration_minutes: int = 45, place: str = "",
+    note: str = "", request=None,
+) -> Appointment:
+    locked = lock_case(case, actor=actor)
+    appointment = Appointment(case=locked, kind=kind, starts_at=starts_at, duration_minutes=duration_minutes,
+                              place=place.strip(), note=note.strip(), advisor=locked.advisor)
+    clean_and_save(appointment)
+    audit_record(actor=actor, action=Action.CREATE, obj=appointment, request=request)
+    return appointment
+
+
+@transaction.atomic
+def appointment_update(
+    *, appointment: Appointment, actor, version: int, kind: str, starts_at: datetime, duration_minutes: int,
+    place: str, attendance: str, note: str, request=None,
+) -> Appointment:
+    locked = lock_case(appointment.case, actor=actor, version=version)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk, case=locked)
+    appointment.kind, appointment.starts_at, appointment.duration_minutes = kind, starts_at, duration_minutes
+    appointment.place, appointment.attendance, appointment.note = place.strip(), attendance, note.strip()
+    clean_and_save(appointment)
+    bump_version(locked)
+    audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance, request=request)
+    return appointment
+
+
+
+
+def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | None) -> date:
+    """The due date of a deadline: from the appeal clock for reconsiderations and appeals, else as given."""
+    if kind == Deadline.Kind.RECONSIDERATION:
+        if basis_date is None:
+            raise DomainError("Give the date of the decision letter.")
+        return appeal_clock.reconsideration_due(basis_date)
+    if kind == Deadline.Kind.APPEAL:
+        if basis_date is None:
+            raise DomainError("Give the date of the mandatory reconsideration notice.")
+        return appeal_clock.appeal_due(basis_date)
+    if due_date is None:
+        raise DomainError("Give a due date.")
+    return due_date
+
+
+@transaction.atomic
+def deadline_add(
+    *, case: Case, actor, kind: str, title: str, basis_date: date | None = None, due_date: date | None = None,
+    issue: CaseIssue | None = None, request=None,
+) -> Deadline:
+    locked = lock_case(case, actor=actor)
+    if issue is not None and issue.case_id != locked.pk:
+        raise DomainError("That issue belongs to another case.")
+    due = deadline_due_date(kind=kind, basis_date=basis_date, due_date=due_date)
+    deadline = Deadline(case=locked, kind=kind, title=title.strip() or Deadline.Kind(kind).label, issue=issue,
+                        basis_date=basis_date if kind in Deadline.APPEAL_CLOCK_KINDS else None, due_date=due)
+    clean_and_save(deadline)
+    audit_record(actor=actor, action=Action.CREATE, obj=deadline, request=request)
+    return deadline
+
+
+@transaction.atomic
+def deadline_complete(*, deadline: Deadline, actor, version: int, request=None) -> Deadline:
+    locked = lock_case(deadline.case, actor=actor, version=version)
+    deadline = Deadline.objects.select_for_update().get(pk=deadline.pk, case=locked)
+    if deadline.is_done:
+        raise DomainError("This is already done.")
+    deadline.done_at, deadline.done_by = timezone.now(), actor
+    clean_and_save(deadline)
+    bump_version(locked)
+    audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done", request=request)
+    return deadline

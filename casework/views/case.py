@@ -1,0 +1,116 @@
+"""The case record, and the pages that change the case itself."""
+
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from casework import forms, permissions, selectors, services
+from casework.models import CaseState
+from casework.views.pages import audit_page, case_form_page, case_values, get_case, posted, versioned_form
+from hjp.audit.models import AuditEvent
+from referrals.forms import ConsentWithdrawalForm
+
+Action = AuditEvent.Action
+
+
+def case_detail(request, pk):
+    user = request.user
+    permissions.require_advice_worker(user)
+    case = selectors.case_detail(user=user, pk=pk)
+    audit_page(request, Action.VIEW, obj=case)
+    referral = case.referral
+    consent = referral.consent
+    is_supervisor = permissions.is_supervisor_of(user, referral.advice_organisation_id)
+    return render(request, "casework/case_detail.html", {
+        "case": case, "referral": referral, "patient": referral.patient, "consent": consent,
+        "timeline": selectors.case_timeline(case), "is_supervisor": is_supervisor,
+        "can_request_evidence": case.is_open and consent.allows_evidence_requests,
+        "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,
+        "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def note_add(request, pk):
+    case = get_case(request, pk)
+    first = request.GET.get("first") == "1"
+    form = forms.NoteForm(posted(request), awaiting_contact=case.state == CaseState.AWAITING_CONTACT,
+                          initial={"first_contact": first, "kind": "call"})
+    return case_form_page(
+        request, case, form, title="Record first contact" if first else "Add a note", submit_label="Save note",
+        perform=lambda d: services.case_note_add(case=case, actor=request.user, kind=d["kind"], text=d["text"],
+                                                 occurred_at=d["occurred_at"],
+                                                 first_contact=d.get("first_contact", False), request=request),
+        success="Note saved.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request, pk):
+    case = get_case(request, pk)
+    form = versioned_form(request, case, forms.CaseEditForm,
+                          initial={"summary": case.summary, "case_status": case.referral.case_status})
+    return case_form_page(
+        request, case, form, title="Edit case", submit_label="Save", current=case_values,
+        perform=lambda d: services.case_update(case=case, actor=request.user, version=d["version"],
+                                               summary=d["summary"], case_status=d["case_status"], request=request),
+        success="Case saved.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_reallocate(request, pk):
+    case = get_case(request, pk)
+    if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
+        raise Http404("Only supervisors reallocate cases.")
+    form = versioned_form(request, case, forms.ReallocateForm,
+                      workers=permissions.case_workers(case.referral.advice_organisation_id))
+    return case_form_page(
+        request, case, form, title="Reallocate case", submit_label="Reallocate", current=case_values,
+        perform=lambda d: services.case_reallocate(case=case, actor=request.user, version=d["version"],
+                                                   advisor=d["advisor"], note=d["note"], request=request),
+        success="Case reallocated.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_close(request, pk):
+    case = get_case(request, pk)
+    form = versioned_form(request, case, forms.CloseForm)
+    return case_form_page(
+        request, case, form, title="Close case", submit_label="Close case", current=case_values, danger=True,
+        intro="The referrer is told the case has closed. Open evidence requests and future appointments are cancelled.",
+        perform=lambda d: services.case_close(case=case, actor=request.user, version=d["version"],
+                                              closure_reason=d["closure_reason"], note=d["note"], request=request),
+        success="Case closed.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_reopen(request, pk):
+    case = get_case(request, pk)
+    if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
+        raise Http404("Only supervisors reopen cases.")
+    form = versioned_form(request, case, forms.ReasonForm)
+    form.fields["reason"].label = "Why the case is reopened (the referrer sees this)"
+    return case_form_page(
+        request, case, form, title="Reopen case", submit_label="Reopen", current=case_values,
+        perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"],
+                                               reason=d["reason"], request=request),
+        success="Case reopened.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def case_withdraw_consent(request, pk):
+    case = get_case(request, pk)
+    form = ConsentWithdrawalForm(posted(request))
+    return case_form_page(
+        request, case, form, title="Record consent withdrawal", submit_label="Record withdrawal and stop work",
+        danger=True,
+        intro="Withdrawal stops all work: the referral is cancelled, the case closes as 'consent withdrawn', "
+              "and the patient's details and the case notes are removed.",
+        perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user, note=d["note"],
+                                                                    request=request),
+        success="Consent withdrawal recorded. Work has stopped and the patient's details are removed.",
+    )

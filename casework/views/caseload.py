@@ -1,0 +1,47 @@
+"""The advisor's day and the caseload."""
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+
+from casework import forms, permissions, selectors
+from casework.views.pages import PAGE_SIZE, audit_page
+from hjp.accounts.roles import roles_for
+from hjp.audit.models import AuditEvent
+
+Action = AuditEvent.Action
+
+
+def home(request):
+    permissions.require_advice_worker(request.user)
+    data = selectors.advisor_home(user=request.user)
+    audit_page(request, Action.LIST, object_type="casework.case", summary="advisor home")
+    return render(request, "casework/home.html", {"home": data, "today": timezone.localdate()})
+
+
+def caseload(request):
+    user = request.user
+    permissions.require_advice_worker(user)
+    is_supervisor = bool(roles_for(user).supervisor_org_ids)
+    form = forms.CaseFilterForm(request.GET or None, advisors=selectors.advisor_choices(user=user),
+                                is_supervisor=is_supervisor)
+    filters = selectors.CaseFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = selectors.CaseFilters(
+            scope=data.get("scope") or "mine", state=data["state"],
+            category=data["category"].pk if data["category"] else None,
+            advisor=data["advisor"].pk if data.get("advisor") else None, due_this_week=data["due_this_week"],
+            evidence_outstanding=data["evidence_outstanding"], q=data["q"], sort=data["sort"] or "next_deadline",
+        )
+    page = Paginator(selectors.case_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_page(request, Action.LIST, object_type="casework.case",
+               summary=f"caseload {filters.scope} page {page.number}")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "casework/caseload.html", {
+        "page": page, "filters": form, "query": query.urlencode(), "scope": filters.scope,
+        "counts": selectors.case_state_counts(user=user, scope=filters.scope),
+        "per_advisor": selectors.open_cases_per_advisor(user=user) if filters.scope == "organisation" else [],
+        "today": timezone.localdate(),
+    })

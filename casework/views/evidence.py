@@ -1,0 +1,82 @@
+"""Medical evidence: the referrer's requests and answers, and the permission-checked document download."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from casework import forms, permissions, selectors, services
+from casework.models import EvidenceRequest
+from casework.views.pages import PAGE_SIZE, audit_page
+from hjp.accounts.roles import roles_for
+from hjp.audit.models import AuditEvent
+from hjp.core.errors import DomainError
+from hjp.core.forms import error_summary
+
+Action = AuditEvent.Action
+
+
+def evidence_list(request):
+    user = request.user
+    permissions.require_referrer(user)
+    page = Paginator(selectors.evidence_requests_for_referrer(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_page(request, Action.LIST, object_type="casework.evidencerequest",
+           summary=f"evidence requests page {page.number}")
+    return render(request, "casework/evidence_list.html", {"page": page, "query": "", "today": timezone.localdate()})
+
+
+@require_http_methods(["GET", "POST"])
+def evidence_detail(request, pk):
+    """The request; the referrer it is addressed to answers (text and/or a document) or declines here."""
+    user = request.user
+    evidence = permissions.get_evidence_request_for_user(
+        user, pk, queryset=EvidenceRequest.objects.select_related("case__referral__patient", "answered_by"))
+    can_answer = permissions.can_answer_evidence(user, evidence)
+    answer_form = forms.EvidenceAnswerForm(prefix="answer")
+    decline_form = forms.EvidenceDeclineForm(prefix="decline")
+    if request.method == "POST":
+        if not can_answer:
+            messages.error(request, "This request can no longer be answered.")
+            return redirect("casework:evidence_detail", pk=evidence.pk)
+        declining = request.POST.get("action") == "decline"
+        form = (forms.EvidenceDeclineForm(request.POST, prefix="decline") if declining
+                else forms.EvidenceAnswerForm(request.POST, request.FILES, prefix="answer"))
+        if form.is_valid():
+            try:
+                if declining:
+                    services.evidence_request_decline(evidence=evidence, actor=user,
+                                                      reason=form.cleaned_data["reason"], request=request)
+                else:
+                    services.evidence_request_answer(evidence=evidence, actor=user,
+                                                     text=form.cleaned_data["answer_text"],
+                                                     upload=form.cleaned_data["answer_file"], request=request)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, "Thank you: your reply has been sent to the advisor.")
+                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
+        if declining:
+            decline_form = form
+        else:
+            answer_form = form
+    audit_page(request, Action.VIEW, obj=evidence)
+    return render(request, "casework/evidence_detail.html", {
+        "evidence": evidence, "case": evidence.case, "patient": evidence.case.referral.patient,
+        "can_answer": can_answer, "is_advice_side": not permissions.is_evidence_addressee(user, evidence),
+        "answer_form": answer_form, "decline_form": decline_form,
+        "errors": error_summary(answer_form, decline_form),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def evidence_file(request, pk):
+    """The uploaded document, to the referrer who sent it or the case's advice service, never cached."""
+    evidence = permissions.get_evidence_request_for_user(request.user, pk)
+    if not evidence.answer_file:
+        raise Http404("No document.")
+    audit_page(request, Action.DOWNLOAD, obj=evidence, summary="evidence document")
+    extension = evidence.answer_file.name.rsplit(".", 1)[-1]
+    return FileResponse(evidence.answer_file.open("rb"), as_attachment=True,
+                        filename=f"evidence-{evidence.case.reference}-{evidence.pk}.{extension}",
+                        content_type=evidence.answer_file_type)

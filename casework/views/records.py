@@ -1,0 +1,166 @@
+"""Pages for what a case records: issues, appointments, deadlines, evidence requests, onward referrals."""
+
+from django.http import Http404
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from casework import forms, selectors, services
+from casework.models import Appointment, CaseIssue, Deadline
+from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
+
+
+def _issue(case, item_pk) -> CaseIssue:
+    try:
+        return case.issues.select_related("category").get(pk=item_pk)
+    except (CaseIssue.DoesNotExist, ValueError):
+        raise Http404("No such issue.") from None
+
+
+@require_http_methods(["GET", "POST"])
+def issue_add(request, pk):
+    case = get_case(request, pk)
+    return case_form_page(
+        request, case, forms.IssueForm(posted(request)), title="Add an issue", submit_label="Add issue",
+        perform=lambda d: services.case_issue_add(case=case, actor=request.user, category=d["category"],
+                                                  sub_category=d["sub_category"], description=d["description"],
+                                                  request=request),
+        success="Issue added.",
+    )
+
+
+def _issue_values(issue):
+    def values(get_case):
+        issue.refresh_from_db()
+        return [("Category", str(issue.category)), ("Sub-category", issue.get_sub_category_display() or "none"),
+                ("Description", issue.description or "none"), ("Status", issue.get_status_display()),
+                ("Resolution", issue.resolution or "none")]
+    return values
+
+
+@require_http_methods(["GET", "POST"])
+def issue_edit(request, pk, item_pk):
+    case = get_case(request, pk)
+    issue = _issue(case, item_pk)
+    form = versioned_form(request, case, forms.IssueEditForm, initial={
+        "category": issue.category_id, "sub_category": issue.sub_category, "description": issue.description})
+    return case_form_page(
+        request, case, form, title="Edit issue", submit_label="Save issue", current=_issue_values(issue),
+        perform=lambda d: services.case_issue_update(issue=issue, actor=request.user, version=d["version"],
+                                                     category=d["category"], sub_category=d["sub_category"],
+                                                     description=d["description"], request=request),
+        success="Issue saved.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def issue_resolve(request, pk, item_pk):
+    case = get_case(request, pk)
+    issue = _issue(case, item_pk)
+    return case_form_page(
+        request, case, versioned_form(request, case, forms.ResolveIssueForm), title=f"Resolve issue: {issue}",
+        submit_label="Mark resolved", current=_issue_values(issue),
+        perform=lambda d: services.case_issue_resolve(issue=issue, actor=request.user, version=d["version"],
+                                                      resolution=d["resolution"], request=request),
+        success="Issue resolved.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def appointment_add(request, pk):
+    case = get_case(request, pk)
+    return case_form_page(
+        request, case, forms.AppointmentForm(posted(request)), title="Book an appointment",
+        submit_label="Book",
+        perform=lambda d: services.appointment_book(
+            case=case, actor=request.user, kind=d["kind"], starts_at=d["starts_at"],
+            duration_minutes=d["duration_minutes"], place=d["place"], note=d["note"], request=request),
+        success="Appointment booked.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def appointment_edit(request, pk, item_pk):
+    case = get_case(request, pk)
+    try:
+        appointment = case.appointments.get(pk=item_pk)
+    except (Appointment.DoesNotExist, ValueError):
+        raise Http404("No such appointment.") from None
+    form = versioned_form(request, case, forms.AppointmentEditForm, initial={
+        name: getattr(appointment, name)
+        for name in ("kind", "starts_at", "duration_minutes", "place", "note", "attendance")})
+
+    def current(get_case):
+        appointment.refresh_from_db()
+        return [("When", timezone.localtime(appointment.starts_at).strftime("%d %b %Y %H:%M")),
+                ("Type", appointment.get_kind_display()), ("Place", appointment.place or "none"),
+                ("Attendance", appointment.get_attendance_display())]
+
+    return case_form_page(
+        request, case, form, title="Appointment", submit_label="Save appointment", current=current,
+        perform=lambda d: services.appointment_update(
+            appointment=appointment, actor=request.user, version=d["version"], kind=d["kind"],
+            starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], place=d["place"],
+            attendance=d["attendance"], note=d["note"], request=request),
+        success="Appointment saved.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def deadline_add(request, pk):
+    case = get_case(request, pk)
+    form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category"),
+                              initial={"kind": request.GET.get("kind", Deadline.Kind.TASK)})
+    return case_form_page(
+        request, case, form, title="Add a deadline or task", submit_label="Add",
+        perform=lambda d: services.deadline_add(
+            case=case, actor=request.user, kind=d["kind"], title=d["title"], basis_date=d["basis_date"],
+            due_date=d["due_date"], issue=d["issue"], request=request),
+        success="Deadline added.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def deadline_done(request, pk, item_pk):
+    case = get_case(request, pk)
+    try:
+        deadline = case.deadlines.get(pk=item_pk)
+    except (Deadline.DoesNotExist, ValueError):
+        raise Http404("No such deadline.") from None
+    return case_form_page(
+        request, case, versioned_form(request, case, forms.DeadlineDoneForm), title=f"Mark done: {deadline}",
+        submit_label="Mark done", current=case_values,
+        perform=lambda d: services.deadline_complete(deadline=deadline, actor=request.user, version=d["version"],
+                                                     request=request),
+        success="Marked done.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def evidence_add(request, pk):
+    case = get_case(request, pk)
+    form = forms.EvidenceRequestForm(posted(request),
+                                     initial={"due_date": timezone.localdate() + timezone.timedelta(days=14)})
+    referrer = case.referral.referrer
+    return case_form_page(
+        request, case, form, title="Request medical evidence", submit_label="Send request",
+        intro=f"The request goes to the referrer, {referrer.full_name}, who can answer with text or a document.",
+        perform=lambda d: services.evidence_request_create(case=case, actor=request.user,
+                                                           what_is_needed=d["what_is_needed"],
+                                                           due_date=d["due_date"], request=request),
+        success="Evidence requested.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def onward_add(request, pk):
+    case = get_case(request, pk)
+    providers = selectors.advice_providers(user=request.user, active_only=True).filter(
+        advice_organisation_id=case.referral.advice_organisation_id)
+    form = forms.OnwardReferralForm(posted(request), providers=providers,
+                                    issues=case.issues.select_related("category"))
+    return case_form_page(
+        request, case, form, title="Refer on to another provider", submit_label="Record onward referral",
+        perform=lambda d: services.onward_referral_make(case=case, actor=request.user, provider=d["provider"],
+                                                        issue=d["issue"], note=d["note"], request=request),
+        success="Onward referral recorded.",
+    )

@@ -1,0 +1,89 @@
+"""The triage queue and its three actions: accept, decline, redirect."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from casework import forms, permissions, selectors, services
+from casework.views.pages import PAGE_SIZE, audit_page, form_page, posted
+from hjp.audit.models import AuditEvent
+from referrals.models import ReferralStatus
+
+Action = AuditEvent.Action
+
+
+def triage(request):
+    user = request.user
+    permissions.require_advice_worker(user)
+    page = Paginator(selectors.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
+    return render(request, "casework/triage.html",
+                  {"page": page, "counts": selectors.triage_counts(user=user), "query": ""})
+
+
+def _triage_referral(request, pk):
+    permissions.require_advice_worker(request.user)
+    referral = permissions.get_triage_referral_for_user(request.user, pk)
+    if referral.status != ReferralStatus.SUBMITTED:
+        messages.info(request, f"Referral {referral.reference} has already been triaged: it is "
+                               f"{referral.get_status_display().lower()}.")
+        return referral, redirect("referrals:detail", pk=referral.pk)
+    return referral, None
+
+
+@require_http_methods(["GET", "POST"])
+def triage_accept(request, pk):
+    user = request.user
+    referral, done = _triage_referral(request, pk)
+    if done:
+        return done
+    org_id = referral.advice_organisation_id
+    can_assign = permissions.is_supervisor_of(user, org_id)
+    form = forms.AcceptForm(posted(request), workers=permissions.case_workers(org_id), can_assign=can_assign,
+                            initial={"advisor": user.pk})
+    return form_page(
+        request, form=form, title="Accept referral", submit_label="Accept and open a case",
+        perform=lambda d: services.referral_accept(referral=referral, actor=user, advisor=d.get("advisor"),
+                                                   request=request),
+        success=f"Referral {referral.reference} accepted: a case is open.",
+        next_url=lambda case: reverse("casework:case", args=[case.pk]),
+        back_url=reverse("casework:triage"), audit_obj=referral, heading_obj=referral,
+        intro="The referrer is told the referral is accepted. Record the first contact with the patient on the case.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def triage_decline(request, pk):
+    referral, done = _triage_referral(request, pk)
+    if done:
+        return done
+    return form_page(
+        request, form=forms.DeclineForm(posted(request)), title="Decline referral", submit_label="Decline",
+        perform=lambda d: services.referral_decline(referral=referral, actor=request.user, reason=d["reason"],
+                                                    explanation=d["explanation"], request=request),
+        success=f"Referral {referral.reference} declined. The referrer can read why.",
+        next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
+        heading_obj=referral, danger=True,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def triage_redirect(request, pk):
+    referral, done = _triage_referral(request, pk)
+    if done:
+        return done
+    providers = selectors.advice_providers(user=request.user, active_only=True).filter(
+        advice_organisation_id=referral.advice_organisation_id
+    )
+    return form_page(
+        request, form=forms.RedirectForm(posted(request), providers=providers), title="Redirect referral",
+        submit_label="Redirect",
+        perform=lambda d: services.referral_redirect(referral=referral, actor=request.user, provider=d["provider"],
+                                                     note=d["note"], request=request),
+        success=f"Referral {referral.reference} passed on. The referrer can read where to.",
+        next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
+        heading_obj=referral,
+        intro="" if providers.exists() else "Your service's provider directory is empty: a supervisor adds providers.",
+    )

@@ -1,0 +1,84 @@
+"""The triage queue, the caseload and the case page take a fixed number of queries, however many rows."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals.models import ReferralStatus
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Each includes what every signed-in page costs (session read and write, user, memberships, the inbox count
+# in the navigation, the audit entry and its savepoint) and the page's own fixed set of reads.
+TRIAGE_QUERIES = 12
+CASELOAD_QUERIES = 14
+CASE_PAGE_QUERIES = 18
+HOME_QUERIES = 14
+
+
+def _add_referrals(n, health_org, partnership):
+    for i in range(n):
+        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
+                                  urgency="urgent" if i % 2 else "routine")
+
+
+def _add_cases(n, advisor, health_org, partnership):
+    for _ in range(n):
+        case = factories.CaseFactory(advisor=advisor, referral=factories.ReferralFactory(
+            referring_organisation=health_org, partnership=partnership, status=ReferralStatus.IN_PROGRESS))
+        factories.CaseIssueFactory(case=case)
+        factories.DeadlineFactory(case=case)
+        factories.EvidenceRequestFactory(case=case)
+
+
+def _fill_case(case, n):
+    for i in range(n):
+        factories.CaseIssueFactory(case=case)
+        factories.CaseNoteFactory(case=case, occurred_at=timezone.now() - timedelta(hours=i))
+        factories.AppointmentFactory(case=case)
+        factories.DeadlineFactory(case=case, issue=case.issues.first())
+        factories.EvidenceRequestFactory(case=case)
+        factories.OnwardReferralFactory(case=case)
+
+
+@pytest.mark.parametrize("more", [0, 15])
+def test_triage_queries_do_not_grow_with_the_queue(as_user, advisor_user, health_org, partnership,
+                                                   django_assert_max_num_queries, more):
+    _add_referrals(3 + more, health_org, partnership)
+    client = as_user(advisor_user)
+    with django_assert_max_num_queries(TRIAGE_QUERIES):
+        response = client.get(reverse("casework:triage"))
+    assert len(response.context["page"].object_list) == 3 + more
+
+
+@pytest.mark.parametrize("more", [0, 12])
+def test_caseload_queries_do_not_grow_with_the_caseload(as_user, supervisor_user, advisor_user, health_org,
+                                                        partnership, django_assert_max_num_queries, more):
+    _add_cases(3 + more, advisor_user, health_org, partnership)
+    client = as_user(supervisor_user)
+    with django_assert_max_num_queries(CASELOAD_QUERIES):
+        response = client.get(reverse("casework:caseload"), {"scope": "organisation", "sort": "name"})
+    assert response.context["page"].paginator.count == 3 + more
+
+
+@pytest.mark.parametrize("more", [0, 8])
+def test_case_page_queries_do_not_grow_with_the_record(as_user, advisor_user, case_in_progress,
+                                                       django_assert_max_num_queries, more):
+    _fill_case(case_in_progress, 2 + more)
+    client = as_user(advisor_user)
+    with django_assert_max_num_queries(CASE_PAGE_QUERIES):
+        response = client.get(reverse("casework:case", args=[case_in_progress.pk]))
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("more", [0, 10])
+def test_advisor_home_queries_do_not_grow(as_user, advisor_user, health_org, partnership,
+                                          django_assert_max_num_queries, more):
+    _add_cases(2 + more, advisor_user, health_org, partnership)
+    _add_referrals(2 + more, health_org, partnership)
+    client = as_user(advisor_user)
+    with django_assert_max_num_queries(HOME_QUERIES):
+        assert client.get(reverse("casework:home")).status_code == 200
