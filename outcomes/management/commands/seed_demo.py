@@ -1,19 +1,25 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from casework.demo import seed_casework
 from hjp.accounts.demo import DEMO_PASSWORD, seed_world
+from outcomes.demo import seed_outcomes
 from referrals.demo import seed_referrals
 
 
 class Command(BaseCommand):
-    help = "Create the demo partnership, one user per role and about 50 referrals. Safe to run again."
+    help = "Create the demo partnership, one user per role, about 50 referrals with cases and outcomes. Safe to run again."
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("seed_demo only runs with DEBUG on: it creates users with a published password.")
         world = seed_world()
         made = seed_referrals(world)
-        self.stdout.write(self.style.SUCCESS(f"Demo partnership ready ({made} new referrals)."))
+        cases = seed_casework(world)
+        with_outcomes = seed_outcomes(world)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes)."
+        ))
         self.stdout.write(f"Sign in at http://127.0.0.1:8000/ with any of these; the password is {DEMO_PASSWORD}")
         for role, user in world.users.items():
             self.stdout.write(f"  {role:<10} {user.email}")

@@ -1,0 +1,28 @@
+"""Reads for one case's outcomes page. The caller checks the user's right to the case."""
+
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet, Sum
+
+from casework.models import Case, CaseIssue
+from outcomes.models import FinancialOutcome
+
+
+def case_for_outcomes() -> QuerySet[Case]:
+    return Case.objects.select_related("referral__patient", "referral__consent", "advisor").prefetch_related(
+        Prefetch(
+            "issues",
+            queryset=CaseIssue.objects.select_related("category").prefetch_related(
+                "financial_outcomes", "decisions", "non_financial_outcomes"
+            ),
+        ),
+        "wellbeing_scores",
+    )
+
+
+def case_money(*, case: Case) -> dict:
+    totals = FinancialOutcome.objects.filter(issue__case=case).aggregate(
+        annual=Sum("annual_amount"), one_off=Sum("one_off_amount")
+    )
+    annual, one_off = totals["annual"] or Decimal("0.00"), totals["one_off"] or Decimal("0.00")
+    return {"annual": annual, "one_off": one_off, "total": annual + one_off}

@@ -1,0 +1,135 @@
+"""Advisors' pages for a case's outcomes and for closing it. Thin: validate a form, call one service."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from casework.permissions import get_case_for_user, require_advice_worker
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from hjp.core.forms import error_summary
+from outcomes import case_selectors as selectors
+from outcomes import services
+from outcomes.forms import CaseCloseForm, DecisionOutcomeForm, FinancialOutcomeForm, NonFinancialOutcomeForm, WellbeingForm
+from outcomes.models import WellbeingScore
+
+
+def _case(request, case_pk):
+    require_advice_worker(request.user)
+    return get_case_for_user(request.user, case_pk, queryset=selectors.case_for_outcomes())
+
+
+def _page(request, case, *, bound=None, status=200):
+    """The outcomes page; `bound` replaces one of its forms with the submitted one (to show errors)."""
+    issues = case.issues.all()
+    scores = {s.moment: s for s in case.wellbeing_scores.all()}
+    forms_ = {
+        "financial": FinancialOutcomeForm(issues=issues, prefix="financial"),
+        "decision": DecisionOutcomeForm(issues=issues, prefix="decision"),
+        "non_financial": NonFinancialOutcomeForm(issues=issues, prefix="non_financial"),
+        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get("start"))),
+        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get("close"))),
+        "close": CaseCloseForm(prefix="close_case", initial={"version": case.version}),
+    }
+    if bound:
+        forms_.update(bound)
+    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=case, summary="outcomes", request=request)
+    return render(
+        request,
+        "outcomes/case_outcomes.html",
+        {
+            "case": case,
+            "referral": case.referral,
+            "issues": issues,
+            "scores": scores,
+            "totals": selectors.case_money(case=case),
+            "forms": forms_,
+            "errors": error_summary(*(bound or {}).values()),
+        },
+        status=status,
+    )
+
+
+def _items(score: WellbeingScore | None) -> dict:
+    return {i: v for i, v in enumerate(score.items, 1)} if score else {}
+
+
+def case_outcomes(request, case_pk):
+    return _page(request, _case(request, case_pk))
+
+
+def _add(request, case_pk, *, key, form_class, service, success):
+    case = _case(request, case_pk)
+    form = form_class(request.POST, issues=case.issues.all(), prefix=key)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        issue = data.pop("issue")
+        try:
+            service(case=case, issue=issue, actor=request.user, request=request, **data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, success)
+            return redirect("outcomes:case_outcomes", case_pk=case.pk)
+    return _page(request, case, bound={key: form}, status=400)
+
+
+@require_POST
+def financial_add(request, case_pk):
+    return _add(request, case_pk, key="financial", form_class=FinancialOutcomeForm,
+                service=services.financial_outcome_add, success="Financial outcome recorded.")
+
+
+@require_POST
+def decision_add(request, case_pk):
+    return _add(request, case_pk, key="decision", form_class=DecisionOutcomeForm,
+                service=services.decision_outcome_add, success="Decision recorded.")
+
+
+@require_POST
+def non_financial_add(request, case_pk):
+    return _add(request, case_pk, key="non_financial", form_class=NonFinancialOutcomeForm,
+                service=services.non_financial_outcome_add, success="Outcome recorded.")
+
+
+@require_POST
+def wellbeing_record(request, case_pk, moment):
+    if moment not in WellbeingScore.Moment.values:
+        raise Http404("No such moment.")
+    case = _case(request, case_pk)
+    form = WellbeingForm(request.POST, prefix=moment)
+    if form.is_valid():
+        try:
+            services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items, request=request)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Wellbeing score saved.")
+            return redirect("outcomes:case_outcomes", case_pk=case.pk)
+    return _page(request, case, bound={f"wellbeing_{moment}": form}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def case_close(request, case_pk):
+    case = _case(request, case_pk)
+    if request.method == "GET":
+        return redirect(reverse("outcomes:case_outcomes", args=[case.pk]) + "#close")
+    form = CaseCloseForm(request.POST, prefix="close_case")
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.case_close_with_outcomes(
+                case=case, actor=request.user, version=data["version"], closure_reason=data["closure_reason"],
+                note=data["note"], no_outcome_reason=data["no_outcome_reason"],
+                no_outcome_note=data["no_outcome_note"], request=request,
+            )
+        except DomainError as exc:  # a stale version (StaleCaseError) included: nothing was saved
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Case closed. The referrer's outcome report is on its way.")
+            return redirect("casework:case", pk=case.pk)
+    return _page(request, case, bound={"close": form}, status=400)
+

@@ -1,0 +1,98 @@
+"""Demo outcomes for `manage.py seed_demo`: money, decisions and wellbeing on the demo's closed cases, and
+the feedback their referrers would have had. Written directly and back-dated to each case's closing, so the
+dashboard has a year of figures. Idempotent."""
+
+import random
+from decimal import Decimal
+
+from django.db import transaction
+
+from casework.models import Case, CaseState, ClosureReason
+from outcomes import services
+from outcomes.models import (
+    CaseClosure,
+    DecisionOutcome,
+    FinancialOutcome,
+    NonFinancialOutcome,
+    WellbeingScore,
+    annualise,
+)
+
+AWARDS = [  # (benefit, weekly amount)
+    ("pip", "108.55"), ("pip", "72.65"), ("attendance_allowance", "108.55"), ("carers_allowance", "83.30"),
+    ("universal_credit", "97.37"), ("esa", "47.70"), ("pension_credit", "81.10"), ("council_tax_reduction", "18.50"),
+]
+
+
+@transaction.atomic
+def seed_outcomes(world, *, seed: int = 20261128) -> int:
+    """Outcomes for closed demo cases that have none yet. Returns how many cases got outcomes."""
+    rng = random.Random(seed)
+    cases = (
+        Case.objects.filter(referral__partnership=world.partnership, state=CaseState.CLOSED)
+        .exclude(closure_reason=ClosureReason.CONSENT_WITHDRAWN)
+        .filter(outcome_closure__isnull=True)
+        .select_related("referral", "advisor")
+        .prefetch_related("issues__category")
+        .order_by("pk")
+    )
+    done = 0
+    for i, case in enumerate(cases):
+        issues = list(case.issues.all())
+        if not issues or i % 6 == 5:
+            CaseClosure.objects.create(case=case, no_outcome_reason="no_contact",
+                                       no_outcome_note="Several calls and a letter; no reply.")
+        else:
+            _outcomes_for(case, issues, rng)
+            CaseClosure.objects.create(case=case)
+        services.queue_outcome_report(case=case)
+        done += 1
+    _wellbeing_starts(world, rng)
+    return done
+
+
+def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
+    advisor, closed_at = case.advisor, case.closed_at
+    for issue in issues:
+        if issue.category.code == "benefits":
+            benefit, weekly = AWARDS[rng.randrange(len(AWARDS))]
+            won = rng.random() < 0.8
+            stage = rng.choice(["initial_claim", "mandatory_reconsideration", "mandatory_reconsideration",
+                                "tribunal_appeal"])
+            DecisionOutcome.objects.create(issue=issue, stage=stage, result="awarded" if won else "refused",
+                                           decided_on=closed_at.date(), recorded_by=advisor)
+            if won:
+                backdated = Decimal(weekly) * rng.randint(4, 20)
+                FinancialOutcome.objects.create(
+                    issue=issue, kind="new_or_increased_award", benefit=benefit, recurring_amount=Decimal(weekly),
+                    recurring_period="weekly", annual_amount=annualise(Decimal(weekly), "weekly"),
+                    one_off_amount=backdated.quantize(Decimal("0.01")), confirmed=rng.random() < 0.85,
+                    recorded_by=advisor,
+                )
+        elif issue.category.code == "debt":
+            FinancialOutcome.objects.create(issue=issue, kind="debt_written_off",
+                                            one_off_amount=Decimal(rng.randrange(300, 4000)), recorded_by=advisor)
+            NonFinancialOutcome.objects.create(issue=issue, kind="debt_arrangement", recorded_by=advisor)
+        elif issue.category.code == "housing":
+            NonFinancialOutcome.objects.create(issue=issue, kind="eviction_prevented", recorded_by=advisor)
+        else:
+            NonFinancialOutcome.objects.create(issue=issue, kind="access_to_care", recorded_by=advisor)
+    # Outcomes count in the month the case closed.
+    for model in (FinancialOutcome, DecisionOutcome, NonFinancialOutcome):
+        model.objects.filter(issue__case=case).update(created_at=closed_at, updated_at=closed_at)
+    if rng.random() < 0.6:
+        start = [rng.randint(1, 3) for _ in range(7)]
+        close = [min(5, s + rng.randint(0, 2)) for s in start]
+        for moment, items, at in (("start", start, case.opened_at), ("close", close, closed_at)):
+            WellbeingScore.objects.create(case=case, moment=moment, total=sum(items), recorded_by=case.advisor,
+                                          **{f"item_{n}": v for n, v in enumerate(items, 1)})
+        WellbeingScore.objects.filter(case=case).update(created_at=closed_at)
+
+
+def _wellbeing_starts(world, rng: random.Random) -> None:
+    open_cases = Case.objects.filter(referral__partnership=world.partnership, state=CaseState.IN_PROGRESS,
+                                     wellbeing_scores__isnull=True).order_by("pk")[:6]
+    for case in open_cases:
+        items = [rng.randint(1, 3) for _ in range(7)]
+        WellbeingScore.objects.create(case=case, moment="start", total=sum(items), recorded_by=case.advisor,
+                                      **{f"item_{n}": v for n, v in enumerate(items, 1)})

@@ -1,0 +1,203 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from casework.models import Case, CaseIssue, IssueSubCategory
+from hjp.core.models import TimeStampedModel
+
+
+class FinancialKind(models.TextChoices):
+    NEW_OR_INCREASED_AWARD = "new_or_increased_award", "New or increased benefit award"
+    BACKDATED_AWARD = "backdated_award", "Backdated award or arrears"
+    DEBT_WRITTEN_OFF = "debt_written_off", "Debt written off"
+    GRANT = "grant", "Grant or charitable payment"
+    REFUND = "refund", "Refund or compensation"
+    OTHER = "other", "Other"
+
+
+class Period(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    FOUR_WEEKLY = "four_weekly", "Every four weeks"
+    MONTHLY = "monthly", "Monthly"
+
+
+# Periods in a year: how a recurring amount is annualised.
+PERIODS_PER_YEAR = {Period.WEEKLY: 52, Period.FOUR_WEEKLY: 13, Period.MONTHLY: 12}
+
+
+def annualise(amount: Decimal | None, period: str | None) -> Decimal:
+    if not amount or not period:
+        return Decimal("0.00")
+    return (Decimal(amount) * PERIODS_PER_YEAR[Period(period)]).quantize(Decimal("0.01"))
+
+
+class FinancialOutcome(TimeStampedModel):
+    """Money gained on one case issue: a recurring amount (annualised) and/or a one-off amount."""
+
+    issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="financial_outcomes")
+    kind = models.CharField(max_length=30, choices=FinancialKind.choices)
+    benefit = models.CharField(max_length=30, choices=IssueSubCategory.choices, blank=True)
+    recurring_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    recurring_period = models.CharField(max_length=12, choices=Period.choices, blank=True)
+    annual_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False,
+        help_text="The recurring amount annualised: weekly x 52, four-weekly x 13, monthly x 12.",
+    )
+    one_off_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    confirmed = models.BooleanField(default=True, help_text="Confirmed by a decision; otherwise expected.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(recurring_amount__isnull=True, recurring_period="")
+                | Q(recurring_amount__gt=0) & ~Q(recurring_period=""),
+                name="financial_recurring_amount_has_period",
+            ),
+            models.CheckConstraint(condition=Q(one_off_amount__gte=0), name="financial_one_off_not_negative"),
+            models.CheckConstraint(
+                condition=Q(recurring_amount__isnull=False) | Q(one_off_amount__gt=0),
+                name="financial_has_an_amount",
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+    @property
+    def total_gain(self) -> Decimal:
+        return self.annual_amount + self.one_off_amount
+
+
+class DecisionStage(models.TextChoices):
+    INITIAL_CLAIM = "initial_claim", "Initial claim"
+    MANDATORY_RECONSIDERATION = "mandatory_reconsideration", "Mandatory reconsideration"
+    TRIBUNAL_APPEAL = "tribunal_appeal", "Tribunal appeal"
+
+
+class DecisionResult(models.TextChoices):
+    AWARDED = "awarded", "Awarded"
+    INCREASED = "increased", "Increased"
+    REFUSED = "refused", "Refused"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+SUCCESSFUL_RESULTS = (DecisionResult.AWARDED, DecisionResult.INCREASED)
+
+
+class DecisionOutcome(TimeStampedModel):
+    issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="decisions")
+    stage = models.CharField(max_length=30, choices=DecisionStage.choices)
+    result = models.CharField(max_length=12, choices=DecisionResult.choices)
+    decided_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_stage_display()}: {self.get_result_display()}"
+
+
+class NonFinancialKind(models.TextChoices):
+    EVICTION_PREVENTED = "eviction_prevented", "Eviction or homelessness prevented"
+    HOUSING_IMPROVED = "housing_improved", "Housing improved"
+    DEBT_ARRANGEMENT = "debt_arrangement", "Debt arrangement agreed"
+    DISCONNECTION_PREVENTED = "disconnection_prevented", "Utility disconnection prevented"
+    EMPLOYMENT_KEPT = "employment_kept", "Employment kept"
+    IMMIGRATION_RESOLVED = "immigration_resolved", "Immigration status resolved"
+    ACCESS_TO_CARE = "access_to_care", "Access to care or services"
+    OTHER = "other", "Other"
+
+
+class NonFinancialOutcome(TimeStampedModel):
+    issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="non_financial_outcomes")
+    kind = models.CharField(max_length=30, choices=NonFinancialKind.choices)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return self.get_kind_display()
+
+
+SWEMWBS_ITEMS = [
+    "I've been feeling optimistic about the future",
+    "I've been feeling useful",
+    "I've been feeling relaxed",
+    "I've been dealing with problems well",
+    "I've been thinking clearly",
+    "I've been feeling close to other people",
+    "I've been able to make up my own mind about things",
+]
+SWEMWBS_SCALE = [(1, "None of the time"), (2, "Rarely"), (3, "Some of the time"), (4, "Often"), (5, "All of the time")]
+
+
+def _item():
+    return models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+
+
+class WellbeingScore(TimeStampedModel):
+    """The Short Warwick-Edinburgh Mental Wellbeing Scale: 7 items scored 1-5 (raw total 7-35),
+    at the start and at the close of a case, when the patient agrees."""
+
+    class Moment(models.TextChoices):
+        START = "start", "At the start"
+        CLOSE = "close", "At the close"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="wellbeing_scores")
+    moment = models.CharField(max_length=5, choices=Moment.choices)
+    item_1 = _item()
+    item_2 = _item()
+    item_3 = _item()
+    item_4 = _item()
+    item_5 = _item()
+    item_6 = _item()
+    item_7 = _item()
+    total = models.PositiveSmallIntegerField(editable=False)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "moment"], name="wellbeing_one_per_moment"),
+            models.CheckConstraint(condition=Q(total__gte=7, total__lte=35), name="wellbeing_total_7_to_35"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"item_{i}__gte": 1, f"item_{i}__lte": 5}), name=f"wellbeing_item_{i}_1_to_5"
+                )
+                for i in range(1, 8)
+            ],
+        ]
+
+    def __str__(self):
+        return f"{self.get_moment_display()}: {self.total}"
+
+    @property
+    def items(self) -> list[int]:
+        return [getattr(self, f"item_{i}") for i in range(1, 8)]
+
+
+class NoOutcomeReason(models.TextChoices):
+    NO_CONTACT = "no_contact", "Could not contact the patient"
+    ADVICE_ONLY = "advice_only", "Advice given; nothing to measure"
+    PATIENT_WITHDREW = "patient_withdrew", "Patient stopped the work"
+    REFERRED_ON = "referred_on", "Referred on before any outcome"
+    PENDING_DECISION = "pending_decision", "Decision still awaited when closed"
+    OTHER = "other", "Other"
+
+
+class CaseClosure(TimeStampedModel):
+    """What closed a case on the outcomes side: 'no outcome' and why, when nothing was recorded."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="outcome_closure")
+    no_outcome_reason = models.CharField(max_length=20, choices=NoOutcomeReason.choices, blank=True)
+    no_outcome_note = models.CharField(max_length=300, blank=True)
+
+    def __str__(self):
+        return f"Closure of {self.case}"

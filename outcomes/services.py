@@ -1,0 +1,341 @@
+"""Writes for outcomes, closing a case with its outcomes, and the feedback that goes back to referrers.
+
+Every message is written to the outbox (hjp.notifications) in the transaction of the change it reports,
+with a key that makes it unique, and delivered by Celery; a withdrawal of consent stops what is not sent."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services as casework_services
+from casework.models import Case, CaseIssue, Deadline, EvidenceRequest, OPEN_CASE_STATES
+from casework.permissions import is_case_worker
+from hjp.accounts.models import Membership, Organisation, Role, User
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.errors import DomainError
+from hjp.notifications.models import MessageKind
+from hjp.notifications.services import message_queue
+from outcomes.models import (
+    SUCCESSFUL_RESULTS,
+    CaseClosure,
+    DecisionOutcome,
+    FinancialOutcome,
+    NonFinancialOutcome,
+    WellbeingScore,
+    annualise,
+)
+from outcomes.selectors import is_small, suppress
+from referrals.models import Referral, ReferralStatus
+from referrals.services import initials
+
+Action = AuditEvent.Action
+S = ReferralStatus
+
+
+def _check_can_record(case: Case, actor) -> None:
+    if not is_case_worker(actor, case.referral.advice_organisation_id):
+        raise DomainError("Only advisors of this case's advice service can record its outcomes.")
+    if not case.is_open:
+        raise DomainError("This case is closed. A supervisor can reopen it to record more outcomes.")
+
+
+def _check_issue(case: Case, issue: CaseIssue) -> None:
+    if issue.case_id != case.pk:
+        raise DomainError("That issue belongs to another case.")
+
+
+@transaction.atomic
+def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> FinancialOutcome:
+    _check_can_record(case, actor)
+    _check_issue(case, issue)
+    outcome = FinancialOutcome(issue=issue, recorded_by=actor, **fields)
+    outcome.recurring_period = outcome.recurring_period or ""
+    outcome.one_off_amount = outcome.one_off_amount or Decimal("0.00")
+    outcome.annual_amount = annualise(outcome.recurring_amount, outcome.recurring_period)
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    return outcome
+
+
+@transaction.atomic
+def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> DecisionOutcome:
+    _check_can_record(case, actor)
+    _check_issue(case, issue)
+    outcome = DecisionOutcome(issue=issue, recorded_by=actor, **fields)
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    return outcome
+
+
+@transaction.atomic
+def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> NonFinancialOutcome:
+    _check_can_record(case, actor)
+    _check_issue(case, issue)
+    outcome = NonFinancialOutcome(issue=issue, recorded_by=actor, **fields)
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    return outcome
+
+
+@transaction.atomic
+def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], request=None) -> WellbeingScore:
+    """Record (or correct) the SWEMWBS score at the start or the close of a case."""
+    _check_can_record(case, actor)
+    if len(items) != 7 or any(not 1 <= int(i) <= 5 for i in items):
+        raise DomainError("The wellbeing scale has 7 items, each scored from 1 to 5.")
+    moment = WellbeingScore.Moment(moment)
+    score, _ = WellbeingScore.objects.select_for_update().get_or_create(
+        case=case, moment=moment, defaults={"recorded_by": actor, "total": sum(items),
+                                            **{f"item_{i}": v for i, v in enumerate(items, 1)}}
+    )
+    for i, value in enumerate(items, 1):
+        setattr(score, f"item_{i}", int(value))
+    score.total = sum(int(v) for v in items)
+    score.recorded_by = actor
+    score.full_clean()
+    score.save()
+    audit_record(actor=actor, action=Action.UPDATE, obj=score, summary=f"case {case.pk} {moment}", request=request)
+    return score
+
+
+def case_has_outcomes(case: Case) -> bool:
+    issue_q = Q(issue__case=case)
+    return (
+        FinancialOutcome.objects.filter(issue_q).exists()
+        or DecisionOutcome.objects.filter(issue_q).exists()
+        or NonFinancialOutcome.objects.filter(issue_q).exists()
+    )
+
+
+@transaction.atomic
+def case_close_with_outcomes(
+    *,
+    case: Case,
+    actor,
+    version: int,
+    closure_reason: str,
+    note: str = "",
+    no_outcome_reason: str = "",
+    no_outcome_note: str = "",
+    request=None,
+) -> Case:
+    """Close a case: it needs at least one outcome, or an explicit 'no outcome' reason. The referrer's outcome
+    report is put in the outbox in the same transaction, so it is sent if and only if the close commits."""
+    if not case_has_outcomes(case) and not no_outcome_reason:
+        raise DomainError("Record at least one outcome before closing, or say why there is no outcome.")
+    closed = casework_services.case_close(
+        case=case, actor=actor, version=version, closure_reason=closure_reason, note=note, request=request
+    )
+    CaseClosure.objects.update_or_create(
+        case=closed,
+        defaults={"no_outcome_reason": no_outcome_reason, "no_outcome_note": no_outcome_note.strip()},
+    )
+    queue_outcome_report(case=closed)
+    return closed
+
+
+# --- feedback to referrers --------------------------------------------------------------------------------
+
+
+def _money(value: Decimal) -> str:
+    return f"£{value:,.2f}"
+
+
+def outcome_report_body(case: Case) -> str:
+    """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
+    outcomes and money gained; without it, only that the case has closed."""
+    referral = case.referral
+    lines = [
+        f"{referral.advice_organisation.name} has closed the case for your referral {referral.reference} "
+        f"({initials(referral.patient)}).",
+        "",
+    ]
+    issues = list(
+        case.issues.select_related("category").prefetch_related("financial_outcomes", "decisions", "non_financial_outcomes")
+    )
+    if not referral.consent.allows_outcome_feedback:
+        lines.append("The patient did not consent to outcomes being reported back, so this report says only that "
+                     "the case has closed.")
+        return "\n".join(lines)
+    lines.append("Issues worked:")
+    total = Decimal("0.00")
+    for issue in issues:
+        lines.append(f"- {issue}")
+        for outcome in issue.decisions.all():
+            lines.append(f"    {outcome}")
+        for outcome in issue.financial_outcomes.all():
+            total += outcome.total_gain
+            parts = []
+            if outcome.recurring_amount:
+                parts.append(f"{_money(outcome.recurring_amount)} {outcome.get_recurring_period_display().lower()} "
+                             f"({_money(outcome.annual_amount)} a year)")
+            if outcome.one_off_amount:
+                parts.append(f"{_money(outcome.one_off_amount)} one-off")
+            status = "confirmed" if outcome.confirmed else "expected"
+            lines.append(f"    {outcome.get_kind_display()}: {', '.join(parts)} ({status})")
+        for outcome in issue.non_financial_outcomes.all():
+            lines.append(f"    {outcome.get_kind_display()}")
+    lines += ["", f"Money gained for the patient: {_money(total)} (a year's worth of regular payments plus one-off sums)."]
+    scores = {s.moment: s.total for s in case.wellbeing_scores.all()}
+    if {"start", "close"} <= scores.keys():
+        change = scores["close"] - scores["start"]
+        lines.append(f"Wellbeing (SWEMWBS, 7-35): {scores['start']} at the start, {scores['close']} at the close "
+                     f"({change:+d}).")
+    return "\n".join(lines)
+
+
+def queue_outcome_report(*, case: Case) -> None:
+    referral = Referral.objects.select_related("consent", "patient", "advice_organisation", "referrer").get(
+        pk=case.referral_id
+    )
+    if referral.consent.is_withdrawn:
+        return
+    case.referral = referral
+    message_queue(
+        recipient=referral.referrer,
+        kind=MessageKind.OUTCOME_REPORT,
+        key=f"outcome_report:case:{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}",
+        subject=f"Outcome of referral {referral.reference}",
+        body=outcome_report_body(case),
+        url=reverse("referrals:detail", args=[referral.pk]),
+        referral_id=referral.pk,
+    )
+
+
+def _month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    next_first = date(year + (month == 12), month % 12 + 1, 1)
+    return first, next_first - timedelta(days=1)
+
+
+def digest_figures(*, organisation: Organisation, start: date, end: date) -> dict:
+    """One referring organisation's month, counted by the database."""
+    referrals = Referral.objects.filter(referring_organisation=organisation)
+    made = referrals.filter(submitted_at__date__gte=start, submitted_at__date__lte=end).aggregate(
+        made=Count("pk"),
+        accepted=Count("pk", filter=Q(status__in=[S.ACCEPTED, S.IN_PROGRESS, S.CLOSED])),
+    )
+    closed_cases = Case.objects.filter(
+        referral__referring_organisation=organisation, closed_at__date__gte=start, closed_at__date__lte=end
+    ).exclude(closure_reason="consent_withdrawn")
+    money = FinancialOutcome.objects.filter(issue__case__in=closed_cases).aggregate(
+        annual=Sum("annual_amount"), one_off=Sum("one_off_amount")
+    )
+    decisions = DecisionOutcome.objects.filter(issue__case__in=closed_cases).aggregate(
+        decided=Count("pk", filter=~Q(result="withdrawn")),
+        won=Count("pk", filter=Q(result__in=SUCCESSFUL_RESULTS)),
+    )
+    return {
+        "made": made["made"],
+        "accepted": made["accepted"],
+        "closed": closed_cases.count(),
+        "money": (money["annual"] or Decimal(0)) + (money["one_off"] or Decimal(0)),
+        "decided": decisions["decided"],
+        "won": decisions["won"],
+    }
+
+
+def digest_body(*, organisation: Organisation, start: date, figures: dict) -> str:
+    """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld."""
+    lines = [
+        f"Your organisation's referrals to welfare rights advice in {start:%B %Y}:",
+        "",
+        f"- Referrals made: {suppress(figures['made'])}",
+        f"- Accepted: {suppress(figures['accepted'])}",
+        f"- Cases closed: {suppress(figures['closed'])}",
+    ]
+    if is_small(figures["closed"]):
+        lines.append("- Money gained: not shown for fewer than 5 cases")
+    else:
+        lines.append(f"- Money gained for patients: {_money(figures['money'])}")
+    if figures["decided"] and not is_small(figures["decided"]):
+        lines.append(f"- Success rate of claims and appeals: {round(100 * figures['won'] / figures['decided'])}% "
+                     f"of {figures['decided']} decisions")
+    else:
+        lines.append("- Success rate of claims and appeals: not shown for fewer than 5 decisions")
+    lines += ["", f"Thank you for referring. {organisation.name} referrals help patients with money, housing and debt."]
+    return "\n".join(lines)
+
+
+def send_monthly_digests(*, year: int, month: int) -> int:
+    """Queue the digest of one month for every referrer of every health organisation that referred or had a
+    case closed in it. Idempotent: one message per organisation, month and user. Returns how many were queued."""
+    start, end = _month_bounds(year, month)
+    active = Organisation.objects.filter(
+        Q(referrals_made__submitted_at__date__range=(start, end))
+        | Q(referrals_made__case__closed_at__date__range=(start, end)),
+        kind=Organisation.Kind.HEALTH,
+    ).distinct()
+    queued = 0
+    for organisation in active:
+        figures = digest_figures(organisation=organisation, start=start, end=end)
+        body = digest_body(organisation=organisation, start=start, figures=figures)
+        members = Membership.objects.filter(organisation=organisation, role=Role.REFERRER, user__is_active=True)
+        with transaction.atomic():
+            for membership in members.select_related("user"):
+                message_queue(
+                    recipient=membership.user,
+                    kind=MessageKind.DIGEST,
+                    key=f"digest:{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
+                    subject=f"Your referrals in {start:%B %Y}",
+                    body=body,
+                    url=reverse("referrals:list"),
+                )
+                queued += 1
+    return queued
+
+
+def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
+    """Remind referrers of evidence requests due within `days_ahead` days or overdue, and advisors of their
+    deadlines due or overdue. One message per request (or per advisor) per day."""
+    horizon = today + timedelta(days=days_ahead)
+    queued = 0
+    evidence = EvidenceRequest.objects.filter(
+        state=EvidenceRequest.State.REQUESTED,
+        due_date__lte=horizon,
+        case__state__in=OPEN_CASE_STATES,
+        case__referral__consent__withdrawn_at__isnull=True,
+    ).select_related("case__referral__patient", "case__referral__advice_organisation", "requested_from")
+    with transaction.atomic():
+        for request_ in evidence:
+            referral = request_.case.referral
+            overdue = request_.due_date < today
+            message_queue(
+                recipient=request_.requested_from,
+                kind=MessageKind.EVIDENCE_REMINDER,
+                key=f"evidence_reminder:{request_.pk}:{today:%Y-%m-%d}",
+                subject=f"Medical evidence {'overdue' if overdue else 'due'}: referral {referral.reference}",
+                body=(f"{referral.advice_organisation.name} asked for medical evidence for {initials(referral.patient)} "
+                      f"(referral {referral.reference}), due {request_.due_date:%d %B %Y}"
+                      f"{' and now overdue' if overdue else ''}. Answer it, or say why you cannot, in hjp."),
+                url=reverse("casework:evidence_detail", args=[request_.pk]),
+                referral_id=referral.pk,
+            )
+            queued += 1
+    deadlines = (
+        Deadline.objects.filter(done_at__isnull=True, due_date__lte=horizon, case__state__in=OPEN_CASE_STATES)
+        .values("case__advisor")
+        .annotate(due=Count("pk", filter=Q(due_date__gte=today)), overdue=Count("pk", filter=Q(due_date__lt=today)))
+    )
+    advisors = User.objects.in_bulk([row["case__advisor"] for row in deadlines])
+    with transaction.atomic():
+        for row in deadlines:
+            message_queue(
+                recipient=advisors[row["case__advisor"]],
+                kind=MessageKind.DEADLINE_REMINDER,
+                key=f"deadline_reminder:user:{row['case__advisor']}:{today:%Y-%m-%d}",
+                subject=f"Deadlines: {row['overdue']} overdue, {row['due']} due by {horizon:%d %b}",
+                body=(f"You have {row['overdue']} overdue deadline(s) and {row['due']} due by {horizon:%d %B %Y} "
+                      "on your open cases. Your home page lists them."),
+                url=reverse("casework:home"),
+            )
+            queued += 1
+    return queued

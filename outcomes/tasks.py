@@ -1,0 +1,23 @@
+"""Periodic feedback jobs, scheduled by Celery beat (settings.CELERY_BEAT_SCHEDULE). Thin wrappers around
+services; idempotent because every message has a unique key (running one twice sends nothing twice)."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from outcomes import services
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_monthly_digests(year: int | None = None, month: int | None = None) -> int:
+    """The digest of the month before today's, unless a month is given."""
+    if year is None or month is None:
+        last_month = timezone.localdate().replace(day=1) - timedelta(days=1)
+        year, month = last_month.year, last_month.month
+    return services.send_monthly_digests(year=year, month=month)
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_daily_reminders() -> int:
+    return services.send_daily_reminders(today=timezone.localdate())

@@ -1,0 +1,218 @@
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import CaseState
+from casework.services import StaleCaseError
+from hjp.core.errors import DomainError
+from hjp.notifications.models import Message, MessageKind
+from outcomes import services
+from outcomes.models import FinancialOutcome, annualise
+from referrals import services as referral_services
+from referrals.models import ReferralStatus
+from tests import factories
+
+
+@pytest.mark.parametrize(
+    ("amount", "period", "yearly"),
+    [("100.00", "weekly", "5200.00"), ("100.00", "four_weekly", "1300.00"), ("100.00", "monthly", "1200.00"),
+     ("92.40", "weekly", "4804.80"), (None, "", "0.00")],
+)
+def test_recurring_amounts_are_annualised(amount, period, yearly):
+    assert annualise(Decimal(amount) if amount else None, period) == Decimal(yearly)
+
+
+def _pip_award(case, advisor, **kw):
+    return services.financial_outcome_add(
+        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award", benefit="pip",
+        recurring_amount=Decimal("108.55"), recurring_period="weekly", one_off_amount=Decimal("1250.00"),
+        confirmed=True, **kw,
+    )
+
+
+def _close(case, advisor, **kw):
+    case.refresh_from_db()
+    return services.case_close_with_outcomes(case=case, actor=advisor, version=case.version,
+                                             closure_reason="work_completed", **kw)
+
+
+@pytest.mark.django_db
+def test_a_financial_outcome_stores_its_yearly_value(open_case, advisor_user):
+    outcome = _pip_award(open_case, advisor_user)
+    assert outcome.annual_amount == Decimal("5644.60") and outcome.total_gain == Decimal("6894.60")
+
+
+@pytest.mark.django_db
+def test_a_case_does_not_close_without_an_outcome_or_a_reason(open_case, advisor_user):
+    with pytest.raises(DomainError, match="at least one outcome"):
+        _close(open_case, advisor_user)
+    open_case.refresh_from_db()
+    assert open_case.state != CaseState.CLOSED and not Message.objects.filter(kind=MessageKind.OUTCOME_REPORT).exists()
+
+
+@pytest.mark.django_db
+def test_a_case_closes_with_an_explicit_no_outcome_reason(open_case, advisor_user):
+    closed = _close(open_case, advisor_user, no_outcome_reason="no_contact", no_outcome_note="Three calls, no answer")
+    assert closed.state == CaseState.CLOSED and closed.referral.status == ReferralStatus.CLOSED
+    assert closed.outcome_closure.no_outcome_reason == "no_contact"
+
+
+@pytest.mark.django_db
+def test_a_stale_close_is_refused(open_case, advisor_user):
+    _pip_award(open_case, advisor_user)
+    with pytest.raises(StaleCaseError):
+        services.case_close_with_outcomes(case=open_case, actor=advisor_user, version=open_case.version - 1,
+                                          closure_reason="work_completed")
+
+
+@pytest.mark.django_db
+def test_an_advisor_of_another_service_cannot_record_outcomes(open_case):
+    with pytest.raises(DomainError):
+        _pip_award(open_case, factories.advisor())
+
+
+@pytest.mark.django_db
+def test_the_outcome_report_with_consent_to_feedback_gives_outcomes_and_money(
+    open_case, advisor_user, django_capture_on_commit_callbacks
+):
+    _pip_award(open_case, advisor_user)
+    services.decision_outcome_add(case=open_case, issue=open_case.issues.first(), actor=advisor_user,
+                                  stage="mandatory_reconsideration", result="awarded", decided_on=date(2026, 10, 1))
+    services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[2, 2, 3, 2, 3, 2, 2])
+    services.wellbeing_record(case=open_case, actor=advisor_user, moment="close", items=[3, 3, 4, 3, 3, 3, 3])
+    with django_capture_on_commit_callbacks(execute=True):
+        _close(open_case, advisor_user)
+    report = Message.objects.get(kind=MessageKind.OUTCOME_REPORT)
+    assert report.recipient == open_case.referral.referrer and report.status == Message.Status.DELIVERED
+    assert "Mandatory reconsideration: Awarded" in report.body
+    assert "£108.55 weekly (£5,644.60 a year)" in report.body and "£6,894.60" in report.body
+    assert "16 at the start, 22 at the close (+6)" in report.body
+    assert open_case.referral.patient.family_name not in report.body
+
+
+@pytest.mark.django_db
+def test_without_consent_to_feedback_the_report_says_only_that_the_case_closed(
+    referral, advisor_user, django_capture_on_commit_callbacks
+):
+    referral.consent.outcome_feedback = False
+    referral.consent.save()
+    from casework import services as casework_services
+
+    case = casework_services.referral_accept(referral=referral, actor=advisor_user)
+    _pip_award(case, advisor_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        _close(case, advisor_user)
+    body = Message.objects.get(kind=MessageKind.OUTCOME_REPORT).body
+    assert "has closed the case" in body and "did not consent" in body
+    assert "£" not in body and "award" not in body.lower()
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_close_sends_no_report(open_case, advisor_user, django_capture_on_commit_callbacks):
+    _pip_award(open_case, advisor_user)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            _close(open_case, advisor_user)
+            raise RuntimeError("something after the close failed")
+    open_case.refresh_from_db()
+    assert open_case.state != CaseState.CLOSED
+    assert not Message.objects.filter(kind=MessageKind.OUTCOME_REPORT).exists()
+    assert not any("deliver" in repr(c) for c in callbacks)
+
+
+@pytest.mark.django_db
+def test_consent_withdrawal_cancels_a_report_not_yet_sent(open_case, advisor_user, django_capture_on_commit_callbacks):
+    _pip_award(open_case, advisor_user)
+    with django_capture_on_commit_callbacks(execute=False):
+        _close(open_case, advisor_user)  # the broker never got it: still pending
+    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer, note="")
+    report = Message.objects.get(kind=MessageKind.OUTCOME_REPORT)
+    assert report.status == Message.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_once(
+    referrer_user, health_org, partnership, django_capture_on_commit_callbacks
+):
+    colleague = factories.referrer(health_org)
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=15)
+    for _ in range(3):
+        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
+                                  submitted_at=timezone.make_aware(timezone.datetime(last_month.year, last_month.month, 15, 10)))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.send_monthly_digests(year=last_month.year, month=last_month.month) >= 2
+        services.send_monthly_digests(year=last_month.year, month=last_month.month)
+    digests = Message.objects.filter(kind=MessageKind.DIGEST)
+    assert {m.recipient for m in digests} >= {referrer_user, colleague}
+    assert digests.filter(recipient=referrer_user).count() == 1
+    body = digests.get(recipient=referrer_user).body
+    assert "Referrals made: fewer than 5" in body and "Referrals made: 3" not in body
+
+
+@pytest.mark.django_db
+def test_daily_reminders_of_evidence_due_and_deadlines_are_sent_once_a_day(
+    open_case, advisor_user, django_capture_on_commit_callbacks
+):
+    from casework import services as casework_services
+
+    today = timezone.localdate()
+    casework_services.evidence_request_create(case=open_case, actor=advisor_user,
+                                              what_is_needed="Letter on mobility", due_date=today + timedelta(days=1))
+    casework_services.deadline_add(case=open_case, actor=advisor_user, kind="task", title="Chase DWP",
+                                   basis_date=None, due_date=today - timedelta(days=1))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_daily_reminders(today=today)
+        services.send_daily_reminders(today=today)
+    evidence = Message.objects.filter(kind=MessageKind.EVIDENCE_REMINDER)
+    deadline = Message.objects.filter(kind=MessageKind.DEADLINE_REMINDER)
+    assert evidence.count() == 1 and evidence.get().recipient == open_case.referral.referrer
+    assert deadline.count() == 1 and deadline.get().recipient == advisor_user and "1 overdue" in deadline.get().subject
+
+
+@pytest.mark.django_db
+def test_the_outcomes_page_keeps_what_was_typed_on_bad_input(client, open_case, advisor_user):
+    client.force_login(advisor_user)
+    url = reverse("outcomes:financial_add", args=[open_case.pk])
+    response = client.post(url, {"financial-issue": open_case.issues.first().pk, "financial-kind": "grant",
+                                 "financial-recurring_amount": "-5", "financial-one_off_amount": "abc"})
+    html = response.content.decode()
+    assert response.status_code == 400 and 'id="error-summary"' in html
+    assert 'value="-5"' in html and 'value="abc"' in html
+    assert not FinancialOutcome.objects.exists()
+
+
+@pytest.mark.django_db
+def test_closing_from_the_page_without_outcomes_explains_why(client, open_case, advisor_user):
+    client.force_login(advisor_user)
+    response = client.post(reverse("outcomes:case_close", args=[open_case.pk]),
+                           {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed"})
+    assert response.status_code == 400 and "Record at least one outcome" in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["other advisor", "referrer", "manager"])
+def test_other_people_get_404_on_the_outcomes_pages(client, open_case, who, manager_user):
+    user = {"other advisor": factories.advisor(), "referrer": open_case.referral.referrer,
+            "manager": manager_user}[who]
+    client.force_login(user)
+    assert client.get(reverse("outcomes:case_outcomes", args=[open_case.pk])).status_code == 404
+    response = client.post(reverse("outcomes:case_close", args=[open_case.pk]),
+                           {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed",
+                            "close_case-no_outcome_reason": "other"})
+    assert response.status_code == 404
+
+
+def test_the_periodic_jobs_are_scheduled_and_their_timing_is_configurable(settings):
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert schedule["daily-reminders"]["task"] == "outcomes.tasks.send_daily_reminders"
+    assert schedule["daily-reminders"]["schedule"].hour == {settings.REMINDER_HOUR}
+    assert schedule["monthly-digests"]["schedule"].day_of_month == {settings.DIGEST_DAY_OF_MONTH}
+    assert schedule["sweep-undelivered-messages"]["schedule"] == settings.NOTIFICATION_SWEEP_SECONDS
+    from hjp.celery import app
+
+    app.loader.import_default_modules()
+    assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)

@@ -1,0 +1,330 @@
+"""The managers' dashboard: every figure against numbers worked out by hand on a small fixed data set, the
+period form, the charts' wiring, access and the query count."""
+
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+from casework.models import CaseState, ClosureReason
+from hjp.accounts.models import Profession, Role
+from outcomes import selectors
+from referrals.models import ReferralStatus, Setting
+from tests import factories
+
+S = ReferralStatus
+PERIOD = {"start": "2026-01-01", "end": "2026-06-30"}
+PATIENT_NAME = ("Zebedee", "Quartermaine")
+
+
+def at(month, day, hour=12):
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+class World:
+    """Partnership "Test HJP": two practices referring to one advice service, and a referral of another
+    partnership that must never be counted. Worked through by hand (period 1 Jan to 30 Jun 2026):
+
+    referral  org/team            profession  setting       decile  submitted  case
+    R1        Riverside           GP          primary care  1       10 Jan     closed 15 Feb, contact after 2 days
+    R2        Riverside           nurse       primary care  1       20 Jan     closed 10 Mar, contact after 5 days
+    R3        Hilltop / Ward 7    mental h.   inpatient     3       5 Feb      open, contact after 0.5 days
+    R4        Hilltop / Ward 7    allied h.   inpatient     -       1 Mar      open at 30 Jun (closed 1 Aug)
+    R5        Riverside           GP          primary care  10      15 Mar     declined
+    R6        Riverside           GP          (none)        -       2 Apr      redirected
+    R7        Riverside           GP          primary care  -       10 Apr     awaiting a decision
+    R8        Riverside           GP          primary care  -       5 May      entered in error: not counted
+    R9        Riverside           GP          primary care  -       20 Dec 25  before the period; case closed 1 Feb
+    R10       Riverside           GP          primary care  -       1 Jun      consent withdrawn: case closed 10 Jun,
+                                                                               contact after 3 days
+    """
+
+    def __init__(self):
+        self.riverside = factories.OrganisationFactory(name="Riverside Surgery")
+        self.hilltop = factories.OrganisationFactory(name="Hilltop Practice")
+        self.ward = factories.TeamFactory(organisation=self.hilltop, name="Ward 7")
+        self.partnership = factories.PartnershipFactory(
+            name="Test HJP", health_organisations=[self.riverside, self.hilltop]
+        )
+        advice = self.partnership.advice_organisation
+        self.alex = factories.MembershipFactory(
+            role=Role.ADVISOR, organisation=advice, profession="", user__full_name="Alex Advisor"
+        ).user
+        self.blake = factories.MembershipFactory(
+            role=Role.ADVISOR, organisation=advice, profession="", user__full_name="Blake Advisor"
+        ).user
+        self.manager = factories.partnership_member(self.partnership, Role.MANAGER)
+        self.funder = factories.partnership_member(self.partnership, Role.FUNDER)
+
+        r1 = self.referral(submitted=at(1, 10), decile=1, status=S.CLOSED,
+                           patient__given_name=PATIENT_NAME[0], patient__family_name=PATIENT_NAME[1])
+        r2 = self.referral(submitted=at(1, 20), decile=1, status=S.CLOSED, referrer_profession=Profession.NURSE)
+        r3 = self.referral(submitted=at(2, 5), decile=3, status=S.IN_PROGRESS, organisation=self.hilltop,
+                           referring_team=self.ward, referrer_profession=Profession.MENTAL_HEALTH,
+                           setting=Setting.INPATIENT)
+        r4 = self.referral(submitted=at(3, 1), status=S.CLOSED, organisation=self.hilltop, referring_team=self.ward,
+                           referrer_profession=Profession.ALLIED_HEALTH, setting=Setting.INPATIENT)
+        self.referral(submitted=at(3, 15), decile=10, status=S.DECLINED)
+        self.referral(submitted=at(4, 2), status=S.REDIRECTED, setting="")
+        self.referral(submitted=at(4, 10), status=S.SUBMITTED)
+        self.referral(submitted=at(5, 5), status=S.ENTERED_IN_ERROR)
+        r9 = self.referral(submitted=datetime(2025, 12, 20, 12, tzinfo=UTC), status=S.CLOSED)
+        r10 = self.referral(submitted=at(6, 1), status=S.CANCELLED)
+        factories.ReferralFactory(submitted_at=at(2, 1))  # another partnership's
+
+        c1 = self.case(r1, self.alex, contact=at(1, 12), closed=at(2, 15))
+        c2 = self.case(r2, self.blake, contact=at(1, 25), closed=at(3, 10))
+        c3 = self.case(r3, self.alex, contact=at(2, 6, hour=0))
+        c4 = self.case(r4, self.blake, contact=None, closed=datetime(2026, 8, 1, 12, tzinfo=UTC),
+                       reason=ClosureReason.NO_CONTACT)
+        c9 = self.case(r9, self.blake, contact=datetime(2025, 12, 22, 12, tzinfo=UTC), closed=at(2, 1))
+        self.case(r10, self.blake, contact=at(6, 4), closed=at(6, 10), reason=ClosureReason.CONSENT_WITHDRAWN)
+
+        issue = {case: factories.CaseIssueFactory(case=case) for case in (c1, c2, c3, c4, c9)}
+        for case, stage, result in [
+            (c1, "initial_claim", "refused"), (c1, "mandatory_reconsideration", "awarded"),
+            (c2, "initial_claim", "awarded"), (c2, "tribunal_appeal", "withdrawn"),
+            (c9, "tribunal_appeal", "increased"), (c9, "initial_claim", "refused"),
+            (c3, "initial_claim", "awarded"), (c4, "tribunal_appeal", "awarded"),  # cases not closed in the period
+        ]:
+            factories.DecisionOutcomeFactory(issue=issue[case], stage=stage, result=result)
+        money = factories.FinancialOutcomeFactory
+        money(issue=issue[c1], recurring_amount=100, recurring_period="weekly")  # 5,200 a year
+        money(issue=issue[c1], kind="backdated_award", recurring_amount=None, recurring_period="", one_off_amount=1500)
+        money(issue=issue[c2], recurring_amount=250, recurring_period="monthly", one_off_amount=750, confirmed=False)
+        money(issue=issue[c9], recurring_amount=80, recurring_period="four_weekly")  # 1,040 a year
+        money(issue=issue[c3], recurring_amount=None, recurring_period="", one_off_amount=999)  # still open
+        money(issue=issue[c4], recurring_amount=None, recurring_period="", one_off_amount=5000)  # closed later
+        for case, start, close in [(c1, 14, 21), (c2, 20, 23), (c9, 18, None), (c3, 10, None), (c4, 10, 30)]:
+            factories.WellbeingScoreFactory(case=case, moment="start", score=start)
+            if close:
+                factories.WellbeingScoreFactory(case=case, moment="close", score=close)
+
+        factories.FundingFactory(partnership=self.partnership, amount=36500,
+                                 period_start=date(2025, 7, 1), period_end=date(2026, 6, 30))  # 181 of 365 days
+        factories.FundingFactory(partnership=self.partnership, amount=10000,
+                                 period_start=date(2026, 6, 1), period_end=date(2026, 12, 31))  # 30 of 214 days
+        factories.FundingFactory(partnership=self.partnership, amount=99999,
+                                 period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))  # before the period
+        factories.FundingFactory(amount=88888, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
+
+    def referral(self, *, submitted, status, decile=None, organisation=None, **kwargs):
+        organisation = organisation or self.riverside
+        kwargs.setdefault("patient__deprivation_decile", decile)
+        return factories.ReferralFactory(partnership=self.partnership, referring_organisation=organisation,
+                                         submitted_at=submitted, status=status, **kwargs)
+
+    def case(self, referral, advisor, *, contact, closed=None, reason=ClosureReason.WORK_COMPLETED):
+        state = CaseState.CLOSED if closed else CaseState.IN_PROGRESS if contact else CaseState.AWAITING_CONTACT
+        return factories.CaseFactory(
+            referral=referral, advisor=advisor, opened_at=referral.submitted_at, first_contact_at=contact,
+            state=state, closed_at=closed, closure_reason=reason if closed else "",
+        )
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+@pytest.fixture
+def summary(world):
+    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    return selectors.partnership_summary(partnership=world.partnership, period=period)
+
+
+def _rows(breakdowns, title):
+    return {row["label"]: row["n"] for row in next(b for b in breakdowns if b["title"] == title)["rows"]}
+
+
+def test_referral_totals(summary):
+    assert summary["totals"] == {
+        "received": 8, "accepted": 5, "decided": 7, "contacted": 4, "acceptance_rate": 71,
+        "median_days_to_first_contact": Decimal("2.5"), "closed": 4,
+    }
+
+
+def test_referrals_by_organisation_team_profession_and_setting(summary):
+    breakdowns = summary["breakdowns"]
+    assert _rows(breakdowns, "referring organisation") == {"Riverside Surgery": 6, "Hilltop Practice": 2}
+    assert _rows(breakdowns, "team or ward") == {"No team or ward given": 6, "Ward 7 (Hilltop Practice)": 2}
+    assert _rows(breakdowns, "referrer's profession") == {
+        "GP": 5, "Nurse": 1, "Mental health professional": 1, "Allied health professional": 1,
+    }
+    assert _rows(breakdowns, "setting") == {"Primary care": 5, "Inpatient": 2, "Not recorded": 1}
+
+
+def test_reach_by_deprivation_decile_lists_every_decile_and_not_known(summary):
+    deciles = next(b for b in summary["breakdowns"] if b["title"].startswith("deprivation"))["rows"]
+    assert [(row["label"], row["n"]) for row in deciles] == [
+        ("1", 2), ("2", 0), ("3", 1), ("4", 0), ("5", 0), ("6", 0), ("7", 0), ("8", 0), ("9", 0), ("10", 1),
+        ("Not known", 4),
+    ]
+
+
+def test_open_caseload_per_advisor_at_the_end_of_the_period(summary):
+    assert summary["caseload"] == [{"advisor": "Alex Advisor", "n": 1}, {"advisor": "Blake Advisor", "n": 1}]
+
+
+def test_success_of_claims_and_appeals_by_stage(summary):
+    assert [(s["stage"], s["successful"], s["decided"], s["rate"]) for s in summary["decisions"]] == [
+        ("Initial claim", 1, 3, 33),
+        ("Mandatory reconsideration", 1, 1, 100),
+        ("Tribunal appeal", 1, 1, 100),
+        ("All claims and appeals", 3, 5, 60),
+    ]
+
+
+def test_money_gained_confirmed_and_expected_apart(summary):
+    assert summary["money"] == {
+        "confirmed": {"annual": Decimal("6240.00"), "one_off": Decimal("1500.00"), "total": Decimal("7740.00"),
+                      "cases": 2},
+        "expected": {"annual": Decimal("3000.00"), "one_off": Decimal("750.00"), "total": Decimal("3750.00"),
+                     "cases": 1},
+    }
+
+
+def test_gain_per_referral_and_per_pound_of_prorated_funding(summary):
+    assert summary["value_for_money"] == {
+        "funding": Decimal("19501.87"),  # 36,500 x 181/365 + 10,000 x 30/214
+        "gain_per_referral": Decimal("967.50"),  # 7,740 / 8
+        "gain_per_pound": Decimal("0.40"),  # 7,740 / 19,501.87
+    }
+
+
+def test_wellbeing_change_over_cases_with_both_scores(summary):
+    assert summary["wellbeing"] == {
+        "cases": 2, "average_start": Decimal("17.0"), "average_close": Decimal("22.0"), "average_change": Decimal("5.0"),
+    }
+
+
+def test_month_series_for_the_charts(summary):
+    assert [(row["month"], row["referrals"], row["confirmed"], row["expected"]) for row in summary["months"]] == [
+        (date(2026, 1, 1), 2, Decimal("0.00"), Decimal("0.00")),
+        (date(2026, 2, 1), 1, Decimal("7740.00"), Decimal("0.00")),
+        (date(2026, 3, 1), 2, Decimal("0.00"), Decimal("3750.00")),
+        (date(2026, 4, 1), 2, Decimal("0.00"), Decimal("0.00")),
+        (date(2026, 5, 1), 0, Decimal("0.00"), Decimal("0.00")),
+        (date(2026, 6, 1), 1, Decimal("0.00"), Decimal("0.00")),
+    ]
+    assert selectors.chart_data(summary) == {
+        "months": ["Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026", "May 2026", "Jun 2026"],
+        "referrals": [2, 1, 2, 2, 0, 1],
+        "confirmed": [0.0, 7740.0, 0.0, 0.0, 0.0, 0.0],
+        "expected": [0.0, 0.0, 3750.0, 0.0, 0.0, 0.0],
+    }
+
+
+def test_the_median_of_an_odd_number_of_waits_is_the_middle_one(world):
+    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 5, 31))  # R10 (3 days) left out
+    totals = selectors.partnership_summary(partnership=world.partnership, period=period)["totals"]
+    assert (totals["contacted"], totals["median_days_to_first_contact"]) == (3, Decimal("2.0"))
+
+
+def test_an_empty_period_gives_zeros_and_no_rates(world):
+    period = selectors.Period(start=date(2024, 1, 1), end=date(2024, 3, 31))
+    summary = selectors.partnership_summary(partnership=world.partnership, period=period)
+    assert summary["totals"]["received"] == 0 and summary["totals"]["acceptance_rate"] is None
+    assert summary["totals"]["median_days_to_first_contact"] is None
+    assert summary["value_for_money"] == {"funding": Decimal("0.00"), "gain_per_referral": None, "gain_per_pound": None}
+    assert summary["wellbeing"]["average_change"] is None
+
+
+def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
+    client.force_login(world.manager)
+    response = client.get(reverse("outcomes:dashboard"), PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    for text in ("71%", "2.5", "£7,740", "£3,750", "Alex Advisor", "Ward 7 (Hilltop Practice)", "£19,501.87",
+                 "£967.50", "60%", "+5.0", "cases closed in the period"):
+        assert text in html, text
+
+
+def test_the_charts_are_drawn_by_a_static_script_from_json_data(client, world):
+    client.force_login(world.manager)
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    assert '<script id="dashboard-chart-data" type="application/json">' in html
+    for script in ("vendor/chartjs/chart.umd.min.js", "js/dashboard-charts.js"):
+        assert re.search(rf'<script src="[^"]*{re.escape(script)}" nonce="[^"]+"></script>', html), script
+        assert finders.find(script), script
+    assert " style=" not in html and " onclick=" not in html
+
+
+def test_the_period_defaults_to_the_last_twelve_calendar_months(client, world, time_machine):
+    time_machine.move_to(datetime(2026, 11, 28, 12, tzinfo=UTC))
+    client.force_login(world.manager)
+    period = client.get(reverse("outcomes:dashboard")).context["period"]
+    assert (period.start, period.end) == (date(2025, 12, 1), date(2026, 11, 28))
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ({"start": "2026-02-30"}, "Enter a real date"),
+    ({"start": "last tuesday", "end": "2026-06-30"}, "Enter a real date"),
+    ({"start": "2026-06-01", "end": "2026-01-01"}, "The end date must be on or after the start date."),
+    ({"start": "1900-01-01", "end": "2026-01-01"}, "Choose a period of 10 years or less."),
+])
+def test_bad_dates_give_a_clear_message_not_an_error(client, world, query, message):
+    client.force_login(world.manager)
+    response = client.get(reverse("outcomes:dashboard"), query)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert "Showing the last twelve months instead" in response.content.decode()
+
+
+def test_a_manager_of_another_partnership_gets_404(client, world):
+    client.force_login(factories.partnership_member(factories.PartnershipFactory(), Role.MANAGER))
+    response = client.get(reverse("outcomes:dashboard"), {"partnership": world.partnership.pk, **PERIOD})
+    assert response.status_code == 404
+
+
+def test_a_funder_has_no_dashboard(client, world):
+    client.force_login(world.funder)
+    assert client.get(reverse("outcomes:dashboard"), PERIOD).status_code == 404
+
+
+def test_no_patient_details_on_the_dashboard(client, world):
+    client.force_login(world.manager)
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    patient = world.partnership.referrals.get(patient__family_name=PATIENT_NAME[1]).patient
+    for detail in (*PATIENT_NAME, patient.postcode, patient.phone, patient.address):
+        assert detail not in html
+    assert world.partnership.referrals.first().description not in html
+
+
+def add_closed_cases(world, n):
+    """n more referrals across new organisations, teams, advisors and months, each with a closed case that
+    has outcomes of every kind."""
+    for i in range(n):
+        organisation = factories.OrganisationFactory()
+        world.partnership.health_organisations.add(organisation)
+        referral = world.referral(
+            submitted=at(1 + i % 6, 1 + i % 27), status=S.CLOSED, organisation=organisation, decile=1 + i % 10,
+            referring_team=factories.TeamFactory(organisation=organisation),
+            referrer_profession=list(Profession)[i % len(Profession)],
+        )
+        case = world.case(referral, factories.advisor(world.partnership.advice_organisation),
+                          contact=at(1 + i % 6, 2 + i % 27), closed=at(1 + i % 6, 28, hour=18))
+        issue = factories.CaseIssueFactory(case=case)
+        factories.DecisionOutcomeFactory(issue=issue, result="refused" if i % 2 else "awarded")
+        factories.FinancialOutcomeFactory(issue=issue, confirmed=bool(i % 3))
+        factories.WellbeingScoreFactory(case=case, moment="start", score=12)
+        factories.WellbeingScoreFactory(case=case, moment="close", score=20)
+
+
+# Session, user, roles and partnerships (4), the figures (14), the inbox badge (1), saving the session (3).
+DASHBOARD_QUERIES = 22
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_max_num_queries):
+    client.force_login(world.manager)
+    url = reverse("outcomes:dashboard")
+    with django_assert_max_num_queries(DASHBOARD_QUERIES) as few_rows:
+        assert client.get(url, PERIOD).status_code == 200
+    add_closed_cases(world, 40)
+    with django_assert_max_num_queries(DASHBOARD_QUERIES) as many_rows:
+        response = client.get(url, PERIOD)
+    assert response.context["summary"]["totals"]["received"] == 48
+    assert len(many_rows.captured_queries) == len(few_rows.captured_queries)
