@@ -10,7 +10,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install migrate seed run test worker beat check clean
+.PHONY: install browser migrate seed run test worker beat check clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -25,6 +25,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# The end-to-end tests drive Debian's Chromium through Playwright (which cannot download a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the end-to-end tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
@@ -35,7 +41,7 @@ run: seed
 	@echo "hjp is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # With DATABASE_URL and REDIS_URL set: a real Celery worker and beat.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("inbox/", include("hjp.notifications.urls")),
     path("referrals/", include("referrals.urls")),
+    path("casework/", include("casework.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,7 @@
+import os
+
 import pytest
+import redis
 
 from hjp.accounts.models import Role
 from tests import factories
@@ -63,3 +66,40 @@ def as_user(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def redis_url():
+    """The real Redis that CI starts (make test sets REDIS_URL); a test needing it fails without it."""
+    url = os.environ.get("REDIS_URL")
+    assert url, "REDIS_URL must point at a running Redis for the Celery worker tests"
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def celery_worker(redis_url, tmp_path, transactional_db):
+    """A real Celery worker on the real broker and the test database; this process publishes to it."""
+    from tests.support.celery_worker import celery_publishing_to, start_worker
+
+    with celery_publishing_to(redis_url):
+        running = start_worker(broker_url=redis_url, workdir=tmp_path)
+        yield running
+        running.stop()
+
+
+@pytest.fixture(autouse=True)
+def problem_categories(request):
+    """The reference list the data migration writes. Transactional tests flush every table when they end,
+    so it is written again for each database test that follows one."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        return
+    transactional = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from importlib import import_module
+
+    from referrals.models import ProblemCategory
+
+    for position, (code, name) in enumerate(import_module("referrals.migrations.0002_problem_categories").CATEGORIES):
+        ProblemCategory.objects.get_or_create(code=code, defaults={"name": name, "position": position})

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "hjp.audit",
     "hjp.notifications",
     "referrals",
+    "casework",
     "outcomes",
 ]
 
@@ -139,6 +141,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -213,10 +216,22 @@ CELERY_TIMEZONE = TIME_ZONE
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+# When the periodic feedback jobs run (server time, Europe/London).
+DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
+DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
+REMINDER_HOUR = env_int("REMINDER_HOUR", 7)
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-messages": {
         "task": "hjp.notifications.tasks.sweep_undelivered",
         "schedule": NOTIFICATION_SWEEP_SECONDS,
+    },
+    "monthly-digests": {
+        "task": "outcomes.tasks.send_monthly_digests",
+        "schedule": crontab(minute=0, hour=DIGEST_HOUR, day_of_month=DIGEST_DAY_OF_MONTH),
+    },
+    "daily-reminders": {
+        "task": "outcomes.tasks.send_daily_reminders",
+        "schedule": crontab(minute=0, hour=REMINDER_HOUR),
     },
 }
 

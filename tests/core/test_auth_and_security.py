@@ -87,7 +87,8 @@ def test_content_security_policy_with_nonces_on_every_script(client, referral):
 
 
 def _run_manage(*args, env_extra):
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

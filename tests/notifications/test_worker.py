@@ -6,7 +6,6 @@ import signal
 import time
 
 import pytest
-import redis
 
 from hjp.notifications.models import Delivery, Message
 from hjp.notifications.tasks import deliver_message, sweep_undelivered
@@ -18,22 +17,6 @@ from tests.support.celery_worker import PrivateRedis, celery_publishing_to, free
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def redis_url():
-    url = os.environ.get("REDIS_URL")
-    assert url, "REDIS_URL must point at a running Redis for the Celery worker tests"
-    redis.Redis.from_url(url).flushdb()
-    return url
-
-
-@pytest.fixture
-def worker(redis_url, tmp_path):
-    with celery_publishing_to(redis_url):
-        running = start_worker(broker_url=redis_url, workdir=tmp_path)
-        yield running
-        running.stop()
-
-
 def accept(referral):
     advisor = factories.advisor(referral.advice_organisation)
     referral_services.referral_transition(referral=referral, to_status=ReferralStatus.ACCEPTED, actor=advisor)
@@ -43,7 +26,8 @@ def delivered(referral_id):
     return Message.objects.filter(referral_id=referral_id, status=Message.Status.DELIVERED).exists()
 
 
-def test_a_status_notice_reaches_the_referrers_inbox_within_seconds(worker):
+def test_a_status_notice_reaches_the_referrers_inbox_within_seconds(celery_worker):
+    worker = celery_worker
     referral = factories.ReferralFactory()
     started = time.monotonic()
     accept(referral)
@@ -55,7 +39,8 @@ def test_a_status_notice_reaches_the_referrers_inbox_within_seconds(worker):
     assert message.deliveries.get(channel=Delivery.Channel.EMAIL).status == Delivery.Status.SENT
 
 
-def test_a_task_run_twice_sends_one_message(worker):
+def test_a_task_run_twice_sends_one_message(celery_worker):
+    worker = celery_worker
     referral = factories.ReferralFactory()
     accept(referral)
     message = wait_for(lambda: Message.objects.filter(referral_id=referral.pk, status="delivered").first(),

@@ -1,0 +1,94 @@
+"""End-to-end tests: Debian's Chromium, driven by Playwright, against the application served on 127.0.0.1
+by pytest-django's live server, with a real Celery worker on the real Redis where messages are involved."""
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from tests import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("HJP_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="package")
+def browser():
+    """One Chromium for the e2e tests. Playwright's sync API runs an event loop in this thread, so Django is
+    told the ORM calls the tests make meanwhile are safe (they are synchronous); undone when the package ends."""
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists(), f"Chromium is not installed at {CHROMIUM}"
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Open a page in a fresh browser context (its own cookies), at desktop width unless told otherwise."""
+    contexts = []
+
+    def open_page(viewport=DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page: Page, user, password: str = factories.PASSWORD) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
+def axe_violations(page: Page, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core (installed from the npm registry) in the page; the serious and critical violations."""
+    page.evaluate(AXE.read_text())
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: "
+        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in impacts
+    ]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{page.url}:\n{json.dumps(violations, indent=2)}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

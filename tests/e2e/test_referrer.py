@@ -1,0 +1,104 @@
+"""The referrer in a browser: keyboard-only referral form, the error summary, My referrals, accessibility."""
+
+import pytest
+from playwright.sync_api import expect
+
+from referrals.models import Referral, ReferralStatus
+from tests.e2e.conftest import PHONE, assert_accessible, screenshot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def tab_to(page, element_id: str, limit: int = 250) -> None:
+    """Press Tab until the element has focus, as a keyboard user would; its focus must be visible."""
+    for _ in range(limit):
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == element_id:
+            outline = page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle")
+            assert outline != "none", f"no visible focus on #{element_id}"
+            return
+        page.keyboard.press("Tab")
+    raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def type_into(page, element_id: str, text: str) -> None:
+    tab_to(page, element_id)
+    page.keyboard.type(text)
+
+
+def test_a_referrer_completes_the_referral_form_by_keyboard_alone(new_page, referrer_user, partnership):
+    page = new_page()
+    sign_in(page, referrer_user)
+    page.goto("/referrals/new/")
+    assert_accessible(page)
+
+    # Submitting an empty form: the summary takes focus and links to each field.
+    tab_to(page, "id_consent-given_by_0")
+    page.get_by_role("button", name="Submit referral").focus()
+    page.keyboard.press("Enter")
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    first_link = summary.get_by_role("link").first
+    target = first_link.get_attribute("href").lstrip("#")
+    first_link.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{target}")).to_be_focused()
+    assert_accessible(page)
+    screenshot(page, "referrer-form-errors")
+
+    page.goto("/referrals/new/")  # start again from the top of a fresh form
+    tab_to(page, "id_consent-given_by_0")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consent-method_0")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consent-share_with_advice_service")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consent-medical_evidence")
+    page.keyboard.press("Space")
+    tab_to(page, "id_consent-outcome_feedback")
+    page.keyboard.press("Space")
+    type_into(page, "id_patient-given_name", "Maria")
+    type_into(page, "id_patient-family_name", "Kowalski")
+    type_into(page, "id_patient-date_of_birth", "14031958")
+    type_into(page, "id_patient-nhs_number", "943 476 5919")
+    type_into(page, "id_patient-address", "12 Mill Lane, Leeds")
+    type_into(page, "id_patient-postcode", "LS6 2AB")
+    type_into(page, "id_patient-phone", "07700 900123")
+    tab_to(page, "id_patient-preferred_contact_method")
+    page.keyboard.type("Phone")
+    tab_to(page, "id_referral-categories_0")
+    page.keyboard.press("Space")
+    type_into(page, "id_referral-description", "PIP refused after assessment; needs help to challenge it.")
+    tab_to(page, "id_referral-setting")
+    page.keyboard.type("Primary")
+    page.get_by_role("button", name="Submit referral").focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", name="Referral R")).to_be_visible()
+    referral = Referral.objects.get()
+    assert referral.status == ReferralStatus.SUBMITTED and referral.patient.nhs_number == "9434765919"
+    assert referral.consent.share_with_advice_service and referral.partnership == partnership
+    expect(page.locator(".timeline")).to_contain_text("Submitted")
+    assert_accessible(page)
+    screenshot(page, "referrer-referral-page")
+
+    page.get_by_role("link", name="My referrals").click()
+    expect(page.get_by_role("link", name=referral.reference)).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "referrer-my-referrals")
+    page.get_by_role("link", name="Home", exact=True).click()
+    assert_accessible(page)
+    screenshot(page, "referrer-home")
+    assert page.console_errors == []
+
+
+def test_referrer_pages_fit_a_phone(new_page, referral):
+    page = new_page(PHONE)
+    sign_in(page, referral.referrer)
+    for path in ("/referrals/home/", "/referrals/", "/referrals/new/", f"/referrals/{referral.pk}/"):
+        page.goto(path)
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    screenshot(page, "referrer-phone-referral")
+    page.goto("/referrals/")
+    page.get_by_role("button", name="Show navigation").click()
+    expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="New referral")).to_be_visible()
