@@ -7,7 +7,6 @@ from casework.models import (
     Appointment,
     CaseNote,
     CaseState,
-    ClosureReason,
     DeclineReason,
     Deadline,
     IssueSubCategory,
@@ -129,14 +128,6 @@ class ReallocateForm(VersionedForm):
     def __init__(self, *args, workers=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["advisor"].queryset = workers
-
-
-class CloseForm(VersionedForm):
-    closure_reason = forms.ChoiceField(
-        choices=[("", "Choose a reason")]
-        + [c for c in ClosureReason.choices if c[0] != ClosureReason.CONSENT_WITHDRAWN]
-    )
-    note = forms.CharField(required=False, widget=_textarea(), max_length=4000, label="Closing note (internal)")
 
 
 class ReasonForm(VersionedForm):

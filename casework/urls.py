@@ -14,7 +14,6 @@ urlpatterns = [
     path("cases/<int:pk>/", case.case_detail, name="case"),
     path("cases/<int:pk>/edit/", case.case_edit, name="case_edit"),
     path("cases/<int:pk>/reallocate/", case.case_reallocate, name="reallocate"),
-    path("cases/<int:pk>/close/", case.case_close, name="close"),
     path("cases/<int:pk>/reopen/", case.case_reopen, name="reopen"),
     path("cases/<int:pk>/withdraw-consent/", case.case_withdraw_consent, name="withdraw_consent"),
     path("cases/<int:pk>/notes/new/", case.note_add, name="note_add"),

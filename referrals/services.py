@@ -15,6 +15,7 @@ from hjp.core.errors import DomainError
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
+from referrals.signals import consent_withdrawn
 from referrals.models import CaseStatus, Consent, Patient, Referral, ReferralStatus, ReferralStatusChange
 from referrals.validators import normalise_nhs_number, normalise_postcode
 
@@ -303,6 +304,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     referral.save(update_fields=["description", "known_deadline_note", "duplicate_reason", "updated_at"])
     _redact_patient(referral.patient)
     messages_stop_for_referral(referral_id=referral.pk)
+    consent_withdrawn.send(sender=Referral, referral=referral, actor=actor, request=request)
     audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn", request=request)
     referral.refresh_from_db()
     return referral

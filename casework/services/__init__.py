@@ -10,6 +10,7 @@ from casework.services.cases import (
     case_note_add,
     case_reallocate,
     case_reopen,
+    case_stop_after_consent_withdrawal,
     case_stop_for_consent_withdrawal,
     case_update,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "case_note_add",
     "case_reallocate",
     "case_reopen",
+    "case_stop_after_consent_withdrawal",
     "case_stop_for_consent_withdrawal",
     "case_update",
     "deadline_add",

@@ -142,13 +142,29 @@ def _delete_documents(names: list[str]) -> None:
 
 @transaction.atomic
 def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "", request=None) -> Case:
-    """Consent withdrawn: record it on the referral (cancelled, patient redacted) unless already recorded
-    there, close the case as 'consent withdrawn', stop its open work, and redact what the case holds
-    about the patient. Counts for statistics (issues, dates, states) remain."""
+    """An advisor records a withdrawal of consent from the case page: it is recorded on the referral
+    (cancelled, patient redacted), which stops this case through `case_stop_after_consent_withdrawal`."""
     locked = lock_case(case, actor=actor, must_be_open=False)
-    referral = locked.referral
-    if not referral.consent.is_withdrawn:
-        consent_withdraw(referral=referral, actor=actor, note=note, request=request)
+    if locked.referral.consent.is_withdrawn:
+        _stop_case(locked, actor=actor, request=request)
+    else:
+        consent_withdraw(referral=locked.referral, actor=actor, note=note, request=request)
+    locked.refresh_from_db()
+    return locked
+
+
+@transaction.atomic
+def case_stop_after_consent_withdrawal(*, referral, actor, request=None) -> Case | None:
+    """Consent was withdrawn on the referral, by the referrer or an advisor (whose right to do so the
+    referrals app checked): close the case as 'consent withdrawn', stop its open work, and redact what it
+    holds about the patient. Counts for statistics (issues, dates, states) remain."""
+    case = Case.objects.select_for_update(of=("self",)).filter(referral=referral).first()
+    if case is not None:
+        _stop_case(case, actor=actor, request=request)
+    return case
+
+
+def _stop_case(locked: Case, *, actor, request) -> None:
     now = timezone.now()
     fields = ["summary", "closure_note"]
     if locked.is_open:
@@ -171,4 +187,3 @@ def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "", reque
     locked.onward_referrals.update(note=REDACTED)
     audit_record(actor=actor, action=Action.REDACT, obj=locked, summary="consent withdrawn: case stopped",
                  request=request)
-    return locked

@@ -74,19 +74,6 @@ def case_reallocate(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
-def case_close(request, pk):
-    case = get_case(request, pk)
-    form = versioned_form(request, case, forms.CloseForm)
-    return case_form_page(
-        request, case, form, title="Close case", submit_label="Close case", current=case_values, danger=True,
-        intro="The referrer is told the case has closed. Open evidence requests and future appointments are cancelled.",
-        perform=lambda d: services.case_close(case=case, actor=request.user, version=d["version"],
-                                              closure_reason=d["closure_reason"], note=d["note"], request=request),
-        success="Case closed.",
-    )
-
-
-@require_http_methods(["GET", "POST"])
 def case_reopen(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):

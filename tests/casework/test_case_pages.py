@@ -93,8 +93,9 @@ def test_requesting_evidence_puts_a_message_in_the_referrers_inbox(advisor_clien
 def test_closing_and_reopening_are_seen_by_the_referrer(client, advisor_user, supervisor_user, referrer_user,
                                                         case_in_progress, referral):
     client.force_login(advisor_user)
-    client.post(reverse("casework:close", args=[case_in_progress.pk]),
-                {"version": case_in_progress.version, "closure_reason": "work_completed", "note": ""})
+    client.post(reverse("outcomes:case_close", args=[case_in_progress.pk]),
+                {"close_case-version": case_in_progress.version, "close_case-closure_reason": "work_completed",
+                 "close_case-no_outcome_reason": "advice_only"})
     case_in_progress.refresh_from_db()
     assert case_in_progress.state == CaseState.CLOSED
     client.force_login(supervisor_user)

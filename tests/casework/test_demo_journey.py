@@ -59,8 +59,9 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
     client.force_login(advisor)
     assert "Download the document" in client.get(reverse("casework:case", args=[case.pk])).content.decode()
     case.refresh_from_db()
-    client.post(reverse("casework:close", args=[case.pk]),
-                {"version": case.version, "closure_reason": "work_completed", "note": "MR lodged; award made."})
+    client.post(reverse("outcomes:case_close", args=[case.pk]),
+                {"close_case-version": case.version, "close_case-closure_reason": "work_completed",
+                 "close_case-note": "MR lodged.", "close_case-no_outcome_reason": "pending_decision"})
     case.refresh_from_db()
     referral.refresh_from_db()
     assert case.state == CaseState.CLOSED and referral.status == ReferralStatus.CLOSED

@@ -395,3 +395,16 @@ def test_consent_withdrawal_deletes_uploaded_evidence_once_committed(case_in_pro
         services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user, note="Phoned")
     evidence.refresh_from_db()
     assert not evidence.answer_file and not stored.exists()
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_recorded_by_the_referrer_also_stops_the_case(case_in_progress):
+    from casework.models import CaseState, ClosureReason
+    from referrals.services import consent_withdraw
+
+    referral = case_in_progress.referral
+    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery")
+    case_in_progress.refresh_from_db()
+    assert case_in_progress.state == CaseState.CLOSED
+    assert case_in_progress.closure_reason == ClosureReason.CONSENT_WITHDRAWN
+    assert set(case_in_progress.notes.values_list("text", flat=True)) == {services.REDACTED}

@@ -37,7 +37,6 @@ MATRIX = [
     ("casework:case", ("case",), ADVICE_SIDE),
     ("casework:case_edit", ("case",), ADVICE_SIDE),
     ("casework:reallocate", ("case",), SUPERVISOR_ONLY),
-    ("casework:close", ("case",), ADVICE_SIDE),
     ("casework:reopen", ("case",), SUPERVISOR_ONLY),
     ("casework:withdraw_consent", ("case",), ADVICE_SIDE),
     ("casework:note_add", ("case",), ADVICE_SIDE),
@@ -129,8 +128,9 @@ def test_posts_by_an_advisor_of_another_service_are_404_and_change_nothing(clien
     objects, users = world
     client.force_login(users[OTHER_ADVISOR])
     case = objects["case"]
-    response = client.post(reverse("casework:close", args=[case.pk]),
-                           {"version": case.version, "closure_reason": "advice_given"})
+    response = client.post(reverse("outcomes:case_close", args=[case.pk]),
+                           {"close_case-version": case.version, "close_case-closure_reason": "advice_given",
+                            "close_case-no_outcome_reason": "advice_only"})
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.is_open
