@@ -92,3 +92,17 @@ def screenshot(page: Page, name: str) -> Path:
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+WIDE_ELEMENTS = """() => { const width = window.innerWidth; const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && !el.closest('.table-responsive')) wide.push(`${el.tagName}.${el.className}`);
+  }
+  return wide.slice(0, 8); }"""
+
+
+def assert_fits_width(page: Page) -> None:
+    """Nothing makes the page scroll sideways (a table may scroll inside its own .table-responsive box)."""
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{page.url} scrolls sideways by {overflow}px: {page.evaluate(WIDE_ELEMENTS)}"

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from referrals.models import Referral, ReferralStatus
-from tests.e2e.conftest import PHONE, assert_accessible, screenshot, sign_in
+from tests.e2e.conftest import PHONE, assert_accessible, assert_fits_width, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -96,8 +96,7 @@ def test_referrer_pages_fit_a_phone(new_page, referral):
     sign_in(page, referral.referrer)
     for path in ("/referrals/home/", "/referrals/", "/referrals/new/", f"/referrals/{referral.pk}/"):
         page.goto(path)
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+        assert_fits_width(page)
     screenshot(page, "referrer-phone-referral")
     page.goto("/referrals/")
     page.get_by_role("button", name="Show navigation").click()
