@@ -49,39 +49,36 @@ def _check_issue(case: Case, issue: CaseIssue) -> None:
         raise DomainError("That issue belongs to another case.")
 
 
+def _record(outcome, *, case: Case, actor, request) -> None:
+    """Validate and save an outcome of one of the case's issues, with its audit entry."""
+    _check_can_record(case, actor)
+    _check_issue(case, outcome.issue)
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+
+
 @transaction.atomic
 def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> FinancialOutcome:
-    _check_can_record(case, actor)
-    _check_issue(case, issue)
     outcome = FinancialOutcome(issue=issue, recorded_by=actor, **fields)
     outcome.recurring_period = outcome.recurring_period or ""
     outcome.one_off_amount = outcome.one_off_amount or Decimal("0.00")
     outcome.annual_amount = annualise(outcome.recurring_amount, outcome.recurring_period)
-    outcome.full_clean()
-    outcome.save()
-    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    _record(outcome, case=case, actor=actor, request=request)
     return outcome
 
 
 @transaction.atomic
 def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> DecisionOutcome:
-    _check_can_record(case, actor)
-    _check_issue(case, issue)
     outcome = DecisionOutcome(issue=issue, recorded_by=actor, **fields)
-    outcome.full_clean()
-    outcome.save()
-    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    _record(outcome, case=case, actor=actor, request=request)
     return outcome
 
 
 @transaction.atomic
 def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> NonFinancialOutcome:
-    _check_can_record(case, actor)
-    _check_issue(case, issue)
     outcome = NonFinancialOutcome(issue=issue, recorded_by=actor, **fields)
-    outcome.full_clean()
-    outcome.save()
-    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    _record(outcome, case=case, actor=actor, request=request)
     return outcome
 
 
