@@ -1,42 +1,101 @@
-"""Closing a case with a real Celery worker and real Redis: the report reaches the referrer's inbox."""
+"""Closing a case with a real Celery worker on real Redis: the outcome report reaches the referrer's inbox
+within seconds, exactly once, even when the broker is down at the moment of closing or the worker is killed
+while it sends."""
 
+import os
+import signal
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 
-from casework import services as casework_services
 from hjp.notifications.models import Message, MessageKind
+from hjp.notifications.tasks import sweep_undelivered
 from outcomes import services
-from referrals.models import ProblemCategory
 from tests import factories
-from tests.support.celery_worker import wait_for
+from tests.support.celery_worker import PrivateRedis, celery_publishing_to, free_port, start_worker, wait_for
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_closing_a_case_puts_the_report_in_the_referrers_inbox_within_seconds(celery_worker):
-    referral = factories.ReferralFactory(categories=list(ProblemCategory.objects.filter(code="benefits")) or None)
-    advisor = factories.advisor(referral.advice_organisation)
-    case = casework_services.referral_accept(referral=referral, actor=advisor)
-    casework_services.case_note_add(case=case, actor=advisor, kind="call", text="First call.",
-                                    occurred_at=timezone.now(), first_contact=True)
-    issue = case.issues.first() or casework_services.case_issue_add(
-        case=case, actor=advisor, category=ProblemCategory.objects.get_or_create(
-            code="benefits", defaults={"name": "Benefits"})[0])
-    case.refresh_from_db()
-    services.financial_outcome_add(case=case, issue=issue, actor=advisor, kind="new_or_increased_award",
+def closable_case():
+    """An in-progress case with one outcome recorded, made without sending any message."""
+    issue = factories.CaseIssueFactory()
+    case = issue.case
+    services.financial_outcome_add(case=case, issue=issue, actor=case.advisor, kind="new_or_increased_award",
                                    recurring_amount=Decimal("50.00"), recurring_period="weekly")
     case.refresh_from_db()
-    started = time.monotonic()
-    services.case_close_with_outcomes(case=case, actor=advisor, version=case.version, closure_reason="work_completed")
+    return case
 
-    report = wait_for(
-        lambda: Message.objects.filter(kind=MessageKind.OUTCOME_REPORT, status=Message.Status.DELIVERED).first(),
-        timeout=15, what="the outcome report in the inbox",
-    )
+
+def close(case):
+    return services.case_close_with_outcomes(case=case, actor=case.advisor, version=case.version,
+                                             closure_reason="work_completed")
+
+
+def reports():
+    return Message.objects.filter(kind=MessageKind.OUTCOME_REPORT)
+
+
+def report_emails(worker):
+    return [path for path in worker.emails() if "outcome report" in path.read_text()]
+
+
+def test_closing_a_case_puts_the_report_in_the_referrers_inbox_within_seconds(celery_worker):
+    case = closable_case()
+    started = time.monotonic()
+    close(case)
+    report = wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).first(), timeout=15,
+                      what="the outcome report in the inbox")
     assert time.monotonic() - started < 15
-    assert report.recipient == referral.referrer and "£2,600.00" in report.body
-    wait_for(lambda: celery_worker.emails(), timeout=10, what="the email")
-    assert Message.objects.filter(kind=MessageKind.OUTCOME_REPORT).count() == 1
+    assert report.recipient == case.referral.referrer and "£2,600.00" in report.body
+    wait_for(lambda: report_emails(celery_worker), timeout=10, what="the email")
+    assert reports().count() == 1
+
+
+def test_a_close_while_the_broker_is_down_still_delivers_exactly_one_report(tmp_path):
+    broker = PrivateRedis(port=free_port())
+    broker.start()
+    with celery_publishing_to(broker.url):
+        worker = start_worker(broker_url=broker.url, workdir=tmp_path)
+        try:
+            case = closable_case()
+            broker.stop()
+            close(case)  # the close itself succeeds
+            case.refresh_from_db()
+            assert case.state == "closed" and reports().get().status == Message.Status.PENDING
+
+            broker.start()
+            reports().update(created_at=reports().get().created_at - timedelta(minutes=5))
+            sweep_undelivered.delay()  # what beat runs every NOTIFICATION_SWEEP_SECONDS
+            wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).exists(), timeout=90,
+                     what="the report after the broker came back")
+            wait_for(lambda: report_emails(worker), timeout=30, what="the email")
+            sweep_undelivered.delay()
+            time.sleep(2)
+            assert reports().count() == 1 and len(report_emails(worker)) == 1
+        finally:
+            worker.stop()
+            broker.stop()
+
+
+def test_a_worker_killed_while_sending_the_report_still_ends_with_exactly_one(redis_url, tmp_path):
+    with celery_publishing_to(redis_url):
+        worker = start_worker(broker_url=redis_url, workdir=tmp_path, email_delay=4)
+        try:
+            close(closable_case())
+            # The inbox delivery commits first; the email is then held in the slow mail backend.
+            wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).exists(), timeout=15,
+                     what="the inbox delivery")
+            time.sleep(1)
+            children = worker.pool_children()
+            assert children, "the worker has no pool process to kill"
+            for pid in children:
+                os.kill(pid, signal.SIGKILL)
+            wait_for(lambda: report_emails(worker), timeout=60, what="the email after the worker was killed")
+            time.sleep(2)
+            assert "WorkerLostError" in worker.log()  # the first run really died mid-send
+            assert reports().count() == 1 and len(report_emails(worker)) == 1
+        finally:
+            worker.stop()
