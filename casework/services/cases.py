@@ -1,6 +1,6 @@
 """The case itself: notes and first contact, details, allocation, closing, reopening, consent withdrawal."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -37,9 +37,16 @@ def case_note_add(
         raise DomainError("The first contact with this patient is already recorded.")
     if first_contact and kind == CaseNote.Kind.INTERNAL:
         raise DomainError("First contact is a call, meeting or letter with the patient, not an internal note.")
+    sent_at = locked.referral.submitted_at
+    if first_contact and sent_at and occurred_at < sent_at - timedelta(minutes=5):
+        raise DomainError(
+            f"The first contact cannot be before the referral was sent ({timezone.localtime(sent_at):%d %b %Y %H:%M})."
+        )
     note = CaseNote(case=locked, kind=kind, text=text.strip(), occurred_at=occurred_at, author=actor)
     clean_and_save(note)
     if first_contact:
+        # A time typed to the minute may fall just before the submission: never count a negative wait.
+        occurred_at = max(occurred_at, sent_at) if sent_at else occurred_at
         if locked.referral.status == S.ACCEPTED:
             referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, request=request)
         locked.state = CaseState.IN_PROGRESS

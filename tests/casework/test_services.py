@@ -408,3 +408,16 @@ def test_a_withdrawal_recorded_by_the_referrer_also_stops_the_case(case_in_progr
     assert case_in_progress.state == CaseState.CLOSED
     assert case_in_progress.closure_reason == ClosureReason.CONSENT_WITHDRAWN
     assert set(case_in_progress.notes.values_list("text", flat=True)) == {services.REDACTED}
+
+
+@pytest.mark.django_db
+def test_first_contact_is_never_before_the_referral_was_sent(case, advisor_user):
+    sent = case.referral.submitted_at
+    with pytest.raises(DomainError, match="before the referral was sent"):
+        services.case_note_add(case=case, actor=advisor_user, kind="call", text="Called.",
+                               occurred_at=sent - timedelta(days=2), first_contact=True)
+    # A time typed to the minute, just before the submission, counts as the moment of submission.
+    services.case_note_add(case=case, actor=advisor_user, kind="call", text="Called.",
+                           occurred_at=sent - timedelta(seconds=40), first_contact=True)
+    case.refresh_from_db()
+    assert case.first_contact_at == sent
