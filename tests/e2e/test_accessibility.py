@@ -1,6 +1,8 @@
 """axe-core on every main page of every role, on the demo data: no serious or critical violation; and every
 page fits a phone's width. Screenshots of each page are saved under test-artifacts/screenshots/."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -16,7 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def demo(settings):
     settings.DEBUG = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=io.StringIO())
     settings.DEBUG = False
     case = Case.objects.filter(state="in_progress").order_by("pk").first()
     evidence = EvidenceRequest.objects.filter(requested_from__email="gp@demo.hjp.test").order_by("pk").first()
