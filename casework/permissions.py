@@ -42,7 +42,7 @@ def get_triage_referral_for_user(user, pk) -> Referral:
     """A referral sent to the user's advice organisation; 404 otherwise. The caller checks it still waits."""
     qs = Referral.objects.select_related("patient", "consent", "advice_organisation", "referrer").filter(
         advice_organisation_id__in=roles_for(user).advice_org_ids
-    )
+    ).exclude(status=ReferralStatus.DRAFT)  # a draft has not been sent: the advice service does not know it
     return _get_or_404(qs, pk, "No such referral.")
 
 

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casework.permissions import get_case_for_user, require_advice_worker
+from casework.services import StaleCaseError
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -30,8 +31,10 @@ def _page(request, case, *, bound=None, status=200):
         "financial": FinancialOutcomeForm(issues=issues, prefix="financial"),
         "decision": DecisionOutcomeForm(issues=issues, prefix="decision"),
         "non_financial": NonFinancialOutcomeForm(issues=issues, prefix="non_financial"),
-        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get("start"))),
-        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get("close"))),
+        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get("start")),
+                                         initial={"version": case.version}),
+        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get("close")),
+                                         initial={"version": case.version}),
         "close": CaseCloseForm(prefix="close_case", initial={"version": case.version}),
     }
     if bound:
@@ -103,7 +106,14 @@ def wellbeing_record(request, case_pk, moment):
     form = WellbeingForm(request.POST, prefix=moment)
     if form.is_valid():
         try:
-            services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items, request=request)
+            services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items,
+                                      version=form.cleaned_data["version"], request=request)
+        except StaleCaseError as exc:
+            # Nothing was saved; the page shows the score as saved now, and saving again is a deliberate choice.
+            data = form.data.copy()
+            data[form.add_prefix("version")] = exc.current.version
+            form.data = data
+            form.add_error(None, exc.message)
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:

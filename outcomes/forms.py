@@ -77,7 +77,10 @@ class NonFinancialOutcomeForm(_IssueForm):
 
 
 class WellbeingForm(forms.Form):
-    """The seven SWEMWBS statements, each answered for the last two weeks on a 1-5 scale."""
+    """The seven SWEMWBS statements, each answered for the last two weeks on a 1-5 scale. A saved score can be
+    corrected, so the form carries the case version it was loaded with (see casework.services)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, initial_items=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -108,11 +111,14 @@ class CaseCloseForm(forms.Form):
 
 # --- the period of a dashboard or report --------------------------------------------------------------------
 
+from datetime import date  # noqa: E402
+
 from django.utils import timezone  # noqa: E402
 
 from outcomes.selectors import Period  # noqa: E402
 
 LONGEST_PERIOD_YEARS = 10
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class PeriodForm(forms.Form):
@@ -126,6 +132,10 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("start", "end"):
+            # Beyond these the period's own arithmetic (a year back, the day after the end) leaves the calendar.
+            if cleaned.get(name) and not EARLIEST_DATE <= cleaned[name] <= LATEST_DATE:
+                self.add_error(name, f"Enter a date from {EARLIEST_DATE.year} to {LATEST_DATE.year}.")
         if self.errors:
             return cleaned
         end = cleaned.get("end") or timezone.localdate()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from casework import services as casework_services
 from casework.models import Case, CaseIssue, Deadline, EvidenceRequest, OPEN_CASE_STATES
 from casework.permissions import is_case_worker
+from casework.services.common import bump_version, lock_case
 from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -83,8 +84,13 @@ def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=No
 
 
 @transaction.atomic
-def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], request=None) -> WellbeingScore:
-    """Record (or correct) the SWEMWBS score at the start or the close of a case."""
+def wellbeing_record(
+    *, case: Case, actor, moment: str, items: list[int], version: int | None = None, request=None
+) -> WellbeingScore:
+    """Record (or correct) the SWEMWBS score at the start or the close of a case. With `version` (the case
+    version the form was loaded with), a score someone else saved since is not overwritten: StaleCaseError."""
+    if version is not None:
+        case = lock_case(case, actor=actor, version=version)
     _check_can_record(case, actor)
     if len(items) != 7 or any(not 1 <= int(i) <= 5 for i in items):
         raise DomainError("The wellbeing scale has 7 items, each scored from 1 to 5.")
@@ -99,8 +105,26 @@ def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], reques
     score.recorded_by = actor
     score.full_clean()
     score.save()
+    if version is not None:
+        bump_version(case)
     audit_record(actor=actor, action=Action.UPDATE, obj=score, summary=f"case {case.pk} {moment}", request=request)
     return score
+
+
+@transaction.atomic
+def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor, request=None) -> None:
+    """Consent was withdrawn on the referral: blank the free text its outcomes hold about the patient.
+    The outcomes themselves (kinds, amounts, results, scores) remain for aggregate statistics."""
+    now = timezone.now()
+    redacted = NonFinancialOutcome.objects.filter(issue__case__referral=referral).exclude(note="").update(
+        note=casework_services.REDACTED, updated_at=now
+    )
+    redacted += CaseClosure.objects.filter(case__referral=referral).exclude(no_outcome_note="").update(
+        no_outcome_note=casework_services.REDACTED, updated_at=now
+    )
+    if redacted:
+        audit_record(actor=actor, action=Action.REDACT, obj=referral, summary="consent withdrawn: outcome notes",
+                     request=request)
 
 
 def case_has_outcomes(case: Case) -> bool:
@@ -214,8 +238,9 @@ def _month_bounds(year: int, month: int) -> tuple[date, date]:
 
 
 def digest_figures(*, organisation: Organisation, start: date, end: date) -> dict:
-    """One referring organisation's month, counted by the database."""
-    referrals = Referral.objects.filter(referring_organisation=organisation)
+    """One referring organisation's month, counted by the database. As on the dashboard, referrals sent by
+    mistake (entered in error) are not counted as made."""
+    referrals = Referral.objects.filter(referring_organisation=organisation).exclude(status=S.ENTERED_IN_ERROR)
     made = referrals.filter(submitted_at__date__gte=start, submitted_at__date__lte=end).aggregate(
         made=Count("pk"),
         accepted=Count("pk", filter=Q(status__in=[S.ACCEPTED, S.IN_PROGRESS, S.CLOSED])),
@@ -253,7 +278,8 @@ def digest_body(*, organisation: Organisation, start: date, figures: dict) -> st
         lines.append("- Money gained: not shown for fewer than 5 cases")
     else:
         lines.append(f"- Money gained for patients: {_money(figures['money'])}")
-    if figures["decided"] and not is_small(figures["decided"]):
+    # The rate rests on the decisions won as much as on those made: 1 of 5 would give away a count of 1.
+    if figures["decided"] and not is_small(figures["decided"]) and not is_small(figures["won"]):
         lines.append(f"- Success rate of claims and appeals: {round(100 * figures['won'] / figures['decided'])}% "
                      f"of {figures['decided']} decisions")
     else:

@@ -1,6 +1,7 @@
 """Reads for referrals. Each takes the acting user and returns only what that user may see."""
 
 from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
@@ -47,9 +48,11 @@ def referral_detail(*, user, pk) -> Referral:
 
 
 def partnerships_for_referrer(user) -> QuerySet[Partnership]:
-    """Partnerships the user's health organisations belong to, for the referral form."""
+    """Partnerships the user's health organisations belong to and that are running today, for the referral form."""
+    today = timezone.localdate()
     return (
-        Partnership.objects.filter(health_organisations__in=roles_for(user).referrer_org_ids)
+        Partnership.objects.filter(health_organisations__in=roles_for(user).referrer_org_ids, start_date__lte=today)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
         .select_related("advice_organisation")
         .distinct()
         .order_by("name")
@@ -84,7 +87,8 @@ def open_duplicates(
     qs = Referral.objects.filter(same_patient, advice_organisation_id=advice_organisation_id, status__in=OPEN_STATUSES)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
-    return list(qs.only("pk", "reference", "submitted_at", "status").order_by("-submitted_at")[:5])
+    fields = ("pk", "reference", "submitted_at", "status", "referrer", "referring_organisation", "advice_organisation")
+    return list(qs.only(*fields).order_by("-submitted_at")[:5])
 
 
 def referral_status_counts(*, user) -> dict[str, int]:

@@ -41,6 +41,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 # FHIR requires a statusReason for these.
 REASON_REQUIRED = frozenset({S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR})
 CONSENT_WITHDRAWN_REASON = "Consent withdrawn"
+REDACTED = "[redacted: consent withdrawn]"
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
@@ -81,6 +82,8 @@ def referral_transition(
         raise DomainError(f"This referral is already {_label(to_status)}.")
     if allowed_for is None:
         raise DomainError(f"A referral that is {_label(from_status)} cannot become {_label(to_status)}.")
+    if _capacity != "consent" and Consent.objects.filter(referral=locked, withdrawn_at__isnull=False).exists():
+        raise DomainError("The patient withdrew their consent: this referral cannot change any more.")
     capacities = {_capacity} if _capacity else _capacities(actor, locked)
     if not allowed_for & capacities:
         raise DomainError(f"You may not make a {_label(from_status)} referral {_label(to_status)}.")
@@ -180,6 +183,8 @@ def _check_partnership(actor, partnership: Partnership) -> None:
     org_ids = roles_for(actor).referrer_org_ids
     if not partnership.health_organisations.filter(pk__in=org_ids).exists():
         raise DomainError("Your organisation is not a member of that partnership.")
+    if not partnership.is_active_on(timezone.localdate()):
+        raise DomainError("That partnership is not running today: choose another advice service.")
 
 
 def _apply_referral_fields(referral: Referral, referral_data: dict) -> list:
@@ -288,6 +293,9 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     consent.withdrawn_at = now
     consent.withdrawn_by = actor
     consent.withdrawal_note = note.strip()
+    # A named representative (often a relative) identifies the patient as surely as their own name does.
+    consent.representative_name = ""
+    consent.representative_authority = ""
     consent.save()
     if referral.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS):
         referral_transition(
@@ -298,10 +306,12 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
             request=request,
             _capacity="consent",
         )
-    referral.description = "[redacted: consent withdrawn]"
+    referral.description = REDACTED
     referral.known_deadline_note = ""
     referral.duplicate_reason = ""
     referral.save(update_fields=["description", "known_deadline_note", "duplicate_reason", "updated_at"])
+    # The timeline keeps who moved the referral and when; the reasons people typed may describe the patient.
+    referral.status_changes.exclude(reason__in=["", CONSENT_WITHDRAWN_REASON]).update(reason=REDACTED)
     _redact_patient(referral.patient)
     messages_stop_for_referral(referral_id=referral.pk)
     consent_withdrawn.send(sender=Referral, referral=referral, actor=actor, request=request)

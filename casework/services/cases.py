@@ -12,6 +12,7 @@ from casework.models import (
     CaseState,
     ClosureReason,
     EvidenceRequest,
+    OnwardReferral,
     private_storage,
 )
 from casework.permissions import case_workers, is_supervisor_of
@@ -126,7 +127,8 @@ def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -
         raise DomainError("This case is already open.")
     if not is_supervisor_of(actor, locked.referral.advice_organisation_id):
         raise DomainError("Only a supervisor can reopen a case.")
-    if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN:
+    # Consent may also have been withdrawn after the case closed for another reason.
+    if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN or locked.referral.consent.is_withdrawn:
         raise DomainError("Consent was withdrawn: this case cannot be reopened.")
     referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, reason=reason,
                         request=request)
@@ -168,6 +170,8 @@ def case_stop_after_consent_withdrawal(*, referral, actor, request=None) -> Case
     case = Case.objects.select_for_update(of=("self",)).filter(referral=referral).first()
     if case is not None:
         _stop_case(case, actor=actor, request=request)
+    # A referral redirected at triage has no case, but its onward referral carries a note about the patient.
+    OnwardReferral.objects.filter(referral=referral, case__isnull=True).update(note=REDACTED)
     return case
 
 

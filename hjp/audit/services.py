@@ -31,5 +31,7 @@ def audit_record(
         object_id=object_id,
         summary=summary[:255],
         ip_address=client_ip(request),
-        path=(request.get_full_path()[:500] if request is not None else ""),
+        # The path only: a query string can hold what was searched for (a patient's name, an NHS number),
+        # and the audit log is read by admins, who see no patient data.
+        path=(request.path[:500] if request is not None else ""),
     )

@@ -82,7 +82,7 @@ def _deliver_email(delivery_id: int) -> None:
     # The row stays locked while the email is handed to the mail server, so a second copy of the task
     # (a retry, a redelivery after a lost worker) waits and then finds it sent.
     with transaction.atomic():
-        delivery = Delivery.objects.select_for_update().select_related("message__recipient").get(pk=delivery_id)
+        delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message__recipient").get(pk=delivery_id)
         if delivery.status in (Delivery.Status.SENT, Delivery.Status.CANCELLED):
             return
         message = delivery.message

@@ -94,6 +94,18 @@ def test_redirecting_records_the_onward_referral_and_names_the_provider(referral
     assert onward.case is None and onward.provider == provider
 
 
+def test_consent_withdrawal_redacts_what_was_typed_about_a_redirected_referral(referral, advisor_user, provider):
+    from referrals.services import consent_withdraw
+
+    onward = services.referral_redirect(referral=referral, actor=advisor_user, provider=provider,
+                                        note="Mrs Kowalski needs an immigration specialist.")
+    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the practice.")
+    onward.refresh_from_db()
+    assert "Kowalski" not in onward.note
+    assert not referral.status_changes.filter(reason__contains="Kowalski").exists()
+    assert list(referral.status_changes.values_list("to_status", flat=True)) == [ReferralStatus.REDIRECTED]
+
+
 def test_redirecting_needs_a_provider_from_the_services_own_directory(referral, advisor_user):
     elsewhere = factories.AdviceProviderFactory()
     with pytest.raises(DomainError, match="directory"):
@@ -301,6 +313,23 @@ def test_only_a_supervisor_reopens_and_gives_a_reason(case_in_progress, advisor_
     assert case_in_progress.state == CaseState.IN_PROGRESS and case_in_progress.closure_reason == ""
     assert referral.status == ReferralStatus.IN_PROGRESS
     assert referral.status_changes.last().reason == "Tribunal date set"
+
+
+def test_a_case_closed_before_consent_was_withdrawn_cannot_be_reopened(case_in_progress, advisor_user,
+                                                                       supervisor_user, referral):
+    from referrals.services import consent_withdraw
+
+    services.case_close(case=case_in_progress, actor=advisor_user, version=case_in_progress.version,
+                        closure_reason=ClosureReason.WORK_COMPLETED)
+    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient wrote to the practice.")
+    case_in_progress.refresh_from_db()
+    assert case_in_progress.closure_reason == ClosureReason.WORK_COMPLETED
+    with pytest.raises(DomainError, match="Consent was withdrawn"):
+        services.case_reopen(case=case_in_progress, actor=supervisor_user, version=case_in_progress.version,
+                             reason="Tribunal date set")
+    referral.refresh_from_db()
+    case_in_progress.refresh_from_db()
+    assert referral.status == ReferralStatus.CLOSED and case_in_progress.state == CaseState.CLOSED
 
 
 def test_a_supervisor_reallocates_within_the_service(case_in_progress, supervisor_user, advice_org, other_advisor):

@@ -101,6 +101,16 @@ def test_a_triaged_referral_cannot_be_triaged_again(client, advisor_user, case, 
     assert referral.status == ReferralStatus.ACCEPTED
 
 
+@pytest.mark.parametrize("action", ["accept", "decline", "redirect"])
+def test_a_draft_is_not_found_in_triage_by_the_service_it_would_go_to(client, advisor_user, referral, action):
+    referral.status, referral.submitted_at = ReferralStatus.DRAFT, None
+    referral.save()
+    client.force_login(advisor_user)
+    response = client.get(reverse(f"casework:{action}", args=[referral.pk]))
+    assert response.status_code == 404
+    assert referral.reference not in " ".join(str(m) for m in response.wsgi_request._messages)
+
+
 def test_recording_first_contact_shows_the_referrer_in_progress(client, advisor_user, case, referral,
                                                                referrer_user):
     client.force_login(advisor_user)

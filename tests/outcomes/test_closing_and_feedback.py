@@ -11,7 +11,7 @@ from casework.services import StaleCaseError
 from hjp.core.errors import DomainError
 from hjp.notifications.models import Message, MessageKind
 from outcomes import services
-from outcomes.models import FinancialOutcome, annualise
+from outcomes.models import CaseClosure, FinancialOutcome, NonFinancialOutcome, annualise
 from referrals import services as referral_services
 from referrals.models import ReferralStatus
 from tests import factories
@@ -135,6 +135,19 @@ def test_consent_withdrawal_cancels_a_report_not_yet_sent(open_case, advisor_use
 
 
 @pytest.mark.django_db
+def test_consent_withdrawal_redacts_the_notes_outcomes_hold_but_keeps_the_outcomes(open_case, advisor_user):
+    issue = open_case.issues.get()
+    services.non_financial_outcome_add(case=open_case, issue=issue, actor=advisor_user,
+                                       kind="eviction_prevented", note="Eviction from 12 Acacia Road stopped")
+    _close(open_case, advisor_user, no_outcome_reason="other", no_outcome_note="Mrs Kowalski moved to Leeds")
+    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer, note="")
+    outcome = NonFinancialOutcome.objects.get(issue=issue)
+    closure = CaseClosure.objects.get(case=open_case)
+    assert "Acacia" not in outcome.note and outcome.kind == "eviction_prevented"
+    assert "Kowalski" not in closure.no_outcome_note and closure.no_outcome_reason == "other"
+
+
+@pytest.mark.django_db
 def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_once(
     referrer_user, health_org, partnership, django_capture_on_commit_callbacks
 ):
@@ -151,6 +164,24 @@ def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_on
     assert digests.filter(recipient=referrer_user).count() == 1
     body = digests.get(recipient=referrer_user).body
     assert "Referrals made: fewer than 5" in body and "Referrals made: 3" not in body
+
+
+@pytest.mark.django_db
+def test_the_digest_does_not_count_referrals_sent_by_mistake(health_org, partnership):
+    sent = timezone.make_aware(timezone.datetime(2026, 10, 15, 10))
+    for status in (ReferralStatus.SUBMITTED, ReferralStatus.ENTERED_IN_ERROR):
+        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership, status=status,
+                                  submitted_at=sent)
+    figures = services.digest_figures(organisation=health_org, start=date(2026, 10, 1), end=date(2026, 10, 31))
+    assert figures["made"] == 1
+
+
+@pytest.mark.parametrize(("won", "shown"), [(1, False), (4, False), (5, True), (0, True)])
+def test_the_digest_withholds_a_success_rate_resting_on_fewer_than_five_wins(health_org, won, shown):
+    figures = {"made": 10, "accepted": 8, "closed": 6, "money": Decimal("1000.00"), "decided": 6, "won": won}
+    body = services.digest_body(organisation=health_org, start=date(2026, 10, 1), figures=figures)
+    assert (f"{round(100 * won / 6)}% of 6 decisions" in body) is shown
+    assert ("not shown for fewer than 5" in body.split("Success rate")[1]) is not shown
 
 
 @pytest.mark.django_db
@@ -171,6 +202,40 @@ def test_daily_reminders_of_evidence_due_and_deadlines_are_sent_once_a_day(
     deadline = Message.objects.filter(kind=MessageKind.DEADLINE_REMINDER)
     assert evidence.count() == 1 and evidence.get().recipient == open_case.referral.referrer
     assert deadline.count() == 1 and deadline.get().recipient == advisor_user and "1 overdue" in deadline.get().subject
+
+
+def _wellbeing_post(version, value):
+    return {"start-version": version, **{f"start-item_{i}": value for i in range(1, 8)}}
+
+
+@pytest.mark.django_db
+def test_two_advisors_correcting_the_same_wellbeing_score_do_not_overwrite_each_other(client, open_case,
+                                                                                       advisor_user):
+    colleague = factories.advisor(open_case.referral.advice_organisation)
+    url = reverse("outcomes:wellbeing_record", args=[open_case.pk, "start"])
+    client.force_login(advisor_user)
+    loaded = client.get(reverse("outcomes:case_outcomes", args=[open_case.pk])).context["forms"]
+    version = loaded["wellbeing_start"].initial["version"]
+    assert version == open_case.version
+    client.force_login(colleague)
+    assert client.post(url, _wellbeing_post(version, 4)).status_code == 302
+    client.force_login(advisor_user)
+    stale = client.post(url, _wellbeing_post(version, 2))
+    assert stale.status_code == 400 and "Someone else changed this case" in stale.content.decode()
+    assert open_case.wellbeing_scores.get(moment="start").total == 28
+    # Saving again, having seen the other change, is a deliberate choice and goes through.
+    again = client.post(url, _wellbeing_post(stale.context["forms"]["wellbeing_start"].data["start-version"], 2))
+    assert again.status_code == 302 and open_case.wellbeing_scores.get(moment="start").total == 14
+
+
+@pytest.mark.django_db
+def test_a_stale_wellbeing_correction_is_refused_by_the_service(open_case, advisor_user):
+    version = open_case.version
+    services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[3] * 7, version=version)
+    with pytest.raises(StaleCaseError):
+        services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[5] * 7,
+                                  version=version)
+    assert open_case.wellbeing_scores.get(moment="start").total == 21
 
 
 @pytest.mark.django_db

@@ -265,6 +265,9 @@ def test_the_period_defaults_to_the_last_twelve_calendar_months(client, world, t
     ({"start": "last tuesday", "end": "2026-06-30"}, "Enter a real date"),
     ({"start": "2026-06-01", "end": "2026-01-01"}, "The end date must be on or after the start date."),
     ({"start": "1900-01-01", "end": "2026-01-01"}, "Choose a period of 10 years or less."),
+    ({"end": "0001-01-01"}, "Enter a date from 1900 to 2999."),
+    ({"end": "9999-12-31"}, "Enter a date from 1900 to 2999."),
+    ({"start": "0001-01-01", "end": "0001-06-30"}, "Enter a date from 1900 to 2999."),
 ])
 def test_bad_dates_give_a_clear_message_not_an_error(client, world, query, message):
     client.force_login(world.manager)

@@ -173,3 +173,11 @@ def test_no_patient_details_in_the_report_or_the_csv(client, world, url_name):
     patient = world.partnership.referrals.get(patient__family_name=PATIENT_NAME[1]).patient
     for detail in (*PATIENT_NAME, patient.postcode, patient.phone, patient.address, patient.referral.reference):
         assert detail not in content
+
+
+@pytest.mark.parametrize("query", [{"end": "0001-01-01"}, {"end": "9999-12-31"}])
+def test_the_csv_refuses_dates_off_the_calendar_with_a_message(client, world, query):
+    client.force_login(world.funder)
+    response = client.get(reverse("outcomes:funder_report_csv"), query)
+    assert response.status_code == 400
+    assert "Enter a date from 1900 to 2999." in response.content.decode()

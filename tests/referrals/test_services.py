@@ -141,6 +141,23 @@ def test_a_referrer_cannot_refer_to_a_partnership_their_organisation_is_not_in(r
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("start", "end"), [(-400, -1), (10, None)])
+def test_a_referrer_cannot_refer_to_a_partnership_that_is_not_running(referrer_user, health_org, start, end):
+    from datetime import timedelta
+
+    from referrals import selectors
+
+    today = timezone.localdate()
+    not_running = factories.PartnershipFactory(
+        health_organisations=[health_org], start_date=today + timedelta(days=start),
+        end_date=None if end is None else today + timedelta(days=end),
+    )
+    assert not_running not in selectors.partnerships_for_referrer(referrer_user)
+    with pytest.raises(DomainError, match="not running"):
+        services.referral_save(actor=referrer_user, submit=True, **_form_data(not_running))
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS])
 def test_consent_withdrawal_stops_work_cancels_and_redacts_the_patient(status):
     referral = factories.ReferralFactory(status=status, patient__nhs_number="9434765919")
@@ -180,3 +197,27 @@ def test_consent_cannot_be_withdrawn_twice_or_by_a_stranger():
     services.consent_withdraw(referral=referral, actor=referral.referrer, note="")
     with pytest.raises(DomainError):
         services.consent_withdraw(referral=referral, actor=referral.referrer, note="")
+
+
+@pytest.mark.django_db
+def test_consent_withdrawal_removes_the_name_of_the_representative_who_consented():
+    referral = factories.ReferralFactory(
+        status=S.SUBMITTED, consent__given_by="representative", consent__representative_name="Anna Kowalski",
+        consent__representative_authority="Daughter, lasting power of attorney",
+    )
+    services.consent_withdraw(referral=referral, actor=referral.referrer, note="By phone")
+    referral.consent.refresh_from_db()
+    assert referral.consent.representative_name == ""
+    assert "Kowalski" not in referral.consent.representative_authority
+    assert referral.consent.given_by == "representative"
+
+
+@pytest.mark.django_db
+def test_a_referral_whose_consent_was_withdrawn_changes_state_no_more():
+    referral = factories.ReferralFactory(status=S.CLOSED)
+    supervisor = factories.advisor(referral.advice_organisation, supervisor=True)
+    services.consent_withdraw(referral=referral, actor=referral.referrer, note="By letter")
+    with pytest.raises(DomainError, match="withdrew their consent"):
+        services.referral_transition(referral=referral, to_status=S.IN_PROGRESS, actor=supervisor, reason="Reopen")
+    referral.refresh_from_db()
+    assert referral.status == S.CLOSED

@@ -124,7 +124,8 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
 @pytest.mark.django_db
 def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, partnership, health_org):
     existing = factories.ReferralFactory(
-        partnership=partnership, referring_organisation=health_org, patient__nhs_number="9434765919"
+        partnership=partnership, referring_organisation=health_org, referrer=referrer_user,
+        patient__nhs_number="9434765919",
     )
     client = as_user(referrer_user)
 
@@ -141,6 +142,17 @@ def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, p
     assert sent.status_code == 302
     new = Referral.objects.exclude(pk=existing.pk).get()
     assert new.status == S.SUBMITTED and new.duplicate_reason == "New problem: housing disrepair"
+
+
+@pytest.mark.django_db
+def test_a_duplicate_made_elsewhere_is_flagged_without_its_details(as_user, referrer_user, partnership):
+    elsewhere = factories.OrganisationFactory()
+    partnership.health_organisations.add(elsewhere)
+    theirs = factories.ReferralFactory(partnership=partnership, referring_organisation=elsewhere,
+                                       patient__nhs_number="9434765919")
+    html = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership)).content.decode()
+    assert "already has an open referral" in html and "1 made by someone else" in html
+    assert theirs.reference not in html
 
 
 @pytest.mark.django_db
@@ -290,3 +302,14 @@ def test_patient_pages_are_audited_and_never_cached(as_user, referral):
     assert event.object_type == "referrals.referral" and event.path.endswith(f"/referrals/{referral.pk}/")
     client.get(reverse("referrals:list"))
     assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, actor=referral.referrer).exists()
+
+
+@pytest.mark.django_db
+def test_opening_a_draft_to_edit_it_is_audited(as_user, referrer_user, partnership, health_org):
+    draft = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
+                                      partnership=partnership, status=S.DRAFT, submitted_at=None,
+                                      patient__family_name="Kowalski")
+    response = as_user(referrer_user).get(reverse("referrals:edit", args=[draft.pk]))
+    assert response.status_code == 200 and "Kowalski" in response.content.decode()
+    assert AuditEvent.objects.filter(actor=referrer_user, action=AuditEvent.Action.VIEW,
+                                     object_type="referrals.referral", object_id=str(draft.pk)).exists()
