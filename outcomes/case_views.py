@@ -1,6 +1,7 @@
 """Advisors' pages for a case's outcomes and for closing it. Thin: validate a form, call one service."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -74,6 +75,8 @@ def _add(request, case_pk, *, key, form_class, service, success):
             service(case=case, issue=issue, actor=request.user, request=request, **data)
         except DomainError as exc:
             form.add_error(None, exc.message)
+        except ValidationError as exc:  # the model's own checks, run by the service on the whole row
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, success)
             return redirect("outcomes:case_outcomes", case_pk=case.pk)

@@ -84,9 +84,10 @@ def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
         start = [rng.randint(1, 3) for _ in range(7)]
         close = [min(5, s + rng.randint(0, 2)) for s in start]
         for moment, items, at in (("start", start, case.opened_at), ("close", close, closed_at)):
-            WellbeingScore.objects.create(case=case, moment=moment, total=sum(items), recorded_by=case.advisor,
-                                          **{f"item_{n}": v for n, v in enumerate(items, 1)})
-        WellbeingScore.objects.filter(case=case).update(created_at=closed_at)
+            score = WellbeingScore.objects.create(case=case, moment=moment, total=sum(items),
+                                                  recorded_by=case.advisor,
+                                                  **{f"item_{n}": v for n, v in enumerate(items, 1)})
+            WellbeingScore.objects.filter(pk=score.pk).update(created_at=at, updated_at=at)
 
 
 def _wellbeing_starts(world, rng: random.Random) -> None:

@@ -132,7 +132,7 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
             },
             submit=target != S.DRAFT,
         )
-        for step, (to_status, side) in enumerate(_path_to(target) if target != S.DRAFT else []):
+        for to_status, side in _path_to(target) if target != S.DRAFT else []:
             services.referral_transition(
                 referral=referral,
                 to_status=to_status,

@@ -141,6 +141,7 @@ def referral_form(request, pk=None):
                     messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
                 return redirect("referrals:detail", pk=saved.pk)
     forms_ = (patient_form, consent_form, referral_form_)
+    visible_duplicates = [d for d in duplicates if permissions.can_view_referral(user, d)]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form",
                      request=request)
@@ -154,8 +155,8 @@ def referral_form(request, pk=None):
             "referral_form": referral_form_,
             "errors": error_summary(*forms_),
             # Details only of the duplicates this referrer may open; of others, only that they exist.
-            "duplicates": [d for d in duplicates if permissions.can_view_referral(user, d)],
-            "other_duplicates": sum(1 for d in duplicates if not permissions.can_view_referral(user, d)),
+            "duplicates": visible_duplicates,
+            "other_duplicates": len(duplicates) - len(visible_duplicates),
             "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
         },
         status=400 if request.method == "POST" else 200,

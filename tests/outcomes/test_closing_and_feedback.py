@@ -281,3 +281,18 @@ def test_the_periodic_jobs_are_scheduled_and_their_timing_is_configurable(settin
 
     app.loader.import_default_modules()
     assert {entry["task"] for entry in schedule.values()} <= set(app.tasks)
+
+
+@pytest.mark.django_db
+def test_a_check_the_model_makes_is_shown_on_the_form_not_as_an_error_page(client, open_case, advisor_user):
+    from unittest import mock
+
+    from django.core.exceptions import ValidationError
+
+    client.force_login(advisor_user)
+    with mock.patch("outcomes.services.decision_outcome_add",
+                    side_effect=ValidationError("That decision date is not possible.")):
+        response = client.post(reverse("outcomes:decision_add", args=[open_case.pk]),
+                               {"decision-issue": open_case.issues.first().pk, "decision-stage": "initial_claim",
+                                "decision-result": "awarded"})
+    assert response.status_code == 400 and "That decision date is not possible." in response.content.decode()
