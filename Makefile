@@ -6,6 +6,8 @@ PYTHON ?= $(shell for p in python3.12 python3.13 python3 python; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; break; }; done)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address the server answers on: the seed prints it and the emails link to it (settings.SITE_URL).
+SITE_URL ?= http://$(HOST):$(PORT)
 # The test suite always runs against real PostgreSQL and Redis (.ci/run starts them).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -35,18 +37,18 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	SITE_URL="$(SITE_URL)" $(BIN)/python manage.py seed_demo
 
 run: seed
-	@echo "hjp is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "hjp is serving on $(SITE_URL)/ (Ctrl-C stops it)"
+	SITE_URL="$(SITE_URL)" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
 # With DATABASE_URL and REDIS_URL set: a real Celery worker and beat.
 worker: install
-	$(BIN)/celery -A hjp worker --loglevel=info
+	SITE_URL="$(SITE_URL)" $(BIN)/celery -A hjp worker --loglevel=info
 
 beat: install
 	$(BIN)/celery -A hjp beat --loglevel=info

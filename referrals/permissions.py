@@ -57,11 +57,18 @@ def can_edit_draft(user, referral: Referral) -> bool:
     return referral.status == ReferralStatus.DRAFT and referral.referrer_id == user.pk
 
 
+# Consent can be withdrawn while it is in use: while the referral waits or is worked (work stops), and once the
+# case has closed (outcomes confirmed later are still reported back, and the case keeps the patient's details
+# for years). A referral declined, redirected, cancelled or sent by mistake has no work and no feedback left to
+# stop; what it holds goes with the retention period's anonymisation.
+CONSENT_WITHDRAWABLE_STATUSES = frozenset({
+    ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED,
+})
+
+
 def can_withdraw_consent(user, referral: Referral) -> bool:
     consent = getattr(referral, "consent", None)
-    if consent is None or consent.is_withdrawn or referral.status == ReferralStatus.DRAFT:
-        return False
-    if referral.status == ReferralStatus.ENTERED_IN_ERROR:
+    if consent is None or consent.is_withdrawn or referral.status not in CONSENT_WITHDRAWABLE_STATUSES:
         return False
     return is_referrer_side(user, referral) or is_advice_side(user, referral)
 

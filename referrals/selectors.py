@@ -2,11 +2,13 @@
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user, visible_referrals_q
+from referrals.services import initials
 from referrals.validators import normalise_nhs_number
 
 
@@ -96,3 +98,25 @@ def referral_status_counts(*, user) -> dict[str, int]:
     counts = {choice: 0 for choice in ReferralStatus.values}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
+
+
+def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
+    """For messages in the app's inbox: the patient of each referral the user may still see, by initials and
+    date of birth ("M.K., born 14 Mar 1958"), in one query. A patient whose consent was withdrawn is
+    redacted: nothing that identifies them."""
+    rows = (
+        Referral.objects.filter(visible_referrals_q(user), pk__in=referral_ids)
+        .select_related("patient")
+        .only("pk", "patient__given_name", "patient__family_name", "patient__date_of_birth", "patient__redacted_at")
+    )
+    labels = {}
+    for referral in rows:
+        patient = referral.patient
+        if patient.redacted_at:
+            labels[referral.pk] = "details removed (consent withdrawn)"
+            continue
+        label = initials(patient)
+        if patient.date_of_birth:
+            label += f", born {date_format(patient.date_of_birth, 'j M Y')}"
+        labels[referral.pk] = label
+    return labels

@@ -168,6 +168,9 @@ def referral_detail(request, pk):
     referral = selectors.referral_detail(user=user, pk=pk)
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
     targets = services.allowed_targets(referral=referral, user=user)
+    timeline = list(referral.status_changes.all())
+    # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
+    current_step = next((step for step in reversed(timeline) if step.to_status == referral.status), None)
     return render(
         request,
         "referrals/referral_detail.html",
@@ -175,7 +178,8 @@ def referral_detail(request, pk):
             "referral": referral,
             "patient": referral.patient,
             "consent": getattr(referral, "consent", None),
-            "timeline": referral.status_changes.all(),
+            "timeline": timeline,
+            "current_step": current_step,
             "can_edit": permissions.can_edit_draft(user, referral),
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
@@ -234,7 +238,14 @@ def consent_withdraw(request, pk):
     user = request.user
     referral = selectors.referral_detail(user=user, pk=pk)
     if not permissions.can_withdraw_consent(user, referral):
-        messages.error(request, "Consent for this referral cannot be withdrawn: it is already withdrawn or not sent.")
+        consent = getattr(referral, "consent", None)
+        if consent is not None and consent.is_withdrawn:
+            messages.error(request, "Consent for this referral was already withdrawn.")
+        elif referral.status == ReferralStatus.DRAFT:
+            messages.error(request, "This referral has not been sent: discard the draft instead.")
+        else:
+            messages.error(request, f"Consent cannot be withdrawn from a referral that is "
+                                    f"{referral.get_status_display().lower()}: no work or feedback is left to stop.")
         return redirect("referrals:detail", pk=referral.pk)
     form = ConsentWithdrawalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,3 +1,6 @@
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -24,3 +27,22 @@ def test_seed_demo_refuses_when_debug_is_off(settings):
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("seed_demo")
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_sends_people_to_the_address_the_server_answers_on(settings, capsys):
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert "Sign in at http://127.0.0.1:8123/ " in out and ":8000" not in out
+
+
+def test_make_run_gives_the_seed_and_the_server_the_address_it_serves_on():
+    root = Path(__file__).resolve().parents[1]
+    plan = subprocess.run(["make", "-n", "run", "HOST=127.0.0.1", "PORT=8123"], cwd=root, capture_output=True,
+                          text=True, check=True).stdout
+    seed = next(line for line in plan.splitlines() if "seed_demo" in line)
+    server = next(line for line in plan.splitlines() if "runserver" in line)
+    assert 'SITE_URL="http://127.0.0.1:8123"' in seed
+    assert 'SITE_URL="http://127.0.0.1:8123"' in server and "runserver 127.0.0.1:8123" in server

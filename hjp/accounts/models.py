@@ -31,6 +31,11 @@ class UserManager(BaseUserManager):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
+# Words that may precede a name and are no name to greet someone by.
+TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "rev", "revd",
+                    "sister", "nurse"})
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """Someone who signs in with their email address. Admins are `is_staff` users."""
 
@@ -56,7 +61,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name
 
     def get_short_name(self):
-        return self.full_name.split(" ")[0] if self.full_name else self.email
+        """The given name, to greet someone by: "Asha" for "Dr Asha Patel". Where there is no given name after
+        the title ("Dr Patel"), the whole name; never a title on its own."""
+        words = self.full_name.split()
+        if not words:
+            return self.email
+        named = words[:]
+        while named and named[0].rstrip(".").lower() in TITLES:
+            named.pop(0)
+        return named[0] if len(named) >= 2 else " ".join(words)
 
 
 class Organisation(TimeStampedModel):

@@ -1,11 +1,38 @@
+from collections.abc import Callable, Iterable
+
 from django.db.models import QuerySet
 from django.http import Http404
 
 from hjp.notifications.models import Message
 
+# Who a message is about, in words the reader knows the patient by. The core knows no app, so the app that
+# owns referrals registers the function when it loads: called as (user=, referral_ids=), it returns
+# {referral id: label} for the referrals the user may still see, in one query.
+ReferralLabeller = Callable[..., dict[int, str]]
+_referral_labellers: list[ReferralLabeller] = []
+
+
+def register_referral_labeller(labeller: ReferralLabeller) -> None:
+    if labeller not in _referral_labellers:
+        _referral_labellers.append(labeller)
+
 
 def inbox(*, user) -> QuerySet[Message]:
     return Message.objects.filter(recipient=user, status=Message.Status.DELIVERED).order_by("-delivered_at", "-pk")
+
+
+def with_patient_labels(*, user, messages: Iterable[Message]) -> list[Message]:
+    """The messages, each with `patient_label`: who it is about, where the user may still see that referral
+    (else empty). Never for an email: this is only for pages inside hjp."""
+    messages = list(messages)
+    referral_ids = {m.referral_id for m in messages if m.referral_id}
+    labels: dict[int, str] = {}
+    if referral_ids:
+        for labeller in _referral_labellers:
+            labels.update(labeller(user=user, referral_ids=referral_ids))
+    for message in messages:
+        message.patient_label = labels.get(message.referral_id, "")
+    return messages
 
 
 def unread_count(*, user) -> int:

@@ -11,11 +11,16 @@ from hjp.notifications import selectors, services
 
 def inbox(request):
     page = Paginator(selectors.inbox(user=request.user), 25).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_patient_labels(user=request.user, messages=page.object_list)
+    # The page names patients (initials and date of birth): a list of patient data, so it is audited.
+    audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="notifications.message",
+                 summary=f"inbox page {page.number}", request=request)
     return render(request, "notifications/inbox.html", {"page": page, "query": ""})
 
 
 def message_detail(request, pk):
     message = selectors.get_message_for_user(user=request.user, pk=pk)
+    selectors.with_patient_labels(user=request.user, messages=[message])
     services.message_mark_read(message=message, user=request.user)
     audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=message, request=request)
     safe_url = message.url if url_has_allowed_host_and_scheme(message.url, allowed_hosts=None) else ""

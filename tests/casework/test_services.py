@@ -94,16 +94,16 @@ def test_redirecting_records_the_onward_referral_and_names_the_provider(referral
     assert onward.case is None and onward.provider == provider
 
 
-def test_consent_withdrawal_redacts_what_was_typed_about_a_redirected_referral(referral, advisor_user, provider):
+def test_consent_is_not_withdrawn_from_a_redirected_referral_no_work_is_left_to_stop(referral, advisor_user,
+                                                                                       provider):
     from referrals.services import consent_withdraw
 
-    onward = services.referral_redirect(referral=referral, actor=advisor_user, provider=provider,
-                                        note="Mrs Kowalski needs an immigration specialist.")
-    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the practice.")
-    onward.refresh_from_db()
-    assert "Kowalski" not in onward.note
-    assert not referral.status_changes.filter(reason__contains="Kowalski").exists()
-    assert list(referral.status_changes.values_list("to_status", flat=True)) == [ReferralStatus.REDIRECTED]
+    services.referral_redirect(referral=referral, actor=advisor_user, provider=provider,
+                               note="Needs an immigration specialist.")
+    with pytest.raises(DomainError, match="cannot be withdrawn"):
+        consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the practice.")
+    referral.refresh_from_db()
+    assert not referral.consent.is_withdrawn and referral.status == ReferralStatus.REDIRECTED
 
 
 def test_redirecting_needs_a_provider_from_the_services_own_directory(referral, advisor_user):

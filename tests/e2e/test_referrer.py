@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from referrals.models import Referral, ReferralStatus
+from tests import factories
 from tests.e2e.conftest import PHONE, assert_accessible, assert_fits_width, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -101,3 +102,30 @@ def test_referrer_pages_fit_a_phone(new_page, referral):
     page.goto("/referrals/")
     page.get_by_role("button", name="Show navigation").click()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="New referral")).to_be_visible()
+
+
+def test_on_a_phone_what_needs_action_comes_first(new_page, referrer_user, health_org, partnership, advisor_user):
+    from referrals import services
+
+    long_words = dict(referring_organisation=health_org, partnership=partnership, referrer=referrer_user,
+                      patient__given_name="Maximiliana", patient__family_name="Featherstonehaugh-Wolstenholme",
+                      urgency="urgent", description="A long account of the problems. " * 60,
+                      patient__access_needs="Step-free access. " * 20)
+    declined = factories.ReferralFactory(**long_words)
+    services.referral_transition(referral=declined, to_status=ReferralStatus.DECLINED, actor=advisor_user,
+                                 reason="Outside our area: Leeds Welfare Rights can help.")
+    page = new_page(PHONE)
+    sign_in(page, referrer_user)
+
+    page.goto("/referrals/")
+    state = page.locator("tbody tr").first.locator("td", has_text="Declined")
+    box = state.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    assert_fits_width(page)
+
+    page.goto(f"/referrals/{declined.pk}/")
+    reason = page.get_by_text("Outside our area: Leeds Welfare Rights can help.").first
+    box = reason.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"], box
+    assert_accessible(page)
+    screenshot(page, "referrer-phone-declined")

@@ -29,6 +29,16 @@ def status_class(status: str) -> str:
     return STATUS_CLASSES.get(status, "text-bg-secondary")
 
 
+@register.filter
+def nhs_number(value) -> str:
+    """An NHS number as people read and key it: 3-3-4 digits, "943 476 5919". Anything that is not ten digits
+    is shown as it is."""
+    digits = "".join(str(value or "").split())
+    if len(digits) != 10 or not digits.isdigit():
+        return value or ""
+    return f"{digits[:3]} {digits[3:6]} {digits[6:]}"
+
+
 @register.simple_tag
 def url_with_page(query: str, page: int) -> str:
     return f"?{query}&page={page}" if query else f"?page={page}"

@@ -20,6 +20,6 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(
             f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes)."
         ))
-        self.stdout.write(f"Sign in at http://127.0.0.1:8000/ with any of these; the password is {DEMO_PASSWORD}")
+        self.stdout.write(f"Sign in at {settings.SITE_URL}/ with any of these; the password is {DEMO_PASSWORD}")
         for role, user in world.users.items():
             self.stdout.write(f"  {role:<10} {user.email}")
