@@ -8,9 +8,11 @@ from django.utils import timezone
 from casework.models import (
     Appointment,
     Case,
+    CaseIssue,
     CaseNote,
     CaseState,
     ClosureReason,
+    Deadline,
     EvidenceRequest,
     OnwardReferral,
     private_storage,
@@ -91,13 +93,21 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "",
     return locked
 
 
-def _stop_open_work(case: Case) -> None:
-    """Cancel what would otherwise go on after a case stops: open evidence requests, booked appointments."""
+def _stop_open_work(case: Case, *, actor) -> None:
+    """Settle what would otherwise look live after a case stops: open evidence requests and booked
+    appointments are cancelled, open deadlines and issues are closed with the case (by the actor, now)."""
+    now = timezone.now()
     case.evidence_requests.filter(state=EvidenceRequest.State.REQUESTED).update(
-        state=EvidenceRequest.State.CANCELLED, updated_at=timezone.now()
+        state=EvidenceRequest.State.CANCELLED, updated_at=now
     )
-    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=timezone.now()).update(
-        attendance=Appointment.Attendance.CANCELLED, updated_at=timezone.now()
+    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=now).update(
+        attendance=Appointment.Attendance.CANCELLED, updated_at=now
+    )
+    case.deadlines.filter(done_at__isnull=True).update(
+        settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by=actor, updated_at=now
+    )
+    case.issues.filter(status=CaseIssue.Status.OPEN).update(
+        status=CaseIssue.Status.CLOSED_WITH_CASE, resolved_at=now, updated_at=now
     )
 
 
@@ -114,14 +124,16 @@ def case_close(*, case: Case, actor, version: int, closure_reason: str, note: st
     locked.closure_reason = reason
     locked.closure_note = note.strip()
     bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
-    _stop_open_work(locked)
+    _stop_open_work(locked, actor=actor)
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}", request=request)
     return locked
 
 
 @transaction.atomic
 def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -> Case:
-    """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened."""
+    """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened. The issues closed
+    with the case are open again, to be worked and given outcomes; its deadlines stay settled (their dates
+    have usually passed): the advisor adds the deadlines that apply now."""
     locked = lock_case(case, actor=actor, version=version, must_be_open=False)
     if locked.is_open:
         raise DomainError("This case is already open.")
@@ -137,6 +149,9 @@ def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -
     locked.closure_reason = ""
     locked.closure_note = ""
     bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
+        status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
+    )
     clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
                             text=f"Reopened: {reason.strip()}"))
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened", request=request)
@@ -186,7 +201,7 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     locked.summary = ""
     locked.closure_note = ""
     bump_version(locked, *fields)
-    _stop_open_work(locked)
+    _stop_open_work(locked, actor=actor)
     locked.notes.update(text=REDACTED)
     locked.issues.update(description="", resolution="", updated_at=now)
     locked.appointments.update(note="", place=REDACTED, updated_at=now)
