@@ -93,9 +93,10 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "",
     return locked
 
 
-def _stop_open_work(case: Case, *, actor) -> None:
+def _stop_open_work(case: Case, *, actor) -> str:
     """Settle what would otherwise look live after a case stops: open evidence requests and booked
-    appointments are cancelled, open deadlines and issues are closed with the case (by the actor, now)."""
+    appointments are cancelled, open deadlines and issues are closed with the case (by the actor, now).
+    Returns what was settled, for the audit entry."""
     now = timezone.now()
     case.evidence_requests.filter(state=EvidenceRequest.State.REQUESTED).update(
         state=EvidenceRequest.State.CANCELLED, updated_at=now
@@ -103,12 +104,13 @@ def _stop_open_work(case: Case, *, actor) -> None:
     case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=now).update(
         attendance=Appointment.Attendance.CANCELLED, updated_at=now
     )
-    case.deadlines.filter(done_at__isnull=True).update(
+    deadlines = case.deadlines.filter(done_at__isnull=True).update(
         settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by=actor, updated_at=now
     )
-    case.issues.filter(status=CaseIssue.Status.OPEN).update(
+    issues = case.issues.filter(status=CaseIssue.Status.OPEN).update(
         status=CaseIssue.Status.CLOSED_WITH_CASE, resolved_at=now, updated_at=now
     )
+    return f"closed with the case: {deadlines} open deadline(s), {issues} open issue(s)"
 
 
 @transaction.atomic
@@ -124,8 +126,9 @@ def case_close(*, case: Case, actor, version: int, closure_reason: str, note: st
     locked.closure_reason = reason
     locked.closure_note = note.strip()
     bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
-    _stop_open_work(locked, actor=actor)
-    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}", request=request)
+    settled = _stop_open_work(locked, actor=actor)
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}",
+                 request=request)
     return locked
 
 
@@ -201,7 +204,7 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     locked.summary = ""
     locked.closure_note = ""
     bump_version(locked, *fields)
-    _stop_open_work(locked, actor=actor)
+    settled = _stop_open_work(locked, actor=actor)
     locked.notes.update(text=REDACTED)
     locked.issues.update(description="", resolution="", updated_at=now)
     locked.appointments.update(note="", place=REDACTED, updated_at=now)
@@ -211,5 +214,5 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     transaction.on_commit(lambda: _delete_documents(documents))
     locked.evidence_requests.exclude(decline_reason="").update(decline_reason=REDACTED)
     locked.onward_referrals.update(note=REDACTED)
-    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary="consent withdrawn: case stopped",
+    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}",
                  request=request)

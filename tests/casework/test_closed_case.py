@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from casework import services
 from casework.models import CaseIssue, Deadline
+from hjp.audit.models import AuditEvent
 from outcomes import services as outcome_services
 from referrals.services import consent_withdraw
 
@@ -50,6 +51,8 @@ def test_closing_settles_open_deadlines_and_issues(case_in_progress, advisor_use
     assert done.settlement == Deadline.Settlement.DONE  # a deadline the advisor did stays done
     assert not Deadline.objects.filter(case=case_in_progress, done_at__isnull=True).exists()
     assert set(case_in_progress.issues.values_list("status", flat=True)) == {CaseIssue.Status.CLOSED_WITH_CASE}
+    entry = AuditEvent.objects.filter(action=AuditEvent.Action.TRANSITION, summary__startswith="closed:").get()
+    assert "closed with the case: 1 open deadline(s), 1 open issue(s)" in entry.summary
 
 
 def test_a_close_that_rolls_back_leaves_deadlines_and_issues_open(case_in_progress, advisor_user):
