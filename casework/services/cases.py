@@ -208,6 +208,8 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     locked.notes.update(text=REDACTED)
     locked.issues.update(description="", resolution="", updated_at=now)
     locked.appointments.update(note="", place=REDACTED, updated_at=now)
+    # Titles are free text (one carries the referrer's note on the known deadline); the kinds and dates stay.
+    locked.deadlines.update(title=REDACTED, updated_at=now)
     documents = list(locked.evidence_requests.exclude(answer_file="").values_list("answer_file", flat=True))
     locked.evidence_requests.filter(state=EvidenceRequest.State.ANSWERED).update(answer_text=REDACTED)
     locked.evidence_requests.update(what_is_needed=REDACTED, answer_file="", answer_file_type="", updated_at=now)

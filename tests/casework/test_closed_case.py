@@ -70,6 +70,7 @@ def test_consent_withdrawal_settles_open_deadlines_and_issues(case_in_progress, 
     consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery.")
     deadline.refresh_from_db()
     assert deadline.closed_with_case and deadline.done_by == referral.referrer
+    assert deadline.title == services.REDACTED and deadline.kind == Deadline.Kind.RECONSIDERATION
     assert set(case_in_progress.issues.values_list("status", flat=True)) == {CaseIssue.Status.CLOSED_WITH_CASE}
 
 
