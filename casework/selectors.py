@@ -338,7 +338,8 @@ def case_timeline(case: Case) -> list[dict]:
 def next_appointment(case: Case) -> Appointment | None:
     """The next booked appointment that has not started yet. Uses the prefetched rows."""
     now = timezone.now()
-    booked = [a for a in case.appointments.all() if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now]
+    booked = [a for a in case.appointments.all()
+              if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now]
     return min(booked, key=lambda a: (a.starts_at, a.pk), default=None)
 
 
