@@ -186,10 +186,15 @@ SUBCATEGORIES = {
 }
 
 
+# The benefits an outcome can name: the benefits category's sub-categories.
+BENEFIT_CHOICES = [(benefit.value, benefit.label) for benefit in SUBCATEGORIES["benefits"]]
+
+
 class CaseIssue(TimeStampedModel):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
+        CLOSED_WITH_CASE = "closed", "Closed with the case"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issues")
     category = models.ForeignKey(ProblemCategory, on_delete=models.PROTECT, related_name="case_issues")
@@ -203,7 +208,8 @@ class CaseIssue(TimeStampedModel):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="open", resolved_at__isnull=True) | Q(status="resolved", resolved_at__isnull=False),
+                condition=Q(status="open", resolved_at__isnull=True)
+                | Q(status__in=["resolved", "closed"], resolved_at__isnull=False),
                 name="case_issue_resolved_has_time",
             )
         ]
@@ -274,7 +280,13 @@ class Appointment(TimeStampedModel):
 
 
 class Deadline(TimeStampedModel):
-    """A deadline or task. Appeal-clock kinds derive `due_date` from `basis_date` (see appeal_clock)."""
+    """A deadline or task. Appeal-clock kinds derive `due_date` from `basis_date` (see appeal_clock).
+    It is open until settled: done by the advisor, or closed with the case (the case closed, or stopped on a
+    withdrawal of consent, with it still open). A settled deadline stays settled if the case is reopened."""
+
+    class Settlement(models.TextChoices):
+        DONE = "done", "Done"
+        CLOSED_WITH_CASE = "closed_with_case", "Closed with the case"
 
     class Kind(models.TextChoices):
         TASK = "task", "Task"
@@ -298,6 +310,7 @@ class Deadline(TimeStampedModel):
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    settlement = models.CharField(max_length=20, choices=Settlement.choices, blank=True)
 
     class Meta:
         ordering = ["due_date", "pk"]
@@ -315,6 +328,10 @@ class Deadline(TimeStampedModel):
                 | Q(done_at__isnull=False, done_by__isnull=False),
                 name="deadline_done_has_who_and_when",
             ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, settlement="") | Q(done_at__isnull=False) & ~Q(settlement=""),
+                name="deadline_settled_says_how",
+            ),
         ]
 
     def __str__(self):
@@ -322,7 +339,12 @@ class Deadline(TimeStampedModel):
 
     @property
     def is_done(self) -> bool:
+        """Settled, either way: nothing more is due."""
         return self.done_at is not None
+
+    @property
+    def closed_with_case(self) -> bool:
+        return self.settlement == self.Settlement.CLOSED_WITH_CASE
 
 
 class EvidenceRequest(TimeStampedModel):

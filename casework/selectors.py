@@ -5,9 +5,13 @@ from datetime import date, timedelta
 
 from django.db.models import Case as SqlCase
 from django.db.models import (
+    BooleanField,
     Count,
+    DateField,
     Exists,
+    ExpressionWrapper,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -47,18 +51,58 @@ def _week_end(today: date) -> date:
 # --- triage -------------------------------------------------------------------------------------------------
 
 
+# A referral's known deadline is, as its form asks ("for example the date of a benefit decision letter"),
+# either a decision letter date or a deadline itself. It is read as a decision letter when the referral is
+# about benefits and the referrer's note says "decision" ("PIP decision letter"): a mandatory reconsideration
+# is then due one calendar month later (the appeal clock; PostgreSQL's `+ interval '1 month'` clamps to the
+# month's last day as appeal_clock.add_calendar_months does). Otherwise the date is the deadline.
+KNOWN_DEADLINE_LETTER_WORD = "decision"
+
+
+def known_deadline_is_decision_letter() -> Q:
+    """For a Referral query: its known deadline is the date of a benefit decision letter."""
+    benefits = Referral.categories.through.objects.filter(referral=OuterRef("pk"), problemcategory__code="benefits")
+    return Q(known_deadline__isnull=False, known_deadline_note__icontains=KNOWN_DEADLINE_LETTER_WORD) & Q(
+        Exists(benefits)
+    )
+
+
+def with_known_deadline_due(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
+    """Annotate `known_deadline_from_letter` and `known_deadline_due`: the date the referral's known deadline
+    falls due (a month after a decision letter, else the date given), or None when there is none."""
+    return referrals.annotate(
+        known_deadline_from_letter=ExpressionWrapper(known_deadline_is_decision_letter(), output_field=BooleanField()),
+        known_deadline_due=SqlCase(
+            When(
+                known_deadline_is_decision_letter(),
+                then=Func(F("known_deadline"), template="(%(expressions)s + interval '1 month')::date",
+                          output_field=DateField()),
+            ),
+            default=F("known_deadline"),
+            output_field=DateField(),
+        ),
+    )
+
+
 def triage_queue(*, user) -> QuerySet[Referral]:
-    """Submitted referrals to the user's advice organisations: urgent first, then oldest first."""
-    return (
+    """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
+    passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`."""
+    today = timezone.localdate()
+    queue = with_known_deadline_due(
         Referral.objects.filter(
             advice_organisation_id__in=roles_for(user).advice_org_ids, status=ReferralStatus.SUBMITTED
         )
-        .select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
+    )
+    return (
+        queue.select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
         .prefetch_related("categories")
         .annotate(
+            known_deadline_overdue=ExpressionWrapper(Q(known_deadline_due__lt=today), output_field=BooleanField()),
             urgency_rank=SqlCase(
-                When(urgency=Urgency.URGENT, then=Value(0)), default=Value(1), output_field=IntegerField()
-            )
+                When(Q(urgency=Urgency.URGENT) | Q(known_deadline_due__lt=today), then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
         )
         .order_by("urgency_rank", "submitted_at", "pk")
     )
@@ -289,6 +333,14 @@ def case_timeline(case: Case) -> list[dict]:
     items = [{"kind": "note", "at": n.occurred_at, "item": n} for n in case.notes.all()]
     items += [{"kind": "appointment", "at": a.starts_at, "item": a} for a in case.appointments.all()]
     return sorted(items, key=lambda entry: entry["at"], reverse=True)
+
+
+def next_appointment(case: Case) -> Appointment | None:
+    """The next booked appointment that has not started yet. Uses the prefetched rows."""
+    now = timezone.now()
+    booked = [a for a in case.appointments.all()
+              if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now]
+    return min(booked, key=lambda a: (a.starts_at, a.pk), default=None)
 
 
 # --- providers and evidence ---------------------------------------------------------------------------------

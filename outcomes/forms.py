@@ -1,6 +1,6 @@
 from django import forms
 
-from casework.models import ClosureReason
+from casework.models import BENEFIT_CHOICES, ClosureReason
 from hjp.core.forms import DateInput
 from outcomes.models import (
     SWEMWBS_ITEMS,
@@ -33,6 +33,7 @@ class FinancialOutcomeForm(_IssueForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["one_off_amount"].required = False
+        self.fields["benefit"].choices = [("", "Not a benefit")] + BENEFIT_CHOICES
         self.fields["recurring_amount"].widget.attrs.update({"min": "0.01", "step": "0.01", "inputmode": "decimal"})
         self.fields["one_off_amount"].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
 

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from casework.models import Case, CaseIssue, IssueSubCategory
+from casework.models import BENEFIT_CHOICES, Case, CaseIssue
 from hjp.core.models import TimeStampedModel
 
 
@@ -39,7 +39,7 @@ class FinancialOutcome(TimeStampedModel):
 
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="financial_outcomes")
     kind = models.CharField(max_length=30, choices=FinancialKind.choices)
-    benefit = models.CharField(max_length=30, choices=IssueSubCategory.choices, blank=True)
+    benefit = models.CharField(max_length=30, choices=BENEFIT_CHOICES, blank=True)
     recurring_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     recurring_period = models.CharField(max_length=12, choices=Period.choices, blank=True)
     annual_amount = models.DecimalField(
@@ -100,7 +100,19 @@ class DecisionOutcome(TimeStampedModel):
         ordering = ["created_at", "pk"]
 
     def __str__(self):
-        return f"{self.get_stage_display()}: {self.get_result_display()}"
+        benefit = self.benefit_display
+        stage = f"{self.get_stage_display()} for {benefit}" if benefit else self.get_stage_display()
+        return f"{stage}: {self.get_result_display()}"
+
+    @property
+    def benefit_display(self) -> str:
+        """The benefit decided on: the issue's sub-category when it is a benefit, else the benefits named by
+        the money recorded on the same issue. Reads the issue's prefetched financial outcomes."""
+        issue = self.issue
+        if issue.sub_category in dict(BENEFIT_CHOICES):
+            return issue.get_sub_category_display()
+        named = dict.fromkeys(o.get_benefit_display() for o in issue.financial_outcomes.all() if o.benefit)
+        return " and ".join(named)
 
 
 class NonFinancialKind(models.TextChoices):

@@ -201,7 +201,10 @@ def outcome_report_body(case: Case) -> str:
             if outcome.one_off_amount:
                 parts.append(f"{_money(outcome.one_off_amount)} one-off")
             status = "confirmed" if outcome.confirmed else "expected"
-            lines.append(f"    {outcome.get_kind_display()}: {', '.join(parts)} ({status})")
+            kind = outcome.get_kind_display()
+            if outcome.benefit:
+                kind = f"{kind}, {outcome.get_benefit_display()}"
+            lines.append(f"    {kind}: {', '.join(parts)} ({status})")
         for outcome in issue.non_financial_outcomes.all():
             lines.append(f"    {outcome.get_kind_display()}")
     lines += ["", f"Money gained for the patient: {_money(total)} (a year's worth of regular payments plus one-off sums)."]

@@ -8,9 +8,11 @@ from django.utils import timezone
 from casework.models import (
     Appointment,
     Case,
+    CaseIssue,
     CaseNote,
     CaseState,
     ClosureReason,
+    Deadline,
     EvidenceRequest,
     OnwardReferral,
     private_storage,
@@ -91,14 +93,24 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "",
     return locked
 
 
-def _stop_open_work(case: Case) -> None:
-    """Cancel what would otherwise go on after a case stops: open evidence requests, booked appointments."""
+def _stop_open_work(case: Case, *, actor) -> str:
+    """Settle what would otherwise look live after a case stops: open evidence requests and booked
+    appointments are cancelled, open deadlines and issues are closed with the case (by the actor, now).
+    Returns what was settled, for the audit entry."""
+    now = timezone.now()
     case.evidence_requests.filter(state=EvidenceRequest.State.REQUESTED).update(
-        state=EvidenceRequest.State.CANCELLED, updated_at=timezone.now()
+        state=EvidenceRequest.State.CANCELLED, updated_at=now
     )
-    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=timezone.now()).update(
-        attendance=Appointment.Attendance.CANCELLED, updated_at=timezone.now()
+    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=now).update(
+        attendance=Appointment.Attendance.CANCELLED, updated_at=now
     )
+    deadlines = case.deadlines.filter(done_at__isnull=True).update(
+        settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by=actor, updated_at=now
+    )
+    issues = case.issues.filter(status=CaseIssue.Status.OPEN).update(
+        status=CaseIssue.Status.CLOSED_WITH_CASE, resolved_at=now, updated_at=now
+    )
+    return f"closed with the case: {deadlines} open deadline(s), {issues} open issue(s)"
 
 
 @transaction.atomic
@@ -114,14 +126,17 @@ def case_close(*, case: Case, actor, version: int, closure_reason: str, note: st
     locked.closure_reason = reason
     locked.closure_note = note.strip()
     bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
-    _stop_open_work(locked)
-    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}", request=request)
+    settled = _stop_open_work(locked, actor=actor)
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}",
+                 request=request)
     return locked
 
 
 @transaction.atomic
 def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -> Case:
-    """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened."""
+    """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened. The issues closed
+    with the case are open again, to be worked and given outcomes; its deadlines stay settled (their dates
+    have usually passed): the advisor adds the deadlines that apply now."""
     locked = lock_case(case, actor=actor, version=version, must_be_open=False)
     if locked.is_open:
         raise DomainError("This case is already open.")
@@ -137,6 +152,9 @@ def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -
     locked.closure_reason = ""
     locked.closure_note = ""
     bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
+        status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
+    )
     clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
                             text=f"Reopened: {reason.strip()}"))
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened", request=request)
@@ -186,15 +204,17 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     locked.summary = ""
     locked.closure_note = ""
     bump_version(locked, *fields)
-    _stop_open_work(locked)
+    settled = _stop_open_work(locked, actor=actor)
     locked.notes.update(text=REDACTED)
     locked.issues.update(description="", resolution="", updated_at=now)
     locked.appointments.update(note="", place=REDACTED, updated_at=now)
+    # Titles are free text (one carries the referrer's note on the known deadline); the kinds and dates stay.
+    locked.deadlines.update(title=REDACTED, updated_at=now)
     documents = list(locked.evidence_requests.exclude(answer_file="").values_list("answer_file", flat=True))
     locked.evidence_requests.filter(state=EvidenceRequest.State.ANSWERED).update(answer_text=REDACTED)
     locked.evidence_requests.update(what_is_needed=REDACTED, answer_file="", answer_file_type="", updated_at=now)
     transaction.on_commit(lambda: _delete_documents(documents))
     locked.evidence_requests.exclude(decline_reason="").update(decline_reason=REDACTED)
     locked.onward_referrals.update(note=REDACTED)
-    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary="consent withdrawn: case stopped",
+    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}",
                  request=request)

@@ -45,7 +45,7 @@ def case_issue_update(
 def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str, request=None) -> CaseIssue:
     locked = lock_case(issue.case, actor=actor, version=version)
     issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
-    if issue.status == CaseIssue.Status.RESOLVED:
+    if issue.status != CaseIssue.Status.OPEN:
         raise DomainError("This issue is already resolved.")
     issue.status = CaseIssue.Status.RESOLVED
     issue.resolved_at = timezone.now()
@@ -126,6 +126,7 @@ def deadline_complete(*, deadline: Deadline, actor, version: int, request=None) 
     if deadline.is_done:
         raise DomainError("This is already done.")
     deadline.done_at, deadline.done_by = timezone.now(), actor
+    deadline.settlement = Deadline.Settlement.DONE
     clean_and_save(deadline)
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done", request=request)

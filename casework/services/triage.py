@@ -3,9 +3,11 @@
 from django.db import transaction
 from django.utils import timezone
 
-from casework.models import AdviceProvider, Case, CaseIssue, DeclineReason, OnwardReferral
+from casework.models import AdviceProvider, Case, CaseIssue, Deadline, DeclineReason, OnwardReferral
 from casework.permissions import can_triage, case_workers, is_supervisor_of
+from casework.selectors import with_known_deadline_due
 from casework.services.common import clean_and_save, new_case_reference, require_worker
+from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -33,7 +35,40 @@ def referral_accept(*, referral: Referral, actor, advisor=None, request=None) ->
     CaseIssue.objects.bulk_create(CaseIssue(case=case, category=c) for c in referral.categories.all())
     audit_record(actor=actor, action=Action.CREATE, obj=case, summary=f"case opened for {referral.reference}",
                  request=request)
+    _deadline_from_referral(case, referral, actor=actor, request=request)
     return case
+
+
+def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -> Deadline | None:
+    """Carry the referral's known deadline to the case, read as `selectors.with_known_deadline_due` reads it:
+    a benefit decision letter's date starts the appeal clock (a mandatory reconsideration due one calendar
+    month later); any other date is the deadline itself. The title says what the referrer wrote."""
+    reading = with_known_deadline_due(Referral.objects.filter(pk=referral.pk)).values(
+        "known_deadline", "known_deadline_note", "known_deadline_from_letter"
+    ).get()
+    date_given, note = reading["known_deadline"], reading["known_deadline_note"].strip()
+    if date_given is None:
+        return None
+    if reading["known_deadline_from_letter"]:
+        kind = Deadline.Kind.RECONSIDERATION
+        issue = case.issues.filter(category__code="benefits").first()
+        title = f"Mandatory reconsideration due, one month from the decision letter dated {date_given:%d %b %Y}"
+    else:
+        kind = Deadline.Kind.OTHER
+        issues = list(case.issues.all()[:2])
+        issue = issues[0] if len(issues) == 1 else None
+        title = "Deadline given on the referral"
+    if note:
+        title = f"{title} (referral: {note})"
+    deadline = Deadline(
+        case=case, issue=issue, kind=kind, title=title[:200],
+        basis_date=date_given if kind in Deadline.APPEAL_CLOCK_KINDS else None,
+        due_date=deadline_due_date(kind=kind, basis_date=date_given, due_date=date_given),
+    )
+    clean_and_save(deadline)
+    audit_record(actor=actor, action=Action.CREATE, obj=deadline, summary="from the referral's known deadline",
+                 request=request)
+    return deadline
 
 
 @transaction.atomic

@@ -23,7 +23,8 @@ def case_detail(request, pk):
     is_supervisor = permissions.is_supervisor_of(user, referral.advice_organisation_id)
     return render(request, "casework/case_detail.html", {
         "case": case, "referral": referral, "patient": referral.patient, "consent": consent,
-        "timeline": selectors.case_timeline(case), "is_supervisor": is_supervisor,
+        "timeline": selectors.case_timeline(case), "next_appointment": selectors.next_appointment(case),
+        "is_supervisor": is_supervisor,
         "can_request_evidence": case.is_open and consent.allows_evidence_requests,
         "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,
         "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),

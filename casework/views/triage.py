@@ -50,7 +50,8 @@ def triage_accept(request, pk):
         success=f"Referral {referral.reference} accepted: a case is open.",
         next_url=lambda case: reverse("casework:case", args=[case.pk]),
         back_url=reverse("casework:triage"), audit_obj=referral, heading_obj=referral,
-        intro="The referrer is told the referral is accepted. Record the first contact with the patient on the case.",
+        intro="The referrer is told the referral is accepted. Record the first contact with the patient on the case."
+              + (" The referral's known deadline becomes a deadline on the case." if referral.known_deadline else ""),
     )
 
 

@@ -32,6 +32,8 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
     response = client.post(reverse("casework:accept", args=[referral.pk]))
     case = Case.objects.get(referral=referral)
     assert response["Location"] == reverse("casework:case", args=[case.pk])
+    if referral.known_deadline:  # carried from the referral: the advisor does not type it again
+        assert Deadline.objects.filter(case=case, title__contains=referral.known_deadline_note).exists()
 
     now = timezone.localtime().replace(second=0, microsecond=0)
     steps = [
@@ -47,7 +49,7 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
     ]
     for url_name, data in steps:
         assert client.post(reverse(url_name, args=[case.pk]), data).status_code == 302, url_name
-    assert Deadline.objects.get(case=case).due_date.isoformat() == "2026-02-28"
+    assert Deadline.objects.get(case=case, basis_date="2026-01-31").due_date.isoformat() == "2026-02-28"
 
     evidence = EvidenceRequest.objects.get(case=case)
     client.force_login(gp)

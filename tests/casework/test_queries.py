@@ -46,10 +46,10 @@ def _fill_case(case, n):
 
 @pytest.mark.parametrize("more", [0, 15])
 def test_triage_queries_do_not_grow_with_the_queue(as_user, advisor_user, health_org, partnership,
-                                                   django_assert_max_num_queries, more):
+                                                   django_assert_num_queries, more):
     _add_referrals(3 + more, health_org, partnership)
     client = as_user(advisor_user)
-    with django_assert_max_num_queries(TRIAGE_QUERIES):
+    with django_assert_num_queries(TRIAGE_QUERIES):
         response = client.get(reverse("casework:triage"))
     assert len(response.context["page"].object_list) == 3 + more
 

@@ -88,7 +88,7 @@ def test_the_outcome_report_with_consent_to_feedback_gives_outcomes_and_money(
         _close(open_case, advisor_user)
     report = Message.objects.get(kind=MessageKind.OUTCOME_REPORT)
     assert report.recipient == open_case.referral.referrer and report.status == Message.Status.DELIVERED
-    assert "Mandatory reconsideration: Awarded" in report.body
+    assert "Mandatory reconsideration for Personal Independence Payment (PIP): Awarded" in report.body
     assert "£108.55 weekly (£5,644.60 a year)" in report.body and "£6,894.60" in report.body
     assert "16 at the start, 22 at the close (+6)" in report.body
     assert open_case.referral.patient.family_name not in report.body

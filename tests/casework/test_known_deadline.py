@@ -1,0 +1,102 @@
+"""The referral's known deadline reaches the case on accepting it, and triage flags and sorts the passed ones."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import appeal_clock, services
+from casework.models import Deadline
+from referrals.models import ProblemCategory
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_decision_letter_date_starts_the_reconsideration_clock_on_the_new_case(referral, advisor_user):
+    referral.known_deadline, referral.known_deadline_note = date(2026, 1, 31), "PIP decision letter"
+    referral.save()
+    case = services.referral_accept(referral=referral, actor=advisor_user)
+    deadline = case.deadlines.get()
+    assert deadline.kind == Deadline.Kind.RECONSIDERATION
+    assert deadline.basis_date == date(2026, 1, 31) and deadline.due_date == date(2026, 2, 28)
+    assert deadline.issue == case.issues.get(category__code="benefits")
+    assert "decision letter dated 31 Jan 2026" in deadline.title and "PIP decision letter" in deadline.title
+
+
+def test_the_advisor_sees_the_carried_deadline_on_the_case_page(client, referral, advisor_user):
+    letter = timezone.localdate() - timedelta(days=3)
+    referral.known_deadline, referral.known_deadline_note = letter, "Date of the benefit decision letter"
+    referral.save()
+    case = services.referral_accept(referral=referral, actor=advisor_user)
+    client.force_login(advisor_user)
+    page = client.get(reverse("casework:case", args=[case.pk])).content.decode()
+    deadlines = page.split('id="deadlines-h"')[1].split("</section>")[0]
+    assert "None." not in deadlines
+    assert "Mandatory reconsideration due" in deadlines and f"one month from {letter:%-d %b %Y}" in deadlines
+
+
+def test_any_other_known_deadline_is_carried_as_the_date_itself(advisor_user, health_org, partnership):
+    housing = ProblemCategory.objects.filter(code="housing")
+    referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
+                                         categories=housing, known_deadline=date(2026, 12, 14),
+                                         known_deadline_note="Possession hearing")
+    case = services.referral_accept(referral=referral, actor=advisor_user)
+    deadline = case.deadlines.get()
+    assert deadline.kind == Deadline.Kind.OTHER and deadline.due_date == date(2026, 12, 14)
+    assert deadline.basis_date is None and "Possession hearing" in deadline.title
+
+
+def test_a_housing_decision_is_not_put_on_the_benefit_clock(advisor_user, health_org, partnership):
+    referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
+                                         categories=ProblemCategory.objects.filter(code="housing"),
+                                         known_deadline=date(2026, 12, 1), known_deadline_note="Council decision")
+    case = services.referral_accept(referral=referral, actor=advisor_user)
+    assert case.deadlines.get().due_date == date(2026, 12, 1)
+
+
+def test_a_referral_without_a_known_deadline_opens_a_case_without_one(referral, advisor_user):
+    assert not services.referral_accept(referral=referral, actor=advisor_user).deadlines.exists()
+
+
+# --- triage ------------------------------------------------------------------------------------------------
+
+
+def _referral(health_org, partnership, *, days_ago, **fields):
+    return factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
+                                     submitted_at=timezone.now() - timedelta(days=days_ago), **fields)
+
+
+def test_triage_flags_a_passed_deadline_and_puts_it_first(client, advisor_user, health_org, partnership):
+    today = timezone.localdate()
+    oldest = _referral(health_org, partnership, days_ago=9)
+    passed = _referral(health_org, partnership, days_ago=2, known_deadline=today - timedelta(days=10),
+                       known_deadline_note="Tribunal bundle due")
+    urgent = _referral(health_org, partnership, days_ago=1, urgency="urgent")
+    letter = _referral(health_org, partnership, days_ago=5, known_deadline=today - timedelta(days=10),
+                       known_deadline_note="PIP decision letter")
+    client.force_login(advisor_user)
+    response = client.get(reverse("casework:triage"))
+    assert list(response.context["page"].object_list) == [passed, urgent, oldest, letter]
+    page = response.content.decode()
+    row = page.split(passed.reference)[1].split("</tr>")[0]
+    assert "Overdue" in row and "the deadline has passed" in row and "10 days overdue" in row
+    # A decision letter ten days old starts a month's clock: not overdue, and the due date is shown.
+    letter_row = page.split(letter.reference)[1].split("</tr>")[0]
+    assert "Overdue" not in letter_row
+    due = appeal_clock.reconsideration_due(today - timedelta(days=10))
+    assert f"Reconsideration due {due:%-d %b %Y} (decision letter {today - timedelta(days=10):%-d %b %Y})" in letter_row
+
+
+@pytest.mark.parametrize("more", [0, 15])
+def test_triage_queries_are_pinned_with_deadlines(client, advisor_user, health_org, partnership,
+                                                  django_assert_num_queries, more):
+    today = timezone.localdate()
+    for i in range(3 + more):
+        _referral(health_org, partnership, days_ago=i + 1, known_deadline=today - timedelta(days=i),
+                  known_deadline_note="PIP decision letter" if i % 2 else "Hearing")
+    client.force_login(advisor_user)
+    with django_assert_num_queries(12):
+        response = client.get(reverse("casework:triage"))
+    assert len(response.context["page"].object_list) == 3 + more
