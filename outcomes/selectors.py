@@ -26,7 +26,7 @@ from hjp.accounts.models import Funding, Profession
 from hjp.core.money import format_money, pennies, plain_money
 from outcomes.models import SUCCESSFUL_RESULTS, DecisionOutcome, DecisionResult, DecisionStage, FinancialOutcome
 from outcomes.models import WellbeingScore
-from referrals.models import Referral, ReferralStatus, Setting
+from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
 
 S = ReferralStatus
 Moment = WellbeingScore.Moment
@@ -163,7 +163,8 @@ def _median_days_to_first_contact(received, contacted: int) -> Decimal | None:
 
 
 def referral_summary(*, partnership, period: Period) -> dict:
-    """Referrals submitted in the period: totals, breakdowns, reach and the month series.
+    """Referrals submitted in the period: totals, breakdowns (declines by their coded reason among them),
+    reach and the month series.
 
     A referral counts as accepted once a case was opened for it (so one later cancelled on consent withdrawal
     still counts); decided means accepted, declined or redirected."""
@@ -174,6 +175,12 @@ def referral_summary(*, partnership, period: Period) -> dict:
     teams = _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name")
     deciles = {row["patient__deprivation_decile"]: row["n"]
                for row in _counted_by(received, "patient__deprivation_decile")}
+    declined = {row["decline__decline_reason"] or "": row["n"] for row in _counted_by(
+        received.filter(status=S.DECLINED).annotate(
+            decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
+        ),
+        "decline__decline_reason",
+    )}
     per_month = {
         timezone.localtime(row["month"]).date(): row["n"]
         for row in received.annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("pk"))
@@ -207,6 +214,9 @@ def referral_summary(*, partnership, period: Period) -> dict:
             {"title": "deprivation decile (1 = most deprived)", "rows": [
                 {"label": str(decile), "n": deciles.get(decile, 0)} for decile in DEPRIVATION_DECILES
             ] + [{"label": "Not known", "n": deciles.get(None, 0)}]},
+            {"title": "reason for declining", "rows": [
+                {"label": reason.label, "n": declined.get(reason, 0)} for reason in DeclineReason
+            ] + ([{"label": "Not recorded", "n": declined[""]}] if declined.get("") else [])},
         ],
         "by_month": [{"month": month, "n": per_month.get(month, 0)} for month in period.months()],
     }

@@ -11,7 +11,7 @@ from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
 from outcomes import selectors
 from tests import factories
-from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases
+from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases, add_declines
 
 CSV_COLUMNS = ["partnership", "period_start", "period_end", "section", "measure", "value", "unit"]
 REFERRALS = "Referrals received in the period"
@@ -98,6 +98,23 @@ def test_figures_resting_on_5_or_more_are_shown(world):
     assert rows[(WELLBEING, "Cases scored at start and close")] == "42"
     assert rows[(WELLBEING, "Average change")] == "+7.9"  # (7 + 3 + 40 x 8) / 42
     assert rows[(REFERRALS, "Median days from referral to first contact")] == "1.0 days"
+
+
+def test_declines_by_reason_with_small_counts_suppressed(client, world):
+    add_declines(world, ["out_of_area"] * 5 + ["no_capacity"] * 2)
+    declines = "Referrals by reason for declining"
+    rows = _report_rows(world)
+    assert {measure: shown for (section, measure), shown in rows.items() if section == declines} == {
+        "Outside the advice we give": "0", "Patient lives outside our area": "5",
+        "Patient already has an adviser for this": "0", "Not enough information to act on": "0",
+        "Patient did not want help when contacted": "0", "No capacity to take new cases": "fewer than 5", "Other": "0",
+        "Not recorded": "fewer than 5",
+    }
+    client.force_login(world.funder)
+    csv_rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
+    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "Patient lives outside our area", "5", "count"] in csv_rows
+    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "No capacity to take new cases", "fewer than 5",
+            "count"] in csv_rows
 
 
 def test_the_printable_report_shows_no_suppressed_figure(client, world):

@@ -156,3 +156,18 @@ def test_the_pages_say_that_a_case_closed_on_consent_withdrawal_counts_as_closed
         client.force_login(factories.partnership_member(month.partnership, role))
         html = client.get(reverse(url), PERIOD).content.decode()
         assert "A case closed because the patient withdrew consent counts as closed" in html
+
+
+def test_the_dashboard_and_the_funder_report_count_declines_by_the_reason_given_at_triage(client, month):
+    client.force_login(factories.partnership_member(month.partnership, Role.MANAGER))
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    assert '<td>Patient lives outside our area</td><td class="text-end">5</td>' in html
+    assert {row["label"]: row["n"] for row in _funder_report_rows_by_reason(client, month)} == {
+        "Patient lives outside our area": "5"}
+
+
+def _funder_report_rows_by_reason(client, month):
+    client.force_login(factories.partnership_member(month.partnership, Role.FUNDER))
+    rows = client.get(reverse("outcomes:funder_report"), PERIOD).context["rows"]
+    return [{"label": row.measure, "n": row.display} for row in rows
+            if row.section == "Referrals by reason for declining" and row.value]
