@@ -198,3 +198,21 @@ def test_the_csv_refuses_dates_off_the_calendar_with_a_message(client, world, qu
     response = client.get(reverse("outcomes:funder_report_csv"), query)
     assert response.status_code == 400
     assert "Enter a date from 1900 to 2999." in response.content.decode()
+
+
+
+# Session, user, roles and partnerships (4), the figures (15), then the page's inbox badge (1) and saving the
+# session (3), or the CSV's audit entry (1) and saving the session (savepoint, update, release: 3).
+REPORT_QUERIES = {"outcomes:funder_report": 23, "outcomes:funder_report_csv": 23}
+
+
+@pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])
+def test_the_number_of_queries_of_the_report_does_not_grow_with_the_rows(client, world, url_name,
+                                                                        django_assert_num_queries):
+    client.force_login(world.funder)
+    with django_assert_num_queries(REPORT_QUERIES[url_name]):
+        assert client.get(reverse(url_name), PERIOD).status_code == 200
+    add_closed_cases(world, 40)
+    add_declines(world, ["other"] * 6)
+    with django_assert_num_queries(REPORT_QUERIES[url_name]):
+        assert client.get(reverse(url_name), PERIOD).status_code == 200
