@@ -7,13 +7,12 @@ from casework.models import (
     Appointment,
     CaseNote,
     CaseState,
-    DeclineReason,
     Deadline,
     IssueSubCategory,
 )
 from casework.uploads import MAX_EVIDENCE_BYTES, check_evidence_file
 from hjp.core.forms import DateInput, DateTimeInput
-from referrals.models import CaseStatus, ProblemCategory
+from referrals.models import CaseStatus, DeclineReason, ProblemCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 

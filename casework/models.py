@@ -79,19 +79,6 @@ class ClosureReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class DeclineReason(models.TextChoices):
-    """Why a referral is declined at triage. The label and the advisor's explanation go into the
-    referral's timeline, which the referrer reads."""
-
-    OUT_OF_SCOPE = "out_of_scope", "Outside the advice we give"
-    OUT_OF_AREA = "out_of_area", "Patient lives outside our area"
-    ALREADY_HELPED = "already_helped", "Patient already has an adviser for this"
-    NOT_ENOUGH_INFORMATION = "not_enough_information", "Not enough information to act on"
-    PATIENT_DECLINED = "patient_declined", "Patient did not want help when contacted"
-    NO_CAPACITY = "no_capacity", "No capacity to take new cases"
-    OTHER = "other", "Other"
-
-
 class Case(TimeStampedModel):
     """One per accepted referral. `version` goes up on every edit of the case or its issues, deadlines and
     appointments: an edit form carries the version it was loaded with and a stale one is refused."""

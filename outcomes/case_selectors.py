@@ -1,10 +1,9 @@
 """Reads for one case's outcomes page. The caller checks the user's right to the case."""
 
-from decimal import Decimal
-
 from django.db.models import Prefetch, QuerySet, Sum
 
 from casework.models import Case, CaseIssue
+from hjp.core.money import pennies
 from outcomes.models import FinancialOutcome
 
 
@@ -21,8 +20,10 @@ def case_for_outcomes() -> QuerySet[Case]:
 
 
 def case_money(*, case: Case) -> dict:
+    """The case's money gained, confirmed and expected together: a year of recurring amounts, the one-off
+    amounts and their total, to the penny."""
     totals = FinancialOutcome.objects.filter(issue__case=case).aggregate(
         annual=Sum("annual_amount"), one_off=Sum("one_off_amount")
     )
-    annual, one_off = totals["annual"] or Decimal("0.00"), totals["one_off"] or Decimal("0.00")
+    annual, one_off = pennies(totals["annual"]), pennies(totals["one_off"])
     return {"annual": annual, "one_off": one_off, "total": annual + one_off}

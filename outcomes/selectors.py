@@ -1,9 +1,13 @@
 """Aggregates for dashboards and reports, computed by the database. No patient details leave here.
 
-Counting rules, shown on the pages too:
+Every figure is defined once, in the section "What each figure counts" below, and the managers' dashboard,
+the funders' report (and its CSV) and the referrers' monthly digest all count with those definitions, so the
+same data gives the same figure everywhere. Counting rules, shown on the pages too:
 - referral figures count referrals *submitted* in the period (referrals entered in error are left out);
 - outcome figures (decisions, money, wellbeing) count the outcomes of cases *closed* in the period, so each
   case's outcomes are counted once, when they are final;
+- a case closed because the patient withdrew their consent counts as closed (and its referral as accepted):
+  the case was opened and worked, and its outcomes stay for statistics when its free text is redacted;
 - the open caseload is the cases open at the end of the period.
 """
 
@@ -12,15 +16,17 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, FilteredRelation, Q, Sum
+from django.db.models import Avg, Count, DecimalField, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
+from django.db.models import Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from casework.models import Case
 from hjp.accounts.models import Funding, Profession
+from hjp.core.money import format_money, pennies, plain_money
 from outcomes.models import SUCCESSFUL_RESULTS, DecisionOutcome, DecisionResult, DecisionStage, FinancialOutcome
 from outcomes.models import WellbeingScore
-from referrals.models import Referral, ReferralStatus, Setting
+from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
 
 S = ReferralStatus
 Moment = WellbeingScore.Moment
@@ -41,6 +47,12 @@ class Period:
         """Twelve calendar months to `end`: from the first day of the month eleven months before it."""
         months_back = end.year * 12 + end.month - 1 - 11
         return cls(start=date(months_back // 12, months_back % 12 + 1, 1), end=end)
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "Period":
+        """One calendar month."""
+        next_first = date(year + (month == 12), month % 12 + 1, 1)
+        return cls(start=date(year, month, 1), end=next_first - timedelta(days=1))
 
     @property
     def starts_at(self) -> datetime:
@@ -84,16 +96,50 @@ def _one_decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _received(partnership, period: Period):
+# --- What each figure counts: the one definition the dashboard, the funder report and the digest share -------
+
+# Of referrals received: accepted once a case was opened for it (so one cancelled later, when the patient
+# withdrew consent, still counts); decided when accepted, declined or redirected; contacted once the advisor
+# first reached the patient.
+ACCEPTED = Q(case__isnull=False)
+DECIDED = ACCEPTED | Q(status__in=[S.DECLINED, S.REDIRECTED])
+CONTACTED = Q(case__first_contact_at__isnull=False)
+# Of decisions on claims and appeals: won when awarded or increased, out of those decided (won or refused;
+# a withdrawn claim was never decided).
+DECISION_WON = Q(result__in=SUCCESSFUL_RESULTS)
+DECISION_DECIDED = Q(result__in=DECIDED_RESULTS)
+
+
+def _scoped(prefix: str, scope: dict) -> dict:
+    return {f"{prefix}{field}": value for field, value in scope.items()}
+
+
+def referrals_received(*, period: Period, **scope) -> QuerySet[Referral]:
+    """Referrals submitted in the period, less those entered in error. `scope` says whose: `partnership=`
+    (dashboard, funder report) or `referring_organisation=` (a referring organisation's digest)."""
     return Referral.objects.filter(
-        partnership=partnership, submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before
+        **scope, submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before
     ).exclude(status=S.ENTERED_IN_ERROR)
 
 
-def _closed_cases(partnership, period: Period):
+def cases_closed(*, period: Period, **scope) -> QuerySet[Case]:
+    """Cases closed in the period, whatever the closure reason: a case closed because the patient withdrew
+    consent counts (see the module docstring). `scope` as for `referrals_received`, on the case's referral."""
     return Case.objects.filter(
-        referral__partnership=partnership, closed_at__gte=period.starts_at, closed_at__lt=period.ends_before
+        **_scoped("referral__", scope), closed_at__gte=period.starts_at, closed_at__lt=period.ends_before
     )
+
+
+def referral_totals(received: QuerySet[Referral]) -> dict:
+    """Received, accepted, decided and contacted, and the acceptance rate (accepted of decided), in one query."""
+    totals = received.aggregate(
+        received=Count("pk"),
+        accepted=Count("pk", filter=ACCEPTED),
+        decided=Count("pk", filter=DECIDED),
+        contacted=Count("pk", filter=CONTACTED),
+    )
+    totals["acceptance_rate"] = _percent(totals["accepted"], totals["decided"])
+    return totals
 
 
 def _counted_by(queryset, *fields) -> list[dict]:
@@ -117,23 +163,24 @@ def _median_days_to_first_contact(received, contacted: int) -> Decimal | None:
 
 
 def referral_summary(*, partnership, period: Period) -> dict:
-    """Referrals submitted in the period: totals, breakdowns, reach and the month series.
+    """Referrals submitted in the period: totals, breakdowns (declines by their coded reason among them),
+    reach and the month series.
 
     A referral counts as accepted once a case was opened for it (so one later cancelled on consent withdrawal
     still counts); decided means accepted, declined or redirected."""
-    received = _received(partnership, period)
-    totals = received.aggregate(
-        received=Count("pk"),
-        accepted=Count("pk", filter=Q(case__isnull=False)),
-        decided=Count("pk", filter=Q(case__isnull=False) | Q(status__in=[S.DECLINED, S.REDIRECTED])),
-        contacted=Count("pk", filter=Q(case__first_contact_at__isnull=False)),
-    )
-    totals["acceptance_rate"] = _percent(totals["accepted"], totals["decided"])
+    received = referrals_received(period=period, partnership=partnership)
+    totals = referral_totals(received)
     totals["median_days_to_first_contact"] = _median_days_to_first_contact(received, totals["contacted"])
 
     teams = _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name")
     deciles = {row["patient__deprivation_decile"]: row["n"]
                for row in _counted_by(received, "patient__deprivation_decile")}
+    declined = {row["decline__decline_reason"] or "": row["n"] for row in _counted_by(
+        received.filter(status=S.DECLINED).annotate(
+            decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
+        ),
+        "decline__decline_reason",
+    )}
     per_month = {
         timezone.localtime(row["month"]).date(): row["n"]
         for row in received.annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("pk"))
@@ -167,6 +214,9 @@ def referral_summary(*, partnership, period: Period) -> dict:
             {"title": "deprivation decile (1 = most deprived)", "rows": [
                 {"label": str(decile), "n": deciles.get(decile, 0)} for decile in DEPRIVATION_DECILES
             ] + [{"label": "Not known", "n": deciles.get(None, 0)}]},
+            {"title": "reason for declining", "rows": [
+                {"label": reason.label, "n": declined.get(reason, 0)} for reason in DeclineReason
+            ] + ([{"label": "Not recorded", "n": declined[""]}] if declined.get("") else [])},
         ],
         "by_month": [{"month": month, "n": per_month.get(month, 0)} for month in period.months()],
     }
@@ -189,7 +239,7 @@ def closed_case_summary(*, partnership, period: Period) -> dict:
     """Cases closed in the period, and the SWEMWBS change over those with a score at start and at close."""
     scored = Q(start_score__total__isnull=False, close_score__total__isnull=False)
     figures = (
-        _closed_cases(partnership, period)
+        cases_closed(period=period, partnership=partnership)
         .annotate(
             start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
             close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
@@ -213,17 +263,14 @@ def closed_case_summary(*, partnership, period: Period) -> dict:
     }
 
 
-def decision_success(*, partnership, period: Period) -> list[dict]:
+def decision_success(closed: QuerySet[Case]) -> list[dict]:
     """Per decision stage, then all stages: decisions won (awarded or increased) out of decided (won or
-    refused; withdrawn claims are left out), on cases closed in the period."""
+    refused; withdrawn claims are left out), on the `closed` cases (`cases_closed`)."""
     rows = {
         row["stage"]: row
-        for row in DecisionOutcome.objects.filter(issue__case__in=_closed_cases(partnership, period))
+        for row in DecisionOutcome.objects.filter(issue__case__in=closed)
         .values("stage")
-        .annotate(
-            successful=Count("pk", filter=Q(result__in=SUCCESSFUL_RESULTS)),
-            decided=Count("pk", filter=Q(result__in=DECIDED_RESULTS)),
-        )
+        .annotate(successful=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
         .order_by()
     }
     stages = [
@@ -252,11 +299,10 @@ def _money_sum(expression, confirmed: bool):
     return Coalesce(Sum(expression, filter=Q(confirmed=confirmed)), ZERO, output_field=_POUNDS)
 
 
-def money_gained(*, partnership, period: Period) -> dict:
-    """Money gained on cases closed in the period: recurring amounts annualised plus one-off amounts,
-    confirmed and expected apart, each with the number of cases it rests on, and the month series."""
-    outcomes = FinancialOutcome.objects.filter(issue__case__in=_closed_cases(partnership, period))
-    figures = outcomes.aggregate(
+def money_totals(closed: QuerySet[Case]) -> dict:
+    """Money gained on the `closed` cases (`cases_closed`): recurring amounts annualised plus one-off
+    amounts, confirmed and expected apart, each with the number of cases it rests on; to the penny."""
+    figures = FinancialOutcome.objects.filter(issue__case__in=closed).aggregate(
         confirmed_annual=_money_sum("annual_amount", True),
         confirmed_one_off=_money_sum("one_off_amount", True),
         confirmed_cases=Count("issue__case", distinct=True, filter=Q(confirmed=True)),
@@ -264,6 +310,19 @@ def money_gained(*, partnership, period: Period) -> dict:
         expected_one_off=_money_sum("one_off_amount", False),
         expected_cases=Count("issue__case", distinct=True, filter=Q(confirmed=False)),
     )
+    money = {}
+    for kind in ("confirmed", "expected"):
+        annual, one_off = pennies(figures[f"{kind}_annual"]), pennies(figures[f"{kind}_one_off"])
+        money[kind] = {"annual": annual, "one_off": one_off, "total": annual + one_off,
+                       "cases": figures[f"{kind}_cases"]}
+    return money
+
+
+def money_gained(*, partnership, period: Period) -> dict:
+    """`money_totals` of the partnership's cases closed in the period, and the month series."""
+    closed = cases_closed(period=period, partnership=partnership)
+    money = money_totals(closed)
+    outcomes = FinancialOutcome.objects.filter(issue__case__in=closed)
     per_month = {
         timezone.localtime(row["month"]).date(): row
         for row in outcomes.annotate(month=TruncMonth("issue__case__closed_at"))
@@ -271,20 +330,11 @@ def money_gained(*, partnership, period: Period) -> dict:
         .annotate(confirmed_gain=_money_sum(_GAIN, True), expected_gain=_money_sum(_GAIN, False))
         .order_by()
     }
-    money = {
-        kind: {
-            "annual": figures[f"{kind}_annual"],
-            "one_off": figures[f"{kind}_one_off"],
-            "total": figures[f"{kind}_annual"] + figures[f"{kind}_one_off"],
-            "cases": figures[f"{kind}_cases"],
-        }
-        for kind in ("confirmed", "expected")
-    }
     money["by_month"] = [
         {
             "month": month,
-            "confirmed": per_month.get(month, {}).get("confirmed_gain", ZERO),
-            "expected": per_month.get(month, {}).get("expected_gain", ZERO),
+            "confirmed": pennies(per_month.get(month, {}).get("confirmed_gain")),
+            "expected": pennies(per_month.get(month, {}).get("expected_gain")),
         }
         for month in period.months()
     ]
@@ -301,7 +351,7 @@ def funding_in_period(*, partnership, period: Period) -> Decimal:
         overlap = (min(funding.period_end, period.end) - max(funding.period_start, period.start)).days + 1
         funded_days = (funding.period_end - funding.period_start).days + 1
         total += funding.amount * overlap / funded_days
-    return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return pennies(total)
 
 
 def partnership_summary(*, partnership, period: Period) -> dict:
@@ -320,12 +370,12 @@ def partnership_summary(*, partnership, period: Period) -> dict:
     ]
     summary.update(
         caseload=open_caseload(partnership=partnership, period=period),
-        decisions=decision_success(partnership=partnership, period=period),
+        decisions=decision_success(cases_closed(period=period, partnership=partnership)),
         money=money,
         value_for_money={
             "funding": funding,
-            "gain_per_referral": (confirmed / received).quantize(Decimal("0.01")) if received else None,
-            "gain_per_pound": (confirmed / funding).quantize(Decimal("0.01")) if funding else None,
+            "gain_per_referral": pennies(confirmed / received) if received else None,
+            "gain_per_pound": pennies(confirmed / funding) if funding else None,
         },
         wellbeing=closed["wellbeing"],
     )
@@ -350,8 +400,8 @@ SCORE, CHANGE = "SWEMWBS score", "SWEMWBS points"
 _FORMATS = {
     COUNT: lambda v: f"{v:,}",
     PERCENT: lambda v: f"{v}%",
-    POUNDS: lambda v: f"£{v:,.2f}",
-    POUNDS_PER_POUND: lambda v: f"£{v:,.2f}",
+    POUNDS: format_money,
+    POUNDS_PER_POUND: format_money,
     DAYS: lambda v: f"{v} days",
     SCORE: str,
     CHANGE: lambda v: f"{v:+}",
@@ -380,6 +430,8 @@ class ReportRow:
     def csv_value(self) -> str:
         if self.suppressed:
             return self.display
+        if self.unit in (POUNDS, POUNDS_PER_POUND):
+            return plain_money(self.value)
         return "" if self.value is None else str(self.value)
 
 

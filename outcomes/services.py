@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.conf import settings
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,10 +20,11 @@ from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.money import format_money
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
+from outcomes import selectors
 from outcomes.models import (
-    SUCCESSFUL_RESULTS,
     CaseClosure,
     DecisionOutcome,
     FinancialOutcome,
@@ -31,11 +33,10 @@ from outcomes.models import (
     annualise,
 )
 from outcomes.selectors import is_small, suppress
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral
 from referrals.services import initials
 
 Action = AuditEvent.Action
-S = ReferralStatus
 
 
 def _check_can_record(case: Case, actor) -> None:
@@ -166,10 +167,6 @@ def case_close_with_outcomes(
 # --- feedback to referrers --------------------------------------------------------------------------------
 
 
-def _money(value: Decimal) -> str:
-    return f"£{value:,.2f}"
-
-
 def outcome_report_body(case: Case) -> str:
     """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
     outcomes and money gained; without it, only that the case has closed."""
@@ -196,10 +193,10 @@ def outcome_report_body(case: Case) -> str:
             total += outcome.total_gain
             parts = []
             if outcome.recurring_amount:
-                parts.append(f"{_money(outcome.recurring_amount)} {outcome.get_recurring_period_display().lower()} "
-                             f"({_money(outcome.annual_amount)} a year)")
+                parts.append(f"{format_money(outcome.recurring_amount)} {outcome.get_recurring_period_display().lower()} "
+                             f"({format_money(outcome.annual_amount)} a year)")
             if outcome.one_off_amount:
-                parts.append(f"{_money(outcome.one_off_amount)} one-off")
+                parts.append(f"{format_money(outcome.one_off_amount)} one-off")
             status = "confirmed" if outcome.confirmed else "expected"
             kind = outcome.get_kind_display()
             if outcome.benefit:
@@ -207,7 +204,7 @@ def outcome_report_body(case: Case) -> str:
             lines.append(f"    {kind}: {', '.join(parts)} ({status})")
         for outcome in issue.non_financial_outcomes.all():
             lines.append(f"    {outcome.get_kind_display()}")
-    lines += ["", f"Money gained for the patient: {_money(total)} (a year's worth of regular payments plus one-off sums)."]
+    lines += ["", f"Money gained for the patient: {format_money(total)} (a year's worth of regular payments plus one-off sums)."]
     scores = {s.moment: s.total for s in case.wellbeing_scores.all()}
     if {"start", "close"} <= scores.keys():
         change = scores["close"] - scores["start"]
@@ -234,53 +231,41 @@ def queue_outcome_report(*, case: Case) -> None:
     )
 
 
-def _month_bounds(year: int, month: int) -> tuple[date, date]:
-    first = date(year, month, 1)
-    next_first = date(year + (month == 12), month % 12 + 1, 1)
-    return first, next_first - timedelta(days=1)
-
-
-def digest_figures(*, organisation: Organisation, start: date, end: date) -> dict:
-    """One referring organisation's month, counted by the database. As on the dashboard, referrals sent by
-    mistake (entered in error) are not counted as made."""
-    referrals = Referral.objects.filter(referring_organisation=organisation).exclude(status=S.ENTERED_IN_ERROR)
-    made = referrals.filter(submitted_at__date__gte=start, submitted_at__date__lte=end).aggregate(
-        made=Count("pk"),
-        accepted=Count("pk", filter=Q(status__in=[S.ACCEPTED, S.IN_PROGRESS, S.CLOSED])),
-    )
-    closed_cases = Case.objects.filter(
-        referral__referring_organisation=organisation, closed_at__date__gte=start, closed_at__date__lte=end
-    ).exclude(closure_reason="consent_withdrawn")
-    money = FinancialOutcome.objects.filter(issue__case__in=closed_cases).aggregate(
-        annual=Sum("annual_amount"), one_off=Sum("one_off_amount")
-    )
-    decisions = DecisionOutcome.objects.filter(issue__case__in=closed_cases).aggregate(
-        decided=Count("pk", filter=~Q(result="withdrawn")),
-        won=Count("pk", filter=Q(result__in=SUCCESSFUL_RESULTS)),
-    )
+def digest_figures(*, organisation: Organisation, period: selectors.Period) -> dict:
+    """One referring organisation's figures for a period, counted with the definitions the managers' dashboard
+    and the funders' report use (outcomes.selectors), so that the same referrals give the same figures."""
+    received = selectors.referrals_received(period=period, referring_organisation=organisation)
+    closed = selectors.cases_closed(period=period, referring_organisation=organisation)
+    totals = selectors.referral_totals(received)
+    all_decisions = selectors.decision_success(closed)[-1]
     return {
-        "made": made["made"],
-        "accepted": made["accepted"],
-        "closed": closed_cases.count(),
-        "money": (money["annual"] or Decimal(0)) + (money["one_off"] or Decimal(0)),
-        "decided": decisions["decided"],
-        "won": decisions["won"],
+        "made": totals["received"],
+        "accepted": totals["accepted"],
+        "closed": closed.count(),
+        "money": selectors.money_totals(closed),
+        "decided": all_decisions["decided"],
+        "won": all_decisions["successful"],
     }
 
 
-def digest_body(*, organisation: Organisation, start: date, figures: dict) -> str:
-    """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld."""
+def _money_line(label: str, money: dict) -> str:
+    if is_small(money["cases"]):
+        return f"- {label}: not shown for fewer than {settings.SMALL_NUMBER_THRESHOLD} cases"
+    return f"- {label}: {format_money(money['total'])}"
+
+
+def digest_body(*, organisation: Organisation, period: selectors.Period, figures: dict) -> str:
+    """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
+    as in the funders' report."""
     lines = [
-        f"Your organisation's referrals to welfare rights advice in {start:%B %Y}:",
+        f"Your organisation's referrals to welfare rights advice in {period.start:%B %Y}:",
         "",
         f"- Referrals made: {suppress(figures['made'])}",
         f"- Accepted: {suppress(figures['accepted'])}",
         f"- Cases closed: {suppress(figures['closed'])}",
+        _money_line("Money gained for patients, confirmed", figures["money"]["confirmed"]),
+        _money_line("Money expected for patients, not yet confirmed", figures["money"]["expected"]),
     ]
-    if is_small(figures["closed"]):
-        lines.append("- Money gained: not shown for fewer than 5 cases")
-    else:
-        lines.append(f"- Money gained for patients: {_money(figures['money'])}")
     # The rate rests on the decisions won as much as on those made: 1 of 5 would give away a count of 1.
     if figures["decided"] and not is_small(figures["decided"]) and not is_small(figures["won"]):
         lines.append(f"- Success rate of claims and appeals: {round(100 * figures['won'] / figures['decided'])}% "
@@ -294,7 +279,8 @@ def digest_body(*, organisation: Organisation, start: date, figures: dict) -> st
 def send_monthly_digests(*, year: int, month: int) -> int:
     """Queue the digest of one month for every referrer of every health organisation that referred or had a
     case closed in it. Idempotent: one message per organisation, month and user. Returns how many were queued."""
-    start, end = _month_bounds(year, month)
+    period = selectors.Period.month(year, month)
+    start, end = period.start, period.end
     active = Organisation.objects.filter(
         Q(referrals_made__submitted_at__date__range=(start, end))
         | Q(referrals_made__case__closed_at__date__range=(start, end)),
@@ -302,8 +288,8 @@ def send_monthly_digests(*, year: int, month: int) -> int:
     ).distinct()
     queued = 0
     for organisation in active:
-        figures = digest_figures(organisation=organisation, start=start, end=end)
-        body = digest_body(organisation=organisation, start=start, figures=figures)
+        figures = digest_figures(organisation=organisation, period=period)
+        body = digest_body(organisation=organisation, period=period, figures=figures)
         members = Membership.objects.filter(organisation=organisation, role=Role.REFERRER, user__is_active=True)
         with transaction.atomic():
             for membership in members.select_related("user"):

@@ -11,6 +11,7 @@ from referrals import services
 from referrals.models import (
     ContactMethod,
     Consent,
+    DeclineReason,
     ProblemCategory,
     Referral,
     ReferralStatus,
@@ -68,7 +69,7 @@ def _path_to(target: str) -> list[tuple[str, str]]:
 
 
 REASONS = {
-    S.DECLINED: "Outside our scope: private pension dispute. Suggest the Pensions Ombudsman.",
+    S.DECLINED: "A private pension dispute. Suggest the Pensions Ombudsman.",
     S.REDIRECTED: "Passed to City Law Centre's immigration team, who can act for the patient.",
     S.CANCELLED: "Patient has found help through their union.",
     S.ENTERED_IN_ERROR: "Sent for the wrong patient.",
@@ -138,6 +139,7 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 to_status=to_status,
                 actor=advisor if side == "advisor" else referrer,
                 reason=REASONS.get(to_status, ""),
+                decline_reason=DeclineReason.OUT_OF_SCOPE if to_status == S.DECLINED else "",
             )
         _backdate(referral, sent_at, rng)
         made += 1

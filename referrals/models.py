@@ -35,6 +35,19 @@ FHIR_TASK_STATUS = {
 OPEN_STATUSES = (ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS)
 
 
+class DeclineReason(models.TextChoices):
+    """Why a referral is declined at triage: kept as a code on the status change (for reports), beside the
+    advisor's explanation. The referrer reads both on the referral's timeline."""
+
+    OUT_OF_SCOPE = "out_of_scope", "Outside the advice we give"
+    OUT_OF_AREA = "out_of_area", "Patient lives outside our area"
+    ALREADY_HELPED = "already_helped", "Patient already has an adviser for this"
+    NOT_ENOUGH_INFORMATION = "not_enough_information", "Not enough information to act on"
+    PATIENT_DECLINED = "patient_declined", "Patient did not want help when contacted"
+    NO_CAPACITY = "no_capacity", "No capacity to take new cases"
+    OTHER = "other", "Other"
+
+
 class CaseStatus(models.TextChoices):
     """The finer status of a case in progress that the referrer can read (FHIR Task.businessStatus)."""
 
@@ -230,17 +243,32 @@ class Consent(TimeStampedModel):
 
 
 class ReferralStatusChange(models.Model):
-    """One step of the referral's timeline: who moved it, when, and why."""
+    """One step of the referral's timeline: who moved it, when, and why. A decline keeps its coded reason
+    (`decline_reason`) apart from the advisor's words (`reason`), so declines can be counted by reason."""
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
     reason = models.TextField(blank=True)
     at = models.DateTimeField()
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decline_reason="") | Q(to_status=ReferralStatus.DECLINED),
+                name="status_change_decline_reason_only_on_decline",
+            )
+        ]
 
     def __str__(self):
         return f"{self.referral.reference}: {self.from_status or 'new'} -> {self.to_status}"
+
+    @property
+    def full_reason(self) -> str:
+        """The coded reason and the explanation as one text, as the referrer's notice gives them."""
+        if not self.decline_reason:
+            return self.reason
+        return f"{self.get_decline_reason_display()}. {self.reason}".strip()

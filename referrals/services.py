@@ -16,7 +16,7 @@ from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
 from referrals.signals import consent_withdrawn
-from referrals.models import CaseStatus, Consent, Patient, Referral, ReferralStatus, ReferralStatusChange
+from referrals.models import CaseStatus, Consent, DeclineReason, Patient, Referral, ReferralStatus, ReferralStatusChange
 from referrals.validators import normalise_nhs_number, normalise_postcode
 
 S = ReferralStatus
@@ -68,9 +68,11 @@ def _label(status: str) -> str:
 
 @transaction.atomic
 def referral_transition(
-    *, referral: Referral, to_status: str, actor, reason: str = "", request=None, _capacity: str | None = None
+    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None,
+    _capacity: str | None = None,
 ) -> Referral:
-    """Move a referral to `to_status` if DESIGN.md's table allows it for this actor; record who, when, why.
+    """Move a referral to `to_status` if DESIGN.md's table allows it for this actor; record who, when, why
+    (`reason`, in words, and for a decline `decline_reason`, a DeclineReason code kept apart for reports).
 
     Raises DomainError with a message for the user when the move is not allowed."""
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -87,8 +89,10 @@ def referral_transition(
     capacities = {_capacity} if _capacity else _capacities(actor, locked)
     if not allowed_for & capacities:
         raise DomainError(f"You may not make a {_label(from_status)} referral {_label(to_status)}.")
-    if to_status in REASON_REQUIRED and not reason:
+    if to_status in REASON_REQUIRED and not reason and not decline_reason:
         raise DomainError(f"Give a reason for making this referral {_label(to_status)}.")
+    if decline_reason and (to_status != S.DECLINED or decline_reason not in DeclineReason.values):
+        raise DomainError("A coded reason is given only for declining, from the list of reasons.")
 
     now = timezone.now()
     locked.status = to_status
@@ -103,7 +107,8 @@ def referral_transition(
         locked.case_status = ""
     locked.save(update_fields=["status", "submitted_at", "case_status", "updated_at"])
     change = ReferralStatusChange.objects.create(
-        referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason, at=now
+        referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason,
+        decline_reason=decline_reason, at=now,
     )
     if to_status in STATUS_NOTICES:
         _queue_status_notice(locked, change)
@@ -130,8 +135,9 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
     verb, sentence = STATUS_NOTICES[change.to_status]
     advice = referral.advice_organisation.name
     body = f"{advice} {sentence}\n\n" + full_stop(f"Referral {referral.reference} for {initials(referral.patient)}")
-    if change.reason:
-        body += f"\n\n{'Reason' if change.to_status == S.DECLINED else 'Note'} from the advice service: {change.reason}"
+    if change.full_reason:
+        body += (f"\n\n{'Reason' if change.to_status == S.DECLINED else 'Note'} from the advice service: "
+                 f"{change.full_reason}")
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,

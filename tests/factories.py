@@ -311,3 +311,21 @@ class WellbeingScoreFactory(factory.django.DjangoModelFactory):
     item_7 = _swemwbs_item(7)
     total = factory.LazyAttribute(lambda o: o.score)
     recorded_by = factory.LazyAttribute(lambda o: o.case.advisor)
+
+
+# --- referral timeline ------------------------------------------------------------------------------------
+
+from referrals.models import ReferralStatusChange  # noqa: E402
+
+
+class ReferralStatusChangeFactory(factory.django.DjangoModelFactory):
+    """A step of a referral's timeline, from submitted, now."""
+
+    class Meta:
+        model = ReferralStatusChange
+
+    referral = factory.SubFactory(ReferralFactory)
+    from_status = ReferralStatus.SUBMITTED
+    to_status = ReferralStatus.ACCEPTED
+    actor = factory.LazyAttribute(lambda o: advisor(o.referral.advice_organisation))
+    at = factory.LazyFunction(timezone.now)

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from casework.models import AdviceProvider, Case, CaseIssue, Deadline, DeclineReason, OnwardReferral
+from casework.models import AdviceProvider, Case, CaseIssue, Deadline, OnwardReferral
 from casework.permissions import can_triage, case_workers, is_supervisor_of
 from casework.selectors import with_known_deadline_due
 from casework.services.common import clean_and_save, new_case_reference, require_worker
@@ -11,7 +11,7 @@ from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
-from referrals.models import Referral, ReferralStatus
+from referrals.models import DeclineReason, Referral, ReferralStatus
 from referrals.services import referral_transition
 
 S = ReferralStatus
@@ -73,11 +73,14 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -
 
 @transaction.atomic
 def referral_decline(*, referral: Referral, actor, reason: str, explanation: str, request=None) -> Referral:
-    """Decline at triage. The reason and explanation become the transition's reason the referrer reads."""
+    """Decline at triage. The coded `reason` (a DeclineReason) and the explanation are kept apart on the
+    transition: the referrer reads both, and reports count declines by reason."""
     if not can_triage(actor, referral):
         raise DomainError("Only a submitted referral to your advice service can be declined.")
-    text = f"{DeclineReason(reason).label}. {explanation.strip()}".strip()
-    return referral_transition(referral=referral, to_status=S.DECLINED, actor=actor, reason=text, request=request)
+    if reason not in DeclineReason.values:
+        raise DomainError("Choose a reason for declining from the list.")
+    return referral_transition(referral=referral, to_status=S.DECLINED, actor=actor, reason=explanation,
+                               decline_reason=reason, request=request)
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hjp.core.models import TimeStampedModel
+from hjp.core.money import format_money
 
 
 class UserManager(BaseUserManager):
@@ -162,7 +163,7 @@ class Funding(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.funder}: £{self.amount} ({self.period_start:%d %b %Y} to {self.period_end:%d %b %Y})"
+        return f"{self.funder}: {format_money(self.amount)} ({self.period_start:%d %b %Y} to {self.period_end:%d %b %Y})"
 
 
 class Role(models.TextChoices):

@@ -8,7 +8,9 @@
     return;
   }
   var data = JSON.parse(source.textContent);
-  var pounds = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", maximumFractionDigits: 0 });
+  // A figure reads as on the rest of the site (£3,842.80); the axis is marked in whole pounds.
+  var pounds = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", minimumFractionDigits: 2 });
+  var wholePounds = new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP", maximumFractionDigits: 0 });
   var common = { responsive: true, maintainAspectRatio: false, animation: false };
 
   charts.classList.remove("d-none");
@@ -36,7 +38,7 @@
     options: Object.assign({}, common, {
       scales: {
         x: { stacked: true },
-        y: { stacked: true, beginAtZero: true, ticks: { callback: function (value) { return pounds.format(value); } } }
+        y: { stacked: true, beginAtZero: true, ticks: { callback: function (value) { return wholePounds.format(value); } } }
       },
       plugins: {
         tooltip: {

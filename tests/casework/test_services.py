@@ -82,7 +82,15 @@ def test_declining_puts_the_reason_and_explanation_in_the_timeline(referral, adv
     referral.refresh_from_db()
     change = referral.status_changes.last()
     assert referral.status == ReferralStatus.DECLINED
-    assert change.reason == "Patient lives outside our area. Try Northtown Advice on 0113 000 0000."
+    assert (change.decline_reason, change.reason) == ("out_of_area", "Try Northtown Advice on 0113 000 0000.")
+    assert change.full_reason == "Patient lives outside our area. Try Northtown Advice on 0113 000 0000."
+
+
+def test_a_decline_needs_a_reason_from_the_list(referral, advisor_user):
+    with pytest.raises(DomainError, match="Choose a reason for declining from the list."):
+        services.referral_decline(referral=referral, actor=advisor_user, reason="because", explanation="No.")
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.SUBMITTED and not referral.status_changes.filter(to_status="declined")
 
 
 def test_redirecting_records_the_onward_referral_and_names_the_provider(referral, advisor_user, provider):

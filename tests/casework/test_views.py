@@ -70,7 +70,9 @@ def test_declining_from_triage_shows_the_referrer_why(client, advisor_user, refe
                            {"reason": "out_of_scope", "explanation": "Try the Pensions Ombudsman."})
     assert response.status_code == 302
     html = _referrer_sees(client, referrer_user, referral)
-    assert "Declined" in html and "Outside the advice we give. Try the Pensions Ombudsman." in html
+    assert "Declined" in html and "Reason: Outside the advice we give" in html and "Try the Pensions Ombudsman." in html
+    change = referral.status_changes.get(to_status=ReferralStatus.DECLINED)
+    assert (change.decline_reason, change.reason) == ("out_of_scope", "Try the Pensions Ombudsman.")
 
 
 def test_a_decline_without_explanation_keeps_what_was_typed(client, advisor_user, referral):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession, Role
 from outcomes import selectors
-from referrals.models import ReferralStatus, Setting
+from referrals.models import DeclineReason, ReferralStatus, Setting
 from tests import factories
 
 S = ReferralStatus
@@ -218,6 +218,26 @@ def test_month_series_for_the_charts(summary):
     }
 
 
+def test_declines_by_their_coded_reason(world):
+    add_declines(world, ["out_of_area", "out_of_area", "no_capacity"])
+    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    breakdowns = selectors.partnership_summary(partnership=world.partnership, period=period)["breakdowns"]
+    assert _rows(breakdowns, "reason for declining") == {
+        "Outside the advice we give": 0, "Patient lives outside our area": 2,
+        "Patient already has an adviser for this": 0, "Not enough information to act on": 0,
+        "Patient did not want help when contacted": 0, "No capacity to take new cases": 1, "Other": 0,
+        "Not recorded": 1,  # R5, declined before reasons were coded
+    }
+
+
+def test_the_page_shows_declines_by_reason(client, world):
+    add_declines(world, ["no_capacity"] * 6)
+    client.force_login(world.manager)
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    assert "<caption>By reason for declining</caption>" in html
+    assert '<td>No capacity to take new cases</td><td class="text-end">6</td>' in html
+
+
 def test_the_median_of_an_odd_number_of_waits_is_the_middle_one(world):
     period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 5, 31))  # R10 (3 days) left out
     totals = selectors.partnership_summary(partnership=world.partnership, period=period)["totals"]
@@ -317,17 +337,26 @@ def add_closed_cases(world, n):
         factories.WellbeingScoreFactory(case=case, moment="close", score=20)
 
 
-# Session, user, roles and partnerships (4), the figures (14), the inbox badge (1), saving the session (3).
-DASHBOARD_QUERIES = 22
+def add_declines(world, reasons):
+    """A declined referral for each coded reason given, declined at triage with its reason kept apart."""
+    for i, reason in enumerate(reasons):
+        referral = world.referral(submitted=at(1 + i % 6, 3), status=S.DECLINED)
+        factories.ReferralStatusChangeFactory(referral=referral, to_status=S.DECLINED, decline_reason=reason,
+                                              reason="Try the county service.", actor=world.alex)
 
 
-def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_max_num_queries):
+# Session, user, roles and partnerships (4), the figures (15), the inbox badge (1), saving the session (3).
+DASHBOARD_QUERIES = 23
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):
     client.force_login(world.manager)
     url = reverse("outcomes:dashboard")
-    with django_assert_max_num_queries(DASHBOARD_QUERIES) as few_rows:
+    with django_assert_num_queries(DASHBOARD_QUERIES) as few_rows:
         assert client.get(url, PERIOD).status_code == 200
     add_closed_cases(world, 40)
-    with django_assert_max_num_queries(DASHBOARD_QUERIES) as many_rows:
+    add_declines(world, list(DeclineReason) * 3)
+    with django_assert_num_queries(DASHBOARD_QUERIES) as many_rows:
         response = client.get(url, PERIOD)
-    assert response.context["summary"]["totals"]["received"] == 48
+    assert response.context["summary"]["totals"]["received"] == 48 + 3 * len(DeclineReason)
     assert len(many_rows.captured_queries) == len(few_rows.captured_queries)

@@ -11,7 +11,7 @@ from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
 from outcomes import selectors
 from tests import factories
-from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases
+from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases, add_declines
 
 CSV_COLUMNS = ["partnership", "period_start", "period_end", "section", "measure", "value", "unit"]
 REFERRALS = "Referrals received in the period"
@@ -100,6 +100,23 @@ def test_figures_resting_on_5_or_more_are_shown(world):
     assert rows[(REFERRALS, "Median days from referral to first contact")] == "1.0 days"
 
 
+def test_declines_by_reason_with_small_counts_suppressed(client, world):
+    add_declines(world, ["out_of_area"] * 5 + ["no_capacity"] * 2)
+    declines = "Referrals by reason for declining"
+    rows = _report_rows(world)
+    assert {measure: shown for (section, measure), shown in rows.items() if section == declines} == {
+        "Outside the advice we give": "0", "Patient lives outside our area": "5",
+        "Patient already has an adviser for this": "0", "Not enough information to act on": "0",
+        "Patient did not want help when contacted": "0", "No capacity to take new cases": "fewer than 5", "Other": "0",
+        "Not recorded": "fewer than 5",
+    }
+    client.force_login(world.funder)
+    csv_rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
+    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "Patient lives outside our area", "5", "count"] in csv_rows
+    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "No capacity to take new cases", "fewer than 5",
+            "count"] in csv_rows
+
+
 def test_the_printable_report_shows_no_suppressed_figure(client, world):
     client.force_login(world.funder)
     response = client.get(reverse("outcomes:funder_report"), PERIOD)
@@ -181,3 +198,21 @@ def test_the_csv_refuses_dates_off_the_calendar_with_a_message(client, world, qu
     response = client.get(reverse("outcomes:funder_report_csv"), query)
     assert response.status_code == 400
     assert "Enter a date from 1900 to 2999." in response.content.decode()
+
+
+
+# Session, user, roles and partnerships (4), the figures (15), then the page's inbox badge (1) and saving the
+# session (3), or the CSV's audit entry (1) and saving the session (savepoint, update, release: 3).
+REPORT_QUERIES = {"outcomes:funder_report": 23, "outcomes:funder_report_csv": 23}
+
+
+@pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])
+def test_the_number_of_queries_of_the_report_does_not_grow_with_the_rows(client, world, url_name,
+                                                                        django_assert_num_queries):
+    client.force_login(world.funder)
+    with django_assert_num_queries(REPORT_QUERIES[url_name]):
+        assert client.get(reverse(url_name), PERIOD).status_code == 200
+    add_closed_cases(world, 40)
+    add_declines(world, ["other"] * 6)
+    with django_assert_num_queries(REPORT_QUERIES[url_name]):
+        assert client.get(reverse(url_name), PERIOD).status_code == 200

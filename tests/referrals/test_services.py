@@ -79,6 +79,27 @@ def test_a_reason_is_required_for_declined_redirected_cancelled_and_entered_in_e
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("to_status", "decline_reason"), [(S.REDIRECTED, "out_of_area"), (S.DECLINED, "because")])
+def test_a_coded_reason_is_only_for_a_decline_and_only_from_the_list(to_status, decline_reason):
+    referral = factories.ReferralFactory(status=S.SUBMITTED)
+    with pytest.raises(DomainError, match="A coded reason is given only for declining"):
+        services.referral_transition(referral=referral, to_status=to_status, actor=_actor_for("advisor", referral),
+                                     reason="Words", decline_reason=decline_reason)
+    assert not ReferralStatusChange.objects.filter(referral=referral).exists()
+
+
+@pytest.mark.django_db
+def test_the_decline_notice_gives_the_referrer_the_reason_and_the_explanation():
+    from hjp.notifications.models import Message, MessageKind
+
+    referral = factories.ReferralFactory(status=S.SUBMITTED)
+    services.referral_transition(referral=referral, to_status=S.DECLINED, actor=_actor_for("advisor", referral),
+                                 reason="Try the county service.", decline_reason="out_of_area")
+    notice = Message.objects.get(kind=MessageKind.STATUS_NOTICE, referral_id=referral.pk)
+    assert "Reason from the advice service: Patient lives outside our area. Try the county service." in notice.body
+
+
+@pytest.mark.django_db
 def test_an_advisor_of_another_advice_service_cannot_accept():
     referral = factories.ReferralFactory(status=S.SUBMITTED)
     stranger = factories.advisor()

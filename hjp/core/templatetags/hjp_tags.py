@@ -1,6 +1,8 @@
 from django import template
 from django.utils import timezone
 
+from hjp.core.money import format_money
+
 register = template.Library()
 
 STATUS_CLASSES = {
@@ -22,6 +24,12 @@ def days_since(value) -> str:
         return ""
     days = (timezone.localdate() - timezone.localtime(value).date()).days
     return "today" if days == 0 else ("1 day" if days == 1 else f"{days} days")
+
+
+@register.filter
+def money(value) -> str:
+    """An amount of money as everywhere else: {{ amount|money }} gives £3,842.80 (and - for none)."""
+    return format_money(value)
 
 
 @register.filter
