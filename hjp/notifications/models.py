@@ -14,8 +14,8 @@ class MessageKind(models.TextChoices):
 
 class Message(models.Model):
     """One message to one user, written to this outbox in the transaction of the change it reports and then
-    delivered by a Celery job: into the user's in-app inbox and, where they have an email address, as an email
-    with no patient details. `key` makes each message unique, so nothing is sent twice."""
+    delivered by a Celery job: into the user's in-app inbox (exactly once) and, where they have an email
+    address, as an email with no patient details (at most once, see Delivery). `key` makes each message unique."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be delivered"

@@ -215,14 +215,16 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
 @contextmanager
 def _lock_timeout(value: str):
     """Within a transaction on PostgreSQL, give up waiting for a row lock after `value`, then restore."""
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [value])
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [value])
     yield
-    if postgres:
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
 
 
 def messages_sweep(*, older_than: timedelta | None = None, max_attempts: int | None = None) -> int:

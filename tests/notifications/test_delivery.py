@@ -211,3 +211,23 @@ def test_a_withdrawal_that_cannot_get_the_rows_fails_clearly_within_seconds():
         holder.join(10)
     referral.consent.refresh_from_db()
     assert referral.consent.withdrawn_at is None  # nothing half done: the person can simply try again
+
+
+@pytest.mark.django_db
+def test_the_delivery_log_takes_the_same_queries_for_few_and_many_rows(client, django_assert_num_queries):
+    admin = factories.UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    changelist = reverse("admin:notifications_delivery_changelist")
+
+    def rows(count):
+        for number in range(count):
+            undelivered(factories.UserFactory(), key=f"k{Message.objects.count()}-{number}")
+        return Delivery.objects.count()
+
+    assert rows(1) == 2
+    with django_assert_num_queries(10):
+        assert client.get(changelist, {"status__exact": "pending"}).status_code == 200
+    assert rows(5) == 12
+    with django_assert_num_queries(10):
+        response = client.get(changelist, {"status__exact": "pending"})
+    assert len(response.context["cl"].result_list) == 12
