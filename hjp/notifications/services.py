@@ -29,6 +29,24 @@ logger = logging.getLogger(__name__)
 
 REDACTED_BODY = "This message was removed because the patient withdrew their consent."
 
+S = Delivery.Status
+# Every change of a delivery's status, from -> to. Each change names its sources from this table, in the
+# WHERE of its UPDATE or a check under the row lock, so a row that moved on meanwhile (another run of the
+# task, a withdrawal, a person) is left as it is.
+DELIVERY_TRANSITIONS = {
+    S.PENDING: {S.SENDING, S.SENT, S.CANCELLED},  # SENT: only the inbox goes there directly
+    S.FAILED: {S.SENDING, S.CANCELLED, S.PENDING},  # PENDING: a person resends an email the retries gave up on
+    S.SENDING: {S.SENT, S.FAILED, S.UNKNOWN},
+    S.UNKNOWN: {S.SENT, S.FAILED, S.PENDING},  # a late answer from the mail server, or a person's decision
+    S.SENT: set(),
+    S.CANCELLED: set(),
+}
+
+
+def may_become(to: str) -> list[str]:
+    """The statuses a delivery may move to `to` from."""
+    return [source for source, targets in DELIVERY_TRANSITIONS.items() if to in targets]
+
 
 def message_queue(
     *, recipient, kind: str, key: str, subject: str, body: str, url: str = "", referral_id: int | None = None
@@ -82,7 +100,7 @@ def _deliver_inbox(message_id: int) -> None:
     message.status = Message.Status.DELIVERED
     message.delivered_at = now
     message.save(update_fields=["status", "delivered_at"])
-    Delivery.objects.filter(message=message, channel=Delivery.Channel.INBOX).update(
+    Delivery.objects.filter(message=message, channel=Delivery.Channel.INBOX, status__in=may_become(S.SENT)).update(
         status=Delivery.Status.SENT, attempts=1, sent_at=now, last_attempt_at=now
     )
 
@@ -103,12 +121,12 @@ def _deliver_email(delivery_id: int) -> None:
         email.send(using="default")
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        Delivery.objects.filter(pk=delivery.pk, status__in=[Delivery.Status.SENDING, Delivery.Status.UNKNOWN]).update(
+        Delivery.objects.filter(pk=delivery.pk, status__in=may_become(S.FAILED)).update(
             status=Delivery.Status.FAILED, last_error=error
         )
         raise DeliveryFailed(error) from exc
     # Also from `unknown`: a send that outlived the margin still ended in an answer, so its fate is known.
-    Delivery.objects.filter(pk=delivery.pk, status__in=[Delivery.Status.SENDING, Delivery.Status.UNKNOWN]).update(
+    Delivery.objects.filter(pk=delivery.pk, status__in=may_become(S.SENT)).update(
         status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
     )
 
@@ -124,7 +142,7 @@ def _email_claim(delivery_id: int) -> Delivery | None:
         if delivery.last_attempt_at <= timezone.now() - sending_unknown_after():
             _mark_unknown(delivery)
         return None
-    if delivery.status not in (Delivery.Status.PENDING, Delivery.Status.FAILED):
+    if delivery.status not in may_become(S.SENDING):
         return None
     if delivery.message.stopped_at is not None:
         delivery.status = Delivery.Status.CANCELLED
@@ -192,7 +210,7 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
             message_ids = list(
                 Message.objects.select_for_update().filter(referral_id=referral_id).order_by("pk").values_list("pk", flat=True)
             )
-            stoppable = [Delivery.Status.PENDING, Delivery.Status.FAILED]
+            stoppable = may_become(S.CANCELLED)
             delivery_ids = list(
                 Delivery.objects.select_for_update()
                 .filter(message_id__in=message_ids, status__in=stoppable)
@@ -252,7 +270,7 @@ def messages_sweep(*, older_than: timedelta | None = None, max_attempts: int | N
 def emails_mark_unknown() -> int:
     """Mark `unknown` every email left `sending` longer than a send can take. Returns how many."""
     stale = Delivery.objects.filter(
-        status=Delivery.Status.SENDING, last_attempt_at__lte=timezone.now() - sending_unknown_after()
+        status__in=may_become(S.UNKNOWN), last_attempt_at__lte=timezone.now() - sending_unknown_after()
     )
     marked = stale.update(status=Delivery.Status.UNKNOWN, last_error=UNKNOWN_NOTE)
     if marked:
@@ -265,7 +283,7 @@ def delivery_resend(*, delivery: Delivery, actor, request=None) -> bool:
     """A person checked the mail server's log and found an `unknown` (or given-up `failed`) email did not go:
     send it again (same Message-ID). Returns False when the delivery is in no state to be resent."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if delivery.channel != Delivery.Channel.EMAIL or delivery.status not in (Delivery.Status.UNKNOWN, Delivery.Status.FAILED):
+    if delivery.channel != Delivery.Channel.EMAIL or delivery.status not in may_become(S.PENDING):
         return False
     delivery.status = Delivery.Status.PENDING
     delivery.last_error = f"Resent by {actor} after checking."
