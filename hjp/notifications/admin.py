@@ -41,7 +41,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     the mail server had it) waits here for a person: check the mail server's log for its Message-ID, then
     resend it or mark it sent."""
 
-    list_display = ("id", "message_link", "channel", "status", "attempts", "last_attempt_at", "sent_at", "message_id_header")
+    list_display = (
+        "id", "message_link", "channel", "status", "attempts", "last_attempt_at", "sent_at", "message_id_header"
+    )
     list_filter = ("status", "channel")
     search_fields = ("message__recipient__email", "message__key")
     fields = ("message", *DELIVERY_FIELDS, "message_id_header")
@@ -70,7 +72,9 @@ class DeliveryAdmin(admin.ModelAdmin):
     def _report(self, request, done, chosen, verb, which):
         self.message_user(request, f"{done} of {chosen} {verb}.", messages.SUCCESS if done else messages.WARNING)
         if done < chosen:
-            self.message_user(request, f"Only {which} can be {verb}; the others were left as they were.", messages.WARNING)
+            self.message_user(
+                request, f"Only {which} can be {verb}; the others were left as they were.", messages.WARNING
+            )
 
     def has_add_permission(self, request):
         return False

@@ -208,7 +208,10 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
     try:
         with _lock_timeout(STOP_LOCK_TIMEOUT):
             message_ids = list(
-                Message.objects.select_for_update().filter(referral_id=referral_id).order_by("pk").values_list("pk", flat=True)
+                Message.objects.select_for_update()
+                .filter(referral_id=referral_id)
+                .order_by("pk")
+                .values_list("pk", flat=True)
             )
             stoppable = may_become(S.CANCELLED)
             delivery_ids = list(
@@ -288,7 +291,9 @@ def delivery_resend(*, delivery: Delivery, actor, request=None) -> bool:
     delivery.status = Delivery.Status.PENDING
     delivery.last_error = f"Resent by {actor} after checking."
     delivery.save(update_fields=["status", "last_error"])
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking", request=request)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking", request=request
+    )
     message_id = delivery.message_id
     transaction.on_commit(lambda: enqueue_delivery(message_id), robust=True)
     return True
@@ -305,7 +310,9 @@ def delivery_mark_sent(*, delivery: Delivery, actor, request=None) -> bool:
     delivery.sent_at = delivery.last_attempt_at
     delivery.last_error = f"Marked sent by {actor} after checking."
     delivery.save(update_fields=["status", "sent_at", "last_error"])
-    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking", request=request)
+    audit_record(
+        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking", request=request
+    )
     return True
 
 
