@@ -14,8 +14,8 @@ class MessageKind(models.TextChoices):
 
 class Message(models.Model):
     """One message to one user, written to this outbox in the transaction of the change it reports and then
-    delivered by a Celery job: into the user's in-app inbox and, where they have an email address, as an email
-    with no patient details. `key` makes each message unique, so nothing is sent twice."""
+    delivered by a Celery job: into the user's in-app inbox (exactly once) and, where they have an email
+    address, as an email with no patient details (at most once, see Delivery). `key` makes each message unique."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be delivered"
@@ -30,6 +30,9 @@ class Message(models.Model):
     url = models.CharField(max_length=300, blank=True, help_text="A path inside hjp the message points to.")
     # Not a foreign key: the core knows no app. Lets a withdrawal of consent find what to stop.
     referral_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    stopped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When consent was withdrawn: from then on nothing more of it goes out."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -44,7 +47,12 @@ class Message(models.Model):
 
 
 class Delivery(models.Model):
-    """One channel of one message, with what happened when it was sent."""
+    """One channel of one message, with what happened when it was sent.
+
+    An email is committed as `sending` (with its attempt counted) before it is handed to the mail server, and
+    as `sent` or `failed` after. A worker that dies in between leaves it `sending`: nobody can tell whether the
+    mail server took it, so it is never sent again automatically but, once older than the email timeout plus a
+    margin, marked `unknown` for a person to check in the admin."""
 
     class Channel(models.TextChoices):
         INBOX = "inbox", "In-app inbox"
@@ -52,16 +60,18 @@ class Delivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+        UNKNOWN = "unknown", "Unknown: needs checking"
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Each hand-over to the mail server counts one.")
     last_error = models.TextField(blank=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the last attempt began.")
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -71,6 +81,10 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["message", "channel"], name="delivery_one_per_channel"),
             models.CheckConstraint(
                 condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sending", "unknown"]) | Q(last_attempt_at__isnull=False, attempts__gt=0),
+                name="delivery_sending_has_attempt",
             ),
         ]
 

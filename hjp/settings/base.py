@@ -173,6 +173,9 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
 # Email (Django 6.1 MAILERS): to the console unless EMAIL_HOST is set.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+# Seconds an SMTP connect or reply may take before the send fails (Django's default is to wait for ever).
+# Named apart from Django's deprecated EMAIL_TIMEOUT setting, which may not be set beside MAILERS.
+NOTIFICATION_EMAIL_TIMEOUT_SECONDS = env_int("EMAIL_TIMEOUT", 10)
 if EMAIL_HOST:
     MAILERS = {
         "default": {
@@ -183,6 +186,7 @@ if EMAIL_HOST:
                 "username": os.environ.get("EMAIL_HOST_USER", ""),
                 "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
                 "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": NOTIFICATION_EMAIL_TIMEOUT_SECONDS,
             },
         }
     }
@@ -208,6 +212,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 120)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
+# Redis hands a task that was not acknowledged back to another worker after this long (kombu's default is an
+# hour). Tasks acknowledge late and a retry waits for its countdown unacknowledged, so this must exceed the
+# longest retry countdown plus the task time limit (retry_backoff_max=600 + 120), or a waiting retry would run twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 
@@ -215,6 +223,10 @@ CELERY_TIMEZONE = TIME_ZONE
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+# An email left "sending" (its worker died while it talked to the mail server) is marked "unknown: needs
+# checking" once older than the email timeout plus this margin. The margin covers a slow conversation
+# (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
+NOTIFICATION_SENDING_MARGIN_SECONDS = env_int("NOTIFICATION_SENDING_MARGIN_SECONDS", CELERY_TASK_TIME_LIMIT)
 # When the periodic feedback jobs run (server time, Europe/London).
 DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)

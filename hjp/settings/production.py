@@ -3,14 +3,19 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from hjp.settings.base import *  # noqa: F403
-from hjp.settings.base import MAILERS, SECRET_KEY, env_bool, env_int
+from hjp.settings.base import MAILERS, NOTIFICATION_EMAIL_TIMEOUT_SECONDS, SECRET_KEY, env_bool, env_int
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
 
 if MAILERS["default"]["BACKEND"].endswith("console.EmailBackend"):
     # Without EMAIL_HOST, production hands mail to the local mail server rather than printing it.
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {"host": "localhost", "port": 25}}}
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "localhost", "port": 25, "timeout": NOTIFICATION_EMAIL_TIMEOUT_SECONDS},
+        }
+    }
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

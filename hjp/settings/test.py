@@ -3,7 +3,7 @@
 import os
 
 from hjp.settings.base import *  # noqa: F403
-from hjp.settings.base import BASE_DIR, env_bool
+from hjp.settings.base import BASE_DIR, NOTIFICATION_EMAIL_TIMEOUT_SECONDS, env_bool
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"
 DEBUG = False
@@ -11,14 +11,21 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PRIVATE_MEDIA_ROOT = BASE_DIR / "test-artifacts" / "private_media"
 # Unit tests run tasks in-process; the Celery worker tests start a real worker with this set to false.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# A short visibility timeout, so a task held by a killed worker comes back within a test.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30}
 
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
-if os.environ.get("HJP_TEST_EMAIL_DIR"):
-    # A worker started by the tests writes each email it sends to a file the test can count.
+if os.environ.get("HJP_TEST_SMTP_PORT"):
+    # A worker started by the tests talks real SMTP to the test's own mail server on loopback
+    # (tests/support/smtp_listener.py), which records every email it receives.
     MAILERS = {
         "default": {
-            "BACKEND": os.environ.get("HJP_TEST_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend"),
-            "OPTIONS": {"file_path": os.environ["HJP_TEST_EMAIL_DIR"]},
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": "127.0.0.1",
+                "port": int(os.environ["HJP_TEST_SMTP_PORT"]),
+                "use_tls": False,
+                "timeout": NOTIFICATION_EMAIL_TIMEOUT_SECONDS,
+            },
         }
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 from django.db import connection
 
 from hjp.celery import app
+from tests.support.smtp_listener import ReceivedEmail, SmtpListener
 
 ROOT = Path(__file__).resolve().parents[2]
 CELERY = str(Path(sys.executable).with_name("celery"))
@@ -46,13 +47,15 @@ def database_url() -> str:
 class Worker:
     process: subprocess.Popen
     log_path: Path
-    mail_dir: Path
+    smtp: SmtpListener
+    owns_smtp: bool
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def emails(self) -> list[Path]:
-        return sorted(self.mail_dir.glob("*.log"))
+    def emails(self) -> list[ReceivedEmail]:
+        """Every email the worker handed to the mail server, in the order the mail server received them."""
+        return self.smtp.emails()
 
     def pool_children(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
@@ -66,11 +69,19 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+        if self.owns_smtp:
+            self.smtp.stop()
 
 
-def start_worker(*, broker_url: str, workdir: Path, email_delay: float = 0.0) -> Worker:
-    mail_dir = workdir / "mail"
-    mail_dir.mkdir(parents=True, exist_ok=True)
+def start_worker(
+    *, broker_url: str, workdir: Path, smtp: SmtpListener | None = None, env: dict[str, str] | None = None
+) -> Worker:
+    """A worker that sends email over real SMTP (Django's SMTP backend) to `smtp`, or to a listener of its own
+    that accepts everything. `env` adds settings, e.g. {"EMAIL_TIMEOUT": "2"}."""
+    owns_smtp = smtp is None
+    if smtp is None:
+        smtp = SmtpListener().start()
+    workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "worker.log"
     env = {
         **os.environ,
@@ -78,17 +89,16 @@ def start_worker(*, broker_url: str, workdir: Path, email_delay: float = 0.0) ->
         "DATABASE_URL": database_url(),
         "REDIS_URL": broker_url,
         "CELERY_TASK_ALWAYS_EAGER": "false",
-        "HJP_TEST_EMAIL_DIR": str(mail_dir),
-        "HJP_TEST_EMAIL_BACKEND": "tests.support.slow_mail.SlowFileBackend",
-        "HJP_TEST_EMAIL_DELAY": str(email_delay),
+        "HJP_TEST_SMTP_PORT": str(smtp.port),
         "PYTHONPATH": str(ROOT),
+        **(env or {}),
     }
     process = subprocess.Popen(
         [CELERY, "-A", "hjp", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
         cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
     )
-    worker = Worker(process, log_path, mail_dir)
+    worker = Worker(process, log_path, smtp, owns_smtp)
     try:
         wait_for(lambda: " ready." in worker.log() or process.poll() is not None, timeout=60, what="worker start")
     except AssertionError:
