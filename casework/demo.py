@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from casework import appeal_clock
+from hjp.core import appeal_clock
 from casework.models import (
     SUBCATEGORIES,
     AdviceProvider,

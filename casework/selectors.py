@@ -7,11 +7,9 @@ from django.db.models import Case as SqlCase
 from django.db.models import (
     BooleanField,
     Count,
-    DateField,
     Exists,
     ExpressionWrapper,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -39,7 +37,8 @@ from casework.models import (
 from casework.permissions import case_workers, get_case_for_user
 from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
-from referrals.models import Referral, ReferralStatus, Urgency
+from hjp.core import appeal_clock
+from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
 from referrals.validators import normalise_nhs_number
 
 
@@ -51,55 +50,32 @@ def _week_end(today: date) -> date:
 # --- triage -------------------------------------------------------------------------------------------------
 
 
-# A referral's known deadline is, as its form asks ("for example the date of a benefit decision letter"),
-# either a decision letter date or a deadline itself. It is read as a decision letter when the referral is
-# about benefits and the referrer's note says "decision" ("PIP decision letter"): a mandatory reconsideration
-# is then due one calendar month later (the appeal clock; PostgreSQL's `+ interval '1 month'` clamps to the
-# month's last day as appeal_clock.add_calendar_months does). Otherwise the date is the deadline.
-KNOWN_DEADLINE_LETTER_WORD = "decision"
-
-
-def known_deadline_is_decision_letter() -> Q:
-    """For a Referral query: its known deadline is the date of a benefit decision letter."""
-    benefits = Referral.categories.through.objects.filter(referral=OuterRef("pk"), problemcategory__code="benefits")
-    return Q(known_deadline__isnull=False, known_deadline_note__icontains=KNOWN_DEADLINE_LETTER_WORD) & Q(
-        Exists(benefits)
-    )
-
-
-def with_known_deadline_due(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Annotate `known_deadline_from_letter` and `known_deadline_due`: the date the referral's known deadline
-    falls due (a month after a decision letter, else the date given), or None when there is none."""
-    return referrals.annotate(
-        known_deadline_from_letter=ExpressionWrapper(known_deadline_is_decision_letter(), output_field=BooleanField()),
-        known_deadline_due=SqlCase(
-            When(
-                known_deadline_is_decision_letter(),
-                then=Func(F("known_deadline"), template="(%(expressions)s + interval '1 month')::date",
-                          output_field=DateField()),
-            ),
-            default=F("known_deadline"),
-            output_field=DateField(),
-        ),
+def known_deadline_overdue(today: date) -> Q:
+    """For a Referral query: the known deadline has passed (`Referral.known_deadline_due` before today). A
+    decision letter's reconsideration is overdue when the letter is dated before the first day whose
+    reconsideration falls due today or later; computed here so the database needs no month arithmetic."""
+    first_letter_still_in_time = appeal_clock.add_calendar_months(today, -1) - timedelta(days=3)
+    while appeal_clock.reconsideration_due(first_letter_still_in_time) < today:
+        first_letter_still_in_time += timedelta(days=1)
+    return Q(known_deadline_kind=KnownDeadlineKind.DECISION_LETTER, known_deadline__lt=first_letter_still_in_time) | (
+        ~Q(known_deadline_kind=KnownDeadlineKind.DECISION_LETTER) & Q(known_deadline__lt=today)
     )
 
 
 def triage_queue(*, user) -> QuerySet[Referral]:
     """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
     passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`."""
-    today = timezone.localdate()
-    queue = with_known_deadline_due(
-        Referral.objects.filter(
-            advice_organisation_id__in=roles_for(user).advice_org_ids, status=ReferralStatus.SUBMITTED
-        )
+    overdue = known_deadline_overdue(timezone.localdate())
+    queue = Referral.objects.filter(
+        advice_organisation_id__in=roles_for(user).advice_org_ids, status=ReferralStatus.SUBMITTED
     )
     return (
         queue.select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
         .prefetch_related("categories")
         .annotate(
-            known_deadline_overdue=ExpressionWrapper(Q(known_deadline_due__lt=today), output_field=BooleanField()),
+            known_deadline_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
             urgency_rank=SqlCase(
-                When(Q(urgency=Urgency.URGENT) | Q(known_deadline_due__lt=today), then=Value(0)),
+                When(Q(urgency=Urgency.URGENT) | overdue, then=Value(0)),
                 default=Value(1),
                 output_field=IntegerField(),
             ),

@@ -12,6 +12,7 @@ from referrals.models import (
     ContactMethod,
     Consent,
     DeclineReason,
+    KnownDeadlineKind,
     ProblemCategory,
     Referral,
     ReferralStatus,
@@ -20,6 +21,9 @@ from referrals.models import (
     Urgency,
 )
 from referrals.validators import NHS_NUMBER_WEIGHTS
+
+# How many days before the referral each demo patient's benefit decision letter is dated.
+LETTER_AGES = (6, 12, 20, 38)
 
 S = ReferralStatus
 GIVEN = ["Maria", "John", "Aisha", "Peter", "Fatima", "David", "Olena", "Kwame", "Helen", "Mohammed", "Sarah",
@@ -128,8 +132,11 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 "urgency": Urgency.URGENT if rng.random() < 0.25 else Urgency.ROUTINE,
                 "setting": Setting.INPATIENT if inpatient else Setting.PRIMARY_CARE,
                 "expected_discharge_date": (now + timedelta(days=rng.randint(2, 10))).date() if inpatient else None,
-                "known_deadline": (sent_at + timedelta(days=20)).date() if code == "benefits" else None,
-                "known_deadline_note": "Date of the benefit decision letter" if code == "benefits" else "",
+                # The decision letter came before the referral; some came so long before that the month is up.
+                "known_deadline": (sent_at - timedelta(days=LETTER_AGES[i % len(LETTER_AGES)])).date()
+                if code == "benefits" else None,
+                "known_deadline_kind": KnownDeadlineKind.DECISION_LETTER if code == "benefits" else "",
+                "known_deadline_note": "PIP decision letter" if code == "benefits" else "",
             },
             submit=target != S.DRAFT,
         )

@@ -1,8 +1,11 @@
+from datetime import date
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from hjp.accounts.models import Organisation, Partnership, Profession, Team
+from hjp.core import appeal_clock
 from hjp.core.models import TimeStampedModel
 from referrals.validators import validate_not_in_future
 
@@ -58,6 +61,13 @@ class CaseStatus(models.TextChoices):
     TRIBUNAL_LISTED = "tribunal_listed", "Tribunal listed"
     AWAITING_DECISION = "awaiting_decision", "Awaiting decision"
     ON_HOLD = "on_hold", "On hold"
+
+
+class KnownDeadlineKind(models.TextChoices):
+    """What the date a referrer knows of is: the appeal clock runs from a decision letter's date."""
+
+    DECISION_LETTER = "decision_letter", "The date of a benefit decision letter"
+    DUE = "due", "The date something must be done by"
 
 
 class Urgency(models.TextChoices):
@@ -157,6 +167,7 @@ class Referral(TimeStampedModel):
     description = models.TextField("what the patient needs help with", blank=True)
     urgency = models.CharField(max_length=10, choices=Urgency.choices, default=Urgency.ROUTINE)
     known_deadline = models.DateField(null=True, blank=True)
+    known_deadline_kind = models.CharField(max_length=20, choices=KnownDeadlineKind.choices, blank=True)
     known_deadline_note = models.CharField(max_length=200, blank=True)
     setting = models.CharField(max_length=20, choices=Setting.choices, blank=True)
     expected_discharge_date = models.DateField(null=True, blank=True)
@@ -187,6 +198,18 @@ class Referral(TimeStampedModel):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def known_deadline_from_letter(self) -> bool:
+        return bool(self.known_deadline) and self.known_deadline_kind == KnownDeadlineKind.DECISION_LETTER
+
+    @property
+    def known_deadline_due(self) -> date | None:
+        """When the known deadline falls due: a mandatory reconsideration one calendar month after a decision
+        letter (the appeal clock), otherwise the date given."""
+        if self.known_deadline_from_letter:
+            return appeal_clock.reconsideration_due(self.known_deadline)
+        return self.known_deadline
 
 
 class Consent(TimeStampedModel):

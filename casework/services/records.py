@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from casework import appeal_clock
+from hjp.core import appeal_clock
 from casework.models import Appointment, Case, CaseIssue, Deadline
 from casework.services.common import bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent

@@ -5,7 +5,6 @@ from django.utils import timezone
 
 from casework.models import AdviceProvider, Case, CaseIssue, Deadline, OnwardReferral
 from casework.permissions import can_triage, case_workers, is_supervisor_of
-from casework.selectors import with_known_deadline_due
 from casework.services.common import clean_and_save, new_case_reference, require_worker
 from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
@@ -40,16 +39,13 @@ def referral_accept(*, referral: Referral, actor, advisor=None, request=None) ->
 
 
 def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -> Deadline | None:
-    """Carry the referral's known deadline to the case, read as `selectors.with_known_deadline_due` reads it:
-    a benefit decision letter's date starts the appeal clock (a mandatory reconsideration due one calendar
-    month later); any other date is the deadline itself. The title says what the referrer wrote."""
-    reading = with_known_deadline_due(Referral.objects.filter(pk=referral.pk)).values(
-        "known_deadline", "known_deadline_note", "known_deadline_from_letter"
-    ).get()
-    date_given, note = reading["known_deadline"], reading["known_deadline_note"].strip()
+    """Carry the referral's known deadline to the case as the referrer described it: a benefit decision
+    letter's date starts the appeal clock (a mandatory reconsideration due one calendar month later); any other
+    date is the deadline itself. The title says what the referrer wrote."""
+    date_given, note = referral.known_deadline, referral.known_deadline_note.strip()
     if date_given is None:
         return None
-    if reading["known_deadline_from_letter"]:
+    if referral.known_deadline_from_letter:
         kind = Deadline.Kind.RECONSIDERATION
         issue = case.issues.filter(category__code="benefits").first()
         title = f"Mandatory reconsideration due, one month from the decision letter dated {date_given:%d %b %Y}"

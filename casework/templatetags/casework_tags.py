@@ -1,7 +1,7 @@
 from django import template
 from django.utils import timezone
 
-from casework.appeal_clock import days_left
+from hjp.core.appeal_clock import days_left
 
 register = template.Library()
 

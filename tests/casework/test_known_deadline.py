@@ -6,9 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import appeal_clock, services
+from casework import selectors, services
 from casework.models import Deadline
-from referrals.models import ProblemCategory
+from hjp.core import appeal_clock
+from referrals.models import KnownDeadlineKind, ProblemCategory, Referral
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_decision_letter_date_starts_the_reconsideration_clock_on_the_new_case(referral, advisor_user):
     referral.known_deadline, referral.known_deadline_note = date(2026, 1, 31), "PIP decision letter"
+    referral.known_deadline_kind = KnownDeadlineKind.DECISION_LETTER
     referral.save()
     case = services.referral_accept(referral=referral, actor=advisor_user)
     deadline = case.deadlines.get()
@@ -28,6 +30,7 @@ def test_a_decision_letter_date_starts_the_reconsideration_clock_on_the_new_case
 def test_the_advisor_sees_the_carried_deadline_on_the_case_page(client, referral, advisor_user):
     letter = timezone.localdate() - timedelta(days=3)
     referral.known_deadline, referral.known_deadline_note = letter, "Date of the benefit decision letter"
+    referral.known_deadline_kind = KnownDeadlineKind.DECISION_LETTER
     referral.save()
     case = services.referral_accept(referral=referral, actor=advisor_user)
     client.force_login(advisor_user)
@@ -41,17 +44,20 @@ def test_any_other_known_deadline_is_carried_as_the_date_itself(advisor_user, he
     housing = ProblemCategory.objects.filter(code="housing")
     referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
                                          categories=housing, known_deadline=date(2026, 12, 14),
-                                         known_deadline_note="Possession hearing")
+                                         known_deadline_note="Possession hearing",
+                                         known_deadline_kind=KnownDeadlineKind.DUE)
     case = services.referral_accept(referral=referral, actor=advisor_user)
     deadline = case.deadlines.get()
     assert deadline.kind == Deadline.Kind.OTHER and deadline.due_date == date(2026, 12, 14)
     assert deadline.basis_date is None and "Possession hearing" in deadline.title
 
 
-def test_a_housing_decision_is_not_put_on_the_benefit_clock(advisor_user, health_org, partnership):
+def test_what_the_referrer_says_the_date_is_decides_the_clock_not_the_words_of_the_note(
+    advisor_user, health_org, partnership
+):
     referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                         categories=ProblemCategory.objects.filter(code="housing"),
-                                         known_deadline=date(2026, 12, 1), known_deadline_note="Council decision")
+                                         known_deadline=date(2026, 12, 1), known_deadline_note="PIP decision: reply by",
+                                         known_deadline_kind=KnownDeadlineKind.DUE)
     case = services.referral_accept(referral=referral, actor=advisor_user)
     assert case.deadlines.get().due_date == date(2026, 12, 1)
 
@@ -72,10 +78,10 @@ def test_triage_flags_a_passed_deadline_and_puts_it_first(client, advisor_user, 
     today = timezone.localdate()
     oldest = _referral(health_org, partnership, days_ago=9)
     passed = _referral(health_org, partnership, days_ago=2, known_deadline=today - timedelta(days=10),
-                       known_deadline_note="Tribunal bundle due")
+                       known_deadline_note="Tribunal bundle due", known_deadline_kind=KnownDeadlineKind.DUE)
     urgent = _referral(health_org, partnership, days_ago=1, urgency="urgent")
     letter = _referral(health_org, partnership, days_ago=5, known_deadline=today - timedelta(days=10),
-                       known_deadline_note="PIP decision letter")
+                       known_deadline_note="PIP decision letter", known_deadline_kind=KnownDeadlineKind.DECISION_LETTER)
     client.force_login(advisor_user)
     response = client.get(reverse("casework:triage"))
     assert list(response.context["page"].object_list) == [passed, urgent, oldest, letter]
@@ -95,8 +101,21 @@ def test_triage_queries_are_pinned_with_deadlines(client, advisor_user, health_o
     today = timezone.localdate()
     for i in range(3 + more):
         _referral(health_org, partnership, days_ago=i + 1, known_deadline=today - timedelta(days=i),
-                  known_deadline_note="PIP decision letter" if i % 2 else "Hearing")
+                  known_deadline_kind=KnownDeadlineKind.DECISION_LETTER if i % 2 else KnownDeadlineKind.DUE)
     client.force_login(advisor_user)
     with django_assert_num_queries(12):
         response = client.get(reverse("casework:triage"))
     assert len(response.context["page"].object_list) == 3 + more
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 2, 28), date(2028, 2, 29), date(2026, 12, 31),
+                                   date(2026, 5, 31), date(2026, 1, 1)])
+def test_triage_and_the_referral_agree_on_when_a_known_deadline_is_overdue(health_org, partnership, today):
+    """The queue's database filter and `Referral.known_deadline_due` are the same rule, across month ends."""
+    for offset in range(-3, 70):
+        for kind in KnownDeadlineKind.values:
+            _referral(health_org, partnership, days_ago=1, known_deadline=today - timedelta(days=offset),
+                      known_deadline_kind=kind)
+    flagged = set(Referral.objects.filter(selectors.known_deadline_overdue(today)).values_list("pk", flat=True))
+    expected = {r.pk for r in Referral.objects.all() if r.known_deadline_due < today}
+    assert flagged == expected and expected

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from casework.appeal_clock import add_calendar_months, appeal_due, days_left, reconsideration_due
+from hjp.core.appeal_clock import add_calendar_months, appeal_due, days_left, reconsideration_due
 
 
 @pytest.mark.parametrize(
