@@ -19,6 +19,7 @@ from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
 from outcomes.models import (
@@ -59,6 +60,7 @@ def _record(outcome, *, case: Case, actor, request) -> None:
     audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
 
 
+@once_per_submission
 @transaction.atomic
 def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> FinancialOutcome:
     outcome = FinancialOutcome(issue=issue, recorded_by=actor, **fields)
@@ -69,6 +71,7 @@ def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, 
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> DecisionOutcome:
     outcome = DecisionOutcome(issue=issue, recorded_by=actor, **fields)
@@ -76,6 +79,7 @@ def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, *
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> NonFinancialOutcome:
     outcome = NonFinancialOutcome(issue=issue, recorded_by=actor, **fields)
@@ -83,6 +87,7 @@ def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=No
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def wellbeing_record(
     *, case: Case, actor, moment: str, items: list[int], version: int | None = None, request=None

@@ -9,6 +9,7 @@ from casework.services.common import clean_and_save, new_case_reference, require
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from referrals.models import Referral, ReferralStatus
 from referrals.services import referral_transition
 
@@ -16,6 +17,7 @@ S = ReferralStatus
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor, advisor=None, request=None) -> Case:
     """Accept a submitted referral and open its case, assigned to the actor or (by a supervisor) to another
@@ -45,6 +47,7 @@ def referral_decline(*, referral: Referral, actor, reason: str, explanation: str
     return referral_transition(referral=referral, to_status=S.DECLINED, actor=actor, reason=text, request=request)
 
 
+@once_per_submission
 @transaction.atomic
 def referral_redirect(
     *, referral: Referral, actor, provider: AdviceProvider, note: str, request=None

@@ -14,6 +14,7 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
+from hjp.core.submissions import AlreadySubmitted
 
 Action = AuditEvent.Action
 
@@ -47,11 +48,16 @@ def evidence_detail(request, pk):
             try:
                 if declining:
                     services.evidence_request_decline(evidence=evidence, actor=user,
-                                                      reason=form.cleaned_data["reason"], request=request)
+                                                      reason=form.cleaned_data["reason"],
+                                                      submission_token=form.submission_token, request=request)
                 else:
                     services.evidence_request_answer(evidence=evidence, actor=user,
                                                      text=form.cleaned_data["answer_text"],
-                                                     upload=form.cleaned_data["answer_file"], request=request)
+                                                     upload=form.cleaned_data["answer_file"],
+                                                     submission_token=form.submission_token, request=request)
+            except AlreadySubmitted as exc:
+                messages.info(request, exc.message)
+                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:
