@@ -39,6 +39,9 @@ def evidence_detail(request, pk):
     decline_form = forms.EvidenceDeclineForm(prefix="decline")
     if request.method == "POST":
         if not can_answer:
+            if evidence.answered_by_id == user.pk:  # the reply sent twice: the first one went
+                messages.info(request, "Your reply was already sent to the advisor.")
+                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
             messages.error(request, "This request can no longer be answered.")
             return redirect("casework:evidence_detail", pk=evidence.pk)
         declining = request.POST.get("action") == "decline"
