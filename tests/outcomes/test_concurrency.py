@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from outcomes import services
 from outcomes.models import FinancialOutcome
+from tests.support.forms import once
 from tests.support.live import BrowserSession, hidden_inputs, send_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,11 +19,9 @@ def test_a_financial_outcome_sent_twice_at_once_is_recorded_and_counted_once(liv
                                                                              manager_user):
     browser = BrowserSession(live_server.url, advisor_user)
     page = browser.get(reverse("outcomes:case_outcomes", args=[open_case.pk]))
-    hidden = hidden_inputs(page.text)
-    data = {"csrfmiddlewaretoken": hidden["csrfmiddlewaretoken"],
-            "financial-submission_token": hidden["financial-submission_token"],
-            "financial-issue": open_case.issues.get().pk, "financial-kind": "grant",
-            "financial-one_off_amount": "250.00", "financial-confirmed": "on"}
+    data = {**once({"financial-issue": open_case.issues.get().pk, "financial-kind": "grant",
+                    "financial-one_off_amount": "250.00", "financial-confirmed": "on"}, prefix="financial"),
+            **hidden_inputs(page.text)}  # the CSRF token, and the form's own one-time token
     url = reverse("outcomes:financial_add", args=[open_case.pk])
 
     first, second = send_together(lambda: browser.post(url, data), lambda: browser.post(url, data),
