@@ -224,7 +224,8 @@ def _check_not_duplicate(*, advice_organisation_id: int, patient_data: dict, ref
     """Refuse a second open referral of the same patient to the same advice service, unless a reason is given.
     Submissions to one advice service are serialised on its row, so that two sent at the same moment cannot
     both miss each other."""
-    Organisation.objects.select_for_update().filter(pk=advice_organisation_id).first()
+    # NO KEY UPDATE: submissions queue behind each other; rows that merely refer to the organisation do not.
+    Organisation.objects.select_for_update(no_key=True).get(pk=advice_organisation_id)
     duplicates = open_duplicates(
         advice_organisation_id=advice_organisation_id,
         nhs_number=patient_data.get("nhs_number", ""),
