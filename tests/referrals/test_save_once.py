@@ -11,6 +11,7 @@ from referrals import services
 from referrals.models import Referral, ReferralStatus
 from tests import factories
 from tests.referrals.test_views import referral_post
+from tests.support.live import hidden_inputs
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,13 @@ def test_a_form_without_its_one_time_token_keeps_the_input_and_asks_to_send_agai
     assert "PIP refused after assessment." in html
     assert response.context["referral_form"].data["referral-submission_token"]  # a fresh one, to send again
     assert not Referral.objects.exists()
+
+
+def test_each_rendering_of_the_referral_form_carries_its_own_one_time_token(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+    tokens = {hidden_inputs(client.get(reverse("referrals:create")).content.decode())["referral-submission_token"]
+              for _ in range(2)}
+    assert len(tokens) == 2 and all(uuid.UUID(token) for token in tokens)
+    draft = _draft(referrer_user, partnership)
+    edit_page = hidden_inputs(client.get(reverse("referrals:edit", args=[draft.pk])).content.decode())
+    assert edit_page["referral-version"] == str(draft.version) and edit_page["referral-submission_token"]
