@@ -7,8 +7,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import AdviceProvider, Appointment, Case, CaseIssue, CaseNote, Deadline, EvidenceRequest, \
-    OnwardReferral
+from casework.models import (
+    AdviceProvider,
+    Appointment,
+    Case,
+    CaseIssue,
+    CaseNote,
+    Deadline,
+    EvidenceRequest,
+    OnwardReferral,
+)
 from hjp.audit.models import AuditEvent
 from referrals.models import ProblemCategory
 from tests import factories

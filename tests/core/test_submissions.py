@@ -66,3 +66,12 @@ def test_tokens_older_than_a_day_are_purged(case, advisor_user):
     call_command("purge_submission_tokens", stdout=out)
     assert "Deleted 1 submission token(s)." in out.getvalue()
     assert list(SubmissionToken.objects.values_list("token", flat=True)) == [recent]
+
+
+def test_the_daily_job_purges_old_tokens_too(case, advisor_user, settings):
+    from hjp.core.tasks import purge_submission_tokens
+
+    _add_issue(case, advisor_user, uuid.uuid4())
+    SubmissionToken.objects.update(created_at=timezone.now() - timedelta(days=2))
+    assert purge_submission_tokens() == 1 and not SubmissionToken.objects.exists()
+    assert settings.CELERY_BEAT_SCHEDULE["purge-submission-tokens"]["task"] == "hjp.core.tasks.purge_submission_tokens"
