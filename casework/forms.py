@@ -11,7 +11,7 @@ from casework.models import (
     IssueSubCategory,
 )
 from casework.uploads import MAX_EVIDENCE_BYTES, check_evidence_file
-from hjp.core.forms import DateInput, DateTimeInput
+from hjp.core.forms import DateInput, DateTimeInput, SubmissionTokenMixin
 from referrals.models import CaseStatus, DeclineReason, ProblemCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -34,7 +34,7 @@ class VersionedForm(forms.Form):
 # --- triage -------------------------------------------------------------------------------------------------
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(SubmissionTokenMixin, forms.Form):
     advisor = forms.ModelChoiceField(queryset=None, label="Assign the case to", required=False, empty_label=None)
 
     def __init__(self, *args, workers=None, can_assign=False, **kwargs):
@@ -53,7 +53,7 @@ class DeclineForm(forms.Form):
     )
 
 
-class RedirectForm(forms.Form):
+class RedirectForm(SubmissionTokenMixin, forms.Form):
     provider = forms.ModelChoiceField(queryset=None, label="Pass to", empty_label="Choose a provider")
     note = forms.CharField(label="Note for the referrer", widget=_textarea(), max_length=2000,
                            help_text="The referrer reads this with the provider's name.")
@@ -94,7 +94,7 @@ class CaseFilterForm(forms.Form):
 # --- the case -----------------------------------------------------------------------------------------------
 
 
-class NoteForm(forms.Form):
+class NoteForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=CaseNote.Kind.choices, label="Type")
     occurred_at = forms.DateTimeField(label="When", widget=DateTimeInput(), input_formats=DATETIME_FORMATS,
                                       initial=_now_to_the_minute)
@@ -140,7 +140,7 @@ def subcategory_choices():
     return groups
 
 
-class IssueForm(forms.Form):
+class IssueForm(SubmissionTokenMixin, forms.Form):
     category = forms.ModelChoiceField(queryset=ProblemCategory.objects.all(), empty_label="Choose a category")
     sub_category = forms.ChoiceField(choices=subcategory_choices, required=False)
     description = forms.CharField(required=False, widget=_textarea(), max_length=4000)
@@ -161,7 +161,7 @@ class ResolveIssueForm(VersionedForm):
     resolution = forms.CharField(widget=_textarea(), max_length=4000, label="How it was resolved")
 
 
-class AppointmentForm(forms.Form):
+class AppointmentForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, widget=forms.RadioSelect, label="Type")
     starts_at = forms.DateTimeField(label="Date and time", widget=DateTimeInput(), input_formats=DATETIME_FORMATS)
     duration_minutes = forms.IntegerField(min_value=5, max_value=480, initial=45, label="Length in minutes")
@@ -180,7 +180,7 @@ class AppointmentEditForm(VersionedForm, AppointmentForm):
     attendance = forms.ChoiceField(choices=Appointment.Attendance.choices)
 
 
-class DeadlineForm(forms.Form):
+class DeadlineForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=Deadline.Kind.choices, widget=forms.RadioSelect, label="Type")
     title = forms.CharField(required=False, max_length=200,
                             help_text="Optional for reconsiderations and appeals.")
@@ -215,7 +215,7 @@ class DeadlineDoneForm(VersionedForm):
     pass
 
 
-class EvidenceRequestForm(forms.Form):
+class EvidenceRequestForm(SubmissionTokenMixin, forms.Form):
     what_is_needed = forms.CharField(widget=_textarea(4), max_length=4000, label="What evidence is needed",
                                      help_text="The referrer reads this.")
     due_date = forms.DateField(widget=DateInput(), label="Needed by")
@@ -227,7 +227,7 @@ class EvidenceRequestForm(forms.Form):
         return value
 
 
-class EvidenceAnswerForm(forms.Form):
+class EvidenceAnswerForm(SubmissionTokenMixin, forms.Form):
     answer_text = forms.CharField(required=False, widget=_textarea(5), max_length=10000, label="Your answer")
     answer_file = forms.FileField(
         required=False, label="Document",
@@ -248,11 +248,11 @@ class EvidenceAnswerForm(forms.Form):
         return cleaned
 
 
-class EvidenceDeclineForm(forms.Form):
+class EvidenceDeclineForm(SubmissionTokenMixin, forms.Form):
     reason = forms.CharField(widget=_textarea(), max_length=2000, label="Why you cannot provide this")
 
 
-class OnwardReferralForm(forms.Form):
+class OnwardReferralForm(SubmissionTokenMixin, forms.Form):
     provider = forms.ModelChoiceField(queryset=None, empty_label="Choose a provider", label="Refer to")
     issue = forms.ModelChoiceField(queryset=None, required=False, empty_label="The whole case")
     note = forms.CharField(widget=_textarea(), max_length=4000, label="What they are asked to help with")
@@ -263,7 +263,7 @@ class OnwardReferralForm(forms.Form):
         self.fields["issue"].queryset = issues
 
 
-class ProviderForm(forms.ModelForm):
+class ProviderForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = AdviceProvider
         fields = ["name", "specialisms", "phone", "email", "website", "how_to_refer", "is_active"]

@@ -13,6 +13,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
+from hjp.core.submissions import AlreadySubmitted
 from outcomes import case_selectors as selectors
 from outcomes import services
 from outcomes.forms import CaseCloseForm, DecisionOutcomeForm, FinancialOutcomeForm, NonFinancialOutcomeForm, WellbeingForm
@@ -72,7 +73,11 @@ def _add(request, case_pk, *, key, form_class, service, success):
         data = dict(form.cleaned_data)
         issue = data.pop("issue")
         try:
-            service(case=case, issue=issue, actor=request.user, request=request, **data)
+            service(case=case, issue=issue, actor=request.user, submission_token=form.submission_token,
+                    request=request, **data)
+        except AlreadySubmitted as exc:
+            messages.info(request, exc.message)
+            return redirect("outcomes:case_outcomes", case_pk=case.pk)
         except DomainError as exc:
             form.add_error(None, exc.message)
         except ValidationError as exc:  # the model's own checks, run by the service on the whole row
@@ -110,7 +115,11 @@ def wellbeing_record(request, case_pk, moment):
     if form.is_valid():
         try:
             services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items,
-                                      version=form.cleaned_data["version"], request=request)
+                                      version=form.cleaned_data["version"], submission_token=form.submission_token,
+                                      request=request)
+        except AlreadySubmitted as exc:
+            messages.info(request, exc.message)
+            return redirect("outcomes:case_outcomes", case_pk=case.pk)
         except StaleCaseError as exc:
             # Nothing was saved; the page shows the score as saved now, and saving again is a deliberate choice.
             data = form.data.copy()

@@ -1,7 +1,7 @@
 from django import forms
 
 from casework.models import BENEFIT_CHOICES, ClosureReason
-from hjp.core.forms import DateInput
+from hjp.core.forms import DateInput, SubmissionTokenMixin
 from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
@@ -12,7 +12,7 @@ from outcomes.models import (
 )
 
 
-class _IssueForm(forms.ModelForm):
+class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
     def __init__(self, *args, issues=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["issue"] = forms.ModelChoiceField(queryset=issues, label="Issue", empty_label=None)
@@ -77,7 +77,7 @@ class NonFinancialOutcomeForm(_IssueForm):
         pass
 
 
-class WellbeingForm(forms.Form):
+class WellbeingForm(SubmissionTokenMixin, forms.Form):
     """The seven SWEMWBS statements, each answered for the last two weeks on a 1-5 scale. A saved score can be
     corrected, so the form carries the case version it was loaded with (see casework.services)."""
 

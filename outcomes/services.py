@@ -21,6 +21,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.money import format_money
+from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
 from outcomes import selectors
@@ -60,6 +61,7 @@ def _record(outcome, *, case: Case, actor, request) -> None:
     audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
 
 
+@once_per_submission
 @transaction.atomic
 def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> FinancialOutcome:
     outcome = FinancialOutcome(issue=issue, recorded_by=actor, **fields)
@@ -70,6 +72,7 @@ def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, 
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> DecisionOutcome:
     outcome = DecisionOutcome(issue=issue, recorded_by=actor, **fields)
@@ -77,6 +80,7 @@ def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, *
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> NonFinancialOutcome:
     outcome = NonFinancialOutcome(issue=issue, recorded_by=actor, **fields)
@@ -84,6 +88,7 @@ def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=No
     return outcome
 
 
+@once_per_submission
 @transaction.atomic
 def wellbeing_record(
     *, case: Case, actor, moment: str, items: list[int], version: int | None = None, request=None

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from hjp.core.forms import DateInput, DateTimeInput
+from hjp.core.forms import DateInput, DateTimeInput, SubmissionTokenMixin, VersionMixin
 from referrals.models import Consent, Patient, Referral, ReferralStatus, Setting
 from referrals.validators import normalise_nhs_number, normalise_postcode, validate_nhs_number, validate_postcode
 
@@ -131,7 +131,7 @@ class ConsentForm(forms.ModelForm):
         return cleaned
 
 
-class ReferralForm(forms.ModelForm):
+class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
     class Meta:
         model = Referral
         fields = [

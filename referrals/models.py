@@ -173,6 +173,8 @@ class Referral(TimeStampedModel):
     expected_discharge_date = models.DateField(null=True, blank=True)
     duplicate_reason = models.TextField(blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Goes up on every save of the draft: an edit form loaded at an older version is refused (hjp.core.versioning).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]
@@ -185,7 +187,8 @@ class Referral(TimeStampedModel):
                 # A discarded draft is cancelled without ever having been sent.
                 condition=Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]) | Q(submitted_at__isnull=False),
                 name="referral_sent_has_submitted_at",
-            )
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="referral_version_positive"),
         ]
 
     def __str__(self):

@@ -7,14 +7,17 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from hjp.accounts.models import Partnership
+from hjp.accounts.models import Organisation, Partnership
 from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
+from hjp.core.versioning import StaleVersionError, check_version
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
+from referrals.selectors import open_duplicates
 from referrals.signals import consent_withdrawn
 from referrals.models import CaseStatus, Consent, DeclineReason, Patient, Referral, ReferralStatus, ReferralStatusChange
 from referrals.validators import normalise_nhs_number, normalise_postcode
@@ -205,6 +208,48 @@ def _apply_referral_fields(referral: Referral, referral_data: dict) -> list:
     return categories
 
 
+class StaleReferralError(StaleVersionError):
+    """Someone saved the draft (perhaps the same referrer, in another window) after this form was loaded."""
+
+    message_text = (
+        "This draft was saved from another window or by someone else after you opened it. Nothing of yours "
+        "was saved: your answers are still below. Open the draft in a new tab to see what is saved now, or save "
+        "again to replace it with your answers."
+    )
+
+
+class DuplicateReferralError(DomainError):
+    """The patient already has an open referral to this advice service and no reason to refer again is given.
+    `duplicates` are those open referrals."""
+
+    def __init__(self, duplicates: list[Referral]):
+        super().__init__(
+            "This patient already has an open referral to this advice service. "
+            "Give a reason to refer again, or go back to the open referral."
+        )
+        self.duplicates = duplicates
+
+
+def _check_not_duplicate(*, advice_organisation_id: int, patient_data: dict, referral_data: dict,
+                         referral: Referral | None) -> None:
+    """Refuse a second open referral of the same patient to the same advice service, unless a reason is given.
+    Submissions to one advice service are serialised on its row, so that two sent at the same moment cannot
+    both miss each other."""
+    # NO KEY UPDATE: submissions queue behind each other; rows that merely refer to the organisation do not.
+    Organisation.objects.select_for_update(no_key=True).get(pk=advice_organisation_id)
+    duplicates = open_duplicates(
+        advice_organisation_id=advice_organisation_id,
+        nhs_number=patient_data.get("nhs_number", ""),
+        given_name=patient_data.get("given_name", ""),
+        family_name=patient_data.get("family_name", ""),
+        date_of_birth=patient_data.get("date_of_birth"),
+        exclude_pk=referral.pk if referral else None,
+    )
+    if duplicates and not (referral_data.get("duplicate_reason") or "").strip():
+        raise DuplicateReferralError(duplicates)
+
+
+@once_per_submission
 @transaction.atomic
 def referral_save(
     *,
@@ -213,16 +258,23 @@ def referral_save(
     consent_data: dict,
     referral_data: dict,
     referral: Referral | None = None,
+    version: int | None = None,
     submit: bool = False,
     request=None,
 ) -> Referral:
     """Create a referral or update a draft, and submit it when `submit` is true.
 
-    Submitting needs consent scope 1 (sharing with the advice service)."""
+    Editing a draft with `version` (the one its form was loaded with) refuses a stale one: StaleReferralError.
+    Submitting needs consent scope 1 (sharing with the advice service), and refuses a second open referral of
+    the same patient to the same advice service without a reason: DuplicateReferralError. With a
+    `submission_token` (see hjp.core.submissions) a form sent twice saves once."""
     referral_data = dict(referral_data)
     partnership = referral_data["partnership"]
     _check_partnership(actor, partnership)
     ctx = referrer_context(actor)
+    if submit:
+        _check_not_duplicate(advice_organisation_id=partnership.advice_organisation_id, patient_data=patient_data,
+                             referral_data=referral_data, referral=referral)
     if referral is None:
         patient = Patient(**_clean_patient_data(patient_data))
         patient.full_clean()
@@ -240,6 +292,8 @@ def referral_save(
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if not permissions.can_edit_draft(actor, referral):
             raise DomainError("Only the referrer's own drafts can be edited.")
+        check_version(referral, version, error=StaleReferralError)
+        referral.version += 1
         for name, value in _clean_patient_data(patient_data).items():
             setattr(referral.patient, name, value)
         referral.patient.full_clean()

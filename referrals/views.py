@@ -10,6 +10,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
+from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
     ConsentForm,
@@ -105,41 +106,37 @@ def referral_form(request, pk=None):
     patient_form, consent_form, referral_form_ = _referral_forms(request, referral=referral, submitting=submitting)
     duplicates = []
     if request.method == "POST" and all(f.is_valid() for f in (patient_form, consent_form, referral_form_)):
-        if submitting:
-            p = patient_form.cleaned_data
-            duplicates = selectors.open_duplicates(
-                advice_organisation_id=referral_form_.cleaned_data["partnership"].advice_organisation_id,
-                nhs_number=p.get("nhs_number", ""),
-                given_name=p.get("given_name", ""),
-                family_name=p.get("family_name", ""),
-                date_of_birth=p.get("date_of_birth"),
-                exclude_pk=referral.pk if referral else None,
+        try:
+            saved = services.referral_save(
+                actor=user,
+                patient_data=patient_form.cleaned_data,
+                consent_data=consent_form.cleaned_data,
+                referral_data=referral_form_.cleaned_data,
+                referral=referral,
+                version=referral_form_.version,
+                submit=submitting,
+                submission_token=referral_form_.submission_token,
+                request=request,
             )
-            if duplicates and not referral_form_.cleaned_data.get("duplicate_reason", "").strip():
-                referral_form_.add_error(
-                    "duplicate_reason",
-                    "This patient already has an open referral to this advice service. "
-                    "Give a reason to refer again, or go back to the open referral.",
-                )
-        if not referral_form_.errors:
-            try:
-                saved = services.referral_save(
-                    actor=user,
-                    patient_data=patient_form.cleaned_data,
-                    consent_data=consent_form.cleaned_data,
-                    referral_data=referral_form_.cleaned_data,
-                    referral=referral,
-                    submit=submitting,
-                    request=request,
-                )
-            except DomainError as exc:
-                referral_form_.add_error(None, exc.message)
+        except AlreadySubmitted as exc:
+            messages.info(request, exc.message)
+            return redirect("referrals:detail", pk=exc.created.pk) if exc.created else redirect("referrals:list")
+        except services.DuplicateReferralError as exc:
+            duplicates = exc.duplicates
+            referral_form_.add_error("duplicate_reason", exc.message)
+        except services.StaleReferralError as exc:
+            # What the user typed stays; saving again (at the version saved now) is a deliberate choice.
+            referral_form_.data = referral_form_.data.copy()
+            referral_form_.data[referral_form_.add_prefix("version")] = exc.current.version
+            referral_form_.add_error(None, exc.message)
+        except DomainError as exc:
+            referral_form_.add_error(None, exc.message)
+        else:
+            if submitting:
+                messages.success(request, f"Referral {saved.reference} sent to {saved.advice_organisation}.")
             else:
-                if submitting:
-                    messages.success(request, f"Referral {saved.reference} sent to {saved.advice_organisation}.")
-                else:
-                    messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
-                return redirect("referrals:detail", pk=saved.pk)
+                messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
+            return redirect("referrals:detail", pk=saved.pk)
     forms_ = (patient_form, consent_form, referral_form_)
     visible_duplicates = [d for d in duplicates if permissions.can_view_referral(user, d)]
     if referral is not None:

@@ -1,8 +1,10 @@
 """Writes for casework. Referral states change only through `referrals.services.referral_transition`.
 
 Edits of a case, or of its issues, deadlines and appointments, take the `version` of the case their form
-was loaded with: a stale version is refused with StaleCaseError and the version goes up on every edit.
-Additions (notes, new appointments, issues, deadlines, evidence requests) overwrite nothing and need none.
+was loaded with (hjp.core.versioning): a stale version is refused with StaleCaseError and the version goes up
+on every edit. Additions (notes, new appointments, issues, deadlines, evidence requests) overwrite nothing and
+need none; they, and the forms' other writes, take the form's `submission_token` (hjp.core.submissions), so a
+form sent twice saves once.
 Callers use this package's names; the modules under it are how the code is kept to a readable size."""
 
 from casework.services.cases import (

@@ -22,6 +22,7 @@ from casework.services.common import REDACTED, bump_version, clean_and_save, loc
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from referrals.models import CaseStatus, ReferralStatus
 from referrals.services import consent_withdraw, referral_set_case_status, referral_transition
 
@@ -29,6 +30,7 @@ S = ReferralStatus
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def case_note_add(
     *, case: Case, actor, kind: str, text: str, occurred_at: datetime, first_contact: bool = False, request=None

@@ -4,21 +4,20 @@ import secrets
 
 from casework.models import Case
 from casework.permissions import is_case_worker
+from hjp.core import versioning
 from hjp.core.errors import DomainError
 from referrals.services import REFERENCE_ALPHABET
 
 REDACTED = "[redacted: consent withdrawn]"
 
 
-class StaleCaseError(DomainError):
+class StaleCaseError(versioning.StaleVersionError):
     """Someone saved the case after this user loaded it. `current` is the case as it is now."""
 
-    def __init__(self, current: Case):
-        super().__init__(
-            "Someone else changed this case while you were editing it. Nothing of yours was saved: "
-            "check their change below, then save again if yours should still stand."
-        )
-        self.current = current
+    message_text = (
+        "Someone else changed this case while you were editing it. Nothing of yours was saved: "
+        "check their change below, then save again if yours should still stand."
+    )
 
 
 def new_case_reference() -> str:
@@ -38,8 +37,7 @@ def lock_case(case: Case, *, actor, version: int | None = None, must_be_open: bo
     that nobody saved it since `version` was read."""
     locked = Case.objects.select_for_update(of=("self",)).select_related("referral__consent").get(pk=case.pk)
     require_worker(actor, locked.referral.advice_organisation_id)
-    if version is not None and locked.version != version:
-        raise StaleCaseError(locked)
+    versioning.check_version(locked, version, error=StaleCaseError)
     if must_be_open and not locked.is_open:
         raise DomainError("This case is closed. A supervisor can reopen it.")
     return locked
@@ -47,9 +45,7 @@ def lock_case(case: Case, *, actor, version: int | None = None, must_be_open: bo
 
 def bump_version(case: Case, *fields: str) -> None:
     """Save the named fields of a locked case and move its version on, so open edit forms become stale."""
-    case.version += 1
-    case.full_clean(exclude=["referral", "advisor"])
-    case.save(update_fields=[*fields, "version", "updated_at"])
+    versioning.bump_version(case, *fields, exclude=["referral", "advisor"])
 
 
 def clean_and_save(obj) -> None:

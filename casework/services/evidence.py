@@ -16,6 +16,7 @@ from casework.uploads import ALLOWED_EVIDENCE_TYPES, check_evidence_file
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
 from referrals.services import initials
@@ -23,6 +24,7 @@ from referrals.services import initials
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date: date, request=None) -> EvidenceRequest:
     """Ask the referrer for medical evidence, and tell them in their inbox. Refused unless the patient gave
@@ -61,6 +63,7 @@ def _lock_evidence_for_answer(evidence: EvidenceRequest, actor) -> EvidenceReque
     return locked
 
 
+@once_per_submission
 @transaction.atomic
 def evidence_request_answer(
     *, evidence: EvidenceRequest, actor, text: str = "", upload: UploadedFile | None = None, request=None
@@ -85,6 +88,7 @@ def evidence_request_answer(
     return locked
 
 
+@once_per_submission
 @transaction.atomic
 def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str, request=None) -> EvidenceRequest:
     locked = _lock_evidence_for_answer(evidence, actor)

@@ -9,10 +9,12 @@ from hjp.accounts.models import Organisation
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def onward_referral_make(
     *, case: Case, actor, provider: AdviceProvider, note: str, issue: CaseIssue | None = None, request=None
@@ -30,6 +32,7 @@ def onward_referral_make(
     return onward
 
 
+@once_per_submission
 @transaction.atomic
 def provider_save(
     *, actor, organisation: Organisation, data: dict, provider: AdviceProvider | None = None, request=None

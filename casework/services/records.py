@@ -11,11 +11,13 @@ from casework.services.common import bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from referrals.models import ProblemCategory
 
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def case_issue_add(
     *, case: Case, actor, category: ProblemCategory, sub_category: str = "", description: str = "", request=None
@@ -27,6 +29,7 @@ def case_issue_add(
     return issue
 
 
+@once_per_submission
 @transaction.atomic
 def case_issue_update(
     *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: str, description: str,
@@ -58,6 +61,7 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
 
 
 
+@once_per_submission
 @transaction.atomic
 def appointment_book(
     *, case: Case, actor, kind: str, starts_at: datetime, duration_minutes: int = 45, place: str = "",
@@ -71,6 +75,7 @@ def appointment_book(
     return appointment
 
 
+@once_per_submission
 @transaction.atomic
 def appointment_update(
     *, appointment: Appointment, actor, version: int, kind: str, starts_at: datetime, duration_minutes: int,
@@ -103,6 +108,7 @@ def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | No
     return due_date
 
 
+@once_per_submission
 @transaction.atomic
 def deadline_add(
     *, case: Case, actor, kind: str, title: str, basis_date: date | None = None, due_date: date | None = None,

@@ -10,6 +10,7 @@ from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.submissions import once_per_submission
 from referrals.models import DeclineReason, Referral, ReferralStatus
 from referrals.services import referral_transition
 
@@ -17,6 +18,7 @@ S = ReferralStatus
 Action = AuditEvent.Action
 
 
+@once_per_submission
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor, advisor=None, request=None) -> Case:
     """Accept a submitted referral and open its case, assigned to the actor or (by a supervisor) to another
@@ -79,6 +81,7 @@ def referral_decline(*, referral: Referral, actor, reason: str, explanation: str
                                decline_reason=reason, request=request)
 
 
+@once_per_submission
 @transaction.atomic
 def referral_redirect(
     *, referral: Referral, actor, provider: AdviceProvider, note: str, request=None

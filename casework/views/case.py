@@ -41,7 +41,8 @@ def note_add(request, pk):
         request, case, form, title="Record first contact" if first else "Add a note", submit_label="Save note",
         perform=lambda d: services.case_note_add(case=case, actor=request.user, kind=d["kind"], text=d["text"],
                                                  occurred_at=d["occurred_at"],
-                                                 first_contact=d.get("first_contact", False), request=request),
+                                                 first_contact=d.get("first_contact", False),
+                                                 submission_token=form.submission_token, request=request),
         success="Note saved.",
     )
 

@@ -14,6 +14,7 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
+from hjp.core.submissions import AlreadySubmitted
 
 Action = AuditEvent.Action
 
@@ -38,6 +39,9 @@ def evidence_detail(request, pk):
     decline_form = forms.EvidenceDeclineForm(prefix="decline")
     if request.method == "POST":
         if not can_answer:
+            if evidence.answered_by_id == user.pk:  # the reply sent twice: the first one went
+                messages.info(request, "Your reply was already sent to the advisor.")
+                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
             messages.error(request, "This request can no longer be answered.")
             return redirect("casework:evidence_detail", pk=evidence.pk)
         declining = request.POST.get("action") == "decline"
@@ -47,11 +51,16 @@ def evidence_detail(request, pk):
             try:
                 if declining:
                     services.evidence_request_decline(evidence=evidence, actor=user,
-                                                      reason=form.cleaned_data["reason"], request=request)
+                                                      reason=form.cleaned_data["reason"],
+                                                      submission_token=form.submission_token, request=request)
                 else:
                     services.evidence_request_answer(evidence=evidence, actor=user,
                                                      text=form.cleaned_data["answer_text"],
-                                                     upload=form.cleaned_data["answer_file"], request=request)
+                                                     upload=form.cleaned_data["answer_file"],
+                                                     submission_token=form.submission_token, request=request)
+            except AlreadySubmitted as exc:
+                messages.info(request, exc.message)
+                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
             except DomainError as exc:
                 form.add_error(None, exc.message)
             else:

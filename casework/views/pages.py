@@ -15,6 +15,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
+from hjp.core.submissions import AlreadySubmitted
 
 Action = AuditEvent.Action
 PAGE_SIZE = 25
@@ -36,11 +37,17 @@ def form_page(request, *, form, title, submit_label, perform: Callable, success:
     """The shape every casework form page shares. GET shows the form; a valid POST calls `perform` (one
     service) and goes to `next_url` (or to `next_url(result)`). A refused action shows its message on the
     form. A stale version shows what is saved now (`current(case)`, as label/value pairs) beside the user's
-    own input, with the form's version moved on so that saving again is a deliberate choice."""
+    own input, with the form's version moved on so that saving again is a deliberate choice. A form sent
+    twice (its one-time token already used) saves nothing more and goes where the first one went."""
     stale_values = None
     if request.method == "POST" and form.is_valid():
         try:
             result = perform(form.cleaned_data)
+        except AlreadySubmitted as exc:
+            messages.info(request, exc.message)
+            if callable(next_url):
+                return redirect(next_url(exc.created) if exc.created is not None else back_url)
+            return redirect(next_url)
         except services.StaleCaseError as exc:
             data = form.data.copy()
             data[form.add_prefix("version")] = exc.current.version

@@ -35,7 +35,7 @@ def provider_form(request, pk=None):
     return form_page(
         request, form=form, title="Edit provider" if provider else "Add a provider", submit_label="Save",
         perform=lambda d: services.provider_save(actor=user, organisation=organisation, data=d, provider=provider,
-                                                 request=request),
+                                                 submission_token=form.submission_token, request=request),
         success="Provider saved.", next_url=directory, back_url=directory, audit_obj=provider or organisation,
         heading_obj=organisation,
     )

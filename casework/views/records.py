@@ -19,11 +19,12 @@ def _issue(case, item_pk) -> CaseIssue:
 @require_http_methods(["GET", "POST"])
 def issue_add(request, pk):
     case = get_case(request, pk)
+    form = forms.IssueForm(posted(request))
     return case_form_page(
-        request, case, forms.IssueForm(posted(request)), title="Add an issue", submit_label="Add issue",
+        request, case, form, title="Add an issue", submit_label="Add issue",
         perform=lambda d: services.case_issue_add(case=case, actor=request.user, category=d["category"],
                                                   sub_category=d["sub_category"], description=d["description"],
-                                                  request=request),
+                                                  submission_token=form.submission_token, request=request),
         success="Issue added.",
     )
 
@@ -47,7 +48,8 @@ def issue_edit(request, pk, item_pk):
         request, case, form, title="Edit issue", submit_label="Save issue", current=_issue_values(issue),
         perform=lambda d: services.case_issue_update(issue=issue, actor=request.user, version=d["version"],
                                                      category=d["category"], sub_category=d["sub_category"],
-                                                     description=d["description"], request=request),
+                                                     description=d["description"],
+                                                     submission_token=form.submission_token, request=request),
         success="Issue saved.",
     )
 
@@ -68,12 +70,13 @@ def issue_resolve(request, pk, item_pk):
 @require_http_methods(["GET", "POST"])
 def appointment_add(request, pk):
     case = get_case(request, pk)
+    form = forms.AppointmentForm(posted(request))
     return case_form_page(
-        request, case, forms.AppointmentForm(posted(request)), title="Book an appointment",
-        submit_label="Book",
+        request, case, form, title="Book an appointment", submit_label="Book",
         perform=lambda d: services.appointment_book(
             case=case, actor=request.user, kind=d["kind"], starts_at=d["starts_at"],
-            duration_minutes=d["duration_minutes"], place=d["place"], note=d["note"], request=request),
+            duration_minutes=d["duration_minutes"], place=d["place"], note=d["note"],
+            submission_token=form.submission_token, request=request),
         success="Appointment booked.",
     )
 
@@ -100,7 +103,7 @@ def appointment_edit(request, pk, item_pk):
         perform=lambda d: services.appointment_update(
             appointment=appointment, actor=request.user, version=d["version"], kind=d["kind"],
             starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], place=d["place"],
-            attendance=d["attendance"], note=d["note"], request=request),
+            attendance=d["attendance"], note=d["note"], submission_token=form.submission_token, request=request),
         success="Appointment saved.",
     )
 
@@ -114,7 +117,7 @@ def deadline_add(request, pk):
         request, case, form, title="Add a deadline or task", submit_label="Add",
         perform=lambda d: services.deadline_add(
             case=case, actor=request.user, kind=d["kind"], title=d["title"], basis_date=d["basis_date"],
-            due_date=d["due_date"], issue=d["issue"], request=request),
+            due_date=d["due_date"], issue=d["issue"], submission_token=form.submission_token, request=request),
         success="Deadline added.",
     )
 
@@ -146,7 +149,8 @@ def evidence_add(request, pk):
         intro=f"The request goes to the referrer, {referrer.full_name}, who can answer with text or a document.",
         perform=lambda d: services.evidence_request_create(case=case, actor=request.user,
                                                            what_is_needed=d["what_is_needed"],
-                                                           due_date=d["due_date"], request=request),
+                                                           due_date=d["due_date"],
+                                                           submission_token=form.submission_token, request=request),
         success="Evidence requested.",
     )
 
@@ -161,6 +165,7 @@ def onward_add(request, pk):
     return case_form_page(
         request, case, form, title="Refer on to another provider", submit_label="Record onward referral",
         perform=lambda d: services.onward_referral_make(case=case, actor=request.user, provider=d["provider"],
-                                                        issue=d["issue"], note=d["note"], request=request),
+                                                        issue=d["issue"], note=d["note"],
+                                                        submission_token=form.submission_token, request=request),
         success="Onward referral recorded.",
     )

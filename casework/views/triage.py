@@ -46,7 +46,7 @@ def triage_accept(request, pk):
     return form_page(
         request, form=form, title="Accept referral", submit_label="Accept and open a case",
         perform=lambda d: services.referral_accept(referral=referral, actor=user, advisor=d.get("advisor"),
-                                                   request=request),
+                                                   submission_token=form.submission_token, request=request),
         success=f"Referral {referral.reference} accepted: a case is open.",
         next_url=lambda case: reverse("casework:case", args=[case.pk]),
         back_url=reverse("casework:triage"), audit_obj=referral, heading_obj=referral,
@@ -78,11 +78,12 @@ def triage_redirect(request, pk):
     providers = selectors.advice_providers(user=request.user, active_only=True).filter(
         advice_organisation_id=referral.advice_organisation_id
     )
+    form = forms.RedirectForm(posted(request), providers=providers)
     return form_page(
-        request, form=forms.RedirectForm(posted(request), providers=providers), title="Redirect referral",
-        submit_label="Redirect",
+        request, form=form, title="Redirect referral", submit_label="Redirect",
         perform=lambda d: services.referral_redirect(referral=referral, actor=request.user, provider=d["provider"],
-                                                     note=d["note"], request=request),
+                                                     note=d["note"], submission_token=form.submission_token,
+                                                     request=request),
         success=f"Referral {referral.reference} passed on. The referrer can read where to.",
         next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
         heading_obj=referral,

@@ -244,6 +244,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outcomes.tasks.send_daily_reminders",
         "schedule": crontab(minute=0, hour=REMINDER_HOUR),
     },
+    "purge-submission-tokens": {
+        "task": "hjp.core.tasks.purge_submission_tokens",
+        "schedule": crontab(minute=30, hour=3),
+    },
 }
 
 LOGGING = {

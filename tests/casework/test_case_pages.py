@@ -10,6 +10,7 @@ from casework.models import Appointment, CaseIssue, CaseState, EvidenceRequest
 from hjp.notifications.models import Message, MessageKind
 from referrals.models import ProblemCategory, ReferralStatus
 from tests import factories
+from tests.support.forms import once
 
 pytestmark = pytest.mark.django_db
 
@@ -23,11 +24,13 @@ def advisor_client(client, advisor_user):
 def test_adding_an_issue_with_a_sub_category_of_another_category_keeps_the_input(advisor_client, case_in_progress):
     housing = ProblemCategory.objects.get(code="housing")
     url = reverse("casework:issue_add", args=[case_in_progress.pk])
-    response = advisor_client.post(url, {"category": housing.pk, "sub_category": "pip", "description": "Damp flat"})
+    response = advisor_client.post(url, once({"category": housing.pk, "sub_category": "pip",
+                                                    "description": "Damp flat"}))
     assert response.status_code == 400
     assert "not part of Housing" in response.content.decode()
     assert response.context["form"]["description"].value() == "Damp flat"
-    response = advisor_client.post(url, {"category": housing.pk, "sub_category": "disrepair", "description": "Damp"})
+    response = advisor_client.post(url, once({"category": housing.pk, "sub_category": "disrepair",
+                                                    "description": "Damp"}))
     assert response.status_code == 302
     assert case_in_progress.issues.filter(sub_category="disrepair").exists()
 
@@ -35,8 +38,8 @@ def test_adding_an_issue_with_a_sub_category_of_another_category_keeps_the_input
 def test_editing_and_resolving_an_issue(advisor_client, case_in_progress):
     issue = case_in_progress.issues.get()
     benefits = ProblemCategory.objects.get(code="benefits")
-    advisor_client.post(reverse("casework:issue_edit", args=[case_in_progress.pk, issue.pk]), {
-        "version": case_in_progress.version, "category": benefits.pk, "sub_category": "esa", "description": "ESA"})
+    advisor_client.post(reverse("casework:issue_edit", args=[case_in_progress.pk, issue.pk]), once({
+        "version": case_in_progress.version, "category": benefits.pk, "sub_category": "esa", "description": "ESA"}))
     case_in_progress.refresh_from_db()
     response = advisor_client.post(reverse("casework:issue_resolve", args=[case_in_progress.pk, issue.pk]),
                                    {"version": case_in_progress.version, "resolution": "Award restored"})
@@ -53,15 +56,15 @@ def test_an_issue_of_another_case_is_404(advisor_client, case_in_progress):
 
 def test_booking_an_appointment_and_recording_attendance(advisor_client, case_in_progress):
     when = (timezone.localtime() + timedelta(days=1)).replace(second=0, microsecond=0)
-    response = advisor_client.post(reverse("casework:appointment_add", args=[case_in_progress.pk]), {
+    response = advisor_client.post(reverse("casework:appointment_add", args=[case_in_progress.pk]), once({
         "kind": "video", "starts_at": when.strftime("%Y-%m-%dT%H:%M"), "duration_minutes": 30,
-        "place": "Teams link sent by text", "note": ""})
+        "place": "Teams link sent by text", "note": ""}))
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert appointment.starts_at == when and appointment.advisor == case_in_progress.advisor
-    response = advisor_client.post(reverse("casework:appointment_edit", args=[case_in_progress.pk, appointment.pk]), {
+    response = advisor_client.post(reverse("casework:appointment_edit", args=[case_in_progress.pk, appointment.pk]), once({
         "version": case_in_progress.version, "kind": "video", "starts_at": when.strftime("%Y-%m-%dT%H:%M"),
-        "duration_minutes": 30, "place": "Teams", "note": "", "attendance": "attended"})
+        "duration_minutes": 30, "place": "Teams", "note": "", "attendance": "attended"}))
     assert response.status_code == 302
     appointment.refresh_from_db()
     assert appointment.attendance == Appointment.Attendance.ATTENDED
@@ -80,8 +83,8 @@ def test_marking_a_deadline_done_from_the_case_page(advisor_client, case_in_prog
 
 def test_requesting_evidence_puts_a_message_in_the_referrers_inbox(advisor_client, case_in_progress,
                                                                    referrer_user):
-    response = advisor_client.post(reverse("casework:evidence_add", args=[case_in_progress.pk]), {
-        "what_is_needed": "Mobility letter", "due_date": (timezone.localdate() + timedelta(days=10)).isoformat()})
+    response = advisor_client.post(reverse("casework:evidence_add", args=[case_in_progress.pk]), once({
+        "what_is_needed": "Mobility letter", "due_date": (timezone.localdate() + timedelta(days=10)).isoformat()}))
     assert response.status_code == 302
     evidence = EvidenceRequest.objects.get()
     message = Message.objects.get(recipient=referrer_user, kind=MessageKind.EVIDENCE_REQUEST)
@@ -121,10 +124,10 @@ def test_a_supervisor_reallocates_from_the_case_page(client, supervisor_user, ad
 
 def test_a_duplicate_provider_name_is_refused_without_a_500(client, supervisor_user, provider):
     client.force_login(supervisor_user)
-    response = client.post(reverse("casework:provider_add"), {"name": provider.name, "specialisms": "x",
-                                                              "is_active": "on"})
+    response = client.post(reverse("casework:provider_add"), once({"name": provider.name, "specialisms": "x",
+                                                                   "is_active": "on"}))
     assert response.status_code == 400 and response.context["errors"]
-    response = client.post(reverse("casework:provider_add"), {"name": "Shelter", "is_active": "on"})
+    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}))
     assert response.status_code == 302
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from casework.models import Case, CaseState, Deadline, EvidenceRequest
 from hjp.accounts.models import User
 from referrals.models import Referral, ReferralStatus
+from tests.support.forms import once
 
 from .test_services import PDF
 
@@ -29,7 +30,7 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
 
     client.force_login(advisor)
     assert referral.reference in client.get(reverse("casework:triage")).content.decode()
-    response = client.post(reverse("casework:accept", args=[referral.pk]))
+    response = client.post(reverse("casework:accept", args=[referral.pk]), once())
     case = Case.objects.get(referral=referral)
     assert response["Location"] == reverse("casework:case", args=[case.pk])
     if referral.known_deadline:  # carried from the referral: the advisor does not type it again
@@ -48,15 +49,15 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
                                    "due_date": (now.date() + timedelta(days=14)).isoformat()}),
     ]
     for url_name, data in steps:
-        assert client.post(reverse(url_name, args=[case.pk]), data).status_code == 302, url_name
+        assert client.post(reverse(url_name, args=[case.pk]), once(data)).status_code == 302, url_name
     assert Deadline.objects.get(case=case, basis_date="2026-01-31").due_date.isoformat() == "2026-02-28"
 
     evidence = EvidenceRequest.objects.get(case=case)
     client.force_login(gp)
     assert evidence in client.get(reverse("casework:evidence_list")).context["page"].object_list
-    client.post(reverse("casework:evidence_detail", args=[evidence.pk]), {
+    client.post(reverse("casework:evidence_detail", args=[evidence.pk]), once({
         "action": "answer", "answer-answer_text": "Attached.",
-        "answer-answer_file": SimpleUploadedFile("mobility.pdf", PDF)})
+        "answer-answer_file": SimpleUploadedFile("mobility.pdf", PDF)}, prefix="answer"))
 
     client.force_login(advisor)
     assert "Download the document" in client.get(reverse("casework:case", args=[case.pk])).content.decode()

@@ -11,6 +11,7 @@ from casework.uploads import MAX_EVIDENCE_BYTES
 from hjp.audit.models import AuditEvent
 from referrals.models import ReferralStatus
 from tests import factories
+from tests.support.forms import once
 
 from .test_services import PDF
 
@@ -51,7 +52,7 @@ def test_triage_lists_urgent_first_then_oldest_with_the_patients_needs(as_user, 
 def test_accepting_from_triage_opens_the_case_and_the_referrer_sees_accepted(client, advisor_user, referral,
                                                                              referrer_user):
     client.force_login(advisor_user)
-    response = client.post(reverse("casework:accept", args=[referral.pk]))
+    response = client.post(reverse("casework:accept", args=[referral.pk]), once())
     case = Case.objects.get(referral=referral)
     assert response.status_code == 302 and response["Location"] == reverse("casework:case", args=[case.pk])
     html = _referrer_sees(client, referrer_user, referral)
@@ -60,7 +61,7 @@ def test_accepting_from_triage_opens_the_case_and_the_referrer_sees_accepted(cli
 
 def test_a_supervisor_accepts_for_a_named_advisor(client, supervisor_user, advisor_user, referral):
     client.force_login(supervisor_user)
-    client.post(reverse("casework:accept", args=[referral.pk]), {"advisor": advisor_user.pk})
+    client.post(reverse("casework:accept", args=[referral.pk]), once({"advisor": advisor_user.pk}))
     assert Case.objects.get(referral=referral).advisor == advisor_user
 
 
@@ -89,7 +90,7 @@ def test_redirecting_from_triage_names_the_provider_to_the_referrer(client, advi
                                                                     provider):
     client.force_login(advisor_user)
     client.post(reverse("casework:redirect", args=[referral.pk]),
-                {"provider": provider.pk, "note": "They can represent at tribunal."})
+                once({"provider": provider.pk, "note": "They can represent at tribunal."}))
     html = _referrer_sees(client, referrer_user, referral)
     assert "Redirected" in html and "Passed to City Law Centre. They can represent at tribunal." in html
 
@@ -116,9 +117,9 @@ def test_a_draft_is_not_found_in_triage_by_the_service_it_would_go_to(client, ad
 def test_recording_first_contact_shows_the_referrer_in_progress(client, advisor_user, case, referral,
                                                                referrer_user):
     client.force_login(advisor_user)
-    response = client.post(reverse("casework:note_add", args=[case.pk]), {
+    response = client.post(reverse("casework:note_add", args=[case.pk]), once({
         "kind": "call", "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "text": "Spoke to her.",
-        "first_contact": "on"})
+        "first_contact": "on"}))
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.state == CaseState.IN_PROGRESS
@@ -145,16 +146,16 @@ def test_the_case_page_shows_the_record_and_is_audited(as_user, advisor_user, ca
 def test_setting_a_reconsideration_deadline_from_the_letter_date(client, advisor_user, case_in_progress):
     client.force_login(advisor_user)
     response = client.post(reverse("casework:deadline_add", args=[case_in_progress.pk]),
-                           {"kind": "reconsideration", "basis_date": "2026-01-31", "title": ""})
+                           once({"kind": "reconsideration", "basis_date": "2026-01-31", "title": ""}))
     assert response.status_code == 302
     assert Deadline.objects.get().due_date.isoformat() == "2026-02-28"
 
 
 def test_bad_dates_are_refused_without_losing_input(client, advisor_user, case_in_progress):
     client.force_login(advisor_user)
-    response = client.post(reverse("casework:appointment_add", args=[case_in_progress.pk]), {
+    response = client.post(reverse("casework:appointment_add", args=[case_in_progress.pk]), once({
         "kind": "in_person", "starts_at": "31/02/2026 25:00", "duration_minutes": "45", "place": "",
-        "note": "Bring the letters"})
+        "note": "Bring the letters"}))
     assert response.status_code == 400
     form = response.context["form"]
     assert set(form.errors) == {"starts_at", "place"}
@@ -300,8 +301,9 @@ def test_the_referrer_sees_requests_addressed_to_them_only(client, evidence, ref
 @pytest.mark.parametrize(("name", "content"), [("letter.pdf", PDF), ("scan.png", PNG), ("photo.jpg", JPEG)])
 def test_the_referrer_answers_with_a_pdf_or_image(client, evidence, referrer_user, advisor_user, name, content):
     client.force_login(referrer_user)
-    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), {
-        "action": "answer", "answer-answer_text": "", "answer-answer_file": SimpleUploadedFile(name, content)})
+    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), once({
+        "action": "answer", "answer-answer_text": "", "answer-answer_file": SimpleUploadedFile(name, content)},
+        prefix="answer"))
     assert response.status_code == 302
     evidence.refresh_from_db()
     assert evidence.state == EvidenceRequest.State.ANSWERED
@@ -316,8 +318,8 @@ def test_the_referrer_answers_with_a_pdf_or_image(client, evidence, referrer_use
 def test_a_file_of_the_wrong_type_is_refused_whatever_its_name(client, evidence, referrer_user):
     client.force_login(referrer_user)
     fake = SimpleUploadedFile("letter.pdf", b"MZ\x90\x00 this is a Windows program", content_type="application/pdf")
-    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), {
-        "action": "answer", "answer-answer_text": "See attached", "answer-answer_file": fake})
+    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), once({
+        "action": "answer", "answer-answer_text": "See attached", "answer-answer_file": fake}, prefix="answer"))
     assert response.status_code == 400
     assert "PDF, PNG or JPEG" in response.content.decode()
     assert response.context["answer_form"]["answer_text"].value() == "See attached"
@@ -328,8 +330,8 @@ def test_a_file_of_the_wrong_type_is_refused_whatever_its_name(client, evidence,
 def test_a_file_over_10_mb_is_refused(client, evidence, referrer_user):
     client.force_login(referrer_user)
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * MAX_EVIDENCE_BYTES)
-    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), {
-        "action": "answer", "answer-answer_file": big})
+    response = client.post(reverse("casework:evidence_detail", args=[evidence.pk]), once({
+        "action": "answer", "answer-answer_file": big}, prefix="answer"))
     assert response.status_code == 400 and "larger than 10 MB" in response.content.decode()
     evidence.refresh_from_db()
     assert evidence.state == EvidenceRequest.State.REQUESTED
@@ -338,7 +340,7 @@ def test_a_file_over_10_mb_is_refused(client, evidence, referrer_user):
 def test_the_referrer_declines_saying_why_and_the_advisor_sees_it(client, evidence, referrer_user, advisor_user):
     client.force_login(referrer_user)
     client.post(reverse("casework:evidence_detail", args=[evidence.pk]),
-                {"action": "decline", "decline-reason": "Patient is registered elsewhere now."})
+                once({"action": "decline", "decline-reason": "Patient is registered elsewhere now."}, prefix="decline"))
     client.force_login(advisor_user)
     html = client.get(reverse("casework:case", args=[evidence.case_id])).content.decode()
     assert "Declined" in html and "Patient is registered elsewhere now." in html
@@ -353,6 +355,6 @@ def test_the_case_page_offers_no_evidence_request_without_consent_scope_2(as_use
     html = client.get(reverse("casework:case", args=[case.pk])).content.decode()
     assert "did not consent to asking the referrer for medical evidence" in html
     response = client.post(reverse("casework:evidence_add", args=[case.pk]),
-                           {"what_is_needed": "x", "due_date": timezone.localdate().isoformat()})
+                           once({"what_is_needed": "x", "due_date": timezone.localdate().isoformat()}))
     assert response.status_code == 400 and "did not consent" in response.content.decode()
     assert not EvidenceRequest.objects.exists()

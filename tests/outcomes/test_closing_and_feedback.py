@@ -16,6 +16,7 @@ from outcomes.selectors import Period
 from referrals import services as referral_services
 from referrals.models import ReferralStatus
 from tests import factories
+from tests.support.forms import once
 
 
 @pytest.mark.parametrize(
@@ -208,7 +209,7 @@ def test_daily_reminders_of_evidence_due_and_deadlines_are_sent_once_a_day(
 
 
 def _wellbeing_post(version, value):
-    return {"start-version": version, **{f"start-item_{i}": value for i in range(1, 8)}}
+    return once({"start-version": version, **{f"start-item_{i}": value for i in range(1, 8)}}, prefix="start")
 
 
 @pytest.mark.django_db
@@ -245,8 +246,9 @@ def test_a_stale_wellbeing_correction_is_refused_by_the_service(open_case, advis
 def test_the_outcomes_page_keeps_what_was_typed_on_bad_input(client, open_case, advisor_user):
     client.force_login(advisor_user)
     url = reverse("outcomes:financial_add", args=[open_case.pk])
-    response = client.post(url, {"financial-issue": open_case.issues.first().pk, "financial-kind": "grant",
-                                 "financial-recurring_amount": "-5", "financial-one_off_amount": "abc"})
+    response = client.post(url, once({"financial-issue": open_case.issues.first().pk, "financial-kind": "grant",
+                                      "financial-recurring_amount": "-5", "financial-one_off_amount": "abc"},
+                                     prefix="financial"))
     html = response.content.decode()
     assert response.status_code == 400 and 'id="error-summary"' in html
     assert 'value="-5"' in html and 'value="abc"' in html
@@ -296,6 +298,7 @@ def test_a_check_the_model_makes_is_shown_on_the_form_not_as_an_error_page(clien
     with mock.patch("outcomes.services.decision_outcome_add",
                     side_effect=ValidationError("That decision date is not possible.")):
         response = client.post(reverse("outcomes:decision_add", args=[open_case.pk]),
-                               {"decision-issue": open_case.issues.first().pk, "decision-stage": "initial_claim",
-                                "decision-result": "awarded"})
+                               once({"decision-issue": open_case.issues.first().pk,
+                                     "decision-stage": "initial_claim", "decision-result": "awarded"},
+                                    prefix="decision"))
     assert response.status_code == 400 and "That decision date is not possible." in response.content.decode()

@@ -7,6 +7,7 @@ from django.utils import timezone
 from hjp.audit.models import AuditEvent
 from referrals.models import ProblemCategory, Referral, ReferralStatus
 from tests import factories
+from tests.support.forms import once
 
 S = ReferralStatus
 
@@ -39,7 +40,7 @@ def referral_post(partnership, action="submit", **overrides):
         "referral-known_deadline_note": "PIP decision letter",
     }
     data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
+    return once({k: v for k, v in data.items() if v is not None}, prefix="referral")
 
 
 @pytest.mark.django_db
@@ -106,8 +107,9 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
     client = as_user(referrer_user)
     response = client.post(
         reverse("referrals:create"),
-        {"action": "draft", "patient-given_name": "Maria", "patient-family_name": "K",
-         "referral-partnership": partnership.pk, "referral-urgency": "routine", "consent-given_by": "patient"},
+        once({"action": "draft", "patient-given_name": "Maria", "patient-family_name": "K",
+              "referral-partnership": partnership.pk, "referral-urgency": "routine", "consent-given_by": "patient"},
+             prefix="referral"),
     )
     draft = Referral.objects.get()
     assert response.status_code == 302 and draft.status == S.DRAFT
@@ -116,7 +118,8 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
     assert as_user(advisor).get(reverse("referrals:detail", args=[draft.pk])).status_code == 404
     # The referrer finishes and submits it.
     client = as_user(referrer_user)
-    response = client.post(reverse("referrals:edit", args=[draft.pk]), referral_post(partnership))
+    response = client.post(reverse("referrals:edit", args=[draft.pk]),
+                           referral_post(partnership, **{"referral-version": draft.version}))
     draft.refresh_from_db()
     assert response.status_code == 302 and draft.status == S.SUBMITTED
 

@@ -1,0 +1,11 @@
+"""Housekeeping for the core, scheduled by Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+
+from celery import shared_task
+
+from hjp.core.submissions import submission_tokens_purge
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def purge_submission_tokens() -> int:
+    """Delete the one-time form tokens of submissions more than a day old. Idempotent."""
+    return submission_tokens_purge()
