@@ -35,7 +35,6 @@ from outcomes.models import (
 )
 from outcomes.selectors import is_small, suppress
 from referrals.models import Referral
-from referrals.services import initials
 
 Action = AuditEvent.Action
 
@@ -178,7 +177,7 @@ def outcome_report_body(case: Case) -> str:
     referral = case.referral
     lines = [
         f"{referral.advice_organisation.name} has closed the case for your referral {referral.reference} "
-        f"({initials(referral.patient)}).",
+        f"({referral.patient.initials}).",
         "",
     ]
     issues = list(
@@ -330,7 +329,7 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
                 kind=MessageKind.EVIDENCE_REMINDER,
                 key=f"evidence_reminder:{request_.pk}:{today:%Y-%m-%d}",
                 subject=f"Medical evidence {'overdue' if overdue else 'due'}: referral {referral.reference}",
-                body=(f"{referral.advice_organisation.name} asked for medical evidence for {initials(referral.patient)} "
+                body=(f"{referral.advice_organisation.name} asked for medical evidence for {referral.patient.initials} "
                       f"(referral {referral.reference}), due {request_.due_date:%d %B %Y}"
                       f"{' and now overdue' if overdue else ''}. Answer it, or say why you cannot, in hjp."),
                 url=reverse("casework:evidence_detail", args=[request_.pk]),

@@ -145,6 +145,11 @@ class Patient(TimeStampedModel):
     def full_name(self) -> str:
         return str(self)
 
+    @property
+    def initials(self) -> str:
+        """Enough for the referrer to recognise their patient in a message, without the full name."""
+        return "".join(f"{part[:1].upper()}." for part in (self.given_name, self.family_name) if part)
+
 
 class Referral(TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")

@@ -8,7 +8,6 @@ from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user, visible_referrals_q
-from referrals.services import initials
 from referrals.validators import normalise_nhs_number
 
 
@@ -115,7 +114,7 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
         if patient.redacted_at:
             labels[referral.pk] = "details removed (consent withdrawn)"
             continue
-        label = initials(patient)
+        label = patient.initials
         if patient.date_of_birth:
             label += f", born {date_format(patient.date_of_birth, 'j M Y')}"
         labels[referral.pk] = label

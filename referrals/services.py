@@ -137,7 +137,7 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
     """Tell the referrer that the advice service accepted, declined or redirected their referral."""
     verb, sentence = STATUS_NOTICES[change.to_status]
     advice = referral.advice_organisation.name
-    body = f"{advice} {sentence}\n\n" + full_stop(f"Referral {referral.reference} for {initials(referral.patient)}")
+    body = f"{advice} {sentence}\n\n" + full_stop(f"Referral {referral.reference} for {referral.patient.initials}")
     if change.full_reason:
         body += (f"\n\n{'Reason' if change.to_status == S.DECLINED else 'Note'} from the advice service: "
                  f"{change.full_reason}")
@@ -150,11 +150,6 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
     )
-
-
-def initials(patient: Patient) -> str:
-    """Enough for the referrer to recognise their patient in a message, without the full name."""
-    return "".join(f"{part[:1].upper()}." for part in (patient.given_name, patient.family_name) if part)
 
 
 def full_stop(sentence: str) -> str:

@@ -19,7 +19,6 @@ from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
-from referrals.services import initials
 
 Action = AuditEvent.Action
 
@@ -44,7 +43,7 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
         key=f"evidence_request:{evidence.pk}:requested",
         subject=f"Medical evidence requested for referral {referral.reference}",
         body=f"{referral.advice_organisation.name} asks for medical evidence for referral {referral.reference} "
-             f"({initials(referral.patient)}), needed by {due_date:%d %B %Y}. Sign in to read the request and reply.",
+             f"({referral.patient.initials}), needed by {due_date:%d %B %Y}. Sign in to read the request and reply.",
         url=reverse("casework:evidence_detail", args=[evidence.pk]),
         referral_id=referral.pk,
     )
