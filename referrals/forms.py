@@ -283,10 +283,10 @@ class ReferralForm(forms.ModelForm):
             "categories",
             "description",
             "urgency",
-            "known_deadline",
-            "known_deadline_note",
             "setting",
             "expected_discharge_date",
+            "known_deadline",
+            "known_deadline_note",
             "duplicate_reason",
         ]
         widgets = {

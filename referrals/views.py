@@ -180,6 +180,8 @@ def referral_detail(request, pk):
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
             "can_withdraw_consent": permissions.can_withdraw_consent(user, referral),
+            "show_next_steps": referral.status == ReferralStatus.SUBMITTED
+            and permissions.is_referrer_side(user, referral),
         },
     )
 

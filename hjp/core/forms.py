@@ -141,12 +141,30 @@ class DateBoxesField(forms.Field):
             return True
 
 
-def _as_object(label: str) -> str:
-    """A label as the object of "Enter ..." or "Select ...": 'Due date' -> 'due date'; 'NHS number' stays."""
-    text = str(label).strip().rstrip(":")
+NO_ARTICLE_BEFORE = ("what", "why", "how", "when", "where", "who", "which", "whether", "if", "your", "the", "a", "an",
+                     "their", "this", "any")
+PREPOSITIONS = ("to", "by", "for", "from", "with", "of", "on", "at", "in")
+
+
+def _lower_first(text: str) -> str:
+    """'Due date' -> 'due date'; 'NHS number' stays as it is."""
     if len(text) > 1 and text[1].isupper():
         return text
     return text[:1].lower() + text[1:]
+
+
+def _as_object(label: str) -> str:
+    """A label as the object of "Enter ..." or "Select ...": 'Due date' -> 'the due date', 'What evidence is
+    needed' -> 'what evidence is needed', 'Needed by' (not a noun) -> 'an answer for “Needed by”'."""
+    text = str(label).strip().rstrip(":")
+    words = text.lower().split()
+    if not words:
+        return "an answer"
+    if text.endswith("?") or words[-1] in PREPOSITIONS:
+        return f"an answer for “{text}”"
+    if words[0] in NO_ARTICLE_BEFORE:
+        return _lower_first(text)
+    return f"the {_lower_first(text)}"
 
 
 def _default_messages(field: forms.Field) -> dict:
@@ -162,15 +180,12 @@ def specific_messages(field: forms.Field, label: str) -> dict[str, str]:
     what = _as_object(label)
     # Codes that carry params are %-formatted: a % in the label must survive that.
     what_p, label_p = what.replace("%", "%%"), str(label).replace("%", "%%")
-    is_question = str(label).strip().endswith("?")
     if isinstance(widget, forms.CheckboxInput):
         required = f"Select “{label}” to continue"
-    elif isinstance(widget, forms.widgets.ChoiceWidget) or isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
-        required = f"Select an answer to “{label}”" if is_question else f"Select {what}"
-    elif isinstance(widget, forms.FileInput):
+    elif isinstance(widget, forms.widgets.ChoiceWidget | forms.FileInput) or isinstance(field, forms.ChoiceField):
         required = f"Select {what}"
     else:
-        required = f"Answer “{label}”" if is_question else f"Enter {what}"
+        required = f"Enter {what}"
     messages = {
         "required": required,
         "invalid_choice": f"Select {what_p} from the list",

@@ -207,7 +207,7 @@ def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_u
     assert old.reference in html and new.reference not in html
 
     html = client.get(reverse("referrals:list"), {"status": "nonsense"}).content.decode()
-    assert "Select state from the list" in html
+    assert "Select the state from the list" in html
 
 
 @pytest.mark.django_db
