@@ -3,7 +3,8 @@
 `FormRenderer` (settings.FORM_RENDERER) gives every form the `FormField` bound field, which
 - replaces Django's generic messages ("This field is required.", "Select a valid choice ...") with ones that
   name the field and say what to do ("Enter the note", "Select the type"); a message a form sets itself wins;
-- replaces the "---------" first option of a select with "Choose ...", and drops it from radio buttons;
+- replaces Django's "- Select an option -" first option of a select with "Choose the ...", and drops it
+  from radio buttons;
 - says whether its label should end "(optional)" (`is_optional`) and which element an error links to
   (`anchor_id`).
 The crispy-forms field template in templates/bootstrap5/ shows hint, error and "(optional)" from these, and
@@ -15,11 +16,14 @@ from datetime import date
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.boundfield import BoundField
+from django.db.models.utils import get_blank_choice_label
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
 
-DJANGO_BLANK_CHOICE = "---------"
+def _is_django_blank_label(label) -> bool:
+    """Django's first option of an optional select: "- Select an option -" (6.1) or "---------" (before)."""
+    return str(label) in ("---------", str(get_blank_choice_label()))
 
 
 class DateInput(forms.DateInput):
@@ -218,11 +222,11 @@ def prepare_field(field: forms.Field, label: str) -> None:
             field.error_messages[code] = message
     widget = field.widget
     if isinstance(field, forms.ModelChoiceField):
-        if field.empty_label == DJANGO_BLANK_CHOICE:
+        if field.empty_label is not None and _is_django_blank_label(field.empty_label):
             field.empty_label = None if isinstance(widget, forms.RadioSelect) else f"Choose {_as_object(label)}"
     elif isinstance(field, forms.ChoiceField) and isinstance(widget, forms.Select | forms.RadioSelect):
         choices = list(field.choices)
-        if choices and choices[0][0] in ("", None) and choices[0][1] == DJANGO_BLANK_CHOICE:
+        if choices and choices[0][0] in ("", None) and _is_django_blank_label(choices[0][1]):
             field.choices = choices[1:] if isinstance(widget, forms.RadioSelect) else [
                 ("", f"Choose {_as_object(label)}"), *choices[1:]
             ]

@@ -7,10 +7,11 @@ from django import forms
 from django.template import Context, Template
 
 from hjp.core.forms import DateBoxesField, error_summary, require_to_submit
+from referrals.models import Patient, ProblemCategory
 
 
 class NoteForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "---------"), ("call", "Call"), ("letter", "Letter")], label="Type")
+    kind = forms.ChoiceField(choices=[("", "- Select an option -"), ("call", "Call"), ("letter", "Letter")], label="Type")
     text = forms.CharField(label="Note", max_length=10)
     place = forms.CharField(label="Place", required=False, help_text="Where it happened.")
     needed_by = forms.DateField(label="Needed by")
@@ -55,15 +56,27 @@ def test_a_message_the_form_sets_itself_is_kept():
     assert form.errors["name"] == ["Enter the patient's name"]
 
 
-def test_a_select_starts_with_choose_not_dashes_and_radios_have_no_blank_option():
-    class Choices(forms.Form):
-        kind = forms.ChoiceField(choices=[("", "---------"), ("a", "A")], label="Type")
-        how = forms.ChoiceField(choices=[("", "---------"), ("a", "A")], widget=forms.RadioSelect, label="How")
+def test_a_select_starts_with_choose_not_django_s_default_and_radios_have_no_blank_option():
+    class Choices(forms.ModelForm):
+        class Meta:
+            model = Patient
+            fields = ["preferred_contact_method", "sex"]
+            widgets = {"sex": forms.RadioSelect}
 
-    html = render(Choices()["kind"]) + render(Choices()["how"])
-    assert "---------" not in html
-    assert '<option value="" selected>Choose the type</option>' in html
-    assert 'value=""' not in render(Choices()["how"])
+    form = Choices()
+    html = render(form["preferred_contact_method"])
+    assert "Select an option" not in html and "---------" not in html
+    assert '<option value="" selected>Choose the preferred contact method</option>' in html
+    assert 'value=""' not in render(form["sex"])
+
+
+@pytest.mark.django_db
+def test_a_model_choice_starts_with_choose():
+    class Pick(forms.Form):
+        category = forms.ModelChoiceField(queryset=ProblemCategory.objects.all(), label="Issue category")
+
+    html = render(Pick()["category"])
+    assert "Select an option" not in html and '<option value="" selected>Choose the issue category</option>' in html
 
 
 def test_optional_fields_are_marked_before_any_submit_and_required_ones_are_not():
