@@ -262,7 +262,7 @@ class ConsentForm(forms.ModelForm):
             for name, message in missing.items():
                 if not cleaned.get(name, "").strip() and not self.has_error(name):
                     self.add_error(name, message)
-        elif "given_by" in cleaned:
+        elif cleaned.get("given_by") == Consent.GivenBy.PATIENT:
             # The patient consented themselves: nothing typed about a representative is kept.
             for name in CONSENT_REPRESENTATIVE_FIELDS:
                 cleaned[name] = ""
@@ -353,9 +353,15 @@ class ReferralForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("setting") == Setting.INPATIENT and self.submitting and not cleaned.get("expected_discharge_date"):
+        inpatient = cleaned.get("setting") == Setting.INPATIENT
+        if cleaned.get("setting") and not inpatient:
+            # Asked only of an inpatient: a date typed before the setting was changed is not kept.
+            cleaned["expected_discharge_date"] = None
+        if inpatient and self.submitting and not cleaned.get("expected_discharge_date"):
             if not self.has_error("expected_discharge_date"):
-                self.add_error("expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient")
+                self.add_error(
+                    "expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient"
+                )
         if cleaned.get("known_deadline") and not cleaned.get("known_deadline_note") and self.submitting:
             self.add_error("known_deadline_note", "Enter what the deadline is, for example ‘PIP decision letter’")
         return cleaned

@@ -11,7 +11,9 @@ from referrals.models import Patient, ProblemCategory
 
 
 class NoteForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "- Select an option -"), ("call", "Call"), ("letter", "Letter")], label="Type")
+    kind = forms.ChoiceField(
+        choices=[("", "- Select an option -"), ("call", "Call"), ("letter", "Letter")], label="Type"
+    )
     text = forms.CharField(label="Note", max_length=10)
     place = forms.CharField(label="Place", required=False, help_text="Where it happened.")
     needed_by = forms.DateField(label="Needed by")

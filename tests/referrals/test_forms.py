@@ -229,4 +229,18 @@ def test_after_submitting_the_referrer_is_told_what_happens_next(as_user, referr
 
     advisor = factories.advisor(partnership.advice_organisation)
     referral = Referral.objects.get()
-    assert "What happens next" not in as_user(advisor).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    advisor_page = as_user(advisor).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "What happens next" not in advisor_page
+
+
+def test_a_discharge_date_is_kept_only_for_an_inpatient(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+    client.post(reverse("referrals:create"), referral_post(
+        partnership, **{"referral-expected_discharge_date": "2026-12-01"}))
+    assert Referral.objects.get().expected_discharge_date is None
+
+    Referral.objects.all().delete()
+    Patient.objects.all().delete()
+    client.post(reverse("referrals:create"), referral_post(
+        partnership, **{"referral-setting": "inpatient", "referral-expected_discharge_date": "2026-12-01"}))
+    assert Referral.objects.get().expected_discharge_date == date(2026, 12, 1)
