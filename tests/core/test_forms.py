@@ -179,3 +179,10 @@ def test_date_boxes_take_a_real_date_and_show_a_saved_one():
     assert 'value="17"' in html and 'value="5"' in html and 'value="1960"' in html
     assert 'inputmode="numeric"' in html and "<legend" in html
     assert '<label class="form-label mb-1" for="id_when_day">Day</label>' in html
+
+
+@pytest.mark.django_db
+def test_the_sign_in_summary_says_what_to_do_without_repeating_the_label(client):
+    html = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
+    assert '<a href="#id_username">Enter your email address</a>' in html
+    assert '<a href="#id_password">Enter your password</a>' in html
