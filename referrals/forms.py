@@ -269,8 +269,7 @@ class ConsentForm(forms.ModelForm):
         if self.submitting and not cleaned.get("share_with_advice_service"):
             self.add_error(
                 "share_with_advice_service",
-                "Select ‘Share this referral with the advice service’: the patient must consent to sharing the "
-                "referral before you submit it",
+                "Select ‘Share this referral’ if the patient agreed: a referral cannot be sent without it",
             )
         return cleaned
 

@@ -78,7 +78,7 @@ def test_the_partnership_is_preselected_when_the_organisation_has_one(as_user, r
         ("patient-date_of_birth_day", "", "Date of birth must include a day"),
         ("patient-given_name", "x" * 101, "First name must be 100 characters or fewer"),
         ("patient-given_name", "", "Enter the patient&#x27;s first name"),
-        ("consent-share_with_advice_service", None, "the patient must consent to sharing the referral"),
+        ("consent-share_with_advice_service", None, "a referral cannot be sent without it"),
         ("consent-method", None, "Select how consent was given"),
         ("referral-setting", "inpatient", "Enter the expected discharge date: the patient is an inpatient"),
         ("referral-categories", None, "Select at least one thing the patient needs help with"),
