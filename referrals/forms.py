@@ -240,7 +240,7 @@ class ConsentForm(forms.ModelForm):
         self.submitting = submitting
         require_to_submit(self, CONSENT_REQUIRED_TO_SUBMIT, submitting=submitting)
         for name in CONSENT_REPRESENTATIVE_FIELDS:
-            self.fields[name].required_to_submit = True
+            self.fields[name].shown_as_required = True
         self.fields["given_by"].choices = Consent.GivenBy.choices
         self.fields["method"].choices = Consent.Method.choices
         self.fields["given_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -337,7 +337,7 @@ class ReferralForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
         require_to_submit(self, REFERRAL_REQUIRED_TO_SUBMIT, submitting=submitting)
-        self.fields["expected_discharge_date"].required_to_submit = True
+        self.fields["expected_discharge_date"].shown_as_required = True
         self.fields["partnership"].queryset = partnerships
         self.fields["partnership"].empty_label = None if partnerships.count() == 1 else "Choose an advice service"
         self.fields["categories"].queryset = categories

@@ -233,8 +233,10 @@ def prepare_field(field: forms.Field, label: str) -> None:
 
 
 def shows_as_required(field: forms.Field) -> bool:
-    """Required now, or required to submit (a draft may leave it empty, see `require_to_submit`)."""
-    return field.required or getattr(field, "required_to_submit", False)
+    """Required now, or a question the form needs in some cases and checks in clean(): required to submit
+    (a draft may leave it empty, see `require_to_submit`) or required after a given answer (the questions a
+    page reveals). A form marks the latter with `field.shown_as_required = True`; neither is "(optional)"."""
+    return field.required or getattr(field, "shown_as_required", False)
 
 
 def require_to_submit(form: forms.BaseForm, names, *, submitting: bool) -> None:
@@ -242,7 +244,7 @@ def require_to_submit(form: forms.BaseForm, names, *, submitting: bool) -> None:
     without "(optional)" either way."""
     for name in names:
         form.fields[name].required = submitting
-        form.fields[name].required_to_submit = True
+        form.fields[name].shown_as_required = True
 
 
 class FormField(BoundField):
