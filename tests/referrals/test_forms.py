@@ -5,12 +5,15 @@ import re
 from datetime import date
 
 import pytest
+from django import forms as django_forms
 from django.apps import apps
+from django.template.loader import render_to_string
 from django.urls import reverse
 
+from hjp.accounts.models import Partnership
 from hjp.core.forms import error_summary
-from referrals.forms import ConsentForm, PatientForm
-from referrals.models import Patient, Referral, Sex
+from referrals.forms import ConsentForm, PatientForm, ReferralForm
+from referrals.models import Patient, ProblemCategory, Referral, Sex
 from tests import factories
 from tests.referrals.test_views import referral_post
 
@@ -244,3 +247,20 @@ def test_a_discharge_date_is_kept_only_for_an_inpatient(as_user, referrer_user, 
     client.post(reverse("referrals:create"), referral_post(
         partnership, **{"referral-setting": "inpatient", "referral-expected_discharge_date": "2026-12-01"}))
     assert Referral.objects.get().expected_discharge_date == date(2026, 12, 1)
+
+
+def test_hidden_fields_of_each_form_are_rendered(rf, referrer_user, partnership):
+    """Fields the page does not lay out by hand (a one-time submission token, a version) still reach the
+    browser: the template renders every form's hidden fields."""
+    patient, consent = PatientForm(prefix="patient"), ConsentForm(prefix="consent")
+    referral = ReferralForm(prefix="referral", partnerships=Partnership.objects.filter(pk=partnership.pk),
+                            categories=ProblemCategory.objects.all())
+    for form, value in ((patient, "p1"), (consent, "c1"), (referral, "r1")):
+        form.fields["token"] = django_forms.CharField(widget=django_forms.HiddenInput, initial=value)
+    request = rf.get("/referrals/new/")
+    request.user = referrer_user
+    html = render_to_string("referrals/referral_form.html",
+                            {"patient_form": patient, "consent_form": consent, "referral_form": referral},
+                            request=request)
+    for name, value in (("patient-token", "p1"), ("consent-token", "c1"), ("referral-token", "r1")):
+        assert f'<input type="hidden" name="{name}" value="{value}"' in html
