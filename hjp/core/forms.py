@@ -15,8 +15,8 @@ from datetime import date
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.forms.boundfield import BoundField
 from django.db.models.utils import get_blank_choice_label
+from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
