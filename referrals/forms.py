@@ -1,25 +1,84 @@
+from datetime import date
+
 from django import forms
 from django.utils import timezone
 
-from hjp.core.forms import DateInput, DateTimeInput, SubmissionTokenMixin, VersionMixin
-from referrals.models import Consent, Patient, Referral, ReferralStatus, Setting
+from hjp.core.forms import (
+    ColumnsCheckboxSelectMultiple,
+    DateBoxesField,
+    DateBoxesWidget,
+    DateInput,
+    DateTimeInput,
+    InlineRadioSelect,
+    SubmissionTokenMixin,
+    VersionMixin,
+    require_to_submit,
+)
+from referrals.models import Consent, ContactMethod, Patient, Referral, ReferralStatus, Setting, Sex
 from referrals.validators import normalise_nhs_number, normalise_postcode, validate_nhs_number, validate_postcode
 
-# Fields a draft must have; everything else listed below is needed only to submit.
+# Fields a draft may leave empty but a submission needs (shown without "(optional)" either way).
 PATIENT_REQUIRED_TO_SUBMIT = ("date_of_birth", "preferred_contact_method")
 CONSENT_REQUIRED_TO_SUBMIT = ("given_by", "method", "given_at")
 REFERRAL_REQUIRED_TO_SUBMIT = ("categories", "description", "setting", "urgency")
+# Asked only in some cases (the page reveals them then): never marked "(optional)", required by clean().
+CONSENT_REPRESENTATIVE_FIELDS = ("representative_name", "representative_authority")
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+# Every message about the referral form is here, not in the templates: each says what to do.
+NHS_NUMBER_FORMAT = "Enter an NHS number in the correct format, like 485 777 3456"
+POSTCODE_FORMAT = "Enter a real postcode, like SW1A 1AA"
+
+
+def _width(css: str, **attrs) -> dict:
+    return {"class": css, **attrs}
 
 
 class PatientForm(forms.ModelForm):
+    date_of_birth = DateBoxesField(
+        label="Date of birth",
+        required=False,
+        past_only=True,
+        earliest=EARLIEST_BIRTH_DATE,
+        widget=DateBoxesWidget(autocomplete_prefix="bday"),
+        help_text="So the advice service can tell the patient apart from others with the same name, and check "
+        "benefits that depend on age. For example, 27 3 1958.",
+        error_messages={
+            "required": "Enter the patient's date of birth",
+            "incomplete": "Date of birth must include a %(missing)s",
+            "invalid": "Enter a real date of birth",
+            "year": "The year of birth must include 4 numbers, like 1958",
+            "past": "Date of birth must be in the past",
+            "too_early": "Date of birth must be on or after %(earliest)s",
+        },
+    )
     # Wider than the stored values: people type spaces; clean_* store the normal form.
     nhs_number = forms.CharField(
-        label="NHS number", max_length=14, required=False, help_text="Optional. 10 digits; spaces are fine."
+        label="NHS number",
+        max_length=14,
+        required=False,
+        widget=forms.TextInput(attrs=_width("input-width-10", inputmode="numeric", spellcheck="false")),
+        help_text="So the advice service can match medical evidence to the right person. "
+        "10 digits, like 485 777 3456.",
+        error_messages={"max_length": NHS_NUMBER_FORMAT},
     )
-    postcode = forms.CharField(max_length=10, required=False)
+    postcode = forms.CharField(
+        max_length=10,
+        required=False,
+        widget=forms.TextInput(attrs=_width("input-width-8", autocomplete="off", spellcheck="false")),
+        help_text="So the advice service can check the patient lives in the area it covers.",
+        error_messages={"max_length": POSTCODE_FORMAT},
+    )
+    sex = forms.ChoiceField(
+        choices=Sex.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Only to check that advice reaches everyone fairly. The patient does not have to answer.",
+    )
 
     class Meta:
         model = Patient
+        # The order of the page, which is the order of the error summary.
         fields = [
             "given_name",
             "family_name",
@@ -39,23 +98,57 @@ class PatientForm(forms.ModelForm):
             "ethnicity",
             "deprivation_decile",
         ]
+        labels = {
+            "given_name": "First name",
+            "family_name": "Last name",
+            "phone": "Phone number",
+            "email": "Email address",
+            "preferred_contact_method": "How should the advisor contact the patient?",
+            "contact_times": "Best times to contact them",
+            "may_leave_message": "The advisor may leave a message (voicemail, text or with someone who answers)",
+            "language": "Preferred language",
+            "interpreter_needed": "They need an interpreter",
+            "deprivation_decile": "Deprivation decile",
+        }
         widgets = {
-            "date_of_birth": DateInput(),
-            "address": forms.Textarea(attrs={"rows": 3}),
-            "access_needs": forms.Textarea(attrs={"rows": 2}),
+            "given_name": forms.TextInput(attrs=_width("input-width-20", autocomplete="off", spellcheck="false")),
+            "family_name": forms.TextInput(attrs=_width("input-width-20", autocomplete="off", spellcheck="false")),
+            "address": forms.Textarea(attrs=_width("input-width-two-thirds", rows=3, autocomplete="off")),
+            "phone": forms.TextInput(attrs=_width("input-width-20", type="tel", autocomplete="off")),
+            "email": forms.EmailInput(attrs=_width("input-width-30", autocomplete="off", spellcheck="false")),
+            "preferred_contact_method": InlineRadioSelect,
+            "contact_times": forms.TextInput(attrs=_width("input-width-30")),
+            "language": forms.TextInput(attrs=_width("input-width-20")),
+            "access_needs": forms.Textarea(attrs=_width("input-width-two-thirds", rows=2)),
+            "ethnicity": forms.TextInput(attrs=_width("input-width-20")),
+            "deprivation_decile": forms.NumberInput(attrs=_width("input-width-3", min=1, max=10)),
         }
         help_texts = {
-            "sex": "Optional, for monitoring equity of access.",
-            "ethnicity": "Optional, for monitoring equity of access.",
+            "address": "Where the advisor can write to the patient.",
+            "phone": "For the advisor to call or text. Include the area code, like 0113 496 0000 or 07700 900 123.",
+            "preferred_contact_method": "The advisor will try this first.",
+            "contact_times": "For example, weekday mornings or not before 10am.",
+            "may_leave_message": "Leave this unticked if a message could put the patient at risk, "
+            "for example from someone they live with.",
+            "language": "So the advisor can book an interpreter.",
+            "access_needs": "For example large print, a hearing loop or a home visit.",
+            "ethnicity": "Only to check that advice reaches everyone fairly. In the patient's own words.",
+            "deprivation_decile": "The Index of Multiple Deprivation decile of the patient's home, "
+            "from 1 (most deprived) to 10. Only to check the service reaches the areas that need it most.",
+        }
+        error_messages = {
+            "given_name": {"required": "Enter the patient's first name"},
+            "family_name": {"required": "Enter the patient's last name"},
+            "email": {"invalid": "Enter an email address in the correct format, like name@example.com"},
+            "preferred_contact_method": {"required": "Select how the advisor should contact the patient"},
+            "deprivation_decile": {"invalid": "Enter the deprivation decile as a number from 1 to 10"},
         }
 
     def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
-        for name in PATIENT_REQUIRED_TO_SUBMIT:
-            self.fields[name].required = submitting
-        self.fields["deprivation_decile"].widget.attrs.update({"min": 1, "max": 10})
-        self.fields["phone"].widget.attrs.update({"autocomplete": "off", "inputmode": "tel"})
+        require_to_submit(self, PATIENT_REQUIRED_TO_SUBMIT, submitting=submitting)
+        self.fields["preferred_contact_method"].choices = ContactMethod.choices
 
     def clean_nhs_number(self):
         value = self.cleaned_data.get("nhs_number", "")
@@ -72,17 +165,29 @@ class PatientForm(forms.ModelForm):
     def clean_deprivation_decile(self):
         value = self.cleaned_data.get("deprivation_decile")
         if value is not None and not 1 <= value <= 10:
-            raise forms.ValidationError("The deprivation decile runs from 1 (most deprived) to 10.")
+            raise forms.ValidationError("Enter the deprivation decile as a number from 1 to 10")
         return value
 
     def clean(self):
         cleaned = super().clean()
-        if self.submitting and not any(cleaned.get(f) for f in ("phone", "email", "address")):
-            raise forms.ValidationError("Give at least one way to contact the patient: phone, email or address.")
+        ways = ("address", "phone", "email")
+        if self.submitting and not any(cleaned.get(f) for f in ways) and not any(self.has_error(f) for f in ways):
+            # On the first of them on the page, so the summary link leads where the answer goes.
+            self.add_error(
+                "address", "Enter the patient's address, phone number or email address: the advisor needs a way "
+                "to contact them"
+            )
         method = cleaned.get("preferred_contact_method")
-        needs = {"phone": "phone", "text": "phone", "email": "email", "letter": "address"}
-        if method in needs and not cleaned.get(needs[method]):
-            self.add_error(needs[method], f"Give the patient's {needs[method]}: it is their preferred contact method.")
+        needs = {
+            "phone": ("phone", "Enter the patient's phone number: they prefer to be phoned"),
+            "text": ("phone", "Enter the patient's mobile number: they prefer text messages"),
+            "email": ("email", "Enter the patient's email address: they prefer email"),
+            "letter": ("address", "Enter the patient's address: they prefer letters"),
+        }
+        if method in needs:
+            name, message = needs[method]
+            if not cleaned.get(name) and not self.has_error(name):
+                self.add_error(name, message)
         return cleaned
 
 
@@ -99,34 +204,74 @@ class ConsentForm(forms.ModelForm):
             "medical_evidence",
             "outcome_feedback",
         ]
-        widgets = {"given_at": DateTimeInput(), "given_by": forms.RadioSelect, "method": forms.RadioSelect}
-        labels = {"given_by": "Who gave consent", "method": "How consent was given", "given_at": "When"}
+        widgets = {
+            "given_by": forms.RadioSelect,
+            "representative_name": forms.TextInput(attrs=_width("input-width-30", autocomplete="off")),
+            "representative_authority": forms.TextInput(attrs=_width("input-width-30")),
+            "method": InlineRadioSelect,
+            "given_at": DateTimeInput(attrs=_width("input-width-datetime")),
+        }
+        labels = {
+            "given_by": "Who gave consent?",
+            "representative_name": "Representative's full name",
+            "representative_authority": "Their authority to consent",
+            "method": "How was consent given?",
+            "given_at": "When was consent given?",
+        }
+        help_texts = {
+            "representative_authority": "For example, lasting power of attorney for health and welfare, "
+            "or appointee for the patient's benefits.",
+            "given_at": "The date and time, for the record of consent.",
+            "share_with_advice_service": "Needed to send the referral.",
+            "medical_evidence": "So the advisor can ask you for letters or reports that support a claim or appeal.",
+            "outcome_feedback": "So you hear what the advice achieved, for example an award of benefit.",
+        }
+        error_messages = {
+            "given_by": {"required": "Select who gave consent"},
+            "representative_name": {"max_length": "The representative's name must be 150 characters or fewer"},
+            "representative_authority": {"max_length": "Their authority must be 200 characters or fewer"},
+            "method": {"required": "Select how consent was given"},
+            "given_at": {
+                "required": "Enter when consent was given",
+                "invalid": "Enter a real date and time for when consent was given",
+            },
+        }
 
     def __init__(self, *args, submitting: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
-        for name in CONSENT_REQUIRED_TO_SUBMIT:
-            self.fields[name].required = submitting
-        self.fields["method"].choices = [c for c in self.fields["method"].choices if c[0]]
+        require_to_submit(self, CONSENT_REQUIRED_TO_SUBMIT, submitting=submitting)
+        for name in CONSENT_REPRESENTATIVE_FIELDS:
+            self.fields[name].shown_as_required = True
+        self.fields["given_by"].choices = Consent.GivenBy.choices
+        self.fields["method"].choices = Consent.Method.choices
         self.fields["given_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-        self.fields["share_with_advice_service"].help_text = "Required to submit the referral."
 
     def clean_given_at(self):
         value = self.cleaned_data.get("given_at")
         if value and value > timezone.now() + timezone.timedelta(minutes=5):
-            raise forms.ValidationError("Consent cannot be recorded for a time in the future.")
+            raise forms.ValidationError("The time consent was given must be in the past")
         return value
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("given_by") == Consent.GivenBy.REPRESENTATIVE:
-            for name, label in (("representative_name", "name"), ("representative_authority", "authority")):
-                if not cleaned.get(name):
-                    self.add_error(name, f"Give the representative's {label}.")
+            missing = {
+                "representative_name": "Enter the full name of the representative who gave consent",
+                "representative_authority": "Enter the representative's authority to consent, for example "
+                "lasting power of attorney",
+            }
+            for name, message in missing.items():
+                if not cleaned.get(name, "").strip() and not self.has_error(name):
+                    self.add_error(name, message)
+        elif cleaned.get("given_by") == Consent.GivenBy.PATIENT:
+            # The patient consented themselves: nothing typed about a representative is kept.
+            for name in CONSENT_REPRESENTATIVE_FIELDS:
+                cleaned[name] = ""
         if self.submitting and not cleaned.get("share_with_advice_service"):
             self.add_error(
                 "share_with_advice_service",
-                "The patient must consent to sharing the referral with the advice service before you submit it.",
+                "Select ‘Share this referral’ if the patient agreed: a referral cannot be sent without it",
             )
         return cleaned
 
@@ -139,74 +284,110 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "categories",
             "description",
             "urgency",
-            "known_deadline",
-            "known_deadline_note",
             "setting",
             "expected_discharge_date",
+            "known_deadline",
+            "known_deadline_note",
             "duplicate_reason",
         ]
         widgets = {
-            "categories": forms.CheckboxSelectMultiple,
-            "description": forms.Textarea(attrs={"rows": 4}),
-            "urgency": forms.RadioSelect,
-            "known_deadline": DateInput(),
-            "expected_discharge_date": DateInput(),
-            "duplicate_reason": forms.Textarea(attrs={"rows": 2}),
+            "partnership": forms.Select(attrs=_width("input-width-two-thirds")),
+            "categories": ColumnsCheckboxSelectMultiple,
+            "description": forms.Textarea(attrs=_width("input-width-two-thirds", rows=4, maxlength=4000)),
+            "urgency": InlineRadioSelect,
+            "known_deadline": DateInput(attrs=_width("input-width-date")),
+            "known_deadline_note": forms.TextInput(attrs=_width("input-width-30")),
+            "setting": forms.Select(attrs=_width("input-width-20")),
+            "expected_discharge_date": DateInput(attrs=_width("input-width-date")),
+            "duplicate_reason": forms.Textarea(attrs=_width("input-width-two-thirds", rows=2)),
         }
         labels = {
-            "categories": "Problems",
-            "partnership": "Advice service (partnership)",
-            "known_deadline": "Known deadline",
+            "partnership": "Advice service",
+            "categories": "What does the patient need help with?",
+            "description": "Tell the advisor what has happened",
+            "urgency": "How urgent is it?",
+            "known_deadline": "Deadline",
             "known_deadline_note": "What the deadline is",
+            "setting": "Where are you seeing the patient?",
+            "expected_discharge_date": "Expected discharge date",
             "duplicate_reason": "Why refer again",
         }
         help_texts = {
-            "known_deadline": "For example the date of a benefit decision letter.",
-            "expected_discharge_date": "For inpatients.",
+            "partnership": "The advice service that will receive this referral.",
+            "categories": "Select all that apply.",
+            "description": "What the problem is and what help the patient wants. The advisor reads this first.",
+            "urgency": "Choose urgent if something will happen soon without help, for example an eviction or a "
+            "missed appeal date.",
+            "known_deadline": "For example, the date on a benefit decision letter: challenges have strict time limits.",
+            "known_deadline_note": "For example, ‘PIP decision letter’.",
+            "expected_discharge_date": "So the advisor can reach the patient before they leave hospital.",
+        }
+        error_messages = {
+            "partnership": {"required": "Select the advice service to refer to"},
+            "categories": {"required": "Select at least one thing the patient needs help with"},
+            "description": {
+                "required": "Tell the advisor what has happened and what help the patient wants",
+                "max_length": "The description must be 4,000 characters or fewer",
+            },
+            "urgency": {"required": "Select how urgent the referral is"},
+            "known_deadline": {"invalid": "Enter a real date for the deadline"},
+            "setting": {"required": "Select where you are seeing the patient"},
+            "expected_discharge_date": {"invalid": "Enter a real expected discharge date"},
         }
 
     def __init__(self, *args, submitting: bool = False, partnerships=None, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.submitting = submitting
-        for name in REFERRAL_REQUIRED_TO_SUBMIT:
-            self.fields[name].required = submitting
+        require_to_submit(self, REFERRAL_REQUIRED_TO_SUBMIT, submitting=submitting)
+        self.fields["expected_discharge_date"].shown_as_required = True
         self.fields["partnership"].queryset = partnerships
-        self.fields["partnership"].empty_label = None if partnerships.count() == 1 else "Choose a partnership"
+        self.fields["partnership"].empty_label = None if partnerships.count() == 1 else "Choose an advice service"
         self.fields["categories"].queryset = categories
-        self.fields["description"].widget.attrs["maxlength"] = 4000
-        self.fields["setting"].choices = [("", "Choose a setting")] + list(Setting.choices)
+        self.fields["urgency"].choices = Referral._meta.get_field("urgency").choices
+        self.fields["setting"].choices = [("", "Choose a setting"), *Setting.choices]
 
     def clean_description(self):
         value = self.cleaned_data.get("description", "")
         if len(value) > 4000:
-            raise forms.ValidationError("Keep the description under 4,000 characters.")
+            raise forms.ValidationError("The description must be 4,000 characters or fewer")
         return value
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("setting") == Setting.INPATIENT and self.submitting and not cleaned.get("expected_discharge_date"):
-            self.add_error("expected_discharge_date", "Give the expected discharge date for an inpatient.")
+        inpatient = cleaned.get("setting") == Setting.INPATIENT
+        if cleaned.get("setting") and not inpatient:
+            # Asked only of an inpatient: a date typed before the setting was changed is not kept.
+            cleaned["expected_discharge_date"] = None
+        if inpatient and self.submitting and not cleaned.get("expected_discharge_date"):
+            if not self.has_error("expected_discharge_date"):
+                self.add_error(
+                    "expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient"
+                )
         if cleaned.get("known_deadline") and not cleaned.get("known_deadline_note") and self.submitting:
-            self.add_error("known_deadline_note", "Say what the deadline is, e.g. 'PIP decision letter'.")
+            self.add_error("known_deadline_note", "Enter what the deadline is, for example ‘PIP decision letter’")
         return cleaned
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}), max_length=2000
+    )
 
-    def __init__(self, *args, label="Reason", **kwargs):
+    def __init__(self, *args, label="Reason", required_message="Enter the reason", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reason"].label = label
+        self.fields["reason"].error_messages["required"] = required_message
 
 
 class ConsentWithdrawalForm(forms.Form):
     note = forms.CharField(
         label="How and when the patient withdrew consent",
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}),
         max_length=2000,
     )
     confirm = forms.BooleanField(
         label="I understand this stops all work, cancels the referral and removes the patient's details.",
+        error_messages={"required": "Confirm that you understand what withdrawing consent does"},
     )
 
 

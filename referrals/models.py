@@ -91,6 +91,16 @@ class ContactMethod(models.TextChoices):
     VIA_REFERRER = "via_referrer", "Through the referrer or ward"
 
 
+class Sex(models.TextChoices):
+    """Recorded only for monitoring equity of access (DESIGN.md: optional, never required). Blank means not
+    asked or not recorded; "prefer not to say" is the patient's own answer."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    ANOTHER = "another", "Another, for example intersex, or not listed"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say", "Prefers not to say"
+
+
 class ProblemCategory(models.Model):
     """A reference list admins keep: benefits, debt, housing, ..."""
 
@@ -123,7 +133,7 @@ class Patient(TimeStampedModel):
     language = models.CharField("preferred language", max_length=60, blank=True, default="English")
     interpreter_needed = models.BooleanField(default=False)
     access_needs = models.TextField(blank=True)
-    sex = models.CharField(max_length=30, blank=True)
+    sex = models.CharField(max_length=30, choices=Sex.choices, blank=True)
     ethnicity = models.CharField(max_length=60, blank=True)
     deprivation_decile = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Index of Multiple Deprivation decile, 1 (most deprived) to 10."

@@ -31,10 +31,14 @@ def nhs_number_is_valid(value: str) -> bool:
 def validate_nhs_number(value: str) -> None:
     digits = normalise_nhs_number(value)
     if not re.fullmatch(r"\d{10}", digits):
-        raise ValidationError("Enter an NHS number of 10 digits, like 943 476 5919.", code="nhs_format")
+        # The NHS's own example: it has 10 digits but fails the check, so it is nobody's number.
+        raise ValidationError(
+            "Enter an NHS number in the correct format, like 485 777 3456: it has 10 digits", code="nhs_format"
+        )
     if not nhs_number_is_valid(digits):
         raise ValidationError(
-            "This is not a valid NHS number: its check digit does not match. Check it against the patient's record.",
+            "Enter a real NHS number: the last digit (the check digit) does not match the others. "
+            "Copy it from the patient's record",
             code="nhs_checksum",
         )
 
@@ -50,7 +54,7 @@ def normalise_postcode(value: str) -> str:
 def validate_postcode(value: str) -> None:
     compact = re.sub(r"\s", "", value or "").upper()
     if not UK_POSTCODE.fullmatch(compact):
-        raise ValidationError("Enter a UK postcode, like SW1A 1AA.", code="postcode")
+        raise ValidationError("Enter a real postcode, like SW1A 1AA", code="postcode")
 
 
 def validate_not_in_future(value) -> None:

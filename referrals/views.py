@@ -137,7 +137,7 @@ def referral_form(request, pk=None):
             else:
                 messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
             return redirect("referrals:detail", pk=saved.pk)
-    forms_ = (patient_form, consent_form, referral_form_)
+    forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
     visible_duplicates = [d for d in duplicates if permissions.can_view_referral(user, d)]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form",
@@ -181,11 +181,13 @@ def referral_detail(request, pk):
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
             "can_withdraw_consent": permissions.can_withdraw_consent(user, referral),
+            "show_next_steps": referral.status == ReferralStatus.SUBMITTED
+            and permissions.is_referrer_side(user, referral),
         },
     )
 
 
-def _reason_action(request, pk, *, to_status, label, title, success):
+def _reason_action(request, pk, *, to_status, label, required_message, title, success):
     user = request.user
     referral = selectors.referral_detail(user=user, pk=pk)
     if not permissions.is_referrer_side(user, referral):
@@ -193,7 +195,7 @@ def _reason_action(request, pk, *, to_status, label, title, success):
     if to_status not in services.allowed_targets(referral=referral, user=user):
         messages.error(request, f"A referral that is {referral.get_status_display().lower()} cannot be changed that way.")
         return redirect("referrals:detail", pk=referral.pk)
-    form = ReasonForm(request.POST or None, label=label)
+    form = ReasonForm(request.POST or None, label=label, required_message=required_message)
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_transition(
@@ -218,6 +220,7 @@ def _reason_action(request, pk, *, to_status, label, title, success):
 def referral_cancel(request, pk):
     return _reason_action(
         request, pk, to_status=ReferralStatus.CANCELLED, label="Why are you cancelling this referral?",
+        required_message="Enter why you are cancelling this referral",
         title="Cancel referral", success="Referral cancelled.",
     )
 
@@ -226,6 +229,7 @@ def referral_cancel(request, pk):
 def referral_entered_in_error(request, pk):
     return _reason_action(
         request, pk, to_status=ReferralStatus.ENTERED_IN_ERROR, label="What was the mistake?",
+        required_message="Enter what the mistake was",
         title="Mark as sent by mistake", success="Referral marked as entered in error.",
     )
 

@@ -152,6 +152,8 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "priva
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+# Every form: specific error messages, "Choose ..." first options, "(optional)" labels (hjp/core/forms.py).
+FORM_RENDERER = "hjp.core.forms.FormRenderer"
 
 # Content Security Policy: nothing inline without a nonce, nothing from another origin.
 SECURE_CSP = {

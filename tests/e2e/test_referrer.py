@@ -59,13 +59,15 @@ def test_a_referrer_completes_the_referral_form_by_keyboard_alone(new_page, refe
     page.keyboard.press("Space")
     type_into(page, "id_patient-given_name", "Maria")
     type_into(page, "id_patient-family_name", "Kowalski")
-    type_into(page, "id_patient-date_of_birth", "14031958")
+    type_into(page, "id_patient-date_of_birth_day", "14")
+    type_into(page, "id_patient-date_of_birth_month", "3")
+    type_into(page, "id_patient-date_of_birth_year", "1958")
     type_into(page, "id_patient-nhs_number", "943 476 5919")
     type_into(page, "id_patient-address", "12 Mill Lane, Leeds")
     type_into(page, "id_patient-postcode", "LS6 2AB")
     type_into(page, "id_patient-phone", "07700 900123")
-    tab_to(page, "id_patient-preferred_contact_method")
-    page.keyboard.type("Phone")
+    tab_to(page, "id_patient-preferred_contact_method_0")  # Phone
+    page.keyboard.press("Space")
     tab_to(page, "id_referral-categories_0")
     page.keyboard.press("Space")
     type_into(page, "id_referral-description", "PIP refused after assessment; needs help to challenge it.")
@@ -129,3 +131,85 @@ def test_on_a_phone_what_needs_action_comes_first(new_page, referrer_user, healt
     assert box["y"] + box["height"] <= PHONE["height"], box
     assert_accessible(page)
     screenshot(page, "referrer-phone-declined")
+
+
+REPRESENTATIVE_FIELDS = ("#id_consent-representative_name", "#id_consent-representative_authority")
+
+
+def test_the_representative_questions_appear_only_when_a_representative_consented(new_page, referrer_user, partnership):
+    page = new_page()
+    sign_in(page, referrer_user)
+    page.goto("/referrals/new/")
+    for selector in REPRESENTATIVE_FIELDS:
+        expect(page.locator(selector)).to_be_hidden()
+
+    page.get_by_label("A representative with authority").check()
+    for selector in REPRESENTATIVE_FIELDS:
+        expect(page.locator(selector)).to_be_visible()
+    expect(page.get_by_label("Representative's full name")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("The patient", exact=True).check()
+    expect(page.locator(REPRESENTATIVE_FIELDS[0])).to_be_hidden()
+
+    # The expected discharge date is asked only of an inpatient.
+    expect(page.locator("#id_referral-expected_discharge_date")).to_be_hidden()
+    page.get_by_label("Where are you seeing the patient?").select_option("inpatient")
+    expect(page.locator("#id_referral-expected_discharge_date")).to_be_visible()
+    assert page.console_errors == []
+
+
+def test_without_javascript_the_representative_questions_stay_visible(browser, live_server, referrer_user):
+    context = browser.new_context(java_script_enabled=False, base_url=live_server.url)
+    try:
+        page = context.new_page()
+        sign_in(page, referrer_user)
+        page.goto("/referrals/new/")
+        for selector in REPRESENTATIVE_FIELDS:
+            expect(page.locator(selector)).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_representative_s_details_are_asked_for_when_they_consented(new_page, referrer_user, partnership):
+    page = new_page()
+    sign_in(page, referrer_user)
+    page.goto("/referrals/new/")
+    page.get_by_label("A representative with authority").check()
+    page.get_by_role("button", name="Submit referral").click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Enter the full name of the representative who gave consent")
+    # After the failed submit the answer is still "a representative", so their questions still show.
+    expect(page.locator(REPRESENTATIVE_FIELDS[0])).to_be_visible()
+    summary.get_by_role("link", name="Enter the patient's date of birth").click()
+    expect(page.locator("#id_patient-date_of_birth_day")).to_be_focused()
+
+
+def test_short_answers_get_short_boxes_and_the_form_is_shorter(new_page, referrer_user, partnership):
+    page = new_page()
+    sign_in(page, referrer_user)
+    page.goto("/referrals/new/")
+
+    def width(selector):
+        return page.locator(selector).bounding_box()["width"]
+
+    assert width("#id_patient-nhs_number") < 300
+    assert width("#id_patient-postcode") < 200
+    assert width("#id_patient-date_of_birth_day") < 90 and width("#id_patient-date_of_birth_year") < 110
+    assert width("#id_patient-phone") < 350
+    # The referral form was about 4,000 pixels tall at desktop width.
+    screenshot(page, "referral-form-desktop")
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 3400, height
+
+    phone = new_page(PHONE)
+    sign_in(phone, referrer_user)
+    phone.goto("/referrals/new/")
+    assert_fits_width(phone)
+    assert_accessible(phone)
+    screenshot(phone, "referral-form-phone")
+    phone.get_by_role("button", name="Submit referral").click()
+    expect(phone.locator("#error-summary")).to_be_focused()
+    assert_fits_width(phone)
+    assert_accessible(phone)

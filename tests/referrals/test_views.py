@@ -23,7 +23,9 @@ def referral_post(partnership, action="submit", **overrides):
         "consent-medical_evidence": "on",
         "patient-given_name": "Maria",
         "patient-family_name": "Kowalski",
-        "patient-date_of_birth": "1958-03-14",
+        "patient-date_of_birth_day": "14",
+        "patient-date_of_birth_month": "3",
+        "patient-date_of_birth_year": "1958",
         "patient-nhs_number": "943 476 5919",
         "patient-address": "12 Mill Lane",
         "patient-postcode": "ls6 2ab",
@@ -71,13 +73,16 @@ def test_the_partnership_is_preselected_when_the_organisation_has_one(as_user, r
     ("field", "value", "message"),
     [
         ("patient-nhs_number", "943 476 5918", "check digit"),
-        ("patient-postcode", "NOT A CODE", "UK postcode"),
-        ("patient-date_of_birth", (timezone.localdate() + timedelta(days=1)).isoformat(), "cannot be in the future"),
-        ("patient-given_name", "x" * 101, "at most 100 characters"),
-        ("patient-given_name", "", "This field is required"),
-        ("consent-share_with_advice_service", None, "must consent to sharing"),
-        ("referral-setting", "inpatient", "expected discharge date"),
-        ("referral-categories", None, "This field is required"),
+        ("patient-nhs_number", "943 476", "Enter an NHS number in the correct format, like 485 777 3456"),
+        ("patient-postcode", "NOT A CODE", "Enter a real postcode, like SW1A 1AA"),
+        ("patient-date_of_birth_year", str(timezone.localdate().year + 1), "Date of birth must be in the past"),
+        ("patient-date_of_birth_day", "", "Date of birth must include a day"),
+        ("patient-given_name", "x" * 101, "First name must be 100 characters or fewer"),
+        ("patient-given_name", "", "Enter the patient&#x27;s first name"),
+        ("consent-share_with_advice_service", None, "a referral cannot be sent without it"),
+        ("consent-method", None, "Select how consent was given"),
+        ("referral-setting", "inpatient", "Enter the expected discharge date: the patient is an inpatient"),
+        ("referral-categories", None, "Select at least one thing the patient needs help with"),
     ],
 )
 def test_bad_input_is_explained_in_the_summary_and_beside_the_field_and_nothing_typed_is_lost(
@@ -205,7 +210,7 @@ def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_u
     assert old.reference in html and new.reference not in html
 
     html = client.get(reverse("referrals:list"), {"status": "nonsense"}).content.decode()
-    assert "Select a valid choice" in html
+    assert "Select the state from the list" in html
 
 
 @pytest.mark.django_db
@@ -251,7 +256,7 @@ def test_cancel_before_acceptance_needs_a_reason_and_shows_on_the_timeline(as_us
     client = as_user(referral.referrer)
     url = reverse("referrals:cancel", args=[referral.pk])
     refused = client.post(url, {"reason": ""})
-    assert refused.status_code == 400 and "This field is required" in refused.content.decode()
+    assert refused.status_code == 400 and "Enter why you are cancelling this referral" in refused.content.decode()
 
     done = client.post(url, {"reason": "Patient found help elsewhere"})
     referral.refresh_from_db()
