@@ -14,7 +14,17 @@ from hjp.core.forms import (
     VersionMixin,
     require_to_submit,
 )
-from referrals.models import Consent, ContactMethod, Patient, Referral, ReferralStatus, Setting, Sex
+from hjp.core.nhs_number import format_nhs_number
+from referrals.models import (
+    Consent,
+    ContactMethod,
+    KnownDeadlineKind,
+    Patient,
+    Referral,
+    ReferralStatus,
+    Setting,
+    Sex,
+)
 from referrals.validators import normalise_nhs_number, normalise_postcode, validate_nhs_number, validate_postcode
 
 # Fields a draft may leave empty but a submission needs (shown without "(optional)" either way).
@@ -32,6 +42,13 @@ POSTCODE_FORMAT = "Enter a real postcode, like SW1A 1AA"
 
 def _width(css: str, **attrs) -> dict:
     return {"class": css, **attrs}
+
+
+class NhsNumberInput(forms.TextInput):
+    """Shows ten digits as 3-3-4, as every page does (a draft opened again too); anything else as it was typed."""
+
+    def format_value(self, value):
+        return format_nhs_number(value) if value else super().format_value(value)
 
 
 class PatientForm(forms.ModelForm):
@@ -57,7 +74,7 @@ class PatientForm(forms.ModelForm):
         label="NHS number",
         max_length=14,
         required=False,
-        widget=forms.TextInput(attrs=_width("input-width-10", inputmode="numeric", spellcheck="false")),
+        widget=NhsNumberInput(attrs=_width("input-width-10", inputmode="numeric", spellcheck="false")),
         help_text="So the advice service can match medical evidence to the right person. "
         "10 digits, like 485 777 3456.",
         error_messages={"max_length": NHS_NUMBER_FORMAT},
@@ -288,6 +305,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "expected_discharge_date",
             "known_deadline",
             "known_deadline_note",
+            "known_deadline_kind",
             "duplicate_reason",
         ]
         widgets = {
@@ -296,6 +314,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "description": forms.Textarea(attrs=_width("input-width-two-thirds", rows=4, maxlength=4000)),
             "urgency": InlineRadioSelect,
             "known_deadline": DateInput(attrs=_width("input-width-date")),
+            "known_deadline_kind": forms.RadioSelect,
             "known_deadline_note": forms.TextInput(attrs=_width("input-width-30")),
             "setting": forms.Select(attrs=_width("input-width-20")),
             "expected_discharge_date": DateInput(attrs=_width("input-width-date")),
@@ -306,7 +325,8 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "categories": "What does the patient need help with?",
             "description": "Tell the advisor what has happened",
             "urgency": "How urgent is it?",
-            "known_deadline": "Deadline",
+            "known_deadline": "Key date",
+            "known_deadline_kind": "What is this date?",
             "known_deadline_note": "What the deadline is",
             "setting": "Where are you seeing the patient?",
             "expected_discharge_date": "Expected discharge date",
@@ -318,7 +338,10 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "description": "What the problem is and what help the patient wants. The advisor reads this first.",
             "urgency": "Choose urgent if something will happen soon without help, for example an eviction or a "
             "missed appeal date.",
-            "known_deadline": "For example, the date on a benefit decision letter: challenges have strict time limits.",
+            "known_deadline": "A deadline, or the date on a benefit decision letter: challenges have strict time "
+            "limits.",
+            "known_deadline_kind": "A mandatory reconsideration is due one calendar month after the date on the "
+            "decision letter; the advisor's deadline is worked out from it.",
             "known_deadline_note": "For example, ‘PIP decision letter’.",
             "expected_discharge_date": "So the advisor can reach the patient before they leave hospital.",
         }
@@ -330,7 +353,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
                 "max_length": "The description must be 4,000 characters or fewer",
             },
             "urgency": {"required": "Select how urgent the referral is"},
-            "known_deadline": {"invalid": "Enter a real date for the deadline"},
+            "known_deadline": {"invalid": "Enter a real date for the key date"},
             "setting": {"required": "Select where you are seeing the patient"},
             "expected_discharge_date": {"invalid": "Enter a real expected discharge date"},
         }
@@ -345,6 +368,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
         self.fields["categories"].queryset = categories
         self.fields["urgency"].choices = Referral._meta.get_field("urgency").choices
         self.fields["setting"].choices = [("", "Choose a setting"), *Setting.choices]
+        self.fields["known_deadline_kind"].choices = KnownDeadlineKind.choices
 
     def clean_description(self):
         value = self.cleaned_data.get("description", "")
@@ -363,6 +387,10 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
                 self.add_error(
                     "expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient"
                 )
+        if not cleaned.get("known_deadline"):
+            cleaned["known_deadline_kind"] = ""  # asked about the date only: with no date there is nothing to say
+        elif self.submitting and not cleaned.get("known_deadline_kind"):
+            self.add_error("known_deadline_kind", "Select whether the key date is a decision letter or a deadline")
         if cleaned.get("known_deadline") and not cleaned.get("known_deadline_note") and self.submitting:
             self.add_error("known_deadline_note", "Enter what the deadline is, for example ‘PIP decision letter’")
         return cleaned

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from casework.models import Case, CaseState
 from hjp.accounts.models import Role
+from hjp.core import appeal_clock
 from hjp.notifications.models import Message, MessageKind
 from referrals.models import Referral, ReferralStatus
 from tests import factories
@@ -28,6 +29,10 @@ def people(referrer_user, advisor_user, partnership):
         "advisor": advisor_user,
         "manager": factories.partnership_member(partnership, Role.MANAGER),
     }
+
+
+# The patient's PIP decision letter, dated a week before the referral.
+LETTER_DATE = timezone.localdate() - timedelta(days=7)
 
 
 def submit_referral(page, *, family_name="Kowalski", evidence=True, feedback=True) -> Referral:
@@ -49,6 +54,9 @@ def submit_referral(page, *, family_name="Kowalski", evidence=True, feedback=Tru
     page.get_by_role("checkbox", name="Benefits").check()
     page.locator("#id_referral-description").fill("PIP refused after assessment.")
     page.locator("#id_referral-setting").select_option("primary_care")
+    page.get_by_label("Key date").fill(LETTER_DATE.isoformat())
+    page.get_by_label("What the deadline is").fill("PIP decision letter")
+    page.get_by_label("The date of a benefit decision letter").check()
     page.get_by_role("button", name="Submit referral").click()
     expect(page.get_by_text("sent to")).to_be_visible()
     return Referral.objects.get(patient__family_name=family_name)
@@ -71,6 +79,11 @@ def test_the_whole_loop(new_page, people, celery_worker):
     advisor.get_by_role("button", name="Accept and open a case").click()
     case = Case.objects.get(referral=referral)
     expect(advisor).to_have_url(re.compile(rf"/casework/cases/{case.pk}/"))
+    # The decision letter's date, given on the referral, is on the case already, on the appeal clock.
+    due = appeal_clock.reconsideration_due(LETTER_DATE)
+    deadlines = advisor.get_by_role("region", name="Deadlines and tasks")
+    expect(deadlines).to_contain_text("Mandatory reconsideration due")
+    expect(deadlines).to_contain_text(f"{due:%-d %b %Y}")
 
     # ... logs the first call ...
     advisor.get_by_role("link", name="Record first contact").click()

@@ -264,3 +264,33 @@ def test_hidden_fields_of_each_form_are_rendered(rf, referrer_user, partnership)
                             request=request)
     for name, value in (("patient-token", "p1"), ("consent-token", "c1"), ("referral-token", "r1")):
         assert f'<input type="hidden" name="{name}" value="{value}"' in html
+
+
+def test_editing_a_draft_shows_the_nhs_number_as_every_page_does(as_user, referrer_user, partnership, health_org):
+    draft = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
+                                      partnership=partnership, status="draft", submitted_at=None,
+                                      patient__nhs_number="9434765919")
+    html = as_user(referrer_user).get(reverse("referrals:edit", args=[draft.pk])).content.decode()
+    tag = re.search(r'<input[^>]*id="id_patient-nhs_number"[^>]*>', html).group(0)
+    assert 'value="943 476 5919"' in tag
+
+
+def test_a_key_date_must_say_whether_it_is_a_decision_letter(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+    response = client.post(reverse("referrals:create"), referral_post(partnership, **{
+        "referral-known_deadline_kind": None}))
+    assert response.status_code == 400 and not Referral.objects.exists()
+    assert "Select whether the key date is a decision letter or a deadline" in response.content.decode()
+
+    client.post(reverse("referrals:create"), referral_post(partnership))
+    referral = Referral.objects.get()
+    assert referral.known_deadline_kind == "decision_letter" and referral.known_deadline_due == date(2026, 12, 20)
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Decision letter dated 20 Nov 2026: mandatory reconsideration due 20 Dec 2026 (PIP decision letter)" in page
+
+
+def test_with_no_key_date_nothing_is_kept_about_what_it_is(as_user, referrer_user, partnership):
+    as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership, **{
+        "referral-known_deadline": "", "referral-known_deadline_note": ""}))
+    referral = Referral.objects.get()
+    assert referral.known_deadline is None and referral.known_deadline_kind == ""

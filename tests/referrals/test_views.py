@@ -40,6 +40,7 @@ def referral_post(partnership, action="submit", **overrides):
         "referral-setting": "primary_care",
         "referral-known_deadline": "2026-11-20",
         "referral-known_deadline_note": "PIP decision letter",
+        "referral-known_deadline_kind": "decision_letter",
     }
     data.update(overrides)
     return once({k: v for k, v in data.items() if v is not None}, prefix="referral")
