@@ -12,7 +12,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser migrate seed run test worker beat check clean
+.PHONY: install browser migrate seed run test test-fast worker beat check clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -30,6 +30,7 @@ node_modules/.installed: package.json package-lock.json
 # The end-to-end tests drive Debian's Chromium through Playwright (which cannot download a browser here).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
+		[ "$$(id -u)" = 0 ] || { echo "The end-to-end tests need Debian's chromium: sudo apt-get install chromium (or run make test-fast)"; exit 1; }; \
 		echo "Installing Debian's chromium for the end-to-end tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
@@ -45,6 +46,10 @@ run: seed
 
 test: install browser
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The unit and page tests only: no browser, no Celery worker, no root (PostgreSQL is still needed).
+test-fast: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not e2e and not celery_worker" $(PYTEST_ARGS)
 
 # With DATABASE_URL and REDIS_URL set: a real Celery worker and beat.
 worker: install
