@@ -45,7 +45,7 @@ class AcceptForm(SubmissionTokenMixin, forms.Form):
             del self.fields["advisor"]
 
 
-class DeclineForm(forms.Form):
+class DeclineForm(SubmissionTokenMixin, forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason")] + DeclineReason.choices)
     explanation = forms.CharField(
         label="Explanation for the referrer", widget=_textarea(), max_length=2000,

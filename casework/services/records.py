@@ -29,7 +29,6 @@ def case_issue_add(
     return issue
 
 
-@once_per_submission
 @transaction.atomic
 def case_issue_update(
     *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: str, description: str,
@@ -75,7 +74,6 @@ def appointment_book(
     return appointment
 
 
-@once_per_submission
 @transaction.atomic
 def appointment_update(
     *, appointment: Appointment, actor, version: int, kind: str, starts_at: datetime, duration_minutes: int,

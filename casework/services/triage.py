@@ -69,6 +69,7 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -
     return deadline
 
 
+@once_per_submission
 @transaction.atomic
 def referral_decline(*, referral: Referral, actor, reason: str, explanation: str, request=None) -> Referral:
     """Decline at triage. The coded `reason` (a DeclineReason) and the explanation are kept apart on the

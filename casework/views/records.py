@@ -48,8 +48,7 @@ def issue_edit(request, pk, item_pk):
         request, case, form, title="Edit issue", submit_label="Save issue", current=_issue_values(issue),
         perform=lambda d: services.case_issue_update(issue=issue, actor=request.user, version=d["version"],
                                                      category=d["category"], sub_category=d["sub_category"],
-                                                     description=d["description"],
-                                                     submission_token=form.submission_token, request=request),
+                                                     description=d["description"], request=request),
         success="Issue saved.",
     )
 
@@ -103,7 +102,7 @@ def appointment_edit(request, pk, item_pk):
         perform=lambda d: services.appointment_update(
             appointment=appointment, actor=request.user, version=d["version"], kind=d["kind"],
             starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], place=d["place"],
-            attendance=d["attendance"], note=d["note"], submission_token=form.submission_token, request=request),
+            attendance=d["attendance"], note=d["note"], request=request),
         success="Appointment saved.",
     )
 

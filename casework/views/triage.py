@@ -60,10 +60,12 @@ def triage_decline(request, pk):
     referral, done = _triage_referral(request, pk)
     if done:
         return done
+    form = forms.DeclineForm(posted(request))
     return form_page(
-        request, form=forms.DeclineForm(posted(request)), title="Decline referral", submit_label="Decline",
+        request, form=form, title="Decline referral", submit_label="Decline",
         perform=lambda d: services.referral_decline(referral=referral, actor=request.user, reason=d["reason"],
-                                                    explanation=d["explanation"], request=request),
+                                                    explanation=d["explanation"],
+                                                    submission_token=form.submission_token, request=request),
         success=f"Referral {referral.reference} declined. The referrer can read why.",
         next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
         heading_obj=referral, danger=True,

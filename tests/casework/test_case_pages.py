@@ -48,6 +48,23 @@ def test_editing_and_resolving_an_issue(advisor_client, case_in_progress):
     assert issue.sub_category == "esa" and issue.status == CaseIssue.Status.RESOLVED
 
 
+def test_an_edit_sent_again_with_other_words_is_not_thrown_away(advisor_client, case_in_progress):
+    """Back to an edit page already saved, a change and Save: the version check shows what is saved now and
+    keeps what was typed; nothing is dropped as "already sent"."""
+    issue = case_in_progress.issues.get()
+    benefits = ProblemCategory.objects.get(code="benefits")
+    url = reverse("casework:issue_edit", args=[case_in_progress.pk, issue.pk])
+    page = once({"version": case_in_progress.version, "category": benefits.pk, "sub_category": "esa",
+                 "description": "ESA stopped"})
+    assert advisor_client.post(url, page).status_code == 302
+    again = advisor_client.post(url, {**page, "description": "ESA stopped after a work capability assessment"})
+    html = again.content.decode()
+    assert again.status_code == 400
+    assert "already sent" not in html and "ESA stopped after a work capability assessment" in html
+    issue.refresh_from_db()
+    assert issue.description == "ESA stopped"
+
+
 def test_an_issue_of_another_case_is_404(advisor_client, case_in_progress):
     elsewhere = factories.CaseIssueFactory()
     assert advisor_client.get(

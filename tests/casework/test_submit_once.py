@@ -1,6 +1,7 @@
 """Every casework form that creates something, sent twice (a double click, a resent page): the second POST
 saves nothing more and leads where the first one did."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -18,7 +19,9 @@ from casework.models import (
     OnwardReferral,
 )
 from hjp.audit.models import AuditEvent
-from referrals.models import ProblemCategory
+from casework import services
+from hjp.core.submissions import AlreadySubmitted
+from referrals.models import ProblemCategory, ReferralStatusChange
 from tests import factories
 from tests.support.forms import once
 
@@ -54,6 +57,9 @@ FORMS = {
                  lambda w: {"name": "Shelter", "is_active": "on"}, "", lambda w: AdviceProvider.objects),
     "accept at triage": ("casework:accept", "advisor", lambda w: [w.submitted.pk], lambda w: {}, "",
                          lambda w: Case.objects),
+    "decline at triage": ("casework:decline", "advisor", lambda w: [w.submitted.pk],
+                          lambda w: {"reason": "out_of_area", "explanation": "Try Northtown Advice."}, "",
+                          lambda w: ReferralStatusChange.objects.filter(to_status="declined")),
     "redirect at triage": ("casework:redirect", "advisor", lambda w: [w.submitted.pk],
                            lambda w: {"provider": w.provider.pk, "note": "They represent at tribunal."}, "",
                            lambda w: OnwardReferral.objects),
@@ -68,6 +74,7 @@ FORMS = {
 
 SENT_ALREADY = {
     "accept at triage": "has already been triaged",
+    "decline at triage": "has already been triaged",
     "redirect at triage": "has already been triaged",
     "evidence answer": "Your reply was already sent",
     "evidence decline": "Your reply was already sent",
@@ -105,3 +112,29 @@ def test_a_create_form_sent_twice_saves_once(form, client, case_in_progress, pro
         assert SENT_ALREADY[form] in landing
     else:
         assert second["Location"] == first["Location"] and "This form was already sent" in landing
+
+
+# Sent one after the other, the triage forms meet the state the first left before the token is looked at;
+# at the same moment both pass that check, and the token is what stops the second. Shown at the service.
+TRIAGE = {
+    "accept": lambda w, token: services.referral_accept(referral=w.submitted, actor=w.users["advisor"],
+                                                        submission_token=token),
+    "decline": lambda w, token: services.referral_decline(referral=w.submitted, actor=w.users["advisor"],
+                                                          reason="out_of_area", explanation="Try Northtown Advice.",
+                                                          submission_token=token),
+    "redirect": lambda w, token: services.referral_redirect(referral=w.submitted, actor=w.users["advisor"],
+                                                            provider=w.provider, note="They represent at tribunal.",
+                                                            submission_token=token),
+}
+
+
+@pytest.mark.parametrize("action", TRIAGE)
+def test_a_triage_decision_sent_twice_with_one_token_is_made_once(action, case_in_progress, provider, referrer_user,
+                                                                  advisor_user, supervisor_user, health_org,
+                                                                  partnership):
+    world = World(case_in_progress, provider, referrer_user, advisor_user, supervisor_user, health_org, partnership)
+    token = uuid.uuid4()
+    TRIAGE[action](world, token)
+    with pytest.raises(AlreadySubmitted):
+        TRIAGE[action](world, token)
+    assert world.submitted.status_changes.filter(to_status__in=["accepted", "declined", "redirected"]).count() == 1

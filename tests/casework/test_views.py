@@ -68,7 +68,7 @@ def test_a_supervisor_accepts_for_a_named_advisor(client, supervisor_user, advis
 def test_declining_from_triage_shows_the_referrer_why(client, advisor_user, referral, referrer_user):
     client.force_login(advisor_user)
     response = client.post(reverse("casework:decline", args=[referral.pk]),
-                           {"reason": "out_of_scope", "explanation": "Try the Pensions Ombudsman."})
+                           once({"reason": "out_of_scope", "explanation": "Try the Pensions Ombudsman."}))
     assert response.status_code == 302
     html = _referrer_sees(client, referrer_user, referral)
     assert "Declined" in html and "Reason: Outside the advice we give" in html and "Try the Pensions Ombudsman." in html
@@ -78,7 +78,8 @@ def test_declining_from_triage_shows_the_referrer_why(client, advisor_user, refe
 
 def test_a_decline_without_explanation_keeps_what_was_typed(client, advisor_user, referral):
     client.force_login(advisor_user)
-    response = client.post(reverse("casework:decline", args=[referral.pk]), {"reason": "other", "explanation": ""})
+    response = client.post(reverse("casework:decline", args=[referral.pk]),
+                           once({"reason": "other", "explanation": ""}))
     assert response.status_code == 400
     assert response.context["form"]["reason"].value() == "other"
     assert response.context["errors"]
@@ -98,7 +99,7 @@ def test_redirecting_from_triage_names_the_provider_to_the_referrer(client, advi
 def test_a_triaged_referral_cannot_be_triaged_again(client, advisor_user, case, referral):
     client.force_login(advisor_user)
     response = client.post(reverse("casework:decline", args=[referral.pk]),
-                           {"reason": "other", "explanation": "x"})
+                           once({"reason": "other", "explanation": "x"}))
     assert response.status_code == 302 and response["Location"] == reverse("referrals:detail", args=[referral.pk])
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.ACCEPTED
