@@ -119,8 +119,16 @@ def referral_form(request, pk=None):
                 request=request,
             )
         except AlreadySubmitted as exc:
-            messages.info(request, exc.message)
-            return redirect("referrals:detail", pk=exc.created.pk) if exc.created else redirect("referrals:list")
+            if exc.created is None:
+                messages.info(request, exc.message)
+                return redirect("referrals:list")
+            if exc.created.status == ReferralStatus.DRAFT:
+                # e.g. "Save as draft" and then "Submit" before the page changed: say plainly it was not sent.
+                messages.warning(request, f"This form was already saved as draft {exc.created.reference}: it has "
+                                          "not been sent. Check it and submit it from here.")
+            else:
+                messages.info(request, exc.message)
+            return redirect("referrals:detail", pk=exc.created.pk)
         except services.DuplicateReferralError as exc:
             duplicates = exc.duplicates
             referral_form_.add_error("duplicate_reason", exc.message)

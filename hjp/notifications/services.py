@@ -106,17 +106,23 @@ def _deliver_inbox(message_id: int) -> None:
 
 
 def _deliver_email(delivery_id: int) -> None:
-    delivery = _email_claim(delivery_id)
-    if delivery is None:
+    # The email is made before the attempt is claimed: whatever fails here leaves it certainly unsent.
+    message = Message.objects.select_related("recipient").get(deliveries__pk=delivery_id)
+    if not (message.recipient.email and message.recipient.is_active):
+        Delivery.objects.filter(pk=delivery_id, status__in=may_become(S.CANCELLED)).update(
+            status=Delivery.Status.CANCELLED, last_error="The recipient has no email address or cannot sign in."
+        )
         return
-    message = delivery.message
     email = EmailMessage(
         subject="hjp: you have a new message",
         body=email_body(message),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient.email],
-        headers={"Message-ID": email_message_id(delivery.pk)},
+        headers={"Message-ID": email_message_id(delivery_id)},
     )
+    delivery = _email_claim(delivery_id)
+    if delivery is None:
+        return
     try:
         email.send(using="default")
     except Exception as exc:
@@ -144,6 +150,8 @@ def _email_claim(delivery_id: int) -> Delivery | None:
         return None
     if delivery.status not in may_become(S.SENDING):
         return None
+    if delivery.status == Delivery.Status.FAILED and delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        return None  # the retries have given up; a person may resend it from the delivery log
     if delivery.message.stopped_at is not None:
         delivery.status = Delivery.Status.CANCELLED
         delivery.save(update_fields=["status"])
@@ -221,7 +229,11 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
                 .values_list("pk", flat=True)
             )
     except OperationalError as exc:
-        if getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+        # PostgreSQL's lock_timeout, or SQLite's whole-database lock (make run's database) held too long.
+        timed_out = getattr(exc.__cause__, "pgcode", None) == LOCK_NOT_AVAILABLE or (
+            connection.vendor == "sqlite" and "locked" in str(exc)
+        )
+        if not timed_out:
             raise
         raise DomainError(
             "Messages about this patient are being delivered right now. Please try again in a minute."
@@ -262,8 +274,9 @@ def messages_sweep(*, older_than: timedelta | None = None, max_attempts: int | N
     )
     ids |= set(
         Delivery.objects.filter(
-            Q(status=Delivery.Status.FAILED) | Q(status=Delivery.Status.PENDING, message__status=Message.Status.DELIVERED),
-            attempts__lt=max_attempts,
+            # A pending email may have been resent by a person after the retries gave up: no limit for that.
+            Q(status=Delivery.Status.FAILED, attempts__lt=max_attempts)
+            | Q(status=Delivery.Status.PENDING, message__status=Message.Status.DELIVERED),
             message__created_at__lte=cutoff,
         ).values_list("message_id", flat=True)
     )

@@ -1,6 +1,7 @@
 """Thin Celery wrappers around the outbox services. Idempotent: running one twice sends nothing twice."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
 from hjp.notifications import services
@@ -12,7 +13,7 @@ from hjp.notifications import services
     reject_on_worker_lost=True,
     autoretry_for=(services.DeliveryFailed, DatabaseError, OSError),
     retry_backoff=5,
-    retry_backoff_max=600,
+    retry_backoff_max=settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,  # the visibility timeout exceeds it
     retry_jitter=True,
     max_retries=8,
 )

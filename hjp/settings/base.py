@@ -217,7 +217,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
 # Redis hands a task that was not acknowledged back to another worker after this long (kombu's default is an
 # hour). Tasks acknowledge late and a retry waits for its countdown unacknowledged, so this must exceed the
 # longest retry countdown plus the task time limit (retry_backoff_max=600 + 120), or a waiting retry would run twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900)}
+NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = 600  # the longest countdown of an email retry (hjp.notifications.tasks)
+_VISIBILITY_FLOOR = NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", _VISIBILITY_FLOOR + 180)
+}
+if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT must exceed {_VISIBILITY_FLOOR} s (the longest retry countdown plus "
+        "CELERY_TASK_TIME_LIMIT), or a retry waiting out its countdown would run twice."
+    )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -3,6 +3,9 @@
 import runpy
 from pathlib import Path
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
 import hjp.settings.base
 from hjp.celery import app
 
@@ -10,7 +13,7 @@ BASE_SETTINGS = Path(hjp.settings.base.__file__)
 
 
 def base_settings(monkeypatch, **env):
-    for name in ("EMAIL_HOST", "EMAIL_TIMEOUT", "CELERY_VISIBILITY_TIMEOUT"):
+    for name in ("EMAIL_HOST", "EMAIL_TIMEOUT", "CELERY_VISIBILITY_TIMEOUT", "CELERY_TASK_TIME_LIMIT"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -40,6 +43,11 @@ def test_the_broker_gives_a_lost_task_back_only_after_the_longest_retry_wait_and
     assert visibility < 3600
     configured = base_settings(monkeypatch, CELERY_VISIBILITY_TIMEOUT="1200")
     assert configured["CELERY_BROKER_TRANSPORT_OPTIONS"] == {"visibility_timeout": 1200}
+    # A longer task time limit moves the default up with it; a timeout set too short refuses to start.
+    longer = base_settings(monkeypatch, CELERY_VISIBILITY_TIMEOUT="", CELERY_TASK_TIME_LIMIT="300")
+    assert longer["CELERY_BROKER_TRANSPORT_OPTIONS"]["visibility_timeout"] > longest_retry_countdown() + 300
+    with pytest.raises(ImproperlyConfigured, match="CELERY_VISIBILITY_TIMEOUT must exceed"):
+        base_settings(monkeypatch, CELERY_VISIBILITY_TIMEOUT="700")
 
 
 def test_smtp_gives_up_after_the_email_timeout(monkeypatch):

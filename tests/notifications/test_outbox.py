@@ -83,6 +83,49 @@ def test_a_failed_email_is_logged_and_retried_by_the_sweep(django_capture_on_com
 
 
 @pytest.mark.django_db
+def test_once_the_retries_give_up_no_late_retry_sends_it_but_a_person_s_resend_does(
+    django_capture_on_commit_callbacks, settings
+):
+    settings.NOTIFICATION_MAX_ATTEMPTS = 2
+    user, admin = factories.UserFactory(), factories.UserFactory(is_staff=True)
+    locmem = settings.MAILERS
+    settings.MAILERS = smtp_nobody_listens_on(free_port())
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue(user)
+    services.messages_sweep(older_than=timedelta(0))
+    email = message.deliveries.get(channel=Delivery.Channel.EMAIL)
+    assert email.status == Delivery.Status.FAILED and email.attempts == 2
+
+    settings.MAILERS = locmem  # the mail server is back; a retry still waiting out its backoff now runs
+    services.message_deliver(message_id=message.pk)
+    assert services.messages_sweep(older_than=timedelta(0)) == 0
+    email.refresh_from_db()
+    assert email.status == Delivery.Status.FAILED and email.attempts == 2 and mail.outbox == []
+
+    with mock.patch("hjp.notifications.tasks.deliver_message.delay", side_effect=ConnectionError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert services.delivery_resend(delivery=email, actor=admin)
+    assert services.messages_sweep(older_than=timedelta(0)) == 1  # the broker was down: the sweep takes it
+    email.refresh_from_db()
+    assert email.status == Delivery.Status.SENT and email.attempts == 3 and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_an_email_to_someone_with_no_address_is_cancelled_not_marked_unknown(django_capture_on_commit_callbacks):
+    user = factories.UserFactory()
+    with mock.patch("hjp.notifications.tasks.deliver_message.delay"):
+        with django_capture_on_commit_callbacks(execute=True):
+            message = queue(user)
+    user.is_active = False  # left the service before the email went
+    user.save()
+    services.message_deliver(message_id=message.pk)
+    email = message.deliveries.get(channel=Delivery.Channel.EMAIL)
+    assert email.status == Delivery.Status.CANCELLED and email.attempts == 0 and mail.outbox == []
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED  # still in their inbox, should they come back
+
+
+@pytest.mark.django_db
 def test_when_the_broker_is_down_the_message_waits_and_the_sweep_delivers_it(django_capture_on_commit_callbacks):
     user = factories.UserFactory()
     with mock.patch("hjp.notifications.tasks.deliver_message.delay", side_effect=ConnectionError("broker down")):

@@ -3,6 +3,7 @@ the NHS number, and when a withdrawal of consent is offered."""
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from casework import services as casework_services
 from referrals import services
@@ -35,7 +36,7 @@ def test_after_withdrawal_the_referral_page_shows_who_withdrew_consent_and_no_sc
     html = as_user(referral.referrer).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
 
     assert "✔ Yes" not in html
-    assert "Consent withdrawn</strong> on" in html and f"recorded by {referral.referrer.full_name}" in html
+    assert "Consent withdrawn</strong> on" in html and f"recorded by {escape(referral.referrer.full_name)}" in html
     assert "No consent is in force" in html
 
 
@@ -46,7 +47,7 @@ def test_after_withdrawal_the_case_page_shows_the_same_consent_summary(client, r
     client.force_login(advisor_user)
     html = client.get(reverse("casework:case", args=[case.pk])).content.decode()
     assert "✔ Yes" not in html
-    assert f"recorded by {advisor_user.full_name}" in html and "No consent is in force" in html
+    assert f"recorded by {escape(advisor_user.full_name)}" in html and "No consent is in force" in html
 
 
 @pytest.mark.django_db
@@ -95,3 +96,12 @@ def test_a_declined_referral_gives_its_reason_before_the_patient_details(as_user
     reason = html.index("Outside our area: try Leeds Welfare Rights.")
     assert "Why the advice service declined it" in html[:reason]
     assert reason < html.index('id="patient-h"')
+
+
+@pytest.mark.django_db
+def test_the_reason_box_gives_the_coded_reason_of_a_decline(as_user, referral, advisor_user):
+    casework_services.referral_decline(referral=referral, actor=advisor_user, reason="out_of_area",
+                                       explanation="Try Leeds Welfare Rights.")
+    html = as_user(referral.referrer).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    box = html.split('id="state-reason-h"')[1].split("</section>")[0]
+    assert "Patient lives outside our area. Try Leeds Welfare Rights." in box

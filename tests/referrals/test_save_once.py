@@ -77,7 +77,17 @@ def test_the_form_sent_again_after_it_saved_leads_to_what_it_saved(as_user, refe
     draft = Referral.objects.get()
     assert first["Location"] == reverse("referrals:detail", args=[draft.pk])
     assert second.redirect_chain == [(reverse("referrals:detail", args=[draft.pk]), 302)]
-    assert "This form was already sent" in second.content.decode()
+    assert "This form was already saved as draft" in second.content.decode()
+
+
+def test_save_as_draft_then_submit_on_the_same_page_says_plainly_it_was_not_sent(as_user, referrer_user, partnership):
+    client = as_user(referrer_user)
+    data = referral_post(partnership, action="draft")
+    client.post(reverse("referrals:create"), data)
+    page = client.post(reverse("referrals:create"), {**data, "action": "submit"}, follow=True).content.decode()
+    draft = Referral.objects.get()
+    assert draft.status == ReferralStatus.DRAFT
+    assert f"already saved as draft {draft.reference}: it has not been sent" in page
 
 
 def test_a_stale_draft_form_keeps_what_was_typed_and_says_why(client, referrer_user, partnership):

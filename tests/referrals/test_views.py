@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from hjp.audit.models import AuditEvent
 from referrals.models import ProblemCategory, Referral, ReferralStatus
@@ -59,7 +60,7 @@ def test_a_referrer_submits_a_consented_referral_and_finds_it_with_its_timeline(
     listing = client.get(reverse("referrals:list")).content.decode()
     assert referral.reference in listing and "Maria Kowalski" in listing
     page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
-    assert "Submitted</strong> by" in page and referrer_user.full_name in page
+    assert "Submitted</strong> by" in page and escape(referrer_user.full_name) in page
     assert "PIP decision letter" in page
 
 
