@@ -39,7 +39,7 @@ from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
-from referrals.validators import normalise_nhs_number
+from hjp.core.nhs_number import normalise_nhs_number
 
 
 def _week_end(today: date) -> date:

@@ -14,7 +14,7 @@ from hjp.core.forms import (
     VersionMixin,
     require_to_submit,
 )
-from hjp.core.nhs_number import format_nhs_number
+from hjp.core.nhs_number import format_nhs_number, normalise_nhs_number
 from referrals.models import (
     Consent,
     ContactMethod,
@@ -25,7 +25,7 @@ from referrals.models import (
     Setting,
     Sex,
 )
-from referrals.validators import normalise_nhs_number, normalise_postcode, validate_nhs_number, validate_postcode
+from referrals.validators import normalise_postcode, validate_nhs_number, validate_postcode
 
 # Fields a draft may leave empty but a submission needs (shown without "(optional)" either way).
 PATIENT_REQUIRED_TO_SUBMIT = ("date_of_birth", "preferred_contact_method")
@@ -414,7 +414,8 @@ class ConsentWithdrawalForm(forms.Form):
         max_length=2000,
     )
     confirm = forms.BooleanField(
-        label="I understand this stops all work, cancels the referral and removes the patient's details.",
+        label="I understand this stops all work and every message about the patient, and removes the patient's "
+        "details.",
         error_messages={"required": "Confirm that you understand what withdrawing consent does"},
     )
 

@@ -8,7 +8,7 @@ from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user, visible_referrals_q
-from referrals.validators import normalise_nhs_number
+from hjp.core.nhs_number import normalise_nhs_number
 
 
 def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:

@@ -20,7 +20,8 @@ from referrals import permissions
 from referrals.selectors import open_duplicates
 from referrals.signals import consent_withdrawn
 from referrals.models import CaseStatus, Consent, DeclineReason, Patient, Referral, ReferralStatus, ReferralStatusChange
-from referrals.validators import normalise_nhs_number, normalise_postcode
+from hjp.core.nhs_number import normalise_nhs_number
+from referrals.validators import normalise_postcode
 
 S = ReferralStatus
 

@@ -3,15 +3,13 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from hjp.core.nhs_number import normalise_nhs_number
+
 NHS_NUMBER_WEIGHTS = range(10, 1, -1)
 UK_POSTCODE = re.compile(
     r"^(GIR0AA|[A-PR-UWYZ]([0-9]{1,2}|[A-HK-Y][0-9]{1,2}|[0-9][A-HJKPS-UW]|[A-HK-Y][0-9][ABEHMNPRV-Y])"
     r"[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
-
-
-def normalise_nhs_number(value: str) -> str:
-    return re.sub(r"[\s-]", "", value or "")
 
 
 def nhs_number_is_valid(value: str) -> bool:

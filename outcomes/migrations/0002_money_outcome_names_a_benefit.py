@@ -2,6 +2,16 @@
 
 from django.db import migrations, models
 
+BENEFITS = ["universal_credit", "pip", "esa", "attendance_allowance", "carers_allowance", "pension_credit",
+            "council_tax_reduction", "dla", "housing_benefit", "other_benefit"]
+
+
+def forget_what_is_not_a_benefit(apps, schema_editor):
+    """The list used to offer every sub-category ("rent_arrears", "dismissal"); money recorded against one of
+    those named no benefit, so it now names none (the issue it is recorded on still says what it was)."""
+    FinancialOutcome = apps.get_model("outcomes", "FinancialOutcome")
+    FinancialOutcome.objects.exclude(benefit="").exclude(benefit__in=BENEFITS).update(benefit="")
+
 
 class Migration(migrations.Migration):
 
@@ -10,6 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(forget_what_is_not_a_benefit, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='financialoutcome',
             name='benefit',

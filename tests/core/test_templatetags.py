@@ -12,3 +12,9 @@ from hjp.core.templatetags.hjp_tags import nhs_number
 ])
 def test_nhs_numbers_read_in_groups_of_three_three_and_four(stored, shown):
     assert nhs_number(stored) == shown
+
+
+def test_an_nhs_number_typed_with_dashes_is_shown_like_every_other():
+    from hjp.core.nhs_number import format_nhs_number
+
+    assert format_nhs_number("943-476-5919") == format_nhs_number(" 9434765919 ") == "943 476 5919"

@@ -72,3 +72,27 @@ def test_the_case_outcome_list_names_the_benefit(client, open_case, advisor_user
     client.force_login(advisor_user)
     page = client.get(reverse("outcomes:case_outcomes", args=[open_case.pk])).content.decode()
     assert "Decision: Mandatory reconsideration for Personal Independence Payment (PIP), awarded" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_money_recorded_against_something_that_is_not_a_benefit_names_no_benefit_after_the_migration():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from tests import factories
+
+    def migrate(targets=None):
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+    issue = factories.CaseIssueFactory()
+    rent = factories.FinancialOutcomeFactory(issue=issue)
+    pip = factories.FinancialOutcomeFactory(issue=issue, benefit="pip")
+    try:
+        migrate([("outcomes", "0001_initial")])
+        FinancialOutcome.objects.filter(pk=rent.pk).update(benefit="rent_arrears")  # what the old list allowed
+    finally:
+        migrate()
+    assert FinancialOutcome.objects.get(pk=rent.pk).benefit == ""
+    assert FinancialOutcome.objects.get(pk=pip.pk).benefit == "pip"
