@@ -5,6 +5,7 @@ from datetime import timedelta
 from itertools import product
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -174,3 +175,19 @@ def test_the_edit_page_offers_only_the_statuses_the_case_can_have(client, case_i
     client.force_login(advisor_user)
     page = client.get(reverse("casework:case_edit", args=[case_in_progress.pk])).content.decode()
     assert 'value="awaiting_first_contact"' not in page and 'value="claim_lodged"' in page
+
+
+def test_the_demo_cases_agree_with_their_referrals_and_their_timelines(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=None)
+
+    cases = Case.objects.select_related("referral").prefetch_related("referral__status_changes")
+    assert {case.state for case in cases} == set(C.values)
+    for case in cases:
+        referral = case.referral
+        assert referral.status == EXPECTED[case.state][0], case.reference
+        assert referral.case_status in TRANSITIONS[case.state].business_statuses, case.reference
+        moves = {change.to_status: change.at for change in referral.status_changes.all()}
+        assert case.opened_at == moves[S.ACCEPTED] > referral.submitted_at
+        assert case.first_contact_at == moves.get(S.IN_PROGRESS)
+        assert case.closed_at == moves.get(S.CLOSED)
