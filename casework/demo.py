@@ -205,10 +205,8 @@ def _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, n
         )
         Deadline.objects.create(case=case, kind=Deadline.Kind.TASK, title="Chase DWP for the decision",
                                 due_date=today + timedelta(days=[-2, 1, 4, 9][i % 4]))
-        case_set_business_status(
-            case=case, actor=advisor,
-            business_status=[CaseStatus.GATHERING_EVIDENCE, CaseStatus.CLAIM_LODGED, CaseStatus.AWAITING_DECISION][i % 3],
-        )
+        statuses = [CaseStatus.GATHERING_EVIDENCE, CaseStatus.CLAIM_LODGED, CaseStatus.AWAITING_DECISION]
+        case_set_business_status(case=case, actor=advisor, business_status=statuses[i % 3])
         if i % 4 == 1:
             OnwardReferral.objects.create(referral=referral, case=case, provider=providers[2], made_by=advisor,
                                           note="Priority debts: asked StepChange to set up a debt management plan.")

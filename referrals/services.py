@@ -1,4 +1,7 @@
-"""Writes for referrals. Every change of state goes through `referral_transition`."""
+"""Writes for referrals. Every change of state goes through `referral_transition` (and a withdrawal of consent's
+cancellation through `_referral_cancel_for_consent`). Once a referral has a case, casework's case lifecycle
+(casework.services.lifecycle) makes its moves and decides its business status (`case_status`); this app only
+records them."""
 
 import secrets
 from dataclasses import dataclass

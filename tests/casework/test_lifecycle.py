@@ -123,7 +123,8 @@ def test_a_case_reopened_before_anyone_reached_the_patient_awaits_first_contact_
     without it."""
     closed = services.case_close(case=case, actor=advisor_user, version=case.version,
                                  closure_reason=ClosureReason.NO_CONTACT)
-    accepted_notices = Message.objects.filter(referral_id=case.referral_id, subject__contains="accepted").count()
+    notices = Message.objects.filter(referral_id=case.referral_id, subject__contains="accepted")
+    accepted_notices = notices.count()
 
     reopened = services.case_reopen(case=closed, actor=supervisor_user, version=closed.version,
                                     reason="The patient called back.")
@@ -133,7 +134,7 @@ def test_a_case_reopened_before_anyone_reached_the_patient_awaits_first_contact_
     assert (referral.status, referral.case_status) == (S.ACCEPTED, CaseStatus.AWAITING_FIRST_CONTACT)
     assert referral.status_changes.last().reason == "The patient called back."
     # The referrer is not told a second time that the referral was accepted.
-    assert Message.objects.filter(referral_id=case.referral_id, subject__contains="accepted").count() == accepted_notices
+    assert notices.count() == accepted_notices == 1
 
     services.case_note_add(case=reopened, actor=advisor_user, kind="call", text="Spoke at last.",
                            occurred_at=timezone.now(), first_contact=True)
