@@ -1,7 +1,9 @@
 """Demo casework for `manage.py seed_demo`: a provider directory, and a case for every demo referral the
-referrals demo accepted, with issues, notes, appointments, deadlines and evidence requests, split between
-the demo advisor and supervisor. The referrals demo has already moved those referrals through their
-states, so cases are written directly and dated from the referral's timeline. Idempotent."""
+referrals demo planned to be accepted, in progress or closed, with issues, notes, appointments, deadlines and
+evidence requests, split between the demo advisor and supervisor. The referrals demo leaves those referrals
+submitted; each case is opened and moved through the case lifecycle (casework.services.lifecycle), so the
+case, its referral and the status the referrer reads agree, then back-dated over the weeks after the referral
+was sent. Idempotent."""
 
 import random
 from datetime import datetime, timedelta
@@ -24,10 +26,13 @@ from casework.models import (
     IssueSubCategory,
     OnwardReferral,
 )
-from casework.services import new_case_reference
-from referrals.models import CaseStatus, Referral, ReferralStatus
+from casework.services import case_open, case_set_business_status, case_transition
+from referrals.demo import planned_status
+from referrals.models import CaseStatus, Referral, ReferralStatus, ReferralStatusChange
 
 S = ReferralStatus
+# The referral states a case reaches, in the order it reaches them.
+CASE_TARGETS = (S.ACCEPTED, S.IN_PROGRESS, S.CLOSED)
 PROVIDERS = [
     ("City Law Centre", "immigration, housing possession", "0113 496 0001",
      "Phone the duty line; send the papers by email."),
@@ -88,39 +93,28 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
     now = timezone.now()
     today = timezone.localdate()
     workers = [world.users["advisor"], world.users["advisor"], world.users["supervisor"]]
-    referrals = (
-        Referral.objects.filter(
-            partnership=world.partnership, status__in=[S.ACCEPTED, S.IN_PROGRESS, S.CLOSED], case__isnull=True
-        )
-        .select_related("consent", "referrer")
-        .prefetch_related("categories", "status_changes")
-        .order_by("submitted_at", "pk")
-    )
     made = 0
-    for i, referral in enumerate(referrals):
+    for i, (referral, target) in enumerate(_referrals_to_take_on(world)):
         advisor = workers[i % len(workers)]
-        changes = {c.to_status: c.at for c in referral.status_changes.all()}
-        opened_at = changes.get(S.ACCEPTED, referral.submitted_at)
-        first_contact_at = changes.get(S.IN_PROGRESS)
-        closed = referral.status == S.CLOSED
-        case = Case.objects.create(
-            referral=referral,
-            reference=new_case_reference(),
-            advisor=advisor,
-            state=(CaseState.CLOSED if closed
-                   else CaseState.IN_PROGRESS if first_contact_at else CaseState.AWAITING_CONTACT),
-            opened_at=opened_at,
-            first_contact_at=first_contact_at,
-            closed_at=changes.get(S.CLOSED) if closed else None,
-            closure_reason=rng.choice([ClosureReason.WORK_COMPLETED, ClosureReason.ADVICE_GIVEN]) if closed else "",
-            summary="Patient struggling with a benefit decision; see issues." if first_contact_at else "",
-        )
+        opened_at, first_contact_at, closed_at = _moments(referral.submitted_at, target, rng, now)
+        case = case_open(referral=referral, actor=world.users["advisor"], advisor=advisor)
+        if first_contact_at:
+            case = case_transition(case=case, to_state=CaseState.IN_PROGRESS, actor=advisor,
+                                   first_contact_at=first_contact_at)
+        closed = closed_at is not None
+        if closed:
+            reason = rng.choice([ClosureReason.WORK_COMPLETED, ClosureReason.ADVICE_GIVEN])
+            case = case_transition(case=case, to_state=CaseState.CLOSED, actor=advisor, reason=reason.label,
+                                   closure_reason=reason)
+        _backdate(case, {S.ACCEPTED: opened_at, S.IN_PROGRESS: first_contact_at, S.CLOSED: closed_at})
+        if first_contact_at:
+            Case.objects.filter(pk=case.pk).update(summary="Patient struggling with a benefit decision; see issues.")
         issues = [
             CaseIssue.objects.create(
                 case=case, category=category, sub_category=_sub_category(category.code, referral.description),
                 description=referral.description[:200],
                 status=CaseIssue.Status.RESOLVED if closed else CaseIssue.Status.OPEN,
-                resolved_at=changes.get(S.CLOSED) if closed else None,
+                resolved_at=closed_at,
                 resolution="Award made on reconsideration." if closed else "",
             )
             for category in referral.categories.all()
@@ -135,6 +129,39 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
             made_by=world.users["advisor"], made_at=_changed_at(referral, S.REDIRECTED),
         )
     return made
+
+
+def _referrals_to_take_on(world) -> list[tuple[Referral, str]]:
+    """The submitted demo referrals the referrals demo planned to be accepted, in progress or closed, each with
+    that planned state, in the order they were sent. The referrals demo planned by the order it made them in."""
+    made_in_order = Referral.objects.filter(partnership=world.partnership).order_by("pk").values_list("pk", flat=True)
+    plan = {pk: planned_status(index) for index, pk in enumerate(made_in_order)}
+    referrals = (
+        Referral.objects.filter(partnership=world.partnership, status=S.SUBMITTED, case__isnull=True)
+        .select_related("consent", "referrer")
+        .prefetch_related("categories")
+        .order_by("submitted_at", "pk")
+    )
+    return [(referral, plan[referral.pk]) for referral in referrals if plan[referral.pk] in CASE_TARGETS]
+
+
+def _moments(sent_at: datetime, target: str, rng: random.Random, now: datetime):
+    """When a referral sent at `sent_at` was accepted, first contacted and closed (None for the steps its planned
+    state does not reach): a day to a fortnight apart, never in the future."""
+    steps = CASE_TARGETS.index(target) + 1
+    moments, moment = [], sent_at
+    for _ in range(steps):
+        moment = min(moment + timedelta(days=rng.randint(1, 12), hours=rng.randint(1, 6)), now)
+        moments.append(moment)
+    return tuple(moments + [None] * (len(CASE_TARGETS) - steps))
+
+
+def _backdate(case: Case, moments: dict) -> None:
+    """Date the case and its referral's moves as if they happened over the weeks after the referral was sent."""
+    for to_status, at in moments.items():
+        if at is not None:
+            ReferralStatusChange.objects.filter(referral_id=case.referral_id, to_status=to_status).update(at=at)
+    Case.objects.filter(pk=case.pk).update(opened_at=moments[S.ACCEPTED], closed_at=moments[S.CLOSED])
 
 
 def _sub_category(category_code: str, description: str) -> str:
@@ -178,9 +205,8 @@ def _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, n
         )
         Deadline.objects.create(case=case, kind=Deadline.Kind.TASK, title="Chase DWP for the decision",
                                 due_date=today + timedelta(days=[-2, 1, 4, 9][i % 4]))
-        Referral.objects.filter(pk=referral.pk).update(
-            case_status=[CaseStatus.GATHERING_EVIDENCE, CaseStatus.CLAIM_LODGED, CaseStatus.AWAITING_DECISION][i % 3]
-        )
+        statuses = [CaseStatus.GATHERING_EVIDENCE, CaseStatus.CLAIM_LODGED, CaseStatus.AWAITING_DECISION]
+        case_set_business_status(case=case, actor=advisor, business_status=statuses[i % 3])
         if i % 4 == 1:
             OnwardReferral.objects.create(referral=referral, case=case, provider=providers[2], made_by=advisor,
                                           note="Priority debts: asked StepChange to set up a debt management plan.")

@@ -119,6 +119,14 @@ class CaseEditForm(VersionedForm):
     )
     summary = forms.CharField(widget=_textarea(5), required=False, max_length=10000, label="Case summary")
 
+    def __init__(self, *args, case_statuses=None, **kwargs):
+        """`case_statuses`: the statuses the case's state allows (casework.services.business_statuses_for)."""
+        super().__init__(*args, **kwargs)
+        if case_statuses is not None:
+            self.fields["case_status"].choices = [("", "No change")] + [
+                (value, label) for value, label in CaseStatus.choices if value in case_statuses
+            ]
+
 
 class ReallocateForm(VersionedForm):
     advisor = forms.ModelChoiceField(queryset=None, label="New advisor", empty_label="Choose an advisor")

@@ -58,7 +58,8 @@ class AdviceProvider(TimeStampedModel):
 
 
 class CaseState(models.TextChoices):
-    """Mirrors the referral: accepted (awaiting first contact), in progress, closed."""
+    """Mirrors the referral: accepted (awaiting first contact), in progress, closed (or cancelled, when consent is
+    withdrawn). The case lifecycle (casework.services.lifecycle.TRANSITIONS) moves the two together."""
 
     AWAITING_CONTACT = "awaiting_contact", "Awaiting first contact"
     IN_PROGRESS = "in_progress", "In progress"

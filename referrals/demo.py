@@ -1,5 +1,6 @@
 """About fifty demo referrals over the last twelve months, spread over the states. Made through the
-services, then back-dated, so the demo has the same shape as real data."""
+services, then back-dated, so the demo has the same shape as real data. The states of a referral with a case
+(accepted, in progress, closed) are reached in casework.demo, through the case lifecycle."""
 
 import random
 from datetime import date, timedelta
@@ -47,6 +48,13 @@ STATE_PLAN = ([S.SUBMITTED] * 8 + [S.ACCEPTED] * 6 + [S.IN_PROGRESS] * 14 + [S.C
               + [S.REDIRECTED] * 2 + [S.CANCELLED] * 2 + [S.ENTERED_IN_ERROR] * 1 + [S.DRAFT] * 2)
 
 
+def planned_status(index: int) -> str:
+    """The state planned for the demo referral made `index`-th (from 0). Referrals planned to be accepted, in
+    progress or closed are left submitted here: those are the states of a case, which casework.demo opens and
+    moves through the case lifecycle."""
+    return STATE_PLAN[index % len(STATE_PLAN)]
+
+
 def valid_nhs_number(rng: random.Random) -> str:
     while True:
         first = [rng.randint(0, 9) for _ in range(9)]
@@ -58,12 +66,13 @@ def valid_nhs_number(rng: random.Random) -> str:
 
 
 def _path_to(target: str) -> list[tuple[str, str]]:
-    """The steps, and whose they are, from submitted to the target state."""
+    """The referral's own steps, and whose they are, from submitted to the target state."""
     paths = {
         S.SUBMITTED: [],
-        S.ACCEPTED: [(S.ACCEPTED, "advisor")],
-        S.IN_PROGRESS: [(S.ACCEPTED, "advisor"), (S.IN_PROGRESS, "advisor")],
-        S.CLOSED: [(S.ACCEPTED, "advisor"), (S.IN_PROGRESS, "advisor"), (S.CLOSED, "advisor")],
+        # Accepted, in progress and closed are the states of a case: casework.demo takes these referrals on.
+        S.ACCEPTED: [],
+        S.IN_PROGRESS: [],
+        S.CLOSED: [],
         S.DECLINED: [(S.DECLINED, "advisor")],
         S.REDIRECTED: [(S.REDIRECTED, "advisor")],
         S.CANCELLED: [(S.CANCELLED, "referrer")],
@@ -92,7 +101,7 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
     now = timezone.now()
     made = 0
     for i in range(count):
-        target = STATE_PLAN[i % len(STATE_PLAN)]
+        target = planned_status(i)
         referrer = referrers[i % len(referrers)] if i >= 3 else world.users["referrer"]
         code, description = PROBLEMS[i % len(PROBLEMS)]
         inpatient = referrer == world.users["ward"]

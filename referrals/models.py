@@ -52,7 +52,9 @@ class DeclineReason(models.TextChoices):
 
 
 class CaseStatus(models.TextChoices):
-    """The finer status of a case in progress that the referrer can read (FHIR Task.businessStatus)."""
+    """The finer status of an open case that the referrer can read (FHIR Task.businessStatus). The case's
+    lifecycle in casework sets it (casework.services.lifecycle): blank unless the referral is accepted or in
+    progress."""
 
     AWAITING_FIRST_CONTACT = "awaiting_first_contact", "Awaiting first contact"
     GATHERING_EVIDENCE = "gathering_evidence", "Gathering evidence"

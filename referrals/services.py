@@ -1,4 +1,7 @@
-"""Writes for referrals. Every change of state goes through `referral_transition`."""
+"""Writes for referrals. Every change of state goes through `referral_transition` (and a withdrawal of consent's
+cancellation through `_referral_cancel_for_consent`). Once a referral has a case, casework's case lifecycle
+(casework.services.lifecycle) makes its moves and decides its business status (`case_status`); this app only
+records them."""
 
 import secrets
 from dataclasses import dataclass
@@ -27,6 +30,9 @@ S = ReferralStatus
 
 # Who may make each move. "referrer": the referrer's side; "advisor": the advice organisation's side;
 # "supervisor": a supervisor of that organisation; "consent": a recorded withdrawal of consent.
+# The moves of an accepted referral belong to its case: casework makes them with the case's own
+# (casework.services.lifecycle.case_transition), and a case reopened before anyone reached the patient takes
+# its referral back to accepted.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.DRAFT, S.SUBMITTED): frozenset({"referrer"}),
     (S.DRAFT, S.CANCELLED): frozenset({"referrer"}),
@@ -41,6 +47,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.IN_PROGRESS, S.CLOSED): frozenset({"advisor"}),
     (S.IN_PROGRESS, S.CANCELLED): frozenset({"consent"}),
     (S.CLOSED, S.IN_PROGRESS): frozenset({"supervisor"}),
+    (S.CLOSED, S.ACCEPTED): frozenset({"supervisor"}),
 }
 # FHIR requires a statusReason for these.
 REASON_REQUIRED = frozenset({S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR})
@@ -72,13 +79,33 @@ def _label(status: str) -> str:
 
 @transaction.atomic
 def referral_transition(
-    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None,
-    _capacity: str | None = None,
+    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None
 ) -> Referral:
     """Move a referral to `to_status` if DESIGN.md's table allows it for this actor; record who, when, why
     (`reason`, in words, and for a decline `decline_reason`, a DeclineReason code kept apart for reports).
+    A referral whose patient withdrew consent makes no more moves.
+
+    The moves of a referral that has a case (accepted, in progress, closed) are casework's to make, through
+    `casework.services.lifecycle.case_transition`, which also sets the case's business status: this function
+    touches the referral's own state only.
 
     Raises DomainError with a message for the user when the move is not allowed."""
+    return _transition(referral=referral, to_status=to_status, actor=actor, reason=reason,
+                       decline_reason=decline_reason, request=request)
+
+
+def _referral_cancel_for_consent(*, referral: Referral, actor, request=None) -> Referral:
+    """Cancel a referral because its patient withdrew consent: the one move made in the "consent" capacity
+    (whoever recorded the withdrawal makes it), and the one a referral whose consent is withdrawn still makes.
+    Only `consent_withdraw` calls this."""
+    return _transition(referral=referral, to_status=S.CANCELLED, actor=actor, reason=CONSENT_WITHDRAWN_REASON,
+                       request=request, capacity="consent")
+
+
+def _transition(
+    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None,
+    capacity: str | None = None,
+) -> Referral:
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
     from_status = locked.status
     reason = (reason or "").strip()
@@ -88,9 +115,9 @@ def referral_transition(
         raise DomainError(f"This referral is already {_label(to_status)}.")
     if allowed_for is None:
         raise DomainError(f"A referral that is {_label(from_status)} cannot become {_label(to_status)}.")
-    if _capacity != "consent" and Consent.objects.filter(referral=locked, withdrawn_at__isnull=False).exists():
+    if capacity is None and Consent.objects.filter(referral=locked, withdrawn_at__isnull=False).exists():
         raise DomainError("The patient withdrew their consent: this referral cannot change any more.")
-    capacities = {_capacity} if _capacity else _capacities(actor, locked)
+    capacities = {capacity} if capacity else _capacities(actor, locked)
     if not allowed_for & capacities:
         raise DomainError(f"You may not make a {_label(from_status)} referral {_label(to_status)}.")
     if to_status in REASON_REQUIRED and not reason and not decline_reason:
@@ -102,19 +129,13 @@ def referral_transition(
     locked.status = to_status
     if to_status == S.SUBMITTED:
         locked.submitted_at = now
-    if to_status == S.ACCEPTED:
-        locked.case_status = CaseStatus.AWAITING_FIRST_CONTACT
-    elif to_status == S.IN_PROGRESS:
-        if locked.case_status in ("", CaseStatus.AWAITING_FIRST_CONTACT):
-            locked.case_status = CaseStatus.GATHERING_EVIDENCE
-    else:
-        locked.case_status = ""
-    locked.save(update_fields=["status", "submitted_at", "case_status", "updated_at"])
+    locked.save(update_fields=["status", "submitted_at", "updated_at"])
     change = ReferralStatusChange.objects.create(
         referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason,
         decline_reason=decline_reason, at=now,
     )
-    if to_status in STATUS_NOTICES:
+    # Triage's answer; a case reopened to awaiting its first contact is not accepted a second time.
+    if to_status in STATUS_NOTICES and from_status == S.SUBMITTED:
         _queue_status_notice(locked, change)
     audit_record(
         actor=actor,
@@ -359,14 +380,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     consent.representative_authority = ""
     consent.save()
     if referral.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS):
-        referral_transition(
-            referral=referral,
-            to_status=S.CANCELLED,
-            actor=actor,
-            reason=CONSENT_WITHDRAWN_REASON,
-            request=request,
-            _capacity="consent",
-        )
+        _referral_cancel_for_consent(referral=referral, actor=actor, request=request)
     referral.description = REDACTED
     referral.known_deadline_note = ""
     referral.duplicate_reason = ""
@@ -383,19 +397,18 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
 
 @transaction.atomic
 def referral_set_case_status(*, referral: Referral, case_status: str, actor, request=None) -> Referral:
-    """Set the finer status of an accepted or in-progress referral that the referrer reads
-    (FHIR Task.businessStatus). Only the advice organisation's side may set it."""
+    """Write the business status (FHIR Task.businessStatus) that casework's case lifecycle decided for this
+    referral, with an audit entry when it changes: casework (`casework.services.lifecycle`) decides it and
+    checks who may set it. A referral has one only while it is accepted or in progress."""
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
-    if not permissions.is_advice_side(actor, locked):
-        raise DomainError("Only the advice service can set the case status.")
-    if locked.status not in (S.ACCEPTED, S.IN_PROGRESS):
+    case_status = CaseStatus(case_status) if case_status else ""
+    if case_status and locked.status not in (S.ACCEPTED, S.IN_PROGRESS):
         raise DomainError("The case status can only be set while the case is open.")
-    case_status = CaseStatus(case_status)
     if locked.case_status != case_status:
         previous = locked.case_status
         locked.case_status = case_status
         locked.save(update_fields=["case_status", "updated_at"])
         audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked,
-                     summary=f"case status {previous or 'none'} -> {case_status}", request=request)
+                     summary=f"case status {previous or 'none'} -> {case_status or 'none'}", request=request)
     referral.refresh_from_db()
     return locked

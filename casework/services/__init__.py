@@ -1,4 +1,6 @@
-"""Writes for casework. Referral states change only through `referrals.services.referral_transition`.
+"""Writes for casework. A case's state, its referral's state and the business status the referrer reads change
+together, only through the case lifecycle (`lifecycle.case_transition` and its one TRANSITIONS table), which
+moves the referral through `referrals.services.referral_transition`; triage's other moves call that directly.
 
 Edits of a case, or of its issues, deadlines and appointments, take the `version` of the case their form
 was loaded with (hjp.core.versioning): a stale version is refused with StaleCaseError and the version goes up
@@ -18,6 +20,12 @@ from casework.services.cases import (
 )
 from casework.services.common import REDACTED, StaleCaseError, new_case_reference
 from casework.services.evidence import evidence_request_answer, evidence_request_create, evidence_request_decline
+from casework.services.lifecycle import (
+    business_statuses_for,
+    case_open,
+    case_set_business_status,
+    case_transition,
+)
 from casework.services.providers import onward_referral_make, provider_save
 from casework.services.records import (
     appointment_book,
@@ -36,15 +44,19 @@ __all__ = [
     "StaleCaseError",
     "appointment_book",
     "appointment_update",
+    "business_statuses_for",
     "case_close",
     "case_issue_add",
     "case_issue_resolve",
     "case_issue_update",
     "case_note_add",
+    "case_open",
     "case_reallocate",
     "case_reopen",
+    "case_set_business_status",
     "case_stop_after_consent_withdrawal",
     "case_stop_for_consent_withdrawal",
+    "case_transition",
     "case_update",
     "deadline_add",
     "deadline_complete",

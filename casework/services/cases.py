@@ -19,14 +19,13 @@ from casework.models import (
 )
 from casework.permissions import case_workers, is_supervisor_of
 from casework.services.common import REDACTED, bump_version, clean_and_save, lock_case
+from casework.services.lifecycle import case_set_business_status, case_transition
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
-from referrals.models import CaseStatus, ReferralStatus
-from referrals.services import consent_withdraw, referral_set_case_status, referral_transition
+from referrals.services import consent_withdraw
 
-S = ReferralStatus
 Action = AuditEvent.Action
 
 
@@ -52,11 +51,8 @@ def case_note_add(
     if first_contact:
         # A time typed to the minute may fall just before the submission: never count a negative wait.
         occurred_at = max(occurred_at, sent_at) if sent_at else occurred_at
-        if locked.referral.status == S.ACCEPTED:
-            referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, request=request)
-        locked.state = CaseState.IN_PROGRESS
-        locked.first_contact_at = occurred_at
-        bump_version(locked, "state", "first_contact_at")
+        case_transition(case=locked, to_state=CaseState.IN_PROGRESS, actor=actor, first_contact_at=occurred_at,
+                        request=request)
     audit_record(actor=actor, action=Action.CREATE, obj=note,
                  summary="first contact" if first_contact else f"{kind} note", request=request)
     return note
@@ -69,8 +65,7 @@ def case_update(*, case: Case, actor, version: int, summary: str, case_status: s
     locked.summary = summary.strip()
     bump_version(locked, "summary")
     if case_status:
-        referral_set_case_status(referral=locked.referral, case_status=CaseStatus(case_status), actor=actor,
-                                 request=request)
+        case_set_business_status(case=locked, business_status=case_status, actor=actor, request=request)
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="case details", request=request)
     return locked
 
@@ -121,13 +116,8 @@ def case_close(*, case: Case, actor, version: int, closure_reason: str, note: st
         raise DomainError("Record a withdrawal of consent with 'Record consent withdrawal', not by closing.")
     locked = lock_case(case, actor=actor, version=version)
     reason = ClosureReason(closure_reason)
-    referral_transition(referral=locked.referral, to_status=S.CLOSED, actor=actor, reason=reason.label,
-                        request=request)
-    locked.state = CaseState.CLOSED
-    locked.closed_at = timezone.now()
-    locked.closure_reason = reason
-    locked.closure_note = note.strip()
-    bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor, reason=reason.label,
+                             closure_reason=reason, closure_note=note, request=request)
     settled = _stop_open_work(locked, actor=actor)
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}",
                  request=request)
@@ -147,13 +137,10 @@ def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -
     # Consent may also have been withdrawn after the case closed for another reason.
     if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN or locked.referral.consent.is_withdrawn:
         raise DomainError("Consent was withdrawn: this case cannot be reopened.")
-    referral_transition(referral=locked.referral, to_status=S.IN_PROGRESS, actor=actor, reason=reason,
-                        request=request)
-    locked.state = CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT
-    locked.closed_at = None
-    locked.closure_reason = ""
-    locked.closure_note = ""
-    bump_version(locked, "state", "closed_at", "closure_reason", "closure_note")
+    locked = case_transition(
+        case=locked, to_state=CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT,
+        actor=actor, reason=reason, request=request,
+    )
     locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
         status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
     )
@@ -189,23 +176,20 @@ def case_stop_after_consent_withdrawal(*, referral, actor, request=None) -> Case
     holds about the patient. Counts for statistics (issues, dates, states) remain."""
     case = Case.objects.select_for_update(of=("self",)).filter(referral=referral).first()
     if case is not None:
-        _stop_case(case, actor=actor, request=request)
+        case = _stop_case(case, actor=actor, request=request)
     # A referral redirected at triage has no case, but its onward referral carries a note about the patient.
     OnwardReferral.objects.filter(referral=referral, case__isnull=True).update(note=REDACTED)
     return case
 
 
-def _stop_case(locked: Case, *, actor, request) -> None:
+def _stop_case(locked: Case, *, actor, request) -> Case:
     now = timezone.now()
-    fields = ["summary", "closure_note"]
     if locked.is_open:
-        locked.state = CaseState.CLOSED
-        locked.closed_at = now
-        locked.closure_reason = ClosureReason.CONSENT_WITHDRAWN
-        fields += ["state", "closed_at", "closure_reason"]
+        locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor,
+                                 closure_reason=ClosureReason.CONSENT_WITHDRAWN, request=request)
     locked.summary = ""
     locked.closure_note = ""
-    bump_version(locked, *fields)
+    bump_version(locked, "summary", "closure_note")
     settled = _stop_open_work(locked, actor=actor)
     locked.notes.update(text=REDACTED)
     locked.issues.update(description="", resolution="", updated_at=now)
@@ -220,3 +204,4 @@ def _stop_case(locked: Case, *, actor, request) -> None:
     locked.onward_referrals.update(note=REDACTED)
     audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}",
                  request=request)
+    return locked

@@ -1,11 +1,11 @@
 """Triage: accept (opening a case), decline or redirect a submitted referral."""
 
 from django.db import transaction
-from django.utils import timezone
 
 from casework.models import AdviceProvider, Case, CaseIssue, Deadline, OnwardReferral
 from casework.permissions import can_triage, case_workers, is_supervisor_of
-from casework.services.common import clean_and_save, new_case_reference, require_worker
+from casework.services.common import clean_and_save, require_worker
+from casework.services.lifecycle import case_open
 from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -30,9 +30,7 @@ def referral_accept(*, referral: Referral, actor, advisor=None, request=None) ->
         raise DomainError("Only a supervisor can assign a new case to someone else.")
     if not case_workers(organisation_id).filter(pk=advisor.pk).exists():
         raise DomainError("A case can only be assigned to an advisor of this advice service.")
-    referral_transition(referral=referral, to_status=S.ACCEPTED, actor=actor, request=request)
-    case = Case(referral=referral, reference=new_case_reference(), advisor=advisor, opened_at=timezone.now())
-    clean_and_save(case)
+    case = case_open(referral=referral, actor=actor, advisor=advisor, request=request)
     CaseIssue.objects.bulk_create(CaseIssue(case=case, category=c) for c in referral.categories.all())
     audit_record(actor=actor, action=Action.CREATE, obj=case, summary=f"case opened for {referral.reference}",
                  request=request)

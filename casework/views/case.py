@@ -51,7 +51,8 @@ def note_add(request, pk):
 def case_edit(request, pk):
     case = get_case(request, pk)
     form = versioned_form(request, case, forms.CaseEditForm,
-                          initial={"summary": case.summary, "case_status": case.referral.case_status})
+                          initial={"summary": case.summary, "case_status": case.referral.case_status},
+                          case_statuses=services.business_statuses_for(case))
     return case_form_page(
         request, case, form, title="Edit case", submit_label="Save", current=case_values,
         perform=lambda d: services.case_update(case=case, actor=request.user, version=d["version"],

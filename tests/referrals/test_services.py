@@ -108,16 +108,18 @@ def test_an_advisor_of_another_advice_service_cannot_accept():
 
 
 @pytest.mark.django_db
-def test_accepting_sets_the_case_status_the_referrer_reads():
+def test_a_move_changes_the_referrals_own_state_and_leaves_the_case_status_to_casework():
+    """The business status of an accepted referral is its case's: casework's case lifecycle sets it (see
+    tests/casework/test_lifecycle.py)."""
     referral = factories.ReferralFactory(status=S.SUBMITTED)
     advisor = factories.advisor(referral.advice_organisation)
     services.referral_transition(referral=referral, to_status=S.ACCEPTED, actor=advisor)
     referral.refresh_from_db()
-    assert referral.case_status == CaseStatus.AWAITING_FIRST_CONTACT
+    assert referral.case_status == ""
     assert referral.fhir_status == "accepted"
     services.referral_transition(referral=referral, to_status=S.IN_PROGRESS, actor=advisor)
     referral.refresh_from_db()
-    assert referral.case_status == CaseStatus.GATHERING_EVIDENCE
+    assert referral.case_status == ""
     assert referral.fhir_status == "in-progress"
 
 
