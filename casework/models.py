@@ -79,6 +79,14 @@ class ClosureReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class CaseQuerySet(models.QuerySet):
+    """Who may see a case, written once: the advisors and supervisors of the advice organisation its
+    referral was sent to (through `Referral.objects.received_by`). Referrers see the referral, not the case."""
+
+    def visible_to(self, user) -> "CaseQuerySet":
+        return self.filter(referral__in=Referral.objects.received_by(user).values("pk"))
+
+
 class Case(TimeStampedModel):
     """One per accepted referral. `version` goes up on every edit of the case or its issues, deadlines and
     appointments: an edit form carries the version it was loaded with and a stale one is refused."""
@@ -94,6 +102,8 @@ class Case(TimeStampedModel):
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
     closure_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-pk"]

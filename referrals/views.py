@@ -138,7 +138,8 @@ def referral_form(request, pk=None):
                 messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
             return redirect("referrals:detail", pk=saved.pk)
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
-    visible_duplicates = [d for d in duplicates if permissions.can_view_referral(user, d)]
+    visible_ids = selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
+    visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form",
                      request=request)

@@ -1,19 +1,16 @@
 """Pages for what a case records: issues, appointments, deadlines, evidence requests, onward referrals."""
 
-from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import forms, selectors, services
-from casework.models import Appointment, CaseIssue, Deadline
+from casework.models import CaseIssue, Deadline
 from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
+from hjp.core.lookups import get_visible_or_404
 
 
 def _issue(case, item_pk) -> CaseIssue:
-    try:
-        return case.issues.select_related("category").get(pk=item_pk)
-    except (CaseIssue.DoesNotExist, ValueError):
-        raise Http404("No such issue.") from None
+    return get_visible_or_404(case.issues.select_related("category"), item_pk, "No such issue.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -84,10 +81,7 @@ def appointment_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def appointment_edit(request, pk, item_pk):
     case = get_case(request, pk)
-    try:
-        appointment = case.appointments.get(pk=item_pk)
-    except (Appointment.DoesNotExist, ValueError):
-        raise Http404("No such appointment.") from None
+    appointment = get_visible_or_404(case.appointments.all(), item_pk, "No such appointment.")
     form = versioned_form(request, case, forms.AppointmentEditForm, initial={
         name: getattr(appointment, name)
         for name in ("kind", "starts_at", "duration_minutes", "place", "note", "attendance")})
@@ -125,10 +119,7 @@ def deadline_add(request, pk):
 @require_http_methods(["GET", "POST"])
 def deadline_done(request, pk, item_pk):
     case = get_case(request, pk)
-    try:
-        deadline = case.deadlines.get(pk=item_pk)
-    except (Deadline.DoesNotExist, ValueError):
-        raise Http404("No such deadline.") from None
+    deadline = get_visible_or_404(case.deadlines.all(), item_pk, "No such deadline.")
     return case_form_page(
         request, case, versioned_form(request, case, forms.DeadlineDoneForm), title=f"Mark done: {deadline}",
         submit_label="Mark done", current=case_values,
