@@ -2,7 +2,6 @@
 model's QuerySet; lookups here narrow to it and give the same 404 for a missing and a forbidden object."""
 
 from django.db.models import Q, QuerySet
-from django.http import Http404
 
 from casework.models import AdviceProvider, Case, EvidenceRequest
 from hjp.accounts.models import Membership, Role, User
@@ -10,17 +9,6 @@ from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
 from referrals.models import Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user
-
-
-def require_advice_worker(user) -> None:
-    """Advisors and supervisors only; everyone else is told the page does not exist."""
-    if not roles_for(user).is_advisor:
-        raise Http404("No casework here.")
-
-
-def require_referrer(user) -> None:
-    if not roles_for(user).is_referrer:
-        raise Http404("No evidence requests here.")
 
 
 def is_supervisor_of(user, organisation_id: int) -> bool:

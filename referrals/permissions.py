@@ -25,10 +25,6 @@ def is_supervisor_for(user, referral: Referral) -> bool:
     return referral.advice_organisation_id in roles_for(user).supervisor_org_ids
 
 
-def can_create_referral(user) -> bool:
-    return roles_for(user).is_referrer
-
-
 def can_edit_draft(user, referral: Referral) -> bool:
     return referral.status == ReferralStatus.DRAFT and referral.referrer_id == user.pk
 
@@ -47,12 +43,6 @@ def can_withdraw_consent(user, referral: Referral) -> bool:
     if consent is None or consent.is_withdrawn or referral.status not in CONSENT_WITHDRAWABLE_STATUSES:
         return False
     return is_referrer_side(user, referral) or is_advice_side(user, referral)
-
-
-def can_see_patient_details(user) -> bool:
-    """Managers and funders see aggregates only; they reach no page with patient details."""
-    roles = roles_for(user)
-    return roles.is_referrer or roles.is_advisor
 
 
 def get_referral_for_user(user, pk, *, queryset: QuerySet[Referral] | None = None) -> Referral:

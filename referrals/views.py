@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -25,13 +26,8 @@ from referrals.models import ReferralStatus
 PAGE_SIZE = 20
 
 
-def _require_referrer(user):
-    if not permissions.can_create_referral(user):
-        raise Http404("Only referrers have this page.")
-
-
+@role_required(REFERRERS, message="Only referrers have this page.")
 def referrer_home(request):
-    _require_referrer(request.user)
     recent = list(selectors.referral_list(user=request.user)[:5])
     audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
                  summary="referrer home", request=request)
@@ -42,10 +38,9 @@ def referrer_home(request):
     )
 
 
+@role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
 def referral_list(request):
     user = request.user
-    if not permissions.can_see_patient_details(user):
-        raise Http404("No referrals here.")
     filters = ReferralFilterForm(request.GET or None)
     status = text = ""
     if filters.is_valid():
@@ -93,9 +88,9 @@ def _referral_forms(request, *, referral=None, submitting=False):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(REFERRERS, message="Only referrers have this page.")
 def referral_form(request, pk=None):
     user = request.user
-    _require_referrer(user)
     referral = None
     if pk is not None:
         referral = selectors.referral_detail(user=user, pk=pk)

@@ -73,8 +73,8 @@ def form_page(request, *, form, title, submit_label, perform: Callable, success:
 
 
 def get_case(request, pk) -> Case:
-    """The case for an advice worker of its organisation; 404 for anyone else and for a missing case."""
-    permissions.require_advice_worker(request.user)
+    """The case for an advice worker of its organisation; 404 for anyone else and for a missing case. The view
+    is gated with `@role_required(ADVICE_WORKERS)`."""
     return permissions.get_case_for_user(request.user, pk)
 
 

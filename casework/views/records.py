@@ -6,6 +6,7 @@ from django.views.decorators.http import require_http_methods
 from casework import forms, selectors, services
 from casework.models import CaseIssue, Deadline
 from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
+from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.core.lookups import get_visible_or_404
 
 
@@ -14,6 +15,7 @@ def _issue(case, item_pk) -> CaseIssue:
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_add(request, pk):
     case = get_case(request, pk)
     form = forms.IssueForm(posted(request))
@@ -36,6 +38,7 @@ def _issue_values(issue):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_edit(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
@@ -52,6 +55,7 @@ def issue_edit(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_resolve(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
@@ -65,6 +69,7 @@ def issue_resolve(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def appointment_add(request, pk):
     case = get_case(request, pk)
     form = forms.AppointmentForm(posted(request))
@@ -79,6 +84,7 @@ def appointment_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def appointment_edit(request, pk, item_pk):
     case = get_case(request, pk)
     appointment = get_visible_or_404(case.appointments.all(), item_pk, "No such appointment.")
@@ -103,6 +109,7 @@ def appointment_edit(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_add(request, pk):
     case = get_case(request, pk)
     form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category"),
@@ -117,6 +124,7 @@ def deadline_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_done(request, pk, item_pk):
     case = get_case(request, pk)
     deadline = get_visible_or_404(case.deadlines.all(), item_pk, "No such deadline.")
@@ -130,6 +138,7 @@ def deadline_done(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def evidence_add(request, pk):
     case = get_case(request, pk)
     form = forms.EvidenceRequestForm(posted(request),
@@ -147,6 +156,7 @@ def evidence_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def onward_add(request, pk):
     case = get_case(request, pk)
     providers = selectors.advice_providers(user=request.user, active_only=True).filter(
