@@ -1,6 +1,5 @@
 """Writes for referrals. Every change of state goes through `referral_transition`."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -12,6 +11,8 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.redaction import REDACTED
+from hjp.core.references import new_reference
 from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from hjp.notifications.models import MessageKind
@@ -44,8 +45,6 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 # FHIR requires a statusReason for these.
 REASON_REQUIRED = frozenset({S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR})
 CONSENT_WITHDRAWN_REASON = "Consent withdrawn"
-REDACTED = "[redacted: consent withdrawn]"
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def allowed_targets(*, referral: Referral, user) -> list[str]:
@@ -155,13 +154,6 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
 def full_stop(sentence: str) -> str:
     """The sentence ended by one full stop; one that ends in initials ("for B.K.") has it already."""
     return sentence if sentence.endswith(".") else f"{sentence}."
-
-
-def _new_reference() -> str:
-    while True:
-        reference = "R" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
-        if not Referral.objects.filter(reference=reference).exists():
-            return reference
 
 
 def _clean_patient_data(data: dict) -> dict:
@@ -275,7 +267,7 @@ def referral_save(
         patient.full_clean()
         patient.save()
         referral = Referral(
-            reference=_new_reference(),
+            reference=new_reference(Referral, "R"),
             patient=patient,
             referrer=actor,
             referring_organisation_id=ctx.organisation_id,

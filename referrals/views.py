@@ -10,14 +10,13 @@ from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
-from hjp.core.forms import error_summary
+from hjp.core.forms import ReasonForm, error_summary
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
     ConsentForm,
     ConsentWithdrawalForm,
     PatientForm,
-    ReasonForm,
     ReferralFilterForm,
     ReferralForm,
 )

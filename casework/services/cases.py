@@ -18,10 +18,11 @@ from casework.models import (
     private_storage,
 )
 from casework.permissions import case_workers, is_supervisor_of
-from casework.services.common import REDACTED, bump_version, clean_and_save, lock_case
+from casework.services.common import bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.redaction import REDACTED
 from hjp.core.submissions import once_per_submission
 from referrals.models import CaseStatus, ReferralStatus
 from referrals.services import consent_withdraw, referral_set_case_status, referral_transition

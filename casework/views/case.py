@@ -85,8 +85,8 @@ def case_reopen(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
         raise Http404("Only supervisors reopen cases.")
-    form = versioned_form(request, case, forms.ReasonForm)
-    form.fields["reason"].label = "Why the case is reopened (the referrer sees this)"
+    form = versioned_form(request, case, forms.VersionedReasonForm,
+                          label="Why the case is reopened (the referrer sees this)")
     return case_form_page(
         request, case, form, title="Reopen case", submit_label="Reopen", current=case_values,
         perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"],

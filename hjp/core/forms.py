@@ -344,3 +344,18 @@ class VersionMixin:
         cleaned = super().clean()
         self.version = cleaned.pop("version", None)
         return cleaned
+
+
+class ReasonForm(forms.Form):
+    """Why, in the user's words, for an action that needs a reason (cancel a referral, mark it sent by mistake,
+    reopen a case). The page gives the question as `label`; `required_message` replaces the message made from it."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}), max_length=2000
+    )
+
+    def __init__(self, *args, label: str = "Reason", required_message: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        if required_message:
+            self.fields["reason"].error_messages["required"] = required_message
