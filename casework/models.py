@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hjp.accounts.models import Organisation
+from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
 from referrals.models import ProblemCategory, Referral
 
@@ -332,7 +333,7 @@ class Deadline(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.due_date:%d %b %Y})"
+        return f"{self.title} ({format_date(self.due_date)})"
 
     @property
     def is_done(self) -> bool:

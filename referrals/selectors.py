@@ -2,10 +2,10 @@
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
+from hjp.core.dates import format_date
 from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user
 from referrals.validators import normalise_nhs_number
@@ -121,6 +121,6 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
             continue
         label = patient.initials
         if patient.date_of_birth:
-            label += f", born {date_format(patient.date_of_birth, 'j M Y')}"
+            label += f", born {format_date(patient.date_of_birth)}"
         labels[referral.pk] = label
     return labels

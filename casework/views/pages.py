@@ -7,12 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
 from casework import permissions, services
 from casework.models import Case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.dates import format_date_time
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
 from hjp.core.submissions import AlreadySubmitted
@@ -91,7 +91,7 @@ def case_values(case: Case) -> list[tuple[str, str]]:
     return [("State", case.get_state_display()), ("Advisor", str(case.advisor)),
             ("Case status", case.referral.get_case_status_display() or "none"),
             ("Summary", case.summary or "none"),
-            ("Last saved", timezone.localtime(case.updated_at).strftime("%d %b %Y %H:%M"))]
+            ("Last saved", format_date_time(case.updated_at))]
 
 
 def versioned_form(request, case, form_class, initial=None, **kwargs):

@@ -7,6 +7,7 @@ from casework import forms, selectors, services
 from casework.models import CaseIssue, Deadline
 from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
+from hjp.core.dates import format_date_time
 from hjp.core.lookups import get_visible_or_404
 
 
@@ -94,7 +95,7 @@ def appointment_edit(request, pk, item_pk):
 
     def current(get_case):
         appointment.refresh_from_db()
-        return [("When", timezone.localtime(appointment.starts_at).strftime("%d %b %Y %H:%M")),
+        return [("When", format_date_time(appointment.starts_at)),
                 ("Type", appointment.get_kind_display()), ("Place", appointment.place or "none"),
                 ("Attendance", appointment.get_attendance_display())]
 

@@ -22,6 +22,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from hjp.core.dates import LONG_DATE
+
 SUBMISSION_TOKEN = "submission_token"
 
 
@@ -139,7 +141,7 @@ class DateBoxesField(forms.Field):
         if self.earliest and value < self.earliest:
             raise ValidationError(
                 self.error_messages["too_early"], code="too_early",
-                params={"earliest": date_format(self.earliest, "j F Y")},
+                params={"earliest": date_format(self.earliest, LONG_DATE)},
             )
 
     def has_changed(self, initial, data):
