@@ -111,6 +111,7 @@ def role_required(*role_sets: frozenset, message: str = "No such page."):
                 raise Http404(message)
             return view(request, *args, **kwargs)
 
+        gated.role_sets = allowed  # so a test can check that every gated page has its gate
         return gated
 
     return decorator

@@ -159,3 +159,36 @@ def test_a_referrer_who_has_left_cannot_open_the_referrals_they_made(client, ref
     response = client.get(reverse("referrals:detail", args=[referral.pk]))
     assert response.status_code == 404
     assert referral.patient.family_name not in response.content.decode()
+
+
+# Pages open to every signed-in user whatever their role: their right is to the object itself (the referral or
+# evidence request they may see, their own messages), checked by the lookup, with action rules on top.
+OBJECT_GATED = {
+    "referrals:detail", "referrals:cancel", "referrals:entered_in_error", "referrals:withdraw_consent",
+    "casework:evidence_detail", "casework:evidence_file",
+}
+
+
+def _role_sets(view):
+    while view is not None:
+        if hasattr(view, "role_sets"):
+            return view.role_sets
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def test_every_page_of_the_apps_has_one_role_gate_or_is_gated_by_its_object():
+    from django.urls import get_resolver
+
+    def walk(patterns, namespace=""):
+        for entry in patterns:
+            if hasattr(entry, "url_patterns"):
+                yield from walk(entry.url_patterns, entry.namespace or namespace)
+            else:
+                yield f"{namespace}:{entry.name}", entry.callback
+
+    views = {name: view for name, view in walk(get_resolver().url_patterns)
+             if name.split(":")[0] in {"referrals", "casework", "outcomes"}}
+    assert len(views) > 30
+    ungated = {name for name, view in views.items() if _role_sets(view) is None}
+    assert ungated == OBJECT_GATED
