@@ -11,7 +11,7 @@ from casework.models import (
     IssueSubCategory,
 )
 from casework.uploads import MAX_EVIDENCE_BYTES, check_evidence_file
-from hjp.core.forms import DateInput, DateTimeInput, SubmissionTokenMixin
+from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
 from referrals.models import CaseStatus, DeclineReason, ProblemCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
@@ -137,8 +137,8 @@ class ReallocateForm(VersionedForm):
         self.fields["advisor"].queryset = workers
 
 
-class ReasonForm(VersionedForm):
-    reason = forms.CharField(widget=_textarea(), max_length=2000)
+class VersionedReasonForm(VersionedForm, ReasonForm):
+    """A reason (hjp.core.forms.ReasonForm) for a change to the case, with the version it was loaded with."""
 
 
 def subcategory_choices():

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from hjp.accounts.models import Organisation
+from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
 from referrals.models import ProblemCategory, Referral
 
@@ -80,6 +81,14 @@ class ClosureReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class CaseQuerySet(models.QuerySet):
+    """Who may see a case, written once: the advisors and supervisors of the advice organisation its
+    referral was sent to (through `Referral.objects.received_by`). Referrers see the referral, not the case."""
+
+    def visible_to(self, user) -> "CaseQuerySet":
+        return self.filter(referral__in=Referral.objects.received_by(user).values("pk"))
+
+
 class Case(TimeStampedModel):
     """One per accepted referral. `version` goes up on every edit of the case or its issues, deadlines and
     appointments: an edit form carries the version it was loaded with and a stale one is refused."""
@@ -95,6 +104,8 @@ class Case(TimeStampedModel):
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
     closure_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+
+    objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
@@ -323,7 +334,7 @@ class Deadline(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.title} ({self.due_date:%d %b %Y})"
+        return f"{self.title} ({format_date(self.due_date)})"
 
     @property
     def is_done(self) -> bool:

@@ -1,60 +1,39 @@
-"""Who may see and do what in casework. Lookups give the same 404 for a missing and a forbidden object."""
+"""What a user may do in casework. Who may see a case is `Case.objects.visible_to(user)`, written once in the
+model's QuerySet; lookups here narrow to it and give the same 404 for a missing and a forbidden object."""
 
-from django.db.models import QuerySet
-from django.http import Http404
+from django.db.models import Q, QuerySet
 
 from casework.models import AdviceProvider, Case, EvidenceRequest
 from hjp.accounts.models import Membership, Role, User
 from hjp.accounts.roles import roles_for
+from hjp.core.lookups import get_visible_or_404
 from referrals.models import Referral, ReferralStatus
-
-
-def require_advice_worker(user) -> None:
-    """Advisors and supervisors only; everyone else is told the page does not exist."""
-    if not roles_for(user).is_advisor:
-        raise Http404("No casework here.")
-
-
-def require_referrer(user) -> None:
-    if not roles_for(user).is_referrer:
-        raise Http404("No evidence requests here.")
+from referrals.permissions import get_referral_for_user
 
 
 def is_supervisor_of(user, organisation_id: int) -> bool:
     return organisation_id in roles_for(user).supervisor_org_ids
 
 
-def _get_or_404(qs: QuerySet, pk, message: str):
-    try:
-        return qs.get(pk=pk)
-    except (qs.model.DoesNotExist, ValueError, TypeError):
-        raise Http404(message) from None
-
-
-def get_case_for_user(user, pk, *, queryset: QuerySet | None = None) -> Case:
-    """The case, if it belongs to one of the user's advice organisations; 404 otherwise."""
+def get_case_for_user(user, pk, *, queryset: QuerySet[Case] | None = None) -> Case:
+    """The case if the user may see it (`Case.objects.visible_to`); 404 whether it is missing or forbidden."""
     qs = queryset if queryset is not None else Case.objects.select_related("referral")
-    qs = qs.filter(referral__advice_organisation_id__in=roles_for(user).advice_org_ids)
-    return _get_or_404(qs, pk, "No such case.")
+    return get_visible_or_404(qs.visible_to(user), pk, "No such case.")
 
 
 def get_triage_referral_for_user(user, pk) -> Referral:
     """A referral sent to the user's advice organisation; 404 otherwise. The caller checks it still waits."""
-    qs = Referral.objects.select_related("patient", "consent", "advice_organisation", "referrer").filter(
-        advice_organisation_id__in=roles_for(user).advice_org_ids
-    ).exclude(status=ReferralStatus.DRAFT)  # a draft has not been sent: the advice service does not know it
-    return _get_or_404(qs, pk, "No such referral.")
+    qs = Referral.objects.received_by(user).select_related("patient", "consent", "advice_organisation", "referrer")
+    return get_referral_for_user(user, pk, queryset=qs)
 
 
 def get_evidence_request_for_user(user, pk, *, queryset: QuerySet | None = None) -> EvidenceRequest:
-    """An evidence request, for the referrer it is addressed to or the case's advice organisation."""
+    """An evidence request, for the referrer it is addressed to or those who may see its case."""
     qs = queryset if queryset is not None else EvidenceRequest.objects.all()
-    qs = qs.select_related("case__referral__consent", "requested_from", "requested_by")
-    evidence = _get_or_404(qs, pk, "No such evidence request.")
-    roles = roles_for(user)
-    if evidence.requested_from_id == user.pk or evidence.case.referral.advice_organisation_id in roles.advice_org_ids:
-        return evidence
-    raise Http404("No such evidence request.")
+    qs = qs.select_related("case__referral__consent", "requested_from", "requested_by").filter(
+        Q(requested_from_id=user.pk) | Q(case__in=Case.objects.visible_to(user).values("pk"))
+    )
+    return get_visible_or_404(qs, pk, "No such evidence request.")
 
 
 def is_evidence_addressee(user, evidence: EvidenceRequest) -> bool:
@@ -71,7 +50,7 @@ def can_answer_evidence(user, evidence: EvidenceRequest) -> bool:
 
 def get_provider_for_supervisor(user, pk) -> AdviceProvider:
     qs = AdviceProvider.objects.filter(advice_organisation_id__in=roles_for(user).supervisor_org_ids)
-    return _get_or_404(qs, pk, "No such provider.")
+    return get_visible_or_404(qs, pk, "No such provider.")
 
 
 def case_workers(organisation_id: int) -> QuerySet[User]:

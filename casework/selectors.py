@@ -66,9 +66,7 @@ def triage_queue(*, user) -> QuerySet[Referral]:
     """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
     passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`."""
     overdue = known_deadline_overdue(timezone.localdate())
-    queue = Referral.objects.filter(
-        advice_organisation_id__in=roles_for(user).advice_org_ids, status=ReferralStatus.SUBMITTED
-    )
+    queue = Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED)
     return (
         queue.select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
         .prefetch_related("categories")
@@ -86,9 +84,7 @@ def triage_queue(*, user) -> QuerySet[Referral]:
 
 def triage_counts(*, user) -> dict[str, int]:
     week_ago = timezone.now() - timedelta(days=7)
-    return Referral.objects.filter(
-        advice_organisation_id__in=roles_for(user).advice_org_ids, status=ReferralStatus.SUBMITTED
-    ).aggregate(
+    return Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED).aggregate(
         waiting=Count("pk"),
         urgent=Count("pk", filter=Q(urgency=Urgency.URGENT)),
         over_a_week=Count("pk", filter=Q(submitted_at__lt=week_ago)),
@@ -120,15 +116,12 @@ CASE_SORTS = {
 }
 
 
-def _visible_cases(user) -> QuerySet[Case]:
-    return Case.objects.filter(referral__advice_organisation_id__in=roles_for(user).advice_org_ids)
-
-
 def _scoped_cases(user, scope: str) -> QuerySet[Case]:
     roles = roles_for(user)
+    visible = Case.objects.visible_to(user)
     if scope == "organisation" and roles.supervisor_org_ids:
-        return Case.objects.filter(referral__advice_organisation_id__in=roles.supervisor_org_ids)
-    return _visible_cases(user).filter(advisor=user)
+        return visible.filter(referral__advice_organisation_id__in=roles.supervisor_org_ids)
+    return visible.filter(advisor=user)
 
 
 def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
@@ -195,7 +188,7 @@ def open_cases_per_advisor(*, user) -> list[User]:
     workers = User.objects.none()
     for org_id in roles.supervisor_org_ids:
         workers |= case_workers(org_id)
-    open_cases = Case.objects.filter(
+    open_cases = Case.objects.visible_to(user).filter(
         advisor=OuterRef("pk"),
         state__in=OPEN_CASE_STATES,
         referral__advice_organisation_id__in=roles.supervisor_org_ids,
@@ -236,7 +229,7 @@ def advisor_home(*, user) -> AdvisorHome:
     """What an advisor needs at the start of the day, across their own open cases."""
     now = timezone.localtime()
     today = now.date()
-    mine = _visible_cases(user).filter(advisor=user, state__in=OPEN_CASE_STATES)
+    mine = Case.objects.visible_to(user).filter(advisor=user, state__in=OPEN_CASE_STATES)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     appointments = list(
         Appointment.objects.filter(

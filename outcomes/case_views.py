@@ -7,8 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from casework.permissions import get_case_for_user, require_advice_worker
+from casework.permissions import get_case_for_user
 from casework.services import StaleCaseError
+from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -21,7 +22,6 @@ from outcomes.models import WellbeingScore
 
 
 def _case(request, case_pk):
-    require_advice_worker(request.user)
     return get_case_for_user(request.user, case_pk, queryset=selectors.case_for_outcomes())
 
 
@@ -62,6 +62,7 @@ def _items(score: WellbeingScore | None) -> dict:
     return {i: v for i, v in enumerate(score.items, 1)} if score else {}
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_outcomes(request, case_pk):
     return _page(request, _case(request, case_pk))
 
@@ -89,24 +90,28 @@ def _add(request, case_pk, *, key, form_class, service, success):
 
 
 @require_POST
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def financial_add(request, case_pk):
     return _add(request, case_pk, key="financial", form_class=FinancialOutcomeForm,
                 service=services.financial_outcome_add, success="Financial outcome recorded.")
 
 
 @require_POST
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def decision_add(request, case_pk):
     return _add(request, case_pk, key="decision", form_class=DecisionOutcomeForm,
                 service=services.decision_outcome_add, success="Decision recorded.")
 
 
 @require_POST
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def non_financial_add(request, case_pk):
     return _add(request, case_pk, key="non_financial", form_class=NonFinancialOutcomeForm,
                 service=services.non_financial_outcome_add, success="Outcome recorded.")
 
 
 @require_POST
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def wellbeing_record(request, case_pk, moment):
     if moment not in WellbeingScore.Moment.values:
         raise Http404("No such moment.")
@@ -135,6 +140,7 @@ def wellbeing_record(request, case_pk, moment):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_close(request, case_pk):
     case = _case(request, case_pk)
     if request.method == "GET":

@@ -1,9 +1,8 @@
 """Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only."""
 
-from django.http import Http404
-
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
+from hjp.core.lookups import get_visible_or_404
 
 
 def dashboard_partnerships(user):
@@ -19,7 +18,4 @@ def report_partnerships(user):
 
 def get_partnership_for(user, pk, *, funder_report: bool = False) -> Partnership:
     qs = report_partnerships(user) if funder_report else dashboard_partnerships(user)
-    try:
-        return qs.get(pk=pk)
-    except (Partnership.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such partnership.") from None
+    return get_visible_or_404(qs, pk, "No such partnership.")

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.text import slugify
 
+from hjp.accounts.roles import FUNDERS, MANAGERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.forms import error_summary
@@ -31,6 +32,7 @@ def _page_context(request, partnerships, partnership) -> dict:
             "period": period, "summary": summary}
 
 
+@role_required(MANAGERS, message="You have no partnership to report on.")
 def dashboard(request):
     partnerships, partnership = _choose(request, permissions.dashboard_partnerships(request.user))
     context = _page_context(request, partnerships, partnership)
@@ -38,6 +40,7 @@ def dashboard(request):
     return render(request, "outcomes/dashboard.html", context)
 
 
+@role_required(MANAGERS, FUNDERS, message="You have no partnership to report on.")
 def funder_report(request):
     partnerships, partnership = _choose(request, permissions.report_partnerships(request.user), funder_report=True)
     context = _page_context(request, partnerships, partnership)
@@ -45,6 +48,7 @@ def funder_report(request):
     return render(request, "outcomes/funder_report.html", context)
 
 
+@role_required(MANAGERS, FUNDERS, message="You have no partnership to report on.")
 def funder_report_csv(request):
     _, partnership = _choose(request, permissions.report_partnerships(request.user), funder_report=True)
     form = PeriodForm(request.GET)

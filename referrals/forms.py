@@ -396,17 +396,6 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
         return cleaned
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}), max_length=2000
-    )
-
-    def __init__(self, *args, label="Reason", required_message="Enter the reason", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-        self.fields["reason"].error_messages["required"] = required_message
-
-
 class ConsentWithdrawalForm(forms.Form):
     note = forms.CharField(
         label="How and when the patient withdrew consent",

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from hjp.accounts.models import Organisation, Partnership, Profession, Team
+from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.models import TimeStampedModel
 from referrals.validators import validate_not_in_future
@@ -163,6 +164,31 @@ class Patient(TimeStampedModel):
         return "".join(f"{part[:1].upper()}." for part in (self.given_name, self.family_name) if part)
 
 
+class ReferralQuerySet(models.QuerySet):
+    """Who may see a referral, written once. Every list, count, lookup and per-object "may they see it"
+    question goes through `visible_to`; action rules (may cancel, may withdraw consent) live in permissions."""
+
+    def visible_to(self, user) -> "ReferralQuerySet":
+        """Referrals the user may see: their own (drafts included); their organisation's where it shares
+        visibility (not drafts); and, for advisors and supervisors, what was sent to their advice
+        organisation (not drafts)."""
+        roles = roles_for(user)
+        sent = ~Q(status=ReferralStatus.DRAFT)
+        visible = Q(pk__in=[])
+        if roles.is_referrer:
+            visible |= Q(referrer_id=user.pk)
+            if roles.shared_visibility_org_ids:
+                visible |= sent & Q(referring_organisation_id__in=roles.shared_visibility_org_ids)
+        if roles.advice_org_ids:
+            visible |= sent & Q(advice_organisation_id__in=roles.advice_org_ids)
+        return self.filter(visible)
+
+    def received_by(self, user) -> "ReferralQuerySet":
+        """The advice side of `visible_to`: referrals sent to the user's advice organisations (a draft has
+        not been sent, so the advice service does not know it)."""
+        return self.visible_to(user).filter(advice_organisation_id__in=roles_for(user).advice_org_ids)
+
+
 class Referral(TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
@@ -192,6 +218,8 @@ class Referral(TimeStampedModel):
     submitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Goes up on every save of the draft: an edit form loaded at an older version is refused (hjp.core.versioning).
     version = models.PositiveIntegerField(default=1)
+
+    objects = ReferralQuerySet.as_manager()
 
     class Meta:
         ordering = ["-submitted_at", "-created_at"]

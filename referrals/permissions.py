@@ -1,35 +1,11 @@
-"""Who may see and do what with a referral. Every referral view and service asks here."""
+"""What a user may do with a referral. Who may see one is `Referral.objects.visible_to(user)`, written once in
+the model's QuerySet; the checks here are for actions on a referral the user can already see."""
 
-from django.db.models import Q
-from django.http import Http404
+from django.db.models import QuerySet
 
 from hjp.accounts.roles import roles_for
+from hjp.core.lookups import get_visible_or_404
 from referrals.models import Referral, ReferralStatus
-
-
-def visible_referrals_q(user) -> Q:
-    """Referrals the user may see: their own; their organisation's where it shares visibility (not drafts);
-    and, for advisors and supervisors, what was sent to their advice organisation (not drafts)."""
-    roles = roles_for(user)
-    q = Q(pk__in=[])
-    if roles.is_referrer:
-        q |= Q(referrer=user)
-        if roles.shared_visibility_org_ids:
-            q |= Q(referring_organisation_id__in=roles.shared_visibility_org_ids) & ~Q(status=ReferralStatus.DRAFT)
-    if roles.advice_org_ids:
-        q |= Q(advice_organisation_id__in=roles.advice_org_ids) & ~Q(status=ReferralStatus.DRAFT)
-    return q
-
-
-def can_view_referral(user, referral: Referral) -> bool:
-    roles = roles_for(user)
-    if referral.referrer_id == user.pk:
-        return True
-    if referral.status == ReferralStatus.DRAFT:
-        return False
-    if referral.referring_organisation_id in roles.shared_visibility_org_ids:
-        return True
-    return referral.advice_organisation_id in roles.advice_org_ids
 
 
 def is_referrer_side(user, referral: Referral) -> bool:
@@ -47,10 +23,6 @@ def is_advice_side(user, referral: Referral) -> bool:
 
 def is_supervisor_for(user, referral: Referral) -> bool:
     return referral.advice_organisation_id in roles_for(user).supervisor_org_ids
-
-
-def can_create_referral(user) -> bool:
-    return roles_for(user).is_referrer
 
 
 def can_edit_draft(user, referral: Referral) -> bool:
@@ -73,19 +45,8 @@ def can_withdraw_consent(user, referral: Referral) -> bool:
     return is_referrer_side(user, referral) or is_advice_side(user, referral)
 
 
-def can_see_patient_details(user) -> bool:
-    """Managers and funders see aggregates only; they reach no page with patient details."""
-    roles = roles_for(user)
-    return roles.is_referrer or roles.is_advisor
-
-
-def get_referral_for_user(user, pk, *, queryset=None) -> Referral:
-    """The referral, or 404 whether it is missing or the user may not see it."""
+def get_referral_for_user(user, pk, *, queryset: QuerySet[Referral] | None = None) -> Referral:
+    """The referral if the user may see it (`Referral.objects.visible_to`), narrowed further by `queryset`
+    where a page needs it (triage: only what was sent to the user); 404 whether it is missing or forbidden."""
     qs = queryset if queryset is not None else Referral.objects.all()
-    try:
-        referral = qs.get(pk=pk)
-    except (Referral.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such referral.") from None
-    if not can_view_referral(user, referral):
-        raise Http404("No such referral.")
-    return referral
+    return get_visible_or_404(qs.visible_to(user), pk, "No such referral.")

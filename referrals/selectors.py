@@ -2,20 +2,20 @@
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
+from hjp.core.dates import format_date
 from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
-from referrals.permissions import get_referral_for_user, visible_referrals_q
 from hjp.core.nhs_number import normalise_nhs_number
+from referrals.permissions import get_referral_for_user
 
 
 def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:
     """The referrals a user may see, newest first, filtered by state and by text
     (reference, patient name or NHS number)."""
     qs = (
-        Referral.objects.filter(visible_referrals_q(user))
+        Referral.objects.visible_to(user)
         .select_related("patient", "advice_organisation", "referrer", "referring_organisation")
         .prefetch_related("categories")
         .order_by("-submitted_at", "-created_at", "-pk")
@@ -92,8 +92,13 @@ def open_duplicates(
     return list(qs.only(*fields).order_by("-submitted_at")[:5])
 
 
+def visible_referral_ids(*, user, referral_ids) -> set[int]:
+    """Which of these referrals the user may open, in one query: the per-object answer, from the same rule."""
+    return set(Referral.objects.visible_to(user).filter(pk__in=referral_ids).values_list("pk", flat=True))
+
+
 def referral_status_counts(*, user) -> dict[str, int]:
-    rows = Referral.objects.filter(visible_referrals_q(user)).values("status").annotate(n=Count("pk"))
+    rows = Referral.objects.visible_to(user).values("status").annotate(n=Count("pk"))
     counts = {choice: 0 for choice in ReferralStatus.values}
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
@@ -104,7 +109,7 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
     date of birth ("M.K., born 14 Mar 1958"), in one query. A patient whose consent was withdrawn is
     redacted: nothing that identifies them."""
     rows = (
-        Referral.objects.filter(visible_referrals_q(user), pk__in=referral_ids)
+        Referral.objects.visible_to(user).filter(pk__in=referral_ids)
         .select_related("patient")
         .only("pk", "patient__given_name", "patient__family_name", "patient__date_of_birth", "patient__redacted_at")
     )
@@ -116,6 +121,6 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
             continue
         label = patient.initials
         if patient.date_of_birth:
-            label += f", born {date_format(patient.date_of_birth, 'j M Y')}"
+            label += f", born {format_date(patient.date_of_birth)}"
         labels[referral.pk] = label
     return labels

@@ -3,7 +3,6 @@ cancellation through `_referral_cancel_for_consent`). Once a referral has a case
 (casework.services.lifecycle) makes its moves and decides its business status (`case_status`); this app only
 records them."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -15,6 +14,8 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.redaction import REDACTED
+from hjp.core.references import new_reference
 from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from hjp.notifications.models import MessageKind
@@ -52,8 +53,6 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
 # FHIR requires a statusReason for these.
 REASON_REQUIRED = frozenset({S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR})
 CONSENT_WITHDRAWN_REASON = "Consent withdrawn"
-REDACTED = "[redacted: consent withdrawn]"
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def allowed_targets(*, referral: Referral, user) -> list[str]:
@@ -179,13 +178,6 @@ def full_stop(sentence: str) -> str:
     return sentence if sentence.endswith(".") else f"{sentence}."
 
 
-def _new_reference() -> str:
-    while True:
-        reference = "R" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
-        if not Referral.objects.filter(reference=reference).exists():
-            return reference
-
-
 def _clean_patient_data(data: dict) -> dict:
     data = dict(data)
     if "nhs_number" in data:
@@ -297,7 +289,7 @@ def referral_save(
         patient.full_clean()
         patient.save()
         referral = Referral(
-            reference=_new_reference(),
+            reference=new_reference(Referral, "R"),
             patient=patient,
             referrer=actor,
             referring_organisation_id=ctx.organisation_id,

@@ -6,17 +6,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
-from hjp.core.forms import error_summary
+from hjp.core.forms import ReasonForm, error_summary
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
     ConsentForm,
     ConsentWithdrawalForm,
     PatientForm,
-    ReasonForm,
     ReferralFilterForm,
     ReferralForm,
 )
@@ -25,13 +25,8 @@ from referrals.models import ReferralStatus
 PAGE_SIZE = 20
 
 
-def _require_referrer(user):
-    if not permissions.can_create_referral(user):
-        raise Http404("Only referrers have this page.")
-
-
+@role_required(REFERRERS, message="Only referrers have this page.")
 def referrer_home(request):
-    _require_referrer(request.user)
     recent = list(selectors.referral_list(user=request.user)[:5])
     audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
                  summary="referrer home", request=request)
@@ -42,10 +37,9 @@ def referrer_home(request):
     )
 
 
+@role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
 def referral_list(request):
     user = request.user
-    if not permissions.can_see_patient_details(user):
-        raise Http404("No referrals here.")
     filters = ReferralFilterForm(request.GET or None)
     status = text = ""
     if filters.is_valid():
@@ -93,9 +87,9 @@ def _referral_forms(request, *, referral=None, submitting=False):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(REFERRERS, message="Only referrers have this page.")
 def referral_form(request, pk=None):
     user = request.user
-    _require_referrer(user)
     referral = None
     if pk is not None:
         referral = selectors.referral_detail(user=user, pk=pk)
@@ -146,7 +140,8 @@ def referral_form(request, pk=None):
                 messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
             return redirect("referrals:detail", pk=saved.pk)
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
-    visible_duplicates = [d for d in duplicates if permissions.can_view_referral(user, d)]
+    visible_ids = selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
+    visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form",
                      request=request)

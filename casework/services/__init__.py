@@ -18,7 +18,7 @@ from casework.services.cases import (
     case_stop_for_consent_withdrawal,
     case_update,
 )
-from casework.services.common import REDACTED, StaleCaseError, new_case_reference
+from casework.services.common import StaleCaseError, new_case_reference
 from casework.services.evidence import evidence_request_answer, evidence_request_create, evidence_request_decline
 from casework.services.lifecycle import (
     business_statuses_for,
@@ -38,6 +38,7 @@ from casework.services.records import (
     deadline_due_date,
 )
 from casework.services.triage import referral_accept, referral_decline, referral_redirect
+from hjp.core.redaction import REDACTED
 
 __all__ = [
     "REDACTED",

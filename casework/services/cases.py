@@ -18,11 +18,13 @@ from casework.models import (
     private_storage,
 )
 from casework.permissions import case_workers, is_supervisor_of
-from casework.services.common import REDACTED, bump_version, clean_and_save, lock_case
+from casework.services.common import bump_version, clean_and_save, lock_case
 from casework.services.lifecycle import case_set_business_status, case_transition
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.dates import format_date_time
 from hjp.core.errors import DomainError
+from hjp.core.redaction import REDACTED
 from hjp.core.submissions import once_per_submission
 from referrals.services import consent_withdraw
 
@@ -44,7 +46,7 @@ def case_note_add(
     sent_at = locked.referral.submitted_at
     if first_contact and sent_at and occurred_at < sent_at - timedelta(minutes=5):
         raise DomainError(
-            f"The first contact cannot be before the referral was sent ({timezone.localtime(sent_at):%d %b %Y %H:%M})."
+            f"The first contact cannot be before the referral was sent ({format_date_time(sent_at)})."
         )
     note = CaseNote(case=locked, kind=kind, text=text.strip(), occurred_at=occurred_at, author=actor)
     clean_and_save(note)

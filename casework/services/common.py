@@ -1,14 +1,10 @@
 """What every casework service shares: the case lock with its version check, and saving with validation."""
 
-import secrets
-
 from casework.models import Case
 from casework.permissions import is_case_worker
 from hjp.core import versioning
 from hjp.core.errors import DomainError
-from referrals.services import REFERENCE_ALPHABET
-
-REDACTED = "[redacted: consent withdrawn]"
+from hjp.core.references import new_reference
 
 
 class StaleCaseError(versioning.StaleVersionError):
@@ -21,10 +17,7 @@ class StaleCaseError(versioning.StaleVersionError):
 
 
 def new_case_reference() -> str:
-    while True:
-        reference = "C" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(7))
-        if not Case.objects.filter(reference=reference).exists():
-            return reference
+    return new_reference(Case, "C")
 
 
 def require_worker(actor, organisation_id: int) -> None:

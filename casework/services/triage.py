@@ -9,6 +9,7 @@ from casework.services.lifecycle import case_open
 from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.dates import format_date
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from referrals.models import DeclineReason, Referral, ReferralStatus
@@ -48,7 +49,7 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -
     if referral.known_deadline_from_letter:
         kind = Deadline.Kind.RECONSIDERATION
         issue = case.issues.filter(category__code="benefits").first()
-        title = f"Mandatory reconsideration due, one month from the decision letter dated {date_given:%d %b %Y}"
+        title = f"Mandatory reconsideration due, one month from the decision letter dated {format_date(date_given)}"
     else:
         kind = Deadline.Kind.OTHER
         issues = list(case.issues.all()[:2])

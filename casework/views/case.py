@@ -7,15 +7,16 @@ from django.views.decorators.http import require_http_methods
 from casework import forms, permissions, selectors, services
 from casework.models import CaseState
 from casework.views.pages import audit_page, case_form_page, case_values, get_case, posted, versioned_form
+from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from referrals.forms import ConsentWithdrawalForm
 
 Action = AuditEvent.Action
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_detail(request, pk):
     user = request.user
-    permissions.require_advice_worker(user)
     case = selectors.case_detail(user=user, pk=pk)
     audit_page(request, Action.VIEW, obj=case)
     referral = case.referral
@@ -32,6 +33,7 @@ def case_detail(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def note_add(request, pk):
     case = get_case(request, pk)
     first = request.GET.get("first") == "1"
@@ -48,6 +50,7 @@ def note_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_edit(request, pk):
     case = get_case(request, pk)
     form = versioned_form(request, case, forms.CaseEditForm,
@@ -62,6 +65,7 @@ def case_edit(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_reallocate(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
@@ -77,12 +81,13 @@ def case_reallocate(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_reopen(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
         raise Http404("Only supervisors reopen cases.")
-    form = versioned_form(request, case, forms.ReasonForm)
-    form.fields["reason"].label = "Why the case is reopened (the referrer sees this)"
+    form = versioned_form(request, case, forms.VersionedReasonForm,
+                          label="Why the case is reopened (the referrer sees this)")
     return case_form_page(
         request, case, form, title="Reopen case", submit_label="Reopen", current=case_values,
         perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"],
@@ -92,6 +97,7 @@ def case_reopen(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def case_withdraw_consent(request, pk):
     case = get_case(request, pk)
     form = ConsentWithdrawalForm(posted(request))

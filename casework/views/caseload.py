@@ -4,24 +4,24 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 
-from casework import forms, permissions, selectors
+from casework import forms, selectors
 from casework.views.pages import PAGE_SIZE, audit_page
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import ADVICE_WORKERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 
 Action = AuditEvent.Action
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def home(request):
-    permissions.require_advice_worker(request.user)
     data = selectors.advisor_home(user=request.user)
     audit_page(request, Action.LIST, object_type="casework.case", summary="advisor home")
     return render(request, "casework/home.html", {"home": data, "today": timezone.localdate()})
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def caseload(request):
     user = request.user
-    permissions.require_advice_worker(user)
     is_supervisor = bool(roles_for(user).supervisor_org_ids)
     form = forms.CaseFilterForm(request.GET or None, advisors=selectors.advisor_choices(user=user),
                                 is_supervisor=is_supervisor)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 from casework import forms, permissions, selectors, services
 from casework.models import EvidenceRequest
 from casework.views.pages import PAGE_SIZE, audit_page
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
@@ -19,9 +19,9 @@ from hjp.core.submissions import AlreadySubmitted
 Action = AuditEvent.Action
 
 
+@role_required(REFERRERS, message="No evidence requests here.")
 def evidence_list(request):
     user = request.user
-    permissions.require_referrer(user)
     page = Paginator(selectors.evidence_requests_for_referrer(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     audit_page(request, Action.LIST, object_type="casework.evidencerequest",
            summary=f"evidence requests page {page.number}")

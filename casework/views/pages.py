@@ -7,12 +7,12 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
 from casework import permissions, services
 from casework.models import Case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.dates import format_date_time
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
 from hjp.core.submissions import AlreadySubmitted
@@ -73,8 +73,8 @@ def form_page(request, *, form, title, submit_label, perform: Callable, success:
 
 
 def get_case(request, pk) -> Case:
-    """The case for an advice worker of its organisation; 404 for anyone else and for a missing case."""
-    permissions.require_advice_worker(request.user)
+    """The case for an advice worker of its organisation; 404 for anyone else and for a missing case. The view
+    is gated with `@role_required(ADVICE_WORKERS)`."""
     return permissions.get_case_for_user(request.user, pk)
 
 
@@ -91,7 +91,7 @@ def case_values(case: Case) -> list[tuple[str, str]]:
     return [("State", case.get_state_display()), ("Advisor", str(case.advisor)),
             ("Case status", case.referral.get_case_status_display() or "none"),
             ("Summary", case.summary or "none"),
-            ("Last saved", timezone.localtime(case.updated_at).strftime("%d %b %Y %H:%M"))]
+            ("Last saved", format_date_time(case.updated_at))]
 
 
 def versioned_form(request, case, form_class, initial=None, **kwargs):

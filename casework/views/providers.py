@@ -1,6 +1,5 @@
 """The directory of partner advice providers, which supervisors keep."""
 
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -8,12 +7,12 @@ from django.views.decorators.http import require_http_methods
 from casework import forms, permissions, selectors, services
 from casework.views.pages import form_page, posted
 from hjp.accounts.models import Organisation
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import ADVICE_WORKERS, SUPERVISORS, role_required, roles_for
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def providers(request):
     user = request.user
-    permissions.require_advice_worker(user)
     return render(request, "casework/providers.html", {
         "providers": selectors.advice_providers(user=user).select_related("advice_organisation"),
         "is_supervisor": bool(roles_for(user).supervisor_org_ids),
@@ -21,11 +20,10 @@ def providers(request):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(SUPERVISORS, message="Only supervisors keep the directory.")
 def provider_form(request, pk=None):
     user = request.user
     roles = roles_for(user)
-    if not roles.supervisor_org_ids:
-        raise Http404("Only supervisors keep the directory.")
     provider = permissions.get_provider_for_supervisor(user, pk) if pk else None
     # A supervisor of several services adds to the first; editing keeps the provider's own service.
     organisation = provider.advice_organisation if provider else Organisation.objects.get(

@@ -1,22 +1,22 @@
 """Pages for what a case records: issues, appointments, deadlines, evidence requests, onward referrals."""
 
-from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import forms, selectors, services
-from casework.models import Appointment, CaseIssue, Deadline
+from casework.models import CaseIssue, Deadline
 from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
+from hjp.accounts.roles import ADVICE_WORKERS, role_required
+from hjp.core.dates import format_date_time
+from hjp.core.lookups import get_visible_or_404
 
 
 def _issue(case, item_pk) -> CaseIssue:
-    try:
-        return case.issues.select_related("category").get(pk=item_pk)
-    except (CaseIssue.DoesNotExist, ValueError):
-        raise Http404("No such issue.") from None
+    return get_visible_or_404(case.issues.select_related("category"), item_pk, "No such issue.")
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_add(request, pk):
     case = get_case(request, pk)
     form = forms.IssueForm(posted(request))
@@ -39,6 +39,7 @@ def _issue_values(issue):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_edit(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
@@ -54,6 +55,7 @@ def issue_edit(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def issue_resolve(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
@@ -67,6 +69,7 @@ def issue_resolve(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def appointment_add(request, pk):
     case = get_case(request, pk)
     form = forms.AppointmentForm(posted(request))
@@ -81,19 +84,17 @@ def appointment_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def appointment_edit(request, pk, item_pk):
     case = get_case(request, pk)
-    try:
-        appointment = case.appointments.get(pk=item_pk)
-    except (Appointment.DoesNotExist, ValueError):
-        raise Http404("No such appointment.") from None
+    appointment = get_visible_or_404(case.appointments.all(), item_pk, "No such appointment.")
     form = versioned_form(request, case, forms.AppointmentEditForm, initial={
         name: getattr(appointment, name)
         for name in ("kind", "starts_at", "duration_minutes", "place", "note", "attendance")})
 
     def current(get_case):
         appointment.refresh_from_db()
-        return [("When", timezone.localtime(appointment.starts_at).strftime("%d %b %Y %H:%M")),
+        return [("When", format_date_time(appointment.starts_at)),
                 ("Type", appointment.get_kind_display()), ("Place", appointment.place or "none"),
                 ("Attendance", appointment.get_attendance_display())]
 
@@ -108,6 +109,7 @@ def appointment_edit(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_add(request, pk):
     case = get_case(request, pk)
     form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category"),
@@ -122,12 +124,10 @@ def deadline_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_done(request, pk, item_pk):
     case = get_case(request, pk)
-    try:
-        deadline = case.deadlines.get(pk=item_pk)
-    except (Deadline.DoesNotExist, ValueError):
-        raise Http404("No such deadline.") from None
+    deadline = get_visible_or_404(case.deadlines.all(), item_pk, "No such deadline.")
     return case_form_page(
         request, case, versioned_form(request, case, forms.DeadlineDoneForm), title=f"Mark done: {deadline}",
         submit_label="Mark done", current=case_values,
@@ -138,6 +138,7 @@ def deadline_done(request, pk, item_pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def evidence_add(request, pk):
     case = get_case(request, pk)
     form = forms.EvidenceRequestForm(posted(request),
@@ -155,6 +156,7 @@ def evidence_add(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def onward_add(request, pk):
     case = get_case(request, pk)
     providers = selectors.advice_providers(user=request.user, active_only=True).filter(

@@ -8,15 +8,16 @@ from django.views.decorators.http import require_http_methods
 
 from casework import forms, permissions, selectors, services
 from casework.views.pages import PAGE_SIZE, audit_page, form_page, posted
+from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from referrals.models import ReferralStatus
 
 Action = AuditEvent.Action
 
 
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def triage(request):
     user = request.user
-    permissions.require_advice_worker(user)
     page = Paginator(selectors.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
     return render(request, "casework/triage.html",
@@ -24,7 +25,6 @@ def triage(request):
 
 
 def _triage_referral(request, pk):
-    permissions.require_advice_worker(request.user)
     referral = permissions.get_triage_referral_for_user(request.user, pk)
     if referral.status != ReferralStatus.SUBMITTED:
         messages.info(request, f"Referral {referral.reference} has already been triaged: it is "
@@ -34,6 +34,7 @@ def _triage_referral(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def triage_accept(request, pk):
     user = request.user
     referral, done = _triage_referral(request, pk)
@@ -56,6 +57,7 @@ def triage_accept(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def triage_decline(request, pk):
     referral, done = _triage_referral(request, pk)
     if done:
@@ -73,6 +75,7 @@ def triage_decline(request, pk):
 
 
 @require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
 def triage_redirect(request, pk):
     referral, done = _triage_referral(request, pk)
     if done:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
 from hjp.core.money import format_money
 
@@ -163,7 +164,7 @@ class Funding(TimeStampedModel):
         ]
 
     def __str__(self):
-        return f"{self.funder}: {format_money(self.amount)} ({self.period_start:%d %b %Y} to {self.period_end:%d %b %Y})"
+        return f"{self.funder}: {format_money(self.amount)} ({format_date(self.period_start)} to {format_date(self.period_end)})"
 
 
 class Role(models.TextChoices):

@@ -3,9 +3,23 @@
 Loaded once per request (cached on the user object) and used by every app's permission module.
 """
 
+import functools
 from dataclasses import dataclass, field
 
+from django.http import Http404
+
 from hjp.accounts.models import Membership, Role
+
+# Staff are not a membership role; they land on the admin site.
+ADMIN = "admin"
+
+# The role sets every gate and menu names, each written once.
+REFERRERS = frozenset({Role.REFERRER})
+ADVICE_WORKERS = frozenset({Role.ADVISOR, Role.SUPERVISOR})  # advisors and supervisors both work cases
+SUPERVISORS = frozenset({Role.SUPERVISOR})
+MANAGERS = frozenset({Role.MANAGER})
+FUNDERS = frozenset({Role.FUNDER})
+ADMINS = frozenset({ADMIN})
 
 
 @dataclass(frozen=True)
@@ -45,13 +59,17 @@ class Roles:
     def advice_org_ids(self) -> frozenset:
         return self.advisor_org_ids | self.supervisor_org_ids
 
+    def holds_any(self, role_set) -> bool:
+        """Whether the user holds any role of `role_set` (one of the named sets above, or their union)."""
+        return bool(self.roles & role_set) or (ADMIN in role_set and self.is_admin)
+
     @property
     def primary_role(self) -> str | None:
         """The role whose home page the user lands on, when they hold several."""
         for role in (Role.REFERRER, Role.SUPERVISOR, Role.ADVISOR, Role.MANAGER, Role.FUNDER):
             if role in self.roles:
                 return role
-        return "admin" if self.is_admin else None
+        return ADMIN if self.is_admin else None
 
 
 def roles_for(user) -> Roles:
@@ -78,3 +96,22 @@ def roles_for(user) -> Roles:
     )
     user._hjp_roles = roles
     return roles
+
+
+def role_required(*role_sets: frozenset, message: str = "No such page."):
+    """The one role gate on views: a user holding none of the roles in `role_sets` is told the page does not
+    exist (404, as for an object they may not see). A second wall: the view's selectors still narrow every
+    object to what the user may see."""
+    allowed = frozenset().union(*role_sets)
+
+    def decorator(view):
+        @functools.wraps(view)
+        def gated(request, *args, **kwargs):
+            if not roles_for(request.user).holds_any(allowed):
+                raise Http404(message)
+            return view(request, *args, **kwargs)
+
+        gated.role_sets = allowed  # so a test can check that every gated page has its gate
+        return gated
+
+    return decorator

@@ -22,6 +22,8 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from hjp.core.dates import LONG_DATE
+
 SUBMISSION_TOKEN = "submission_token"
 
 
@@ -139,7 +141,7 @@ class DateBoxesField(forms.Field):
         if self.earliest and value < self.earliest:
             raise ValidationError(
                 self.error_messages["too_early"], code="too_early",
-                params={"earliest": date_format(self.earliest, "j F Y")},
+                params={"earliest": date_format(self.earliest, LONG_DATE)},
             )
 
     def has_changed(self, initial, data):
@@ -344,3 +346,18 @@ class VersionMixin:
         cleaned = super().clean()
         self.version = cleaned.pop("version", None)
         return cleaned
+
+
+class ReasonForm(forms.Form):
+    """Why, in the user's words, for an action that needs a reason (cancel a referral, mark it sent by mistake,
+    reopen a case). The page gives the question as `label`; `required_message` replaces the message made from it."""
+
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}), max_length=2000
+    )
+
+    def __init__(self, *args, label: str = "Reason", required_message: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        if required_message:
+            self.fields["reason"].error_messages["required"] = required_message

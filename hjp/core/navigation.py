@@ -1,7 +1,7 @@
 """Where each role lands and what its navigation shows. URL names only, so the core imports no app."""
 
 from hjp.accounts.models import Role
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import ADMIN, ADVICE_WORKERS, FUNDERS, MANAGERS, REFERRERS, roles_for
 
 HOME_URL_NAMES = {
     Role.REFERRER: "referrals:home",
@@ -9,22 +9,22 @@ HOME_URL_NAMES = {
     Role.SUPERVISOR: "casework:home",
     Role.MANAGER: "outcomes:dashboard",
     Role.FUNDER: "outcomes:funder_report",
-    "admin": "admin:index",
+    ADMIN: "admin:index",
 }
 
 NAV_ITEMS = [
     # (label, url name, roles that see it)
-    ("Home", "referrals:home", {Role.REFERRER}),
-    ("New referral", "referrals:create", {Role.REFERRER}),
-    ("My referrals", "referrals:list", {Role.REFERRER}),
-    ("Evidence requests", "casework:evidence_list", {Role.REFERRER}),
-    ("Today", "casework:home", {Role.ADVISOR, Role.SUPERVISOR}),
-    ("Triage", "casework:triage", {Role.ADVISOR, Role.SUPERVISOR}),
-    ("Cases", "casework:caseload", {Role.ADVISOR, Role.SUPERVISOR}),
-    ("Referrals", "referrals:list", {Role.ADVISOR, Role.SUPERVISOR}),
-    ("Providers", "casework:providers", {Role.ADVISOR, Role.SUPERVISOR}),
-    ("Dashboard", "outcomes:dashboard", {Role.MANAGER}),
-    ("Funder report", "outcomes:funder_report", {Role.MANAGER, Role.FUNDER}),
+    ("Home", "referrals:home", REFERRERS),
+    ("New referral", "referrals:create", REFERRERS),
+    ("My referrals", "referrals:list", REFERRERS),
+    ("Evidence requests", "casework:evidence_list", REFERRERS),
+    ("Today", "casework:home", ADVICE_WORKERS),
+    ("Triage", "casework:triage", ADVICE_WORKERS),
+    ("Cases", "casework:caseload", ADVICE_WORKERS),
+    ("Referrals", "referrals:list", ADVICE_WORKERS),
+    ("Providers", "casework:providers", ADVICE_WORKERS),
+    ("Dashboard", "outcomes:dashboard", MANAGERS),
+    ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
 ]
 
 
@@ -32,7 +32,7 @@ def nav_items_for(user) -> list[tuple[str, str]]:
     roles = roles_for(user)
     items, seen = [], set()
     for label, url_name, allowed in NAV_ITEMS:
-        if roles.roles & allowed and url_name not in seen:
+        if roles.holds_any(allowed) and url_name not in seen:
             seen.add(url_name)
             label = "My referrals" if url_name == "referrals:list" and roles.is_referrer else label
             items.append((label, url_name))

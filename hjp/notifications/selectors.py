@@ -1,8 +1,7 @@
 from collections.abc import Callable, Iterable
 
 from django.db.models import QuerySet
-from django.http import Http404
-
+from hjp.core.lookups import get_visible_or_404
 from hjp.notifications.models import Message
 
 # Who a message is about, in words the reader knows the patient by. The core knows no app, so the app that
@@ -41,7 +40,4 @@ def unread_count(*, user) -> int:
 
 def get_message_for_user(*, user, pk) -> Message:
     """The user's own delivered message, or 404 for anyone else's."""
-    try:
-        return inbox(user=user).get(pk=pk)
-    except (Message.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such message.") from None
+    return get_visible_or_404(inbox(user=user), pk, "No such message.")

@@ -1,6 +1,8 @@
 from django import template
 from django.utils import timezone
+from django.utils.formats import date_format
 
+from hjp.core import dates
 from hjp.core.money import format_money
 from hjp.core.nhs_number import format_nhs_number
 
@@ -25,6 +27,18 @@ def days_since(value) -> str:
         return ""
     days = (timezone.localdate() - timezone.localtime(value).date()).days
     return "today" if days == 0 else ("1 day" if days == 1 else f"{days} days")
+
+
+@register.filter(expects_localtime=True)
+def date_only(value) -> str:
+    """A date (or the day of a datetime) in the one date format: 5 Mar 2026."""
+    return date_format(value, dates.DATE) if value not in (None, "") else ""
+
+
+@register.filter(expects_localtime=True)
+def date_time(value) -> str:
+    """A datetime, in local time, in the one date-and-time format: 5 Mar 2026 14:30."""
+    return date_format(value, dates.DATE_TIME) if value not in (None, "") else ""
 
 
 @register.filter
