@@ -289,16 +289,25 @@ def test_marking_entered_in_error(as_user, referral):
 
 @pytest.mark.django_db
 def test_withdrawing_consent_from_the_referral_page(as_user, referral):
+    referral.patient.family_name = "Wojciechowska"
+    referral.patient.postcode = "LS6 2AB"
+    referral.patient.save()
     client = as_user(referral.referrer)
+    detail = reverse("referrals:detail", args=[referral.pk])
+    assert "Wojciechowska" in client.get(detail).content.decode()
     url = reverse("referrals:withdraw_consent", args=[referral.pk])
     unconfirmed = client.post(url, {"note": "Patient rang"})
-    assert unconfirmed.status_code == 400
+    assert unconfirmed.status_code == 400 and "Wojciechowska" in client.get(detail).content.decode()
+    referral.refresh_from_db()
+    assert referral.status != S.CANCELLED  # an unconfirmed withdrawal changes nothing
     client.post(url, {"note": "Patient rang", "confirm": "on"})
     referral.refresh_from_db()
-    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    page = client.get(detail).content.decode()
     assert referral.status == S.CANCELLED
-    assert "details were removed" in page and referral.patient.family_name not in ("", None)
-    assert "Consent withdrawn" in page
+    assert "details were removed" in page and "Consent withdrawn" in page
+    assert "Wojciechowska" not in page and "LS6 2AB" not in page
+    assert referral.patient.family_name != "Wojciechowska" and referral.patient.postcode == ""
+    assert referral.patient.redacted_at is not None
 
 
 @pytest.mark.django_db
