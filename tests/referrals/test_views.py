@@ -181,10 +181,14 @@ def test_same_name_and_birth_date_also_counts_as_a_duplicate(as_user, referrer_u
 
 @pytest.mark.django_db
 def test_a_closed_referral_of_the_same_patient_is_not_a_duplicate(as_user, referrer_user, partnership, health_org):
-    factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
-                              patient__nhs_number="9434765919")
-    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership))
-    assert response.status_code == 302
+    closed = factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
+                                       patient__nhs_number="9434765919")
+    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership), follow=True)
+    new = Referral.objects.exclude(pk=closed.pk).get()
+    # Sent straight away, with no duplicate warning on the way: the referrer lands on the new referral's page.
+    assert response.redirect_chain[-1][0] == reverse("referrals:detail", args=[new.pk])
+    assert new.status == S.SUBMITTED and new.duplicate_reason == ""
+    assert "already has an open referral" not in response.content.decode()
 
 
 @pytest.mark.django_db
