@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Appointment, CaseIssue, CaseState, EvidenceRequest
+from casework.models import AdviceProvider, Appointment, CaseIssue, CaseState, EvidenceRequest
 from hjp.notifications.models import Message, MessageKind
 from referrals.models import ProblemCategory, ReferralStatus
 from tests import factories
@@ -133,8 +133,11 @@ def test_a_duplicate_provider_name_is_refused_without_a_500(client, supervisor_u
     response = client.post(reverse("casework:provider_add"), once({"name": provider.name, "specialisms": "x",
                                                                    "is_active": "on"}))
     assert response.status_code == 400 and response.context["errors"]
-    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}))
-    assert response.status_code == 302
+    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}),
+                           follow=True)
+    assert response.redirect_chain[-1][0] == reverse("casework:providers")
+    assert "Shelter" in response.content.decode()
+    assert AdviceProvider.objects.filter(name=provider.name).count() == 1
 
 
 def test_unparseable_filters_and_pages_do_not_break_the_caseload(advisor_client, case_in_progress):

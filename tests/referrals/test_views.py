@@ -285,10 +285,13 @@ def test_cancelling_after_acceptance_is_refused_with_a_message(as_user, referral
 @pytest.mark.django_db
 def test_marking_entered_in_error(as_user, referral):
     response = as_user(referral.referrer).post(
-        reverse("referrals:entered_in_error", args=[referral.pk]), {"reason": "Wrong patient"}
+        reverse("referrals:entered_in_error", args=[referral.pk]), {"reason": "Wrong patient"}, follow=True
     )
     referral.refresh_from_db()
-    assert response.status_code == 302 and referral.status == S.ENTERED_IN_ERROR
+    assert referral.status == S.ENTERED_IN_ERROR
+    assert response.redirect_chain[-1][0] == reverse("referrals:detail", args=[referral.pk])
+    page = response.content.decode()
+    assert "Entered in error</strong>" in page and "Wrong patient" in page
 
 
 @pytest.mark.django_db
