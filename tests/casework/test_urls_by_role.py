@@ -1,8 +1,6 @@
 """Casework seen by an advice service that is not the case's: its POSTs are refused and its lists hold none of
 our rows. What every URL gives every kind of user on GET is in tests/core/test_access_matrix.py."""
 
-import re
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
