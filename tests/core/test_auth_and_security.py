@@ -66,10 +66,22 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(
     assert without_nonce(unknown) == without_nonce(known)
 
 
-def test_passwords_need_at_least_12_characters():
+@pytest.mark.django_db
+def test_passwords_need_at_least_12_characters(client, referrer_user):
     with pytest.raises(ValidationError, match="at least 12"):
         validate_password("Tr0ub4dor&3")
-    validate_password("a long enough passphrase")
+    client.force_login(referrer_user)
+    change = reverse("password_change")
+    short = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "Tr0ub4dor&3",
+                                 "new_password2": "Tr0ub4dor&3"})
+    assert short.status_code == 200 and "at least 12 characters" in short.content.decode()
+    referrer_user.refresh_from_db()
+    assert referrer_user.check_password(factories.PASSWORD)  # refused: the old password still works
+    long_enough = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "a long enough passphrase",
+                                       "new_password2": "a long enough passphrase"})
+    assert long_enough["Location"] == reverse("password_change_done")
+    referrer_user.refresh_from_db()
+    assert referrer_user.check_password("a long enough passphrase")
 
 
 @pytest.mark.django_db
