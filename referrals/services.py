@@ -56,7 +56,11 @@ CONSENT_WITHDRAWN_REASON = "Consent withdrawn"
 
 
 def allowed_targets(*, referral: Referral, user) -> list[str]:
-    """The states this user may move this referral to now (for showing the right buttons)."""
+    """The states this user may move this referral to now (for showing the right buttons): none once the patient
+    has withdrawn consent, as `referral_transition` then refuses every move."""
+    consent = getattr(referral, "consent", None)
+    if consent is not None and consent.is_withdrawn:
+        return []
     capacities = _capacities(user, referral)
     return [to for (frm, to), who in TRANSITIONS.items() if frm == referral.status and who & capacities]
 

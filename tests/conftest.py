@@ -2,9 +2,16 @@ import os
 
 import pytest
 import redis
+from hypothesis import settings as hypothesis_settings
 
 from hjp.accounts.models import Role
 from tests import factories
+
+# Property-based tests stay fast: a modest number of examples, and no per-example deadline (a database round
+# trip has no fixed duration). HYPOTHESIS_PROFILE=thorough tries many more.
+hypothesis_settings.register_profile("hjp", max_examples=60, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "hjp"))
 
 
 @pytest.fixture

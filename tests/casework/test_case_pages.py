@@ -6,11 +6,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Appointment, CaseIssue, CaseState, EvidenceRequest
+from casework.models import AdviceProvider, Appointment, CaseIssue, CaseState, EvidenceRequest
 from hjp.notifications.models import Message, MessageKind
 from referrals.models import ProblemCategory, ReferralStatus
 from tests import factories
 from tests.support.forms import once
+from tests.support.pages import looks_missing
 
 pytestmark = pytest.mark.django_db
 
@@ -66,9 +67,14 @@ def test_an_edit_sent_again_with_other_words_is_not_thrown_away(advisor_client, 
 
 
 def test_an_issue_of_another_case_is_404(advisor_client, case_in_progress):
-    elsewhere = factories.CaseIssueFactory()
-    assert advisor_client.get(
-        reverse("casework:issue_edit", args=[case_in_progress.pk, elsewhere.pk])).status_code == 404
+    elsewhere = factories.CaseIssueFactory(description="Rent arrears at the other address")
+    response = advisor_client.get(reverse("casework:issue_edit", args=[case_in_progress.pk, elsewhere.pk]))
+    assert looks_missing(response) and "Rent arrears" not in response.content.decode()
+    refused = advisor_client.post(reverse("casework:issue_resolve", args=[case_in_progress.pk, elsewhere.pk]),
+                                  {"version": case_in_progress.version, "resolution": "Award restored"})
+    assert looks_missing(refused)
+    elsewhere.refresh_from_db()
+    assert elsewhere.status != CaseIssue.Status.RESOLVED and elsewhere.resolution == ""
 
 
 def test_booking_an_appointment_and_recording_attendance(advisor_client, case_in_progress):
@@ -144,11 +150,18 @@ def test_a_duplicate_provider_name_is_refused_without_a_500(client, supervisor_u
     response = client.post(reverse("casework:provider_add"), once({"name": provider.name, "specialisms": "x",
                                                                    "is_active": "on"}))
     assert response.status_code == 400 and response.context["errors"]
-    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}))
-    assert response.status_code == 302
+    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}),
+                           follow=True)
+    assert response.redirect_chain[-1][0] == reverse("casework:providers")
+    assert "Shelter" in response.content.decode()
+    assert AdviceProvider.objects.filter(name=provider.name).count() == 1
 
 
-def test_unparseable_filters_and_pages_do_not_break_the_caseload(advisor_client):
+def test_unparseable_filters_and_pages_do_not_break_the_caseload(advisor_client, case_in_progress):
+    plain = advisor_client.get(reverse("casework:caseload"))
     response = advisor_client.get(reverse("casework:caseload"), {
         "state": "nonsense", "category": "abc", "sort": "drop table", "page": "x"})
-    assert response.status_code == 200
+    # The filters it cannot read are ignored: the advisor sees their caseload, first page, as with none.
+    assert response.status_code == 200 and response.context["page"].number == 1
+    assert list(response.context["page"]) == list(plain.context["page"])
+    assert response.context["page"].paginator.count == plain.context["page"].paginator.count > 0

@@ -110,3 +110,18 @@ def test_awaiting_first_contact_is_said_once(client, case, advisor_user):
     client.force_login(advisor_user)
     page = client.get(reverse("casework:case", args=[case.pk])).content.decode()
     assert page.count("Awaiting first contact") == 1
+
+
+def test_no_reopen_button_once_consent_is_withdrawn_after_the_case_closed(client, case_in_progress, advisor_user,
+                                                                          supervisor_user):
+    """Before, a supervisor saw 'Reopen' on a case closed for another reason whose patient then withdrew
+    consent, and every press of it was refused ("Consent was withdrawn: this case cannot be reopened")."""
+    _close_with_outcome(case_in_progress, advisor_user)
+    client.force_login(supervisor_user)
+    page = reverse("casework:case", args=[case_in_progress.pk])
+    reopen = reverse("casework:reopen", args=[case_in_progress.pk])
+    assert reopen in client.get(page).content.decode()  # a closed case can be reopened
+
+    consent_withdraw(referral=case_in_progress.referral, actor=case_in_progress.referral.referrer, note="Asked")
+    html = client.get(page).content.decode()
+    assert reopen not in html and "Reopen</a>" not in html

@@ -1,6 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -182,6 +183,10 @@ def test_additions_need_no_version_and_do_not_make_open_forms_stale(case_in_prog
     services.appointment_book(case=case_in_progress, actor=advisor_user, kind="phone",
                               starts_at=timezone.now() + timedelta(days=2))
     services.case_update(case=case_in_progress, actor=advisor_user, version=version, summary="ok", case_status="")
+    case_in_progress.refresh_from_db()
+    assert case_in_progress.summary == "ok" and case_in_progress.version == version + 1
+    assert case_in_progress.notes.filter(text="Wrote to DWP.").exists()
+    assert case_in_progress.appointments.count() == 1
 
 
 # --- issues, appointments, deadlines ------------------------------------------------------------------------
@@ -189,8 +194,11 @@ def test_additions_need_no_version_and_do_not_make_open_forms_stale(case_in_prog
 
 def test_an_issue_sub_category_must_belong_to_its_category(case_in_progress, advisor_user):
     housing = ProblemCategory.objects.get(code="housing")
-    with pytest.raises(Exception, match="not part of Housing"):
+    issues_before = case_in_progress.issues.count()
+    with pytest.raises(ValidationError) as refused:
         services.case_issue_add(case=case_in_progress, actor=advisor_user, category=housing, sub_category="pip")
+    assert refused.value.message_dict == {"sub_category": ["That sub-category is not part of Housing."]}
+    assert case_in_progress.issues.count() == issues_before
     issue = services.case_issue_add(case=case_in_progress, actor=advisor_user, category=housing,
                                     sub_category="disrepair", description="Damp")
     assert str(issue) == "Housing: Disrepair"

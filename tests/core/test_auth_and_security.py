@@ -2,6 +2,7 @@ import os
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,26 +53,62 @@ def test_password_reset_sends_a_link_and_nothing_else(client, referrer_user):
 
 
 @pytest.mark.django_db
-def test_password_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(client):
-    response = client.post(reverse("password_reset"), {"email": "nobody@example.test"})
-    assert response.status_code == 302 and len(mail.outbox) == 0
+def test_password_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(client, referrer_user):
+    known = client.post(reverse("password_reset"), {"email": referrer_user.email}, follow=True)
+    mail.outbox.clear()
+    unknown = client.post(reverse("password_reset"), {"email": "nobody@example.test"}, follow=True)
+    assert len(mail.outbox) == 0
+    # Whoever types an address sees the same page, so the form cannot be used to find who has an account.
+    assert unknown.redirect_chain == known.redirect_chain == [(reverse("password_reset_done"), 302)]
+    def without_nonce(response):
+        return re.sub(r'nonce="[^"]+"', "", response.content.decode())
+
+    assert without_nonce(unknown) == without_nonce(known)
 
 
-def test_passwords_need_at_least_12_characters():
+@pytest.mark.django_db
+def test_passwords_need_at_least_12_characters(client, referrer_user):
     with pytest.raises(ValidationError, match="at least 12"):
         validate_password("Tr0ub4dor&3")
-    validate_password("a long enough passphrase")
+    client.force_login(referrer_user)
+    change = reverse("password_change")
+    short = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "Tr0ub4dor&3",
+                                 "new_password2": "Tr0ub4dor&3"})
+    assert short.status_code == 200 and "at least 12 characters" in short.content.decode()
+    referrer_user.refresh_from_db()
+    assert referrer_user.check_password(factories.PASSWORD)  # refused: the old password still works
+    long_enough = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "a long enough passphrase",
+                                       "new_password2": "a long enough passphrase"})
+    assert long_enough["Location"] == reverse("password_change_done")
+    referrer_user.refresh_from_db()
+    assert referrer_user.check_password("a long enough passphrase")
 
 
-def test_sessions_end_after_30_idle_minutes():
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+@pytest.mark.django_db
+def test_sessions_end_after_30_idle_minutes_and_activity_keeps_them_alive(client, referrer_user, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+    client.force_login(referrer_user)
+    page = reverse("referrals:list")
+    signed_out = f"{reverse('login')}?next={page}"
+    for minutes in (29, 58, 87):  # each visit, under 30 minutes after the one before, restarts the clock
+        time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=minutes), tick=False)
+        assert client.get(page).status_code == 200
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC) + timedelta(minutes=87 + 31), tick=False)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"] == signed_out
 
 
 @pytest.mark.django_db
 def test_sign_out_is_a_post_and_ends_the_session(client, referrer_user):
     client.force_login(referrer_user)
+    page = reverse("referrals:list")
+    # A link or an image on another site cannot sign anyone out: a GET is refused and the session stays.
+    assert client.get(reverse("logout")).status_code == 405
+    assert client.get(page).status_code == 200
     client.post(reverse("logout"))
-    assert client.get(reverse("referrals:list")).status_code == 302
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={page}"
+    assert "_auth_user_id" not in client.session
 
 
 @pytest.mark.django_db

@@ -178,6 +178,9 @@ def test_a_decline_is_seen_by_the_referrer(new_page, people, celery_worker):
     expect(referrer.locator(".timeline")).to_contain_text("Northside Advice")
     referrer.goto("/inbox/")
     expect(referrer.get_by_role("link", name=re.compile(f"{referral.reference} declined"))).to_be_visible()
+    celery_worker.wait_idle()  # every task the worker was handed has finished: a duplicate would be here now
+    assert Message.objects.filter(referral_id=referral.pk).count() == 1
+    expect(referrer.get_by_role("link", name=re.compile(f"{referral.reference} declined"))).to_have_count(1)
 
 
 def test_a_consent_withdrawal_stops_the_case_and_redacts_the_patient(new_page, people, celery_worker):

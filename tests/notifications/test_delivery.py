@@ -156,6 +156,20 @@ def in_thread(target):
     return thread, result
 
 
+def waiting_on_a_lock(*, timeout: float) -> None:
+    """Wait until another connection to this database is blocked on a row lock (PostgreSQL says so)."""
+    def blocked() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                           "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+            return cursor.fetchone()[0] > 0
+
+    deadline = time.monotonic() + timeout
+    while not blocked():
+        assert time.monotonic() < deadline, "nothing waited on the lock"
+        time.sleep(0.05)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_withdrawal_waiting_on_a_worker_that_marks_the_email_sent_leaves_it_sent():
     """The worker holds the delivery row while it records the send; the withdrawal arrives meanwhile. Before,
@@ -172,7 +186,7 @@ def test_a_withdrawal_waiting_on_a_worker_that_marks_the_email_sent_leaves_it_se
             Delivery.objects.select_for_update().get(pk=email.pk)
             locked.set()
             finish.wait(10)
-            time.sleep(1)  # the withdrawal is waiting on this row by now
+            waiting_on_a_lock(timeout=10)  # the withdrawal is waiting on this row now, not just probably
             Delivery.objects.filter(pk=email.pk).update(status=Delivery.Status.SENT, sent_at=timezone.now())
 
     worker, worker_result = in_thread(worker_marks_sent)

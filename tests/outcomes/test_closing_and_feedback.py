@@ -17,6 +17,7 @@ from referrals import services as referral_services
 from referrals.models import ReferralStatus
 from tests import factories
 from tests.support.forms import once
+from tests.support.pages import looks_missing
 
 
 @pytest.mark.parametrize(
@@ -269,11 +270,16 @@ def test_other_people_get_404_on_the_outcomes_pages(client, open_case, who, mana
     user = {"other advisor": factories.advisor(), "referrer": open_case.referral.referrer,
             "manager": manager_user}[who]
     client.force_login(user)
-    assert client.get(reverse("outcomes:case_outcomes", args=[open_case.pk])).status_code == 404
+    page = client.get(reverse("outcomes:case_outcomes", args=[open_case.pk]))
+    assert looks_missing(page)
+    assert open_case.referral.patient.family_name not in page.content.decode()
+    assert open_case.reference not in page.content.decode()
     response = client.post(reverse("outcomes:case_close", args=[open_case.pk]),
                            {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed",
                             "close_case-no_outcome_reason": "other"})
-    assert response.status_code == 404
+    assert looks_missing(response)
+    open_case.refresh_from_db()
+    assert open_case.state != CaseState.CLOSED and not CaseClosure.objects.filter(case=open_case).exists()
 
 
 def test_the_periodic_jobs_are_scheduled_and_their_timing_is_configurable(settings):

@@ -14,6 +14,7 @@ from hjp.accounts.models import Profession, Role
 from outcomes import selectors
 from referrals.models import DeclineReason, ReferralStatus, Setting
 from tests import factories
+from tests.support.pages import looks_missing, without_nonces
 
 S = ReferralStatus
 PERIOD = {"start": "2026-01-01", "end": "2026-06-30"}
@@ -300,12 +301,16 @@ def test_bad_dates_give_a_clear_message_not_an_error(client, world, query, messa
 def test_a_manager_of_another_partnership_gets_404(client, world):
     client.force_login(factories.partnership_member(factories.PartnershipFactory(), Role.MANAGER))
     response = client.get(reverse("outcomes:dashboard"), {"partnership": world.partnership.pk, **PERIOD})
-    assert response.status_code == 404
+    missing = client.get(reverse("outcomes:dashboard"), {"partnership": world.partnership.pk + 1000, **PERIOD})
+    # The same page as for a partnership that does not exist: nothing tells them it does.
+    assert looks_missing(response) and without_nonces(response) == without_nonces(missing)
+    assert world.partnership.name not in response.content.decode()
 
 
 def test_a_funder_has_no_dashboard(client, world):
     client.force_login(world.funder)
-    assert client.get(reverse("outcomes:dashboard"), PERIOD).status_code == 404
+    response = client.get(reverse("outcomes:dashboard"), PERIOD)
+    assert looks_missing(response) and world.partnership.name not in response.content.decode()
 
 
 def test_no_patient_details_on_the_dashboard(client, world):

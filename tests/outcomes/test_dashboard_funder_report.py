@@ -11,6 +11,7 @@ from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
 from outcomes import selectors
 from tests import factories
+from tests.support.pages import looks_missing, without_nonces
 from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases, add_declines
 
 CSV_COLUMNS = ["partnership", "period_start", "period_end", "section", "measure", "value", "unit"]
@@ -180,7 +181,11 @@ def test_text_a_spreadsheet_would_run_is_defused(client, world):
 def test_people_of_another_partnership_get_404(client, world, url_name, role):
     client.force_login(factories.partnership_member(factories.PartnershipFactory(), role))
     response = client.get(reverse(url_name), {"partnership": world.partnership.pk, **PERIOD})
-    assert response.status_code == 404
+    missing = client.get(reverse(url_name), {"partnership": world.partnership.pk + 1000, **PERIOD})
+    # No figures, no name, and the same page as for a partnership that does not exist.
+    assert looks_missing(response) and without_nonces(response) == without_nonces(missing)
+    assert world.partnership.name not in response.content.decode()
+    assert not response.get("Content-Disposition")
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])

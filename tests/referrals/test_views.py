@@ -182,10 +182,14 @@ def test_same_name_and_birth_date_also_counts_as_a_duplicate(as_user, referrer_u
 
 @pytest.mark.django_db
 def test_a_closed_referral_of_the_same_patient_is_not_a_duplicate(as_user, referrer_user, partnership, health_org):
-    factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
-                              patient__nhs_number="9434765919")
-    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership))
-    assert response.status_code == 302
+    closed = factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
+                                       patient__nhs_number="9434765919")
+    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership), follow=True)
+    new = Referral.objects.exclude(pk=closed.pk).get()
+    # Sent straight away, with no duplicate warning on the way: the referrer lands on the new referral's page.
+    assert response.redirect_chain[-1][0] == reverse("referrals:detail", args=[new.pk])
+    assert new.status == S.SUBMITTED and new.duplicate_reason == ""
+    assert "already has an open referral" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -282,24 +286,36 @@ def test_cancelling_after_acceptance_is_refused_with_a_message(as_user, referral
 @pytest.mark.django_db
 def test_marking_entered_in_error(as_user, referral):
     response = as_user(referral.referrer).post(
-        reverse("referrals:entered_in_error", args=[referral.pk]), {"reason": "Wrong patient"}
+        reverse("referrals:entered_in_error", args=[referral.pk]), {"reason": "Wrong patient"}, follow=True
     )
     referral.refresh_from_db()
-    assert response.status_code == 302 and referral.status == S.ENTERED_IN_ERROR
+    assert referral.status == S.ENTERED_IN_ERROR
+    assert response.redirect_chain[-1][0] == reverse("referrals:detail", args=[referral.pk])
+    page = response.content.decode()
+    assert "Entered in error</strong>" in page and "Wrong patient" in page
 
 
 @pytest.mark.django_db
 def test_withdrawing_consent_from_the_referral_page(as_user, referral):
+    referral.patient.family_name = "Wojciechowska"
+    referral.patient.postcode = "LS6 2AB"
+    referral.patient.save()
     client = as_user(referral.referrer)
+    detail = reverse("referrals:detail", args=[referral.pk])
+    assert "Wojciechowska" in client.get(detail).content.decode()
     url = reverse("referrals:withdraw_consent", args=[referral.pk])
     unconfirmed = client.post(url, {"note": "Patient rang"})
-    assert unconfirmed.status_code == 400
+    assert unconfirmed.status_code == 400 and "Wojciechowska" in client.get(detail).content.decode()
+    referral.refresh_from_db()
+    assert referral.status != S.CANCELLED  # an unconfirmed withdrawal changes nothing
     client.post(url, {"note": "Patient rang", "confirm": "on"})
     referral.refresh_from_db()
-    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    page = client.get(detail).content.decode()
     assert referral.status == S.CANCELLED
-    assert "details were removed" in page and referral.patient.family_name not in ("", None)
-    assert "Consent withdrawn" in page
+    assert "details were removed" in page and "Consent withdrawn" in page
+    assert "Wojciechowska" not in page and "LS6 2AB" not in page
+    assert referral.patient.family_name != "Wojciechowska" and referral.patient.postcode == ""
+    assert referral.patient.redacted_at is not None
 
 
 @pytest.mark.django_db

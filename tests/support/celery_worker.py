@@ -1,6 +1,7 @@
 """Start a real Celery worker against real Redis and the test database, for the tests marked celery_worker."""
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -52,6 +53,26 @@ class Worker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def finished(self, task_id: str) -> str | None:
+        """The log line saying the task with this id finished (succeeded, raised or will retry), or None."""
+        match = re.search(rf"^.*\[{re.escape(task_id)}\] (succeeded|raised|retry).*$", self.log(), re.MULTILINE)
+        return match.group(0) if match else None
+
+    def wait_finished(self, task_id: str, *, timeout: float = 30) -> str:
+        """Wait until the task with this id has finished on this worker; returns its log line."""
+        return wait_for(lambda: self.finished(task_id), timeout=timeout, what=f"task {task_id} to finish")
+
+    def unfinished_tasks(self) -> set[str]:
+        """Ids of the tasks this worker received and has not finished yet."""
+        log = self.log()
+        received = set(re.findall(r"\[([0-9a-f-]{36})\] received", log))
+        done = set(re.findall(r"\[([0-9a-f-]{36})\] succeeded", log))
+        return received - done
+
+    def wait_idle(self, *, timeout: float = 30) -> None:
+        """Wait until every task the worker received has succeeded: nothing it was handed is still to run."""
+        wait_for(lambda: not self.unfinished_tasks(), timeout=timeout, what="the worker to finish every task")
 
     def emails(self) -> list[ReceivedEmail]:
         """Every email the worker handed to the mail server, in the order the mail server received them."""

@@ -1,0 +1,247 @@
+"""Every URL of hjp x every kind of user x the object it names: one table, driven by the URL resolver.
+
+A URL with no row in MATRIX (and no stated reason in SKIPPED) fails `test_every_url_is_in_the_matrix`: add it.
+Signed-in users get 404 wherever they have no business, the same answer as for a missing object; anonymous
+users are sent to sign in. GET only: what POSTs change is tested beside each app's pages.
+"""
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from casework import services as casework_services
+from hjp.notifications import services as notification_services
+from hjp.notifications.models import MessageKind
+from tests import factories
+from tests.casework.test_services import PDF
+from tests.support.pages import looks_missing
+
+ANONYMOUS = "anonymous"
+OWNER = "referrer of the referral's organisation"
+COLLEAGUE = "another referrer of the referral's organisation"
+OTHER_REFERRER = "referrer of another organisation"
+ADVISOR = "advisor of the advice organisation"
+OTHER_ADVISOR = "advisor of another advice organisation"  # a supervisor there: sees all of its own service
+SUPERVISOR = "supervisor"
+MANAGER = "manager"
+FUNDER = "funder"
+ADMIN = "admin"
+ROLES = [ANONYMOUS, OWNER, COLLEAGUE, OTHER_REFERRER, ADVISOR, OTHER_ADVISOR, SUPERVISOR, MANAGER, FUNDER, ADMIN]
+SIGNED_IN = ROLES[1:]
+REFERRERS = (OWNER, COLLEAGUE, OTHER_REFERRER)
+ADVICE_WORKERS = (ADVISOR, OTHER_ADVISOR, SUPERVISOR)
+ADVICE_SIDE = (ADVISOR, SUPERVISOR)
+
+LOGIN = "to sign in"  # a 302 to the sign-in page
+ADMIN_LOGIN = "to the admin sign-in"
+
+
+def grant(status, *roles, default=404, anonymous=LOGIN) -> dict[str, object]:
+    """`status` for the named roles, `default` (404: same as missing) for every other signed-in user."""
+    return {role: default for role in SIGNED_IN} | dict.fromkeys(roles, status) | {ANONYMOUS: anonymous}
+
+
+@dataclass(frozen=True)
+class Row:
+    args: tuple[str, ...]  # the kind of object each URL argument names, in order (see `world`)
+    expected: dict[str, object]
+
+
+# One row per URL name. Objects: "referral" a submitted referral (not yet accepted) of OWNER's organisation to
+# the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
+# "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
+# a "message" in OWNER's inbox; "moment" a wellbeing moment.
+MATRIX: dict[str, Row] = {
+    # Everyone signed in is sent to their role's home; nobody else.
+    "home": Row((), grant(302, *SIGNED_IN)),
+    "healthz": Row((), grant(200, *SIGNED_IN, anonymous=200)),
+    # Django's own pages: signed-in users are sent on from the sign-in page; the rest need a session.
+    "login": Row((), grant(302, *SIGNED_IN, anonymous=200)),
+    "logout": Row((), grant(405, *SIGNED_IN)),  # POST only: a link cannot sign anyone out
+    "password_change": Row((), grant(200, *SIGNED_IN)),
+    "password_change_done": Row((), grant(200, *SIGNED_IN)),
+    "password_reset": Row((), grant(200, *SIGNED_IN, anonymous=200)),
+    "password_reset_done": Row((), grant(200, *SIGNED_IN, anonymous=200)),
+    "password_reset_complete": Row((), grant(200, *SIGNED_IN, anonymous=200)),
+    "admin:index": Row((), grant(200, ADMIN, default=ADMIN_LOGIN, anonymous=ADMIN_LOGIN)),
+    # The inbox: everyone signed in has one; a message only for its recipient.
+    "notifications:inbox": Row((), grant(200, *SIGNED_IN)),
+    "notifications:detail": Row(("message",), grant(200, OWNER)),
+    "notifications:mark_all_read": Row((), grant(405, *SIGNED_IN)),
+    # Referrers' pages; the advice side reads the referrals sent to it.
+    "referrals:home": Row((), grant(200, *REFERRERS)),
+    "referrals:list": Row((), grant(200, *REFERRERS, *ADVICE_WORKERS)),
+    "referrals:create": Row((), grant(200, *REFERRERS)),
+    "referrals:detail": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:edit": Row(("referral",), grant(302, OWNER)),  # a sent referral is not edited: back to its page
+    "referrals:cancel": Row(("referral",), grant(200, OWNER)),
+    "referrals:entered_in_error": Row(("referral",), grant(200, OWNER)),
+    "referrals:withdraw_consent": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
+    "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:triage": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:accept": Row(("referral",), grant(200, *ADVICE_SIDE)),
+    "casework:decline": Row(("referral",), grant(200, *ADVICE_SIDE)),
+    "casework:redirect": Row(("referral",), grant(200, *ADVICE_SIDE)),
+    "casework:caseload": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:case": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:case_edit": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:reallocate": Row(("case",), grant(200, SUPERVISOR)),
+    "casework:reopen": Row(("case",), grant(200, SUPERVISOR)),
+    "casework:withdraw_consent": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:note_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:issue_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:issue_edit": Row(("case", "issue"), grant(200, *ADVICE_SIDE)),
+    "casework:issue_resolve": Row(("case", "issue"), grant(200, *ADVICE_SIDE)),
+    "casework:appointment_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:appointment_edit": Row(("case", "appointment"), grant(200, *ADVICE_SIDE)),
+    "casework:deadline_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:deadline_done": Row(("case", "deadline"), grant(200, *ADVICE_SIDE)),
+    "casework:evidence_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:onward_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "casework:evidence_list": Row((), grant(200, *REFERRERS)),
+    "casework:evidence_detail": Row(("evidence",), grant(200, OWNER, *ADVICE_SIDE)),
+    "casework:evidence_file": Row(("evidence",), grant(200, OWNER, *ADVICE_SIDE)),
+    "casework:providers": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:provider_add": Row((), grant(200, SUPERVISOR, OTHER_ADVISOR)),  # to their own service's list
+    "casework:provider_edit": Row(("provider",), grant(200, SUPERVISOR)),
+    # Outcomes: aggregates for managers and funders; a case's outcomes for its advice organisation.
+    "outcomes:dashboard": Row((), grant(200, MANAGER)),
+    "outcomes:funder_report": Row((), grant(200, MANAGER, FUNDER)),
+    "outcomes:funder_report_csv": Row((), grant(200, MANAGER, FUNDER)),
+    "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
+    # POST only: their forms are on the case's outcomes page (the method is refused before the case is looked up).
+    "outcomes:financial_add": Row(("case",), grant(405, *SIGNED_IN)),
+    "outcomes:decision_add": Row(("case",), grant(405, *SIGNED_IN)),
+    "outcomes:non_financial_add": Row(("case",), grant(405, *SIGNED_IN)),
+    "outcomes:wellbeing_record": Row(("case", "moment"), grant(405, *SIGNED_IN)),
+    "outcomes:case_close": Row(("case",), grant(302, *ADVICE_SIDE)),  # to the close form on the outcomes page
+}
+
+# URLs left out of the table, each with its reason.
+SKIPPED_NAMESPACES = {
+    "admin": "Django's admin site, behind Django's own staff check (admin:index is in the table; the audit "
+             "log's read-only admin is tested in tests/core/test_access.py)",
+}
+SKIPPED = {
+    "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
+                              "follows a real reset link",
+}
+
+
+def url_names(patterns=None, namespace="") -> set[str]:
+    """Every named URL the resolver knows, as 'namespace:name'; a nameless pattern is reported as such."""
+    names = set()
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(filter(None, [namespace, pattern.namespace]))
+            names |= url_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern):
+            name = pattern.name or f"<unnamed {pattern.pattern}>"
+            names.add(f"{namespace}:{name}" if namespace else name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    reached = {
+        name for name in url_names()
+        if name.split(":")[0] not in SKIPPED_NAMESPACES or name in MATRIX
+    } - set(SKIPPED)
+    missing = sorted(reached - set(MATRIX))
+    assert not missing, f"add these URLs to the matrix in {__file__}: {missing}"
+    stale = sorted(set(MATRIX) - reached)
+    assert not stale, f"these matrix rows name no URL any more: {stale}"
+
+
+@pytest.fixture
+def world(referral, referrer_user, advisor_user, supervisor_user, manager_user, funder_user, health_org,
+          partnership, advice_org, django_capture_on_commit_callbacks):
+    case_referral = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
+                                              partnership=partnership)
+    case = casework_services.referral_accept(referral=case_referral, actor=advisor_user)
+    evidence = factories.EvidenceRequestFactory(case=case)
+    casework_services.evidence_request_answer(evidence=evidence, actor=referrer_user,
+                                              upload=SimpleUploadedFile("a.pdf", PDF))
+    with django_capture_on_commit_callbacks(execute=True):
+        message = notification_services.message_queue(
+            recipient=referrer_user, kind=MessageKind.OUTCOME_REPORT, key="matrix",
+            subject=f"Outcome of referral {case_referral.reference}", body="The case has closed.",
+            url=reverse("referrals:detail", args=[case_referral.pk]), referral_id=case_referral.pk,
+        )
+    objects = {
+        "referral": referral.pk,
+        "case": case.pk,
+        "issue": case.issues.get().pk,
+        "appointment": factories.AppointmentFactory(case=case).pk,
+        "deadline": factories.DeadlineFactory(case=case).pk,
+        "evidence": evidence.pk,
+        "provider": factories.AdviceProviderFactory(advice_organisation=advice_org).pk,
+        "message": message.pk,
+        "moment": "start",
+    }
+    users = {
+        ANONYMOUS: None,
+        OWNER: referrer_user,
+        COLLEAGUE: factories.referrer(health_org),
+        OTHER_REFERRER: factories.referrer(factories.OrganisationFactory()),
+        ADVISOR: advisor_user,
+        OTHER_ADVISOR: factories.advisor(factories.AdviceOrganisationFactory(), supervisor=True),
+        SUPERVISOR: supervisor_user,
+        MANAGER: manager_user,
+        FUNDER: funder_user,
+        ADMIN: factories.UserFactory(is_staff=True, is_superuser=True),
+    }
+    return objects, users
+
+
+def what_a_get_gives(response) -> object:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith(reverse("admin:login")):
+            return ADMIN_LOGIN
+        if location.startswith(reverse("login")):
+            return LOGIN
+    return response.status_code
+
+
+ROWS = sorted(MATRIX.items())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "row"), ROWS, ids=[name for name, _ in ROWS])
+def test_url_by_role(client, world, url_name, row):
+    objects, users = world
+    url = reverse(url_name, args=[objects[kind] for kind in row.args])
+    got = {}
+    for role in ROLES:
+        client.logout()
+        if users[role] is not None:
+            client.force_login(users[role])
+        response = client.get(url)
+        got[role] = what_a_get_gives(response)
+        if response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            _assert_csp_safe(response.content.decode(), url)
+        if response.status_code == 404:
+            assert looks_missing(response), (url, role)  # the same page as for something that does not exist
+    wrong = {role: f"got {got[role]}, the matrix says {row.expected[role]}" for role in ROLES
+             if got[role] != row.expected[role]}
+    assert not wrong, f"GET {url}: {wrong}"
+
+    # Any one object missing is 404 even for those allowed the real ones (no page tells missing from forbidden).
+    allowed = [role for role in SIGNED_IN if row.expected[role] in (200, 302)]
+    if allowed:
+        client.force_login(users[allowed[0]])
+    for position, kind in enumerate(row.args if allowed else ()):
+        if kind != "moment":
+            args = [objects[k] for k in row.args]
+            args[position] = 999999
+            assert client.get(reverse(url_name, args=args)).status_code == 404, (url_name, kind, "missing")
+
+
+def _assert_csp_safe(html: str, url: str) -> None:
+    """The strict CSP allows no inline style attributes and no inline scripts (JSON data is not a script)."""
+    assert 'style="' not in html, url
+    assert re.search(r'<script(?![^>]*\b(src=|type="application/json"))', html) is None, url

@@ -1,0 +1,13 @@
+"""What a user sees on pages the tests fetch."""
+
+import re
+
+
+def looks_missing(response) -> bool:
+    """The page a user gets for something that does not exist, or that is not theirs: the two look the same."""
+    return response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def without_nonces(response) -> str:
+    """The page's HTML without the per-response CSP nonces and form tokens, to compare two pages."""
+    return re.sub(r'(nonce|value)="[^"]*"', "", response.content.decode())
