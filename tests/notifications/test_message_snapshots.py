@@ -1,0 +1,16 @@
+"""The wording of the email that tells a user a message waits in hjp, compared with a reviewed snapshot."""
+
+import pytest
+
+from hjp.notifications import services
+from hjp.notifications.models import MessageKind
+from tests import factories
+from tests.support.snapshots import assert_matches_snapshot
+
+
+@pytest.mark.django_db
+def test_the_email_body(settings):
+    settings.SITE_URL = "https://hjp.example.test"
+    message = services.message_queue(recipient=factories.UserFactory(), kind=MessageKind.OUTCOME_REPORT,
+                                     key="snapshot", subject="Outcome of referral RSNAP005", body="Private.")
+    assert_matches_snapshot(services.email_body(message), "email_body")
