@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +19,11 @@ from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
-from hjp.core.money import format_money
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
+from hjp.notifications.rendering import render_message
 from hjp.notifications.services import message_queue
-from outcomes import selectors
+from outcomes import disclosure, selectors
 from outcomes.models import (
     CaseClosure,
     DecisionOutcome,
@@ -33,7 +32,6 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
-from outcomes.selectors import is_small, suppress
 from referrals.models import Referral
 
 Action = AuditEvent.Action
@@ -175,46 +173,15 @@ def outcome_report_body(case: Case) -> str:
     """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
     outcomes and money gained; without it, only that the case has closed."""
     referral = case.referral
-    lines = [
-        f"{referral.advice_organisation.name} has closed the case for your referral {referral.reference} "
-        f"({referral.patient.initials}).",
-        "",
-    ]
     issues = list(
         case.issues.select_related("category").prefetch_related("financial_outcomes", "decisions", "non_financial_outcomes")
     )
-    if not referral.consent.allows_outcome_feedback:
-        lines.append("The patient did not consent to outcomes being reported back, so this report says only that "
-                     "the case has closed.")
-        return "\n".join(lines)
-    lines.append("Issues worked:")
-    total = Decimal("0.00")
-    for issue in issues:
-        lines.append(f"- {issue}")
-        for outcome in issue.decisions.all():
-            lines.append(f"    {outcome}")
-        for outcome in issue.financial_outcomes.all():
-            total += outcome.total_gain
-            parts = []
-            if outcome.recurring_amount:
-                parts.append(f"{format_money(outcome.recurring_amount)} {outcome.get_recurring_period_display().lower()} "
-                             f"({format_money(outcome.annual_amount)} a year)")
-            if outcome.one_off_amount:
-                parts.append(f"{format_money(outcome.one_off_amount)} one-off")
-            status = "confirmed" if outcome.confirmed else "expected"
-            kind = outcome.get_kind_display()
-            if outcome.benefit:
-                kind = f"{kind}, {outcome.get_benefit_display()}"
-            lines.append(f"    {kind}: {', '.join(parts)} ({status})")
-        for outcome in issue.non_financial_outcomes.all():
-            lines.append(f"    {outcome.get_kind_display()}")
-    lines += ["", f"Money gained for the patient: {format_money(total)} (a year's worth of regular payments plus one-off sums)."]
-    scores = {s.moment: s.total for s in case.wellbeing_scores.all()}
+    wellbeing = None
+    scores = {s.moment: s.total for s in case.wellbeing_scores.all()} if referral.consent.allows_outcome_feedback else {}
     if {"start", "close"} <= scores.keys():
-        change = scores["close"] - scores["start"]
-        lines.append(f"Wellbeing (SWEMWBS, 7-35): {scores['start']} at the start, {scores['close']} at the close "
-                     f"({change:+d}).")
-    return "\n".join(lines)
+        wellbeing = {"start": scores["start"], "close": scores["close"], "change": scores["close"] - scores["start"]}
+    total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
+    return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 
 
 def queue_outcome_report(*, case: Case) -> None:
@@ -252,32 +219,13 @@ def digest_figures(*, organisation: Organisation, period: selectors.Period) -> d
     }
 
 
-def _money_line(label: str, money: dict) -> str:
-    if is_small(money["cases"]):
-        return f"- {label}: not shown for fewer than {settings.SMALL_NUMBER_THRESHOLD} cases"
-    return f"- {label}: {format_money(money['total'])}"
-
-
 def digest_body(*, organisation: Organisation, period: selectors.Period, figures: dict) -> str:
     """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
-    as in the funders' report."""
-    lines = [
-        f"Your organisation's referrals to welfare rights advice in {period.start:%B %Y}:",
-        "",
-        f"- Referrals made: {suppress(figures['made'])}",
-        f"- Accepted: {suppress(figures['accepted'])}",
-        f"- Cases closed: {suppress(figures['closed'])}",
-        _money_line("Money gained for patients, confirmed", figures["money"]["confirmed"]),
-        _money_line("Money expected for patients, not yet confirmed", figures["money"]["expected"]),
-    ]
-    # The rate rests on the decisions won as much as on those made: 1 of 5 would give away a count of 1.
-    if figures["decided"] and not is_small(figures["decided"]) and not is_small(figures["won"]):
-        lines.append(f"- Success rate of claims and appeals: {round(100 * figures['won'] / figures['decided'])}% "
-                     f"of {figures['decided']} decisions")
-    else:
-        lines.append("- Success rate of claims and appeals: not shown for fewer than 5 decisions")
-    lines += ["", f"Thank you for referring. {organisation.name} referrals help patients with money, housing and debt."]
-    return "\n".join(lines)
+    as in the funders' report (outcomes.disclosure)."""
+    return render_message(
+        "digest", organisation=organisation, period=period, figures=figures,
+        success_rate=disclosure.disclosed_rate(figures["won"], figures["decided"]),
+    )
 
 
 def send_monthly_digests(*, year: int, month: int) -> int:
@@ -329,9 +277,7 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
                 kind=MessageKind.EVIDENCE_REMINDER,
                 key=f"evidence_reminder:{request_.pk}:{today:%Y-%m-%d}",
                 subject=f"Medical evidence {'overdue' if overdue else 'due'}: referral {referral.reference}",
-                body=(f"{referral.advice_organisation.name} asked for medical evidence for {referral.patient.initials} "
-                      f"(referral {referral.reference}), due {request_.due_date:%d %B %Y}"
-                      f"{' and now overdue' if overdue else ''}. Answer it, or say why you cannot, in hjp."),
+                body=render_message("evidence_reminder", referral=referral, evidence=request_, overdue=overdue),
                 url=reverse("casework:evidence_detail", args=[request_.pk]),
                 referral_id=referral.pk,
             )
@@ -349,8 +295,7 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
                 kind=MessageKind.DEADLINE_REMINDER,
                 key=f"deadline_reminder:user:{row['case__advisor']}:{today:%Y-%m-%d}",
                 subject=f"Deadlines: {row['overdue']} overdue, {row['due']} due by {horizon:%d %b}",
-                body=(f"You have {row['overdue']} overdue deadline(s) and {row['due']} due by {horizon:%d %B %Y} "
-                      "on your open cases. Your home page lists them."),
+                body=render_message("deadline_reminder", overdue=row["overdue"], due=row["due"], horizon=horizon),
                 url=reverse("casework:home"),
             )
             queued += 1

@@ -25,3 +25,15 @@ def test_the_status_notice(name, to_status, reason, decline_reason):
     services.referral_transition(referral=referral, to_status=to_status, actor=factories.advisor(
         referral.advice_organisation), reason=reason, decline_reason=decline_reason)
     assert_matches_snapshot(message_text(Message.objects.get(kind=MessageKind.STATUS_NOTICE)), name)
+
+
+@pytest.mark.django_db
+def test_a_notice_is_plain_text_with_names_as_typed():
+    referral = factories.ReferralFactory(patient__given_name="Orla", patient__family_name="O'Neil")
+    referral.advice_organisation.name = "Citizens Advice Leeds & District"
+    referral.advice_organisation.save()
+    services.referral_transition(referral=referral, to_status=S.DECLINED, actor=factories.advisor(
+        referral.advice_organisation), reason="Try <the county service> & call us.")
+    body = Message.objects.get(kind=MessageKind.STATUS_NOTICE).body
+    assert body.startswith("Citizens Advice Leeds & District cannot take on your referral.")
+    assert body.endswith("Reason from the advice service: Try <the county service> & call us.")
