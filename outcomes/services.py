@@ -23,7 +23,7 @@ from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message
 from hjp.notifications.services import message_queue
-from outcomes import disclosure, selectors
+from outcomes import disclosure
 from outcomes.models import (
     CaseClosure,
     DecisionOutcome,
@@ -32,6 +32,8 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
+from outcomes.selectors.digest import DigestFigures, digest_figures
+from outcomes.selectors.figures import Period
 from referrals.models import Referral
 
 Action = AuditEvent.Action
@@ -176,11 +178,12 @@ def outcome_report_body(case: Case) -> str:
     issues = list(
         case.issues.select_related("category").prefetch_related("financial_outcomes", "decisions", "non_financial_outcomes")
     )
-    wellbeing = None
-    scores = {s.moment: s.total for s in case.wellbeing_scores.all()} if referral.consent.allows_outcome_feedback else {}
-    if {"start", "close"} <= scores.keys():
-        wellbeing = {"start": scores["start"], "close": scores["close"], "change": scores["close"] - scores["start"]}
     total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
+    wellbeing = None
+    if referral.consent.allows_outcome_feedback:
+        scores = {score.moment: score.total for score in case.wellbeing_scores.all()}
+        if {"start", "close"} <= scores.keys():
+            wellbeing = {"start": scores["start"], "close": scores["close"], "change": scores["close"] - scores["start"]}
     return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 
 
@@ -202,36 +205,19 @@ def queue_outcome_report(*, case: Case) -> None:
     )
 
 
-def digest_figures(*, organisation: Organisation, period: selectors.Period) -> dict:
-    """One referring organisation's figures for a period, counted with the definitions the managers' dashboard
-    and the funders' report use (outcomes.selectors), so that the same referrals give the same figures."""
-    received = selectors.referrals_received(period=period, referring_organisation=organisation)
-    closed = selectors.cases_closed(period=period, referring_organisation=organisation)
-    totals = selectors.referral_totals(received)
-    all_decisions = selectors.decision_success(closed)[-1]
-    return {
-        "made": totals["received"],
-        "accepted": totals["accepted"],
-        "closed": closed.count(),
-        "money": selectors.money_totals(closed),
-        "decided": all_decisions["decided"],
-        "won": all_decisions["successful"],
-    }
-
-
-def digest_body(*, organisation: Organisation, period: selectors.Period, figures: dict) -> str:
+def digest_body(*, organisation: Organisation, period: Period, figures: DigestFigures) -> str:
     """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
     as in the funders' report (outcomes.disclosure)."""
     return render_message(
         "digest", organisation=organisation, period=period, figures=figures,
-        success_rate=disclosure.disclosed_rate(figures["won"], figures["decided"]),
+        success_rate=disclosure.disclosed_rate(figures.won, figures.decided),
     )
 
 
 def send_monthly_digests(*, year: int, month: int) -> int:
     """Queue the digest of one month for every referrer of every health organisation that referred or had a
     case closed in it. Idempotent: one message per organisation, month and user. Returns how many were queued."""
-    period = selectors.Period.month(year, month)
+    period = Period.month(year, month)
     start, end = period.start, period.end
     active = Organisation.objects.filter(
         Q(referrals_made__submitted_at__date__range=(start, end))
