@@ -21,7 +21,7 @@ from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
-from hjp.notifications.rendering import render_message
+from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from outcomes import disclosure
 from outcomes.models import (
@@ -198,7 +198,7 @@ def queue_outcome_report(*, case: Case) -> None:
         recipient=referral.referrer,
         kind=MessageKind.OUTCOME_REPORT,
         key=f"outcome_report:case:{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}",
-        subject=f"Outcome of referral {referral.reference}",
+        subject=render_subject("outcome_report", referral=referral),
         body=outcome_report_body(case),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
@@ -225,6 +225,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
         kind=Organisation.Kind.HEALTH,
     ).distinct()
     queued = 0
+    subject = render_subject("digest", period=period)
     for organisation in active:
         figures = digest_figures(organisation=organisation, period=period)
         body = digest_body(organisation=organisation, period=period, figures=figures)
@@ -235,7 +236,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
                     recipient=membership.user,
                     kind=MessageKind.DIGEST,
                     key=f"digest:{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
-                    subject=f"Your referrals in {start:%B %Y}",
+                    subject=subject,
                     body=body,
                     url=reverse("referrals:list"),
                 )
@@ -262,7 +263,7 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
                 recipient=request_.requested_from,
                 kind=MessageKind.EVIDENCE_REMINDER,
                 key=f"evidence_reminder:{request_.pk}:{today:%Y-%m-%d}",
-                subject=f"Medical evidence {'overdue' if overdue else 'due'}: referral {referral.reference}",
+                subject=render_subject("evidence_reminder", referral=referral, overdue=overdue),
                 body=render_message("evidence_reminder", referral=referral, evidence=request_, overdue=overdue),
                 url=reverse("casework:evidence_detail", args=[request_.pk]),
                 referral_id=referral.pk,
@@ -276,12 +277,13 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
     advisors = User.objects.in_bulk([row["case__advisor"] for row in deadlines])
     with transaction.atomic():
         for row in deadlines:
+            counts = {"overdue": row["overdue"], "due": row["due"], "horizon": horizon}
             message_queue(
                 recipient=advisors[row["case__advisor"]],
                 kind=MessageKind.DEADLINE_REMINDER,
                 key=f"deadline_reminder:user:{row['case__advisor']}:{today:%Y-%m-%d}",
-                subject=f"Deadlines: {row['overdue']} overdue, {row['due']} due by {horizon:%d %b}",
-                body=render_message("deadline_reminder", overdue=row["overdue"], due=row["due"], horizon=horizon),
+                subject=render_subject("deadline_reminder", **counts),
+                body=render_message("deadline_reminder", **counts),
                 url=reverse("casework:home"),
             )
             queued += 1

@@ -15,7 +15,7 @@ from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from hjp.notifications.models import MessageKind
-from hjp.notifications.rendering import render_message
+from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
 from referrals.selectors import open_duplicates
@@ -127,19 +127,17 @@ def referral_transition(
     return locked
 
 
-# The referrer is told when the advice service accepts, declines or redirects: the verb of the subject here,
-# the wording in templates/messages/status_notice.txt.
-STATUS_NOTICES = {S.ACCEPTED: "accepted", S.DECLINED: "declined", S.REDIRECTED: "passed on"}
+# The referrer is told when the advice service accepts, declines or redirects (templates/messages/status_notice*).
+STATUS_NOTICES = frozenset({S.ACCEPTED, S.DECLINED, S.REDIRECTED})
 
 
 def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> None:
     """Tell the referrer that the advice service accepted, declined or redirected their referral."""
-    verb = STATUS_NOTICES[change.to_status]
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,
         key=f"status_notice:change:{change.pk}",
-        subject=f"Referral {referral.reference} {verb} by {referral.advice_organisation.name}",
+        subject=render_subject("status_notice", referral=referral, change=change),
         body=render_message("status_notice", referral=referral, change=change),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,

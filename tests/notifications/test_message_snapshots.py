@@ -9,8 +9,10 @@ from tests.support.snapshots import assert_matches_snapshot
 
 
 @pytest.mark.django_db
-def test_the_email_body(settings):
+def test_the_email(settings, mailoutbox):
     settings.SITE_URL = "https://hjp.example.test"
     message = services.message_queue(recipient=factories.UserFactory(), kind=MessageKind.OUTCOME_REPORT,
                                      key="snapshot", subject="Outcome of referral RSNAP005", body="Private.")
-    assert_matches_snapshot(services.email_body(message), "email_body")
+    services.message_deliver(message_id=message.pk)
+    [email] = mailoutbox
+    assert_matches_snapshot(f"Subject: {email.subject}\n\n{email.body}", "email")
