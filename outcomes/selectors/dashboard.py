@@ -14,9 +14,21 @@ from casework.models import Case
 from hjp.accounts.models import Funding, Profession
 from hjp.core.money import pennies
 from outcomes.models import FinancialOutcome, WellbeingScore
-from outcomes.selectors.figures import GAIN, ZERO, DecisionSuccess, MoneyTotals, Period, ReferralTotals
-from outcomes.selectors.figures import cases_closed, decision_success, money_sum, money_totals, one_decimal
-from outcomes.selectors.figures import referral_totals, referrals_received
+from outcomes.selectors.figures import (
+    GAIN,
+    ZERO,
+    DecisionSuccess,
+    MoneyTotals,
+    Period,
+    ReferralTotals,
+    cases_closed,
+    decision_success,
+    money_sum,
+    money_totals,
+    one_decimal,
+    referral_totals,
+    referrals_received,
+)
 from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
 
 S = ReferralStatus

@@ -4,8 +4,15 @@
 from dataclasses import dataclass
 
 from hjp.accounts.models import Organisation
-from outcomes.selectors.figures import MoneyTotals, Period, cases_closed, decision_success, money_totals
-from outcomes.selectors.figures import referral_totals, referrals_received
+from outcomes.selectors.figures import (
+    MoneyTotals,
+    Period,
+    cases_closed,
+    decision_success,
+    money_totals,
+    referral_totals,
+    referrals_received,
+)
 
 
 @dataclass(frozen=True)

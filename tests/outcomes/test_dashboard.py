@@ -12,8 +12,14 @@ from django.urls import reverse
 
 from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession, Role
-from outcomes.selectors.dashboard import AdvisorCaseload, Totals, ValueForMoney, Wellbeing
-from outcomes.selectors.dashboard import chart_data, partnership_summary
+from outcomes.selectors.dashboard import (
+    AdvisorCaseload,
+    Totals,
+    ValueForMoney,
+    Wellbeing,
+    chart_data,
+    partnership_summary,
+)
 from outcomes.selectors.figures import MoneyGain, MoneyTotals, Period
 from referrals.models import DeclineReason, ReferralStatus, Setting
 from tests import factories
@@ -176,7 +182,9 @@ def test_reach_by_deprivation_decile_lists_every_decile_and_not_known(summary):
 
 
 def test_open_caseload_per_advisor_at_the_end_of_the_period(summary):
-    assert summary.caseload == (AdvisorCaseload(advisor="Alex Advisor", n=1), AdvisorCaseload(advisor="Blake Advisor", n=1))
+    assert summary.caseload == (
+        AdvisorCaseload(advisor="Alex Advisor", n=1), AdvisorCaseload(advisor="Blake Advisor", n=1),
+    )
 
 
 def test_success_of_claims_and_appeals_by_stage(summary):
@@ -257,7 +265,9 @@ def test_an_empty_period_gives_zeros_and_no_rates(world):
     summary = partnership_summary(partnership=world.partnership, period=period)
     assert summary.totals.received == 0 and summary.totals.acceptance_rate is None
     assert summary.totals.median_days_to_first_contact is None
-    assert summary.value_for_money == ValueForMoney(funding=Decimal("0.00"), gain_per_referral=None, gain_per_pound=None)
+    assert summary.value_for_money == ValueForMoney(
+        funding=Decimal("0.00"), gain_per_referral=None, gain_per_pound=None,
+    )
     assert summary.wellbeing.average_change is None
 
 

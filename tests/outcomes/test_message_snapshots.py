@@ -84,7 +84,8 @@ def test_the_evidence_reminders_due_and_overdue():
     overdue = factories.EvidenceRequestFactory(case=case, due_date=date(2026, 11, 2))
     services.send_daily_reminders(today=date(2026, 11, 10))
     for evidence, name in ((due, "evidence_reminder"), (overdue, "evidence_reminder_overdue")):
-        message = Message.objects.get(kind=MessageKind.EVIDENCE_REMINDER, key__startswith=f"evidence_reminder:{evidence.pk}:")
+        message = Message.objects.get(kind=MessageKind.EVIDENCE_REMINDER,
+                                      key__startswith=f"evidence_reminder:{evidence.pk}:")
         assert_matches_snapshot(message_text(message), name)
 
 
