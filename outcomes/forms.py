@@ -116,7 +116,7 @@ from datetime import date  # noqa: E402
 
 from django.utils import timezone  # noqa: E402
 
-from outcomes.selectors import Period  # noqa: E402
+from outcomes.selectors.figures import Period  # noqa: E402
 
 LONGEST_PERIOD_YEARS = 10
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -20,11 +19,11 @@ from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
-from hjp.core.money import format_money
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
+from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
-from outcomes import selectors
+from outcomes import disclosure
 from outcomes.models import (
     CaseClosure,
     DecisionOutcome,
@@ -33,7 +32,8 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
-from outcomes.selectors import is_small, suppress
+from outcomes.selectors.digest import DigestFigures, digest_figures
+from outcomes.selectors.figures import Period
 from referrals.models import Referral
 
 Action = AuditEvent.Action
@@ -175,46 +175,17 @@ def outcome_report_body(case: Case) -> str:
     """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
     outcomes and money gained; without it, only that the case has closed."""
     referral = case.referral
-    lines = [
-        f"{referral.advice_organisation.name} has closed the case for your referral {referral.reference} "
-        f"({referral.patient.initials}).",
-        "",
-    ]
-    issues = list(
-        case.issues.select_related("category").prefetch_related("financial_outcomes", "decisions", "non_financial_outcomes")
-    )
-    if not referral.consent.allows_outcome_feedback:
-        lines.append("The patient did not consent to outcomes being reported back, so this report says only that "
-                     "the case has closed.")
-        return "\n".join(lines)
-    lines.append("Issues worked:")
-    total = Decimal("0.00")
-    for issue in issues:
-        lines.append(f"- {issue}")
-        for outcome in issue.decisions.all():
-            lines.append(f"    {outcome}")
-        for outcome in issue.financial_outcomes.all():
-            total += outcome.total_gain
-            parts = []
-            if outcome.recurring_amount:
-                parts.append(f"{format_money(outcome.recurring_amount)} {outcome.get_recurring_period_display().lower()} "
-                             f"({format_money(outcome.annual_amount)} a year)")
-            if outcome.one_off_amount:
-                parts.append(f"{format_money(outcome.one_off_amount)} one-off")
-            status = "confirmed" if outcome.confirmed else "expected"
-            kind = outcome.get_kind_display()
-            if outcome.benefit:
-                kind = f"{kind}, {outcome.get_benefit_display()}"
-            lines.append(f"    {kind}: {', '.join(parts)} ({status})")
-        for outcome in issue.non_financial_outcomes.all():
-            lines.append(f"    {outcome.get_kind_display()}")
-    lines += ["", f"Money gained for the patient: {format_money(total)} (a year's worth of regular payments plus one-off sums)."]
-    scores = {s.moment: s.total for s in case.wellbeing_scores.all()}
-    if {"start", "close"} <= scores.keys():
-        change = scores["close"] - scores["start"]
-        lines.append(f"Wellbeing (SWEMWBS, 7-35): {scores['start']} at the start, {scores['close']} at the close "
-                     f"({change:+d}).")
-    return "\n".join(lines)
+    issues = list(case.issues.select_related("category").prefetch_related(
+        "financial_outcomes", "decisions", "non_financial_outcomes"
+    ))
+    total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
+    wellbeing = None
+    if referral.consent.allows_outcome_feedback:
+        scores = {score.moment: score.total for score in case.wellbeing_scores.all()}
+        if {"start", "close"} <= scores.keys():
+            start, close = scores["start"], scores["close"]
+            wellbeing = {"start": start, "close": close, "change": close - start}
+    return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 
 
 def queue_outcome_report(*, case: Case) -> None:
@@ -228,62 +199,26 @@ def queue_outcome_report(*, case: Case) -> None:
         recipient=referral.referrer,
         kind=MessageKind.OUTCOME_REPORT,
         key=f"outcome_report:case:{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}",
-        subject=f"Outcome of referral {referral.reference}",
+        subject=render_subject("outcome_report", referral=referral),
         body=outcome_report_body(case),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
     )
 
 
-def digest_figures(*, organisation: Organisation, period: selectors.Period) -> dict:
-    """One referring organisation's figures for a period, counted with the definitions the managers' dashboard
-    and the funders' report use (outcomes.selectors), so that the same referrals give the same figures."""
-    received = selectors.referrals_received(period=period, referring_organisation=organisation)
-    closed = selectors.cases_closed(period=period, referring_organisation=organisation)
-    totals = selectors.referral_totals(received)
-    all_decisions = selectors.decision_success(closed)[-1]
-    return {
-        "made": totals["received"],
-        "accepted": totals["accepted"],
-        "closed": closed.count(),
-        "money": selectors.money_totals(closed),
-        "decided": all_decisions["decided"],
-        "won": all_decisions["successful"],
-    }
-
-
-def _money_line(label: str, money: dict) -> str:
-    if is_small(money["cases"]):
-        return f"- {label}: not shown for fewer than {settings.SMALL_NUMBER_THRESHOLD} cases"
-    return f"- {label}: {format_money(money['total'])}"
-
-
-def digest_body(*, organisation: Organisation, period: selectors.Period, figures: dict) -> str:
+def digest_body(*, organisation: Organisation, period: Period, figures: DigestFigures) -> str:
     """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
-    as in the funders' report."""
-    lines = [
-        f"Your organisation's referrals to welfare rights advice in {period.start:%B %Y}:",
-        "",
-        f"- Referrals made: {suppress(figures['made'])}",
-        f"- Accepted: {suppress(figures['accepted'])}",
-        f"- Cases closed: {suppress(figures['closed'])}",
-        _money_line("Money gained for patients, confirmed", figures["money"]["confirmed"]),
-        _money_line("Money expected for patients, not yet confirmed", figures["money"]["expected"]),
-    ]
-    # The rate rests on the decisions won as much as on those made: 1 of 5 would give away a count of 1.
-    if figures["decided"] and not is_small(figures["decided"]) and not is_small(figures["won"]):
-        lines.append(f"- Success rate of claims and appeals: {round(100 * figures['won'] / figures['decided'])}% "
-                     f"of {figures['decided']} decisions")
-    else:
-        lines.append("- Success rate of claims and appeals: not shown for fewer than 5 decisions")
-    lines += ["", f"Thank you for referring. {organisation.name} referrals help patients with money, housing and debt."]
-    return "\n".join(lines)
+    as in the funders' report (outcomes.disclosure)."""
+    return render_message(
+        "digest", organisation=organisation, period=period, figures=figures,
+        success_rate=disclosure.disclosed_rate(figures.won, figures.decided),
+    )
 
 
 def send_monthly_digests(*, year: int, month: int) -> int:
     """Queue the digest of one month for every referrer of every health organisation that referred or had a
     case closed in it. Idempotent: one message per organisation, month and user. Returns how many were queued."""
-    period = selectors.Period.month(year, month)
+    period = Period.month(year, month)
     start, end = period.start, period.end
     active = Organisation.objects.filter(
         Q(referrals_made__submitted_at__date__range=(start, end))
@@ -291,6 +226,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
         kind=Organisation.Kind.HEALTH,
     ).distinct()
     queued = 0
+    subject = render_subject("digest", period=period)
     for organisation in active:
         figures = digest_figures(organisation=organisation, period=period)
         body = digest_body(organisation=organisation, period=period, figures=figures)
@@ -301,7 +237,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
                     recipient=membership.user,
                     kind=MessageKind.DIGEST,
                     key=f"digest:{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
-                    subject=f"Your referrals in {start:%B %Y}",
+                    subject=subject,
                     body=body,
                     url=reverse("referrals:list"),
                 )
@@ -328,10 +264,8 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
                 recipient=request_.requested_from,
                 kind=MessageKind.EVIDENCE_REMINDER,
                 key=f"evidence_reminder:{request_.pk}:{today:%Y-%m-%d}",
-                subject=f"Medical evidence {'overdue' if overdue else 'due'}: referral {referral.reference}",
-                body=(f"{referral.advice_organisation.name} asked for medical evidence for {referral.patient.initials} "
-                      f"(referral {referral.reference}), due {request_.due_date:%d %B %Y}"
-                      f"{' and now overdue' if overdue else ''}. Answer it, or say why you cannot, in hjp."),
+                subject=render_subject("evidence_reminder", referral=referral, overdue=overdue),
+                body=render_message("evidence_reminder", referral=referral, evidence=request_, overdue=overdue),
                 url=reverse("casework:evidence_detail", args=[request_.pk]),
                 referral_id=referral.pk,
             )
@@ -344,13 +278,13 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
     advisors = User.objects.in_bulk([row["case__advisor"] for row in deadlines])
     with transaction.atomic():
         for row in deadlines:
+            counts = {"overdue": row["overdue"], "due": row["due"], "horizon": horizon}
             message_queue(
                 recipient=advisors[row["case__advisor"]],
                 kind=MessageKind.DEADLINE_REMINDER,
                 key=f"deadline_reminder:user:{row['case__advisor']}:{today:%Y-%m-%d}",
-                subject=f"Deadlines: {row['overdue']} overdue, {row['due']} due by {horizon:%d %b}",
-                body=(f"You have {row['overdue']} overdue deadline(s) and {row['due']} due by {horizon:%d %B %Y} "
-                      "on your open cases. Your home page lists them."),
+                subject=render_subject("deadline_reminder", **counts),
+                body=render_message("deadline_reminder", **counts),
                 url=reverse("casework:home"),
             )
             queued += 1

@@ -19,6 +19,7 @@ from hjp.core.references import new_reference
 from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from hjp.notifications.models import MessageKind
+from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
 from referrals.selectors import open_duplicates
@@ -151,35 +152,23 @@ def _transition(
     return locked
 
 
-STATUS_NOTICES = {
-    S.ACCEPTED: ("accepted", "has accepted your referral and will contact the patient."),
-    S.DECLINED: ("declined", "cannot take on your referral."),
-    S.REDIRECTED: ("passed on", "has passed your referral on to another advice provider."),
-}
+# The referrer is told when the advice service accepts, declines or redirects (templates/messages/status_notice*).
+STATUS_NOTICES = frozenset({S.ACCEPTED, S.DECLINED, S.REDIRECTED})
 
 
 def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> None:
     """Tell the referrer that the advice service accepted, declined or redirected their referral."""
-    verb, sentence = STATUS_NOTICES[change.to_status]
-    advice = referral.advice_organisation.name
-    body = f"{advice} {sentence}\n\n" + full_stop(f"Referral {referral.reference} for {referral.patient.initials}")
-    if change.full_reason:
-        body += (f"\n\n{'Reason' if change.to_status == S.DECLINED else 'Note'} from the advice service: "
-                 f"{change.full_reason}")
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,
         key=f"status_notice:change:{change.pk}",
-        subject=f"Referral {referral.reference} {verb} by {advice}",
-        body=body,
+        subject=render_subject("status_notice", referral=referral, change=change),
+        body=render_message("status_notice", referral=referral, change=change),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
     )
 
 
-def full_stop(sentence: str) -> str:
-    """The sentence ended by one full stop; one that ends in initials ("for B.K.") has it already."""
-    return sentence if sentence.endswith(".") else f"{sentence}."
 
 
 def _clean_patient_data(data: dict) -> dict:

@@ -18,6 +18,7 @@ from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
+from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 
 Action = AuditEvent.Action
@@ -41,9 +42,8 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
         recipient=referral.referrer,
         kind=MessageKind.EVIDENCE_REQUEST,
         key=f"evidence_request:{evidence.pk}:requested",
-        subject=f"Medical evidence requested for referral {referral.reference}",
-        body=f"{referral.advice_organisation.name} asks for medical evidence for referral {referral.reference} "
-             f"({referral.patient.initials}), needed by {due_date:%d %B %Y}. Sign in to read the request and reply.",
+        subject=render_subject("evidence_request", referral=referral),
+        body=render_message("evidence_request", referral=referral, due_date=due_date),
         url=reverse("casework:evidence_detail", args=[evidence.pk]),
         referral_id=referral.pk,
     )

@@ -24,6 +24,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.notifications.models import Delivery, Message
+from hjp.notifications.rendering import render_message, render_subject
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ def _deliver_email(delivery_id: int) -> None:
         )
         return
     email = EmailMessage(
-        subject="hjp: you have a new message",
+        subject=render_subject("email"),
         body=email_body(message),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient.email],
@@ -193,11 +194,8 @@ class DeliveryFailed(Exception):
 
 def email_body(message: Message) -> str:
     """What an email says: that there is a message, and a link to sign in. Never any patient details."""
-    return (
-        f"You have a new message in hjp ({message.get_kind_display().lower()}).\n\n"
-        f"For the patient's privacy the message itself is only in hjp. Sign in to read it:\n"
-        f"{settings.SITE_URL}{reverse('notifications:inbox')}\n"
-    )
+    inbox_url = f"{settings.SITE_URL}{reverse('notifications:inbox')}"
+    return render_message("email", kind=message.get_kind_display().lower(), inbox_url=inbox_url)
 
 
 STOP_LOCK_TIMEOUT = "3s"

@@ -42,7 +42,7 @@ def test_managers_and_funders_see_aggregates_but_no_patient_details(client, refe
             html = client.get(reverse(url_name)).content.decode()
             assert referral.patient.family_name not in html and referral.patient.postcode not in html
     client.force_login(manager_user)
-    assert client.get(reverse("outcomes:dashboard")).context["summary"]["totals"]["received"] == 1
+    assert client.get(reverse("outcomes:dashboard")).context["summary"].totals.received == 1
 
 
 @pytest.mark.django_db

@@ -12,7 +12,8 @@ from hjp.core.errors import DomainError
 from hjp.notifications.models import Message, MessageKind
 from outcomes import services
 from outcomes.models import CaseClosure, FinancialOutcome, NonFinancialOutcome, annualise
-from outcomes.selectors import Period
+from outcomes.selectors.digest import DigestFigures, digest_figures
+from outcomes.selectors.figures import MoneyGain, MoneyTotals, Period
 from referrals import services as referral_services
 from referrals.models import ReferralStatus
 from tests import factories
@@ -175,15 +176,15 @@ def test_the_digest_does_not_count_referrals_sent_by_mistake(health_org, partner
     for status in (ReferralStatus.SUBMITTED, ReferralStatus.ENTERED_IN_ERROR):
         factories.ReferralFactory(referring_organisation=health_org, partnership=partnership, status=status,
                                   submitted_at=sent)
-    figures = services.digest_figures(organisation=health_org, period=Period.month(2026, 10))
-    assert figures["made"] == 1
+    figures = digest_figures(organisation=health_org, period=Period.month(2026, 10))
+    assert figures.made == 1
 
 
 @pytest.mark.parametrize(("won", "shown"), [(1, False), (4, False), (5, True), (0, True)])
 def test_the_digest_withholds_a_success_rate_resting_on_fewer_than_five_wins(health_org, won, shown):
-    money = {"annual": Decimal("0.00"), "one_off": Decimal("1000.00"), "total": Decimal("1000.00"), "cases": 6}
-    figures = {"made": 10, "accepted": 8, "closed": 6, "money": {"confirmed": money, "expected": money},
-               "decided": 6, "won": won}
+    money = MoneyGain(annual=Decimal("0.00"), one_off=Decimal("1000.00"), total=Decimal("1000.00"), cases=6)
+    figures = DigestFigures(made=10, accepted=8, closed=6, money=MoneyTotals(confirmed=money, expected=money),
+                            decided=6, won=won)
     body = services.digest_body(organisation=health_org, period=Period.month(2026, 10), figures=figures)
     assert (f"{round(100 * won / 6)}% of 6 decisions" in body) is shown
     assert ("not shown for fewer than 5" in body.split("Success rate")[1]) is not shown

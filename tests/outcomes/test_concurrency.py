@@ -35,5 +35,5 @@ def test_a_financial_outcome_sent_twice_at_once_is_recorded_and_counted_once(liv
                                       closure_reason="work_completed")
     manager = Client()
     manager.force_login(manager_user)
-    money = manager.get(reverse("outcomes:dashboard")).context["summary"]["money"]
-    assert money["confirmed"]["total"] == Decimal("250.00") and money["confirmed"]["cases"] == 1
+    money = manager.get(reverse("outcomes:dashboard")).context["summary"].money
+    assert money.confirmed.total == Decimal("250.00") and money.confirmed.cases == 1

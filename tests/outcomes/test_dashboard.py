@@ -2,6 +2,7 @@
 period form, the charts' wiring, access and the query count."""
 
 import re
+from dataclasses import FrozenInstanceError
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -11,7 +12,15 @@ from django.urls import reverse
 
 from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession, Role
-from outcomes import selectors
+from outcomes.selectors.dashboard import (
+    AdvisorCaseload,
+    Totals,
+    ValueForMoney,
+    Wellbeing,
+    chart_data,
+    partnership_summary,
+)
+from outcomes.selectors.figures import MoneyGain, MoneyTotals, Period
 from referrals.models import DeclineReason, ReferralStatus, Setting
 from tests import factories
 from tests.support.pages import looks_missing, without_nonces
@@ -133,23 +142,30 @@ def world(db):
 
 @pytest.fixture
 def summary(world):
-    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
-    return selectors.partnership_summary(partnership=world.partnership, period=period)
+    period = Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    return partnership_summary(partnership=world.partnership, period=period)
 
 
 def _rows(breakdowns, title):
-    return {row["label"]: row["n"] for row in next(b for b in breakdowns if b["title"] == title)["rows"]}
+    return {row.label: row.n for row in next(b for b in breakdowns if b.title == title).rows}
 
 
 def test_referral_totals(summary):
-    assert summary["totals"] == {
-        "received": 8, "accepted": 5, "decided": 7, "contacted": 4, "acceptance_rate": 71,
-        "median_days_to_first_contact": Decimal("2.5"), "closed": 4,
-    }
+    assert summary.totals == Totals(
+        received=8, accepted=5, decided=7, contacted=4, median_days_to_first_contact=Decimal("2.5"), closed=4,
+    )
+    assert summary.totals.acceptance_rate == 71
+
+
+def test_the_summary_is_read_only(summary):
+    with pytest.raises(FrozenInstanceError):
+        summary.totals.received = 0
+    with pytest.raises(FrozenInstanceError):
+        summary.money.confirmed.total = Decimal("0.00")
 
 
 def test_referrals_by_organisation_team_profession_and_setting(summary):
-    breakdowns = summary["breakdowns"]
+    breakdowns = summary.breakdowns
     assert _rows(breakdowns, "referring organisation") == {"Riverside Surgery": 6, "Hilltop Practice": 2}
     assert _rows(breakdowns, "team or ward") == {"No team or ward given": 6, "Ward 7 (Hilltop Practice)": 2}
     assert _rows(breakdowns, "referrer's profession") == {
@@ -159,19 +175,21 @@ def test_referrals_by_organisation_team_profession_and_setting(summary):
 
 
 def test_reach_by_deprivation_decile_lists_every_decile_and_not_known(summary):
-    deciles = next(b for b in summary["breakdowns"] if b["title"].startswith("deprivation"))["rows"]
-    assert [(row["label"], row["n"]) for row in deciles] == [
+    deciles = next(b for b in summary.breakdowns if b.title.startswith("deprivation")).rows
+    assert [(row.label, row.n) for row in deciles] == [
         ("1", 2), ("2", 0), ("3", 1), ("4", 0), ("5", 0), ("6", 0), ("7", 0), ("8", 0), ("9", 0), ("10", 1),
         ("Not known", 4),
     ]
 
 
 def test_open_caseload_per_advisor_at_the_end_of_the_period(summary):
-    assert summary["caseload"] == [{"advisor": "Alex Advisor", "n": 1}, {"advisor": "Blake Advisor", "n": 1}]
+    assert summary.caseload == (
+        AdvisorCaseload(advisor="Alex Advisor", n=1), AdvisorCaseload(advisor="Blake Advisor", n=1),
+    )
 
 
 def test_success_of_claims_and_appeals_by_stage(summary):
-    assert [(s["stage"], s["successful"], s["decided"], s["rate"]) for s in summary["decisions"]] == [
+    assert [(s.stage, s.successful, s.decided, s.rate) for s in summary.decisions] == [
         ("Initial claim", 1, 3, 33),
         ("Mandatory reconsideration", 1, 1, 100),
         ("Tribunal appeal", 1, 1, 100),
@@ -180,30 +198,28 @@ def test_success_of_claims_and_appeals_by_stage(summary):
 
 
 def test_money_gained_confirmed_and_expected_apart(summary):
-    assert summary["money"] == {
-        "confirmed": {"annual": Decimal("6240.00"), "one_off": Decimal("1500.00"), "total": Decimal("7740.00"),
-                      "cases": 2},
-        "expected": {"annual": Decimal("3000.00"), "one_off": Decimal("750.00"), "total": Decimal("3750.00"),
-                     "cases": 1},
-    }
+    assert summary.money == MoneyTotals(
+        confirmed=MoneyGain(annual=Decimal("6240.00"), one_off=Decimal("1500.00"), total=Decimal("7740.00"), cases=2),
+        expected=MoneyGain(annual=Decimal("3000.00"), one_off=Decimal("750.00"), total=Decimal("3750.00"), cases=1),
+    )
 
 
 def test_gain_per_referral_and_per_pound_of_prorated_funding(summary):
-    assert summary["value_for_money"] == {
-        "funding": Decimal("19501.87"),  # 36,500 x 181/365 + 10,000 x 30/214
-        "gain_per_referral": Decimal("967.50"),  # 7,740 / 8
-        "gain_per_pound": Decimal("0.40"),  # 7,740 / 19,501.87
-    }
+    assert summary.value_for_money == ValueForMoney(
+        funding=Decimal("19501.87"),  # 36,500 x 181/365 + 10,000 x 30/214
+        gain_per_referral=Decimal("967.50"),  # 7,740 / 8
+        gain_per_pound=Decimal("0.40"),  # 7,740 / 19,501.87
+    )
 
 
 def test_wellbeing_change_over_cases_with_both_scores(summary):
-    assert summary["wellbeing"] == {
-        "cases": 2, "average_start": Decimal("17.0"), "average_close": Decimal("22.0"), "average_change": Decimal("5.0"),
-    }
+    assert summary.wellbeing == Wellbeing(
+        cases=2, average_start=Decimal("17.0"), average_close=Decimal("22.0"), average_change=Decimal("5.0"),
+    )
 
 
 def test_month_series_for_the_charts(summary):
-    assert [(row["month"], row["referrals"], row["confirmed"], row["expected"]) for row in summary["months"]] == [
+    assert [(row.month, row.referrals, row.confirmed, row.expected) for row in summary.months] == [
         (date(2026, 1, 1), 2, Decimal("0.00"), Decimal("0.00")),
         (date(2026, 2, 1), 1, Decimal("7740.00"), Decimal("0.00")),
         (date(2026, 3, 1), 2, Decimal("0.00"), Decimal("3750.00")),
@@ -211,7 +227,7 @@ def test_month_series_for_the_charts(summary):
         (date(2026, 5, 1), 0, Decimal("0.00"), Decimal("0.00")),
         (date(2026, 6, 1), 1, Decimal("0.00"), Decimal("0.00")),
     ]
-    assert selectors.chart_data(summary) == {
+    assert chart_data(summary) == {
         "months": ["Jan 2026", "Feb 2026", "Mar 2026", "Apr 2026", "May 2026", "Jun 2026"],
         "referrals": [2, 1, 2, 2, 0, 1],
         "confirmed": [0.0, 7740.0, 0.0, 0.0, 0.0, 0.0],
@@ -221,8 +237,8 @@ def test_month_series_for_the_charts(summary):
 
 def test_declines_by_their_coded_reason(world):
     add_declines(world, ["out_of_area", "out_of_area", "no_capacity"])
-    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
-    breakdowns = selectors.partnership_summary(partnership=world.partnership, period=period)["breakdowns"]
+    period = Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    breakdowns = partnership_summary(partnership=world.partnership, period=period).breakdowns
     assert _rows(breakdowns, "reason for declining") == {
         "Outside the advice we give": 0, "Patient lives outside our area": 2,
         "Patient already has an adviser for this": 0, "Not enough information to act on": 0,
@@ -240,18 +256,20 @@ def test_the_page_shows_declines_by_reason(client, world):
 
 
 def test_the_median_of_an_odd_number_of_waits_is_the_middle_one(world):
-    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 5, 31))  # R10 (3 days) left out
-    totals = selectors.partnership_summary(partnership=world.partnership, period=period)["totals"]
-    assert (totals["contacted"], totals["median_days_to_first_contact"]) == (3, Decimal("2.0"))
+    period = Period(start=date(2026, 1, 1), end=date(2026, 5, 31))  # R10 (3 days) left out
+    totals = partnership_summary(partnership=world.partnership, period=period).totals
+    assert (totals.contacted, totals.median_days_to_first_contact) == (3, Decimal("2.0"))
 
 
 def test_an_empty_period_gives_zeros_and_no_rates(world):
-    period = selectors.Period(start=date(2024, 1, 1), end=date(2024, 3, 31))
-    summary = selectors.partnership_summary(partnership=world.partnership, period=period)
-    assert summary["totals"]["received"] == 0 and summary["totals"]["acceptance_rate"] is None
-    assert summary["totals"]["median_days_to_first_contact"] is None
-    assert summary["value_for_money"] == {"funding": Decimal("0.00"), "gain_per_referral": None, "gain_per_pound": None}
-    assert summary["wellbeing"]["average_change"] is None
+    period = Period(start=date(2024, 1, 1), end=date(2024, 3, 31))
+    summary = partnership_summary(partnership=world.partnership, period=period)
+    assert summary.totals.received == 0 and summary.totals.acceptance_rate is None
+    assert summary.totals.median_days_to_first_contact is None
+    assert summary.value_for_money == ValueForMoney(
+        funding=Decimal("0.00"), gain_per_referral=None, gain_per_pound=None,
+    )
+    assert summary.wellbeing.average_change is None
 
 
 def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
@@ -363,5 +381,5 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django
     add_declines(world, list(DeclineReason) * 3)
     with django_assert_num_queries(DASHBOARD_QUERIES) as many_rows:
         response = client.get(url, PERIOD)
-    assert response.context["summary"]["totals"]["received"] == 48 + 3 * len(DeclineReason)
+    assert response.context["summary"].totals.received == 48 + 3 * len(DeclineReason)
     assert len(many_rows.captured_queries) == len(few_rows.captured_queries)

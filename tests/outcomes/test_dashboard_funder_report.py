@@ -9,7 +9,10 @@ from django.urls import reverse
 
 from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
-from outcomes import selectors
+from outcomes import disclosure
+from outcomes.report import funder_report_rows
+from outcomes.selectors.dashboard import partnership_summary
+from outcomes.selectors.figures import Period
 from tests import factories
 from tests.support.pages import looks_missing, without_nonces
 from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases, add_declines
@@ -28,15 +31,15 @@ def world(db):
 
 
 def _report_rows(world):
-    period = selectors.Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
-    summary = selectors.partnership_summary(partnership=world.partnership, period=period)
-    return {(row.section, row.measure): row.display for row in selectors.funder_report_rows(summary)}
+    period = Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
+    summary = partnership_summary(partnership=world.partnership, period=period)
+    return {(row.section, row.measure): row.display for row in funder_report_rows(summary)}
 
 
 @pytest.mark.parametrize(("count", "shown"), [(None, "-"), (0, "0"), (1, "fewer than 5"), (4, "fewer than 5"),
                                               (5, "5"), (12, "12")])
 def test_counts_from_1_to_4_are_shown_as_fewer_than_5(count, shown):
-    assert selectors.suppress(count) == shown
+    assert disclosure.suppress(count) == shown
 
 
 def test_small_counts_and_every_figure_derived_from_them_are_suppressed(world):

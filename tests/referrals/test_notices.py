@@ -2,6 +2,7 @@
 
 import pytest
 
+from hjp.core.text import full_stop
 from hjp.notifications.models import Message
 from referrals import services
 from referrals.models import ReferralStatus
@@ -33,4 +34,4 @@ def test_a_decline_notice_reads_as_sentences_with_one_full_stop_after_the_initia
     ("Referral R1 for the patient", "Referral R1 for the patient."),
 ])
 def test_full_stop_ends_a_sentence_once(sentence, ended):
-    assert services.full_stop(sentence) == ended
+    assert full_stop(sentence) == ended

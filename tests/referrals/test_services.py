@@ -4,7 +4,7 @@ from django.utils import timezone
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from referrals import services
-from referrals.models import CaseStatus, ReferralStatus, ReferralStatusChange
+from referrals.models import ReferralStatus, ReferralStatusChange
 from referrals.services import TRANSITIONS
 from tests import factories
 

@@ -26,7 +26,9 @@ from django.urls import reverse  # noqa: E402
 
 from casework.models import CaseState, ClosureReason  # noqa: E402
 from hjp.accounts.models import Role  # noqa: E402
-from outcomes import selectors, services  # noqa: E402
+from outcomes import services  # noqa: E402
+from outcomes.selectors.digest import digest_figures  # noqa: E402
+from outcomes.selectors.figures import Period  # noqa: E402
 from referrals.models import ReferralStatus  # noqa: E402
 from tests import factories  # noqa: E402
 
@@ -69,8 +71,8 @@ def main():
     out["funder report"] = client.get(reverse("outcomes:funder_report"), PERIOD).content.decode()
     out["funder report CSV"] = client.get(reverse("outcomes:funder_report_csv"), PERIOD).content.decode()
     out["outcome report"] = services.outcome_report_body(case)
-    period = selectors.Period(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    figures = services.digest_figures(organisation=health, period=period)
+    period = Period(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    figures = digest_figures(organisation=health, period=period)
     out["digest"] = services.digest_body(organisation=health, period=period, figures=figures)
     print(json.dumps(out))
 

@@ -5,6 +5,7 @@ from django.utils.formats import date_format
 from hjp.core import dates
 from hjp.core.money import format_money
 from hjp.core.nhs_number import format_nhs_number
+from hjp.core.text import full_stop as _full_stop
 
 register = template.Library()
 
@@ -45,6 +46,12 @@ def date_time(value) -> str:
 def money(value) -> str:
     """An amount of money as everywhere else: {{ amount|money }} gives £3,842.80 (and - for none)."""
     return format_money(value)
+
+
+@register.filter
+def full_stop(value: str) -> str:
+    """{% filter full_stop %}...{% endfilter %} ends the sentence with one full stop (see hjp.core.text)."""
+    return _full_stop(value)
 
 
 @register.filter

@@ -15,10 +15,10 @@ from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
 from hjp.core.submissions import AlreadySubmitted
-from outcomes import case_selectors as selectors
 from outcomes import services
 from outcomes.forms import CaseCloseForm, DecisionOutcomeForm, FinancialOutcomeForm, NonFinancialOutcomeForm, WellbeingForm
 from outcomes.models import WellbeingScore
+from outcomes.selectors import case as selectors
 
 
 def _case(request, case_pk):

@@ -1,0 +1,300 @@
+"""The managers' dashboard: every figure for one partnership and period, in a fixed number of queries,
+counted with the shared definitions (outcomes.selectors.figures). Managers see exact figures; advisors'
+names may be shown (they are staff), never patient details."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from casework.models import Case
+from hjp.accounts.models import Funding, Profession
+from hjp.core.money import pennies
+from outcomes.models import FinancialOutcome, WellbeingScore
+from outcomes.selectors.figures import (
+    GAIN,
+    ZERO,
+    DecisionSuccess,
+    MoneyTotals,
+    Period,
+    ReferralTotals,
+    cases_closed,
+    decision_success,
+    money_sum,
+    money_totals,
+    one_decimal,
+    referral_totals,
+    referrals_received,
+)
+from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
+
+S = ReferralStatus
+Moment = WellbeingScore.Moment
+DEPRIVATION_DECILES = range(1, 11)
+
+
+@dataclass(frozen=True)
+class Totals(ReferralTotals):
+    """The headline figures: the referral totals, the median wait to first contact and the cases closed."""
+
+    median_days_to_first_contact: Decimal | None
+    closed: int
+
+
+@dataclass(frozen=True)
+class BreakdownRow:
+    """One line of a breakdown: what, and how many referrals."""
+
+    label: str
+    n: int
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Referrals received by one characteristic (`title`, as in 'Referrals by <title>')."""
+
+    title: str
+    rows: tuple[BreakdownRow, ...]
+
+
+@dataclass(frozen=True)
+class AdvisorCaseload:
+    advisor: str
+    n: int
+
+
+@dataclass(frozen=True)
+class Month:
+    """Referrals received in the month, and money gained on cases closed in it."""
+
+    month: date
+    referrals: int
+    confirmed: Decimal
+    expected: Decimal
+
+
+@dataclass(frozen=True)
+class ValueForMoney:
+    """Confirmed gains against the funding for the period."""
+
+    funding: Decimal
+    gain_per_referral: Decimal | None
+    gain_per_pound: Decimal | None
+
+
+@dataclass(frozen=True)
+class Wellbeing:
+    """SWEMWBS over the cases closed with a score at the start and at the close."""
+
+    cases: int
+    average_start: Decimal | None
+    average_close: Decimal | None
+    average_change: Decimal | None
+
+
+@dataclass(frozen=True)
+class PartnershipSummary:
+    totals: Totals
+    breakdowns: tuple[Breakdown, ...]
+    months: tuple[Month, ...]
+    caseload: tuple[AdvisorCaseload, ...]
+    decisions: tuple[DecisionSuccess, ...]
+    money: MoneyTotals
+    value_for_money: ValueForMoney
+    wellbeing: Wellbeing
+
+    @property
+    def all_decisions(self) -> DecisionSuccess:
+        """The decisions of every stage together."""
+        return self.decisions[-1]
+
+    @property
+    def open_cases(self) -> int:
+        return sum(row.n for row in self.caseload)
+
+
+def _counted_by(queryset, *fields) -> list[dict]:
+    return list(queryset.values(*fields).annotate(n=Count("pk")).order_by("-n", *fields))
+
+
+def _median_days_to_first_contact(received, contacted: int) -> Decimal | None:
+    """The median of (first contact - submission) over `contacted` referrals, in days. The database orders
+    the waits; only the one or two in the middle are fetched, which works the same on every backend."""
+    if not contacted:
+        return None
+    waits = (
+        received.filter(case__first_contact_at__isnull=False)
+        .annotate(wait=ExpressionWrapper(F("case__first_contact_at") - F("submitted_at"), output_field=DurationField()))
+        .order_by("wait")
+        .values_list("wait", flat=True)
+    )
+    middle = list(waits[(contacted - 1) // 2 : contacted // 2 + 1])
+    median = sum(middle, timedelta()) / len(middle)
+    return one_decimal(median.total_seconds() / 86400)
+
+
+def _breakdown(title: str, rows) -> Breakdown:
+    return Breakdown(title=title, rows=tuple(BreakdownRow(label=label, n=n) for label, n in rows))
+
+
+def referral_breakdowns(received: QuerySet[Referral]) -> tuple[Breakdown, ...]:
+    """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
+    declined, the coded reason for declining."""
+    teams = _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name")
+    deciles = {row["patient__deprivation_decile"]: row["n"]
+               for row in _counted_by(received, "patient__deprivation_decile")}
+    declined = {row["decline__decline_reason"] or "": row["n"] for row in _counted_by(
+        received.filter(status=S.DECLINED).annotate(
+            decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
+        ),
+        "decline__decline_reason",
+    )}
+    return (
+        _breakdown("referring organisation", [
+            (row["referring_organisation__name"], row["n"])
+            for row in _counted_by(received, "referring_organisation__name")
+        ]),
+        _breakdown("team or ward", [
+            (
+                f"{row['referring_team__name']} ({row['referring_team__organisation__name']})"
+                if row["referring_team_id"] else "No team or ward given",
+                row["n"],
+            )
+            for row in teams
+        ]),
+        _breakdown("referrer's profession", [
+            (Profession(row["referrer_profession"]).label, row["n"])
+            for row in _counted_by(received, "referrer_profession")
+        ]),
+        _breakdown("setting", [
+            (Setting(row["setting"]).label if row["setting"] else "Not recorded", row["n"])
+            for row in _counted_by(received, "setting")
+        ]),
+        _breakdown("deprivation decile (1 = most deprived)", [
+            (str(decile), deciles.get(decile, 0)) for decile in DEPRIVATION_DECILES
+        ] + [("Not known", deciles.get(None, 0))]),
+        _breakdown("reason for declining", [
+            (reason.label, declined.get(reason, 0)) for reason in DeclineReason
+        ] + ([("Not recorded", declined[""])] if declined.get("") else [])),
+    )
+
+
+def open_caseload(*, partnership, period: Period) -> tuple[AdvisorCaseload, ...]:
+    """Cases open at the end of the period, per advisor (advisors are staff: their names may be shown)."""
+    open_at_end = Case.objects.filter(referral__partnership=partnership, opened_at__lt=period.ends_before).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=period.ends_before)
+    )
+    return tuple(
+        AdvisorCaseload(advisor=row["advisor__full_name"] or row["advisor__email"], n=row["n"])
+        for row in open_at_end.values("advisor_id", "advisor__full_name", "advisor__email")
+        .annotate(n=Count("pk"))
+        .order_by("advisor__full_name", "advisor__email")
+    )
+
+
+def _closed_and_wellbeing(closed: QuerySet[Case]) -> tuple[int, Wellbeing]:
+    """How many cases closed, and the SWEMWBS change over those with a score at start and at close."""
+    scored = Q(start_score__total__isnull=False, close_score__total__isnull=False)
+    figures = (
+        closed.annotate(
+            start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
+            close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
+        )
+        .aggregate(
+            closed=Count("pk"),
+            scored=Count("pk", filter=scored),
+            start=Avg("start_score__total", filter=scored),
+            close=Avg("close_score__total", filter=scored),
+            change=Avg(F("close_score__total") - F("start_score__total"), filter=scored),
+        )
+    )
+    return figures["closed"], Wellbeing(
+        cases=figures["scored"],
+        average_start=one_decimal(figures["start"]),
+        average_close=one_decimal(figures["close"]),
+        average_change=one_decimal(figures["change"]),
+    )
+
+
+def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period) -> tuple[Month, ...]:
+    """Per month of the period: referrals received, and money gained on the cases closed in it."""
+    referrals = {
+        timezone.localtime(row["month"]).date(): row["n"]
+        for row in received.annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("pk"))
+        .order_by()
+    }
+    gains = {
+        timezone.localtime(row["month"]).date(): row
+        for row in FinancialOutcome.objects.filter(issue__case__in=closed)
+        .annotate(month=TruncMonth("issue__case__closed_at"))
+        .values("month")
+        .annotate(confirmed_gain=money_sum(GAIN, True), expected_gain=money_sum(GAIN, False))
+        .order_by()
+    }
+    return tuple(
+        Month(
+            month=month,
+            referrals=referrals.get(month, 0),
+            confirmed=pennies(gains.get(month, {}).get("confirmed_gain")),
+            expected=pennies(gains.get(month, {}).get("expected_gain")),
+        )
+        for month in period.months()
+    )
+
+
+def funding_in_period(*, partnership, period: Period) -> Decimal:
+    """The partnership's funding for the period: each funding that overlaps it, prorated by the days of
+    its own period that fall inside this one (a handful of rows, so prorated here)."""
+    total = ZERO
+    for funding in Funding.objects.filter(
+        partnership=partnership, period_start__lte=period.end, period_end__gte=period.start
+    ).only("amount", "period_start", "period_end"):
+        overlap = (min(funding.period_end, period.end) - max(funding.period_start, period.start)).days + 1
+        funded_days = (funding.period_end - funding.period_start).days + 1
+        total += funding.amount * overlap / funded_days
+    return pennies(total)
+
+
+def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
+    """Every figure of the managers' dashboard for one partnership and period, in a fixed number of queries.
+
+    A referral counts as accepted once a case was opened for it (so one later cancelled on consent withdrawal
+    still counts); decided means accepted, declined or redirected."""
+    received = referrals_received(period=period, partnership=partnership)
+    closed = cases_closed(period=period, partnership=partnership)
+    counts = referral_totals(received)
+    closed_count, wellbeing = _closed_and_wellbeing(closed)
+    money = money_totals(closed)
+    funding = funding_in_period(partnership=partnership, period=period)
+    confirmed = money.confirmed.total
+    return PartnershipSummary(
+        totals=Totals(
+            received=counts.received, accepted=counts.accepted, decided=counts.decided, contacted=counts.contacted,
+            median_days_to_first_contact=_median_days_to_first_contact(received, counts.contacted),
+            closed=closed_count,
+        ),
+        breakdowns=referral_breakdowns(received),
+        months=_months(received, closed, period),
+        caseload=open_caseload(partnership=partnership, period=period),
+        decisions=tuple(decision_success(closed)),
+        money=money,
+        value_for_money=ValueForMoney(
+            funding=funding,
+            gain_per_referral=pennies(confirmed / counts.received) if counts.received else None,
+            gain_per_pound=pennies(confirmed / funding) if funding else None,
+        ),
+        wellbeing=wellbeing,
+    )
+
+
+def chart_data(summary: PartnershipSummary) -> dict:
+    """The month series for the dashboard charts, ready for json_script (money in pounds, as numbers)."""
+    return {
+        "months": [row.month.strftime("%b %Y") for row in summary.months],
+        "referrals": [row.referrals for row in summary.months],
+        "confirmed": [float(row.confirmed) for row in summary.months],
+        "expected": [float(row.expected) for row in summary.months],
+    }

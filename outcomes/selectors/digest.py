@@ -1,0 +1,41 @@
+"""A referring organisation's figures for the referrers' monthly digest, counted with the shared definitions
+(outcomes.selectors.figures), so that the same referrals give the same figures as on the dashboard."""
+
+from dataclasses import dataclass
+
+from hjp.accounts.models import Organisation
+from outcomes.selectors.figures import (
+    MoneyTotals,
+    Period,
+    cases_closed,
+    decision_success,
+    money_totals,
+    referral_totals,
+    referrals_received,
+)
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    made: int
+    accepted: int
+    closed: int
+    money: MoneyTotals
+    decided: int
+    won: int
+
+
+def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
+    """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
+    received = referrals_received(period=period, referring_organisation=organisation)
+    closed = cases_closed(period=period, referring_organisation=organisation)
+    totals = referral_totals(received)
+    all_stages = decision_success(closed)[-1]
+    return DigestFigures(
+        made=totals.received,
+        accepted=totals.accepted,
+        closed=closed.count(),
+        money=money_totals(closed),
+        decided=all_stages.decided,
+        won=all_stages.successful,
+    )

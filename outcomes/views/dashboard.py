@@ -1,0 +1,38 @@
+"""Managers' dashboard: aggregates for one partnership and period, never patient details."""
+
+from django.http import Http404
+from django.shortcuts import render
+
+from hjp.accounts.roles import MANAGERS, role_required
+from hjp.core.forms import error_summary
+from outcomes import permissions
+from outcomes.forms import PeriodForm
+from outcomes.selectors.dashboard import chart_data, partnership_summary
+
+
+def choose_partnership(request, partnerships, *, funder_report=False):
+    """The partnerships the user may report on, and the one chosen (`?partnership=`, else the first)."""
+    partnerships = list(partnerships)
+    if not partnerships:
+        raise Http404("You have no partnership to report on.")
+    chosen = request.GET.get("partnership")
+    if chosen:
+        return partnerships, permissions.get_partnership_for(request.user, chosen, funder_report=funder_report)
+    return partnerships, partnerships[0]
+
+
+def summary_context(request, partnerships, partnership) -> dict:
+    """The period asked for (or the last twelve months, with the form's errors) and its figures."""
+    form = PeriodForm(request.GET)
+    period = form.period
+    summary = partnership_summary(partnership=partnership, period=period)
+    return {"partnerships": partnerships, "partnership": partnership, "form": form, "errors": error_summary(form),
+            "period": period, "summary": summary}
+
+
+@role_required(MANAGERS, message="You have no partnership to report on.")
+def dashboard(request):
+    partnerships, partnership = choose_partnership(request, permissions.dashboard_partnerships(request.user))
+    context = summary_context(request, partnerships, partnership)
+    context["chart_data"] = chart_data(context["summary"])
+    return render(request, "outcomes/dashboard.html", context)
