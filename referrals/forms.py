@@ -327,7 +327,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "urgency": "How urgent is it?",
             "known_deadline": "Key date",
             "known_deadline_kind": "What is this date?",
-            "known_deadline_note": "What the deadline is",
+            "known_deadline_note": "What the date is",
             "setting": "Where are you seeing the patient?",
             "expected_discharge_date": "Expected discharge date",
             "duplicate_reason": "Why refer again",
@@ -340,9 +340,10 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
             "missed appeal date.",
             "known_deadline": "A deadline, or the date on a benefit decision letter: challenges have strict time "
             "limits.",
-            "known_deadline_kind": "A mandatory reconsideration is due one calendar month after the date on the "
-            "decision letter; the advisor's deadline is worked out from it.",
-            "known_deadline_note": "For example, ‘PIP decision letter’.",
+            "known_deadline_kind": "Needed with a key date. A mandatory reconsideration is due one calendar month "
+            "after the date on the decision letter; the advisor's deadline is worked out from it.",
+            "known_deadline_note": "Needed with a key date. For example, ‘PIP decision letter’ or ‘possession "
+            "hearing’.",
             "expected_discharge_date": "So the advisor can reach the patient before they leave hospital.",
         }
         error_messages = {
@@ -392,7 +393,7 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
         elif self.submitting and not cleaned.get("known_deadline_kind"):
             self.add_error("known_deadline_kind", "Select whether the key date is a decision letter or a deadline")
         if cleaned.get("known_deadline") and not cleaned.get("known_deadline_note") and self.submitting:
-            self.add_error("known_deadline_note", "Enter what the deadline is, for example ‘PIP decision letter’")
+            self.add_error("known_deadline_note", "Enter what the key date is, for example ‘PIP decision letter’")
         return cleaned
 
 

@@ -55,7 +55,7 @@ def submit_referral(page, *, family_name="Kowalski", evidence=True, feedback=Tru
     page.locator("#id_referral-description").fill("PIP refused after assessment.")
     page.locator("#id_referral-setting").select_option("primary_care")
     page.get_by_label("Key date").fill(LETTER_DATE.isoformat())
-    page.get_by_label("What the deadline is").fill("PIP decision letter")
+    page.get_by_label("What the date is").fill("PIP decision letter")
     page.get_by_label("The date of a benefit decision letter").check()
     page.get_by_role("button", name="Submit referral").click()
     expect(page.get_by_text("sent to")).to_be_visible()
