@@ -51,46 +51,46 @@ def _check_issue(case: Case, issue: CaseIssue) -> None:
         raise DomainError("That issue belongs to another case.")
 
 
-def _record(outcome, *, case: Case, actor, request) -> None:
+def _record(outcome, *, case: Case, actor) -> None:
     """Validate and save an outcome of one of the case's issues, with its audit entry."""
     _check_can_record(case, actor)
     _check_issue(case, outcome.issue)
     outcome.full_clean()
     outcome.save()
-    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}", request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}")
 
 
 @once_per_submission
 @transaction.atomic
-def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> FinancialOutcome:
+def financial_outcome_add(*, case: Case, issue: CaseIssue, actor, **fields) -> FinancialOutcome:
     outcome = FinancialOutcome(issue=issue, recorded_by=actor, **fields)
     outcome.recurring_period = outcome.recurring_period or ""
     outcome.one_off_amount = outcome.one_off_amount or Decimal("0.00")
     outcome.annual_amount = annualise(outcome.recurring_amount, outcome.recurring_period)
-    _record(outcome, case=case, actor=actor, request=request)
+    _record(outcome, case=case, actor=actor)
     return outcome
 
 
 @once_per_submission
 @transaction.atomic
-def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> DecisionOutcome:
+def decision_outcome_add(*, case: Case, issue: CaseIssue, actor, **fields) -> DecisionOutcome:
     outcome = DecisionOutcome(issue=issue, recorded_by=actor, **fields)
-    _record(outcome, case=case, actor=actor, request=request)
+    _record(outcome, case=case, actor=actor)
     return outcome
 
 
 @once_per_submission
 @transaction.atomic
-def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, request=None, **fields) -> NonFinancialOutcome:
+def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, **fields) -> NonFinancialOutcome:
     outcome = NonFinancialOutcome(issue=issue, recorded_by=actor, **fields)
-    _record(outcome, case=case, actor=actor, request=request)
+    _record(outcome, case=case, actor=actor)
     return outcome
 
 
 @once_per_submission
 @transaction.atomic
 def wellbeing_record(
-    *, case: Case, actor, moment: str, items: list[int], version: int | None = None, request=None
+    *, case: Case, actor, moment: str, items: list[int], version: int | None = None
 ) -> WellbeingScore:
     """Record (or correct) the SWEMWBS score at the start or the close of a case. With `version` (the case
     version the form was loaded with), a score someone else saved since is not overwritten: StaleCaseError."""
@@ -112,12 +112,12 @@ def wellbeing_record(
     score.save()
     if version is not None:
         bump_version(case)
-    audit_record(actor=actor, action=Action.UPDATE, obj=score, summary=f"case {case.pk} {moment}", request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=score, summary=f"case {case.pk} {moment}")
     return score
 
 
 @transaction.atomic
-def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor, request=None) -> None:
+def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor) -> None:
     """Consent was withdrawn on the referral: blank the free text its outcomes hold about the patient.
     The outcomes themselves (kinds, amounts, results, scores) remain for aggregate statistics."""
     now = timezone.now()
@@ -128,8 +128,7 @@ def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor, reque
         no_outcome_note=casework_services.REDACTED, updated_at=now
     )
     if redacted:
-        audit_record(actor=actor, action=Action.REDACT, obj=referral, summary="consent withdrawn: outcome notes",
-                     request=request)
+        audit_record(actor=actor, action=Action.REDACT, obj=referral, summary="consent withdrawn: outcome notes")
 
 
 def case_has_outcomes(case: Case) -> bool:
@@ -151,14 +150,13 @@ def case_close_with_outcomes(
     note: str = "",
     no_outcome_reason: str = "",
     no_outcome_note: str = "",
-    request=None,
 ) -> Case:
     """Close a case: it needs at least one outcome, or an explicit 'no outcome' reason. The referrer's outcome
     report is put in the outbox in the same transaction, so it is sent if and only if the close commits."""
     if not case_has_outcomes(case) and not no_outcome_reason:
         raise DomainError("Record at least one outcome before closing, or say why there is no outcome.")
     closed = casework_services.case_close(
-        case=case, actor=actor, version=version, closure_reason=closure_reason, note=note, request=request
+        case=case, actor=actor, version=version, closure_reason=closure_reason, note=note
     )
     CaseClosure.objects.update_or_create(
         case=closed,

@@ -83,7 +83,7 @@ def _label(status: str) -> str:
 
 @transaction.atomic
 def referral_transition(
-    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None
+    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = ""
 ) -> Referral:
     """Move a referral to `to_status` if DESIGN.md's table allows it for this actor; record who, when, why
     (`reason`, in words, and for a decline `decline_reason`, a DeclineReason code kept apart for reports).
@@ -95,19 +95,19 @@ def referral_transition(
 
     Raises DomainError with a message for the user when the move is not allowed."""
     return _transition(referral=referral, to_status=to_status, actor=actor, reason=reason,
-                       decline_reason=decline_reason, request=request)
+                       decline_reason=decline_reason)
 
 
-def _referral_cancel_for_consent(*, referral: Referral, actor, request=None) -> Referral:
+def _referral_cancel_for_consent(*, referral: Referral, actor) -> Referral:
     """Cancel a referral because its patient withdrew consent: the one move made in the "consent" capacity
     (whoever recorded the withdrawal makes it), and the one a referral whose consent is withdrawn still makes.
     Only `consent_withdraw` calls this."""
     return _transition(referral=referral, to_status=S.CANCELLED, actor=actor, reason=CONSENT_WITHDRAWN_REASON,
-                       request=request, capacity="consent")
+                       capacity="consent")
 
 
 def _transition(
-    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "", request=None,
+    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "",
     capacity: str | None = None,
 ) -> Referral:
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -146,7 +146,6 @@ def _transition(
         action=AuditEvent.Action.TRANSITION,
         obj=locked,
         summary=f"{from_status} -> {to_status}",
-        request=request,
     )
     referral.refresh_from_db()
     return locked
@@ -262,7 +261,6 @@ def referral_save(
     referral: Referral | None = None,
     version: int | None = None,
     submit: bool = False,
-    request=None,
 ) -> Referral:
     """Create a referral or update a draft, and submit it when `submit` is true.
 
@@ -314,21 +312,21 @@ def referral_save(
     consent.recorded_by = actor
     consent.full_clean()
     consent.save()
-    audit_record(actor=actor, action=action, obj=referral, summary="referral saved as draft", request=request)
+    audit_record(actor=actor, action=action, obj=referral, summary="referral saved as draft")
     if submit:
         if not consent.share_with_advice_service or not consent.given_at or not consent.method:
             raise DomainError(
                 "Record the patient's consent to share the referral with the advice service before submitting."
             )
-        referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor, request=request)
+        referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor)
         referral.refresh_from_db()
     return referral
 
 
 @transaction.atomic
-def referral_discard_draft(*, referral: Referral, actor, request=None) -> Referral:
+def referral_discard_draft(*, referral: Referral, actor) -> Referral:
     return referral_transition(
-        referral=referral, to_status=S.CANCELLED, actor=actor, reason="Draft discarded", request=request
+        referral=referral, to_status=S.CANCELLED, actor=actor, reason="Draft discarded"
     )
 
 
@@ -346,7 +344,7 @@ def _redact_patient(patient: Patient) -> None:
 
 
 @transaction.atomic
-def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None) -> Referral:
+def consent_withdraw(*, referral: Referral, actor, note: str = "") -> Referral:
     """Record a withdrawal of consent: work stops, the referral is cancelled, the patient is redacted.
 
     Counts for aggregate statistics remain (the referral, its dates, states and categories)."""
@@ -365,7 +363,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     consent.representative_authority = ""
     consent.save()
     if referral.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS):
-        _referral_cancel_for_consent(referral=referral, actor=actor, request=request)
+        _referral_cancel_for_consent(referral=referral, actor=actor)
     referral.description = REDACTED
     referral.known_deadline_note = ""
     referral.duplicate_reason = ""
@@ -374,14 +372,14 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "", request=None)
     referral.status_changes.exclude(reason__in=["", CONSENT_WITHDRAWN_REASON]).update(reason=REDACTED)
     _redact_patient(referral.patient)
     messages_stop_for_referral(referral_id=referral.pk)
-    consent_withdrawn.send(sender=Referral, referral=referral, actor=actor, request=request)
-    audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn", request=request)
+    consent_withdrawn.send(sender=Referral, referral=referral, actor=actor)
+    audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn")
     referral.refresh_from_db()
     return referral
 
 
 @transaction.atomic
-def referral_set_case_status(*, referral: Referral, case_status: str, actor, request=None) -> Referral:
+def referral_set_case_status(*, referral: Referral, case_status: str, actor) -> Referral:
     """Write the business status (FHIR Task.businessStatus) that casework's case lifecycle decided for this
     referral, with an audit entry when it changes: casework (`casework.services.lifecycle`) decides it and
     checks who may set it. A referral has one only while it is accepted or in progress."""
@@ -394,6 +392,6 @@ def referral_set_case_status(*, referral: Referral, case_status: str, actor, req
         locked.case_status = case_status
         locked.save(update_fields=["case_status", "updated_at"])
         audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked,
-                     summary=f"case status {previous or 'none'} -> {case_status or 'none'}", request=request)
+                     summary=f"case status {previous or 'none'} -> {case_status or 'none'}")
     referral.refresh_from_db()
     return locked

@@ -3,5 +3,5 @@ listens, so a withdrawal of consent recorded on the referral also stops the case
 
 from django.dispatch import Signal
 
-# Sent inside the withdrawal's transaction, after the actor's right was checked, with referral, actor, request.
+# Sent inside the withdrawal's transaction, after the actor's right was checked, with referral and actor.
 consent_withdrawn = Signal()

@@ -29,7 +29,7 @@ PAGE_SIZE = 20
 def referrer_home(request):
     recent = list(selectors.referral_list(user=request.user)[:5])
     audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
-                 summary="referrer home", request=request)
+                 summary="referrer home")
     return render(
         request,
         "referrals/home.html",
@@ -48,7 +48,7 @@ def referral_list(request):
         request.GET.get("page")
     )
     audit_record(actor=user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
-                 summary=f"referral list page {page.number}", request=request)
+                 summary=f"referral list page {page.number}")
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -110,7 +110,6 @@ def referral_form(request, pk=None):
                 version=referral_form_.version,
                 submit=submitting,
                 submission_token=referral_form_.submission_token,
-                request=request,
             )
         except AlreadySubmitted as exc:
             if exc.created is None:
@@ -143,8 +142,7 @@ def referral_form(request, pk=None):
     visible_ids = selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
     visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
-        audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form",
-                     request=request)
+        audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form")
     return render(
         request,
         "referrals/referral_form.html",
@@ -166,7 +164,7 @@ def referral_form(request, pk=None):
 def referral_detail(request, pk):
     user = request.user
     referral = selectors.referral_detail(user=user, pk=pk)
-    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     targets = services.allowed_targets(referral=referral, user=user)
     timeline = list(referral.status_changes.all())
     # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
@@ -202,14 +200,14 @@ def _reason_action(request, pk, *, to_status, label, required_message, title, su
     if request.method == "POST" and form.is_valid():
         try:
             services.referral_transition(
-                referral=referral, to_status=to_status, actor=user, reason=form.cleaned_data["reason"], request=request
+                referral=referral, to_status=to_status, actor=user, reason=form.cleaned_data["reason"]
             )
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, success)
             return redirect("referrals:detail", pk=referral.pk)
-    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     return render(
         request,
         "referrals/referral_action.html",
@@ -254,13 +252,13 @@ def consent_withdraw(request, pk):
     form = ConsentWithdrawalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_withdraw(referral=referral, actor=user, note=form.cleaned_data["note"], request=request)
+            services.consent_withdraw(referral=referral, actor=user, note=form.cleaned_data["note"])
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed.")
             return redirect("referrals:detail", pk=referral.pk)
-    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, request=request)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     return render(
         request,
         "referrals/referral_action.html",

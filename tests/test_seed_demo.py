@@ -5,6 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hjp.accounts.models import User
+from hjp.audit.models import AuditEvent
 from referrals.models import Referral, ReferralStatus
 
 
@@ -19,6 +20,9 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     assert "gp@demo.hjp.test" in out and "hjp-demo-password-2026" in out
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     assert User.objects.filter(email="advisor@demo.hjp.test").exists()
+    # A management command is no entry point with an address: its audit entries say none, and no path.
+    assert AuditEvent.objects.exists()
+    assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}
 
 
 @pytest.mark.django_db

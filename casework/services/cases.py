@@ -34,7 +34,7 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def case_note_add(
-    *, case: Case, actor, kind: str, text: str, occurred_at: datetime, first_contact: bool = False, request=None
+    *, case: Case, actor, kind: str, text: str, occurred_at: datetime, first_contact: bool = False
 ) -> CaseNote:
     """Add a note to the timeline. With `first_contact`, it records the first contact with the patient:
     the case and the referral move to in progress."""
@@ -53,27 +53,26 @@ def case_note_add(
     if first_contact:
         # A time typed to the minute may fall just before the submission: never count a negative wait.
         occurred_at = max(occurred_at, sent_at) if sent_at else occurred_at
-        case_transition(case=locked, to_state=CaseState.IN_PROGRESS, actor=actor, first_contact_at=occurred_at,
-                        request=request)
+        case_transition(case=locked, to_state=CaseState.IN_PROGRESS, actor=actor, first_contact_at=occurred_at)
     audit_record(actor=actor, action=Action.CREATE, obj=note,
-                 summary="first contact" if first_contact else f"{kind} note", request=request)
+                 summary="first contact" if first_contact else f"{kind} note")
     return note
 
 
 @transaction.atomic
-def case_update(*, case: Case, actor, version: int, summary: str, case_status: str, request=None) -> Case:
+def case_update(*, case: Case, actor, version: int, summary: str, case_status: str) -> Case:
     """Edit the case summary and the case status the referrer reads."""
     locked = lock_case(case, actor=actor, version=version)
     locked.summary = summary.strip()
     bump_version(locked, "summary")
     if case_status:
-        case_set_business_status(case=locked, business_status=case_status, actor=actor, request=request)
-    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="case details", request=request)
+        case_set_business_status(case=locked, business_status=case_status, actor=actor)
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="case details")
     return locked
 
 
 @transaction.atomic
-def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "", request=None) -> Case:
+def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "") -> Case:
     locked = lock_case(case, actor=actor, version=version)
     organisation_id = locked.referral.advice_organisation_id
     if not is_supervisor_of(actor, organisation_id):
@@ -87,8 +86,7 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "",
     bump_version(locked, "advisor")
     clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
                    text=f"Reallocated from {previous} to {advisor}. {note.strip()}".strip()))
-    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary=f"reallocated to user {advisor.pk}",
-                 request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary=f"reallocated to user {advisor.pk}")
     return locked
 
 
@@ -113,21 +111,20 @@ def _stop_open_work(case: Case, *, actor) -> str:
 
 
 @transaction.atomic
-def case_close(*, case: Case, actor, version: int, closure_reason: str, note: str = "", request=None) -> Case:
+def case_close(*, case: Case, actor, version: int, closure_reason: str, note: str = "") -> Case:
     if closure_reason == ClosureReason.CONSENT_WITHDRAWN:
         raise DomainError("Record a withdrawal of consent with 'Record consent withdrawal', not by closing.")
     locked = lock_case(case, actor=actor, version=version)
     reason = ClosureReason(closure_reason)
     locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor, reason=reason.label,
-                             closure_reason=reason, closure_note=note, request=request)
+                             closure_reason=reason, closure_note=note)
     settled = _stop_open_work(locked, actor=actor)
-    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}",
-                 request=request)
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}")
     return locked
 
 
 @transaction.atomic
-def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -> Case:
+def case_reopen(*, case: Case, actor, version: int, reason: str) -> Case:
     """A supervisor reopens a closed case. A case withdrawn for consent cannot be reopened. The issues closed
     with the case are open again, to be worked and given outcomes; its deadlines stay settled (their dates
     have usually passed): the advisor adds the deadlines that apply now."""
@@ -141,14 +138,14 @@ def case_reopen(*, case: Case, actor, version: int, reason: str, request=None) -
         raise DomainError("Consent was withdrawn: this case cannot be reopened.")
     locked = case_transition(
         case=locked, to_state=CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT,
-        actor=actor, reason=reason, request=request,
+        actor=actor, reason=reason,
     )
     locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
         status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
     )
     clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
                             text=f"Reopened: {reason.strip()}"))
-    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened", request=request)
+    audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened")
     return locked
 
 
@@ -159,36 +156,36 @@ def _delete_documents(names: list[str]) -> None:
 
 
 @transaction.atomic
-def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "", request=None) -> Case:
+def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "") -> Case:
     """An advisor records a withdrawal of consent from the case page: it is recorded on the referral
     (cancelled, patient redacted), which stops this case through `case_stop_after_consent_withdrawal`."""
     locked = lock_case(case, actor=actor, must_be_open=False)
     if locked.referral.consent.is_withdrawn:
-        _stop_case(locked, actor=actor, request=request)
+        _stop_case(locked, actor=actor)
     else:
-        consent_withdraw(referral=locked.referral, actor=actor, note=note, request=request)
+        consent_withdraw(referral=locked.referral, actor=actor, note=note)
     locked.refresh_from_db()
     return locked
 
 
 @transaction.atomic
-def case_stop_after_consent_withdrawal(*, referral, actor, request=None) -> Case | None:
+def case_stop_after_consent_withdrawal(*, referral, actor) -> Case | None:
     """Consent was withdrawn on the referral, by the referrer or an advisor (whose right to do so the
     referrals app checked): close the case as 'consent withdrawn', stop its open work, and redact what it
     holds about the patient. Counts for statistics (issues, dates, states) remain."""
     case = Case.objects.select_for_update(of=("self",)).filter(referral=referral).first()
     if case is not None:
-        case = _stop_case(case, actor=actor, request=request)
+        case = _stop_case(case, actor=actor)
     # A referral redirected at triage has no case, but its onward referral carries a note about the patient.
     OnwardReferral.objects.filter(referral=referral, case__isnull=True).update(note=REDACTED)
     return case
 
 
-def _stop_case(locked: Case, *, actor, request) -> Case:
+def _stop_case(locked: Case, *, actor) -> Case:
     now = timezone.now()
     if locked.is_open:
         locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor,
-                                 closure_reason=ClosureReason.CONSENT_WITHDRAWN, request=request)
+                                 closure_reason=ClosureReason.CONSENT_WITHDRAWN)
     locked.summary = ""
     locked.closure_note = ""
     bump_version(locked, "summary", "closure_note")
@@ -204,6 +201,5 @@ def _stop_case(locked: Case, *, actor, request) -> Case:
     transaction.on_commit(lambda: _delete_documents(documents))
     locked.evidence_requests.exclude(decline_reason="").update(decline_reason=REDACTED)
     locked.onward_referrals.update(note=REDACTED)
-    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}",
-                 request=request)
+    audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}")
     return locked

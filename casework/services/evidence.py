@@ -26,7 +26,7 @@ Action = AuditEvent.Action
 
 @once_per_submission
 @transaction.atomic
-def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date: date, request=None) -> EvidenceRequest:
+def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date: date) -> EvidenceRequest:
     """Ask the referrer for medical evidence, and tell them in their inbox. Refused unless the patient gave
     consent scope 2 and has not withdrawn it."""
     locked = lock_case(case, actor=actor)
@@ -47,7 +47,7 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
         url=reverse("casework:evidence_detail", args=[evidence.pk]),
         referral_id=referral.pk,
     )
-    audit_record(actor=actor, action=Action.CREATE, obj=evidence, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=evidence)
     return evidence
 
 
@@ -65,7 +65,7 @@ def _lock_evidence_for_answer(evidence: EvidenceRequest, actor) -> EvidenceReque
 @once_per_submission
 @transaction.atomic
 def evidence_request_answer(
-    *, evidence: EvidenceRequest, actor, text: str = "", upload: UploadedFile | None = None, request=None
+    *, evidence: EvidenceRequest, actor, text: str = "", upload: UploadedFile | None = None
 ) -> EvidenceRequest:
     """The referrer answers with text, a document (PDF, PNG or JPEG, at most 10 MB), or both. The document
     is stored under PRIVATE_MEDIA_ROOT with a random name."""
@@ -83,13 +83,13 @@ def evidence_request_answer(
     locked.state = EvidenceRequest.State.ANSWERED
     locked.answered_at, locked.answered_by = timezone.now(), actor
     clean_and_save(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence answered", request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence answered")
     return locked
 
 
 @once_per_submission
 @transaction.atomic
-def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str, request=None) -> EvidenceRequest:
+def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str) -> EvidenceRequest:
     locked = _lock_evidence_for_answer(evidence, actor)
     if not reason.strip():
         raise DomainError("Say why you cannot provide this evidence.")
@@ -97,5 +97,5 @@ def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str, r
     locked.state = EvidenceRequest.State.DECLINED
     locked.answered_at, locked.answered_by = timezone.now(), actor
     clean_and_save(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence declined", request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence declined")
     return locked

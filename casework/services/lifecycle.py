@@ -85,15 +85,15 @@ def _label(state: str) -> str:
 
 
 @transaction.atomic
-def case_open(*, referral: Referral, actor, advisor, request=None) -> Case:
+def case_open(*, referral: Referral, actor, advisor) -> Case:
     """Accept a submitted referral (the referrals app checks the actor may) and open its case in OPENING_STATE,
     with the business status that state implies. The caller adds the case's issues and deadlines."""
     stage = TRANSITIONS[OPENING_STATE]
-    referral_transition(referral=referral, to_status=stage.referral_status, actor=actor, request=request)
+    referral_transition(referral=referral, to_status=stage.referral_status, actor=actor)
     case = Case(referral=referral, reference=new_case_reference(), advisor=advisor, state=OPENING_STATE,
                 opened_at=timezone.now())
     clean_and_save(case)
-    referral_set_case_status(referral=referral, case_status=stage.business_status, actor=actor, request=request)
+    referral_set_case_status(referral=referral, case_status=stage.business_status, actor=actor)
     return case
 
 
@@ -107,7 +107,6 @@ def case_transition(
     closure_reason: str = "",
     closure_note: str = "",
     first_contact_at: datetime | None = None,
-    request=None,
 ) -> Case:
     """Move a case to `to_state` if TRANSITIONS allows it, and its referral with it: the referral's state
     through `referral_transition` (which checks the actor's right to that move and records it on the timeline,
@@ -141,7 +140,7 @@ def case_transition(
     if referral.status != referral_status:
         if referral_status == CONSENT_WITHDRAWN_REFERRAL_STATUS:
             raise DomainError("Record a withdrawal of consent with 'Record consent withdrawal', not by closing.")
-        referral_transition(referral=referral, to_status=referral_status, actor=actor, reason=reason, request=request)
+        referral_transition(referral=referral, to_status=referral_status, actor=actor, reason=reason)
 
     fields = ["state"]
     locked.state = to_state
@@ -163,10 +162,8 @@ def case_transition(
         referral=referral,
         case_status=_entry_business_status(TRANSITIONS[to_state], referral.case_status),
         actor=actor,
-        request=request,
     )
-    audit_record(actor=actor, action=AuditEvent.Action.TRANSITION, obj=locked, summary=f"{from_state} -> {to_state}",
-                 request=request)
+    audit_record(actor=actor, action=AuditEvent.Action.TRANSITION, obj=locked, summary=f"{from_state} -> {to_state}")
     return locked
 
 
@@ -176,7 +173,7 @@ def business_statuses_for(case: Case) -> frozenset[str]:
 
 
 @transaction.atomic
-def case_set_business_status(*, case: Case, business_status: str, actor, request=None) -> Case:
+def case_set_business_status(*, case: Case, business_status: str, actor) -> Case:
     """Set the finer status the referrer reads (FHIR Task.businessStatus) of an open case, to one its state
     allows. Only the advice service's side may set it."""
     locked = Case.objects.select_for_update(of=("self",)).select_related("referral").get(pk=case.pk)
@@ -187,5 +184,5 @@ def case_set_business_status(*, case: Case, business_status: str, actor, request
     if business_status not in TRANSITIONS[locked.state].business_statuses:
         raise DomainError(f"A case that is {_label(locked.state)} cannot have the status "
                           f"'{business_status.label.lower()}'.")
-    referral_set_case_status(referral=locked.referral, case_status=business_status, actor=actor, request=request)
+    referral_set_case_status(referral=locked.referral, case_status=business_status, actor=actor)
     return locked

@@ -17,7 +17,7 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def onward_referral_make(
-    *, case: Case, actor, provider: AdviceProvider, note: str, issue: CaseIssue | None = None, request=None
+    *, case: Case, actor, provider: AdviceProvider, note: str, issue: CaseIssue | None = None
 ) -> OnwardReferral:
     """Refer the patient on for specialist help while the case goes on."""
     locked = lock_case(case, actor=actor)
@@ -28,14 +28,14 @@ def onward_referral_make(
     onward = OnwardReferral(referral=locked.referral, case=locked, provider=provider, issue=issue,
                             note=note.strip(), made_by=actor)
     clean_and_save(onward)
-    audit_record(actor=actor, action=Action.CREATE, obj=onward, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=onward)
     return onward
 
 
 @once_per_submission
 @transaction.atomic
 def provider_save(
-    *, actor, organisation: Organisation, data: dict, provider: AdviceProvider | None = None, request=None
+    *, actor, organisation: Organisation, data: dict, provider: AdviceProvider | None = None
 ) -> AdviceProvider:
     """Create or edit a provider in an advice organisation's directory. Supervisors only."""
     if not is_supervisor_of(actor, organisation.pk):
@@ -47,5 +47,5 @@ def provider_save(
     for name, value in data.items():
         setattr(provider, name, value)
     clean_and_save(provider)
-    audit_record(actor=actor, action=action, obj=provider, request=request)
+    audit_record(actor=actor, action=action, obj=provider)
     return provider

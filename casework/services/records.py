@@ -20,31 +20,30 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def case_issue_add(
-    *, case: Case, actor, category: ProblemCategory, sub_category: str = "", description: str = "", request=None
+    *, case: Case, actor, category: ProblemCategory, sub_category: str = "", description: str = ""
 ) -> CaseIssue:
     locked = lock_case(case, actor=actor)
     issue = CaseIssue(case=locked, category=category, sub_category=sub_category, description=description.strip())
     clean_and_save(issue)
-    audit_record(actor=actor, action=Action.CREATE, obj=issue, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=issue)
     return issue
 
 
 @transaction.atomic
 def case_issue_update(
     *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: str, description: str,
-    request=None,
 ) -> CaseIssue:
     locked = lock_case(issue.case, actor=actor, version=version)
     issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
     issue.category, issue.sub_category, issue.description = category, sub_category, description.strip()
     clean_and_save(issue)
     bump_version(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=issue, request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=issue)
     return issue
 
 
 @transaction.atomic
-def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str, request=None) -> CaseIssue:
+def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str) -> CaseIssue:
     locked = lock_case(issue.case, actor=actor, version=version)
     issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
     if issue.status != CaseIssue.Status.OPEN:
@@ -54,7 +53,7 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
     issue.resolution = resolution.strip()
     clean_and_save(issue)
     bump_version(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=issue, summary="resolved", request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=issue, summary="resolved")
     return issue
 
 
@@ -64,20 +63,20 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
 @transaction.atomic
 def appointment_book(
     *, case: Case, actor, kind: str, starts_at: datetime, duration_minutes: int = 45, place: str = "",
-    note: str = "", request=None,
+    note: str = "",
 ) -> Appointment:
     locked = lock_case(case, actor=actor)
     appointment = Appointment(case=locked, kind=kind, starts_at=starts_at, duration_minutes=duration_minutes,
                               place=place.strip(), note=note.strip(), advisor=locked.advisor)
     clean_and_save(appointment)
-    audit_record(actor=actor, action=Action.CREATE, obj=appointment, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=appointment)
     return appointment
 
 
 @transaction.atomic
 def appointment_update(
     *, appointment: Appointment, actor, version: int, kind: str, starts_at: datetime, duration_minutes: int,
-    place: str, attendance: str, note: str, request=None,
+    place: str, attendance: str, note: str,
 ) -> Appointment:
     locked = lock_case(appointment.case, actor=actor, version=version)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk, case=locked)
@@ -85,7 +84,7 @@ def appointment_update(
     appointment.place, appointment.attendance, appointment.note = place.strip(), attendance, note.strip()
     clean_and_save(appointment)
     bump_version(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance, request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance)
     return appointment
 
 
@@ -110,7 +109,7 @@ def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | No
 @transaction.atomic
 def deadline_add(
     *, case: Case, actor, kind: str, title: str, basis_date: date | None = None, due_date: date | None = None,
-    issue: CaseIssue | None = None, request=None,
+    issue: CaseIssue | None = None,
 ) -> Deadline:
     locked = lock_case(case, actor=actor)
     if issue is not None and issue.case_id != locked.pk:
@@ -119,12 +118,12 @@ def deadline_add(
     deadline = Deadline(case=locked, kind=kind, title=title.strip() or Deadline.Kind(kind).label, issue=issue,
                         basis_date=basis_date if kind in Deadline.APPEAL_CLOCK_KINDS else None, due_date=due)
     clean_and_save(deadline)
-    audit_record(actor=actor, action=Action.CREATE, obj=deadline, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=deadline)
     return deadline
 
 
 @transaction.atomic
-def deadline_complete(*, deadline: Deadline, actor, version: int, request=None) -> Deadline:
+def deadline_complete(*, deadline: Deadline, actor, version: int) -> Deadline:
     locked = lock_case(deadline.case, actor=actor, version=version)
     deadline = Deadline.objects.select_for_update().get(pk=deadline.pk, case=locked)
     if deadline.is_done:
@@ -133,5 +132,5 @@ def deadline_complete(*, deadline: Deadline, actor, version: int, request=None) 
     deadline.settlement = Deadline.Settlement.DONE
     clean_and_save(deadline)
     bump_version(locked)
-    audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done", request=request)
+    audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done")
     return deadline

@@ -21,7 +21,7 @@ Action = AuditEvent.Action
 
 @once_per_submission
 @transaction.atomic
-def referral_accept(*, referral: Referral, actor, advisor=None, request=None) -> Case:
+def referral_accept(*, referral: Referral, actor, advisor=None) -> Case:
     """Accept a submitted referral and open its case, assigned to the actor or (by a supervisor) to another
     advisor of the same organisation. The case starts with one issue per problem the referrer ticked."""
     organisation_id = referral.advice_organisation_id
@@ -31,15 +31,14 @@ def referral_accept(*, referral: Referral, actor, advisor=None, request=None) ->
         raise DomainError("Only a supervisor can assign a new case to someone else.")
     if not case_workers(organisation_id).filter(pk=advisor.pk).exists():
         raise DomainError("A case can only be assigned to an advisor of this advice service.")
-    case = case_open(referral=referral, actor=actor, advisor=advisor, request=request)
+    case = case_open(referral=referral, actor=actor, advisor=advisor)
     CaseIssue.objects.bulk_create(CaseIssue(case=case, category=c) for c in referral.categories.all())
-    audit_record(actor=actor, action=Action.CREATE, obj=case, summary=f"case opened for {referral.reference}",
-                 request=request)
-    _deadline_from_referral(case, referral, actor=actor, request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=case, summary=f"case opened for {referral.reference}")
+    _deadline_from_referral(case, referral, actor=actor)
     return case
 
 
-def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -> Deadline | None:
+def _deadline_from_referral(case: Case, referral: Referral, *, actor) -> Deadline | None:
     """Carry the referral's known deadline to the case as the referrer described it: a benefit decision
     letter's date starts the appeal clock (a mandatory reconsideration due one calendar month later); any other
     date is the deadline itself. The title says what the referrer wrote."""
@@ -63,14 +62,13 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor, request) -
         due_date=deadline_due_date(kind=kind, basis_date=date_given, due_date=date_given),
     )
     clean_and_save(deadline)
-    audit_record(actor=actor, action=Action.CREATE, obj=deadline, summary="from the referral's known deadline",
-                 request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=deadline, summary="from the referral's known deadline")
     return deadline
 
 
 @once_per_submission
 @transaction.atomic
-def referral_decline(*, referral: Referral, actor, reason: str, explanation: str, request=None) -> Referral:
+def referral_decline(*, referral: Referral, actor, reason: str, explanation: str) -> Referral:
     """Decline at triage. The coded `reason` (a DeclineReason) and the explanation are kept apart on the
     transition: the referrer reads both, and reports count declines by reason."""
     if not can_triage(actor, referral):
@@ -78,13 +76,13 @@ def referral_decline(*, referral: Referral, actor, reason: str, explanation: str
     if reason not in DeclineReason.values:
         raise DomainError("Choose a reason for declining from the list.")
     return referral_transition(referral=referral, to_status=S.DECLINED, actor=actor, reason=explanation,
-                               decline_reason=reason, request=request)
+                               decline_reason=reason)
 
 
 @once_per_submission
 @transaction.atomic
 def referral_redirect(
-    *, referral: Referral, actor, provider: AdviceProvider, note: str, request=None
+    *, referral: Referral, actor, provider: AdviceProvider, note: str
 ) -> OnwardReferral:
     """Pass a submitted referral to a provider from the organisation's directory. The referrer reads the
     provider's name and the note on the referral's timeline."""
@@ -94,9 +92,8 @@ def referral_redirect(
         raise DomainError("Choose a provider from your service's directory.")
     referral_transition(
         referral=referral, to_status=S.REDIRECTED, actor=actor, reason=f"Passed to {provider.name}. {note.strip()}",
-        request=request,
     )
     onward = OnwardReferral(referral=referral, provider=provider, note=note.strip(), made_by=actor)
     clean_and_save(onward)
-    audit_record(actor=actor, action=Action.CREATE, obj=onward, summary="redirected at triage", request=request)
+    audit_record(actor=actor, action=Action.CREATE, obj=onward, summary="redirected at triage")
     return onward

@@ -44,7 +44,7 @@ def note_add(request, pk):
         perform=lambda d: services.case_note_add(case=case, actor=request.user, kind=d["kind"], text=d["text"],
                                                  occurred_at=d["occurred_at"],
                                                  first_contact=d.get("first_contact", False),
-                                                 submission_token=form.submission_token, request=request),
+                                                 submission_token=form.submission_token),
         success="Note saved.",
     )
 
@@ -59,7 +59,7 @@ def case_edit(request, pk):
     return case_form_page(
         request, case, form, title="Edit case", submit_label="Save", current=case_values,
         perform=lambda d: services.case_update(case=case, actor=request.user, version=d["version"],
-                                               summary=d["summary"], case_status=d["case_status"], request=request),
+                                               summary=d["summary"], case_status=d["case_status"]),
         success="Case saved.",
     )
 
@@ -75,7 +75,7 @@ def case_reallocate(request, pk):
     return case_form_page(
         request, case, form, title="Reallocate case", submit_label="Reallocate", current=case_values,
         perform=lambda d: services.case_reallocate(case=case, actor=request.user, version=d["version"],
-                                                   advisor=d["advisor"], note=d["note"], request=request),
+                                                   advisor=d["advisor"], note=d["note"]),
         success="Case reallocated.",
     )
 
@@ -91,7 +91,7 @@ def case_reopen(request, pk):
     return case_form_page(
         request, case, form, title="Reopen case", submit_label="Reopen", current=case_values,
         perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"],
-                                               reason=d["reason"], request=request),
+                                               reason=d["reason"]),
         success="Case reopened.",
     )
 
@@ -106,7 +106,6 @@ def case_withdraw_consent(request, pk):
         danger=True,
         intro="Withdrawal stops all work: the referral is cancelled, the case closes as 'consent withdrawn', "
               "and the patient's details and the case notes are removed.",
-        perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user, note=d["note"],
-                                                                    request=request),
+        perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user, note=d["note"]),
         success="Consent withdrawal recorded. Work has stopped and the patient's details are removed.",
     )

@@ -52,12 +52,12 @@ def evidence_detail(request, pk):
                 if declining:
                     services.evidence_request_decline(evidence=evidence, actor=user,
                                                       reason=form.cleaned_data["reason"],
-                                                      submission_token=form.submission_token, request=request)
+                                                      submission_token=form.submission_token)
                 else:
                     services.evidence_request_answer(evidence=evidence, actor=user,
                                                      text=form.cleaned_data["answer_text"],
                                                      upload=form.cleaned_data["answer_file"],
-                                                     submission_token=form.submission_token, request=request)
+                                                     submission_token=form.submission_token)
             except AlreadySubmitted as exc:
                 messages.info(request, exc.message)
                 return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")

@@ -27,8 +27,7 @@ def posted(request):
 
 
 def audit_page(request, action, *, obj=None, object_type="", summary=""):
-    audit_record(actor=request.user, action=action, obj=obj, object_type=object_type, summary=summary,
-                 request=request)
+    audit_record(actor=request.user, action=action, obj=obj, object_type=object_type, summary=summary)
 
 
 def form_page(request, *, form, title, submit_label, perform: Callable, success: str, next_url: str | Callable,

@@ -35,7 +35,7 @@ def provider_form(request, pk=None):
         # Only adding is guarded by the form's one-time token: sending an edit twice saves the same values.
         perform=lambda d: services.provider_save(
             actor=user, organisation=organisation, data=d, provider=provider,
-            submission_token=form.submission_token if provider is None else None, request=request),
+            submission_token=form.submission_token if provider is None else None),
         success="Provider saved.", next_url=directory, back_url=directory, audit_obj=provider or organisation,
         heading_obj=organisation,
     )

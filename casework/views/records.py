@@ -24,7 +24,7 @@ def issue_add(request, pk):
         request, case, form, title="Add an issue", submit_label="Add issue",
         perform=lambda d: services.case_issue_add(case=case, actor=request.user, category=d["category"],
                                                   sub_category=d["sub_category"], description=d["description"],
-                                                  submission_token=form.submission_token, request=request),
+                                                  submission_token=form.submission_token),
         success="Issue added.",
     )
 
@@ -49,7 +49,7 @@ def issue_edit(request, pk, item_pk):
         request, case, form, title="Edit issue", submit_label="Save issue", current=_issue_values(issue),
         perform=lambda d: services.case_issue_update(issue=issue, actor=request.user, version=d["version"],
                                                      category=d["category"], sub_category=d["sub_category"],
-                                                     description=d["description"], request=request),
+                                                     description=d["description"]),
         success="Issue saved.",
     )
 
@@ -63,7 +63,7 @@ def issue_resolve(request, pk, item_pk):
         request, case, versioned_form(request, case, forms.ResolveIssueForm), title=f"Resolve issue: {issue}",
         submit_label="Mark resolved", current=_issue_values(issue),
         perform=lambda d: services.case_issue_resolve(issue=issue, actor=request.user, version=d["version"],
-                                                      resolution=d["resolution"], request=request),
+                                                      resolution=d["resolution"]),
         success="Issue resolved.",
     )
 
@@ -78,7 +78,7 @@ def appointment_add(request, pk):
         perform=lambda d: services.appointment_book(
             case=case, actor=request.user, kind=d["kind"], starts_at=d["starts_at"],
             duration_minutes=d["duration_minutes"], place=d["place"], note=d["note"],
-            submission_token=form.submission_token, request=request),
+            submission_token=form.submission_token),
         success="Appointment booked.",
     )
 
@@ -103,7 +103,7 @@ def appointment_edit(request, pk, item_pk):
         perform=lambda d: services.appointment_update(
             appointment=appointment, actor=request.user, version=d["version"], kind=d["kind"],
             starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], place=d["place"],
-            attendance=d["attendance"], note=d["note"], request=request),
+            attendance=d["attendance"], note=d["note"]),
         success="Appointment saved.",
     )
 
@@ -118,7 +118,7 @@ def deadline_add(request, pk):
         request, case, form, title="Add a deadline or task", submit_label="Add",
         perform=lambda d: services.deadline_add(
             case=case, actor=request.user, kind=d["kind"], title=d["title"], basis_date=d["basis_date"],
-            due_date=d["due_date"], issue=d["issue"], submission_token=form.submission_token, request=request),
+            due_date=d["due_date"], issue=d["issue"], submission_token=form.submission_token),
         success="Deadline added.",
     )
 
@@ -131,8 +131,7 @@ def deadline_done(request, pk, item_pk):
     return case_form_page(
         request, case, versioned_form(request, case, forms.DeadlineDoneForm), title=f"Mark done: {deadline}",
         submit_label="Mark done", current=case_values,
-        perform=lambda d: services.deadline_complete(deadline=deadline, actor=request.user, version=d["version"],
-                                                     request=request),
+        perform=lambda d: services.deadline_complete(deadline=deadline, actor=request.user, version=d["version"]),
         success="Marked done.",
     )
 
@@ -150,7 +149,7 @@ def evidence_add(request, pk):
         perform=lambda d: services.evidence_request_create(case=case, actor=request.user,
                                                            what_is_needed=d["what_is_needed"],
                                                            due_date=d["due_date"],
-                                                           submission_token=form.submission_token, request=request),
+                                                           submission_token=form.submission_token),
         success="Evidence requested.",
     )
 
@@ -167,6 +166,6 @@ def onward_add(request, pk):
         request, case, form, title="Refer on to another provider", submit_label="Record onward referral",
         perform=lambda d: services.onward_referral_make(case=case, actor=request.user, provider=d["provider"],
                                                         issue=d["issue"], note=d["note"],
-                                                        submission_token=form.submission_token, request=request),
+                                                        submission_token=form.submission_token),
         success="Onward referral recorded.",
     )

@@ -47,7 +47,7 @@ def triage_accept(request, pk):
     return form_page(
         request, form=form, title="Accept referral", submit_label="Accept and open a case",
         perform=lambda d: services.referral_accept(referral=referral, actor=user, advisor=d.get("advisor"),
-                                                   submission_token=form.submission_token, request=request),
+                                                   submission_token=form.submission_token),
         success=f"Referral {referral.reference} accepted: a case is open.",
         next_url=lambda case: reverse("casework:case", args=[case.pk]),
         back_url=reverse("casework:triage"), audit_obj=referral, heading_obj=referral,
@@ -67,7 +67,7 @@ def triage_decline(request, pk):
         request, form=form, title="Decline referral", submit_label="Decline",
         perform=lambda d: services.referral_decline(referral=referral, actor=request.user, reason=d["reason"],
                                                     explanation=d["explanation"],
-                                                    submission_token=form.submission_token, request=request),
+                                                    submission_token=form.submission_token),
         success=f"Referral {referral.reference} declined. The referrer can read why.",
         next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
         heading_obj=referral, danger=True,
@@ -87,8 +87,7 @@ def triage_redirect(request, pk):
     return form_page(
         request, form=form, title="Redirect referral", submit_label="Redirect",
         perform=lambda d: services.referral_redirect(referral=referral, actor=request.user, provider=d["provider"],
-                                                     note=d["note"], submission_token=form.submission_token,
-                                                     request=request),
+                                                     note=d["note"], submission_token=form.submission_token),
         success=f"Referral {referral.reference} passed on. The referrer can read where to.",
         next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
         heading_obj=referral,

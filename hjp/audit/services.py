@@ -1,13 +1,7 @@
 from django.db import models
 
+from hjp.audit.context import current_audit_context
 from hjp.audit.models import AuditEvent
-
-
-def client_ip(request) -> str | None:
-    """The address the request came from (REMOTE_ADDR; a proxy in front must set it correctly)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def audit_record(
@@ -18,20 +12,20 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
     summary: str = "",
-    request=None,
 ) -> AuditEvent:
-    """Write one audit entry. Call it inside the transaction of the change it records."""
+    """Write one audit entry. Call it inside the transaction of the change it records. Where the change came
+    from (client address and path, or the Celery task) is read from the audit context its entry point set
+    (`hjp.audit.context`); outside every entry point there is none, and the entry carries no address."""
     if obj is not None:
         object_type = obj._meta.label_lower
         object_id = str(obj.pk)
+    context = current_audit_context()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=object_type,
         object_id=object_id,
         summary=summary[:255],
-        ip_address=client_ip(request),
-        # The path only: a query string can hold what was searched for (a patient's name, an NHS number),
-        # and the audit log is read by admins, who see no patient data.
-        path=(request.path[:500] if request is not None else ""),
+        ip_address=context.ip_address if context is not None else None,
+        path=context.path[:500] if context is not None else "",
     )

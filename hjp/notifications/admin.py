@@ -61,12 +61,12 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Resend the email (checked: it did not go)")
     def resend_after_checking(self, request, queryset):
-        done = sum(services.delivery_resend(delivery=d, actor=request.user, request=request) for d in queryset)
+        done = sum(services.delivery_resend(delivery=d, actor=request.user) for d in queryset)
         self._report(request, done, queryset.count(), "resent", "unknown or failed emails")
 
     @admin.action(permissions=["change"], description="Mark the email sent (checked: it went)")
     def mark_sent_after_checking(self, request, queryset):
-        done = sum(services.delivery_mark_sent(delivery=d, actor=request.user, request=request) for d in queryset)
+        done = sum(services.delivery_mark_sent(delivery=d, actor=request.user) for d in queryset)
         self._report(request, done, queryset.count(), "marked sent", "unknown emails")
 
     def _report(self, request, done, chosen, verb, which):

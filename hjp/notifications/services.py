@@ -293,7 +293,7 @@ def emails_mark_unknown() -> int:
 
 
 @transaction.atomic
-def delivery_resend(*, delivery: Delivery, actor, request=None) -> bool:
+def delivery_resend(*, delivery: Delivery, actor) -> bool:
     """A person checked the mail server's log and found an `unknown` (or given-up `failed`) email did not go:
     send it again (same Message-ID). Returns False when the delivery is in no state to be resent."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -303,7 +303,7 @@ def delivery_resend(*, delivery: Delivery, actor, request=None) -> bool:
     delivery.last_error = f"Resent by {actor} after checking."
     delivery.save(update_fields=["status", "last_error"])
     audit_record(
-        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking", request=request
+        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking"
     )
     message_id = delivery.message_id
     transaction.on_commit(lambda: enqueue_delivery(message_id), robust=True)
@@ -311,7 +311,7 @@ def delivery_resend(*, delivery: Delivery, actor, request=None) -> bool:
 
 
 @transaction.atomic
-def delivery_mark_sent(*, delivery: Delivery, actor, request=None) -> bool:
+def delivery_mark_sent(*, delivery: Delivery, actor) -> bool:
     """A person checked the mail server's log and found an `unknown` email did go: record it as sent (at the
     time it was handed over). Returns False when the delivery is not `unknown`."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
@@ -322,7 +322,7 @@ def delivery_mark_sent(*, delivery: Delivery, actor, request=None) -> bool:
     delivery.last_error = f"Marked sent by {actor} after checking."
     delivery.save(update_fields=["status", "sent_at", "last_error"])
     audit_record(
-        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking", request=request
+        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking"
     )
     return True
 

@@ -14,7 +14,7 @@ def inbox(request):
     page.object_list = selectors.with_patient_labels(user=request.user, messages=page.object_list)
     # The page names patients (initials and date of birth): a list of patient data, so it is audited.
     audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="notifications.message",
-                 summary=f"inbox page {page.number}", request=request)
+                 summary=f"inbox page {page.number}")
     return render(request, "notifications/inbox.html", {"page": page, "query": ""})
 
 
@@ -22,7 +22,7 @@ def message_detail(request, pk):
     message = selectors.get_message_for_user(user=request.user, pk=pk)
     selectors.with_patient_labels(user=request.user, messages=[message])
     services.message_mark_read(message=message, user=request.user)
-    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=message, request=request)
+    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=message)
     safe_url = message.url if url_has_allowed_host_and_scheme(message.url, allowed_hosts=None) else ""
     return render(request, "notifications/message_detail.html", {"message": message, "safe_url": safe_url})
 

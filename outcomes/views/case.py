@@ -41,7 +41,7 @@ def _page(request, case, *, bound=None, status=200):
     }
     if bound:
         forms_.update(bound)
-    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=case, summary="outcomes", request=request)
+    audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=case, summary="outcomes")
     return render(
         request,
         "outcomes/case_outcomes.html",
@@ -74,8 +74,7 @@ def _add(request, case_pk, *, key, form_class, service, success):
         data = dict(form.cleaned_data)
         issue = data.pop("issue")
         try:
-            service(case=case, issue=issue, actor=request.user, submission_token=form.submission_token,
-                    request=request, **data)
+            service(case=case, issue=issue, actor=request.user, submission_token=form.submission_token, **data)
         except AlreadySubmitted as exc:
             messages.info(request, exc.message)
             return redirect("outcomes:case_outcomes", case_pk=case.pk)
@@ -120,8 +119,7 @@ def wellbeing_record(request, case_pk, moment):
     if form.is_valid():
         try:
             services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items,
-                                      version=form.cleaned_data["version"], submission_token=form.submission_token,
-                                      request=request)
+                                      version=form.cleaned_data["version"], submission_token=form.submission_token)
         except AlreadySubmitted as exc:
             messages.info(request, exc.message)
             return redirect("outcomes:case_outcomes", case_pk=case.pk)
@@ -152,7 +150,7 @@ def case_close(request, case_pk):
             services.case_close_with_outcomes(
                 case=case, actor=request.user, version=data["version"], closure_reason=data["closure_reason"],
                 note=data["note"], no_outcome_reason=data["no_outcome_reason"],
-                no_outcome_note=data["no_outcome_note"], request=request,
+                no_outcome_note=data["no_outcome_note"],
             )
         except DomainError as exc:  # a stale version (StaleCaseError) included: nothing was saved
             form.add_error(None, exc.message)

@@ -37,7 +37,7 @@ def funder_report_csv(request):
     period = form.period
     rows = funder_report_rows(partnership_summary(partnership=partnership, period=period))
     audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, obj=partnership,
-                 summary=f"funder report CSV, {period}", request=request)
+                 summary=f"funder report CSV, {period}")
     filename = f"funder-report-{slugify(partnership.name)}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
