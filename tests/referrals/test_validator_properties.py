@@ -59,8 +59,20 @@ def test_swapping_two_neighbouring_digits_makes_it_fail(number, position):
     assert not nhs_number_is_valid(swapped)
 
 
-@given(nine_digits.filter(lambda digits: check_digit(digits) is None), st.integers(0, 9))
+@st.composite
+def nine_digits_with_no_check_digit(draw) -> list[int]:
+    """Eight digits, then the ninth that leaves a weighted sum of 1 modulo 11 (check digit 10: none). Built, not
+    filtered: only one nine-digit start in eleven has no check digit."""
+    eight = draw(st.lists(st.integers(0, 9), min_size=8, max_size=8))
+    partial = sum(d * w for d, w in zip(eight, range(10, 2, -1), strict=True))
+    ninth = (1 - partial) * 6 % 11  # 6 is the inverse of the last weight, 2, modulo 11
+    assume(ninth < 10)
+    return [*eight, ninth]
+
+
+@given(nine_digits_with_no_check_digit(), st.integers(0, 9))
 def test_nine_digits_with_no_check_digit_are_no_ones_number(digits, last):
+    assert check_digit(digits) is None
     assert not nhs_number_is_valid("".join(map(str, [*digits, last])))
 
 
