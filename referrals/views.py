@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
-from hjp.core.errors import DomainError
+from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
@@ -86,6 +86,14 @@ def _referral_forms(request, *, referral=None, submitting=False):
     )
 
 
+def _resent_message(created) -> str:
+    if created is not None and created.status == ReferralStatus.DRAFT:
+        # e.g. "Save as draft" and then "Submit" before the page changed: say plainly it was not sent.
+        return (f"This form was already saved as draft {created.reference}: it has not been sent. "
+                "Check it and submit it from here.")
+    return AlreadySubmitted.MESSAGE
+
+
 @require_http_methods(["GET", "POST"])
 @role_required(REFERRERS, message="Only referrers have this page.")
 def referral_form(request, pk=None):
@@ -99,45 +107,29 @@ def referral_form(request, pk=None):
     submitting = request.POST.get("action") == "submit"
     patient_form, consent_form, referral_form_ = _referral_forms(request, referral=referral, submitting=submitting)
     duplicates = []
-    if request.method == "POST" and all(f.is_valid() for f in (patient_form, consent_form, referral_form_)):
-        try:
-            saved = services.referral_save(
-                actor=user,
-                patient_data=patient_form.cleaned_data,
-                consent_data=consent_form.cleaned_data,
-                referral_data=referral_form_.cleaned_data,
-                referral=referral,
-                version=referral_form_.version,
-                submit=submitting,
+    if all(f.is_valid() for f in (patient_form, consent_form)):
+        submission = submit_form(
+            request, referral_form_,
+            lambda data: services.referral_save(
+                actor=user, patient_data=patient_form.cleaned_data, consent_data=consent_form.cleaned_data,
+                referral_data=data, referral=referral, version=referral_form_.version, submit=submitting,
                 submission_token=referral_form_.submission_token,
-            )
-        except AlreadySubmitted as exc:
-            if exc.created is None:
-                messages.info(request, exc.message)
-                return redirect("referrals:list")
-            if exc.created.status == ReferralStatus.DRAFT:
-                # e.g. "Save as draft" and then "Submit" before the page changed: say plainly it was not sent.
-                messages.warning(request, f"This form was already saved as draft {exc.created.reference}: it has "
-                                          "not been sent. Check it and submit it from here.")
-            else:
-                messages.info(request, exc.message)
-            return redirect("referrals:detail", pk=exc.created.pk)
-        except services.DuplicateReferralError as exc:
-            duplicates = exc.duplicates
-            referral_form_.add_error("duplicate_reason", exc.message)
-        except services.StaleReferralError as exc:
-            # What the user typed stays; saving again (at the version saved now) is a deliberate choice.
-            referral_form_.data = referral_form_.data.copy()
-            referral_form_.data[referral_form_.add_prefix("version")] = exc.current.version
-            referral_form_.add_error(None, exc.message)
-        except DomainError as exc:
-            referral_form_.add_error(None, exc.message)
-        else:
+            ),
+            refusal_fields={services.DuplicateReferralError: "duplicate_reason"},
+            resent_message=_resent_message,
+        )
+        if submission.saved:
+            saved = submission.result
             if submitting:
                 messages.success(request, f"Referral {saved.reference} sent to {saved.advice_organisation}.")
             else:
                 messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
-            return redirect("referrals:detail", pk=saved.pk)
+        if submission.done:
+            if submission.result is None:
+                return redirect("referrals:list")
+            return redirect("referrals:detail", pk=submission.result.pk)
+        if isinstance(submission.refusal, services.DuplicateReferralError):
+            duplicates = submission.refusal.duplicates
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
     visible_ids = selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
     visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
@@ -197,16 +189,11 @@ def _reason_action(request, pk, *, to_status, label, required_message, title, su
         messages.error(request, f"A referral that is {referral.get_status_display().lower()} cannot be changed that way.")
         return redirect("referrals:detail", pk=referral.pk)
     form = ReasonForm(request.POST or None, label=label, required_message=required_message)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.referral_transition(
-                referral=referral, to_status=to_status, actor=user, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, success)
-            return redirect("referrals:detail", pk=referral.pk)
+    submission = submit_form(request, form, lambda data: services.referral_transition(
+        referral=referral, to_status=to_status, actor=user, reason=data["reason"]))
+    if submission.saved:
+        messages.success(request, success)
+        return redirect("referrals:detail", pk=referral.pk)
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     return render(
         request,
@@ -250,14 +237,11 @@ def consent_withdraw(request, pk):
                                     f"{referral.get_status_display().lower()}: no work or feedback is left to stop.")
         return redirect("referrals:detail", pk=referral.pk)
     form = ConsentWithdrawalForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_withdraw(referral=referral, actor=user, note=form.cleaned_data["note"])
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed.")
-            return redirect("referrals:detail", pk=referral.pk)
+    submission = submit_form(request, form, lambda data: services.consent_withdraw(
+        referral=referral, actor=user, note=data["note"]))
+    if submission.saved:
+        messages.success(request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed.")
+        return redirect("referrals:detail", pk=referral.pk)
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     return render(
         request,

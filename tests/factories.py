@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import factory
+from faker import Faker
 from django.utils import timezone
 
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
@@ -98,12 +99,17 @@ def partnership_member(partnership, role) -> User:
     return MembershipFactory(role=role, organisation=None, partnership=partnership, profession="").user
 
 
+_FAKE = Faker("en_GB")
+
+
 class PatientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Patient
 
     given_name = factory.Faker("first_name", locale="en_GB")
-    family_name = factory.Faker("last_name", locale="en_GB")
+    # A real surname with a number: tests assert a patient's name is absent from a page, and a bare surname
+    # ("Page", "Case", "Day") can be on any page by chance.
+    family_name = factory.LazyAttributeSequence(lambda _, n: f"{_FAKE.last_name()}{n:03d}")
     date_of_birth = date(1960, 5, 17)
     nhs_number = ""
     address = "1 High Street"

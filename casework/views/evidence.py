@@ -12,9 +12,8 @@ from casework.models import EvidenceRequest
 from casework.views.pages import PAGE_SIZE, audit_page
 from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
-from hjp.core.errors import DomainError
 from hjp.core.forms import error_summary
-from hjp.core.submissions import AlreadySubmitted
+from hjp.core.formpage import submit_form
 
 Action = AuditEvent.Action
 
@@ -47,25 +46,17 @@ def evidence_detail(request, pk):
         declining = request.POST.get("action") == "decline"
         form = (forms.EvidenceDeclineForm(request.POST, prefix="decline") if declining
                 else forms.EvidenceAnswerForm(request.POST, request.FILES, prefix="answer"))
-        if form.is_valid():
-            try:
-                if declining:
-                    services.evidence_request_decline(evidence=evidence, actor=user,
-                                                      reason=form.cleaned_data["reason"],
-                                                      submission_token=form.submission_token)
-                else:
-                    services.evidence_request_answer(evidence=evidence, actor=user,
-                                                     text=form.cleaned_data["answer_text"],
-                                                     upload=form.cleaned_data["answer_file"],
-                                                     submission_token=form.submission_token)
-            except AlreadySubmitted as exc:
-                messages.info(request, exc.message)
-                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
-            except DomainError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, "Thank you: your reply has been sent to the advisor.")
-                return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
+        if declining:
+            submission = submit_form(request, form, lambda data: services.evidence_request_decline(
+                evidence=evidence, actor=user, reason=data["reason"], submission_token=form.submission_token))
+        else:
+            submission = submit_form(request, form, lambda data: services.evidence_request_answer(
+                evidence=evidence, actor=user, text=data["answer_text"], upload=data["answer_file"],
+                submission_token=form.submission_token))
+        if submission.saved:
+            messages.success(request, "Thank you: your reply has been sent to the advisor.")
+        if submission.done:
+            return redirect("casework:evidence_list" if roles_for(user).is_referrer else "home")
         if declining:
             decline_form = form
         else:

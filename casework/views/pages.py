@@ -4,18 +4,16 @@ service and handles refusals and stale versions."""
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from casework import permissions, services
+from casework import permissions
 from casework.models import Case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.dates import format_date_time
-from hjp.core.errors import DomainError
+from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
-from hjp.core.submissions import AlreadySubmitted
 
 Action = AuditEvent.Action
 PAGE_SIZE = 25
@@ -33,33 +31,18 @@ def audit_page(request, action, *, obj=None, object_type="", summary=""):
 def form_page(request, *, form, title, submit_label, perform: Callable, success: str, next_url: str | Callable,
                back_url: str, audit_obj, heading_obj, intro: str = "", danger: bool = False,
                current: Callable | None = None):
-    """The shape every casework form page shares. GET shows the form; a valid POST calls `perform` (one
-    service) and goes to `next_url` (or to `next_url(result)`). A refused action shows its message on the
-    form. A stale version shows what is saved now (`current(case)`, as label/value pairs) beside the user's
-    own input, with the form's version moved on so that saving again is a deliberate choice. A form sent
-    twice (its one-time token already used) saves nothing more and goes where the first one went."""
-    stale_values = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            result = perform(form.cleaned_data)
-        except AlreadySubmitted as exc:
-            messages.info(request, exc.message)
-            if callable(next_url):
-                return redirect(next_url(exc.created) if exc.created is not None else back_url)
+    """A casework form page: GET shows the form; a POST goes through `hjp.core.formpage.submit_form` (one
+    service, `perform`) and, once saved, goes to `next_url` (or to `next_url(result)`). A stale version also
+    shows what is saved now (`current(record)`, as label/value pairs) beside the user's own input. A form sent
+    twice goes where the first one went."""
+    submission = submit_form(request, form, perform)
+    if submission.saved:
+        messages.success(request, success)
+    if submission.done:
+        if not callable(next_url):
             return redirect(next_url)
-        except services.StaleCaseError as exc:
-            data = form.data.copy()
-            data[form.add_prefix("version")] = exc.current.version
-            form.data = data
-            form.add_error(None, exc.message)
-            stale_values = current(exc.current) if current else []
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, success)
-            return redirect(next_url(result) if callable(next_url) else next_url)
+        return redirect(next_url(submission.result) if submission.result is not None else back_url)
+    stale_values = (current(submission.stale.current) if current else []) if submission.stale else None
     audit_page(request, Action.VIEW, obj=audit_obj)
     return render(
         request,

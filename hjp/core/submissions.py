@@ -25,8 +25,10 @@ TOKEN_LIFETIME = timedelta(days=1)
 class AlreadySubmitted(DomainError):
     """This form was sent before and saved then. `created` is what that submission created (or None)."""
 
+    MESSAGE = "This form was already sent, and was saved then: nothing was saved twice."
+
     def __init__(self, created: Model | None):
-        super().__init__("This form was already sent, and was saved then: nothing was saved twice.")
+        super().__init__(self.MESSAGE)
         self.created = created
 
 

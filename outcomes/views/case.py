@@ -1,20 +1,17 @@
 """Advisors' pages for a case's outcomes and for closing it. Thin: validate a form, call one service."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from casework.permissions import get_case_for_user
-from casework.services import StaleCaseError
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
-from hjp.core.errors import DomainError
+from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
-from hjp.core.submissions import AlreadySubmitted
 from outcomes import services
 from outcomes.forms import CaseCloseForm, DecisionOutcomeForm, FinancialOutcomeForm, NonFinancialOutcomeForm, WellbeingForm
 from outcomes.models import WellbeingScore
@@ -70,21 +67,17 @@ def case_outcomes(request, case_pk):
 def _add(request, case_pk, *, key, form_class, service, success):
     case = _case(request, case_pk)
     form = form_class(request.POST, issues=case.issues.all(), prefix=key)
-    if form.is_valid():
-        data = dict(form.cleaned_data)
-        issue = data.pop("issue")
-        try:
-            service(case=case, issue=issue, actor=request.user, submission_token=form.submission_token, **data)
-        except AlreadySubmitted as exc:
-            messages.info(request, exc.message)
-            return redirect("outcomes:case_outcomes", case_pk=case.pk)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        except ValidationError as exc:  # the model's own checks, run by the service on the whole row
-            form.add_error(None, exc.messages)
-        else:
-            messages.success(request, success)
-            return redirect("outcomes:case_outcomes", case_pk=case.pk)
+
+    def perform(data):
+        data = dict(data)
+        return service(case=case, issue=data.pop("issue"), actor=request.user,
+                       submission_token=form.submission_token, **data)
+
+    submission = submit_form(request, form, perform)
+    if submission.saved:
+        messages.success(request, success)
+    if submission.done:
+        return redirect("outcomes:case_outcomes", case_pk=case.pk)
     return _page(request, case, bound={key: form}, status=400)
 
 
@@ -116,24 +109,14 @@ def wellbeing_record(request, case_pk, moment):
         raise Http404("No such moment.")
     case = _case(request, case_pk)
     form = WellbeingForm(request.POST, prefix=moment)
-    if form.is_valid():
-        try:
-            services.wellbeing_record(case=case, actor=request.user, moment=moment, items=form.items,
-                                      version=form.cleaned_data["version"], submission_token=form.submission_token)
-        except AlreadySubmitted as exc:
-            messages.info(request, exc.message)
-            return redirect("outcomes:case_outcomes", case_pk=case.pk)
-        except StaleCaseError as exc:
-            # Nothing was saved; the page shows the score as saved now, and saving again is a deliberate choice.
-            data = form.data.copy()
-            data[form.add_prefix("version")] = exc.current.version
-            form.data = data
-            form.add_error(None, exc.message)
-        except DomainError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Wellbeing score saved.")
-            return redirect("outcomes:case_outcomes", case_pk=case.pk)
+    submission = submit_form(request, form, lambda data: services.wellbeing_record(
+        case=case, actor=request.user, moment=moment, items=form.items, version=data["version"],
+        submission_token=form.submission_token))
+    if submission.saved:
+        messages.success(request, "Wellbeing score saved.")
+    if submission.done:
+        return redirect("outcomes:case_outcomes", case_pk=case.pk)
+    # Refused or stale: nothing was saved; the page shows the score as saved now beside what was typed.
     return _page(request, case, bound={f"wellbeing_{moment}": form}, status=400)
 
 
@@ -144,18 +127,11 @@ def case_close(request, case_pk):
     if request.method == "GET":
         return redirect(reverse("outcomes:case_outcomes", args=[case.pk]) + "#close")
     form = CaseCloseForm(request.POST, prefix="close_case")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.case_close_with_outcomes(
-                case=case, actor=request.user, version=data["version"], closure_reason=data["closure_reason"],
-                note=data["note"], no_outcome_reason=data["no_outcome_reason"],
-                no_outcome_note=data["no_outcome_note"],
-            )
-        except DomainError as exc:  # a stale version (StaleCaseError) included: nothing was saved
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, "Case closed. The referrer's outcome report is on its way.")
-            return redirect("casework:case", pk=case.pk)
+    submission = submit_form(request, form, lambda data: services.case_close_with_outcomes(
+        case=case, actor=request.user, version=data["version"], closure_reason=data["closure_reason"],
+        note=data["note"], no_outcome_reason=data["no_outcome_reason"], no_outcome_note=data["no_outcome_note"]))
+    if submission.saved:
+        messages.success(request, "Case closed. The referrer's outcome report is on its way.")
+        return redirect("casework:case", pk=case.pk)
     return _page(request, case, bound={"close": form}, status=400)
 

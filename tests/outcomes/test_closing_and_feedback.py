@@ -270,6 +270,10 @@ def test_closing_from_the_page_without_outcomes_explains_why(client, open_case, 
 def test_other_people_get_404_on_the_outcomes_pages(client, open_case, who, manager_user):
     user = {"other advisor": factories.advisor(), "referrer": open_case.referral.referrer,
             "manager": manager_user}[who]
+    # A name no page says by chance (a generated one such as "Page" is in "Page not found").
+    patient = open_case.referral.patient
+    patient.family_name = "Featherstonehaugh"
+    patient.save()
     client.force_login(user)
     page = client.get(reverse("outcomes:case_outcomes", args=[open_case.pk]))
     assert looks_missing(page)
