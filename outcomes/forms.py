@@ -1,4 +1,7 @@
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 
 from casework.models import BENEFIT_CHOICES, ClosureReason
 from hjp.core.forms import DateInput, SubmissionTokenMixin
@@ -10,6 +13,7 @@ from outcomes.models import (
     NoOutcomeReason,
     NonFinancialOutcome,
 )
+from outcomes.selectors.figures import Period
 
 
 class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
@@ -54,7 +58,9 @@ class FinancialOutcomeForm(_IssueForm):
         return cleaned
 
     def _post_clean(self):
-        # The service annualises and validates the whole row; skip the model's own check of the partial instance.
+        # Not a no-op: it skips the model's validation of the partial row. The messages above already say what
+        # the row's constraints would, in words; without this the page would add "Constraint
+        # “financial_has_an_amount” is violated." The service annualises and validates the whole row.
         pass
 
 
@@ -64,17 +70,11 @@ class DecisionOutcomeForm(_IssueForm):
         fields = ["stage", "result", "decided_on"]
         widgets = {"decided_on": DateInput()}
 
-    def _post_clean(self):
-        pass
-
 
 class NonFinancialOutcomeForm(_IssueForm):
     class Meta:
         model = NonFinancialOutcome
         fields = ["kind", "note"]
-
-    def _post_clean(self):
-        pass
 
 
 class WellbeingForm(SubmissionTokenMixin, forms.Form):
@@ -111,12 +111,6 @@ class CaseCloseForm(forms.Form):
 
 
 # --- the period of a dashboard or report --------------------------------------------------------------------
-
-from datetime import date  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from outcomes.selectors.figures import Period  # noqa: E402
 
 LONGEST_PERIOD_YEARS = 10
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)

@@ -169,8 +169,6 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
     )
 
 
-
-
 def _clean_patient_data(data: dict) -> dict:
     data = dict(data)
     if "nhs_number" in data:
@@ -323,13 +321,6 @@ def referral_save(
         referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor, request=request)
         referral.refresh_from_db()
     return referral
-
-
-@transaction.atomic
-def referral_discard_draft(*, referral: Referral, actor, request=None) -> Referral:
-    return referral_transition(
-        referral=referral, to_status=S.CANCELLED, actor=actor, reason="Draft discarded", request=request
-    )
 
 
 def _redact_patient(patient: Patient) -> None:

@@ -58,8 +58,6 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
     return issue
 
 
-
-
 @once_per_submission
 @transaction.atomic
 def appointment_book(
@@ -87,8 +85,6 @@ def appointment_update(
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance, request=request)
     return appointment
-
-
 
 
 def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | None) -> date:

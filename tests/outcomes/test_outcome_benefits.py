@@ -96,3 +96,11 @@ def test_money_recorded_against_something_that_is_not_a_benefit_names_no_benefit
         migrate()
     assert FinancialOutcome.objects.get(pk=rent.pk).benefit == ""
     assert FinancialOutcome.objects.get(pk=pip.pk).benefit == "pip"
+
+
+def test_money_with_no_amount_is_refused_in_words_once(open_case):
+    form = FinancialOutcomeForm({"issue": open_case.issues.first().pk, "kind": "grant", "one_off_amount": "0",
+                                 "submission_token": "7d7c3a3e-0a4b-4d0e-9a52-1f9f3d3b6f10"},
+                                issues=open_case.issues.all())
+    assert not form.is_valid()
+    assert form.non_field_errors() == ["Give a regular amount, a one-off amount, or both."]
