@@ -3,7 +3,7 @@ from datetime import date
 from django import forms
 from django.utils import timezone
 
-from casework.models import BENEFIT_CHOICES, ClosureReason
+from casework.models import ClosureReason
 from hjp.core.forms import DateInput, SubmissionTokenMixin
 from outcomes.models import (
     SWEMWBS_ITEMS,
@@ -37,7 +37,8 @@ class FinancialOutcomeForm(_IssueForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["one_off_amount"].required = False
-        self.fields["benefit"].choices = [("", "Not a benefit")] + BENEFIT_CHOICES
+        self.fields["benefit"].empty_label = "Not a benefit"
+        self.fields["benefit"].to_field_name = "code"
         self.fields["recurring_amount"].widget.attrs.update({"min": "0.01", "step": "0.01", "inputmode": "decimal"})
         self.fields["one_off_amount"].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
 
