@@ -10,8 +10,8 @@ from outcomes.models import (
     SWEMWBS_SCALE,
     DecisionOutcome,
     FinancialOutcome,
-    NoOutcomeReason,
     NonFinancialOutcome,
+    NoOutcomeReason,
 )
 from outcomes.selectors.figures import Period
 
