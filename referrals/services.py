@@ -162,8 +162,8 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,
         key=f"status_notice:change:{change.pk}",
-        subject=render_subject("status_notice", referral=referral, change=change),
-        body=render_message("status_notice", referral=referral, change=change),
+        subject=render_subject("status_notice", referral=referral, change=change, ReferralStatus=S),
+        body=render_message("status_notice", referral=referral, change=change, ReferralStatus=S),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
     )
