@@ -18,6 +18,7 @@ from outcomes.models import (
     FinancialOutcome,
     NonFinancialKind,
     NonFinancialOutcome,
+    NoOutcomeReason,
     Period,
     WellbeingScore,
     annualise,
@@ -46,7 +47,7 @@ def seed_outcomes(world, *, seed: int = 20261128) -> int:
     for i, case in enumerate(cases):
         issues = list(case.issues.all())
         if not issues or i % 6 == 5:
-            CaseClosure.objects.create(case=case, no_outcome_reason="no_contact",
+            CaseClosure.objects.create(case=case, no_outcome_reason=NoOutcomeReason.NO_CONTACT,
                                        no_outcome_note="Several calls and a letter; no reply.")
         else:
             _outcomes_for(case, issues, rng)

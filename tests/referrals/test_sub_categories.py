@@ -2,10 +2,12 @@
 adds or renames is what advisors are offered and what pages and reports say; the benefits a money outcome can
 name are the benefits category's sub-categories. Pages read them without a query per row."""
 
+import io
 import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -16,6 +18,7 @@ from casework.models import CaseIssue
 from hjp.notifications.models import Message, MessageKind
 from outcomes import services as outcome_services
 from outcomes.forms import FinancialOutcomeForm
+from outcomes.models import FinancialOutcome
 from referrals.models import ProblemCategory, ProblemSubCategory
 from tests import factories
 
@@ -168,3 +171,13 @@ def test_the_migration_turns_stored_codes_into_rows_and_back():
     assert CaseIssue.objects.get(pk=issue.pk).sub_category.code == "disrepair"
     assert str(CaseIssue.objects.get(pk=issue.pk)) == "Housing: Disrepair"
     assert CaseIssue.objects.get(pk=bare.pk).sub_category is None
+
+
+def test_the_demo_names_sub_categories_and_benefits_from_the_table(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    issues = CaseIssue.objects.select_related("category", "sub_category")
+    assert issues.filter(sub_category__code="pip").exists()
+    assert all(issue.sub_category.category_id == issue.category_id for issue in issues if issue.sub_category_id)
+    awards = FinancialOutcome.objects.filter(kind="new_or_increased_award").select_related("benefit__category")
+    assert awards.exists() and {award.benefit.category.code for award in awards} == {"benefits"}
