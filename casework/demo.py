@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from hjp.core import appeal_clock
 from casework.models import (
-    SUBCATEGORIES,
     AdviceProvider,
     Appointment,
     Case,
@@ -23,12 +22,18 @@ from casework.models import (
     ClosureReason,
     Deadline,
     EvidenceRequest,
-    IssueSubCategory,
     OnwardReferral,
 )
 from casework.services import case_open, case_set_business_status, case_transition
 from referrals.demo import planned_status
-from referrals.models import CaseStatus, Referral, ReferralStatus, ReferralStatusChange
+from referrals.models import (
+    CaseStatus,
+    ProblemCategory,
+    ProblemSubCategory,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+)
 
 S = ReferralStatus
 # The referral states a case reaches, in the order it reaches them.
@@ -53,14 +58,12 @@ OTHER_NOTES = [
     (CaseNote.Kind.MEETING, "Met at the surgery. Filled in the form together; patient signed the authority."),
     (CaseNote.Kind.LETTER, "Council confirmed the arrears are on hold while the benefit is reconsidered."),
 ]
-# The sub-category a demo problem description points to; otherwise the category's first.
+# The sub-category (by code) a demo problem description points to; otherwise the category's first.
 SUBCATEGORY_HINTS = [
-    ("PIP", IssueSubCategory.PIP), ("Universal Credit", IssueSubCategory.UNIVERSAL_CREDIT),
-    ("ESA", IssueSubCategory.ESA), ("Carer's Allowance", IssueSubCategory.CARERS_ALLOWANCE),
-    ("council tax", IssueSubCategory.COUNCIL_TAX_ARREARS), ("Energy", IssueSubCategory.ENERGY_DEBT),
-    ("eviction", IssueSubCategory.POSSESSION), ("Damp", IssueSubCategory.DISREPAIR),
-    ("dismissal", IssueSubCategory.DISMISSAL), ("care package", IssueSubCategory.CARE_ASSESSMENT),
-    ("Leave to remain", IssueSubCategory.LEAVE_TO_REMAIN),
+    ("PIP", "pip"), ("Universal Credit", "universal_credit"), ("ESA", "esa"), ("Carer's Allowance", "carers_allowance"),
+    ("council tax", "council_tax_arrears"), ("Energy", "energy_debt"), ("eviction", "possession"),
+    ("Damp", "disrepair"), ("dismissal", "dismissal"), ("care package", "care_assessment"),
+    ("Leave to remain", "leave_to_remain"),
 ]
 EVIDENCE_ASKS = [
     "A letter describing how COPD affects walking and daily activities, with recent spirometry if you have it.",
@@ -111,7 +114,7 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
             Case.objects.filter(pk=case.pk).update(summary="Patient struggling with a benefit decision; see issues.")
         issues = [
             CaseIssue.objects.create(
-                case=case, category=category, sub_category=_sub_category(category.code, referral.description),
+                case=case, category=category, sub_category=_sub_category(category, referral.description),
                 description=referral.description[:200],
                 status=CaseIssue.Status.RESOLVED if closed else CaseIssue.Status.OPEN,
                 resolved_at=closed_at,
@@ -164,12 +167,12 @@ def _backdate(case: Case, moments: dict) -> None:
     Case.objects.filter(pk=case.pk).update(opened_at=moments[S.ACCEPTED], closed_at=moments[S.CLOSED])
 
 
-def _sub_category(category_code: str, description: str) -> str:
-    allowed = SUBCATEGORIES.get(category_code, [])
-    for hint, sub_category in SUBCATEGORY_HINTS:
-        if hint.lower() in description.lower() and sub_category in allowed:
-            return sub_category
-    return allowed[0] if allowed else ""
+def _sub_category(category: ProblemCategory, description: str) -> ProblemSubCategory | None:
+    allowed = {sub.code: sub for sub in category.sub_categories.all()}
+    for hint, code in SUBCATEGORY_HINTS:
+        if hint.lower() in description.lower() and code in allowed:
+            return allowed[code]
+    return next(iter(allowed.values()), None)
 
 
 def _changed_at(referral: Referral, status: str):

@@ -2,17 +2,15 @@ from django import forms
 from django.utils import timezone
 
 from casework.models import (
-    SUBCATEGORIES,
     AdviceProvider,
     Appointment,
     CaseNote,
     CaseState,
     Deadline,
-    IssueSubCategory,
 )
 from casework.uploads import MAX_EVIDENCE_BYTES, check_evidence_file
 from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
-from referrals.models import CaseStatus, DeclineReason, ProblemCategory
+from referrals.models import CaseStatus, DeclineReason, ProblemCategory, ProblemSubCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -141,23 +139,39 @@ class VersionedReasonForm(VersionedForm, ReasonForm):
     """A reason (hjp.core.forms.ReasonForm) for a change to the case, with the version it was loaded with."""
 
 
-def subcategory_choices():
-    groups = [("", "None")]
-    for code, values in SUBCATEGORIES.items():
-        groups.append((code.replace("_", " ").capitalize(), [(v.value, v.label) for v in values]))
-    return groups
+class SubCategoryChoiceIterator(forms.models.ModelChoiceIterator):
+    """The sub-categories grouped under their category's name, in the categories' order."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        groups = {}
+        for sub_category in self.queryset:
+            groups.setdefault(sub_category.category.name, []).append(self.choice(sub_category))
+        yield from groups.items()
+
+
+class SubCategoryChoiceField(forms.ModelChoiceField):
+    iterator = SubCategoryChoiceIterator
 
 
 class IssueForm(SubmissionTokenMixin, forms.Form):
     category = forms.ModelChoiceField(queryset=ProblemCategory.objects.all(), empty_label="Choose a category")
-    sub_category = forms.ChoiceField(choices=subcategory_choices, required=False)
+    sub_category = SubCategoryChoiceField(
+        queryset=ProblemSubCategory.objects.select_related("category").order_by(
+            "category__position", "category__name", "position", "name"
+        ),
+        to_field_name="code",
+        required=False,
+        empty_label="None",
+    )
     description = forms.CharField(required=False, widget=_textarea(), max_length=4000)
 
     def clean(self):
         cleaned = super().clean()
         category, sub = cleaned.get("category"), cleaned.get("sub_category")
-        if category and sub and sub not in SUBCATEGORIES.get(category.code, []):
-            self.add_error("sub_category", f"{IssueSubCategory(sub).label} is not part of {category.name}.")
+        if category and sub and sub.category_id != category.pk:
+            self.add_error("sub_category", f"{sub.name} is not part of {category.name}.")
         return cleaned
 
 

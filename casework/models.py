@@ -12,7 +12,7 @@ from django.utils import timezone
 from hjp.accounts.models import Organisation
 from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
-from referrals.models import ProblemCategory, Referral
+from referrals.models import ProblemCategory, ProblemSubCategory, Referral
 
 
 class PrivateMediaStorage(FileSystemStorage):
@@ -38,7 +38,8 @@ class AdviceProvider(TimeStampedModel):
     """A partner advice provider that referrals and cases can be passed on to. Supervisors keep the list."""
 
     advice_organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="advice_providers", limit_choices_to={"kind": "advice"}
+        Organisation, on_delete=models.CASCADE, related_name="advice_providers",
+        limit_choices_to={"kind": Organisation.Kind.ADVICE},
     )
     name = models.CharField(max_length=200)
     specialisms = models.CharField(max_length=300, blank=True, help_text="e.g. immigration, housing possession")
@@ -133,71 +134,20 @@ class Case(TimeStampedModel):
         return self.state in OPEN_CASE_STATES
 
 
-class IssueSubCategory(models.TextChoices):
-    UNIVERSAL_CREDIT = "universal_credit", "Universal Credit"
-    PIP = "pip", "Personal Independence Payment (PIP)"
-    ESA = "esa", "Employment and Support Allowance (ESA)"
-    ATTENDANCE_ALLOWANCE = "attendance_allowance", "Attendance Allowance"
-    CARERS_ALLOWANCE = "carers_allowance", "Carer's Allowance"
-    PENSION_CREDIT = "pension_credit", "Pension Credit"
-    COUNCIL_TAX_REDUCTION = "council_tax_reduction", "Council Tax Reduction"
-    DLA = "dla", "Disability Living Allowance"
-    HOUSING_BENEFIT = "housing_benefit", "Housing Benefit"
-    OTHER_BENEFIT = "other_benefit", "Other benefit"
-    RENT_ARREARS = "rent_arrears", "Rent arrears"
-    COUNCIL_TAX_ARREARS = "council_tax_arrears", "Council tax arrears"
-    ENERGY_DEBT = "energy_debt", "Energy or water debt"
-    CONSUMER_CREDIT = "consumer_credit", "Credit cards, loans and catalogues"
-    BENEFIT_OVERPAYMENT = "benefit_overpayment", "Benefit overpayment"
-    OTHER_DEBT = "other_debt", "Other debt"
-    POSSESSION = "possession", "Possession or eviction"
-    HOMELESSNESS = "homelessness", "Homelessness"
-    DISREPAIR = "disrepair", "Disrepair"
-    OTHER_HOUSING = "other_housing", "Other housing"
-    SICKNESS_ABSENCE = "sickness_absence", "Sickness absence and sick pay"
-    DISMISSAL = "dismissal", "Dismissal"
-    ADJUSTMENTS = "adjustments", "Reasonable adjustments"
-    OTHER_EMPLOYMENT = "other_employment", "Other employment"
-    SPECIAL_NEEDS = "special_needs", "Special educational needs"
-    EXCLUSION = "exclusion", "Exclusion"
-    OTHER_EDUCATION = "other_education", "Other education"
-    CARE_ASSESSMENT = "care_assessment", "Care needs assessment"
-    CARE_CHARGES = "care_charges", "Care charges"
-    OTHER_COMMUNITY_CARE = "other_community_care", "Other community care"
-    LEAVE_TO_REMAIN = "leave_to_remain", "Leave to remain"
-    EU_SETTLEMENT = "eu_settlement", "EU Settlement Scheme"
-    NHS_CHARGES = "nhs_charges", "NHS charges"
-    OTHER_IMMIGRATION = "other_immigration", "Other immigration"
-
-
-_SUB = IssueSubCategory
-# The sub-categories each problem category (by ProblemCategory.code) offers.
-SUBCATEGORIES = {
-    "benefits": [_SUB.UNIVERSAL_CREDIT, _SUB.PIP, _SUB.ESA, _SUB.ATTENDANCE_ALLOWANCE, _SUB.CARERS_ALLOWANCE,
-                 _SUB.PENSION_CREDIT, _SUB.COUNCIL_TAX_REDUCTION, _SUB.DLA, _SUB.HOUSING_BENEFIT, _SUB.OTHER_BENEFIT],
-    "debt": [_SUB.RENT_ARREARS, _SUB.COUNCIL_TAX_ARREARS, _SUB.ENERGY_DEBT, _SUB.CONSUMER_CREDIT,
-             _SUB.BENEFIT_OVERPAYMENT, _SUB.OTHER_DEBT],
-    "housing": [_SUB.POSSESSION, _SUB.HOMELESSNESS, _SUB.DISREPAIR, _SUB.OTHER_HOUSING],
-    "employment": [_SUB.SICKNESS_ABSENCE, _SUB.DISMISSAL, _SUB.ADJUSTMENTS, _SUB.OTHER_EMPLOYMENT],
-    "education": [_SUB.SPECIAL_NEEDS, _SUB.EXCLUSION, _SUB.OTHER_EDUCATION],
-    "community_care": [_SUB.CARE_ASSESSMENT, _SUB.CARE_CHARGES, _SUB.OTHER_COMMUNITY_CARE],
-    "immigration": [_SUB.LEAVE_TO_REMAIN, _SUB.EU_SETTLEMENT, _SUB.NHS_CHARGES, _SUB.OTHER_IMMIGRATION],
-}
-
-
-# The benefits an outcome can name: the benefits category's sub-categories.
-BENEFIT_CHOICES = [(benefit.value, benefit.label) for benefit in SUBCATEGORIES["benefits"]]
+class IssueStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED_WITH_CASE = "closed", "Closed with the case"
 
 
 class CaseIssue(TimeStampedModel):
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED_WITH_CASE = "closed", "Closed with the case"
+    Status = IssueStatus
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issues")
     category = models.ForeignKey(ProblemCategory, on_delete=models.PROTECT, related_name="case_issues")
-    sub_category = models.CharField(max_length=30, choices=IssueSubCategory.choices, blank=True)
+    sub_category = models.ForeignKey(
+        ProblemSubCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="case_issues"
+    )
     description = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -207,20 +157,18 @@ class CaseIssue(TimeStampedModel):
         ordering = ["created_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="open", resolved_at__isnull=True)
-                | Q(status__in=["resolved", "closed"], resolved_at__isnull=False),
+                condition=Q(status=IssueStatus.OPEN, resolved_at__isnull=True)
+                | Q(status__in=[IssueStatus.RESOLVED, IssueStatus.CLOSED_WITH_CASE], resolved_at__isnull=False),
                 name="case_issue_resolved_has_time",
             )
         ]
 
     def __str__(self):
-        return f"{self.category}: {self.get_sub_category_display()}" if self.sub_category else str(self.category)
+        return f"{self.category}: {self.sub_category}" if self.sub_category_id else str(self.category)
 
     def clean(self):
-        if self.sub_category and self.category_id:
-            allowed = SUBCATEGORIES.get(self.category.code, [])
-            if self.sub_category not in allowed:
-                raise ValidationError({"sub_category": f"That sub-category is not part of {self.category.name}."})
+        if self.sub_category_id and self.category_id and self.sub_category.category_id != self.category_id:
+            raise ValidationError({"sub_category": f"That sub-category is not part of {self.category.name}."})
 
 
 class CaseNote(models.Model):
@@ -244,11 +192,14 @@ class CaseNote(models.Model):
         return f"{self.get_kind_display()} on {self.case}"
 
 
+class AppointmentKind(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    PHONE = "phone", "Phone"
+    VIDEO = "video", "Video"
+
+
 class Appointment(TimeStampedModel):
-    class Kind(models.TextChoices):
-        IN_PERSON = "in_person", "In person"
-        PHONE = "phone", "Phone"
-        VIDEO = "video", "Video"
+    Kind = AppointmentKind
 
     class Attendance(models.TextChoices):
         BOOKED = "booked", "Booked"
@@ -270,12 +221,19 @@ class Appointment(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="appointment_duration_at_least_5"),
             models.CheckConstraint(
-                condition=~Q(kind="in_person") | ~Q(place=""), name="appointment_in_person_has_place"
+                condition=~Q(kind=AppointmentKind.IN_PERSON) | ~Q(place=""), name="appointment_in_person_has_place"
             ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class DeadlineKind(models.TextChoices):
+    TASK = "task", "Task"
+    RECONSIDERATION = "reconsideration", "Mandatory reconsideration due"
+    APPEAL = "appeal", "Tribunal appeal due"
+    OTHER = "other", "Other deadline"
 
 
 class Deadline(TimeStampedModel):
@@ -287,12 +245,7 @@ class Deadline(TimeStampedModel):
         DONE = "done", "Done"
         CLOSED_WITH_CASE = "closed_with_case", "Closed with the case"
 
-    class Kind(models.TextChoices):
-        TASK = "task", "Task"
-        RECONSIDERATION = "reconsideration", "Mandatory reconsideration due"
-        APPEAL = "appeal", "Tribunal appeal due"
-        OTHER = "other", "Other deadline"
-
+    Kind = DeadlineKind
     APPEAL_CLOCK_KINDS = (Kind.RECONSIDERATION, Kind.APPEAL)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
@@ -315,7 +268,7 @@ class Deadline(TimeStampedModel):
         ordering = ["due_date", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=["reconsideration", "appeal"]) | Q(basis_date__isnull=False),
+                condition=~Q(kind__in=[DeadlineKind.RECONSIDERATION, DeadlineKind.APPEAL]) | Q(basis_date__isnull=False),
                 name="deadline_appeal_clock_has_basis",
             ),
             models.CheckConstraint(
@@ -346,15 +299,18 @@ class Deadline(TimeStampedModel):
         return self.settlement == self.Settlement.CLOSED_WITH_CASE
 
 
+class EvidenceState(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    ANSWERED = "answered", "Answered"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+
+
 class EvidenceRequest(TimeStampedModel):
     """A request to the referrer for medical evidence; needs consent scope 2. Overdue is not a stored state:
     a request still `requested` after its due date is overdue."""
 
-    class State(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        ANSWERED = "answered", "Answered"
-        DECLINED = "declined", "Declined"
-        CANCELLED = "cancelled", "Cancelled"
+    State = EvidenceState
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_requests")
     requested_from = models.ForeignKey(
@@ -378,17 +334,18 @@ class EvidenceRequest(TimeStampedModel):
         indexes = [models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(state="requested", answered_at__isnull=True)
-                | Q(state="cancelled")
-                | Q(state__in=["answered", "declined"], answered_at__isnull=False, answered_by__isnull=False),
+                condition=Q(state=EvidenceState.REQUESTED, answered_at__isnull=True)
+                | Q(state=EvidenceState.CANCELLED)
+                | Q(state__in=[EvidenceState.ANSWERED, EvidenceState.DECLINED], answered_at__isnull=False,
+                    answered_by__isnull=False),
                 name="evidence_answer_has_who_and_when",
             ),
             models.CheckConstraint(
-                condition=~Q(state="answered") | ~Q(answer_text="") | ~Q(answer_file=""),
+                condition=~Q(state=EvidenceState.ANSWERED) | ~Q(answer_text="") | ~Q(answer_file=""),
                 name="evidence_answer_has_content",
             ),
             models.CheckConstraint(
-                condition=~Q(state="declined") | ~Q(decline_reason=""), name="evidence_decline_has_reason"
+                condition=~Q(state=EvidenceState.DECLINED) | ~Q(decline_reason=""), name="evidence_decline_has_reason"
             ),
         ]
 

@@ -283,15 +283,16 @@ def case_detail(*, user, pk) -> Case:
     ).prefetch_related(
         "referral__categories",
         "referral__status_changes__actor",
-        Prefetch("issues", queryset=CaseIssue.objects.select_related("category")),
+        Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
         Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
         Prefetch("appointments", queryset=Appointment.objects.select_related("advisor")),
-        Prefetch("deadlines", queryset=Deadline.objects.select_related("issue__category", "done_by")),
+        Prefetch("deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")),
         Prefetch(
             "evidence_requests", queryset=EvidenceRequest.objects.select_related("requested_from", "requested_by")
         ),
         Prefetch(
-            "onward_referrals", queryset=OnwardReferral.objects.select_related("provider", "made_by", "issue__category")
+            "onward_referrals",
+            queryset=OnwardReferral.objects.select_related("provider", "made_by", "issue__category", "issue__sub_category"),
         ),
     )
     return get_case_for_user(user, pk, queryset=queryset)

@@ -1,15 +1,19 @@
-from django import forms
+from datetime import date
 
-from casework.models import BENEFIT_CHOICES, ClosureReason
+from django import forms
+from django.utils import timezone
+
+from casework.models import ClosureReason
 from hjp.core.forms import DateInput, SubmissionTokenMixin
 from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
     DecisionOutcome,
     FinancialOutcome,
-    NoOutcomeReason,
     NonFinancialOutcome,
+    NoOutcomeReason,
 )
+from outcomes.selectors.figures import Period
 
 
 class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
@@ -33,7 +37,8 @@ class FinancialOutcomeForm(_IssueForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["one_off_amount"].required = False
-        self.fields["benefit"].choices = [("", "Not a benefit")] + BENEFIT_CHOICES
+        self.fields["benefit"].empty_label = "Not a benefit"
+        self.fields["benefit"].to_field_name = "code"
         self.fields["recurring_amount"].widget.attrs.update({"min": "0.01", "step": "0.01", "inputmode": "decimal"})
         self.fields["one_off_amount"].widget.attrs.update({"min": "0", "step": "0.01", "inputmode": "decimal"})
 
@@ -54,7 +59,9 @@ class FinancialOutcomeForm(_IssueForm):
         return cleaned
 
     def _post_clean(self):
-        # The service annualises and validates the whole row; skip the model's own check of the partial instance.
+        # Not a no-op: it skips the model's validation of the partial row. The messages above already say what
+        # the row's constraints would, in words; without this the page would add "Constraint
+        # “financial_has_an_amount” is violated." The service annualises and validates the whole row.
         pass
 
 
@@ -64,17 +71,11 @@ class DecisionOutcomeForm(_IssueForm):
         fields = ["stage", "result", "decided_on"]
         widgets = {"decided_on": DateInput()}
 
-    def _post_clean(self):
-        pass
-
 
 class NonFinancialOutcomeForm(_IssueForm):
     class Meta:
         model = NonFinancialOutcome
         fields = ["kind", "note"]
-
-    def _post_clean(self):
-        pass
 
 
 class WellbeingForm(SubmissionTokenMixin, forms.Form):
@@ -111,12 +112,6 @@ class CaseCloseForm(forms.Form):
 
 
 # --- the period of a dashboard or report --------------------------------------------------------------------
-
-from datetime import date  # noqa: E402
-
-from django.utils import timezone  # noqa: E402
-
-from outcomes.selectors.figures import Period  # noqa: E402
 
 LONGEST_PERIOD_YEARS = 10
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)

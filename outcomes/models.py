@@ -5,8 +5,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from casework.models import BENEFIT_CHOICES, Case, CaseIssue
+from casework.models import Case, CaseIssue
 from hjp.core.models import TimeStampedModel
+from referrals.models import ProblemCategory, ProblemSubCategory
 
 
 class FinancialKind(models.TextChoices):
@@ -39,7 +40,11 @@ class FinancialOutcome(TimeStampedModel):
 
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="financial_outcomes")
     kind = models.CharField(max_length=30, choices=FinancialKind.choices)
-    benefit = models.CharField(max_length=30, choices=BENEFIT_CHOICES, blank=True)
+    # The benefits are the benefits category's sub-categories (an admin-kept list).
+    benefit = models.ForeignKey(
+        ProblemSubCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        limit_choices_to={"category__code": ProblemCategory.BENEFITS},
+    )
     recurring_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     recurring_period = models.CharField(max_length=12, choices=Period.choices, blank=True)
     annual_amount = models.DecimalField(
@@ -107,11 +112,12 @@ class DecisionOutcome(TimeStampedModel):
     @property
     def benefit_display(self) -> str:
         """The benefit decided on: the issue's sub-category when it is a benefit, else the benefits named by
-        the money recorded on the same issue. Reads the issue's prefetched financial outcomes."""
+        the money recorded on the same issue. Reads the issue's category and sub-category, and its prefetched
+        financial outcomes with their benefits. (An issue's sub-category is one of its own category's.)"""
         issue = self.issue
-        if issue.sub_category in dict(BENEFIT_CHOICES):
-            return issue.get_sub_category_display()
-        named = dict.fromkeys(o.get_benefit_display() for o in issue.financial_outcomes.all() if o.benefit)
+        if issue.sub_category_id and issue.category.code == ProblemCategory.BENEFITS:
+            return issue.sub_category.name
+        named = dict.fromkeys(o.benefit.name for o in issue.financial_outcomes.all() if o.benefit_id)
         return " and ".join(named)
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -173,15 +173,18 @@ def outcome_report_body(case: Case) -> str:
     """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
     outcomes and money gained; without it, only that the case has closed."""
     referral = case.referral
-    issues = list(case.issues.select_related("category").prefetch_related(
-        "financial_outcomes", "decisions", "non_financial_outcomes"
+    issues = list(case.issues.select_related("category", "sub_category").prefetch_related(
+        Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
+        "decisions",
+        "non_financial_outcomes",
     ))
     total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
     wellbeing = None
     if referral.consent.allows_outcome_feedback:
         scores = {score.moment: score.total for score in case.wellbeing_scores.all()}
-        if {"start", "close"} <= scores.keys():
-            start, close = scores["start"], scores["close"]
+        moment = WellbeingScore.Moment
+        if {moment.START, moment.CLOSE} <= scores.keys():
+            start, close = scores[moment.START], scores[moment.CLOSE]
             wellbeing = {"start": start, "close": close, "change": close - start}
     return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 

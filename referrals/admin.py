@@ -1,12 +1,28 @@
 from django.contrib import admin
 
-from referrals.models import ProblemCategory, Referral, ReferralStatusChange
+from referrals.models import ProblemCategory, ProblemSubCategory, Referral, ReferralStatusChange
+
+
+class SubCategoryInline(admin.TabularInline):
+    model = ProblemSubCategory
+    extra = 0
+    fields = ("name", "code", "position")
 
 
 @admin.register(ProblemCategory)
 class ProblemCategoryAdmin(admin.ModelAdmin):
     list_display = ("name", "code", "position")
     list_editable = ("position",)
+    inlines = [SubCategoryInline]
+
+
+@admin.register(ProblemSubCategory)
+class ProblemSubCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "category", "position")
+    list_editable = ("position",)
+    list_filter = ("category",)
+    list_select_related = ("category",)
+    ordering = ("category__position", "position", "name")
 
 
 class StatusChangeInline(admin.TabularInline):

@@ -143,9 +143,9 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 "expected_discharge_date": (now + timedelta(days=rng.randint(2, 10))).date() if inpatient else None,
                 # The decision letter came before the referral; some came so long before that the month is up.
                 "known_deadline": (sent_at - timedelta(days=LETTER_AGES[i % len(LETTER_AGES)])).date()
-                if code == "benefits" else None,
-                "known_deadline_kind": KnownDeadlineKind.DECISION_LETTER if code == "benefits" else "",
-                "known_deadline_note": "PIP decision letter" if code == "benefits" else "",
+                if code == ProblemCategory.BENEFITS else None,
+                "known_deadline_kind": KnownDeadlineKind.DECISION_LETTER if code == ProblemCategory.BENEFITS else "",
+                "known_deadline_note": "PIP decision letter" if code == ProblemCategory.BENEFITS else "",
             },
             submit=target != S.DRAFT,
         )

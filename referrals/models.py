@@ -107,6 +107,9 @@ class Sex(models.TextChoices):
 class ProblemCategory(models.Model):
     """A reference list admins keep: benefits, debt, housing, ..."""
 
+    # The code of the benefits category: its sub-categories are the benefits a money outcome can name.
+    BENEFITS = "benefits"
+
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
@@ -114,6 +117,27 @@ class ProblemCategory(models.Model):
     class Meta:
         ordering = ["position", "name"]
         verbose_name_plural = "problem categories"
+
+    def __str__(self):
+        return self.name
+
+
+class ProblemSubCategory(models.Model):
+    """A finer problem within a category (PIP within Benefits), that a case issue can name. A reference list
+    admins keep beside the categories; the benefits category's sub-categories are the benefits."""
+
+    category = models.ForeignKey(ProblemCategory, on_delete=models.PROTECT, related_name="sub_categories")
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = "problem sub-category"
+        verbose_name_plural = "problem sub-categories"
+        constraints = [
+            models.UniqueConstraint(fields=["category", "name"], name="sub_category_unique_name_per_category")
+        ]
 
     def __str__(self):
         return self.name

@@ -161,13 +161,11 @@ def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> No
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,
         key=f"status_notice:change:{change.pk}",
-        subject=render_subject("status_notice", referral=referral, change=change),
-        body=render_message("status_notice", referral=referral, change=change),
+        subject=render_subject("status_notice", referral=referral, change=change, ReferralStatus=S),
+        body=render_message("status_notice", referral=referral, change=change, ReferralStatus=S),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
     )
-
-
 
 
 def _clean_patient_data(data: dict) -> dict:
@@ -321,13 +319,6 @@ def referral_save(
         referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor)
         referral.refresh_from_db()
     return referral
-
-
-@transaction.atomic
-def referral_discard_draft(*, referral: Referral, actor) -> Referral:
-    return referral_transition(
-        referral=referral, to_status=S.CANCELLED, actor=actor, reason="Draft discarded"
-    )
 
 
 def _redact_patient(patient: Patient) -> None:

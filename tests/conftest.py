@@ -97,8 +97,8 @@ def celery_worker(redis_url, tmp_path, transactional_db):
 
 @pytest.fixture(autouse=True)
 def problem_categories(request):
-    """The reference list the data migration writes. Transactional tests flush every table when they end,
-    so it is written again for each database test that follows one."""
+    """The reference lists the data migrations write (categories and their sub-categories). Transactional tests
+    flush every table when they end, so they are written again for each database test that follows one."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         return
@@ -106,7 +106,15 @@ def problem_categories(request):
     request.getfixturevalue("transactional_db" if transactional else "db")
     from importlib import import_module
 
-    from referrals.models import ProblemCategory
+    from referrals.models import ProblemCategory, ProblemSubCategory
 
     for position, (code, name) in enumerate(import_module("referrals.migrations.0002_problem_categories").CATEGORIES):
         ProblemCategory.objects.get_or_create(code=code, defaults={"name": name, "position": position})
+    if not ProblemSubCategory.objects.exists():
+        sub_categories = import_module("referrals.migrations.0008_problem_sub_categories").SUB_CATEGORIES
+        categories = {category.code: category for category in ProblemCategory.objects.all()}
+        ProblemSubCategory.objects.bulk_create(
+            ProblemSubCategory(category=categories[category_code], code=code, name=name, position=position)
+            for category_code, subs in sub_categories.items()
+            for position, (code, name) in enumerate(subs)
+        )

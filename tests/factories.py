@@ -7,7 +7,16 @@ from faker import Faker
 from django.utils import timezone
 
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
-from referrals.models import Consent, Patient, ProblemCategory, Referral, ReferralStatus, Setting, Urgency
+from referrals.models import (
+    Consent,
+    Patient,
+    ProblemCategory,
+    ProblemSubCategory,
+    Referral,
+    ReferralStatus,
+    Setting,
+    Urgency,
+)
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -203,7 +212,7 @@ class CaseIssueFactory(factory.django.DjangoModelFactory):
 
     case = factory.SubFactory(CaseFactory)
     category = factory.LazyFunction(lambda: ProblemCategory.objects.get(code="benefits"))
-    sub_category = "pip"
+    sub_category = factory.LazyFunction(lambda: ProblemSubCategory.objects.get(code="pip"))
 
 
 class CaseNoteFactory(factory.django.DjangoModelFactory):
@@ -273,7 +282,7 @@ class FinancialOutcomeFactory(factory.django.DjangoModelFactory):
 
     issue = factory.SubFactory(CaseIssueFactory)
     kind = "new_or_increased_award"
-    benefit = "pip"
+    benefit = factory.LazyFunction(lambda: ProblemSubCategory.objects.get(code="pip"))
     recurring_amount = 100
     recurring_period = "weekly"
     annual_amount = factory.LazyAttribute(lambda o: annualise(o.recurring_amount, o.recurring_period))

@@ -12,7 +12,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
-from referrals.models import ProblemCategory
+from referrals.models import ProblemCategory, ProblemSubCategory
 
 Action = AuditEvent.Action
 
@@ -20,7 +20,8 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def case_issue_add(
-    *, case: Case, actor, category: ProblemCategory, sub_category: str = "", description: str = ""
+    *, case: Case, actor, category: ProblemCategory, sub_category: ProblemSubCategory | None = None,
+    description: str = "",
 ) -> CaseIssue:
     locked = lock_case(case, actor=actor)
     issue = CaseIssue(case=locked, category=category, sub_category=sub_category, description=description.strip())
@@ -31,7 +32,8 @@ def case_issue_add(
 
 @transaction.atomic
 def case_issue_update(
-    *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: str, description: str,
+    *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: ProblemSubCategory | None,
+    description: str,
 ) -> CaseIssue:
     locked = lock_case(issue.case, actor=actor, version=version)
     issue = CaseIssue.objects.select_for_update().get(pk=issue.pk, case=locked)
@@ -55,8 +57,6 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=issue, summary="resolved")
     return issue
-
-
 
 
 @once_per_submission
@@ -86,8 +86,6 @@ def appointment_update(
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance)
     return appointment
-
-
 
 
 def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | None) -> date:

@@ -12,7 +12,7 @@ from hjp.audit.services import audit_record
 from hjp.core.dates import format_date
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
-from referrals.models import DeclineReason, Referral, ReferralStatus
+from referrals.models import DeclineReason, ProblemCategory, Referral, ReferralStatus
 from referrals.services import referral_transition
 
 S = ReferralStatus
@@ -47,7 +47,7 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor) -> Deadlin
         return None
     if referral.known_deadline_from_letter:
         kind = Deadline.Kind.RECONSIDERATION
-        issue = case.issues.filter(category__code="benefits").first()
+        issue = case.issues.filter(category__code=ProblemCategory.BENEFITS).first()
         title = f"Mandatory reconsideration due, one month from the decision letter dated {format_date(date_given)}"
     else:
         kind = Deadline.Kind.OTHER

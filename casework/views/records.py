@@ -12,7 +12,7 @@ from hjp.core.lookups import get_visible_or_404
 
 
 def _issue(case, item_pk) -> CaseIssue:
-    return get_visible_or_404(case.issues.select_related("category"), item_pk, "No such issue.")
+    return get_visible_or_404(case.issues.select_related("category", "sub_category"), item_pk, "No such issue.")
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,7 +32,7 @@ def issue_add(request, pk):
 def _issue_values(issue):
     def values(get_case):
         issue.refresh_from_db()
-        return [("Category", str(issue.category)), ("Sub-category", issue.get_sub_category_display() or "none"),
+        return [("Category", str(issue.category)), ("Sub-category", str(issue.sub_category or "none")),
                 ("Description", issue.description or "none"), ("Status", issue.get_status_display()),
                 ("Resolution", issue.resolution or "none")]
     return values
@@ -112,7 +112,7 @@ def appointment_edit(request, pk, item_pk):
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_add(request, pk):
     case = get_case(request, pk)
-    form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category"),
+    form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category", "sub_category"),
                               initial={"kind": request.GET.get("kind", Deadline.Kind.TASK)})
     return case_form_page(
         request, case, form, title="Add a deadline or task", submit_label="Add",
@@ -161,7 +161,7 @@ def onward_add(request, pk):
     providers = selectors.advice_providers(user=request.user, active_only=True).filter(
         advice_organisation_id=case.referral.advice_organisation_id)
     form = forms.OnwardReferralForm(posted(request), providers=providers,
-                                    issues=case.issues.select_related("category"))
+                                    issues=case.issues.select_related("category", "sub_category"))
     return case_form_page(
         request, case, form, title="Refer on to another provider", submit_label="Record onward referral",
         perform=lambda d: services.onward_referral_make(case=case, actor=request.user, provider=d["provider"],

@@ -101,7 +101,7 @@ class Team(TimeStampedModel):
     """A team or ward inside a health organisation."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="teams", limit_choices_to={"kind": "health"}
+        Organisation, on_delete=models.CASCADE, related_name="teams", limit_choices_to={"kind": Organisation.Kind.HEALTH}
     )
     name = models.CharField(max_length=200)
 
@@ -123,10 +123,10 @@ class Partnership(TimeStampedModel):
         Organisation,
         on_delete=models.PROTECT,
         related_name="advice_partnerships",
-        limit_choices_to={"kind": "advice"},
+        limit_choices_to={"kind": Organisation.Kind.ADVICE},
     )
     health_organisations = models.ManyToManyField(
-        Organisation, related_name="health_partnerships", limit_choices_to={"kind": "health"}
+        Organisation, related_name="health_partnerships", limit_choices_to={"kind": Organisation.Kind.HEALTH}
     )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)

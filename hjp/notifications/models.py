@@ -46,6 +46,15 @@ class Message(models.Model):
         return f"{self.get_kind_display()} to {self.recipient}"
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    UNKNOWN = "unknown", "Unknown: needs checking"
+
+
 class Delivery(models.Model):
     """One channel of one message, with what happened when it was sent.
 
@@ -58,13 +67,7 @@ class Delivery(models.Model):
         INBOX = "inbox", "In-app inbox"
         EMAIL = "email", "Email"
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-        UNKNOWN = "unknown", "Unknown: needs checking"
+    Status = DeliveryStatus
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -80,10 +83,10 @@ class Delivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["message", "channel"], name="delivery_one_per_channel"),
             models.CheckConstraint(
-                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
+                condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=["sending", "unknown"]) | Q(last_attempt_at__isnull=False, attempts__gt=0),
+                condition=~Q(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN]) | Q(last_attempt_at__isnull=False, attempts__gt=0),
                 name="delivery_sending_has_attempt",
             ),
         ]

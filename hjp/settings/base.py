@@ -87,6 +87,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "hjp.core.context_processors.navigation",
+                "referrals.context_processors.vocabulary",
+                "casework.context_processors.vocabulary",
             ],
         },
     },

@@ -11,8 +11,10 @@ def case_for_outcomes() -> QuerySet[Case]:
     return Case.objects.select_related("referral__patient", "referral__consent", "advisor").prefetch_related(
         Prefetch(
             "issues",
-            queryset=CaseIssue.objects.select_related("category").prefetch_related(
-                "financial_outcomes", "decisions", "non_financial_outcomes"
+            queryset=CaseIssue.objects.select_related("category", "sub_category").prefetch_related(
+                Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
+                "decisions",
+                "non_financial_outcomes",
             ),
         ),
         "wellbeing_scores",

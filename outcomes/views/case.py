@@ -30,9 +30,9 @@ def _page(request, case, *, bound=None, status=200):
         "financial": FinancialOutcomeForm(issues=issues, prefix="financial"),
         "decision": DecisionOutcomeForm(issues=issues, prefix="decision"),
         "non_financial": NonFinancialOutcomeForm(issues=issues, prefix="non_financial"),
-        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get("start")),
+        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get(WellbeingScore.Moment.START)),
                                          initial={"version": case.version}),
-        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get("close")),
+        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get(WellbeingScore.Moment.CLOSE)),
                                          initial={"version": case.version}),
         "close": CaseCloseForm(prefix="close_case", initial={"version": case.version}),
     }

@@ -33,7 +33,7 @@ def test_adding_an_issue_with_a_sub_category_of_another_category_keeps_the_input
     response = advisor_client.post(url, once({"category": housing.pk, "sub_category": "disrepair",
                                                     "description": "Damp"}))
     assert response.status_code == 302
-    assert case_in_progress.issues.filter(sub_category="disrepair").exists()
+    assert case_in_progress.issues.filter(sub_category__code="disrepair").exists()
 
 
 def test_editing_and_resolving_an_issue(advisor_client, case_in_progress):
@@ -46,7 +46,7 @@ def test_editing_and_resolving_an_issue(advisor_client, case_in_progress):
                                    {"version": case_in_progress.version, "resolution": "Award restored"})
     assert response.status_code == 302
     issue.refresh_from_db()
-    assert issue.sub_category == "esa" and issue.status == CaseIssue.Status.RESOLVED
+    assert issue.sub_category.code == "esa" and issue.status == CaseIssue.Status.RESOLVED
 
 
 def test_an_edit_sent_again_with_other_words_is_not_thrown_away(advisor_client, case_in_progress):

@@ -13,6 +13,7 @@ from casework import services
 from casework.models import CaseIssue, Deadline
 from hjp.audit.models import AuditEvent
 from outcomes import services as outcome_services
+from referrals.models import ProblemSubCategory
 from referrals.services import consent_withdraw
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +30,8 @@ def _reconsideration(case, advisor, days_ahead=18):
 
 def _close_with_outcome(case, advisor):
     outcome_services.financial_outcome_add(
-        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award", benefit="pip",
+        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award",
+        benefit=ProblemSubCategory.objects.get(code="pip"),
         recurring_amount=Decimal("108.55"), recurring_period="weekly", confirmed=True,
     )
     case.refresh_from_db()

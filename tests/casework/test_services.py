@@ -19,7 +19,7 @@ from casework.models import (
 )
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
-from referrals.models import CaseStatus, ProblemCategory, ReferralStatus
+from referrals.models import CaseStatus, ProblemCategory, ProblemSubCategory, ReferralStatus
 from tests import factories
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -196,11 +196,12 @@ def test_an_issue_sub_category_must_belong_to_its_category(case_in_progress, adv
     housing = ProblemCategory.objects.get(code="housing")
     issues_before = case_in_progress.issues.count()
     with pytest.raises(ValidationError) as refused:
-        services.case_issue_add(case=case_in_progress, actor=advisor_user, category=housing, sub_category="pip")
+        services.case_issue_add(case=case_in_progress, actor=advisor_user, category=housing,
+                                sub_category=ProblemSubCategory.objects.get(code="pip"))
     assert refused.value.message_dict == {"sub_category": ["That sub-category is not part of Housing."]}
     assert case_in_progress.issues.count() == issues_before
     issue = services.case_issue_add(case=case_in_progress, actor=advisor_user, category=housing,
-                                    sub_category="disrepair", description="Damp")
+                                    sub_category=ProblemSubCategory.objects.get(code="disrepair"), description="Damp")
     assert str(issue) == "Housing: Disrepair"
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.utils import timezone
 
 from casework import services as casework_services
-from referrals.models import ProblemCategory
+from referrals.models import ProblemCategory, ProblemSubCategory
 
 
 @pytest.fixture
@@ -14,5 +14,5 @@ def open_case(referral, advisor_user):
     case.refresh_from_db()
     if not case.issues.exists():
         casework_services.case_issue_add(case=case, actor=advisor_user,
-                                         category=ProblemCategory.objects.get(code="benefits"), sub_category="pip")
+                                         category=ProblemCategory.objects.get(code="benefits"), sub_category=ProblemSubCategory.objects.get(code="pip"))
     return case

@@ -15,7 +15,7 @@ from outcomes.models import CaseClosure, FinancialOutcome, NonFinancialOutcome, 
 from outcomes.selectors.digest import DigestFigures, digest_figures
 from outcomes.selectors.figures import MoneyGain, MoneyTotals, Period
 from referrals import services as referral_services
-from referrals.models import ReferralStatus
+from referrals.models import ProblemSubCategory, ReferralStatus
 from tests import factories
 from tests.support.forms import once
 from tests.support.pages import looks_missing
@@ -32,7 +32,8 @@ def test_recurring_amounts_are_annualised(amount, period, yearly):
 
 def _pip_award(case, advisor, **kw):
     return services.financial_outcome_add(
-        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award", benefit="pip",
+        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award",
+        benefit=ProblemSubCategory.objects.get(code="pip"),
         recurring_amount=Decimal("108.55"), recurring_period="weekly", one_off_amount=Decimal("1250.00"),
         confirmed=True, **kw,
     )

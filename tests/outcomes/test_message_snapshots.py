@@ -30,7 +30,7 @@ def _closed_case(*, outcome_feedback: bool = True):
     issue = factories.CaseIssueFactory(case=case)
     factories.DecisionOutcomeFactory(issue=issue, stage="mandatory_reconsideration", result="awarded")
     factories.FinancialOutcomeFactory(issue=issue, recurring_amount=Decimal("108.55"), recurring_period="weekly")
-    factories.FinancialOutcomeFactory(issue=issue, kind="backdated_award", benefit="", recurring_amount=None,
+    factories.FinancialOutcomeFactory(issue=issue, kind="backdated_award", benefit=None, recurring_amount=None,
                                       recurring_period="", one_off_amount=Decimal("1250.00"), confirmed=False)
     NonFinancialOutcome.objects.create(issue=issue, kind="debt_arrangement", recorded_by=case.advisor)
     factories.WellbeingScoreFactory(case=case, moment="start", score=14)

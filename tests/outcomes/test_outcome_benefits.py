@@ -11,6 +11,7 @@ from hjp.notifications.models import Message, MessageKind
 from outcomes import services
 from outcomes.forms import FinancialOutcomeForm
 from outcomes.models import FinancialOutcome
+from referrals.models import ProblemSubCategory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,8 @@ def test_the_outcomes_page_offers_no_housing_or_employment_problem_as_a_benefit(
 def test_a_money_outcome_naming_something_other_than_a_benefit_is_refused(open_case, advisor_user):
     with pytest.raises(ValidationError):
         services.financial_outcome_add(case=open_case, issue=open_case.issues.first(), actor=advisor_user,
-                                       kind="new_or_increased_award", benefit="rent_arrears",
+                                       kind="new_or_increased_award",
+                                       benefit=ProblemSubCategory.objects.get(code="rent_arrears"),
                                        one_off_amount=Decimal("100.00"))
     assert not FinancialOutcome.objects.exists()
 
@@ -42,12 +44,12 @@ def _pip_reconsideration_won(case, advisor):
     services.decision_outcome_add(case=case, issue=issue, actor=advisor, stage="mandatory_reconsideration",
                                   result="awarded", decided_on=date(2026, 10, 1))
     services.financial_outcome_add(case=case, issue=issue, actor=advisor, kind="new_or_increased_award",
-                                   benefit="pip", recurring_amount=Decimal("108.55"), recurring_period="weekly",
+                                   benefit=ProblemSubCategory.objects.get(code="pip"), recurring_amount=Decimal("108.55"), recurring_period="weekly",
                                    confirmed=True)
 
 
 def test_the_outcome_report_names_the_benefit(open_case, advisor_user, django_capture_on_commit_callbacks):
-    assert open_case.issues.get().sub_category == ""  # the issue opened from the referral says only "Benefits"
+    assert open_case.issues.get().sub_category is None  # the issue opened from the referral says only "Benefits"
     _pip_reconsideration_won(open_case, advisor_user)
     open_case.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
@@ -60,7 +62,7 @@ def test_the_outcome_report_names_the_benefit(open_case, advisor_user, django_ca
 
 def test_a_decision_on_an_issue_that_names_its_benefit_names_it_without_money(open_case, advisor_user):
     issue = open_case.issues.first()
-    issue.sub_category = "esa"
+    issue.sub_category = ProblemSubCategory.objects.get(code="esa")
     issue.save()
     decision = services.decision_outcome_add(case=open_case, issue=issue, actor=advisor_user,
                                              stage="tribunal_appeal", result="refused")
@@ -88,11 +90,20 @@ def test_money_recorded_against_something_that_is_not_a_benefit_names_no_benefit
 
     issue = factories.CaseIssueFactory()
     rent = factories.FinancialOutcomeFactory(issue=issue)
-    pip = factories.FinancialOutcomeFactory(issue=issue, benefit="pip")
+    pip = factories.FinancialOutcomeFactory(issue=issue)
     try:
         migrate([("outcomes", "0001_initial")])
-        FinancialOutcome.objects.filter(pk=rent.pk).update(benefit="rent_arrears")  # what the old list allowed
+        with connection.cursor() as cursor:  # what the old list allowed; the model of that time had a code here
+            cursor.execute("UPDATE outcomes_financialoutcome SET benefit = 'rent_arrears' WHERE id = %s", [rent.pk])
     finally:
         migrate()
-    assert FinancialOutcome.objects.get(pk=rent.pk).benefit == ""
-    assert FinancialOutcome.objects.get(pk=pip.pk).benefit == "pip"
+    assert FinancialOutcome.objects.get(pk=rent.pk).benefit is None
+    assert FinancialOutcome.objects.get(pk=pip.pk).benefit.code == "pip"
+
+
+def test_money_with_no_amount_is_refused_in_words_once(open_case):
+    form = FinancialOutcomeForm({"issue": open_case.issues.first().pk, "kind": "grant", "one_off_amount": "0",
+                                 "submission_token": "7d7c3a3e-0a4b-4d0e-9a52-1f9f3d3b6f10"},
+                                issues=open_case.issues.all())
+    assert not form.is_valid()
+    assert form.non_field_errors() == ["Give a regular amount, a one-off amount, or both."]
