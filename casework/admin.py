@@ -17,8 +17,17 @@ class CaseAdmin(admin.ModelAdmin):
     list_display = ("reference", "state", "advisor", "opened_at", "closed_at")
     list_filter = ("state",)
     search_fields = ("reference",)
-    fields = ("reference", "referral", "advisor", "state", "opened_at", "first_contact_at", "closed_at",
-              "closure_reason", "version")
+    fields = (
+        "reference",
+        "referral",
+        "advisor",
+        "state",
+        "opened_at",
+        "first_contact_at",
+        "closed_at",
+        "closure_reason",
+        "version",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -4,5 +4,9 @@ from casework.models import CaseState, ClosureReason, EvidenceState, IssueStatus
 
 
 def vocabulary(request) -> dict:
-    return {"CaseState": CaseState, "ClosureReason": ClosureReason, "EvidenceState": EvidenceState,
-            "IssueStatus": IssueStatus}
+    return {
+        "CaseState": CaseState,
+        "ClosureReason": ClosureReason,
+        "EvidenceState": EvidenceState,
+        "IssueStatus": IssueStatus,
+    }

@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from hjp.core import appeal_clock
 from casework.models import (
     AdviceProvider,
     Appointment,
@@ -25,6 +24,7 @@ from casework.models import (
     OnwardReferral,
 )
 from casework.services import case_open, case_set_business_status, case_transition
+from hjp.core import appeal_clock
 from referrals.demo import planned_status
 from referrals.models import (
     CaseStatus,
@@ -39,8 +39,12 @@ S = ReferralStatus
 # The referral states a case reaches, in the order it reaches them.
 CASE_TARGETS = (S.ACCEPTED, S.IN_PROGRESS, S.CLOSED)
 PROVIDERS = [
-    ("City Law Centre", "immigration, housing possession", "0113 496 0001",
-     "Phone the duty line; send the papers by email."),
+    (
+        "City Law Centre",
+        "immigration, housing possession",
+        "0113 496 0001",
+        "Phone the duty line; send the papers by email.",
+    ),
     ("Shelter Helpline", "homelessness, housing", "0808 800 4444", "Patient can call directly; we can refer online."),
     ("StepChange Debt Charity", "debt solutions, bankruptcy, DROs", "0800 138 1111", "Online referral form."),
     ("Macmillan Welfare Rights", "benefits for people with cancer", "0808 808 0000", "Phone referral with consent."),
@@ -60,9 +64,16 @@ OTHER_NOTES = [
 ]
 # The sub-category (by code) a demo problem description points to; otherwise the category's first.
 SUBCATEGORY_HINTS = [
-    ("PIP", "pip"), ("Universal Credit", "universal_credit"), ("ESA", "esa"), ("Carer's Allowance", "carers_allowance"),
-    ("council tax", "council_tax_arrears"), ("Energy", "energy_debt"), ("eviction", "possession"),
-    ("Damp", "disrepair"), ("dismissal", "dismissal"), ("care package", "care_assessment"),
+    ("PIP", "pip"),
+    ("Universal Credit", "universal_credit"),
+    ("ESA", "esa"),
+    ("Carer's Allowance", "carers_allowance"),
+    ("council tax", "council_tax_arrears"),
+    ("Energy", "energy_debt"),
+    ("eviction", "possession"),
+    ("Damp", "disrepair"),
+    ("dismissal", "dismissal"),
+    ("care package", "care_assessment"),
     ("Leave to remain", "leave_to_remain"),
 ]
 EVIDENCE_ASKS = [
@@ -76,7 +87,8 @@ def _seed_providers(world) -> list[AdviceProvider]:
     providers = []
     for name, specialisms, phone, how in PROVIDERS:
         provider, _ = AdviceProvider.objects.get_or_create(
-            advice_organisation=world.advice, name=name,
+            advice_organisation=world.advice,
+            name=name,
             defaults={"specialisms": specialisms, "phone": phone, "how_to_refer": how},
         )
         providers.append(provider)
@@ -102,19 +114,23 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
         opened_at, first_contact_at, closed_at = _moments(referral.submitted_at, target, rng, now)
         case = case_open(referral=referral, actor=world.users["advisor"], advisor=advisor)
         if first_contact_at:
-            case = case_transition(case=case, to_state=CaseState.IN_PROGRESS, actor=advisor,
-                                   first_contact_at=first_contact_at)
+            case = case_transition(
+                case=case, to_state=CaseState.IN_PROGRESS, actor=advisor, first_contact_at=first_contact_at
+            )
         closed = closed_at is not None
         if closed:
             reason = rng.choice([ClosureReason.WORK_COMPLETED, ClosureReason.ADVICE_GIVEN])
-            case = case_transition(case=case, to_state=CaseState.CLOSED, actor=advisor, reason=reason.label,
-                                   closure_reason=reason)
+            case = case_transition(
+                case=case, to_state=CaseState.CLOSED, actor=advisor, reason=reason.label, closure_reason=reason
+            )
         _backdate(case, {S.ACCEPTED: opened_at, S.IN_PROGRESS: first_contact_at, S.CLOSED: closed_at})
         if first_contact_at:
             Case.objects.filter(pk=case.pk).update(summary="Patient struggling with a benefit decision; see issues.")
         issues = [
             CaseIssue.objects.create(
-                case=case, category=category, sub_category=_sub_category(category, referral.description),
+                case=case,
+                category=category,
+                sub_category=_sub_category(category, referral.description),
                 description=referral.description[:200],
                 status=CaseIssue.Status.RESOLVED if closed else CaseIssue.Status.OPEN,
                 resolved_at=closed_at,
@@ -125,11 +141,15 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
         if first_contact_at:
             _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, now, today, i, providers)
         made += 1
-    for referral in Referral.objects.filter(partnership=world.partnership, status=S.REDIRECTED,
-                                            onward_referrals__isnull=True):
+    for referral in Referral.objects.filter(
+        partnership=world.partnership, status=S.REDIRECTED, onward_referrals__isnull=True
+    ):
         OnwardReferral.objects.create(
-            referral=referral, provider=providers[0], note="Immigration advice is outside our scope.",
-            made_by=world.users["advisor"], made_at=_changed_at(referral, S.REDIRECTED),
+            referral=referral,
+            provider=providers[0],
+            note="Immigration advice is outside our scope.",
+            made_by=world.users["advisor"],
+            made_at=_changed_at(referral, S.REDIRECTED),
         )
     return made
 
@@ -181,14 +201,22 @@ def _changed_at(referral: Referral, status: str):
 
 
 def _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, now, today, i, providers) -> None:
-    CaseNote.objects.create(case=case, kind=CaseNote.Kind.CALL, author=advisor, occurred_at=first_contact_at,
-                            text=CALL_NOTES[i % len(CALL_NOTES)])
+    CaseNote.objects.create(
+        case=case,
+        kind=CaseNote.Kind.CALL,
+        author=advisor,
+        occurred_at=first_contact_at,
+        text=CALL_NOTES[i % len(CALL_NOTES)],
+    )
     for step in range(1, rng.randint(2, 4)):
         kind, text = OTHER_NOTES[(i + step) % len(OTHER_NOTES)]
         occurred = min(first_contact_at + timedelta(days=3 * step, hours=step), now)
         CaseNote.objects.create(case=case, kind=kind, author=advisor, occurred_at=occurred, text=text)
     Appointment.objects.create(
-        case=case, kind=Appointment.Kind.IN_PERSON, advisor=advisor, place="Riverside Surgery, room 4",
+        case=case,
+        kind=Appointment.Kind.IN_PERSON,
+        advisor=advisor,
+        place="Riverside Surgery, room 4",
         starts_at=min(first_contact_at + timedelta(days=5), now - timedelta(hours=2)),
         attendance=Appointment.Attendance.ATTENDED,
     )
@@ -196,33 +224,50 @@ def _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, n
         # Open cases: something today or this week, a clock running, perhaps evidence outstanding.
         offset = [0, 1, 2, 3, 6][i % 5]
         Appointment.objects.create(
-            case=case, kind=[Appointment.Kind.PHONE, Appointment.Kind.VIDEO, Appointment.Kind.IN_PERSON][i % 3],
-            advisor=case.advisor, starts_at=_at(offset, 10 + i % 6, now),
+            case=case,
+            kind=[Appointment.Kind.PHONE, Appointment.Kind.VIDEO, Appointment.Kind.IN_PERSON][i % 3],
+            advisor=case.advisor,
+            starts_at=_at(offset, 10 + i % 6, now),
             place="Citywide Welfare Rights, 12 Park Row" if i % 3 == 2 else "Advisor calls the patient's mobile",
         )
         letter = today - timedelta(days=[5, 12, 20, 27, 33][i % 5])
         Deadline.objects.create(
-            case=case, issue=issues[0] if issues else None, kind=Deadline.Kind.RECONSIDERATION,
-            title="Mandatory reconsideration request", basis_date=letter,
+            case=case,
+            issue=issues[0] if issues else None,
+            kind=Deadline.Kind.RECONSIDERATION,
+            title="Mandatory reconsideration request",
+            basis_date=letter,
             due_date=appeal_clock.reconsideration_due(letter),
         )
-        Deadline.objects.create(case=case, kind=Deadline.Kind.TASK, title="Chase DWP for the decision",
-                                due_date=today + timedelta(days=[-2, 1, 4, 9][i % 4]))
+        Deadline.objects.create(
+            case=case,
+            kind=Deadline.Kind.TASK,
+            title="Chase DWP for the decision",
+            due_date=today + timedelta(days=[-2, 1, 4, 9][i % 4]),
+        )
         statuses = [CaseStatus.GATHERING_EVIDENCE, CaseStatus.CLAIM_LODGED, CaseStatus.AWAITING_DECISION]
         case_set_business_status(case=case, actor=advisor, business_status=statuses[i % 3])
         if i % 4 == 1:
-            OnwardReferral.objects.create(referral=referral, case=case, provider=providers[2], made_by=advisor,
-                                          note="Priority debts: asked StepChange to set up a debt management plan.")
+            OnwardReferral.objects.create(
+                referral=referral,
+                case=case,
+                provider=providers[2],
+                made_by=advisor,
+                note="Priority debts: asked StepChange to set up a debt management plan.",
+            )
     if referral.consent.medical_evidence:
         answered = closed or i % 2 == 0
         asked = first_contact_at + timedelta(days=2)
         EvidenceRequest.objects.create(
-            case=case, requested_from=referral.referrer, requested_by=advisor,
+            case=case,
+            requested_from=referral.referrer,
+            requested_by=advisor,
             what_is_needed=EVIDENCE_ASKS[i % len(EVIDENCE_ASKS)],
             due_date=(asked + timedelta(days=14)).date() if answered else today + timedelta(days=[-3, 5, 10][i % 3]),
             state=EvidenceRequest.State.ANSWERED if answered else EvidenceRequest.State.REQUESTED,
             answer_text="Letter attached to the patient's record; summary: unable to walk more than 20 metres."
-            if answered else "",
+            if answered
+            else "",
             answered_at=min(asked + timedelta(days=6), now) if answered else None,
             answered_by=referral.referrer if answered else None,
         )

@@ -46,15 +46,21 @@ class AcceptForm(SubmissionTokenMixin, forms.Form):
 class DeclineForm(SubmissionTokenMixin, forms.Form):
     reason = forms.ChoiceField(choices=[("", "Choose a reason")] + DeclineReason.choices)
     explanation = forms.CharField(
-        label="Explanation for the referrer", widget=_textarea(), max_length=2000,
+        label="Explanation for the referrer",
+        widget=_textarea(),
+        max_length=2000,
         help_text="The referrer reads this. Suggest where else the patient could get help.",
     )
 
 
 class RedirectForm(SubmissionTokenMixin, forms.Form):
     provider = forms.ModelChoiceField(queryset=None, label="Pass to", empty_label="Choose a provider")
-    note = forms.CharField(label="Note for the referrer", widget=_textarea(), max_length=2000,
-                           help_text="The referrer reads this with the provider's name.")
+    note = forms.CharField(
+        label="Note for the referrer",
+        widget=_textarea(),
+        max_length=2000,
+        help_text="The referrer reads this with the provider's name.",
+    )
 
     def __init__(self, *args, providers=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,20 +71,26 @@ class RedirectForm(SubmissionTokenMixin, forms.Form):
 
 
 class CaseFilterForm(forms.Form):
-    scope = forms.ChoiceField(choices=[("mine", "My cases"), ("organisation", "All the service's cases")],
-                              required=False, label="Whose cases")
+    scope = forms.ChoiceField(
+        choices=[("mine", "My cases"), ("organisation", "All the service's cases")], required=False, label="Whose cases"
+    )
     state = forms.ChoiceField(choices=[("", "Any state")] + CaseState.choices, required=False)
-    category = forms.ModelChoiceField(queryset=ProblemCategory.objects.all(), required=False,
-                                      empty_label="Any issue", label="Issue category")
+    category = forms.ModelChoiceField(
+        queryset=ProblemCategory.objects.all(), required=False, empty_label="Any issue", label="Issue category"
+    )
     advisor = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any advisor")
     due_this_week = forms.BooleanField(required=False, label="Deadlines due this week")
     evidence_outstanding = forms.BooleanField(required=False, label="Evidence outstanding")
-    q = forms.CharField(required=False, max_length=100, label="Search",
-                        help_text="Name, NHS number or case reference")
+    q = forms.CharField(required=False, max_length=100, label="Search", help_text="Name, NHS number or case reference")
     sort = forms.ChoiceField(
         required=False,
-        choices=[("next_deadline", "Next deadline"), ("-opened", "Newest"), ("opened", "Oldest"),
-                 ("name", "Patient name"), ("advisor", "Advisor")],
+        choices=[
+            ("next_deadline", "Next deadline"),
+            ("-opened", "Newest"),
+            ("opened", "Oldest"),
+            ("name", "Patient name"),
+            ("advisor", "Advisor"),
+        ],
     )
 
     def __init__(self, *args, advisors=None, is_supervisor=False, **kwargs):
@@ -94,8 +106,9 @@ class CaseFilterForm(forms.Form):
 
 class NoteForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=CaseNote.Kind.choices, label="Type")
-    occurred_at = forms.DateTimeField(label="When", widget=DateTimeInput(), input_formats=DATETIME_FORMATS,
-                                      initial=_now_to_the_minute)
+    occurred_at = forms.DateTimeField(
+        label="When", widget=DateTimeInput(), input_formats=DATETIME_FORMATS, initial=_now_to_the_minute
+    )
     text = forms.CharField(label="Note", widget=_textarea(4), max_length=10000)
     first_contact = forms.BooleanField(required=False, label="This was the first contact with the patient")
 
@@ -187,8 +200,9 @@ class AppointmentForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=Appointment.Kind.choices, widget=forms.RadioSelect, label="Type")
     starts_at = forms.DateTimeField(label="Date and time", widget=DateTimeInput(), input_formats=DATETIME_FORMATS)
     duration_minutes = forms.IntegerField(min_value=5, max_value=480, initial=45, label="Length in minutes")
-    place = forms.CharField(required=False, max_length=200,
-                            help_text="Address or room for in person; number or link for phone and video.")
+    place = forms.CharField(
+        required=False, max_length=200, help_text="Address or room for in person; number or link for phone and video."
+    )
     note = forms.CharField(required=False, widget=_textarea(2), max_length=2000)
 
     def clean(self):
@@ -204,14 +218,16 @@ class AppointmentEditForm(VersionedForm, AppointmentForm):
 
 class DeadlineForm(SubmissionTokenMixin, forms.Form):
     kind = forms.ChoiceField(choices=Deadline.Kind.choices, widget=forms.RadioSelect, label="Type")
-    title = forms.CharField(required=False, max_length=200,
-                            help_text="Optional for reconsiderations and appeals.")
+    title = forms.CharField(required=False, max_length=200, help_text="Optional for reconsiderations and appeals.")
     basis_date = forms.DateField(
-        required=False, widget=DateInput(), label="Date of the decision letter or reconsideration notice",
+        required=False,
+        widget=DateInput(),
+        label="Date of the decision letter or reconsideration notice",
         help_text="For reconsiderations and appeals: the due date is one calendar month after it.",
     )
-    due_date = forms.DateField(required=False, widget=DateInput(), label="Due date",
-                               help_text="For tasks and other deadlines.")
+    due_date = forms.DateField(
+        required=False, widget=DateInput(), label="Due date", help_text="For tasks and other deadlines."
+    )
     issue = forms.ModelChoiceField(queryset=None, required=False, empty_label="Not tied to one issue")
 
     def __init__(self, *args, issues=None, **kwargs):
@@ -238,8 +254,9 @@ class DeadlineDoneForm(VersionedForm):
 
 
 class EvidenceRequestForm(SubmissionTokenMixin, forms.Form):
-    what_is_needed = forms.CharField(widget=_textarea(4), max_length=4000, label="What evidence is needed",
-                                     help_text="The referrer reads this.")
+    what_is_needed = forms.CharField(
+        widget=_textarea(4), max_length=4000, label="What evidence is needed", help_text="The referrer reads this."
+    )
     due_date = forms.DateField(widget=DateInput(), label="Needed by")
 
     def clean_due_date(self):
@@ -252,7 +269,8 @@ class EvidenceRequestForm(SubmissionTokenMixin, forms.Form):
 class EvidenceAnswerForm(SubmissionTokenMixin, forms.Form):
     answer_text = forms.CharField(required=False, widget=_textarea(5), max_length=10000, label="Your answer")
     answer_file = forms.FileField(
-        required=False, label="Document",
+        required=False,
+        label="Document",
         help_text=f"PDF, PNG or JPEG, at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )

@@ -38,7 +38,9 @@ class AdviceProvider(TimeStampedModel):
     """A partner advice provider that referrals and cases can be passed on to. Supervisors keep the list."""
 
     advice_organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="advice_providers",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="advice_providers",
         limit_choices_to={"kind": Organisation.Kind.ADVICE},
     )
     name = models.CharField(max_length=200)
@@ -268,7 +270,8 @@ class Deadline(TimeStampedModel):
         ordering = ["due_date", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind__in=[DeadlineKind.RECONSIDERATION, DeadlineKind.APPEAL]) | Q(basis_date__isnull=False),
+                condition=~Q(kind__in=[DeadlineKind.RECONSIDERATION, DeadlineKind.APPEAL])
+                | Q(basis_date__isnull=False),
                 name="deadline_appeal_clock_has_basis",
             ),
             models.CheckConstraint(
@@ -336,8 +339,11 @@ class EvidenceRequest(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(state=EvidenceState.REQUESTED, answered_at__isnull=True)
                 | Q(state=EvidenceState.CANCELLED)
-                | Q(state__in=[EvidenceState.ANSWERED, EvidenceState.DECLINED], answered_at__isnull=False,
-                    answered_by__isnull=False),
+                | Q(
+                    state__in=[EvidenceState.ANSWERED, EvidenceState.DECLINED],
+                    answered_at__isnull=False,
+                    answered_by__isnull=False,
+                ),
                 name="evidence_answer_has_who_and_when",
             ),
             models.CheckConstraint(

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Case as SqlCase
 from django.db.models import (
     BooleanField,
     Count,
@@ -19,6 +18,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -38,8 +38,8 @@ from casework.permissions import case_workers, get_case_for_user
 from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
-from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
 from hjp.core.nhs_number import normalise_nhs_number
+from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
 
 
 def _week_end(today: date) -> date:
@@ -84,11 +84,15 @@ def triage_queue(*, user) -> QuerySet[Referral]:
 
 def triage_counts(*, user) -> dict[str, int]:
     week_ago = timezone.now() - timedelta(days=7)
-    return Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED).aggregate(
-        waiting=Count("pk"),
-        urgent=Count("pk", filter=Q(urgency=Urgency.URGENT)),
-        over_a_week=Count("pk", filter=Q(submitted_at__lt=week_ago)),
-        interpreter=Count("pk", filter=Q(patient__interpreter_needed=True)),
+    return (
+        Referral.objects.received_by(user)
+        .filter(status=ReferralStatus.SUBMITTED)
+        .aggregate(
+            waiting=Count("pk"),
+            urgent=Count("pk", filter=Q(urgency=Urgency.URGENT)),
+            over_a_week=Count("pk", filter=Q(submitted_at__lt=week_ago)),
+            interpreter=Count("pk", filter=Q(patient__interpreter_needed=True)),
+        )
     )
 
 
@@ -196,8 +200,10 @@ def open_cases_per_advisor(*, user) -> list[User]:
     return list(
         workers.annotate(
             open_cases=Coalesce(
-                Subquery(open_cases.order_by().values("advisor").annotate(n=Count("pk")).values("n")[:1],
-                         output_field=IntegerField()),
+                Subquery(
+                    open_cases.order_by().values("advisor").annotate(n=Count("pk")).values("n")[:1],
+                    output_field=IntegerField(),
+                ),
                 0,
             )
         ).order_by("full_name")
@@ -286,13 +292,17 @@ def case_detail(*, user, pk) -> Case:
         Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
         Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
         Prefetch("appointments", queryset=Appointment.objects.select_related("advisor")),
-        Prefetch("deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")),
+        Prefetch(
+            "deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")
+        ),
         Prefetch(
             "evidence_requests", queryset=EvidenceRequest.objects.select_related("requested_from", "requested_by")
         ),
         Prefetch(
             "onward_referrals",
-            queryset=OnwardReferral.objects.select_related("provider", "made_by", "issue__category", "issue__sub_category"),
+            queryset=OnwardReferral.objects.select_related(
+                "provider", "made_by", "issue__category", "issue__sub_category"
+            ),
         ),
     )
     return get_case_for_user(user, pk, queryset=queryset)
@@ -308,8 +318,9 @@ def case_timeline(case: Case) -> list[dict]:
 def next_appointment(case: Case) -> Appointment | None:
     """The next booked appointment that has not started yet. Uses the prefetched rows."""
     now = timezone.now()
-    booked = [a for a in case.appointments.all()
-              if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now]
+    booked = [
+        a for a in case.appointments.all() if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now
+    ]
     return min(booked, key=lambda a: (a.starts_at, a.pk), default=None)
 
 
@@ -330,10 +341,10 @@ def evidence_requests_for_referrer(*, user) -> QuerySet[EvidenceRequest]:
         .select_related("case__referral__patient", "case__referral__advice_organisation", "requested_by")
         .annotate(
             open_rank=SqlCase(
-                When(state=EvidenceRequest.State.REQUESTED, then=Value(0)), default=Value(1),
+                When(state=EvidenceRequest.State.REQUESTED, then=Value(0)),
+                default=Value(1),
                 output_field=IntegerField(),
             )
         )
         .order_by("open_rank", "due_date", "pk")
     )
-

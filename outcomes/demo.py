@@ -26,8 +26,14 @@ from outcomes.models import (
 from referrals.models import ProblemCategory, ProblemSubCategory
 
 AWARDS = [  # (benefit, weekly amount)
-    ("pip", "108.55"), ("pip", "72.65"), ("attendance_allowance", "108.55"), ("carers_allowance", "83.30"),
-    ("universal_credit", "97.37"), ("esa", "47.70"), ("pension_credit", "81.10"), ("council_tax_reduction", "18.50"),
+    ("pip", "108.55"),
+    ("pip", "72.65"),
+    ("attendance_allowance", "108.55"),
+    ("carers_allowance", "83.30"),
+    ("universal_credit", "97.37"),
+    ("esa", "47.70"),
+    ("pension_credit", "81.10"),
+    ("council_tax_reduction", "18.50"),
 ]
 
 
@@ -47,8 +53,11 @@ def seed_outcomes(world, *, seed: int = 20261128) -> int:
     for i, case in enumerate(cases):
         issues = list(case.issues.all())
         if not issues or i % 6 == 5:
-            CaseClosure.objects.create(case=case, no_outcome_reason=NoOutcomeReason.NO_CONTACT,
-                                       no_outcome_note="Several calls and a letter; no reply.")
+            CaseClosure.objects.create(
+                case=case,
+                no_outcome_reason=NoOutcomeReason.NO_CONTACT,
+                no_outcome_note="Several calls and a letter; no reply.",
+            )
         else:
             _outcomes_for(case, issues, rng)
             CaseClosure.objects.create(case=case)
@@ -64,26 +73,46 @@ def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
         if issue.category.code == ProblemCategory.BENEFITS:
             benefit, weekly = AWARDS[rng.randrange(len(AWARDS))]
             won = rng.random() < 0.8
-            stage = rng.choice([DecisionStage.INITIAL_CLAIM, DecisionStage.MANDATORY_RECONSIDERATION,
-                                DecisionStage.MANDATORY_RECONSIDERATION, DecisionStage.TRIBUNAL_APPEAL])
-            DecisionOutcome.objects.create(issue=issue, stage=stage,
-                                           result=DecisionResult.AWARDED if won else DecisionResult.REFUSED,
-                                           decided_on=closed_at.date(), recorded_by=advisor)
+            stage = rng.choice(
+                [
+                    DecisionStage.INITIAL_CLAIM,
+                    DecisionStage.MANDATORY_RECONSIDERATION,
+                    DecisionStage.MANDATORY_RECONSIDERATION,
+                    DecisionStage.TRIBUNAL_APPEAL,
+                ]
+            )
+            DecisionOutcome.objects.create(
+                issue=issue,
+                stage=stage,
+                result=DecisionResult.AWARDED if won else DecisionResult.REFUSED,
+                decided_on=closed_at.date(),
+                recorded_by=advisor,
+            )
             if won:
                 backdated = Decimal(weekly) * rng.randint(4, 20)
                 FinancialOutcome.objects.create(
-                    issue=issue, kind=FinancialKind.NEW_OR_INCREASED_AWARD,
-                    benefit=ProblemSubCategory.objects.filter(code=benefit).first(), recurring_amount=Decimal(weekly),
-                    recurring_period=Period.WEEKLY, annual_amount=annualise(Decimal(weekly), Period.WEEKLY),
-                    one_off_amount=backdated.quantize(Decimal("0.01")), confirmed=rng.random() < 0.85,
+                    issue=issue,
+                    kind=FinancialKind.NEW_OR_INCREASED_AWARD,
+                    benefit=ProblemSubCategory.objects.filter(code=benefit).first(),
+                    recurring_amount=Decimal(weekly),
+                    recurring_period=Period.WEEKLY,
+                    annual_amount=annualise(Decimal(weekly), Period.WEEKLY),
+                    one_off_amount=backdated.quantize(Decimal("0.01")),
+                    confirmed=rng.random() < 0.85,
                     recorded_by=advisor,
                 )
         elif issue.category.code == "debt":
-            FinancialOutcome.objects.create(issue=issue, kind=FinancialKind.DEBT_WRITTEN_OFF,
-                                            one_off_amount=Decimal(rng.randrange(300, 4000)), recorded_by=advisor)
+            FinancialOutcome.objects.create(
+                issue=issue,
+                kind=FinancialKind.DEBT_WRITTEN_OFF,
+                one_off_amount=Decimal(rng.randrange(300, 4000)),
+                recorded_by=advisor,
+            )
             NonFinancialOutcome.objects.create(issue=issue, kind=NonFinancialKind.DEBT_ARRANGEMENT, recorded_by=advisor)
         elif issue.category.code == "housing":
-            NonFinancialOutcome.objects.create(issue=issue, kind=NonFinancialKind.EVICTION_PREVENTED, recorded_by=advisor)
+            NonFinancialOutcome.objects.create(
+                issue=issue, kind=NonFinancialKind.EVICTION_PREVENTED, recorded_by=advisor
+            )
         else:
             NonFinancialOutcome.objects.create(issue=issue, kind=NonFinancialKind.ACCESS_TO_CARE, recorded_by=advisor)
     # Outcomes count in the month the case closed.
@@ -92,18 +121,30 @@ def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
     if rng.random() < 0.6:
         start = [rng.randint(1, 3) for _ in range(7)]
         close = [min(5, s + rng.randint(0, 2)) for s in start]
-        for moment, items, at in ((WellbeingScore.Moment.START, start, case.opened_at),
-                                   (WellbeingScore.Moment.CLOSE, close, closed_at)):
-            score = WellbeingScore.objects.create(case=case, moment=moment, total=sum(items),
-                                                  recorded_by=case.advisor,
-                                                  **{f"item_{n}": v for n, v in enumerate(items, 1)})
+        for moment, items, at in (
+            (WellbeingScore.Moment.START, start, case.opened_at),
+            (WellbeingScore.Moment.CLOSE, close, closed_at),
+        ):
+            score = WellbeingScore.objects.create(
+                case=case,
+                moment=moment,
+                total=sum(items),
+                recorded_by=case.advisor,
+                **{f"item_{n}": v for n, v in enumerate(items, 1)},
+            )
             WellbeingScore.objects.filter(pk=score.pk).update(created_at=at, updated_at=at)
 
 
 def _wellbeing_starts(world, rng: random.Random) -> None:
-    open_cases = Case.objects.filter(referral__partnership=world.partnership, state=CaseState.IN_PROGRESS,
-                                     wellbeing_scores__isnull=True).order_by("pk")[:6]
+    open_cases = Case.objects.filter(
+        referral__partnership=world.partnership, state=CaseState.IN_PROGRESS, wellbeing_scores__isnull=True
+    ).order_by("pk")[:6]
     for case in open_cases:
         items = [rng.randint(1, 3) for _ in range(7)]
-        WellbeingScore.objects.create(case=case, moment=WellbeingScore.Moment.START, total=sum(items), recorded_by=case.advisor,
-                                      **{f"item_{n}": v for n, v in enumerate(items, 1)})
+        WellbeingScore.objects.create(
+            case=case,
+            moment=WellbeingScore.Moment.START,
+            total=sum(items),
+            recorded_by=case.advisor,
+            **{f"item_{n}": v for n, v in enumerate(items, 1)},
+        )

@@ -88,7 +88,10 @@ class WellbeingForm(SubmissionTokenMixin, forms.Form):
         super().__init__(*args, **kwargs)
         for i, statement in enumerate(SWEMWBS_ITEMS, 1):
             self.fields[f"item_{i}"] = forms.TypedChoiceField(
-                label=statement, choices=SWEMWBS_SCALE, coerce=int, widget=forms.RadioSelect,
+                label=statement,
+                choices=SWEMWBS_SCALE,
+                coerce=int,
+                widget=forms.RadioSelect,
                 initial=(initial_items or {}).get(i),
             )
 
@@ -100,7 +103,8 @@ class WellbeingForm(SubmissionTokenMixin, forms.Form):
 class CaseCloseForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     closure_reason = forms.ChoiceField(
-        choices=[c for c in ClosureReason.choices if c[0] != ClosureReason.CONSENT_WITHDRAWN], label="Why is it closing?"
+        choices=[c for c in ClosureReason.choices if c[0] != ClosureReason.CONSENT_WITHDRAWN],
+        label="Why is it closing?",
     )
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     no_outcome_reason = forms.ChoiceField(
@@ -121,10 +125,15 @@ class PeriodForm(forms.Form):
     """The period a dashboard or report covers, both days included. Without an end date it ends today;
     without a start date it covers the twelve calendar months to the end date."""
 
-    start = forms.DateField(label="From", required=False, widget=DateInput(),
-                            error_messages={"invalid": "Enter a real date, like 1/4/2026."})
-    end = forms.DateField(label="To", required=False, widget=DateInput(),
-                          error_messages={"invalid": "Enter a real date, like 31/3/2027."})
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=DateInput(),
+        error_messages={"invalid": "Enter a real date, like 1/4/2026."},
+    )
+    end = forms.DateField(
+        label="To", required=False, widget=DateInput(), error_messages={"invalid": "Enter a real date, like 31/3/2027."}
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -42,13 +42,20 @@ class FinancialOutcome(TimeStampedModel):
     kind = models.CharField(max_length=30, choices=FinancialKind.choices)
     # The benefits are the benefits category's sub-categories (an admin-kept list).
     benefit = models.ForeignKey(
-        ProblemSubCategory, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        ProblemSubCategory,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         limit_choices_to={"category__code": ProblemCategory.BENEFITS},
     )
     recurring_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     recurring_period = models.CharField(max_length=12, choices=Period.choices, blank=True)
     annual_amount = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("0.00"), editable=False,
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
         help_text="The recurring amount annualised: weekly x 52, four-weekly x 13, monthly x 12.",
     )
     one_off_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))

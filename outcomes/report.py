@@ -64,10 +64,16 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     rows = [
         _count(referrals, "Referrals received", totals.received),
         _count(referrals, "Referrals accepted", totals.accepted),
-        _derived(referrals, "Acceptance rate", totals.acceptance_rate, PERCENT,
-                 rests_on=(totals.accepted, totals.decided)),
-        _derived(referrals, "Median days from referral to first contact", totals.median_days_to_first_contact, DAYS,
-                 rests_on=(totals.contacted,)),
+        _derived(
+            referrals, "Acceptance rate", totals.acceptance_rate, PERCENT, rests_on=(totals.accepted, totals.decided)
+        ),
+        _derived(
+            referrals,
+            "Median days from referral to first contact",
+            totals.median_days_to_first_contact,
+            DAYS,
+            rests_on=(totals.contacted,),
+        ),
     ]
     for breakdown in summary.breakdowns:
         section = f"Referrals by {breakdown.title}"
@@ -81,8 +87,13 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     for stage in summary.decisions:
         rows += [
             _count(decisions, f"{stage.stage}: decisions", stage.decided),
-            _derived(decisions, f"{stage.stage}: success rate", stage.rate, PERCENT,
-                     rests_on=(stage.successful, stage.decided)),
+            _derived(
+                decisions,
+                f"{stage.stage}: success rate",
+                stage.rate,
+                PERCENT,
+                rests_on=(stage.successful, stage.decided),
+            ),
         ]
     gained = "Money gained (cases closed in the period)"
     for label, figures in (("Confirmed", money.confirmed), ("Expected", money.expected)):
@@ -96,10 +107,20 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     for_money = "Value for money (confirmed gains)"
     rows += [
         ReportRow(for_money, "Funding for the period (prorated by days)", value.funding, POUNDS),
-        _derived(for_money, "Gain per referral received", value.gain_per_referral, POUNDS,
-                 rests_on=(money.confirmed.cases, totals.received)),
-        _derived(for_money, "Gain per £1 of funding", value.gain_per_pound, POUNDS_PER_POUND,
-                 rests_on=(money.confirmed.cases,)),
+        _derived(
+            for_money,
+            "Gain per referral received",
+            value.gain_per_referral,
+            POUNDS,
+            rests_on=(money.confirmed.cases, totals.received),
+        ),
+        _derived(
+            for_money,
+            "Gain per £1 of funding",
+            value.gain_per_pound,
+            POUNDS_PER_POUND,
+            rests_on=(money.confirmed.cases,),
+        ),
     ]
     scores = "Wellbeing (SWEMWBS, cases closed in the period)"
     rows += [

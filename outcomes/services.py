@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import services as casework_services
-from casework.models import Case, CaseIssue, Deadline, EvidenceRequest, OPEN_CASE_STATES
+from casework.models import OPEN_CASE_STATES, Case, CaseIssue, Deadline, EvidenceRequest
 from casework.permissions import is_case_worker
 from casework.services.common import bump_version, lock_case
 from hjp.accounts.models import Membership, Organisation, Role, User
@@ -89,9 +89,7 @@ def non_financial_outcome_add(*, case: Case, issue: CaseIssue, actor, **fields) 
 
 @once_per_submission
 @transaction.atomic
-def wellbeing_record(
-    *, case: Case, actor, moment: str, items: list[int], version: int | None = None
-) -> WellbeingScore:
+def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], version: int | None = None) -> WellbeingScore:
     """Record (or correct) the SWEMWBS score at the start or the close of a case. With `version` (the case
     version the form was loaded with), a score someone else saved since is not overwritten: StaleCaseError."""
     if version is not None:
@@ -101,8 +99,9 @@ def wellbeing_record(
         raise DomainError("The wellbeing scale has 7 items, each scored from 1 to 5.")
     moment = WellbeingScore.Moment(moment)
     score, _ = WellbeingScore.objects.select_for_update().get_or_create(
-        case=case, moment=moment, defaults={"recorded_by": actor, "total": sum(items),
-                                            **{f"item_{i}": v for i, v in enumerate(items, 1)}}
+        case=case,
+        moment=moment,
+        defaults={"recorded_by": actor, "total": sum(items), **{f"item_{i}": v for i, v in enumerate(items, 1)}},
     )
     for i, value in enumerate(items, 1):
         setattr(score, f"item_{i}", int(value))
@@ -121,11 +120,15 @@ def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor) -> No
     """Consent was withdrawn on the referral: blank the free text its outcomes hold about the patient.
     The outcomes themselves (kinds, amounts, results, scores) remain for aggregate statistics."""
     now = timezone.now()
-    redacted = NonFinancialOutcome.objects.filter(issue__case__referral=referral).exclude(note="").update(
-        note=casework_services.REDACTED, updated_at=now
+    redacted = (
+        NonFinancialOutcome.objects.filter(issue__case__referral=referral)
+        .exclude(note="")
+        .update(note=casework_services.REDACTED, updated_at=now)
     )
-    redacted += CaseClosure.objects.filter(case__referral=referral).exclude(no_outcome_note="").update(
-        no_outcome_note=casework_services.REDACTED, updated_at=now
+    redacted += (
+        CaseClosure.objects.filter(case__referral=referral)
+        .exclude(no_outcome_note="")
+        .update(no_outcome_note=casework_services.REDACTED, updated_at=now)
     )
     if redacted:
         audit_record(actor=actor, action=Action.REDACT, obj=referral, summary="consent withdrawn: outcome notes")
@@ -173,11 +176,13 @@ def outcome_report_body(case: Case) -> str:
     """The report the referrer gets when a case closes: the issues worked and, with consent scope 3, the
     outcomes and money gained; without it, only that the case has closed."""
     referral = case.referral
-    issues = list(case.issues.select_related("category", "sub_category").prefetch_related(
-        Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
-        "decisions",
-        "non_financial_outcomes",
-    ))
+    issues = list(
+        case.issues.select_related("category", "sub_category").prefetch_related(
+            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
+            "decisions",
+            "non_financial_outcomes",
+        )
+    )
     total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
     wellbeing = None
     if referral.consent.allows_outcome_feedback:
@@ -211,7 +216,10 @@ def digest_body(*, organisation: Organisation, period: Period, figures: DigestFi
     """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
     as in the funders' report (outcomes.disclosure)."""
     return render_message(
-        "digest", organisation=organisation, period=period, figures=figures,
+        "digest",
+        organisation=organisation,
+        period=period,
+        figures=figures,
         success_rate=disclosure.disclosed_rate(figures.won, figures.decided),
     )
 

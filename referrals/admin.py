@@ -42,8 +42,15 @@ class ReferralAdmin(admin.ModelAdmin):
     list_display = ("reference", "status", "referring_organisation", "advice_organisation", "submitted_at")
     list_filter = ("status", "advice_organisation", "referring_organisation")
     search_fields = ("reference",)
-    fields = ("reference", "status", "case_status", "referring_organisation", "advice_organisation", "partnership",
-              "submitted_at")
+    fields = (
+        "reference",
+        "status",
+        "case_status",
+        "referring_organisation",
+        "advice_organisation",
+        "partnership",
+        "submitted_at",
+    )
     readonly_fields = fields
     inlines = [StatusChangeInline]
     list_select_related = ("referring_organisation", "advice_organisation")

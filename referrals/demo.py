@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from referrals import services
 from referrals.models import (
-    ContactMethod,
     Consent,
+    ContactMethod,
     DeclineReason,
     KnownDeadlineKind,
     ProblemCategory,
@@ -27,10 +27,50 @@ from referrals.validators import NHS_NUMBER_WEIGHTS
 LETTER_AGES = (6, 12, 20, 38)
 
 S = ReferralStatus
-GIVEN = ["Maria", "John", "Aisha", "Peter", "Fatima", "David", "Olena", "Kwame", "Helen", "Mohammed", "Sarah",
-         "Tomasz", "Grace", "Imran", "Linda", "Chen", "Bridget", "Ravi", "Joan", "Samuel"]
-FAMILY = ["Kowalski", "Smith", "Begum", "O'Neill", "Ahmed", "Jones", "Shevchenko", "Mensah", "Taylor", "Khan",
-          "Evans", "Nowak", "Brown", "Hussain", "Walsh", "Li", "Murphy", "Patel", "Davies", "Adeyemi"]
+GIVEN = [
+    "Maria",
+    "John",
+    "Aisha",
+    "Peter",
+    "Fatima",
+    "David",
+    "Olena",
+    "Kwame",
+    "Helen",
+    "Mohammed",
+    "Sarah",
+    "Tomasz",
+    "Grace",
+    "Imran",
+    "Linda",
+    "Chen",
+    "Bridget",
+    "Ravi",
+    "Joan",
+    "Samuel",
+]
+FAMILY = [
+    "Kowalski",
+    "Smith",
+    "Begum",
+    "O'Neill",
+    "Ahmed",
+    "Jones",
+    "Shevchenko",
+    "Mensah",
+    "Taylor",
+    "Khan",
+    "Evans",
+    "Nowak",
+    "Brown",
+    "Hussain",
+    "Walsh",
+    "Li",
+    "Murphy",
+    "Patel",
+    "Davies",
+    "Adeyemi",
+]
 PROBLEMS = [
     ("benefits", "PIP refused after assessment; patient has COPD and cannot walk far. Decision letter received."),
     ("benefits", "Universal Credit sanction; patient in hospital at the time of the appointment."),
@@ -44,8 +84,17 @@ PROBLEMS = [
     ("benefits", "ESA stopped after missed medical; mental health crisis."),
 ]
 # Weighted so every state has some and the open states most.
-STATE_PLAN = ([S.SUBMITTED] * 8 + [S.ACCEPTED] * 6 + [S.IN_PROGRESS] * 14 + [S.CLOSED] * 12 + [S.DECLINED] * 3
-              + [S.REDIRECTED] * 2 + [S.CANCELLED] * 2 + [S.ENTERED_IN_ERROR] * 1 + [S.DRAFT] * 2)
+STATE_PLAN = (
+    [S.SUBMITTED] * 8
+    + [S.ACCEPTED] * 6
+    + [S.IN_PROGRESS] * 14
+    + [S.CLOSED] * 12
+    + [S.DECLINED] * 3
+    + [S.REDIRECTED] * 2
+    + [S.CANCELLED] * 2
+    + [S.ENTERED_IN_ERROR] * 1
+    + [S.DRAFT] * 2
+)
 
 
 def planned_status(index: int) -> str:
@@ -143,7 +192,8 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 "expected_discharge_date": (now + timedelta(days=rng.randint(2, 10))).date() if inpatient else None,
                 # The decision letter came before the referral; some came so long before that the month is up.
                 "known_deadline": (sent_at - timedelta(days=LETTER_AGES[i % len(LETTER_AGES)])).date()
-                if code == ProblemCategory.BENEFITS else None,
+                if code == ProblemCategory.BENEFITS
+                else None,
                 "known_deadline_kind": KnownDeadlineKind.DECISION_LETTER if code == ProblemCategory.BENEFITS else "",
                 "known_deadline_note": "PIP decision letter" if code == ProblemCategory.BENEFITS else "",
             },

@@ -75,8 +75,7 @@ class PatientForm(forms.ModelForm):
         max_length=14,
         required=False,
         widget=NhsNumberInput(attrs=_width("input-width-10", inputmode="numeric", spellcheck="false")),
-        help_text="So the advice service can match medical evidence to the right person. "
-        "10 digits, like 485 777 3456.",
+        help_text="So the advice service can match medical evidence to the right person. 10 digits, like 485 777 3456.",
         error_messages={"max_length": NHS_NUMBER_FORMAT},
     )
     postcode = forms.CharField(
@@ -191,8 +190,8 @@ class PatientForm(forms.ModelForm):
         if self.submitting and not any(cleaned.get(f) for f in ways) and not any(self.has_error(f) for f in ways):
             # On the first of them on the page, so the summary link leads where the answer goes.
             self.add_error(
-                "address", "Enter the patient's address, phone number or email address: the advisor needs a way "
-                "to contact them"
+                "address",
+                "Enter the patient's address, phone number or email address: the advisor needs a way to contact them",
             )
         method = cleaned.get("preferred_contact_method")
         needs = {
@@ -383,11 +382,13 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
         if cleaned.get("setting") and not inpatient:
             # Asked only of an inpatient: a date typed before the setting was changed is not kept.
             cleaned["expected_discharge_date"] = None
-        if inpatient and self.submitting and not cleaned.get("expected_discharge_date"):
-            if not self.has_error("expected_discharge_date"):
-                self.add_error(
-                    "expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient"
-                )
+        if (
+            inpatient
+            and self.submitting
+            and not cleaned.get("expected_discharge_date")
+            and not self.has_error("expected_discharge_date")
+        ):
+            self.add_error("expected_discharge_date", "Enter the expected discharge date: the patient is an inpatient")
         if not cleaned.get("known_deadline"):
             cleaned["known_deadline_kind"] = ""  # asked about the date only: with no date there is nothing to say
         elif self.submitting and not cleaned.get("known_deadline_kind"):

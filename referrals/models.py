@@ -217,17 +217,13 @@ class Referral(TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
     referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
-    referring_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="referrals_made"
-    )
+    referring_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="referrals_made")
     referring_team = models.ForeignKey(
         Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals_made"
     )
     referrer_profession = models.CharField(max_length=20, choices=Profession.choices)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="referrals")
-    advice_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="referrals_received"
-    )
+    advice_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="referrals_received")
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
     case_status = models.CharField(max_length=30, choices=CaseStatus.choices, blank=True)
     categories = models.ManyToManyField(ProblemCategory, related_name="referrals", blank=True)
@@ -254,7 +250,8 @@ class Referral(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 # A discarded draft is cancelled without ever having been sent.
-                condition=Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED]) | Q(submitted_at__isnull=False),
+                condition=Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])
+                | Q(submitted_at__isnull=False),
                 name="referral_sent_has_submitted_at",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="referral_version_positive"),
@@ -304,9 +301,7 @@ class Consent(TimeStampedModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consents_recorded"
     )
-    share_with_advice_service = models.BooleanField(
-        "1. Share this referral with the advice service", default=False
-    )
+    share_with_advice_service = models.BooleanField("1. Share this referral with the advice service", default=False)
     medical_evidence = models.BooleanField(
         "2. The advisor may ask me (the referrer) for medical evidence", default=False
     )

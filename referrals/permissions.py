@@ -33,9 +33,14 @@ def can_edit_draft(user, referral: Referral) -> bool:
 # case has closed (outcomes confirmed later are still reported back, and the case keeps the patient's details
 # for years). A referral declined, redirected, cancelled or sent by mistake has no work and no feedback left to
 # stop; what it holds goes with the retention period's anonymisation.
-CONSENT_WITHDRAWABLE_STATUSES = frozenset({
-    ReferralStatus.SUBMITTED, ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED,
-})
+CONSENT_WITHDRAWABLE_STATUSES = frozenset(
+    {
+        ReferralStatus.SUBMITTED,
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.IN_PROGRESS,
+        ReferralStatus.CLOSED,
+    }
+)
 
 
 def can_withdraw_consent(user, referral: Referral) -> bool:

@@ -6,8 +6,8 @@ from django.utils import timezone
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
-from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from hjp.core.nhs_number import normalise_nhs_number
+from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user
 
 
@@ -109,7 +109,8 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
     date of birth ("M.K., born 14 Mar 1958"), in one query. A patient whose consent was withdrawn is
     redacted: nothing that identifies them."""
     rows = (
-        Referral.objects.visible_to(user).filter(pk__in=referral_ids)
+        Referral.objects.visible_to(user)
+        .filter(pk__in=referral_ids)
         .select_related("patient")
         .only("pk", "patient__given_name", "patient__family_name", "patient__date_of_birth", "patient__redacted_at")
     )

@@ -14,6 +14,7 @@ from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.nhs_number import normalise_nhs_number
 from hjp.core.redaction import REDACTED
 from hjp.core.references import new_reference
 from hjp.core.submissions import once_per_submission
@@ -22,10 +23,9 @@ from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue, messages_stop_for_referral
 from referrals import permissions
+from referrals.models import CaseStatus, Consent, DeclineReason, Patient, Referral, ReferralStatus, ReferralStatusChange
 from referrals.selectors import open_duplicates
 from referrals.signals import consent_withdrawn
-from referrals.models import CaseStatus, Consent, DeclineReason, Patient, Referral, ReferralStatus, ReferralStatusChange
-from hjp.core.nhs_number import normalise_nhs_number
 from referrals.validators import normalise_postcode
 
 S = ReferralStatus
@@ -94,20 +94,27 @@ def referral_transition(
     touches the referral's own state only.
 
     Raises DomainError with a message for the user when the move is not allowed."""
-    return _transition(referral=referral, to_status=to_status, actor=actor, reason=reason,
-                       decline_reason=decline_reason)
+    return _transition(
+        referral=referral, to_status=to_status, actor=actor, reason=reason, decline_reason=decline_reason
+    )
 
 
 def _referral_cancel_for_consent(*, referral: Referral, actor) -> Referral:
     """Cancel a referral because its patient withdrew consent: the one move made in the "consent" capacity
     (whoever recorded the withdrawal makes it), and the one a referral whose consent is withdrawn still makes.
     Only `consent_withdraw` calls this."""
-    return _transition(referral=referral, to_status=S.CANCELLED, actor=actor, reason=CONSENT_WITHDRAWN_REASON,
-                       capacity="consent")
+    return _transition(
+        referral=referral, to_status=S.CANCELLED, actor=actor, reason=CONSENT_WITHDRAWN_REASON, capacity="consent"
+    )
 
 
 def _transition(
-    *, referral: Referral, to_status: str, actor, reason: str = "", decline_reason: str = "",
+    *,
+    referral: Referral,
+    to_status: str,
+    actor,
+    reason: str = "",
+    decline_reason: str = "",
     capacity: str | None = None,
 ) -> Referral:
     locked = Referral.objects.select_for_update().get(pk=referral.pk)
@@ -135,8 +142,13 @@ def _transition(
         locked.submitted_at = now
     locked.save(update_fields=["status", "submitted_at", "updated_at"])
     change = ReferralStatusChange.objects.create(
-        referral=locked, from_status=from_status, to_status=to_status, actor=actor, reason=reason,
-        decline_reason=decline_reason, at=now,
+        referral=locked,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor,
+        reason=reason,
+        decline_reason=decline_reason,
+        at=now,
     )
     # Triage's answer; a case reopened to awaiting its first contact is not accepted a second time.
     if to_status in STATUS_NOTICES and from_status == S.SUBMITTED:
@@ -229,8 +241,9 @@ class DuplicateReferralError(DomainError):
         self.duplicates = duplicates
 
 
-def _check_not_duplicate(*, advice_organisation_id: int, patient_data: dict, referral_data: dict,
-                         referral: Referral | None) -> None:
+def _check_not_duplicate(
+    *, advice_organisation_id: int, patient_data: dict, referral_data: dict, referral: Referral | None
+) -> None:
     """Refuse a second open referral of the same patient to the same advice service, unless a reason is given.
     Submissions to one advice service are serialised on its row, so that two sent at the same moment cannot
     both miss each other."""
@@ -271,8 +284,12 @@ def referral_save(
     _check_partnership(actor, partnership)
     ctx = referrer_context(actor)
     if submit:
-        _check_not_duplicate(advice_organisation_id=partnership.advice_organisation_id, patient_data=patient_data,
-                             referral_data=referral_data, referral=referral)
+        _check_not_duplicate(
+            advice_organisation_id=partnership.advice_organisation_id,
+            patient_data=patient_data,
+            referral_data=referral_data,
+            referral=referral,
+        )
     if referral is None:
         patient = Patient(**_clean_patient_data(patient_data))
         patient.full_clean()
@@ -339,9 +356,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "") -> Referral:
     """Record a withdrawal of consent: work stops, the referral is cancelled, the patient is redacted.
 
     Counts for aggregate statistics remain (the referral, its dates, states and categories)."""
-    referral = (
-        Referral.objects.select_for_update(of=("self",)).select_related("patient", "consent").get(pk=referral.pk)
-    )
+    referral = Referral.objects.select_for_update(of=("self",)).select_related("patient", "consent").get(pk=referral.pk)
     if not permissions.can_withdraw_consent(actor, referral):
         raise DomainError("Consent for this referral cannot be withdrawn: it is already withdrawn or never sent.")
     now = timezone.now()
@@ -382,7 +397,11 @@ def referral_set_case_status(*, referral: Referral, case_status: str, actor) -> 
         previous = locked.case_status
         locked.case_status = case_status
         locked.save(update_fields=["case_status", "updated_at"])
-        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked,
-                     summary=f"case status {previous or 'none'} -> {case_status or 'none'}")
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            obj=locked,
+            summary=f"case status {previous or 'none'} -> {case_status or 'none'}",
+        )
     referral.refresh_from_db()
     return locked

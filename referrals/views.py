@@ -28,8 +28,9 @@ PAGE_SIZE = 20
 @role_required(REFERRERS, message="Only referrers have this page.")
 def referrer_home(request):
     recent = list(selectors.referral_list(user=request.user)[:5])
-    audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
-                 summary="referrer home")
+    audit_record(
+        actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral", summary="referrer home"
+    )
     return render(
         request,
         "referrals/home.html",
@@ -47,8 +48,12 @@ def referral_list(request):
     page = Paginator(selectors.referral_list(user=user, status=status, text=text), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    audit_record(actor=user, action=AuditEvent.Action.LIST, object_type="referrals.referral",
-                 summary=f"referral list page {page.number}")
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.LIST,
+        object_type="referrals.referral",
+        summary=f"referral list page {page.number}",
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -89,8 +94,10 @@ def _referral_forms(request, *, referral=None, submitting=False):
 def _resent_message(created) -> str:
     if created is not None and created.status == ReferralStatus.DRAFT:
         # e.g. "Save as draft" and then "Submit" before the page changed: say plainly it was not sent.
-        return (f"This form was already saved as draft {created.reference}: it has not been sent. "
-                "Check it and submit it from here.")
+        return (
+            f"This form was already saved as draft {created.reference}: it has not been sent. "
+            "Check it and submit it from here."
+        )
     return AlreadySubmitted.MESSAGE
 
 
@@ -109,10 +116,16 @@ def referral_form(request, pk=None):
     duplicates = []
     if all(f.is_valid() for f in (patient_form, consent_form)):
         submission = submit_form(
-            request, referral_form_,
+            request,
+            referral_form_,
             lambda data: services.referral_save(
-                actor=user, patient_data=patient_form.cleaned_data, consent_data=consent_form.cleaned_data,
-                referral_data=data, referral=referral, version=referral_form_.version, submit=submitting,
+                actor=user,
+                patient_data=patient_form.cleaned_data,
+                consent_data=consent_form.cleaned_data,
+                referral_data=data,
+                referral=referral,
+                version=referral_form_.version,
+                submit=submitting,
                 submission_token=referral_form_.submission_token,
             ),
             refusal_fields={services.DuplicateReferralError: "duplicate_reason"},
@@ -131,7 +144,9 @@ def referral_form(request, pk=None):
         if isinstance(submission.refusal, services.DuplicateReferralError):
             duplicates = submission.refusal.duplicates
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
-    visible_ids = selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
+    visible_ids = (
+        selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
+    )
     visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form")
@@ -186,11 +201,18 @@ def _reason_action(request, pk, *, to_status, label, required_message, title, su
     if not permissions.is_referrer_side(user, referral):
         raise Http404("No such page.")
     if to_status not in services.allowed_targets(referral=referral, user=user):
-        messages.error(request, f"A referral that is {referral.get_status_display().lower()} cannot be changed that way.")
+        messages.error(
+            request, f"A referral that is {referral.get_status_display().lower()} cannot be changed that way."
+        )
         return redirect("referrals:detail", pk=referral.pk)
     form = ReasonForm(request.POST or None, label=label, required_message=required_message)
-    submission = submit_form(request, form, lambda data: services.referral_transition(
-        referral=referral, to_status=to_status, actor=user, reason=data["reason"]))
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.referral_transition(
+            referral=referral, to_status=to_status, actor=user, reason=data["reason"]
+        ),
+    )
     if submission.saved:
         messages.success(request, success)
         return redirect("referrals:detail", pk=referral.pk)
@@ -198,8 +220,7 @@ def _reason_action(request, pk, *, to_status, label, required_message, title, su
     return render(
         request,
         "referrals/referral_action.html",
-        {"referral": referral, "form": form, "title": title, "errors": error_summary(form),
-         "action_url": request.path},
+        {"referral": referral, "form": form, "title": title, "errors": error_summary(form), "action_url": request.path},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -207,18 +228,26 @@ def _reason_action(request, pk, *, to_status, label, required_message, title, su
 @require_http_methods(["GET", "POST"])
 def referral_cancel(request, pk):
     return _reason_action(
-        request, pk, to_status=ReferralStatus.CANCELLED, label="Why are you cancelling this referral?",
+        request,
+        pk,
+        to_status=ReferralStatus.CANCELLED,
+        label="Why are you cancelling this referral?",
         required_message="Enter why you are cancelling this referral",
-        title="Cancel referral", success="Referral cancelled.",
+        title="Cancel referral",
+        success="Referral cancelled.",
     )
 
 
 @require_http_methods(["GET", "POST"])
 def referral_entered_in_error(request, pk):
     return _reason_action(
-        request, pk, to_status=ReferralStatus.ENTERED_IN_ERROR, label="What was the mistake?",
+        request,
+        pk,
+        to_status=ReferralStatus.ENTERED_IN_ERROR,
+        label="What was the mistake?",
         required_message="Enter what the mistake was",
-        title="Mark as sent by mistake", success="Referral marked as entered in error.",
+        title="Mark as sent by mistake",
+        success="Referral marked as entered in error.",
     )
 
 
@@ -233,20 +262,32 @@ def consent_withdraw(request, pk):
         elif referral.status == ReferralStatus.DRAFT:
             messages.error(request, "This referral has not been sent: discard the draft instead.")
         else:
-            messages.error(request, f"Consent cannot be withdrawn from a referral that is "
-                                    f"{referral.get_status_display().lower()}: no work or feedback is left to stop.")
+            messages.error(
+                request,
+                f"Consent cannot be withdrawn from a referral that is "
+                f"{referral.get_status_display().lower()}: no work or feedback is left to stop.",
+            )
         return redirect("referrals:detail", pk=referral.pk)
     form = ConsentWithdrawalForm(request.POST or None)
-    submission = submit_form(request, form, lambda data: services.consent_withdraw(
-        referral=referral, actor=user, note=data["note"]))
+    submission = submit_form(
+        request, form, lambda data: services.consent_withdraw(referral=referral, actor=user, note=data["note"])
+    )
     if submission.saved:
-        messages.success(request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed.")
+        messages.success(
+            request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed."
+        )
         return redirect("referrals:detail", pk=referral.pk)
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     return render(
         request,
         "referrals/referral_action.html",
-        {"referral": referral, "form": form, "title": "Record withdrawal of consent", "errors": error_summary(form),
-         "action_url": reverse("referrals:withdraw_consent", args=[referral.pk]), "danger": True},
+        {
+            "referral": referral,
+            "form": form,
+            "title": "Record withdrawal of consent",
+            "errors": error_summary(form),
+            "action_url": reverse("referrals:withdraw_consent", args=[referral.pk]),
+            "danger": True,
+        },
         status=400 if request.method == "POST" else 200,
     )

@@ -3,8 +3,8 @@
 from datetime import date, timedelta
 
 import factory
-from faker import Faker
 from django.utils import timezone
+from faker import Faker
 
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
 from referrals.models import (

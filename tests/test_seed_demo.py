@@ -44,8 +44,9 @@ def test_seed_demo_sends_people_to_the_address_the_server_answers_on(settings, c
 
 def test_make_run_gives_the_seed_and_the_server_the_address_it_serves_on():
     root = Path(__file__).resolve().parents[1]
-    plan = subprocess.run(["make", "-n", "run", "HOST=127.0.0.1", "PORT=8123"], cwd=root, capture_output=True,
-                          text=True, check=True).stdout
+    plan = subprocess.run(
+        ["make", "-n", "run", "HOST=127.0.0.1", "PORT=8123"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     seed = next(line for line in plan.splitlines() if "seed_demo" in line)
     server = next(line for line in plan.splitlines() if "runserver" in line)
     assert 'SITE_URL="http://127.0.0.1:8123"' in seed

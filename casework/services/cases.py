@@ -45,17 +45,16 @@ def case_note_add(
         raise DomainError("First contact is a call, meeting or letter with the patient, not an internal note.")
     sent_at = locked.referral.submitted_at
     if first_contact and sent_at and occurred_at < sent_at - timedelta(minutes=5):
-        raise DomainError(
-            f"The first contact cannot be before the referral was sent ({format_date_time(sent_at)})."
-        )
+        raise DomainError(f"The first contact cannot be before the referral was sent ({format_date_time(sent_at)}).")
     note = CaseNote(case=locked, kind=kind, text=text.strip(), occurred_at=occurred_at, author=actor)
     clean_and_save(note)
     if first_contact:
         # A time typed to the minute may fall just before the submission: never count a negative wait.
         occurred_at = max(occurred_at, sent_at) if sent_at else occurred_at
         case_transition(case=locked, to_state=CaseState.IN_PROGRESS, actor=actor, first_contact_at=occurred_at)
-    audit_record(actor=actor, action=Action.CREATE, obj=note,
-                 summary="first contact" if first_contact else f"{kind} note")
+    audit_record(
+        actor=actor, action=Action.CREATE, obj=note, summary="first contact" if first_contact else f"{kind} note"
+    )
     return note
 
 
@@ -84,8 +83,14 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "")
     previous = locked.advisor
     locked.advisor = advisor
     bump_version(locked, "advisor")
-    clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
-                   text=f"Reallocated from {previous} to {advisor}. {note.strip()}".strip()))
+    clean_and_save(
+        CaseNote(
+            case=locked,
+            kind=CaseNote.Kind.INTERNAL,
+            author=actor,
+            text=f"Reallocated from {previous} to {advisor}. {note.strip()}".strip(),
+        )
+    )
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary=f"reallocated to user {advisor.pk}")
     return locked
 
@@ -116,8 +121,14 @@ def case_close(*, case: Case, actor, version: int, closure_reason: str, note: st
         raise DomainError("Record a withdrawal of consent with 'Record consent withdrawal', not by closing.")
     locked = lock_case(case, actor=actor, version=version)
     reason = ClosureReason(closure_reason)
-    locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor, reason=reason.label,
-                             closure_reason=reason, closure_note=note)
+    locked = case_transition(
+        case=locked,
+        to_state=CaseState.CLOSED,
+        actor=actor,
+        reason=reason.label,
+        closure_reason=reason,
+        closure_note=note,
+    )
     settled = _stop_open_work(locked, actor=actor)
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary=f"closed: {reason}; {settled}")
     return locked
@@ -137,14 +148,15 @@ def case_reopen(*, case: Case, actor, version: int, reason: str) -> Case:
     if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN or locked.referral.consent.is_withdrawn:
         raise DomainError("Consent was withdrawn: this case cannot be reopened.")
     locked = case_transition(
-        case=locked, to_state=CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT,
-        actor=actor, reason=reason,
+        case=locked,
+        to_state=CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT,
+        actor=actor,
+        reason=reason,
     )
     locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
         status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
     )
-    clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor,
-                            text=f"Reopened: {reason.strip()}"))
+    clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor, text=f"Reopened: {reason.strip()}"))
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened")
     return locked
 
@@ -184,8 +196,9 @@ def case_stop_after_consent_withdrawal(*, referral, actor) -> Case | None:
 def _stop_case(locked: Case, *, actor) -> Case:
     now = timezone.now()
     if locked.is_open:
-        locked = case_transition(case=locked, to_state=CaseState.CLOSED, actor=actor,
-                                 closure_reason=ClosureReason.CONSENT_WITHDRAWN)
+        locked = case_transition(
+            case=locked, to_state=CaseState.CLOSED, actor=actor, closure_reason=ClosureReason.CONSENT_WITHDRAWN
+        )
     locked.summary = ""
     locked.closure_note = ""
     bump_version(locked, "summary", "closure_note")

@@ -35,8 +35,13 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
     if due_date < timezone.localdate():
         raise DomainError("The date the evidence is needed by cannot be in the past.")
     referral = locked.referral
-    evidence = EvidenceRequest(case=locked, requested_from=referral.referrer, requested_by=actor,
-                               what_is_needed=what_is_needed.strip(), due_date=due_date)
+    evidence = EvidenceRequest(
+        case=locked,
+        requested_from=referral.referrer,
+        requested_by=actor,
+        what_is_needed=what_is_needed.strip(),
+        due_date=due_date,
+    )
     clean_and_save(evidence)
     message_queue(
         recipient=referral.referrer,

@@ -90,8 +90,13 @@ def case_open(*, referral: Referral, actor, advisor) -> Case:
     with the business status that state implies. The caller adds the case's issues and deadlines."""
     stage = TRANSITIONS[OPENING_STATE]
     referral_transition(referral=referral, to_status=stage.referral_status, actor=actor)
-    case = Case(referral=referral, reference=new_case_reference(), advisor=advisor, state=OPENING_STATE,
-                opened_at=timezone.now())
+    case = Case(
+        referral=referral,
+        reference=new_case_reference(),
+        advisor=advisor,
+        state=OPENING_STATE,
+        opened_at=timezone.now(),
+    )
     clean_and_save(case)
     referral_set_case_status(referral=referral, case_status=stage.business_status, actor=actor)
     return case
@@ -182,7 +187,8 @@ def case_set_business_status(*, case: Case, business_status: str, actor) -> Case
         raise DomainError("The case status can only be set while the case is open.")
     business_status = CaseStatus(business_status)
     if business_status not in TRANSITIONS[locked.state].business_statuses:
-        raise DomainError(f"A case that is {_label(locked.state)} cannot have the status "
-                          f"'{business_status.label.lower()}'.")
+        raise DomainError(
+            f"A case that is {_label(locked.state)} cannot have the status '{business_status.label.lower()}'."
+        )
     referral_set_case_status(referral=locked.referral, case_status=business_status, actor=actor)
     return locked

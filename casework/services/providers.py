@@ -25,8 +25,9 @@ def onward_referral_make(
         raise DomainError("Choose a provider from your service's directory.")
     if issue is not None and issue.case_id != locked.pk:
         raise DomainError("That issue belongs to another case.")
-    onward = OnwardReferral(referral=locked.referral, case=locked, provider=provider, issue=issue,
-                            note=note.strip(), made_by=actor)
+    onward = OnwardReferral(
+        referral=locked.referral, case=locked, provider=provider, issue=issue, note=note.strip(), made_by=actor
+    )
     clean_and_save(onward)
     audit_record(actor=actor, action=Action.CREATE, obj=onward)
     return onward

@@ -5,11 +5,11 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from hjp.core import appeal_clock
 from casework.models import Appointment, Case, CaseIssue, Deadline
 from casework.services.common import bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core import appeal_clock
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from referrals.models import ProblemCategory, ProblemSubCategory
@@ -20,7 +20,11 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def case_issue_add(
-    *, case: Case, actor, category: ProblemCategory, sub_category: ProblemSubCategory | None = None,
+    *,
+    case: Case,
+    actor,
+    category: ProblemCategory,
+    sub_category: ProblemSubCategory | None = None,
     description: str = "",
 ) -> CaseIssue:
     locked = lock_case(case, actor=actor)
@@ -32,7 +36,12 @@ def case_issue_add(
 
 @transaction.atomic
 def case_issue_update(
-    *, issue: CaseIssue, actor, version: int, category: ProblemCategory, sub_category: ProblemSubCategory | None,
+    *,
+    issue: CaseIssue,
+    actor,
+    version: int,
+    category: ProblemCategory,
+    sub_category: ProblemSubCategory | None,
     description: str,
 ) -> CaseIssue:
     locked = lock_case(issue.case, actor=actor, version=version)
@@ -62,12 +71,25 @@ def case_issue_resolve(*, issue: CaseIssue, actor, version: int, resolution: str
 @once_per_submission
 @transaction.atomic
 def appointment_book(
-    *, case: Case, actor, kind: str, starts_at: datetime, duration_minutes: int = 45, place: str = "",
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    starts_at: datetime,
+    duration_minutes: int = 45,
+    place: str = "",
     note: str = "",
 ) -> Appointment:
     locked = lock_case(case, actor=actor)
-    appointment = Appointment(case=locked, kind=kind, starts_at=starts_at, duration_minutes=duration_minutes,
-                              place=place.strip(), note=note.strip(), advisor=locked.advisor)
+    appointment = Appointment(
+        case=locked,
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        place=place.strip(),
+        note=note.strip(),
+        advisor=locked.advisor,
+    )
     clean_and_save(appointment)
     audit_record(actor=actor, action=Action.CREATE, obj=appointment)
     return appointment
@@ -75,8 +97,16 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_update(
-    *, appointment: Appointment, actor, version: int, kind: str, starts_at: datetime, duration_minutes: int,
-    place: str, attendance: str, note: str,
+    *,
+    appointment: Appointment,
+    actor,
+    version: int,
+    kind: str,
+    starts_at: datetime,
+    duration_minutes: int,
+    place: str,
+    attendance: str,
+    note: str,
 ) -> Appointment:
     locked = lock_case(appointment.case, actor=actor, version=version)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk, case=locked)
@@ -106,15 +136,27 @@ def deadline_due_date(*, kind: str, basis_date: date | None, due_date: date | No
 @once_per_submission
 @transaction.atomic
 def deadline_add(
-    *, case: Case, actor, kind: str, title: str, basis_date: date | None = None, due_date: date | None = None,
+    *,
+    case: Case,
+    actor,
+    kind: str,
+    title: str,
+    basis_date: date | None = None,
+    due_date: date | None = None,
     issue: CaseIssue | None = None,
 ) -> Deadline:
     locked = lock_case(case, actor=actor)
     if issue is not None and issue.case_id != locked.pk:
         raise DomainError("That issue belongs to another case.")
     due = deadline_due_date(kind=kind, basis_date=basis_date, due_date=due_date)
-    deadline = Deadline(case=locked, kind=kind, title=title.strip() or Deadline.Kind(kind).label, issue=issue,
-                        basis_date=basis_date if kind in Deadline.APPEAL_CLOCK_KINDS else None, due_date=due)
+    deadline = Deadline(
+        case=locked,
+        kind=kind,
+        title=title.strip() or Deadline.Kind(kind).label,
+        issue=issue,
+        basis_date=basis_date if kind in Deadline.APPEAL_CLOCK_KINDS else None,
+        due_date=due,
+    )
     clean_and_save(deadline)
     audit_record(actor=actor, action=Action.CREATE, obj=deadline)
     return deadline

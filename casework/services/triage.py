@@ -57,7 +57,10 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor) -> Deadlin
     if note:
         title = f"{title} (referral: {note})"
     deadline = Deadline(
-        case=case, issue=issue, kind=kind, title=title[:200],
+        case=case,
+        issue=issue,
+        kind=kind,
+        title=title[:200],
         basis_date=date_given if kind in Deadline.APPEAL_CLOCK_KINDS else None,
         due_date=deadline_due_date(kind=kind, basis_date=date_given, due_date=date_given),
     )
@@ -75,15 +78,14 @@ def referral_decline(*, referral: Referral, actor, reason: str, explanation: str
         raise DomainError("Only a submitted referral to your advice service can be declined.")
     if reason not in DeclineReason.values:
         raise DomainError("Choose a reason for declining from the list.")
-    return referral_transition(referral=referral, to_status=S.DECLINED, actor=actor, reason=explanation,
-                               decline_reason=reason)
+    return referral_transition(
+        referral=referral, to_status=S.DECLINED, actor=actor, reason=explanation, decline_reason=reason
+    )
 
 
 @once_per_submission
 @transaction.atomic
-def referral_redirect(
-    *, referral: Referral, actor, provider: AdviceProvider, note: str
-) -> OnwardReferral:
+def referral_redirect(*, referral: Referral, actor, provider: AdviceProvider, note: str) -> OnwardReferral:
     """Pass a submitted referral to a provider from the organisation's directory. The referrer reads the
     provider's name and the note on the referral's timeline."""
     if not can_triage(actor, referral):
@@ -91,7 +93,10 @@ def referral_redirect(
     if provider.advice_organisation_id != referral.advice_organisation_id or not provider.is_active:
         raise DomainError("Choose a provider from your service's directory.")
     referral_transition(
-        referral=referral, to_status=S.REDIRECTED, actor=actor, reason=f"Passed to {provider.name}. {note.strip()}",
+        referral=referral,
+        to_status=S.REDIRECTED,
+        actor=actor,
+        reason=f"Passed to {provider.name}. {note.strip()}",
     )
     onward = OnwardReferral(referral=referral, provider=provider, note=note.strip(), made_by=actor)
     clean_and_save(onward)

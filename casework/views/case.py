@@ -22,14 +22,22 @@ def case_detail(request, pk):
     referral = case.referral
     consent = referral.consent
     is_supervisor = permissions.is_supervisor_of(user, referral.advice_organisation_id)
-    return render(request, "casework/case_detail.html", {
-        "case": case, "referral": referral, "patient": referral.patient, "consent": consent,
-        "timeline": selectors.case_timeline(case), "next_appointment": selectors.next_appointment(case),
-        "is_supervisor": is_supervisor,
-        "can_request_evidence": case.is_open and consent.allows_evidence_requests,
-        "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,
-        "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),
-    })
+    return render(
+        request,
+        "casework/case_detail.html",
+        {
+            "case": case,
+            "referral": referral,
+            "patient": referral.patient,
+            "consent": consent,
+            "timeline": selectors.case_timeline(case),
+            "next_appointment": selectors.next_appointment(case),
+            "is_supervisor": is_supervisor,
+            "can_request_evidence": case.is_open and consent.allows_evidence_requests,
+            "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,
+            "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -37,14 +45,26 @@ def case_detail(request, pk):
 def note_add(request, pk):
     case = get_case(request, pk)
     first = request.GET.get("first") == "1"
-    form = forms.NoteForm(posted(request), awaiting_contact=case.state == CaseState.AWAITING_CONTACT,
-                          initial={"first_contact": first, "kind": "call"})
+    form = forms.NoteForm(
+        posted(request),
+        awaiting_contact=case.state == CaseState.AWAITING_CONTACT,
+        initial={"first_contact": first, "kind": "call"},
+    )
     return case_form_page(
-        request, case, form, title="Record first contact" if first else "Add a note", submit_label="Save note",
-        perform=lambda d: services.case_note_add(case=case, actor=request.user, kind=d["kind"], text=d["text"],
-                                                 occurred_at=d["occurred_at"],
-                                                 first_contact=d.get("first_contact", False),
-                                                 submission_token=form.submission_token),
+        request,
+        case,
+        form,
+        title="Record first contact" if first else "Add a note",
+        submit_label="Save note",
+        perform=lambda d: services.case_note_add(
+            case=case,
+            actor=request.user,
+            kind=d["kind"],
+            text=d["text"],
+            occurred_at=d["occurred_at"],
+            first_contact=d.get("first_contact", False),
+            submission_token=form.submission_token,
+        ),
         success="Note saved.",
     )
 
@@ -53,13 +73,23 @@ def note_add(request, pk):
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def case_edit(request, pk):
     case = get_case(request, pk)
-    form = versioned_form(request, case, forms.CaseEditForm,
-                          initial={"summary": case.summary, "case_status": case.referral.case_status},
-                          case_statuses=services.business_statuses_for(case))
+    form = versioned_form(
+        request,
+        case,
+        forms.CaseEditForm,
+        initial={"summary": case.summary, "case_status": case.referral.case_status},
+        case_statuses=services.business_statuses_for(case),
+    )
     return case_form_page(
-        request, case, form, title="Edit case", submit_label="Save", current=case_values,
-        perform=lambda d: services.case_update(case=case, actor=request.user, version=d["version"],
-                                               summary=d["summary"], case_status=d["case_status"]),
+        request,
+        case,
+        form,
+        title="Edit case",
+        submit_label="Save",
+        current=case_values,
+        perform=lambda d: services.case_update(
+            case=case, actor=request.user, version=d["version"], summary=d["summary"], case_status=d["case_status"]
+        ),
         success="Case saved.",
     )
 
@@ -70,12 +100,19 @@ def case_reallocate(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
         raise Http404("Only supervisors reallocate cases.")
-    form = versioned_form(request, case, forms.ReallocateForm,
-                      workers=permissions.case_workers(case.referral.advice_organisation_id))
+    form = versioned_form(
+        request, case, forms.ReallocateForm, workers=permissions.case_workers(case.referral.advice_organisation_id)
+    )
     return case_form_page(
-        request, case, form, title="Reallocate case", submit_label="Reallocate", current=case_values,
-        perform=lambda d: services.case_reallocate(case=case, actor=request.user, version=d["version"],
-                                                   advisor=d["advisor"], note=d["note"]),
+        request,
+        case,
+        form,
+        title="Reallocate case",
+        submit_label="Reallocate",
+        current=case_values,
+        perform=lambda d: services.case_reallocate(
+            case=case, actor=request.user, version=d["version"], advisor=d["advisor"], note=d["note"]
+        ),
         success="Case reallocated.",
     )
 
@@ -86,12 +123,17 @@ def case_reopen(request, pk):
     case = get_case(request, pk)
     if not permissions.is_supervisor_of(request.user, case.referral.advice_organisation_id):
         raise Http404("Only supervisors reopen cases.")
-    form = versioned_form(request, case, forms.VersionedReasonForm,
-                          label="Why the case is reopened (the referrer sees this)")
+    form = versioned_form(
+        request, case, forms.VersionedReasonForm, label="Why the case is reopened (the referrer sees this)"
+    )
     return case_form_page(
-        request, case, form, title="Reopen case", submit_label="Reopen", current=case_values,
-        perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"],
-                                               reason=d["reason"]),
+        request,
+        case,
+        form,
+        title="Reopen case",
+        submit_label="Reopen",
+        current=case_values,
+        perform=lambda d: services.case_reopen(case=case, actor=request.user, version=d["version"], reason=d["reason"]),
         success="Case reopened.",
     )
 
@@ -102,10 +144,14 @@ def case_withdraw_consent(request, pk):
     case = get_case(request, pk)
     form = ConsentWithdrawalForm(posted(request))
     return case_form_page(
-        request, case, form, title="Record consent withdrawal", submit_label="Record withdrawal and stop work",
+        request,
+        case,
+        form,
+        title="Record consent withdrawal",
+        submit_label="Record withdrawal and stop work",
         danger=True,
         intro="Withdrawal stops all work: the referral is cancelled, the case closes as 'consent withdrawn', "
-              "and the patient's details and the case notes are removed.",
+        "and the patient's details and the case notes are removed.",
         perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user, note=d["note"]),
         success="Consent withdrawal recorded. Work has stopped and the patient's details are removed.",
     )

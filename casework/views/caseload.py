@@ -23,25 +23,38 @@ def home(request):
 def caseload(request):
     user = request.user
     is_supervisor = bool(roles_for(user).supervisor_org_ids)
-    form = forms.CaseFilterForm(request.GET or None, advisors=selectors.advisor_choices(user=user),
-                                is_supervisor=is_supervisor)
+    form = forms.CaseFilterForm(
+        request.GET or None, advisors=selectors.advisor_choices(user=user), is_supervisor=is_supervisor
+    )
     filters = selectors.CaseFilters()
     if form.is_valid():
         data = form.cleaned_data
         filters = selectors.CaseFilters(
-            scope=data.get("scope") or "mine", state=data["state"],
+            scope=data.get("scope") or "mine",
+            state=data["state"],
             category=data["category"].pk if data["category"] else None,
-            advisor=data["advisor"].pk if data.get("advisor") else None, due_this_week=data["due_this_week"],
-            evidence_outstanding=data["evidence_outstanding"], q=data["q"], sort=data["sort"] or "next_deadline",
+            advisor=data["advisor"].pk if data.get("advisor") else None,
+            due_this_week=data["due_this_week"],
+            evidence_outstanding=data["evidence_outstanding"],
+            q=data["q"],
+            sort=data["sort"] or "next_deadline",
         )
     page = Paginator(selectors.case_list(user=user, filters=filters), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_page(request, Action.LIST, object_type="casework.case",
-               summary=f"caseload {filters.scope} page {page.number}")
+    audit_page(
+        request, Action.LIST, object_type="casework.case", summary=f"caseload {filters.scope} page {page.number}"
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "casework/caseload.html", {
-        "page": page, "filters": form, "query": query.urlencode(), "scope": filters.scope,
-        "counts": selectors.case_state_counts(user=user, scope=filters.scope),
-        "per_advisor": selectors.open_cases_per_advisor(user=user) if filters.scope == "organisation" else [],
-        "today": timezone.localdate(),
-    })
+    return render(
+        request,
+        "casework/caseload.html",
+        {
+            "page": page,
+            "filters": form,
+            "query": query.urlencode(),
+            "scope": filters.scope,
+            "counts": selectors.case_state_counts(user=user, scope=filters.scope),
+            "per_advisor": selectors.open_cases_per_advisor(user=user) if filters.scope == "organisation" else [],
+            "today": timezone.localdate(),
+        },
+    )

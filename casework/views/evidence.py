@@ -12,8 +12,8 @@ from casework.models import EvidenceRequest
 from casework.views.pages import PAGE_SIZE, audit_page
 from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
-from hjp.core.forms import error_summary
 from hjp.core.formpage import submit_form
+from hjp.core.forms import error_summary
 
 Action = AuditEvent.Action
 
@@ -22,8 +22,9 @@ Action = AuditEvent.Action
 def evidence_list(request):
     user = request.user
     page = Paginator(selectors.evidence_requests_for_referrer(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_page(request, Action.LIST, object_type="casework.evidencerequest",
-           summary=f"evidence requests page {page.number}")
+    audit_page(
+        request, Action.LIST, object_type="casework.evidencerequest", summary=f"evidence requests page {page.number}"
+    )
     return render(request, "casework/evidence_list.html", {"page": page, "query": "", "today": timezone.localdate()})
 
 
@@ -32,7 +33,8 @@ def evidence_detail(request, pk):
     """The request; the referrer it is addressed to answers (text and/or a document) or declines here."""
     user = request.user
     evidence = permissions.get_evidence_request_for_user(
-        user, pk, queryset=EvidenceRequest.objects.select_related("case__referral__patient", "answered_by"))
+        user, pk, queryset=EvidenceRequest.objects.select_related("case__referral__patient", "answered_by")
+    )
     can_answer = permissions.can_answer_evidence(user, evidence)
     answer_form = forms.EvidenceAnswerForm(prefix="answer")
     decline_form = forms.EvidenceDeclineForm(prefix="decline")
@@ -44,15 +46,31 @@ def evidence_detail(request, pk):
             messages.error(request, "This request can no longer be answered.")
             return redirect("casework:evidence_detail", pk=evidence.pk)
         declining = request.POST.get("action") == "decline"
-        form = (forms.EvidenceDeclineForm(request.POST, prefix="decline") if declining
-                else forms.EvidenceAnswerForm(request.POST, request.FILES, prefix="answer"))
+        form = (
+            forms.EvidenceDeclineForm(request.POST, prefix="decline")
+            if declining
+            else forms.EvidenceAnswerForm(request.POST, request.FILES, prefix="answer")
+        )
         if declining:
-            submission = submit_form(request, form, lambda data: services.evidence_request_decline(
-                evidence=evidence, actor=user, reason=data["reason"], submission_token=form.submission_token))
+            submission = submit_form(
+                request,
+                form,
+                lambda data: services.evidence_request_decline(
+                    evidence=evidence, actor=user, reason=data["reason"], submission_token=form.submission_token
+                ),
+            )
         else:
-            submission = submit_form(request, form, lambda data: services.evidence_request_answer(
-                evidence=evidence, actor=user, text=data["answer_text"], upload=data["answer_file"],
-                submission_token=form.submission_token))
+            submission = submit_form(
+                request,
+                form,
+                lambda data: services.evidence_request_answer(
+                    evidence=evidence,
+                    actor=user,
+                    text=data["answer_text"],
+                    upload=data["answer_file"],
+                    submission_token=form.submission_token,
+                ),
+            )
         if submission.saved:
             messages.success(request, "Thank you: your reply has been sent to the advisor.")
         if submission.done:
@@ -62,12 +80,21 @@ def evidence_detail(request, pk):
         else:
             answer_form = form
     audit_page(request, Action.VIEW, obj=evidence)
-    return render(request, "casework/evidence_detail.html", {
-        "evidence": evidence, "case": evidence.case, "patient": evidence.case.referral.patient,
-        "can_answer": can_answer, "is_advice_side": not permissions.is_evidence_addressee(user, evidence),
-        "answer_form": answer_form, "decline_form": decline_form,
-        "errors": error_summary(answer_form, decline_form),
-    }, status=400 if request.method == "POST" else 200)
+    return render(
+        request,
+        "casework/evidence_detail.html",
+        {
+            "evidence": evidence,
+            "case": evidence.case,
+            "patient": evidence.case.referral.patient,
+            "can_answer": can_answer,
+            "is_advice_side": not permissions.is_evidence_addressee(user, evidence),
+            "answer_form": answer_form,
+            "decline_form": decline_form,
+            "errors": error_summary(answer_form, decline_form),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 def evidence_file(request, pk):
@@ -77,6 +104,9 @@ def evidence_file(request, pk):
         raise Http404("No document.")
     audit_page(request, Action.DOWNLOAD, obj=evidence, summary="evidence document")
     extension = evidence.answer_file.name.rsplit(".", 1)[-1]
-    return FileResponse(evidence.answer_file.open("rb"), as_attachment=True,
-                        filename=f"evidence-{evidence.case.reference}-{evidence.pk}.{extension}",
-                        content_type=evidence.answer_file_type)
+    return FileResponse(
+        evidence.answer_file.open("rb"),
+        as_attachment=True,
+        filename=f"evidence-{evidence.case.reference}-{evidence.pk}.{extension}",
+        content_type=evidence.answer_file_type,
+    )

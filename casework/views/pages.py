@@ -28,9 +28,22 @@ def audit_page(request, action, *, obj=None, object_type="", summary=""):
     audit_record(actor=request.user, action=action, obj=obj, object_type=object_type, summary=summary)
 
 
-def form_page(request, *, form, title, submit_label, perform: Callable, success: str, next_url: str | Callable,
-               back_url: str, audit_obj, heading_obj, intro: str = "", danger: bool = False,
-               current: Callable | None = None):
+def form_page(
+    request,
+    *,
+    form,
+    title,
+    submit_label,
+    perform: Callable,
+    success: str,
+    next_url: str | Callable,
+    back_url: str,
+    audit_obj,
+    heading_obj,
+    intro: str = "",
+    danger: bool = False,
+    current: Callable | None = None,
+):
     """A casework form page: GET shows the form; a POST goes through `hjp.core.formpage.submit_form` (one
     service, `perform`) and, once saved, goes to `next_url` (or to `next_url(result)`). A stale version also
     shows what is saved now (`current(record)`, as label/value pairs) beside the user's own input. A form sent
@@ -47,9 +60,18 @@ def form_page(request, *, form, title, submit_label, perform: Callable, success:
     return render(
         request,
         "casework/form_page.html",
-        {"form": form, "errors": error_summary(form), "title": title, "submit_label": submit_label,
-         "back_url": back_url, "heading_obj": heading_obj, "intro": intro, "danger": danger,
-         "stale_values": stale_values, "multipart": form.is_multipart()},
+        {
+            "form": form,
+            "errors": error_summary(form),
+            "title": title,
+            "submit_label": submit_label,
+            "back_url": back_url,
+            "heading_obj": heading_obj,
+            "intro": intro,
+            "danger": danger,
+            "stale_values": stale_values,
+            "multipart": form.is_multipart(),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -70,10 +92,13 @@ def case_form_page(request, case, form, **kwargs):
 def case_values(case: Case) -> list[tuple[str, str]]:
     """The case as saved now, for the panel a stale save shows."""
     case.refresh_from_db()
-    return [("State", case.get_state_display()), ("Advisor", str(case.advisor)),
-            ("Case status", case.referral.get_case_status_display() or "none"),
-            ("Summary", case.summary or "none"),
-            ("Last saved", format_date_time(case.updated_at))]
+    return [
+        ("State", case.get_state_display()),
+        ("Advisor", str(case.advisor)),
+        ("Case status", case.referral.get_case_status_display() or "none"),
+        ("Summary", case.summary or "none"),
+        ("Last saved", format_date_time(case.updated_at)),
+    ]
 
 
 def versioned_form(request, case, form_class, initial=None, **kwargs):

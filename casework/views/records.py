@@ -21,10 +21,19 @@ def issue_add(request, pk):
     case = get_case(request, pk)
     form = forms.IssueForm(posted(request))
     return case_form_page(
-        request, case, form, title="Add an issue", submit_label="Add issue",
-        perform=lambda d: services.case_issue_add(case=case, actor=request.user, category=d["category"],
-                                                  sub_category=d["sub_category"], description=d["description"],
-                                                  submission_token=form.submission_token),
+        request,
+        case,
+        form,
+        title="Add an issue",
+        submit_label="Add issue",
+        perform=lambda d: services.case_issue_add(
+            case=case,
+            actor=request.user,
+            category=d["category"],
+            sub_category=d["sub_category"],
+            description=d["description"],
+            submission_token=form.submission_token,
+        ),
         success="Issue added.",
     )
 
@@ -32,9 +41,14 @@ def issue_add(request, pk):
 def _issue_values(issue):
     def values(get_case):
         issue.refresh_from_db()
-        return [("Category", str(issue.category)), ("Sub-category", str(issue.sub_category or "none")),
-                ("Description", issue.description or "none"), ("Status", issue.get_status_display()),
-                ("Resolution", issue.resolution or "none")]
+        return [
+            ("Category", str(issue.category)),
+            ("Sub-category", str(issue.sub_category or "none")),
+            ("Description", issue.description or "none"),
+            ("Status", issue.get_status_display()),
+            ("Resolution", issue.resolution or "none"),
+        ]
+
     return values
 
 
@@ -43,13 +57,27 @@ def _issue_values(issue):
 def issue_edit(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
-    form = versioned_form(request, case, forms.IssueEditForm, initial={
-        "category": issue.category_id, "sub_category": issue.sub_category, "description": issue.description})
+    form = versioned_form(
+        request,
+        case,
+        forms.IssueEditForm,
+        initial={"category": issue.category_id, "sub_category": issue.sub_category, "description": issue.description},
+    )
     return case_form_page(
-        request, case, form, title="Edit issue", submit_label="Save issue", current=_issue_values(issue),
-        perform=lambda d: services.case_issue_update(issue=issue, actor=request.user, version=d["version"],
-                                                     category=d["category"], sub_category=d["sub_category"],
-                                                     description=d["description"]),
+        request,
+        case,
+        form,
+        title="Edit issue",
+        submit_label="Save issue",
+        current=_issue_values(issue),
+        perform=lambda d: services.case_issue_update(
+            issue=issue,
+            actor=request.user,
+            version=d["version"],
+            category=d["category"],
+            sub_category=d["sub_category"],
+            description=d["description"],
+        ),
         success="Issue saved.",
     )
 
@@ -60,10 +88,15 @@ def issue_resolve(request, pk, item_pk):
     case = get_case(request, pk)
     issue = _issue(case, item_pk)
     return case_form_page(
-        request, case, versioned_form(request, case, forms.ResolveIssueForm), title=f"Resolve issue: {issue}",
-        submit_label="Mark resolved", current=_issue_values(issue),
-        perform=lambda d: services.case_issue_resolve(issue=issue, actor=request.user, version=d["version"],
-                                                      resolution=d["resolution"]),
+        request,
+        case,
+        versioned_form(request, case, forms.ResolveIssueForm),
+        title=f"Resolve issue: {issue}",
+        submit_label="Mark resolved",
+        current=_issue_values(issue),
+        perform=lambda d: services.case_issue_resolve(
+            issue=issue, actor=request.user, version=d["version"], resolution=d["resolution"]
+        ),
         success="Issue resolved.",
     )
 
@@ -74,11 +107,21 @@ def appointment_add(request, pk):
     case = get_case(request, pk)
     form = forms.AppointmentForm(posted(request))
     return case_form_page(
-        request, case, form, title="Book an appointment", submit_label="Book",
+        request,
+        case,
+        form,
+        title="Book an appointment",
+        submit_label="Book",
         perform=lambda d: services.appointment_book(
-            case=case, actor=request.user, kind=d["kind"], starts_at=d["starts_at"],
-            duration_minutes=d["duration_minutes"], place=d["place"], note=d["note"],
-            submission_token=form.submission_token),
+            case=case,
+            actor=request.user,
+            kind=d["kind"],
+            starts_at=d["starts_at"],
+            duration_minutes=d["duration_minutes"],
+            place=d["place"],
+            note=d["note"],
+            submission_token=form.submission_token,
+        ),
         success="Appointment booked.",
     )
 
@@ -88,22 +131,43 @@ def appointment_add(request, pk):
 def appointment_edit(request, pk, item_pk):
     case = get_case(request, pk)
     appointment = get_visible_or_404(case.appointments.all(), item_pk, "No such appointment.")
-    form = versioned_form(request, case, forms.AppointmentEditForm, initial={
-        name: getattr(appointment, name)
-        for name in ("kind", "starts_at", "duration_minutes", "place", "note", "attendance")})
+    form = versioned_form(
+        request,
+        case,
+        forms.AppointmentEditForm,
+        initial={
+            name: getattr(appointment, name)
+            for name in ("kind", "starts_at", "duration_minutes", "place", "note", "attendance")
+        },
+    )
 
     def current(get_case):
         appointment.refresh_from_db()
-        return [("When", format_date_time(appointment.starts_at)),
-                ("Type", appointment.get_kind_display()), ("Place", appointment.place or "none"),
-                ("Attendance", appointment.get_attendance_display())]
+        return [
+            ("When", format_date_time(appointment.starts_at)),
+            ("Type", appointment.get_kind_display()),
+            ("Place", appointment.place or "none"),
+            ("Attendance", appointment.get_attendance_display()),
+        ]
 
     return case_form_page(
-        request, case, form, title="Appointment", submit_label="Save appointment", current=current,
+        request,
+        case,
+        form,
+        title="Appointment",
+        submit_label="Save appointment",
+        current=current,
         perform=lambda d: services.appointment_update(
-            appointment=appointment, actor=request.user, version=d["version"], kind=d["kind"],
-            starts_at=d["starts_at"], duration_minutes=d["duration_minutes"], place=d["place"],
-            attendance=d["attendance"], note=d["note"]),
+            appointment=appointment,
+            actor=request.user,
+            version=d["version"],
+            kind=d["kind"],
+            starts_at=d["starts_at"],
+            duration_minutes=d["duration_minutes"],
+            place=d["place"],
+            attendance=d["attendance"],
+            note=d["note"],
+        ),
         success="Appointment saved.",
     )
 
@@ -112,13 +176,27 @@ def appointment_edit(request, pk, item_pk):
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def deadline_add(request, pk):
     case = get_case(request, pk)
-    form = forms.DeadlineForm(posted(request), issues=case.issues.select_related("category", "sub_category"),
-                              initial={"kind": request.GET.get("kind", Deadline.Kind.TASK)})
+    form = forms.DeadlineForm(
+        posted(request),
+        issues=case.issues.select_related("category", "sub_category"),
+        initial={"kind": request.GET.get("kind", Deadline.Kind.TASK)},
+    )
     return case_form_page(
-        request, case, form, title="Add a deadline or task", submit_label="Add",
+        request,
+        case,
+        form,
+        title="Add a deadline or task",
+        submit_label="Add",
         perform=lambda d: services.deadline_add(
-            case=case, actor=request.user, kind=d["kind"], title=d["title"], basis_date=d["basis_date"],
-            due_date=d["due_date"], issue=d["issue"], submission_token=form.submission_token),
+            case=case,
+            actor=request.user,
+            kind=d["kind"],
+            title=d["title"],
+            basis_date=d["basis_date"],
+            due_date=d["due_date"],
+            issue=d["issue"],
+            submission_token=form.submission_token,
+        ),
         success="Deadline added.",
     )
 
@@ -129,8 +207,12 @@ def deadline_done(request, pk, item_pk):
     case = get_case(request, pk)
     deadline = get_visible_or_404(case.deadlines.all(), item_pk, "No such deadline.")
     return case_form_page(
-        request, case, versioned_form(request, case, forms.DeadlineDoneForm), title=f"Mark done: {deadline}",
-        submit_label="Mark done", current=case_values,
+        request,
+        case,
+        versioned_form(request, case, forms.DeadlineDoneForm),
+        title=f"Mark done: {deadline}",
+        submit_label="Mark done",
+        current=case_values,
         perform=lambda d: services.deadline_complete(deadline=deadline, actor=request.user, version=d["version"]),
         success="Marked done.",
     )
@@ -140,16 +222,24 @@ def deadline_done(request, pk, item_pk):
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def evidence_add(request, pk):
     case = get_case(request, pk)
-    form = forms.EvidenceRequestForm(posted(request),
-                                     initial={"due_date": timezone.localdate() + timezone.timedelta(days=14)})
+    form = forms.EvidenceRequestForm(
+        posted(request), initial={"due_date": timezone.localdate() + timezone.timedelta(days=14)}
+    )
     referrer = case.referral.referrer
     return case_form_page(
-        request, case, form, title="Request medical evidence", submit_label="Send request",
+        request,
+        case,
+        form,
+        title="Request medical evidence",
+        submit_label="Send request",
         intro=f"The request goes to the referrer, {referrer.full_name}, who can answer with text or a document.",
-        perform=lambda d: services.evidence_request_create(case=case, actor=request.user,
-                                                           what_is_needed=d["what_is_needed"],
-                                                           due_date=d["due_date"],
-                                                           submission_token=form.submission_token),
+        perform=lambda d: services.evidence_request_create(
+            case=case,
+            actor=request.user,
+            what_is_needed=d["what_is_needed"],
+            due_date=d["due_date"],
+            submission_token=form.submission_token,
+        ),
         success="Evidence requested.",
     )
 
@@ -159,13 +249,24 @@ def evidence_add(request, pk):
 def onward_add(request, pk):
     case = get_case(request, pk)
     providers = selectors.advice_providers(user=request.user, active_only=True).filter(
-        advice_organisation_id=case.referral.advice_organisation_id)
-    form = forms.OnwardReferralForm(posted(request), providers=providers,
-                                    issues=case.issues.select_related("category", "sub_category"))
+        advice_organisation_id=case.referral.advice_organisation_id
+    )
+    form = forms.OnwardReferralForm(
+        posted(request), providers=providers, issues=case.issues.select_related("category", "sub_category")
+    )
     return case_form_page(
-        request, case, form, title="Refer on to another provider", submit_label="Record onward referral",
-        perform=lambda d: services.onward_referral_make(case=case, actor=request.user, provider=d["provider"],
-                                                        issue=d["issue"], note=d["note"],
-                                                        submission_token=form.submission_token),
+        request,
+        case,
+        form,
+        title="Refer on to another provider",
+        submit_label="Record onward referral",
+        perform=lambda d: services.onward_referral_make(
+            case=case,
+            actor=request.user,
+            provider=d["provider"],
+            issue=d["issue"],
+            note=d["note"],
+            submission_token=form.submission_token,
+        ),
         success="Onward referral recorded.",
     )

@@ -20,15 +20,18 @@ def triage(request):
     user = request.user
     page = Paginator(selectors.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
-    return render(request, "casework/triage.html",
-                  {"page": page, "counts": selectors.triage_counts(user=user), "query": ""})
+    return render(
+        request, "casework/triage.html", {"page": page, "counts": selectors.triage_counts(user=user), "query": ""}
+    )
 
 
 def _triage_referral(request, pk):
     referral = permissions.get_triage_referral_for_user(request.user, pk)
     if referral.status != ReferralStatus.SUBMITTED:
-        messages.info(request, f"Referral {referral.reference} has already been triaged: it is "
-                               f"{referral.get_status_display().lower()}.")
+        messages.info(
+            request,
+            f"Referral {referral.reference} has already been triaged: it is {referral.get_status_display().lower()}.",
+        )
         return referral, redirect("referrals:detail", pk=referral.pk)
     return referral, None
 
@@ -42,17 +45,24 @@ def triage_accept(request, pk):
         return done
     org_id = referral.advice_organisation_id
     can_assign = permissions.is_supervisor_of(user, org_id)
-    form = forms.AcceptForm(posted(request), workers=permissions.case_workers(org_id), can_assign=can_assign,
-                            initial={"advisor": user.pk})
+    form = forms.AcceptForm(
+        posted(request), workers=permissions.case_workers(org_id), can_assign=can_assign, initial={"advisor": user.pk}
+    )
     return form_page(
-        request, form=form, title="Accept referral", submit_label="Accept and open a case",
-        perform=lambda d: services.referral_accept(referral=referral, actor=user, advisor=d.get("advisor"),
-                                                   submission_token=form.submission_token),
+        request,
+        form=form,
+        title="Accept referral",
+        submit_label="Accept and open a case",
+        perform=lambda d: services.referral_accept(
+            referral=referral, actor=user, advisor=d.get("advisor"), submission_token=form.submission_token
+        ),
         success=f"Referral {referral.reference} accepted: a case is open.",
         next_url=lambda case: reverse("casework:case", args=[case.pk]),
-        back_url=reverse("casework:triage"), audit_obj=referral, heading_obj=referral,
+        back_url=reverse("casework:triage"),
+        audit_obj=referral,
+        heading_obj=referral,
         intro="The referrer is told the referral is accepted. Record the first contact with the patient on the case."
-              + (" The referral's known deadline becomes a deadline on the case." if referral.known_deadline else ""),
+        + (" The referral's known deadline becomes a deadline on the case." if referral.known_deadline else ""),
     )
 
 
@@ -64,13 +74,23 @@ def triage_decline(request, pk):
         return done
     form = forms.DeclineForm(posted(request))
     return form_page(
-        request, form=form, title="Decline referral", submit_label="Decline",
-        perform=lambda d: services.referral_decline(referral=referral, actor=request.user, reason=d["reason"],
-                                                    explanation=d["explanation"],
-                                                    submission_token=form.submission_token),
+        request,
+        form=form,
+        title="Decline referral",
+        submit_label="Decline",
+        perform=lambda d: services.referral_decline(
+            referral=referral,
+            actor=request.user,
+            reason=d["reason"],
+            explanation=d["explanation"],
+            submission_token=form.submission_token,
+        ),
         success=f"Referral {referral.reference} declined. The referrer can read why.",
-        next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
-        heading_obj=referral, danger=True,
+        next_url=reverse("casework:triage"),
+        back_url=reverse("casework:triage"),
+        audit_obj=referral,
+        heading_obj=referral,
+        danger=True,
     )
 
 
@@ -85,11 +105,21 @@ def triage_redirect(request, pk):
     )
     form = forms.RedirectForm(posted(request), providers=providers)
     return form_page(
-        request, form=form, title="Redirect referral", submit_label="Redirect",
-        perform=lambda d: services.referral_redirect(referral=referral, actor=request.user, provider=d["provider"],
-                                                     note=d["note"], submission_token=form.submission_token),
+        request,
+        form=form,
+        title="Redirect referral",
+        submit_label="Redirect",
+        perform=lambda d: services.referral_redirect(
+            referral=referral,
+            actor=request.user,
+            provider=d["provider"],
+            note=d["note"],
+            submission_token=form.submission_token,
+        ),
         success=f"Referral {referral.reference} passed on. The referrer can read where to.",
-        next_url=reverse("casework:triage"), back_url=reverse("casework:triage"), audit_obj=referral,
+        next_url=reverse("casework:triage"),
+        back_url=reverse("casework:triage"),
+        audit_obj=referral,
         heading_obj=referral,
         intro="" if providers.exists() else "Your service's provider directory is empty: a supervisor adds providers.",
     )

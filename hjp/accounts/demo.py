@@ -43,8 +43,8 @@ def seed_world() -> DemoWorld:
         name="Citywide Welfare Rights", defaults={"kind": Organisation.Kind.ADVICE}
     )
     riverside, _ = Organisation.objects.get_or_create(
-        name="Riverside Surgery", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "Y00001",
-                                            "shares_referrals_internally": True}
+        name="Riverside Surgery",
+        defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "Y00001", "shares_referrals_internally": True},
     )
     hillview, _ = Organisation.objects.get_or_create(
         name="Hillview Medical Centre", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "Y00002"}

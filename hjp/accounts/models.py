@@ -34,8 +34,25 @@ class UserManager(BaseUserManager):
 
 
 # Words that may precede a name and are no name to greet someone by.
-TITLES = frozenset({"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "sir", "dame", "rev", "revd",
-                    "sister", "nurse"})
+TITLES = frozenset(
+    {
+        "dr",
+        "doctor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "professor",
+        "sir",
+        "dame",
+        "rev",
+        "revd",
+        "sister",
+        "nurse",
+    }
+)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -101,7 +118,10 @@ class Team(TimeStampedModel):
     """A team or ward inside a health organisation."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="teams", limit_choices_to={"kind": Organisation.Kind.HEALTH}
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="teams",
+        limit_choices_to={"kind": Organisation.Kind.HEALTH},
     )
     name = models.CharField(max_length=200)
 
@@ -239,8 +259,10 @@ class Membership(TimeStampedModel):
         errors = {}
         if self.role == Role.REFERRER and self.organisation and self.organisation.kind != Organisation.Kind.HEALTH:
             errors["organisation"] = "A referrer belongs to a health organisation."
-        if self.role in (Role.ADVISOR, Role.SUPERVISOR) and self.organisation and (
-            self.organisation.kind != Organisation.Kind.ADVICE
+        if (
+            self.role in (Role.ADVISOR, Role.SUPERVISOR)
+            and self.organisation
+            and (self.organisation.kind != Organisation.Kind.ADVICE)
         ):
             errors["organisation"] = "Advisors and supervisors belong to an advice organisation."
         if self.team_id and self.team.organisation_id != self.organisation_id:

@@ -140,7 +140,8 @@ class DateBoxesField(forms.Field):
             raise ValidationError(self.error_messages["past"], code="past")
         if self.earliest and value < self.earliest:
             raise ValidationError(
-                self.error_messages["too_early"], code="too_early",
+                self.error_messages["too_early"],
+                code="too_early",
                 params={"earliest": date_format(self.earliest, LONG_DATE)},
             )
 
@@ -151,8 +152,24 @@ class DateBoxesField(forms.Field):
             return True
 
 
-NO_ARTICLE_BEFORE = ("what", "why", "how", "when", "where", "who", "which", "whether", "if", "your", "the", "a", "an",
-                     "their", "this", "any")
+NO_ARTICLE_BEFORE = (
+    "what",
+    "why",
+    "how",
+    "when",
+    "where",
+    "who",
+    "which",
+    "whether",
+    "if",
+    "your",
+    "the",
+    "a",
+    "an",
+    "their",
+    "this",
+    "any",
+)
 PREPOSITIONS = ("to", "by", "for", "from", "with", "of", "on", "at", "in")
 
 
@@ -233,9 +250,11 @@ def prepare_field(field: forms.Field, label: str) -> None:
     elif isinstance(field, forms.ChoiceField) and isinstance(widget, forms.Select | forms.RadioSelect):
         choices = list(field.choices)
         if choices and choices[0][0] in ("", None) and _is_django_blank_label(choices[0][1]):
-            field.choices = choices[1:] if isinstance(widget, forms.RadioSelect) else [
-                ("", f"Choose {_as_object(label)}"), *choices[1:]
-            ]
+            field.choices = (
+                choices[1:]
+                if isinstance(widget, forms.RadioSelect)
+                else [("", f"Choose {_as_object(label)}"), *choices[1:]]
+            )
 
 
 def shows_as_required(field: forms.Field) -> bool:

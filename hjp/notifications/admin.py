@@ -42,7 +42,14 @@ class DeliveryAdmin(admin.ModelAdmin):
     resend it or mark it sent."""
 
     list_display = (
-        "id", "message_link", "channel", "status", "attempts", "last_attempt_at", "sent_at", "message_id_header"
+        "id",
+        "message_link",
+        "channel",
+        "status",
+        "attempts",
+        "last_attempt_at",
+        "sent_at",
+        "message_id_header",
     )
     list_filter = ("status", "channel")
     search_fields = ("message__recipient__email", "message__key")

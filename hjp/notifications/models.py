@@ -86,7 +86,8 @@ class Delivery(models.Model):
                 condition=~Q(status=DeliveryStatus.SENT) | Q(sent_at__isnull=False), name="delivery_sent_has_sent_at"
             ),
             models.CheckConstraint(
-                condition=~Q(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN]) | Q(last_attempt_at__isnull=False, attempts__gt=0),
+                condition=~Q(status__in=[DeliveryStatus.SENDING, DeliveryStatus.UNKNOWN])
+                | Q(last_attempt_at__isnull=False, attempts__gt=0),
                 name="delivery_sending_has_attempt",
             ),
         ]

@@ -1,6 +1,7 @@
 from collections.abc import Callable, Iterable
 
 from django.db.models import QuerySet
+
 from hjp.core.lookups import get_visible_or_404
 from hjp.notifications.models import Message
 

@@ -78,7 +78,7 @@ def enqueue_delivery(message_id: int) -> bool:
 
     try:
         deliver_message.delay(message_id)
-    except Exception:  # noqa: BLE001 - any broker failure: the sweep retries
+    except Exception:
         logger.warning("Could not enqueue message %s; the periodic sweep will deliver it.", message_id, exc_info=True)
         return False
     return True
@@ -142,9 +142,7 @@ def _deliver_email(delivery_id: int) -> None:
 def _email_claim(delivery_id: int) -> Delivery | None:
     """Commit the attempt as `sending` before the email leaves, or return None when it must not be sent:
     already sent, cancelled, stopped by a withdrawal, or left `sending` by an attempt whose fate is unknown."""
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",)).select_related("message__recipient").get(pk=delivery_id)
-    )
+    delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message__recipient").get(pk=delivery_id)
     if delivery.status == Delivery.Status.SENDING:
         if delivery.last_attempt_at <= timezone.now() - sending_unknown_after():
             _mark_unknown(delivery)
@@ -302,9 +300,7 @@ def delivery_resend(*, delivery: Delivery, actor) -> bool:
     delivery.status = Delivery.Status.PENDING
     delivery.last_error = f"Resent by {actor} after checking."
     delivery.save(update_fields=["status", "last_error"])
-    audit_record(
-        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking"
-    )
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email resent after checking")
     message_id = delivery.message_id
     transaction.on_commit(lambda: enqueue_delivery(message_id), robust=True)
     return True
@@ -321,9 +317,7 @@ def delivery_mark_sent(*, delivery: Delivery, actor) -> bool:
     delivery.sent_at = delivery.last_attempt_at
     delivery.last_error = f"Marked sent by {actor} after checking."
     delivery.save(update_fields=["status", "sent_at", "last_error"])
-    audit_record(
-        actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking"
-    )
+    audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=delivery, summary="email marked sent after checking")
     return True
 
 

@@ -13,8 +13,12 @@ def inbox(request):
     page = Paginator(selectors.inbox(user=request.user), 25).get_page(request.GET.get("page"))
     page.object_list = selectors.with_patient_labels(user=request.user, messages=page.object_list)
     # The page names patients (initials and date of birth): a list of patient data, so it is audited.
-    audit_record(actor=request.user, action=AuditEvent.Action.LIST, object_type="notifications.message",
-                 summary=f"inbox page {page.number}")
+    audit_record(
+        actor=request.user,
+        action=AuditEvent.Action.LIST,
+        object_type="notifications.message",
+        summary=f"inbox page {page.number}",
+    )
     return render(request, "notifications/inbox.html", {"page": page, "query": ""})
 
 

@@ -222,9 +222,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
 # longest retry countdown plus the task time limit (retry_backoff_max=600 + 120), or a waiting retry would run twice.
 NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = 600  # the longest countdown of an email retry (hjp.notifications.tasks)
 _VISIBILITY_FLOOR = NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", _VISIBILITY_FLOOR + 180)
-}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", _VISIBILITY_FLOOR + 180)}
 if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
     raise ImproperlyConfigured(
         f"CELERY_VISIBILITY_TIMEOUT must exceed {_VISIBILITY_FLOOR} s (the longest retry countdown plus "

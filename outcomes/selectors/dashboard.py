@@ -144,41 +144,62 @@ def referral_breakdowns(received: QuerySet[Referral]) -> tuple[Breakdown, ...]:
     """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
     declined, the coded reason for declining."""
     teams = _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name")
-    deciles = {row["patient__deprivation_decile"]: row["n"]
-               for row in _counted_by(received, "patient__deprivation_decile")}
-    declined = {row["decline__decline_reason"] or "": row["n"] for row in _counted_by(
-        received.filter(status=S.DECLINED).annotate(
-            decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
-        ),
-        "decline__decline_reason",
-    )}
+    deciles = {
+        row["patient__deprivation_decile"]: row["n"] for row in _counted_by(received, "patient__deprivation_decile")
+    }
+    declined = {
+        row["decline__decline_reason"] or "": row["n"]
+        for row in _counted_by(
+            received.filter(status=S.DECLINED).annotate(
+                decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
+            ),
+            "decline__decline_reason",
+        )
+    }
     return (
-        _breakdown("referring organisation", [
-            (row["referring_organisation__name"], row["n"])
-            for row in _counted_by(received, "referring_organisation__name")
-        ]),
-        _breakdown("team or ward", [
-            (
-                f"{row['referring_team__name']} ({row['referring_team__organisation__name']})"
-                if row["referring_team_id"] else "No team or ward given",
-                row["n"],
-            )
-            for row in teams
-        ]),
-        _breakdown("referrer's profession", [
-            (Profession(row["referrer_profession"]).label, row["n"])
-            for row in _counted_by(received, "referrer_profession")
-        ]),
-        _breakdown("setting", [
-            (Setting(row["setting"]).label if row["setting"] else "Not recorded", row["n"])
-            for row in _counted_by(received, "setting")
-        ]),
-        _breakdown("deprivation decile (1 = most deprived)", [
-            (str(decile), deciles.get(decile, 0)) for decile in DEPRIVATION_DECILES
-        ] + [("Not known", deciles.get(None, 0))]),
-        _breakdown("reason for declining", [
-            (reason.label, declined.get(reason, 0)) for reason in DeclineReason
-        ] + ([("Not recorded", declined[""])] if declined.get("") else [])),
+        _breakdown(
+            "referring organisation",
+            [
+                (row["referring_organisation__name"], row["n"])
+                for row in _counted_by(received, "referring_organisation__name")
+            ],
+        ),
+        _breakdown(
+            "team or ward",
+            [
+                (
+                    f"{row['referring_team__name']} ({row['referring_team__organisation__name']})"
+                    if row["referring_team_id"]
+                    else "No team or ward given",
+                    row["n"],
+                )
+                for row in teams
+            ],
+        ),
+        _breakdown(
+            "referrer's profession",
+            [
+                (Profession(row["referrer_profession"]).label, row["n"])
+                for row in _counted_by(received, "referrer_profession")
+            ],
+        ),
+        _breakdown(
+            "setting",
+            [
+                (Setting(row["setting"]).label if row["setting"] else "Not recorded", row["n"])
+                for row in _counted_by(received, "setting")
+            ],
+        ),
+        _breakdown(
+            "deprivation decile (1 = most deprived)",
+            [(str(decile), deciles.get(decile, 0)) for decile in DEPRIVATION_DECILES]
+            + [("Not known", deciles.get(None, 0))],
+        ),
+        _breakdown(
+            "reason for declining",
+            [(reason.label, declined.get(reason, 0)) for reason in DeclineReason]
+            + ([("Not recorded", declined[""])] if declined.get("") else []),
+        ),
     )
 
 
@@ -198,18 +219,15 @@ def open_caseload(*, partnership, period: Period) -> tuple[AdvisorCaseload, ...]
 def _closed_and_wellbeing(closed: QuerySet[Case]) -> tuple[int, Wellbeing]:
     """How many cases closed, and the SWEMWBS change over those with a score at start and at close."""
     scored = Q(start_score__total__isnull=False, close_score__total__isnull=False)
-    figures = (
-        closed.annotate(
-            start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
-            close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
-        )
-        .aggregate(
-            closed=Count("pk"),
-            scored=Count("pk", filter=scored),
-            start=Avg("start_score__total", filter=scored),
-            close=Avg("close_score__total", filter=scored),
-            change=Avg(F("close_score__total") - F("start_score__total"), filter=scored),
-        )
+    figures = closed.annotate(
+        start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
+        close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
+    ).aggregate(
+        closed=Count("pk"),
+        scored=Count("pk", filter=scored),
+        start=Avg("start_score__total", filter=scored),
+        close=Avg("close_score__total", filter=scored),
+        change=Avg(F("close_score__total") - F("start_score__total"), filter=scored),
     )
     return figures["closed"], Wellbeing(
         cases=figures["scored"],
@@ -223,7 +241,9 @@ def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period
     """Per month of the period: referrals received, and money gained on the cases closed in it."""
     referrals = {
         timezone.localtime(row["month"]).date(): row["n"]
-        for row in received.annotate(month=TruncMonth("submitted_at")).values("month").annotate(n=Count("pk"))
+        for row in received.annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
         .order_by()
     }
     gains = {
@@ -272,7 +292,10 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
     confirmed = money.confirmed.total
     return PartnershipSummary(
         totals=Totals(
-            received=counts.received, accepted=counts.accepted, decided=counts.decided, contacted=counts.contacted,
+            received=counts.received,
+            accepted=counts.accepted,
+            decided=counts.decided,
+            contacted=counts.contacted,
             median_days_to_first_contact=_median_days_to_first_contact(received, counts.contacted),
             closed=closed_count,
         ),

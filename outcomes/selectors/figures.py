@@ -126,12 +126,14 @@ class ReferralTotals:
 
 def referral_totals(received: QuerySet[Referral]) -> ReferralTotals:
     """Received, accepted, decided and contacted, in one query."""
-    return ReferralTotals(**received.aggregate(
-        received=Count("pk"),
-        accepted=Count("pk", filter=ACCEPTED),
-        decided=Count("pk", filter=DECIDED),
-        contacted=Count("pk", filter=CONTACTED),
-    ))
+    return ReferralTotals(
+        **received.aggregate(
+            received=Count("pk"),
+            accepted=Count("pk", filter=ACCEPTED),
+            decided=Count("pk", filter=DECIDED),
+            contacted=Count("pk", filter=CONTACTED),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,13 @@ def decision_success(closed: QuerySet[Case]) -> list[DecisionSuccess]:
         )
         for stage in DecisionStage
     ]
-    stages.append(DecisionSuccess(
-        stage=ALL_STAGES,
-        successful=sum(s.successful for s in stages),
-        decided=sum(s.decided for s in stages),
-    ))
+    stages.append(
+        DecisionSuccess(
+            stage=ALL_STAGES,
+            successful=sum(s.successful for s in stages),
+            decided=sum(s.decided for s in stages),
+        )
+    )
     return stages
 
 

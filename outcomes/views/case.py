@@ -13,7 +13,13 @@ from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
 from outcomes import services
-from outcomes.forms import CaseCloseForm, DecisionOutcomeForm, FinancialOutcomeForm, NonFinancialOutcomeForm, WellbeingForm
+from outcomes.forms import (
+    CaseCloseForm,
+    DecisionOutcomeForm,
+    FinancialOutcomeForm,
+    NonFinancialOutcomeForm,
+    WellbeingForm,
+)
 from outcomes.models import WellbeingScore
 from outcomes.selectors import case as selectors
 
@@ -30,10 +36,16 @@ def _page(request, case, *, bound=None, status=200):
         "financial": FinancialOutcomeForm(issues=issues, prefix="financial"),
         "decision": DecisionOutcomeForm(issues=issues, prefix="decision"),
         "non_financial": NonFinancialOutcomeForm(issues=issues, prefix="non_financial"),
-        "wellbeing_start": WellbeingForm(prefix="start", initial_items=_items(scores.get(WellbeingScore.Moment.START)),
-                                         initial={"version": case.version}),
-        "wellbeing_close": WellbeingForm(prefix="close", initial_items=_items(scores.get(WellbeingScore.Moment.CLOSE)),
-                                         initial={"version": case.version}),
+        "wellbeing_start": WellbeingForm(
+            prefix="start",
+            initial_items=_items(scores.get(WellbeingScore.Moment.START)),
+            initial={"version": case.version},
+        ),
+        "wellbeing_close": WellbeingForm(
+            prefix="close",
+            initial_items=_items(scores.get(WellbeingScore.Moment.CLOSE)),
+            initial={"version": case.version},
+        ),
         "close": CaseCloseForm(prefix="close_case", initial={"version": case.version}),
     }
     if bound:
@@ -70,8 +82,9 @@ def _add(request, case_pk, *, key, form_class, service, success):
 
     def perform(data):
         data = dict(data)
-        return service(case=case, issue=data.pop("issue"), actor=request.user,
-                       submission_token=form.submission_token, **data)
+        return service(
+            case=case, issue=data.pop("issue"), actor=request.user, submission_token=form.submission_token, **data
+        )
 
     submission = submit_form(request, form, perform)
     if submission.saved:
@@ -84,22 +97,40 @@ def _add(request, case_pk, *, key, form_class, service, success):
 @require_POST
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def financial_add(request, case_pk):
-    return _add(request, case_pk, key="financial", form_class=FinancialOutcomeForm,
-                service=services.financial_outcome_add, success="Financial outcome recorded.")
+    return _add(
+        request,
+        case_pk,
+        key="financial",
+        form_class=FinancialOutcomeForm,
+        service=services.financial_outcome_add,
+        success="Financial outcome recorded.",
+    )
 
 
 @require_POST
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def decision_add(request, case_pk):
-    return _add(request, case_pk, key="decision", form_class=DecisionOutcomeForm,
-                service=services.decision_outcome_add, success="Decision recorded.")
+    return _add(
+        request,
+        case_pk,
+        key="decision",
+        form_class=DecisionOutcomeForm,
+        service=services.decision_outcome_add,
+        success="Decision recorded.",
+    )
 
 
 @require_POST
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def non_financial_add(request, case_pk):
-    return _add(request, case_pk, key="non_financial", form_class=NonFinancialOutcomeForm,
-                service=services.non_financial_outcome_add, success="Outcome recorded.")
+    return _add(
+        request,
+        case_pk,
+        key="non_financial",
+        form_class=NonFinancialOutcomeForm,
+        service=services.non_financial_outcome_add,
+        success="Outcome recorded.",
+    )
 
 
 @require_POST
@@ -109,9 +140,18 @@ def wellbeing_record(request, case_pk, moment):
         raise Http404("No such moment.")
     case = _case(request, case_pk)
     form = WellbeingForm(request.POST, prefix=moment)
-    submission = submit_form(request, form, lambda data: services.wellbeing_record(
-        case=case, actor=request.user, moment=moment, items=form.items, version=data["version"],
-        submission_token=form.submission_token))
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.wellbeing_record(
+            case=case,
+            actor=request.user,
+            moment=moment,
+            items=form.items,
+            version=data["version"],
+            submission_token=form.submission_token,
+        ),
+    )
     if submission.saved:
         messages.success(request, "Wellbeing score saved.")
     if submission.done:
@@ -127,11 +167,20 @@ def case_close(request, case_pk):
     if request.method == "GET":
         return redirect(reverse("outcomes:case_outcomes", args=[case.pk]) + "#close")
     form = CaseCloseForm(request.POST, prefix="close_case")
-    submission = submit_form(request, form, lambda data: services.case_close_with_outcomes(
-        case=case, actor=request.user, version=data["version"], closure_reason=data["closure_reason"],
-        note=data["note"], no_outcome_reason=data["no_outcome_reason"], no_outcome_note=data["no_outcome_note"]))
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.case_close_with_outcomes(
+            case=case,
+            actor=request.user,
+            version=data["version"],
+            closure_reason=data["closure_reason"],
+            note=data["note"],
+            no_outcome_reason=data["no_outcome_reason"],
+            no_outcome_note=data["no_outcome_note"],
+        ),
+    )
     if submission.saved:
         messages.success(request, "Case closed. The referrer's outcome report is on its way.")
         return redirect("casework:case", pk=case.pk)
     return _page(request, case, bound={"close": form}, status=400)
-

@@ -26,8 +26,14 @@ def summary_context(request, partnerships, partnership) -> dict:
     form = PeriodForm(request.GET)
     period = form.period
     summary = partnership_summary(partnership=partnership, period=period)
-    return {"partnerships": partnerships, "partnership": partnership, "form": form, "errors": error_summary(form),
-            "period": period, "summary": summary}
+    return {
+        "partnerships": partnerships,
+        "partnership": partnership,
+        "form": form,
+        "errors": error_summary(form),
+        "period": period,
+        "summary": summary,
+    }
 
 
 @role_required(MANAGERS, message="You have no partnership to report on.")

@@ -36,11 +36,13 @@ def funder_report_csv(request):
         return HttpResponseBadRequest(f"The period is not valid: {problems}", content_type="text/plain; charset=utf-8")
     period = form.period
     rows = funder_report_rows(partnership_summary(partnership=partnership, period=period))
-    audit_record(actor=request.user, action=AuditEvent.Action.EXPORT, obj=partnership,
-                 summary=f"funder report CSV, {period}")
+    audit_record(
+        actor=request.user, action=AuditEvent.Action.EXPORT, obj=partnership, summary=f"funder report CSV, {period}"
+    )
     filename = f"funder-report-{slugify(partnership.name)}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
     writer = csv.writer(response)
     writer.writerow(FUNDER_CSV_COLUMNS)
     writer.writerows(funder_report_csv_rows(partnership=partnership, period=period, rows=rows))

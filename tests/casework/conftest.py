@@ -21,8 +21,9 @@ def case(referral, advisor_user):
 def case_in_progress(case, advisor_user):
     from django.utils import timezone
 
-    services.case_note_add(case=case, actor=advisor_user, kind="call", text="First call.",
-                           occurred_at=timezone.now(), first_contact=True)
+    services.case_note_add(
+        case=case, actor=advisor_user, kind="call", text="First call.", occurred_at=timezone.now(), first_contact=True
+    )
     case.refresh_from_db()
     return case
 

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.django_db
 
 def _reconsideration(case, advisor, days_ahead=18):
     letter = timezone.localdate() + timedelta(days=days_ahead) - timedelta(days=30)
-    deadline = services.deadline_add(case=case, actor=advisor, kind=Deadline.Kind.RECONSIDERATION, title="",
-                                     basis_date=letter)
+    deadline = services.deadline_add(
+        case=case, actor=advisor, kind=Deadline.Kind.RECONSIDERATION, title="", basis_date=letter
+    )
     # Pin the countdown the page would show to a known figure, whatever the month's length.
     Deadline.objects.filter(pk=deadline.pk).update(due_date=timezone.localdate() + timedelta(days=days_ahead))
     return deadline
@@ -30,19 +31,30 @@ def _reconsideration(case, advisor, days_ahead=18):
 
 def _close_with_outcome(case, advisor):
     outcome_services.financial_outcome_add(
-        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award",
+        case=case,
+        issue=case.issues.first(),
+        actor=advisor,
+        kind="new_or_increased_award",
         benefit=ProblemSubCategory.objects.get(code="pip"),
-        recurring_amount=Decimal("108.55"), recurring_period="weekly", confirmed=True,
+        recurring_amount=Decimal("108.55"),
+        recurring_period="weekly",
+        confirmed=True,
     )
     case.refresh_from_db()
-    return outcome_services.case_close_with_outcomes(case=case, actor=advisor, version=case.version,
-                                                     closure_reason="work_completed")
+    return outcome_services.case_close_with_outcomes(
+        case=case, actor=advisor, version=case.version, closure_reason="work_completed"
+    )
 
 
 def test_closing_settles_open_deadlines_and_issues(case_in_progress, advisor_user):
     open_deadline = _reconsideration(case_in_progress, advisor_user)
-    done = services.deadline_add(case=case_in_progress, actor=advisor_user, kind=Deadline.Kind.TASK,
-                                 title="Ring the DWP", due_date=timezone.localdate())
+    done = services.deadline_add(
+        case=case_in_progress,
+        actor=advisor_user,
+        kind=Deadline.Kind.TASK,
+        title="Ring the DWP",
+        due_date=timezone.localdate(),
+    )
     case_in_progress.refresh_from_db()
     services.deadline_complete(deadline=done, actor=advisor_user, version=case_in_progress.version)
     _close_with_outcome(case_in_progress, advisor_user)
@@ -98,8 +110,9 @@ def test_the_page_of_a_closed_case_shows_no_countdown_and_no_open_issue(client, 
     assert '">Open</span>' not in page
 
 
-def test_the_page_of_a_case_stopped_by_consent_withdrawal_shows_no_countdown(client, case_in_progress,
-                                                                            advisor_user, referral):
+def test_the_page_of_a_case_stopped_by_consent_withdrawal_shows_no_countdown(
+    client, case_in_progress, advisor_user, referral
+):
     _reconsideration(case_in_progress, advisor_user, days_ahead=18)
     consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery.")
     client.force_login(advisor_user)
@@ -114,8 +127,9 @@ def test_awaiting_first_contact_is_said_once(client, case, advisor_user):
     assert page.count("Awaiting first contact") == 1
 
 
-def test_no_reopen_button_once_consent_is_withdrawn_after_the_case_closed(client, case_in_progress, advisor_user,
-                                                                          supervisor_user):
+def test_no_reopen_button_once_consent_is_withdrawn_after_the_case_closed(
+    client, case_in_progress, advisor_user, supervisor_user
+):
     """Before, a supervisor saw 'Reopen' on a case closed for another reason whose patient then withdrew
     consent, and every press of it was refused ("Consent was withdrawn: this case cannot be reopened")."""
     _close_with_outcome(case_in_progress, advisor_user)

@@ -24,8 +24,9 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
     call_command("seed_demo", stdout=None)
     advisor = User.objects.get(email="advisor@demo.hjp.test")
     gp = User.objects.get(email="gp@demo.hjp.test")
-    referral = Referral.objects.filter(status=ReferralStatus.SUBMITTED, referrer=gp,
-                                       consent__medical_evidence=True).first()
+    referral = Referral.objects.filter(
+        status=ReferralStatus.SUBMITTED, referrer=gp, consent__medical_evidence=True
+    ).first()
     assert referral is not None
 
     client.force_login(advisor)
@@ -38,15 +39,30 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
 
     now = timezone.localtime().replace(second=0, microsecond=0)
     steps = [
-        ("casework:note_add", {"kind": "call", "occurred_at": now.strftime("%Y-%m-%dT%H:%M"),
-                               "text": "Called the patient; PIP decision letter dated 31 January.",
-                               "first_contact": "on"}),
-        ("casework:appointment_add", {"kind": "in_person",
-                                      "starts_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-                                      "duration_minutes": 60, "place": "Riverside Surgery, room 4", "note": ""}),
+        (
+            "casework:note_add",
+            {
+                "kind": "call",
+                "occurred_at": now.strftime("%Y-%m-%dT%H:%M"),
+                "text": "Called the patient; PIP decision letter dated 31 January.",
+                "first_contact": "on",
+            },
+        ),
+        (
+            "casework:appointment_add",
+            {
+                "kind": "in_person",
+                "starts_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+                "duration_minutes": 60,
+                "place": "Riverside Surgery, room 4",
+                "note": "",
+            },
+        ),
         ("casework:deadline_add", {"kind": "reconsideration", "basis_date": "2026-01-31", "title": ""}),
-        ("casework:evidence_add", {"what_is_needed": "Letter on mobility",
-                                   "due_date": (now.date() + timedelta(days=14)).isoformat()}),
+        (
+            "casework:evidence_add",
+            {"what_is_needed": "Letter on mobility", "due_date": (now.date() + timedelta(days=14)).isoformat()},
+        ),
     ]
     for url_name, data in steps:
         assert client.post(reverse(url_name, args=[case.pk]), once(data)).status_code == 302, url_name
@@ -55,16 +71,30 @@ def test_the_demo_advisor_works_a_referral_from_triage_to_closure(client, settin
     evidence = EvidenceRequest.objects.get(case=case)
     client.force_login(gp)
     assert evidence in client.get(reverse("casework:evidence_list")).context["page"].object_list
-    client.post(reverse("casework:evidence_detail", args=[evidence.pk]), once({
-        "action": "answer", "answer-answer_text": "Attached.",
-        "answer-answer_file": SimpleUploadedFile("mobility.pdf", PDF)}, prefix="answer"))
+    client.post(
+        reverse("casework:evidence_detail", args=[evidence.pk]),
+        once(
+            {
+                "action": "answer",
+                "answer-answer_text": "Attached.",
+                "answer-answer_file": SimpleUploadedFile("mobility.pdf", PDF),
+            },
+            prefix="answer",
+        ),
+    )
 
     client.force_login(advisor)
     assert "Download the document" in client.get(reverse("casework:case", args=[case.pk])).content.decode()
     case.refresh_from_db()
-    client.post(reverse("outcomes:case_close", args=[case.pk]),
-                {"close_case-version": case.version, "close_case-closure_reason": "work_completed",
-                 "close_case-note": "MR lodged.", "close_case-no_outcome_reason": "pending_decision"})
+    client.post(
+        reverse("outcomes:case_close", args=[case.pk]),
+        {
+            "close_case-version": case.version,
+            "close_case-closure_reason": "work_completed",
+            "close_case-note": "MR lodged.",
+            "close_case-no_outcome_reason": "pending_decision",
+        },
+    )
     case.refresh_from_db()
     referral.refresh_from_db()
     assert case.state == CaseState.CLOSED and referral.status == ReferralStatus.CLOSED

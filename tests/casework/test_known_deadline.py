@@ -42,10 +42,14 @@ def test_the_advisor_sees_the_carried_deadline_on_the_case_page(client, referral
 
 def test_any_other_known_deadline_is_carried_as_the_date_itself(advisor_user, health_org, partnership):
     housing = ProblemCategory.objects.filter(code="housing")
-    referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                         categories=housing, known_deadline=date(2026, 12, 14),
-                                         known_deadline_note="Possession hearing",
-                                         known_deadline_kind=KnownDeadlineKind.DUE)
+    referral = factories.ReferralFactory(
+        referring_organisation=health_org,
+        partnership=partnership,
+        categories=housing,
+        known_deadline=date(2026, 12, 14),
+        known_deadline_note="Possession hearing",
+        known_deadline_kind=KnownDeadlineKind.DUE,
+    )
     case = services.referral_accept(referral=referral, actor=advisor_user)
     deadline = case.deadlines.get()
     assert deadline.kind == Deadline.Kind.OTHER and deadline.due_date == date(2026, 12, 14)
@@ -55,9 +59,13 @@ def test_any_other_known_deadline_is_carried_as_the_date_itself(advisor_user, he
 def test_what_the_referrer_says_the_date_is_decides_the_clock_not_the_words_of_the_note(
     advisor_user, health_org, partnership
 ):
-    referral = factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                         known_deadline=date(2026, 12, 1), known_deadline_note="PIP decision: reply by",
-                                         known_deadline_kind=KnownDeadlineKind.DUE)
+    referral = factories.ReferralFactory(
+        referring_organisation=health_org,
+        partnership=partnership,
+        known_deadline=date(2026, 12, 1),
+        known_deadline_note="PIP decision: reply by",
+        known_deadline_kind=KnownDeadlineKind.DUE,
+    )
     case = services.referral_accept(referral=referral, actor=advisor_user)
     assert case.deadlines.get().due_date == date(2026, 12, 1)
 
@@ -70,18 +78,34 @@ def test_a_referral_without_a_known_deadline_opens_a_case_without_one(referral, 
 
 
 def _referral(health_org, partnership, *, days_ago, **fields):
-    return factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                     submitted_at=timezone.now() - timedelta(days=days_ago), **fields)
+    return factories.ReferralFactory(
+        referring_organisation=health_org,
+        partnership=partnership,
+        submitted_at=timezone.now() - timedelta(days=days_ago),
+        **fields,
+    )
 
 
 def test_triage_flags_a_passed_deadline_and_puts_it_first(client, advisor_user, health_org, partnership):
     today = timezone.localdate()
     oldest = _referral(health_org, partnership, days_ago=9)
-    passed = _referral(health_org, partnership, days_ago=2, known_deadline=today - timedelta(days=10),
-                       known_deadline_note="Tribunal bundle due", known_deadline_kind=KnownDeadlineKind.DUE)
+    passed = _referral(
+        health_org,
+        partnership,
+        days_ago=2,
+        known_deadline=today - timedelta(days=10),
+        known_deadline_note="Tribunal bundle due",
+        known_deadline_kind=KnownDeadlineKind.DUE,
+    )
     urgent = _referral(health_org, partnership, days_ago=1, urgency="urgent")
-    letter = _referral(health_org, partnership, days_ago=5, known_deadline=today - timedelta(days=10),
-                       known_deadline_note="PIP decision letter", known_deadline_kind=KnownDeadlineKind.DECISION_LETTER)
+    letter = _referral(
+        health_org,
+        partnership,
+        days_ago=5,
+        known_deadline=today - timedelta(days=10),
+        known_deadline_note="PIP decision letter",
+        known_deadline_kind=KnownDeadlineKind.DECISION_LETTER,
+    )
     client.force_login(advisor_user)
     response = client.get(reverse("casework:triage"))
     assert list(response.context["page"].object_list) == [passed, urgent, oldest, letter]
@@ -96,26 +120,39 @@ def test_triage_flags_a_passed_deadline_and_puts_it_first(client, advisor_user, 
 
 
 @pytest.mark.parametrize("more", [0, 15])
-def test_triage_queries_are_pinned_with_deadlines(client, advisor_user, health_org, partnership,
-                                                  django_assert_num_queries, more):
+def test_triage_queries_are_pinned_with_deadlines(
+    client, advisor_user, health_org, partnership, django_assert_num_queries, more
+):
     today = timezone.localdate()
     for i in range(3 + more):
-        _referral(health_org, partnership, days_ago=i + 1, known_deadline=today - timedelta(days=i),
-                  known_deadline_kind=KnownDeadlineKind.DECISION_LETTER if i % 2 else KnownDeadlineKind.DUE)
+        _referral(
+            health_org,
+            partnership,
+            days_ago=i + 1,
+            known_deadline=today - timedelta(days=i),
+            known_deadline_kind=KnownDeadlineKind.DECISION_LETTER if i % 2 else KnownDeadlineKind.DUE,
+        )
     client.force_login(advisor_user)
     with django_assert_num_queries(12):
         response = client.get(reverse("casework:triage"))
     assert len(response.context["page"].object_list) == 3 + more
 
 
-@pytest.mark.parametrize("today", [date(2026, 3, 1), date(2026, 2, 28), date(2028, 2, 29), date(2026, 12, 31),
-                                   date(2026, 5, 31), date(2026, 1, 1)])
+@pytest.mark.parametrize(
+    "today",
+    [date(2026, 3, 1), date(2026, 2, 28), date(2028, 2, 29), date(2026, 12, 31), date(2026, 5, 31), date(2026, 1, 1)],
+)
 def test_triage_and_the_referral_agree_on_when_a_known_deadline_is_overdue(health_org, partnership, today):
     """The queue's database filter and `Referral.known_deadline_due` are the same rule, across month ends."""
     for offset in range(-3, 70):
         for kind in KnownDeadlineKind.values:
-            _referral(health_org, partnership, days_ago=1, known_deadline=today - timedelta(days=offset),
-                      known_deadline_kind=kind)
+            _referral(
+                health_org,
+                partnership,
+                days_ago=1,
+                known_deadline=today - timedelta(days=offset),
+                known_deadline_kind=kind,
+            )
     flagged = set(Referral.objects.filter(selectors.known_deadline_overdue(today)).values_list("pk", flat=True))
     expected = {r.pk for r in Referral.objects.all() if r.known_deadline_due < today}
     assert flagged == expected and expected

@@ -44,7 +44,8 @@ def _case_in(state: str, *, contacted: bool) -> Case:
     now = timezone.now()
     closed = state == C.CLOSED
     return factories.CaseFactory(
-        referral=referral, state=state,
+        referral=referral,
+        state=state,
         first_contact_at=now - timedelta(days=2) if contacted else None,
         closed_at=now - timedelta(days=1) if closed else None,
         closure_reason=ClosureReason.WORK_COMPLETED if closed else "",
@@ -54,8 +55,17 @@ def _case_in(state: str, *, contacted: bool) -> Case:
 def _snapshot(case: Case) -> tuple:
     case = Case.objects.get(pk=case.pk)
     referral = Referral.objects.get(pk=case.referral_id)
-    return (case.state, case.version, case.first_contact_at, case.closed_at, case.closure_reason, referral.status,
-            referral.case_status, referral.status_changes.count(), AuditEvent.objects.count())
+    return (
+        case.state,
+        case.version,
+        case.first_contact_at,
+        case.closed_at,
+        case.closure_reason,
+        referral.status,
+        referral.case_status,
+        referral.status_changes.count(),
+        AuditEvent.objects.count(),
+    )
 
 
 def test_the_table_names_every_case_state():
@@ -111,23 +121,27 @@ def test_closing_for_a_withdrawal_of_consent_is_refused_while_the_referral_still
     case = _case_in(C.IN_PROGRESS, contacted=True)
     before = _snapshot(case)
     with pytest.raises(DomainError, match="consent withdrawal"):
-        case_transition(case=case, to_state=C.CLOSED, actor=case.advisor,
-                        closure_reason=ClosureReason.CONSENT_WITHDRAWN)
+        case_transition(
+            case=case, to_state=C.CLOSED, actor=case.advisor, closure_reason=ClosureReason.CONSENT_WITHDRAWN
+        )
     assert _snapshot(case) == before
 
 
-def test_a_case_reopened_before_anyone_reached_the_patient_awaits_first_contact_on_both_sides(case, advisor_user,
-                                                                                             supervisor_user):
+def test_a_case_reopened_before_anyone_reached_the_patient_awaits_first_contact_on_both_sides(
+    case, advisor_user, supervisor_user
+):
     """Reopening a case closed without a first contact used to leave its referral 'in progress' (with 'gathering
     evidence') beside a case awaiting first contact, and the first contact then left the referral's timeline
     without it."""
-    closed = services.case_close(case=case, actor=advisor_user, version=case.version,
-                                 closure_reason=ClosureReason.NO_CONTACT)
+    closed = services.case_close(
+        case=case, actor=advisor_user, version=case.version, closure_reason=ClosureReason.NO_CONTACT
+    )
     notices = Message.objects.filter(referral_id=case.referral_id, subject__contains="accepted")
     accepted_notices = notices.count()
 
-    reopened = services.case_reopen(case=closed, actor=supervisor_user, version=closed.version,
-                                    reason="The patient called back.")
+    reopened = services.case_reopen(
+        case=closed, actor=supervisor_user, version=closed.version, reason="The patient called back."
+    )
 
     referral = Referral.objects.get(pk=case.referral_id)
     assert reopened.state == C.AWAITING_CONTACT
@@ -136,19 +150,29 @@ def test_a_case_reopened_before_anyone_reached_the_patient_awaits_first_contact_
     # The referrer is not told a second time that the referral was accepted.
     assert notices.count() == accepted_notices == 1
 
-    services.case_note_add(case=reopened, actor=advisor_user, kind="call", text="Spoke at last.",
-                           occurred_at=timezone.now(), first_contact=True)
+    services.case_note_add(
+        case=reopened,
+        actor=advisor_user,
+        kind="call",
+        text="Spoke at last.",
+        occurred_at=timezone.now(),
+        first_contact=True,
+    )
     referral.refresh_from_db()
     assert (referral.status, referral.case_status) == (S.IN_PROGRESS, CaseStatus.GATHERING_EVIDENCE)
     assert list(referral.status_changes.values_list("to_status", flat=True)) == [
-        S.ACCEPTED, S.CLOSED, S.ACCEPTED, S.IN_PROGRESS
+        S.ACCEPTED,
+        S.CLOSED,
+        S.ACCEPTED,
+        S.IN_PROGRESS,
     ]
 
 
 def test_a_status_set_before_the_first_contact_survives_it(case, advisor_user):
     case_set_business_status(case=case, business_status=CaseStatus.CLAIM_LODGED, actor=advisor_user)
-    services.case_note_add(case=case, actor=advisor_user, kind="call", text="Spoke.", occurred_at=timezone.now(),
-                           first_contact=True)
+    services.case_note_add(
+        case=case, actor=advisor_user, kind="call", text="Spoke.", occurred_at=timezone.now(), first_contact=True
+    )
     assert Referral.objects.get(pk=case.referral_id).case_status == CaseStatus.CLAIM_LODGED
 
 
@@ -156,17 +180,27 @@ def test_a_case_in_progress_is_not_set_back_to_awaiting_first_contact(case_in_pr
     """The case page's status list used to let an advisor tell the referrer a case in progress still awaited its
     first contact."""
     with pytest.raises(DomainError, match="in progress cannot have the status 'awaiting first contact'"):
-        services.case_update(case=case_in_progress, actor=advisor_user, version=case_in_progress.version,
-                             summary="", case_status=CaseStatus.AWAITING_FIRST_CONTACT)
+        services.case_update(
+            case=case_in_progress,
+            actor=advisor_user,
+            version=case_in_progress.version,
+            summary="",
+            case_status=CaseStatus.AWAITING_FIRST_CONTACT,
+        )
     assert Referral.objects.get(pk=case_in_progress.referral_id).case_status == CaseStatus.GATHERING_EVIDENCE
 
 
-def test_only_the_advice_service_sets_the_business_status_and_only_of_an_open_case(case_in_progress, advisor_user,
-                                                                                  referrer_user):
+def test_only_the_advice_service_sets_the_business_status_and_only_of_an_open_case(
+    case_in_progress, advisor_user, referrer_user
+):
     with pytest.raises(DomainError):
         case_set_business_status(case=case_in_progress, business_status=CaseStatus.APPEAL_LODGED, actor=referrer_user)
-    closed = services.case_close(case=case_in_progress, actor=advisor_user, version=case_in_progress.version,
-                                 closure_reason=ClosureReason.WORK_COMPLETED)
+    closed = services.case_close(
+        case=case_in_progress,
+        actor=advisor_user,
+        version=case_in_progress.version,
+        closure_reason=ClosureReason.WORK_COMPLETED,
+    )
     with pytest.raises(DomainError, match="only be set while the case is open"):
         case_set_business_status(case=closed, business_status=CaseStatus.APPEAL_LODGED, actor=advisor_user)
     assert Referral.objects.get(pk=closed.referral_id).case_status == ""

@@ -13,10 +13,14 @@ from tests.support.snapshots import assert_matches_snapshot, message_text
 @pytest.mark.django_db
 def test_the_evidence_request_notice(time_machine):
     time_machine.move_to(datetime(2026, 11, 10, 12, tzinfo=UTC))
-    case = factories.CaseFactory(referral__reference="RSNAP003", referral__patient__given_name="Barbara",
-                                 referral__patient__family_name="Kowalski")
+    case = factories.CaseFactory(
+        referral__reference="RSNAP003",
+        referral__patient__given_name="Barbara",
+        referral__patient__family_name="Kowalski",
+    )
     case.referral.advice_organisation.name = "Leeds Welfare Rights"
     case.referral.advice_organisation.save()
-    services.evidence_request_create(case=case, actor=case.advisor, what_is_needed="A letter about mobility.",
-                                     due_date=date(2026, 11, 24))
+    services.evidence_request_create(
+        case=case, actor=case.advisor, what_is_needed="A letter about mobility.", due_date=date(2026, 11, 24)
+    )
     assert_matches_snapshot(message_text(Message.objects.get(kind=MessageKind.EVIDENCE_REQUEST)), "evidence_request")

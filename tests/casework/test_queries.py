@@ -21,14 +21,19 @@ HOME_QUERIES = 14
 
 def _add_referrals(n, health_org, partnership):
     for i in range(n):
-        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                  urgency="urgent" if i % 2 else "routine")
+        factories.ReferralFactory(
+            referring_organisation=health_org, partnership=partnership, urgency="urgent" if i % 2 else "routine"
+        )
 
 
 def _add_cases(n, advisor, health_org, partnership):
     for _ in range(n):
-        case = factories.CaseFactory(advisor=advisor, referral=factories.ReferralFactory(
-            referring_organisation=health_org, partnership=partnership, status=ReferralStatus.IN_PROGRESS))
+        case = factories.CaseFactory(
+            advisor=advisor,
+            referral=factories.ReferralFactory(
+                referring_organisation=health_org, partnership=partnership, status=ReferralStatus.IN_PROGRESS
+            ),
+        )
         factories.CaseIssueFactory(case=case)
         factories.DeadlineFactory(case=case)
         factories.EvidenceRequestFactory(case=case)
@@ -45,8 +50,9 @@ def _fill_case(case, n):
 
 
 @pytest.mark.parametrize("more", [0, 15])
-def test_triage_queries_do_not_grow_with_the_queue(as_user, advisor_user, health_org, partnership,
-                                                   django_assert_num_queries, more):
+def test_triage_queries_do_not_grow_with_the_queue(
+    as_user, advisor_user, health_org, partnership, django_assert_num_queries, more
+):
     _add_referrals(3 + more, health_org, partnership)
     client = as_user(advisor_user)
     with django_assert_num_queries(TRIAGE_QUERIES):
@@ -55,8 +61,9 @@ def test_triage_queries_do_not_grow_with_the_queue(as_user, advisor_user, health
 
 
 @pytest.mark.parametrize("more", [0, 12])
-def test_caseload_queries_do_not_grow_with_the_caseload(as_user, supervisor_user, advisor_user, health_org,
-                                                        partnership, django_assert_num_queries, more):
+def test_caseload_queries_do_not_grow_with_the_caseload(
+    as_user, supervisor_user, advisor_user, health_org, partnership, django_assert_num_queries, more
+):
     _add_cases(3 + more, advisor_user, health_org, partnership)
     client = as_user(supervisor_user)
     with django_assert_num_queries(CASELOAD_QUERIES):
@@ -65,8 +72,9 @@ def test_caseload_queries_do_not_grow_with_the_caseload(as_user, supervisor_user
 
 
 @pytest.mark.parametrize("more", [0, 8])
-def test_case_page_queries_do_not_grow_with_the_record(as_user, advisor_user, case_in_progress,
-                                                       django_assert_num_queries, more):
+def test_case_page_queries_do_not_grow_with_the_record(
+    as_user, advisor_user, case_in_progress, django_assert_num_queries, more
+):
     _fill_case(case_in_progress, 2 + more)
     client = as_user(advisor_user)
     with django_assert_num_queries(CASE_PAGE_QUERIES):
@@ -75,8 +83,9 @@ def test_case_page_queries_do_not_grow_with_the_record(as_user, advisor_user, ca
 
 
 @pytest.mark.parametrize("more", [0, 10])
-def test_advisor_home_queries_do_not_grow(as_user, advisor_user, health_org, partnership,
-                                          django_assert_num_queries, more):
+def test_advisor_home_queries_do_not_grow(
+    as_user, advisor_user, health_org, partnership, django_assert_num_queries, more
+):
     _add_cases(2 + more, advisor_user, health_org, partnership)
     _add_referrals(2 + more, health_org, partnership)
     client = as_user(advisor_user)

@@ -24,14 +24,17 @@ def _migrate(targets=None):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_case_closed_before_settling_existed_has_its_open_deadline_and_issue_settled(advisor_user):
-    case = factories.CaseFactory(advisor=advisor_user, state="closed", closed_at=timezone.now(),
-                                 closure_reason="work_completed")
+    case = factories.CaseFactory(
+        advisor=advisor_user, state="closed", closed_at=timezone.now(), closure_reason="work_completed"
+    )
     try:
         old = _migrate(BEFORE)
         issue = old.get_model("casework", "CaseIssue").objects.create(
-            case_id=case.pk, category_id=old.get_model("referrals", "ProblemCategory").objects.first().pk)
+            case_id=case.pk, category_id=old.get_model("referrals", "ProblemCategory").objects.first().pk
+        )
         deadline = old.get_model("casework", "Deadline").objects.create(
-            case_id=case.pk, kind="other", title="Hearing", due_date=date(2026, 1, 5))
+            case_id=case.pk, kind="other", title="Hearing", due_date=date(2026, 1, 5)
+        )
     finally:
         _migrate()
     settled = Deadline.objects.get(pk=deadline.pk)

@@ -13,16 +13,33 @@ from .test_services import PDF
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS, REFERRER, OTHER_REFERRER, OTHER_ADVISOR, MANAGER, FUNDER, ADVISOR, SUPERVISOR = (
-    "anonymous", "referrer", "other_referrer", "other_advisor", "manager", "funder", "advisor", "supervisor")
+    "anonymous",
+    "referrer",
+    "other_referrer",
+    "other_advisor",
+    "manager",
+    "funder",
+    "advisor",
+    "supervisor",
+)
 
 
 @pytest.fixture
-def world(referral, referrer_user, advisor_user, supervisor_user, manager_user, funder_user, health_org,
-          partnership, advice_org, provider):
+def world(
+    referral,
+    referrer_user,
+    advisor_user,
+    supervisor_user,
+    manager_user,
+    funder_user,
+    health_org,
+    partnership,
+    advice_org,
+    provider,
+):
     case = services.referral_accept(referral=referral, actor=advisor_user)
     evidence = factories.EvidenceRequestFactory(case=case)
-    services.evidence_request_answer(evidence=evidence, actor=referrer_user,
-                                     upload=SimpleUploadedFile("a.pdf", PDF))
+    services.evidence_request_answer(evidence=evidence, actor=referrer_user, upload=SimpleUploadedFile("a.pdf", PDF))
     objects = {
         "case": case,
         "submitted": factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
@@ -49,9 +66,14 @@ def test_posts_by_an_advisor_of_another_service_are_404_and_change_nothing(clien
     objects, users = world
     client.force_login(users[OTHER_ADVISOR])
     case = objects["case"]
-    response = client.post(reverse("outcomes:case_close", args=[case.pk]),
-                           {"close_case-version": case.version, "close_case-closure_reason": "advice_given",
-                            "close_case-no_outcome_reason": "advice_only"})
+    response = client.post(
+        reverse("outcomes:case_close", args=[case.pk]),
+        {
+            "close_case-version": case.version,
+            "close_case-closure_reason": "advice_given",
+            "close_case-no_outcome_reason": "advice_only",
+        },
+    )
     assert response.status_code == 404
     case.refresh_from_db()
     assert case.is_open

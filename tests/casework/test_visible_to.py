@@ -49,13 +49,17 @@ PEOPLE = [
 
 def _referral(*, status, case_state, organisation, author, partnership):
     referral = factories.ReferralFactory(
-        status=status, referring_organisation=organisation, referrer=author, partnership=partnership,
+        status=status,
+        referring_organisation=organisation,
+        referrer=author,
+        partnership=partnership,
         submitted_at=None if status == S.DRAFT else timezone.now() - timedelta(days=3),
     )
     if case_state is not None:
         closed = case_state == CaseState.CLOSED
         factories.CaseFactory(
-            referral=referral, state=case_state,
+            referral=referral,
+            state=case_state,
             first_contact_at=None if case_state == CaseState.AWAITING_CONTACT else timezone.now() - timedelta(days=1),
             closed_at=timezone.now() if closed else None,
             closure_reason=ClosureReason.WORK_COMPLETED if closed else "",
@@ -72,18 +76,25 @@ def world(db):
     partnership = factories.PartnershipFactory(health_organisations=list(orgs.values()))
     authors = {key: factories.referrer(org) for key, org in orgs.items()}
     leaver = factories.referrer(orgs[SHARING])
-    world = {"orgs": orgs, "partnership": partnership, "advice_org": partnership.advice_organisation,
-             "authors": authors, "leaver": leaver}
+    world = {
+        "orgs": orgs,
+        "partnership": partnership,
+        "advice_org": partnership.advice_organisation,
+        "authors": authors,
+        "leaver": leaver,
+    }
     for key, org in orgs.items():
         for status, case_state in REFERRALS:
-            _referral(status=status, case_state=case_state, organisation=org, author=authors[key],
-                      partnership=partnership)
+            _referral(
+                status=status, case_state=case_state, organisation=org, author=authors[key], partnership=partnership
+            )
     for status, case_state in REFERRALS:  # the leaver made some before leaving
-        _referral(status=status, case_state=case_state, organisation=orgs[SHARING], author=leaver,
-                  partnership=partnership)
+        _referral(
+            status=status, case_state=case_state, organisation=orgs[SHARING], author=leaver, partnership=partnership
+        )
     Membership.objects.filter(user=leaver).delete()
     # Another partnership's referrals, which nobody above works.
-    for status, case_state in REFERRALS:
+    for status, _case_state in REFERRALS:
         factories.ReferralFactory(status=status, submitted_at=None if status == S.DRAFT else timezone.now())
     world["people"] = {name: make(world) for name, make in PEOPLE}
     return world
@@ -126,8 +137,11 @@ def test_triage_finds_exactly_the_referrals_sent_to_the_persons_service(client, 
     user = world["people"][person]
     client.force_login(user)
     received = set(Referral.objects.received_by(user).values_list("pk", flat=True))
-    answers = {pk for pk in Referral.objects.values_list("pk", flat=True)
-               if client.get(reverse("casework:accept", args=[pk])).status_code != 404}
+    answers = {
+        pk
+        for pk in Referral.objects.values_list("pk", flat=True)
+        if client.get(reverse("casework:accept", args=[pk])).status_code != 404
+    }
     assert answers == received
 
 
@@ -142,12 +156,19 @@ def test_the_rule_is_not_empty_where_it_should_not_be(world):
     assert visible["author, sharing practice"].count() == len(REFERRALS) + sent
     # The sharing practice's colleague sees every sent referral of the practice (the leaver's too), no draft.
     assert set(visible["colleague, sharing practice"]) == set(
-        Referral.objects.filter(referring_organisation=orgs[SHARING]).exclude(status=S.DRAFT))
+        Referral.objects.filter(referring_organisation=orgs[SHARING]).exclude(status=S.DRAFT)
+    )
     assert visible["colleague, private practice"].count() == 0
     assert visible["advisor, the advice service"].count() == 3 * sent
     assert Case.objects.visible_to(people["supervisor, the advice service"]).count() == 3 * with_case
-    for nobody in ("referrer, another practice", "author who has left (no role now)", "advisor, another service",
-                   "manager", "funder", "admin"):
+    for nobody in (
+        "referrer, another practice",
+        "author who has left (no role now)",
+        "advisor, another service",
+        "manager",
+        "funder",
+        "admin",
+    ):
         assert visible[nobody].count() == 0, nobody
 
 
@@ -164,8 +185,12 @@ def test_a_referrer_who_has_left_cannot_open_the_referrals_they_made(client, ref
 # Pages open to every signed-in user whatever their role: their right is to the object itself (the referral or
 # evidence request they may see, their own messages), checked by the lookup, with action rules on top.
 OBJECT_GATED = {
-    "referrals:detail", "referrals:cancel", "referrals:entered_in_error", "referrals:withdraw_consent",
-    "casework:evidence_detail", "casework:evidence_file",
+    "referrals:detail",
+    "referrals:cancel",
+    "referrals:entered_in_error",
+    "referrals:withdraw_consent",
+    "casework:evidence_detail",
+    "casework:evidence_file",
 }
 
 
@@ -187,8 +212,11 @@ def test_every_page_of_the_apps_has_one_role_gate_or_is_gated_by_its_object():
             else:
                 yield f"{namespace}:{entry.name}", entry.callback
 
-    views = {name: view for name, view in walk(get_resolver().url_patterns)
-             if name.split(":")[0] in {"referrals", "casework", "outcomes"}}
+    views = {
+        name: view
+        for name, view in walk(get_resolver().url_patterns)
+        if name.split(":")[0] in {"referrals", "casework", "outcomes"}
+    }
     assert len(views) > 30
     ungated = {name for name, view in views.items() if _role_sets(view) is None}
     assert ungated == OBJECT_GATED

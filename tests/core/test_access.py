@@ -9,8 +9,13 @@ from django.urls import reverse
 from hjp.audit.models import AuditEvent
 from tests import factories
 
-REFERRAL_URLS = {"referrals:detail", "referrals:edit", "referrals:cancel", "referrals:entered_in_error",
-                 "referrals:withdraw_consent"}
+REFERRAL_URLS = {
+    "referrals:detail",
+    "referrals:edit",
+    "referrals:cancel",
+    "referrals:entered_in_error",
+    "referrals:withdraw_consent",
+}
 
 
 @pytest.mark.django_db
@@ -18,7 +23,9 @@ REFERRAL_URLS = {"referrals:detail", "referrals:edit", "referrals:cancel", "refe
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_a_referrer_from_another_organisation_gets_404_on_every_referral_url(client, referral, url_name, method):
     client.force_login(factories.referrer(factories.OrganisationFactory()))
-    response = getattr(client, method)(reverse(url_name, args=[referral.pk]), {"reason": "x", "note": "x", "confirm": "on"})
+    response = getattr(client, method)(
+        reverse(url_name, args=[referral.pk]), {"reason": "x", "note": "x", "confirm": "on"}
+    )
     assert response.status_code == 404
     referral.refresh_from_db()
     assert referral.status == "submitted" and referral.consent.withdrawn_at is None

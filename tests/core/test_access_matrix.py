@@ -124,11 +124,11 @@ MATRIX: dict[str, Row] = {
 # URLs left out of the table, each with its reason.
 SKIPPED_NAMESPACES = {
     "admin": "Django's admin site, behind Django's own staff check (admin:index is in the table; the audit "
-             "log's read-only admin is tested in tests/core/test_access.py)",
+    "log's read-only admin is tested in tests/core/test_access.py)",
 }
 SKIPPED = {
     "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
-                              "follows a real reset link",
+    "follows a real reset link",
 }
 
 
@@ -146,10 +146,9 @@ def url_names(patterns=None, namespace="") -> set[str]:
 
 
 def test_every_url_is_in_the_matrix():
-    reached = {
-        name for name in url_names()
-        if name.split(":")[0] not in SKIPPED_NAMESPACES or name in MATRIX
-    } - set(SKIPPED)
+    reached = {name for name in url_names() if name.split(":")[0] not in SKIPPED_NAMESPACES or name in MATRIX} - set(
+        SKIPPED
+    )
     missing = sorted(reached - set(MATRIX))
     assert not missing, f"add these URLs to the matrix in {__file__}: {missing}"
     stale = sorted(set(MATRIX) - reached)
@@ -157,19 +156,35 @@ def test_every_url_is_in_the_matrix():
 
 
 @pytest.fixture
-def world(referral, referrer_user, advisor_user, supervisor_user, manager_user, funder_user, health_org,
-          partnership, advice_org, django_capture_on_commit_callbacks):
-    case_referral = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
-                                              partnership=partnership)
+def world(
+    referral,
+    referrer_user,
+    advisor_user,
+    supervisor_user,
+    manager_user,
+    funder_user,
+    health_org,
+    partnership,
+    advice_org,
+    django_capture_on_commit_callbacks,
+):
+    case_referral = factories.ReferralFactory(
+        referrer=referrer_user, referring_organisation=health_org, partnership=partnership
+    )
     case = casework_services.referral_accept(referral=case_referral, actor=advisor_user)
     evidence = factories.EvidenceRequestFactory(case=case)
-    casework_services.evidence_request_answer(evidence=evidence, actor=referrer_user,
-                                              upload=SimpleUploadedFile("a.pdf", PDF))
+    casework_services.evidence_request_answer(
+        evidence=evidence, actor=referrer_user, upload=SimpleUploadedFile("a.pdf", PDF)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         message = notification_services.message_queue(
-            recipient=referrer_user, kind=MessageKind.OUTCOME_REPORT, key="matrix",
-            subject=f"Outcome of referral {case_referral.reference}", body="The case has closed.",
-            url=reverse("referrals:detail", args=[case_referral.pk]), referral_id=case_referral.pk,
+            recipient=referrer_user,
+            kind=MessageKind.OUTCOME_REPORT,
+            key="matrix",
+            subject=f"Outcome of referral {case_referral.reference}",
+            body="The case has closed.",
+            url=reverse("referrals:detail", args=[case_referral.pk]),
+            referral_id=case_referral.pk,
         )
     objects = {
         "referral": referral.pk,
@@ -226,8 +241,11 @@ def test_url_by_role(client, world, url_name, row):
             _assert_csp_safe(response.content.decode(), url)
         if response.status_code == 404:
             assert looks_missing(response), (url, role)  # the same page as for something that does not exist
-    wrong = {role: f"got {got[role]}, the matrix says {row.expected[role]}" for role in ROLES
-             if got[role] != row.expected[role]}
+    wrong = {
+        role: f"got {got[role]}, the matrix says {row.expected[role]}"
+        for role in ROLES
+        if got[role] != row.expected[role]
+    }
     assert not wrong, f"GET {url}: {wrong}"
 
     # Any one object missing is 404 even for those allowed the real ones (no page tells missing from forbidden).

@@ -30,8 +30,10 @@ def test_appeal_is_due_one_calendar_month_after_the_reconsideration_notice():
     assert appeal_due(date(2024, 1, 31)) == date(2024, 2, 29)
 
 
-@pytest.mark.parametrize(("months", "expected"), [(0, date(2026, 1, 31)), (13, date(2027, 2, 28)),
-                                                  (25, date(2028, 2, 29)), (-2, date(2025, 11, 30))])
+@pytest.mark.parametrize(
+    ("months", "expected"),
+    [(0, date(2026, 1, 31)), (13, date(2027, 2, 28)), (25, date(2028, 2, 29)), (-2, date(2025, 11, 30))],
+)
 def test_add_calendar_months_over_several_months(months, expected):
     assert add_calendar_months(date(2026, 1, 31), months) == expected
 

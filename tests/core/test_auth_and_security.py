@@ -60,6 +60,7 @@ def test_password_reset_for_an_unknown_address_sends_nothing_and_looks_the_same(
     assert len(mail.outbox) == 0
     # Whoever types an address sees the same page, so the form cannot be used to find who has an account.
     assert unknown.redirect_chain == known.redirect_chain == [(reverse("password_reset_done"), 302)]
+
     def without_nonce(response):
         return re.sub(r'nonce="[^"]+"', "", response.content.decode())
 
@@ -72,13 +73,20 @@ def test_passwords_need_at_least_12_characters(client, referrer_user):
         validate_password("Tr0ub4dor&3")
     client.force_login(referrer_user)
     change = reverse("password_change")
-    short = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "Tr0ub4dor&3",
-                                 "new_password2": "Tr0ub4dor&3"})
+    short = client.post(
+        change, {"old_password": factories.PASSWORD, "new_password1": "Tr0ub4dor&3", "new_password2": "Tr0ub4dor&3"}
+    )
     assert short.status_code == 200 and "at least 12 characters" in short.content.decode()
     referrer_user.refresh_from_db()
     assert referrer_user.check_password(factories.PASSWORD)  # refused: the old password still works
-    long_enough = client.post(change, {"old_password": factories.PASSWORD, "new_password1": "a long enough passphrase",
-                                       "new_password2": "a long enough passphrase"})
+    long_enough = client.post(
+        change,
+        {
+            "old_password": factories.PASSWORD,
+            "new_password1": "a long enough passphrase",
+            "new_password2": "a long enough passphrase",
+        },
+    )
     assert long_enough["Location"] == reverse("password_change_done")
     referrer_user.refresh_from_db()
     assert referrer_user.check_password("a long enough passphrase")
@@ -124,8 +132,11 @@ def test_content_security_policy_with_nonces_on_every_script(client, referral):
 
 
 def _run_manage(*args, env_extra):
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    }
     env.update(env_extra)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120

@@ -40,6 +40,7 @@ def shown(request):
 def raising(exc):
     def perform(_data):
         raise exc
+
     return perform
 
 
@@ -66,8 +67,12 @@ def test_a_form_sent_twice_says_so_and_leads_to_what_the_first_saved():
     assert shown(request) == [AlreadySubmitted.MESSAGE]
 
     request = post({"version": 3, "text": "Rang"})
-    submit_form(request, NoteForm(request.POST), raising(AlreadySubmitted(first)),
-                resent_message=lambda created: f"Saved as {created.pk} already")
+    submit_form(
+        request,
+        NoteForm(request.POST),
+        raising(AlreadySubmitted(first)),
+        resent_message=lambda created: f"Saved as {created.pk} already",
+    )
     assert shown(request) == ["Saved as 7 already"]
 
 
@@ -80,11 +85,14 @@ def test_a_stale_save_keeps_what_was_typed_and_moves_the_version_on():
     assert form.non_field_errors() == [StaleVersionError.message_text]
 
 
-@pytest.mark.parametrize(("refusal", "field", "message"), [
-    (TooLate("The deadline has passed"), "reason", "The deadline has passed"),
-    (DomainError("Not allowed"), None, "Not allowed"),
-    (ValidationError("Amount must be positive"), None, "Amount must be positive"),
-])
+@pytest.mark.parametrize(
+    ("refusal", "field", "message"),
+    [
+        (TooLate("The deadline has passed"), "reason", "The deadline has passed"),
+        (DomainError("Not allowed"), None, "Not allowed"),
+        (ValidationError("Amount must be positive"), None, "Amount must be positive"),
+    ],
+)
 def test_a_refusal_is_shown_on_the_form_or_on_the_field_named_for_it(refusal, field, message):
     request = post({"version": 3, "text": "My words"})
     form = NoteForm(request.POST)

@@ -83,7 +83,7 @@ def test_a_model_choice_starts_with_choose():
 
 def test_optional_fields_are_marked_before_any_submit_and_required_ones_are_not():
     form = NoteForm()
-    assert "Place <span class=\"optional\">(optional)</span>" in render(form["place"])
+    assert 'Place <span class="optional">(optional)</span>' in render(form["place"])
     note = render(form["text"])
     assert "(optional)" not in note and "*" not in note
     # A checkbox is an answer, not an optional question.
@@ -166,7 +166,7 @@ def test_date_boxes_explain_what_is_wrong_and_keep_what_was_typed(day, month, ye
     for box, typed in (("day", day), ("month", month), ("year", year)):
         expected = f'value="{typed}"' if typed else ""
         start = html.index(f'id="id_when_{box}"')
-        tag = html[html.rindex("<input", 0, start): html.index(">", start)]
+        tag = html[html.rindex("<input", 0, start) : html.index(">", start)]
         assert expected in tag
 
 

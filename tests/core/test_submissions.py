@@ -25,8 +25,9 @@ def case(referral, advisor_user):
 
 
 def _add_issue(case, actor, token):
-    return casework_services.case_issue_add(case=case, actor=actor, category=ProblemCategory.objects.get(code="debt"),
-                                            submission_token=token)
+    return casework_services.case_issue_add(
+        case=case, actor=actor, category=ProblemCategory.objects.get(code="debt"), submission_token=token
+    )
 
 
 def test_the_token_is_recorded_with_what_it_created(case, advisor_user):

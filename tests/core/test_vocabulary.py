@@ -29,16 +29,27 @@ def _vocabulary() -> dict:
 
 
 def test_no_template_compares_a_state_with_a_spelled_value():
-    spelled = [f"{path.relative_to(TEMPLATES)}:{n}" for path in _templates()
-               for n, line in enumerate(path.read_text().splitlines(), 1) if SPELLED.search(line)]
+    spelled = [
+        f"{path.relative_to(TEMPLATES)}:{n}"
+        for path in _templates()
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if SPELLED.search(line)
+    ]
     assert spelled == []
 
 
 def test_every_enum_member_a_template_names_exists():
     vocabulary = _vocabulary()
-    named = {(path.relative_to(TEMPLATES), enum, member) for path in _templates()
-             for enum, member in NAMED.findall(path.read_text()) if enum in vocabulary or "Status" in enum}
+    named = {
+        (path.relative_to(TEMPLATES), enum, member)
+        for path in _templates()
+        for enum, member in NAMED.findall(path.read_text())
+        if enum in vocabulary or "Status" in enum
+    }
     assert named, "the templates name enum members"
-    unknown = [(str(path), enum, member) for path, enum, member in named
-               if enum not in vocabulary or not hasattr(vocabulary[enum], member)]
+    unknown = [
+        (str(path), enum, member)
+        for path, enum, member in named
+        if enum not in vocabulary or not hasattr(vocabulary[enum], member)
+    ]
     assert unknown == []

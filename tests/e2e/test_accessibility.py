@@ -24,12 +24,29 @@ def demo(settings):
     evidence = EvidenceRequest.objects.filter(requested_from__email="gp@demo.hjp.test").order_by("pk").first()
     referral = Referral.objects.filter(referrer__email="gp@demo.hjp.test", status="in_progress").order_by("pk").first()
     return {
-        "referrer": ("gp@demo.hjp.test", ["/referrals/home/", "/referrals/new/", "/referrals/",
-                                          f"/referrals/{referral.pk}/", "/inbox/", "/casework/evidence/"]
-                     + ([f"/casework/evidence/{evidence.pk}/"] if evidence else [])),
-        "advisor": ("advisor@demo.hjp.test", ["/casework/", "/casework/triage/", "/casework/cases/",
-                                              f"/casework/cases/{case.pk}/", f"/outcomes/cases/{case.pk}/",
-                                              "/inbox/"]),
+        "referrer": (
+            "gp@demo.hjp.test",
+            [
+                "/referrals/home/",
+                "/referrals/new/",
+                "/referrals/",
+                f"/referrals/{referral.pk}/",
+                "/inbox/",
+                "/casework/evidence/",
+            ]
+            + ([f"/casework/evidence/{evidence.pk}/"] if evidence else []),
+        ),
+        "advisor": (
+            "advisor@demo.hjp.test",
+            [
+                "/casework/",
+                "/casework/triage/",
+                "/casework/cases/",
+                f"/casework/cases/{case.pk}/",
+                f"/outcomes/cases/{case.pk}/",
+                "/inbox/",
+            ],
+        ),
         "supervisor": ("supervisor@demo.hjp.test", ["/casework/cases/?scope=organisation", "/casework/providers/"]),
         "manager": ("manager@demo.hjp.test", ["/outcomes/dashboard/", "/outcomes/funder-report/"]),
         "funder": ("funder@demo.hjp.test", ["/outcomes/funder-report/"]),

@@ -20,17 +20,42 @@ def busy_case():
     advisor = factories.advisor(referral.advice_organisation)
     case = services.referral_accept(referral=referral, actor=advisor)
     now = timezone.now()
-    services.case_note_add(case=case, actor=advisor, kind="call", text="First call about the PIP decision.",
-                           occurred_at=now - timedelta(days=6), first_contact=True)
+    services.case_note_add(
+        case=case,
+        actor=advisor,
+        kind="call",
+        text="First call about the PIP decision.",
+        occurred_at=now - timedelta(days=6),
+        first_contact=True,
+    )
     for day in range(5, 0, -1):
-        services.case_note_add(case=case, actor=advisor, kind="internal", occurred_at=now - timedelta(days=day),
-                               text=f"Drafted part {6 - day} of the reconsideration request. " * 6)
-    services.deadline_add(case=case, actor=advisor, kind=Deadline.Kind.RECONSIDERATION, title="",
-                          basis_date=timezone.localdate() - timedelta(days=12))
-    services.appointment_book(case=case, actor=advisor, kind="phone", starts_at=now + timedelta(days=2),
-                              place="Advisor calls the patient's mobile")
-    services.evidence_request_create(case=case, actor=advisor, what_is_needed="A letter on daily living needs.",
-                                     due_date=timezone.localdate() + timedelta(days=10))
+        services.case_note_add(
+            case=case,
+            actor=advisor,
+            kind="internal",
+            occurred_at=now - timedelta(days=day),
+            text=f"Drafted part {6 - day} of the reconsideration request. " * 6,
+        )
+    services.deadline_add(
+        case=case,
+        actor=advisor,
+        kind=Deadline.Kind.RECONSIDERATION,
+        title="",
+        basis_date=timezone.localdate() - timedelta(days=12),
+    )
+    services.appointment_book(
+        case=case,
+        actor=advisor,
+        kind="phone",
+        starts_at=now + timedelta(days=2),
+        place="Advisor calls the patient's mobile",
+    )
+    services.evidence_request_create(
+        case=case,
+        actor=advisor,
+        what_is_needed="A letter on daily living needs.",
+        due_date=timezone.localdate() + timedelta(days=10),
+    )
     return case, advisor
 
 

@@ -105,8 +105,13 @@ def test_the_whole_loop(new_page, people, celery_worker):
     screenshot(advisor, "advisor-case")
 
     # The referrer hears of the acceptance (through the worker) and answers with a document.
-    wait_for(lambda: Message.objects.filter(referral_id=referral.pk, kind=MessageKind.STATUS_NOTICE,
-                                            status="delivered").exists(), timeout=20, what="the accepted notice")
+    wait_for(
+        lambda: Message.objects.filter(
+            referral_id=referral.pk, kind=MessageKind.STATUS_NOTICE, status="delivered"
+        ).exists(),
+        timeout=20,
+        what="the accepted notice",
+    )
     referrer.goto("/casework/evidence/")
     assert_accessible(referrer)
     referrer.get_by_role("link", name="Maria Kowalski").click()
@@ -140,8 +145,11 @@ def test_the_whole_loop(new_page, people, celery_worker):
     assert case.state == CaseState.CLOSED
 
     # The referrer finds the outcome report in their inbox.
-    wait_for(lambda: Message.objects.filter(kind=MessageKind.OUTCOME_REPORT, status="delivered").exists(),
-             timeout=20, what="the outcome report")
+    wait_for(
+        lambda: Message.objects.filter(kind=MessageKind.OUTCOME_REPORT, status="delivered").exists(),
+        timeout=20,
+        what="the outcome report",
+    )
     referrer.goto("/inbox/")
     assert_accessible(referrer)
     referrer.get_by_role("link", name=f"Outcome of referral {referral.reference}").click()
@@ -171,8 +179,11 @@ def test_a_decline_is_seen_by_the_referrer(new_page, people, celery_worker):
     advisor.get_by_label("Reason").select_option("out_of_area")
     advisor.get_by_label("Explanation for the referrer").fill("Please refer to Northside Advice instead.")
     advisor.get_by_role("button", name="Decline").click()
-    wait_for(lambda: Message.objects.filter(referral_id=referral.pk, status="delivered").exists(), timeout=20,
-             what="the decline notice")
+    wait_for(
+        lambda: Message.objects.filter(referral_id=referral.pk, status="delivered").exists(),
+        timeout=20,
+        what="the decline notice",
+    )
     referrer.goto(f"/referrals/{referral.pk}/")
     expect(referrer.locator(".timeline")).to_contain_text("Declined")
     expect(referrer.locator(".timeline")).to_contain_text("Northside Advice")

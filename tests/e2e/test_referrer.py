@@ -109,13 +109,23 @@ def test_referrer_pages_fit_a_phone(new_page, referral):
 def test_on_a_phone_what_needs_action_comes_first(new_page, referrer_user, health_org, partnership, advisor_user):
     from referrals import services
 
-    long_words = dict(referring_organisation=health_org, partnership=partnership, referrer=referrer_user,
-                      patient__given_name="Maximiliana", patient__family_name="Featherstonehaugh-Wolstenholme",
-                      urgency="urgent", description="A long account of the problems. " * 60,
-                      patient__access_needs="Step-free access. " * 20)
+    long_words = dict(
+        referring_organisation=health_org,
+        partnership=partnership,
+        referrer=referrer_user,
+        patient__given_name="Maximiliana",
+        patient__family_name="Featherstonehaugh-Wolstenholme",
+        urgency="urgent",
+        description="A long account of the problems. " * 60,
+        patient__access_needs="Step-free access. " * 20,
+    )
     declined = factories.ReferralFactory(**long_words)
-    services.referral_transition(referral=declined, to_status=ReferralStatus.DECLINED, actor=advisor_user,
-                                 reason="Outside our area: Leeds Welfare Rights can help.")
+    services.referral_transition(
+        referral=declined,
+        to_status=ReferralStatus.DECLINED,
+        actor=advisor_user,
+        reason="Outside our area: Leeds Welfare Rights can help.",
+    )
     page = new_page(PHONE)
     sign_in(page, referrer_user)
 

@@ -22,8 +22,13 @@ from tests import factories
 
 def queue(user, key="k1", referral_id=None):
     return services.message_queue(
-        recipient=user, kind=MessageKind.STATUS_NOTICE, key=key, subject="Referral R1 accepted",
-        body="Maria Kowalski's referral was accepted.", url="/referrals/1/", referral_id=referral_id,
+        recipient=user,
+        kind=MessageKind.STATUS_NOTICE,
+        key=key,
+        subject="Referral R1 accepted",
+        body="Maria Kowalski's referral was accepted.",
+        url="/referrals/1/",
+        referral_id=referral_id,
     )
 
 
@@ -104,7 +109,9 @@ def test_the_admin_lists_unknown_emails_and_lets_a_person_resend_or_mark_them_se
     assert list(page.context["cl"].result_list) == [lost_email, went_email]
     assert "Unknown: needs checking" in page.content.decode()
     assert escape(services.email_message_id(lost_email.pk)) in page.content.decode()
-    messages_page = client.get(reverse("admin:notifications_message_changelist"), {"deliveries__status__exact": "unknown"})
+    messages_page = client.get(
+        reverse("admin:notifications_message_changelist"), {"deliveries__status__exact": "unknown"}
+    )
     assert set(messages_page.context["cl"].result_list) == {went, did_not}
 
     client.post(changelist, {"action": "mark_sent_after_checking", "_selected_action": [went_email.pk]})
@@ -146,7 +153,7 @@ def in_thread(target):
     def run():
         try:
             result["value"] = target()
-        except Exception as exc:  # noqa: BLE001 - handed back to the test
+        except Exception as exc:
             result["error"] = exc
         finally:
             connection.close()
@@ -158,10 +165,13 @@ def in_thread(target):
 
 def waiting_on_a_lock(*, timeout: float) -> None:
     """Wait until another connection to this database is blocked on a row lock (PostgreSQL says so)."""
+
     def blocked() -> bool:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+            )
             return cursor.fetchone()[0] > 0
 
     deadline = time.monotonic() + timeout

@@ -27,8 +27,12 @@ def longest_retry_countdown() -> int:
     assert {"hjp.notifications.tasks.deliver_message", "outcomes.tasks.send_daily_reminders"} <= set(app.tasks)
     celery_default_backoff_max = 600  # what celery.app.autoretry uses when a task sets no retry_backoff_max
     return max(
-        max(task.default_retry_delay,
-            getattr(task, "retry_backoff_max", celery_default_backoff_max) if getattr(task, "retry_backoff", False) else 0)
+        max(
+            task.default_retry_delay,
+            getattr(task, "retry_backoff_max", celery_default_backoff_max)
+            if getattr(task, "retry_backoff", False)
+            else 0,
+        )
         for task in ours
     )
 
@@ -54,5 +58,7 @@ def test_smtp_gives_up_after_the_email_timeout(monkeypatch):
     """Without a timeout Django's SMTP backend waits for ever on a mail server that hangs."""
     options = base_settings(monkeypatch, EMAIL_HOST="smtp.example.org")["MAILERS"]["default"]["OPTIONS"]
     assert options["timeout"] == 10
-    options = base_settings(monkeypatch, EMAIL_HOST="smtp.example.org", EMAIL_TIMEOUT="4")["MAILERS"]["default"]["OPTIONS"]
+    options = base_settings(monkeypatch, EMAIL_HOST="smtp.example.org", EMAIL_TIMEOUT="4")["MAILERS"]["default"][
+        "OPTIONS"
+    ]
     assert options["timeout"] == 4

@@ -16,15 +16,20 @@ from tests import factories
 def deliver(user, referral, key, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         return services.message_queue(
-            recipient=user, kind=MessageKind.OUTCOME_REPORT, key=key,
-            subject=f"Outcome of referral {referral.reference}", body="The case has closed.",
-            url=reverse("referrals:detail", args=[referral.pk]), referral_id=referral.pk,
+            recipient=user,
+            kind=MessageKind.OUTCOME_REPORT,
+            key=key,
+            subject=f"Outcome of referral {referral.reference}",
+            body="The case has closed.",
+            url=reverse("referrals:detail", args=[referral.pk]),
+            referral_id=referral.pk,
         )
 
 
 def referral_of(referrer, **patient):
     return factories.ReferralFactory(
-        referrer=referrer, referring_organisation=referrer.memberships.get().organisation,
+        referrer=referrer,
+        referring_organisation=referrer.memberships.get().organisation,
         patient=factories.PatientFactory(**patient),
     )
 
@@ -44,8 +49,9 @@ def test_the_inbox_names_the_patient_by_initials_and_date_of_birth(client, djang
     assert "Patient: B.K., born 14 Mar 1958" in detail
     # The email still names nobody.
     assert "B.K." not in mail.outbox[0].body and "1958" not in mail.outbox[0].body
-    assert AuditEvent.objects.filter(actor=gp, action=AuditEvent.Action.LIST,
-                                     object_type="notifications.message").exists()
+    assert AuditEvent.objects.filter(
+        actor=gp, action=AuditEvent.Action.LIST, object_type="notifications.message"
+    ).exists()
 
 
 @pytest.mark.django_db

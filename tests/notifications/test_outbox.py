@@ -16,8 +16,13 @@ from tests.support.celery_worker import free_port
 
 def queue(user, key="k1", referral_id=None):
     return services.message_queue(
-        recipient=user, kind=MessageKind.STATUS_NOTICE, key=key, subject="Referral R1 accepted",
-        body="Maria Kowalski's referral was accepted.", url="/referrals/1/", referral_id=referral_id,
+        recipient=user,
+        kind=MessageKind.STATUS_NOTICE,
+        key=key,
+        subject="Referral R1 accepted",
+        body="Maria Kowalski's referral was accepted.",
+        url="/referrals/1/",
+        referral_id=referral_id,
     )
 
 
@@ -59,8 +64,12 @@ def test_queueing_or_delivering_twice_sends_once(django_capture_on_commit_callba
 
 
 def smtp_nobody_listens_on(port):
-    return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2}}}
+    return {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 2},
+        }
+    }
 
 
 @pytest.mark.django_db
@@ -140,8 +149,11 @@ def test_when_the_broker_is_down_the_message_waits_and_the_sweep_delivers_it(dja
 
 @pytest.mark.django_db
 def test_accept_decline_and_redirect_send_status_notices_to_the_referrer(django_capture_on_commit_callbacks):
-    for to_status, words in [(ReferralStatus.ACCEPTED, "accepted"), (ReferralStatus.DECLINED, "declined"),
-                             (ReferralStatus.REDIRECTED, "passed on")]:
+    for to_status, words in [
+        (ReferralStatus.ACCEPTED, "accepted"),
+        (ReferralStatus.DECLINED, "declined"),
+        (ReferralStatus.REDIRECTED, "passed on"),
+    ]:
         referral = factories.ReferralFactory(patient__given_name="Maria", patient__family_name="Kowalski")
         advisor = factories.advisor(referral.advice_organisation)
         with django_capture_on_commit_callbacks(execute=True):

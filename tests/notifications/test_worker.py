@@ -52,8 +52,9 @@ def test_a_task_run_twice_sends_one_message(celery_worker):
     worker = celery_worker
     referral = factories.ReferralFactory()
     accept(referral)
-    message = wait_for(lambda: Message.objects.filter(referral_id=referral.pk, status="delivered").first(),
-                       timeout=15, what="delivery")
+    message = wait_for(
+        lambda: Message.objects.filter(referral_id=referral.pk, status="delivered").first(), timeout=15, what="delivery"
+    )
     again = [deliver_message.delay(message.pk), deliver_message.delay(message.pk)]
     for task in again:
         assert "succeeded" in worker.wait_finished(task.id, timeout=15)
@@ -127,11 +128,17 @@ def test_a_worker_killed_while_the_mail_server_has_the_email_never_sends_it_twic
             # Still `sending`, or already `unknown` when the rerun came more than EMAIL_TIMEOUT plus the margin
             # after the send (a loaded machine): never `sent` and never sent again.
             assert email_delivery(referral).status in (Delivery.Status.SENDING, Delivery.Status.UNKNOWN)
-            wait_for(lambda: timezone.now() - email_delivery(referral).last_attempt_at > timedelta(seconds=7),
-                     timeout=15, what="the email timeout and margin to pass")
+            wait_for(
+                lambda: timezone.now() - email_delivery(referral).last_attempt_at > timedelta(seconds=7),
+                timeout=15,
+                what="the email timeout and margin to pass",
+            )
             sweep_undelivered.delay()  # what beat runs every NOTIFICATION_SWEEP_SECONDS
-            email = wait_for(lambda: (d := email_delivery(referral)).status == Delivery.Status.UNKNOWN and d,
-                             timeout=30, what="the email to be marked for a person to check")
+            email = wait_for(
+                lambda: (d := email_delivery(referral)).status == Delivery.Status.UNKNOWN and d,
+                timeout=30,
+                what="the email to be marked for a person to check",
+            )
             for task in (sweep_undelivered.delay(), deliver_message.delay(email.message_id)):
                 worker.wait_finished(task.id)
             worker.wait_idle()
@@ -195,8 +202,11 @@ def test_a_withdrawal_does_not_wait_for_a_hanging_mail_server(redis_url, tmp_pat
             assert not thread.is_alive() and took["seconds"] < 5, took
 
             # The send times out (EMAIL_TIMEOUT), counts as a failure, and its retry finds consent withdrawn.
-            email = wait_for(lambda: (d := email_delivery(referral)).status == Delivery.Status.CANCELLED and d,
-                             timeout=60, what="the email to be cancelled")
+            email = wait_for(
+                lambda: (d := email_delivery(referral)).status == Delivery.Status.CANCELLED and d,
+                timeout=60,
+                what="the email to be cancelled",
+            )
             assert email.attempts == 1 and "timed out" in email.last_error and smtp.emails() == []
             assert smtp.data_commands == 1
         finally:

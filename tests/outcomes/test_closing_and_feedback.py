@@ -23,8 +23,13 @@ from tests.support.pages import looks_missing
 
 @pytest.mark.parametrize(
     ("amount", "period", "yearly"),
-    [("100.00", "weekly", "5200.00"), ("100.00", "four_weekly", "1300.00"), ("100.00", "monthly", "1200.00"),
-     ("92.40", "weekly", "4804.80"), (None, "", "0.00")],
+    [
+        ("100.00", "weekly", "5200.00"),
+        ("100.00", "four_weekly", "1300.00"),
+        ("100.00", "monthly", "1200.00"),
+        ("92.40", "weekly", "4804.80"),
+        (None, "", "0.00"),
+    ],
 )
 def test_recurring_amounts_are_annualised(amount, period, yearly):
     assert annualise(Decimal(amount) if amount else None, period) == Decimal(yearly)
@@ -32,17 +37,24 @@ def test_recurring_amounts_are_annualised(amount, period, yearly):
 
 def _pip_award(case, advisor, **kw):
     return services.financial_outcome_add(
-        case=case, issue=case.issues.first(), actor=advisor, kind="new_or_increased_award",
+        case=case,
+        issue=case.issues.first(),
+        actor=advisor,
+        kind="new_or_increased_award",
         benefit=ProblemSubCategory.objects.get(code="pip"),
-        recurring_amount=Decimal("108.55"), recurring_period="weekly", one_off_amount=Decimal("1250.00"),
-        confirmed=True, **kw,
+        recurring_amount=Decimal("108.55"),
+        recurring_period="weekly",
+        one_off_amount=Decimal("1250.00"),
+        confirmed=True,
+        **kw,
     )
 
 
 def _close(case, advisor, **kw):
     case.refresh_from_db()
-    return services.case_close_with_outcomes(case=case, actor=advisor, version=case.version,
-                                             closure_reason="work_completed", **kw)
+    return services.case_close_with_outcomes(
+        case=case, actor=advisor, version=case.version, closure_reason="work_completed", **kw
+    )
 
 
 @pytest.mark.django_db
@@ -70,8 +82,9 @@ def test_a_case_closes_with_an_explicit_no_outcome_reason(open_case, advisor_use
 def test_a_stale_close_is_refused(open_case, advisor_user):
     _pip_award(open_case, advisor_user)
     with pytest.raises(StaleCaseError):
-        services.case_close_with_outcomes(case=open_case, actor=advisor_user, version=open_case.version - 1,
-                                          closure_reason="work_completed")
+        services.case_close_with_outcomes(
+            case=open_case, actor=advisor_user, version=open_case.version - 1, closure_reason="work_completed"
+        )
 
 
 @pytest.mark.django_db
@@ -85,8 +98,14 @@ def test_the_outcome_report_with_consent_to_feedback_gives_outcomes_and_money(
     open_case, advisor_user, django_capture_on_commit_callbacks
 ):
     _pip_award(open_case, advisor_user)
-    services.decision_outcome_add(case=open_case, issue=open_case.issues.first(), actor=advisor_user,
-                                  stage="mandatory_reconsideration", result="awarded", decided_on=date(2026, 10, 1))
+    services.decision_outcome_add(
+        case=open_case,
+        issue=open_case.issues.first(),
+        actor=advisor_user,
+        stage="mandatory_reconsideration",
+        result="awarded",
+        decided_on=date(2026, 10, 1),
+    )
     services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[2, 2, 3, 2, 3, 2, 2])
     services.wellbeing_record(case=open_case, actor=advisor_user, moment="close", items=[3, 3, 4, 3, 3, 3, 3])
     with django_capture_on_commit_callbacks(execute=True):
@@ -142,8 +161,13 @@ def test_consent_withdrawal_cancels_a_report_not_yet_sent(open_case, advisor_use
 @pytest.mark.django_db
 def test_consent_withdrawal_redacts_the_notes_outcomes_hold_but_keeps_the_outcomes(open_case, advisor_user):
     issue = open_case.issues.get()
-    services.non_financial_outcome_add(case=open_case, issue=issue, actor=advisor_user,
-                                       kind="eviction_prevented", note="Eviction from 12 Acacia Road stopped")
+    services.non_financial_outcome_add(
+        case=open_case,
+        issue=issue,
+        actor=advisor_user,
+        kind="eviction_prevented",
+        note="Eviction from 12 Acacia Road stopped",
+    )
     _close(open_case, advisor_user, no_outcome_reason="other", no_outcome_note="Mrs Kowalski moved to Leeds")
     referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer, note="")
     outcome = NonFinancialOutcome.objects.get(issue=issue)
@@ -159,8 +183,11 @@ def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_on
     colleague = factories.referrer(health_org)
     last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=15)
     for _ in range(3):
-        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership,
-                                  submitted_at=timezone.make_aware(timezone.datetime(last_month.year, last_month.month, 15, 10)))
+        factories.ReferralFactory(
+            referring_organisation=health_org,
+            partnership=partnership,
+            submitted_at=timezone.make_aware(timezone.datetime(last_month.year, last_month.month, 15, 10)),
+        )
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_monthly_digests(year=last_month.year, month=last_month.month) >= 2
         services.send_monthly_digests(year=last_month.year, month=last_month.month)
@@ -175,8 +202,9 @@ def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_on
 def test_the_digest_does_not_count_referrals_sent_by_mistake(health_org, partnership):
     sent = timezone.make_aware(timezone.datetime(2026, 10, 15, 10))
     for status in (ReferralStatus.SUBMITTED, ReferralStatus.ENTERED_IN_ERROR):
-        factories.ReferralFactory(referring_organisation=health_org, partnership=partnership, status=status,
-                                  submitted_at=sent)
+        factories.ReferralFactory(
+            referring_organisation=health_org, partnership=partnership, status=status, submitted_at=sent
+        )
     figures = digest_figures(organisation=health_org, period=Period.month(2026, 10))
     assert figures.made == 1
 
@@ -184,8 +212,9 @@ def test_the_digest_does_not_count_referrals_sent_by_mistake(health_org, partner
 @pytest.mark.parametrize(("won", "shown"), [(1, False), (4, False), (5, True), (0, True)])
 def test_the_digest_withholds_a_success_rate_resting_on_fewer_than_five_wins(health_org, won, shown):
     money = MoneyGain(annual=Decimal("0.00"), one_off=Decimal("1000.00"), total=Decimal("1000.00"), cases=6)
-    figures = DigestFigures(made=10, accepted=8, closed=6, money=MoneyTotals(confirmed=money, expected=money),
-                            decided=6, won=won)
+    figures = DigestFigures(
+        made=10, accepted=8, closed=6, money=MoneyTotals(confirmed=money, expected=money), decided=6, won=won
+    )
     body = services.digest_body(organisation=health_org, period=Period.month(2026, 10), figures=figures)
     assert (f"{round(100 * won / 6)}% of 6 decisions" in body) is shown
     assert ("not shown for fewer than 5" in body.split("Success rate")[1]) is not shown
@@ -198,10 +227,17 @@ def test_daily_reminders_of_evidence_due_and_deadlines_are_sent_once_a_day(
     from casework import services as casework_services
 
     today = timezone.localdate()
-    casework_services.evidence_request_create(case=open_case, actor=advisor_user,
-                                              what_is_needed="Letter on mobility", due_date=today + timedelta(days=1))
-    casework_services.deadline_add(case=open_case, actor=advisor_user, kind="task", title="Chase DWP",
-                                   basis_date=None, due_date=today - timedelta(days=1))
+    casework_services.evidence_request_create(
+        case=open_case, actor=advisor_user, what_is_needed="Letter on mobility", due_date=today + timedelta(days=1)
+    )
+    casework_services.deadline_add(
+        case=open_case,
+        actor=advisor_user,
+        kind="task",
+        title="Chase DWP",
+        basis_date=None,
+        due_date=today - timedelta(days=1),
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.send_daily_reminders(today=today)
         services.send_daily_reminders(today=today)
@@ -216,8 +252,7 @@ def _wellbeing_post(version, value):
 
 
 @pytest.mark.django_db
-def test_two_advisors_correcting_the_same_wellbeing_score_do_not_overwrite_each_other(client, open_case,
-                                                                                       advisor_user):
+def test_two_advisors_correcting_the_same_wellbeing_score_do_not_overwrite_each_other(client, open_case, advisor_user):
     colleague = factories.advisor(open_case.referral.advice_organisation)
     url = reverse("outcomes:wellbeing_record", args=[open_case.pk, "start"])
     client.force_login(advisor_user)
@@ -240,8 +275,7 @@ def test_a_stale_wellbeing_correction_is_refused_by_the_service(open_case, advis
     version = open_case.version
     services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[3] * 7, version=version)
     with pytest.raises(StaleCaseError):
-        services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[5] * 7,
-                                  version=version)
+        services.wellbeing_record(case=open_case, actor=advisor_user, moment="start", items=[5] * 7, version=version)
     assert open_case.wellbeing_scores.get(moment="start").total == 21
 
 
@@ -249,9 +283,18 @@ def test_a_stale_wellbeing_correction_is_refused_by_the_service(open_case, advis
 def test_the_outcomes_page_keeps_what_was_typed_on_bad_input(client, open_case, advisor_user):
     client.force_login(advisor_user)
     url = reverse("outcomes:financial_add", args=[open_case.pk])
-    response = client.post(url, once({"financial-issue": open_case.issues.first().pk, "financial-kind": "grant",
-                                      "financial-recurring_amount": "-5", "financial-one_off_amount": "abc"},
-                                     prefix="financial"))
+    response = client.post(
+        url,
+        once(
+            {
+                "financial-issue": open_case.issues.first().pk,
+                "financial-kind": "grant",
+                "financial-recurring_amount": "-5",
+                "financial-one_off_amount": "abc",
+            },
+            prefix="financial",
+        ),
+    )
     html = response.content.decode()
     assert response.status_code == 400 and 'id="error-summary"' in html
     assert 'value="-5"' in html and 'value="abc"' in html
@@ -261,16 +304,17 @@ def test_the_outcomes_page_keeps_what_was_typed_on_bad_input(client, open_case, 
 @pytest.mark.django_db
 def test_closing_from_the_page_without_outcomes_explains_why(client, open_case, advisor_user):
     client.force_login(advisor_user)
-    response = client.post(reverse("outcomes:case_close", args=[open_case.pk]),
-                           {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed"})
+    response = client.post(
+        reverse("outcomes:case_close", args=[open_case.pk]),
+        {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed"},
+    )
     assert response.status_code == 400 and "Record at least one outcome" in response.content.decode()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["other advisor", "referrer", "manager"])
 def test_other_people_get_404_on_the_outcomes_pages(client, open_case, who, manager_user):
-    user = {"other advisor": factories.advisor(), "referrer": open_case.referral.referrer,
-            "manager": manager_user}[who]
+    user = {"other advisor": factories.advisor(), "referrer": open_case.referral.referrer, "manager": manager_user}[who]
     # A name no page says by chance (a generated one such as "Page" is in "Page not found").
     patient = open_case.referral.patient
     patient.family_name = "Featherstonehaugh"
@@ -280,9 +324,14 @@ def test_other_people_get_404_on_the_outcomes_pages(client, open_case, who, mana
     assert looks_missing(page)
     assert open_case.referral.patient.family_name not in page.content.decode()
     assert open_case.reference not in page.content.decode()
-    response = client.post(reverse("outcomes:case_close", args=[open_case.pk]),
-                           {"close_case-version": open_case.version, "close_case-closure_reason": "work_completed",
-                            "close_case-no_outcome_reason": "other"})
+    response = client.post(
+        reverse("outcomes:case_close", args=[open_case.pk]),
+        {
+            "close_case-version": open_case.version,
+            "close_case-closure_reason": "work_completed",
+            "close_case-no_outcome_reason": "other",
+        },
+    )
     assert looks_missing(response)
     open_case.refresh_from_db()
     assert open_case.state != CaseState.CLOSED and not CaseClosure.objects.filter(case=open_case).exists()
@@ -307,10 +356,18 @@ def test_a_check_the_model_makes_is_shown_on_the_form_not_as_an_error_page(clien
     from django.core.exceptions import ValidationError
 
     client.force_login(advisor_user)
-    with mock.patch("outcomes.services.decision_outcome_add",
-                    side_effect=ValidationError("That decision date is not possible.")):
-        response = client.post(reverse("outcomes:decision_add", args=[open_case.pk]),
-                               once({"decision-issue": open_case.issues.first().pk,
-                                     "decision-stage": "initial_claim", "decision-result": "awarded"},
-                                    prefix="decision"))
+    with mock.patch(
+        "outcomes.services.decision_outcome_add", side_effect=ValidationError("That decision date is not possible.")
+    ):
+        response = client.post(
+            reverse("outcomes:decision_add", args=[open_case.pk]),
+            once(
+                {
+                    "decision-issue": open_case.issues.first().pk,
+                    "decision-stage": "initial_claim",
+                    "decision-result": "awarded",
+                },
+                prefix="decision",
+            ),
+        )
     assert response.status_code == 400 and "That decision date is not possible." in response.content.decode()

@@ -69,14 +69,31 @@ class World:
         self.manager = factories.partnership_member(self.partnership, Role.MANAGER)
         self.funder = factories.partnership_member(self.partnership, Role.FUNDER)
 
-        r1 = self.referral(submitted=at(1, 10), decile=1, status=S.CLOSED,
-                           patient__given_name=PATIENT_NAME[0], patient__family_name=PATIENT_NAME[1])
+        r1 = self.referral(
+            submitted=at(1, 10),
+            decile=1,
+            status=S.CLOSED,
+            patient__given_name=PATIENT_NAME[0],
+            patient__family_name=PATIENT_NAME[1],
+        )
         r2 = self.referral(submitted=at(1, 20), decile=1, status=S.CLOSED, referrer_profession=Profession.NURSE)
-        r3 = self.referral(submitted=at(2, 5), decile=3, status=S.IN_PROGRESS, organisation=self.hilltop,
-                           referring_team=self.ward, referrer_profession=Profession.MENTAL_HEALTH,
-                           setting=Setting.INPATIENT)
-        r4 = self.referral(submitted=at(3, 1), status=S.CLOSED, organisation=self.hilltop, referring_team=self.ward,
-                           referrer_profession=Profession.ALLIED_HEALTH, setting=Setting.INPATIENT)
+        r3 = self.referral(
+            submitted=at(2, 5),
+            decile=3,
+            status=S.IN_PROGRESS,
+            organisation=self.hilltop,
+            referring_team=self.ward,
+            referrer_profession=Profession.MENTAL_HEALTH,
+            setting=Setting.INPATIENT,
+        )
+        r4 = self.referral(
+            submitted=at(3, 1),
+            status=S.CLOSED,
+            organisation=self.hilltop,
+            referring_team=self.ward,
+            referrer_profession=Profession.ALLIED_HEALTH,
+            setting=Setting.INPATIENT,
+        )
         self.referral(submitted=at(3, 15), decile=10, status=S.DECLINED)
         self.referral(submitted=at(4, 2), status=S.REDIRECTED, setting="")
         self.referral(submitted=at(4, 10), status=S.SUBMITTED)
@@ -88,17 +105,22 @@ class World:
         c1 = self.case(r1, self.alex, contact=at(1, 12), closed=at(2, 15))
         c2 = self.case(r2, self.blake, contact=at(1, 25), closed=at(3, 10))
         c3 = self.case(r3, self.alex, contact=at(2, 6, hour=0))
-        c4 = self.case(r4, self.blake, contact=None, closed=datetime(2026, 8, 1, 12, tzinfo=UTC),
-                       reason=ClosureReason.NO_CONTACT)
+        c4 = self.case(
+            r4, self.blake, contact=None, closed=datetime(2026, 8, 1, 12, tzinfo=UTC), reason=ClosureReason.NO_CONTACT
+        )
         c9 = self.case(r9, self.blake, contact=datetime(2025, 12, 22, 12, tzinfo=UTC), closed=at(2, 1))
         self.case(r10, self.blake, contact=at(6, 4), closed=at(6, 10), reason=ClosureReason.CONSENT_WITHDRAWN)
 
         issue = {case: factories.CaseIssueFactory(case=case) for case in (c1, c2, c3, c4, c9)}
         for case, stage, result in [
-            (c1, "initial_claim", "refused"), (c1, "mandatory_reconsideration", "awarded"),
-            (c2, "initial_claim", "awarded"), (c2, "tribunal_appeal", "withdrawn"),
-            (c9, "tribunal_appeal", "increased"), (c9, "initial_claim", "refused"),
-            (c3, "initial_claim", "awarded"), (c4, "tribunal_appeal", "awarded"),  # cases not closed in the period
+            (c1, "initial_claim", "refused"),
+            (c1, "mandatory_reconsideration", "awarded"),
+            (c2, "initial_claim", "awarded"),
+            (c2, "tribunal_appeal", "withdrawn"),
+            (c9, "tribunal_appeal", "increased"),
+            (c9, "initial_claim", "refused"),
+            (c3, "initial_claim", "awarded"),
+            (c4, "tribunal_appeal", "awarded"),  # cases not closed in the period
         ]:
             factories.DecisionOutcomeFactory(issue=issue[case], stage=stage, result=result)
         money = factories.FinancialOutcomeFactory
@@ -113,25 +135,38 @@ class World:
             if close:
                 factories.WellbeingScoreFactory(case=case, moment="close", score=close)
 
-        factories.FundingFactory(partnership=self.partnership, amount=36500,
-                                 period_start=date(2025, 7, 1), period_end=date(2026, 6, 30))  # 181 of 365 days
-        factories.FundingFactory(partnership=self.partnership, amount=10000,
-                                 period_start=date(2026, 6, 1), period_end=date(2026, 12, 31))  # 30 of 214 days
-        factories.FundingFactory(partnership=self.partnership, amount=99999,
-                                 period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))  # before the period
+        factories.FundingFactory(
+            partnership=self.partnership, amount=36500, period_start=date(2025, 7, 1), period_end=date(2026, 6, 30)
+        )  # 181 of 365 days
+        factories.FundingFactory(
+            partnership=self.partnership, amount=10000, period_start=date(2026, 6, 1), period_end=date(2026, 12, 31)
+        )  # 30 of 214 days
+        factories.FundingFactory(
+            partnership=self.partnership, amount=99999, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31)
+        )  # before the period
         factories.FundingFactory(amount=88888, period_start=date(2026, 1, 1), period_end=date(2026, 12, 31))
 
     def referral(self, *, submitted, status, decile=None, organisation=None, **kwargs):
         organisation = organisation or self.riverside
         kwargs.setdefault("patient__deprivation_decile", decile)
-        return factories.ReferralFactory(partnership=self.partnership, referring_organisation=organisation,
-                                         submitted_at=submitted, status=status, **kwargs)
+        return factories.ReferralFactory(
+            partnership=self.partnership,
+            referring_organisation=organisation,
+            submitted_at=submitted,
+            status=status,
+            **kwargs,
+        )
 
     def case(self, referral, advisor, *, contact, closed=None, reason=ClosureReason.WORK_COMPLETED):
         state = CaseState.CLOSED if closed else CaseState.IN_PROGRESS if contact else CaseState.AWAITING_CONTACT
         return factories.CaseFactory(
-            referral=referral, advisor=advisor, opened_at=referral.submitted_at, first_contact_at=contact,
-            state=state, closed_at=closed, closure_reason=reason if closed else "",
+            referral=referral,
+            advisor=advisor,
+            opened_at=referral.submitted_at,
+            first_contact_at=contact,
+            state=state,
+            closed_at=closed,
+            closure_reason=reason if closed else "",
         )
 
 
@@ -152,7 +187,12 @@ def _rows(breakdowns, title):
 
 def test_referral_totals(summary):
     assert summary.totals == Totals(
-        received=8, accepted=5, decided=7, contacted=4, median_days_to_first_contact=Decimal("2.5"), closed=4,
+        received=8,
+        accepted=5,
+        decided=7,
+        contacted=4,
+        median_days_to_first_contact=Decimal("2.5"),
+        closed=4,
     )
     assert summary.totals.acceptance_rate == 71
 
@@ -169,7 +209,10 @@ def test_referrals_by_organisation_team_profession_and_setting(summary):
     assert _rows(breakdowns, "referring organisation") == {"Riverside Surgery": 6, "Hilltop Practice": 2}
     assert _rows(breakdowns, "team or ward") == {"No team or ward given": 6, "Ward 7 (Hilltop Practice)": 2}
     assert _rows(breakdowns, "referrer's profession") == {
-        "GP": 5, "Nurse": 1, "Mental health professional": 1, "Allied health professional": 1,
+        "GP": 5,
+        "Nurse": 1,
+        "Mental health professional": 1,
+        "Allied health professional": 1,
     }
     assert _rows(breakdowns, "setting") == {"Primary care": 5, "Inpatient": 2, "Not recorded": 1}
 
@@ -177,14 +220,24 @@ def test_referrals_by_organisation_team_profession_and_setting(summary):
 def test_reach_by_deprivation_decile_lists_every_decile_and_not_known(summary):
     deciles = next(b for b in summary.breakdowns if b.title.startswith("deprivation")).rows
     assert [(row.label, row.n) for row in deciles] == [
-        ("1", 2), ("2", 0), ("3", 1), ("4", 0), ("5", 0), ("6", 0), ("7", 0), ("8", 0), ("9", 0), ("10", 1),
+        ("1", 2),
+        ("2", 0),
+        ("3", 1),
+        ("4", 0),
+        ("5", 0),
+        ("6", 0),
+        ("7", 0),
+        ("8", 0),
+        ("9", 0),
+        ("10", 1),
         ("Not known", 4),
     ]
 
 
 def test_open_caseload_per_advisor_at_the_end_of_the_period(summary):
     assert summary.caseload == (
-        AdvisorCaseload(advisor="Alex Advisor", n=1), AdvisorCaseload(advisor="Blake Advisor", n=1),
+        AdvisorCaseload(advisor="Alex Advisor", n=1),
+        AdvisorCaseload(advisor="Blake Advisor", n=1),
     )
 
 
@@ -214,7 +267,10 @@ def test_gain_per_referral_and_per_pound_of_prorated_funding(summary):
 
 def test_wellbeing_change_over_cases_with_both_scores(summary):
     assert summary.wellbeing == Wellbeing(
-        cases=2, average_start=Decimal("17.0"), average_close=Decimal("22.0"), average_change=Decimal("5.0"),
+        cases=2,
+        average_start=Decimal("17.0"),
+        average_close=Decimal("22.0"),
+        average_change=Decimal("5.0"),
     )
 
 
@@ -240,9 +296,13 @@ def test_declines_by_their_coded_reason(world):
     period = Period(start=date(2026, 1, 1), end=date(2026, 6, 30))
     breakdowns = partnership_summary(partnership=world.partnership, period=period).breakdowns
     assert _rows(breakdowns, "reason for declining") == {
-        "Outside the advice we give": 0, "Patient lives outside our area": 2,
-        "Patient already has an adviser for this": 0, "Not enough information to act on": 0,
-        "Patient did not want help when contacted": 0, "No capacity to take new cases": 1, "Other": 0,
+        "Outside the advice we give": 0,
+        "Patient lives outside our area": 2,
+        "Patient already has an adviser for this": 0,
+        "Not enough information to act on": 0,
+        "Patient did not want help when contacted": 0,
+        "No capacity to take new cases": 1,
+        "Other": 0,
         "Not recorded": 1,  # R5, declined before reasons were coded
     }
 
@@ -267,7 +327,9 @@ def test_an_empty_period_gives_zeros_and_no_rates(world):
     assert summary.totals.received == 0 and summary.totals.acceptance_rate is None
     assert summary.totals.median_days_to_first_contact is None
     assert summary.value_for_money == ValueForMoney(
-        funding=Decimal("0.00"), gain_per_referral=None, gain_per_pound=None,
+        funding=Decimal("0.00"),
+        gain_per_referral=None,
+        gain_per_pound=None,
     )
     assert summary.wellbeing.average_change is None
 
@@ -277,8 +339,19 @@ def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
     response = client.get(reverse("outcomes:dashboard"), PERIOD)
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("71%", "2.5", "£7,740", "£3,750", "Alex Advisor", "Ward 7 (Hilltop Practice)", "£19,501.87",
-                 "£967.50", "60%", "+5.0", "cases closed in the period"):
+    for text in (
+        "71%",
+        "2.5",
+        "£7,740",
+        "£3,750",
+        "Alex Advisor",
+        "Ward 7 (Hilltop Practice)",
+        "£19,501.87",
+        "£967.50",
+        "60%",
+        "+5.0",
+        "cases closed in the period",
+    ):
         assert text in html, text
 
 
@@ -299,15 +372,18 @@ def test_the_period_defaults_to_the_last_twelve_calendar_months(client, world, t
     assert (period.start, period.end) == (date(2025, 12, 1), date(2026, 11, 28))
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({"start": "2026-02-30"}, "Enter a real date"),
-    ({"start": "last tuesday", "end": "2026-06-30"}, "Enter a real date"),
-    ({"start": "2026-06-01", "end": "2026-01-01"}, "The end date must be on or after the start date."),
-    ({"start": "1900-01-01", "end": "2026-01-01"}, "Choose a period of 10 years or less."),
-    ({"end": "0001-01-01"}, "Enter a date from 1900 to 2999."),
-    ({"end": "9999-12-31"}, "Enter a date from 1900 to 2999."),
-    ({"start": "0001-01-01", "end": "0001-06-30"}, "Enter a date from 1900 to 2999."),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "2026-02-30"}, "Enter a real date"),
+        ({"start": "last tuesday", "end": "2026-06-30"}, "Enter a real date"),
+        ({"start": "2026-06-01", "end": "2026-01-01"}, "The end date must be on or after the start date."),
+        ({"start": "1900-01-01", "end": "2026-01-01"}, "Choose a period of 10 years or less."),
+        ({"end": "0001-01-01"}, "Enter a date from 1900 to 2999."),
+        ({"end": "9999-12-31"}, "Enter a date from 1900 to 2999."),
+        ({"start": "0001-01-01", "end": "0001-06-30"}, "Enter a date from 1900 to 2999."),
+    ],
+)
 def test_bad_dates_give_a_clear_message_not_an_error(client, world, query, message):
     client.force_login(world.manager)
     response = client.get(reverse("outcomes:dashboard"), query)
@@ -347,12 +423,19 @@ def add_closed_cases(world, n):
         organisation = factories.OrganisationFactory()
         world.partnership.health_organisations.add(organisation)
         referral = world.referral(
-            submitted=at(1 + i % 6, 1 + i % 27), status=S.CLOSED, organisation=organisation, decile=1 + i % 10,
+            submitted=at(1 + i % 6, 1 + i % 27),
+            status=S.CLOSED,
+            organisation=organisation,
+            decile=1 + i % 10,
             referring_team=factories.TeamFactory(organisation=organisation),
             referrer_profession=list(Profession)[i % len(Profession)],
         )
-        case = world.case(referral, factories.advisor(world.partnership.advice_organisation),
-                          contact=at(1 + i % 6, 2 + i % 27), closed=at(1 + i % 6, 28, hour=18))
+        case = world.case(
+            referral,
+            factories.advisor(world.partnership.advice_organisation),
+            contact=at(1 + i % 6, 2 + i % 27),
+            closed=at(1 + i % 6, 28, hour=18),
+        )
         issue = factories.CaseIssueFactory(case=case)
         factories.DecisionOutcomeFactory(issue=issue, result="refused" if i % 2 else "awarded")
         factories.FinancialOutcomeFactory(issue=issue, confirmed=bool(i % 3))
@@ -364,8 +447,13 @@ def add_declines(world, reasons):
     """A declined referral for each coded reason given, declined at triage with its reason kept apart."""
     for i, reason in enumerate(reasons):
         referral = world.referral(submitted=at(1 + i % 6, 3), status=S.DECLINED)
-        factories.ReferralStatusChangeFactory(referral=referral, to_status=S.DECLINED, decline_reason=reason,
-                                              reason="Try the county service.", actor=world.alex)
+        factories.ReferralStatusChangeFactory(
+            referral=referral,
+            to_status=S.DECLINED,
+            decline_reason=reason,
+            reason="Try the county service.",
+            actor=world.alex,
+        )
 
 
 # Session, user, roles and partnerships (4), the figures (15), the inbox badge (1), saving the session (3).

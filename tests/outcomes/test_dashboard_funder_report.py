@@ -14,8 +14,8 @@ from outcomes.report import funder_report_rows
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.selectors.figures import Period
 from tests import factories
-from tests.support.pages import looks_missing, without_nonces
 from tests.outcomes.test_dashboard import PATIENT_NAME, PERIOD, World, add_closed_cases, add_declines
+from tests.support.pages import looks_missing, without_nonces
 
 CSV_COLUMNS = ["partnership", "period_start", "period_end", "section", "measure", "value", "unit"]
 REFERRALS = "Referrals received in the period"
@@ -36,38 +36,42 @@ def _report_rows(world):
     return {(row.section, row.measure): row.display for row in funder_report_rows(summary)}
 
 
-@pytest.mark.parametrize(("count", "shown"), [(None, "-"), (0, "0"), (1, "fewer than 5"), (4, "fewer than 5"),
-                                              (5, "5"), (12, "12")])
+@pytest.mark.parametrize(
+    ("count", "shown"), [(None, "-"), (0, "0"), (1, "fewer than 5"), (4, "fewer than 5"), (5, "5"), (12, "12")]
+)
 def test_counts_from_1_to_4_are_shown_as_fewer_than_5(count, shown):
     assert disclosure.suppress(count) == shown
 
 
 def test_small_counts_and_every_figure_derived_from_them_are_suppressed(world):
     rows = _report_rows(world)
-    assert {key: rows[key] for key in [
-        (REFERRALS, "Referrals received"),
-        (REFERRALS, "Referrals accepted"),
-        (REFERRALS, "Acceptance rate"),
-        (REFERRALS, "Median days from referral to first contact"),
-        ("Referrals by referring organisation", "Riverside Surgery"),
-        ("Referrals by referring organisation", "Hilltop Practice"),
-        ("Referrals by deprivation decile (1 = most deprived)", "1"),
-        ("Referrals by deprivation decile (1 = most deprived)", "2"),
-        ("Casework", "Cases closed in the period"),
-        ("Casework", "Cases open at the end of the period"),
-        (DECISIONS, "Initial claim: decisions"),
-        (DECISIONS, "Initial claim: success rate"),
-        (DECISIONS, "All claims and appeals: decisions"),
-        (DECISIONS, "All claims and appeals: success rate"),
-        (MONEY, "Confirmed: cases"),
-        (MONEY, "Confirmed: total"),
-        (MONEY, "Expected: one-off"),
-        (VALUE, "Funding for the period (prorated by days)"),
-        (VALUE, "Gain per referral received"),
-        (VALUE, "Gain per £1 of funding"),
-        (WELLBEING, "Cases scored at start and close"),
-        (WELLBEING, "Average change"),
-    ]} == {
+    assert {
+        key: rows[key]
+        for key in [
+            (REFERRALS, "Referrals received"),
+            (REFERRALS, "Referrals accepted"),
+            (REFERRALS, "Acceptance rate"),
+            (REFERRALS, "Median days from referral to first contact"),
+            ("Referrals by referring organisation", "Riverside Surgery"),
+            ("Referrals by referring organisation", "Hilltop Practice"),
+            ("Referrals by deprivation decile (1 = most deprived)", "1"),
+            ("Referrals by deprivation decile (1 = most deprived)", "2"),
+            ("Casework", "Cases closed in the period"),
+            ("Casework", "Cases open at the end of the period"),
+            (DECISIONS, "Initial claim: decisions"),
+            (DECISIONS, "Initial claim: success rate"),
+            (DECISIONS, "All claims and appeals: decisions"),
+            (DECISIONS, "All claims and appeals: success rate"),
+            (MONEY, "Confirmed: cases"),
+            (MONEY, "Confirmed: total"),
+            (MONEY, "Expected: one-off"),
+            (VALUE, "Funding for the period (prorated by days)"),
+            (VALUE, "Gain per referral received"),
+            (VALUE, "Gain per £1 of funding"),
+            (WELLBEING, "Cases scored at start and close"),
+            (WELLBEING, "Average change"),
+        ]
+    } == {
         (REFERRALS, "Referrals received"): "8",
         (REFERRALS, "Referrals accepted"): "5",
         (REFERRALS, "Acceptance rate"): "71%",  # 5 of 7: neither count is small
@@ -109,16 +113,35 @@ def test_declines_by_reason_with_small_counts_suppressed(client, world):
     declines = "Referrals by reason for declining"
     rows = _report_rows(world)
     assert {measure: shown for (section, measure), shown in rows.items() if section == declines} == {
-        "Outside the advice we give": "0", "Patient lives outside our area": "5",
-        "Patient already has an adviser for this": "0", "Not enough information to act on": "0",
-        "Patient did not want help when contacted": "0", "No capacity to take new cases": "fewer than 5", "Other": "0",
+        "Outside the advice we give": "0",
+        "Patient lives outside our area": "5",
+        "Patient already has an adviser for this": "0",
+        "Not enough information to act on": "0",
+        "Patient did not want help when contacted": "0",
+        "No capacity to take new cases": "fewer than 5",
+        "Other": "0",
         "Not recorded": "fewer than 5",
     }
     client.force_login(world.funder)
     csv_rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
-    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "Patient lives outside our area", "5", "count"] in csv_rows
-    assert ["Test HJP", "2026-01-01", "2026-06-30", declines, "No capacity to take new cases", "fewer than 5",
-            "count"] in csv_rows
+    assert [
+        "Test HJP",
+        "2026-01-01",
+        "2026-06-30",
+        declines,
+        "Patient lives outside our area",
+        "5",
+        "count",
+    ] in csv_rows
+    assert [
+        "Test HJP",
+        "2026-01-01",
+        "2026-06-30",
+        declines,
+        "No capacity to take new cases",
+        "fewer than 5",
+        "count",
+    ] in csv_rows
 
 
 def test_the_printable_report_shows_no_suppressed_figure(client, world):
@@ -147,10 +170,24 @@ def test_the_csv_export(client, world):
     assert ["Test HJP", "2026-01-01", "2026-06-30", REFERRALS, "Referrals received", "8", "count"] in rows
     assert ["Test HJP", "2026-01-01", "2026-06-30", REFERRALS, "Acceptance rate", "71", "percent"] in rows
     assert ["Test HJP", "2026-01-01", "2026-06-30", MONEY, "Confirmed: total", "suppressed", "GBP"] in rows
-    assert ["Test HJP", "2026-01-01", "2026-06-30", "Casework", "Cases closed in the period", "fewer than 5",
-            "count"] in rows
-    assert ["Test HJP", "2026-01-01", "2026-06-30", VALUE, "Funding for the period (prorated by days)", "19501.87",
-            "GBP"] in rows
+    assert [
+        "Test HJP",
+        "2026-01-01",
+        "2026-06-30",
+        "Casework",
+        "Cases closed in the period",
+        "fewer than 5",
+        "count",
+    ] in rows
+    assert [
+        "Test HJP",
+        "2026-01-01",
+        "2026-06-30",
+        VALUE,
+        "Funding for the period (prorated by days)",
+        "19501.87",
+        "GBP",
+    ] in rows
     assert not any(value in ("7740.00", "2.5") for *_, value, _ in rows)
 
 
@@ -158,8 +195,11 @@ def test_the_csv_export_is_audited(client, world):
     client.force_login(world.manager)
     client.get(reverse("outcomes:funder_report_csv"), PERIOD)
     event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
-    assert (event.actor, event.object_type, event.object_id) == (world.manager, "accounts.partnership",
-                                                                 str(world.partnership.pk))
+    assert (event.actor, event.object_type, event.object_id) == (
+        world.manager,
+        "accounts.partnership",
+        str(world.partnership.pk),
+    )
     assert "01 Jan 2026 to 30 Jun 2026" in event.summary
 
 
@@ -172,11 +212,11 @@ def test_the_csv_refuses_bad_dates_with_a_message(client, world):
 
 
 def test_text_a_spreadsheet_would_run_is_defused(client, world):
-    world.riverside.name = "=HYPERLINK(\"http://evil.test\")"
+    world.riverside.name = '=HYPERLINK("http://evil.test")'
     world.riverside.save()
     client.force_login(world.funder)
     rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
-    assert ["'=HYPERLINK(\"http://evil.test\")", "6"] in [[measure, value] for *_, measure, value, _ in rows]
+    assert ['\'=HYPERLINK("http://evil.test")', "6"] in [[measure, value] for *_, measure, value, _ in rows]
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])
@@ -214,8 +254,9 @@ REPORT_QUERIES = {"outcomes:funder_report": 23, "outcomes:funder_report_csv": 23
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])
-def test_the_number_of_queries_of_the_report_does_not_grow_with_the_rows(client, world, url_name,
-                                                                        django_assert_num_queries):
+def test_the_number_of_queries_of_the_report_does_not_grow_with_the_rows(
+    client, world, url_name, django_assert_num_queries
+):
     client.force_login(world.funder)
     with django_assert_num_queries(REPORT_QUERIES[url_name]):
         assert client.get(reverse(url_name), PERIOD).status_code == 200

@@ -36,8 +36,14 @@ from tests import factories
 S = ReferralStatus
 PERIOD = {"start": "2026-03-01", "end": "2026-03-31"}
 EACH = 5
-EXPECTED = {"received": 30, "accepted": 15, "closed": 10, "decided": 10, "success rate": 50,
-            "money confirmed": "£52,000.00"}
+EXPECTED = {
+    "received": 30,
+    "accepted": 15,
+    "closed": 10,
+    "decided": 10,
+    "success rate": 50,
+    "money confirmed": "£52,000.00",
+}
 
 
 class Month:
@@ -53,23 +59,40 @@ class Month:
             case = self.worked_case(result="refused")
             referral_services.consent_withdraw(referral=case.referral, actor=self.referrer, note="Changed mind")
             self.open_case()
-            casework_services.referral_decline(referral=self.referral(), actor=self.advisor, reason="out_of_area",
-                                               explanation="Try the county service.")
-            casework_services.referral_redirect(referral=self.referral(), actor=self.advisor, provider=self.provider,
-                                                note="They do housing.")
-            referral_services.referral_transition(referral=self.referral(), to_status=S.CANCELLED,
-                                                  actor=self.referrer, reason="Patient moved away")
-            referral_services.referral_transition(referral=self.referral(), to_status=S.ENTERED_IN_ERROR,
-                                                  actor=self.referrer, reason="Wrong patient")
+            casework_services.referral_decline(
+                referral=self.referral(),
+                actor=self.advisor,
+                reason="out_of_area",
+                explanation="Try the county service.",
+            )
+            casework_services.referral_redirect(
+                referral=self.referral(), actor=self.advisor, provider=self.provider, note="They do housing."
+            )
+            referral_services.referral_transition(
+                referral=self.referral(), to_status=S.CANCELLED, actor=self.referrer, reason="Patient moved away"
+            )
+            referral_services.referral_transition(
+                referral=self.referral(), to_status=S.ENTERED_IN_ERROR, actor=self.referrer, reason="Wrong patient"
+            )
 
     def referral(self):
-        return factories.ReferralFactory(partnership=self.partnership, referring_organisation=self.health,
-                                         referrer=self.referrer, submitted_at=timezone.now())
+        return factories.ReferralFactory(
+            partnership=self.partnership,
+            referring_organisation=self.health,
+            referrer=self.referrer,
+            submitted_at=timezone.now(),
+        )
 
     def open_case(self):
         case = casework_services.referral_accept(referral=self.referral(), actor=self.advisor)
-        casework_services.case_note_add(case=case, actor=self.advisor, kind="call", text="First call.",
-                                        occurred_at=timezone.now(), first_contact=True)
+        casework_services.case_note_add(
+            case=case,
+            actor=self.advisor,
+            kind="call",
+            text="First call.",
+            occurred_at=timezone.now(),
+            first_contact=True,
+        )
         case.refresh_from_db()
         return case
 
@@ -77,8 +100,15 @@ class Month:
         case = self.open_case()
         issue = case.issues.get()
         services.decision_outcome_add(case=case, issue=issue, actor=self.advisor, stage="initial_claim", result=result)
-        services.financial_outcome_add(case=case, issue=issue, actor=self.advisor, kind="new_or_increased_award",
-                                       recurring_amount=100, recurring_period="weekly", confirmed=True)
+        services.financial_outcome_add(
+            case=case,
+            issue=issue,
+            actor=self.advisor,
+            kind="new_or_increased_award",
+            recurring_amount=100,
+            recurring_period="weekly",
+            confirmed=True,
+        )
         case.close = lambda: services.case_close_with_outcomes(
             case=case, actor=self.advisor, version=case.version, closure_reason=ClosureReason.WORK_COMPLETED
         )
@@ -97,33 +127,46 @@ def _dashboard(client, month) -> dict:
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     headline = re.search(
         r"Referrals received (\d+) Acceptance rate \d+% (\d+) accepted of \d+ decided .*? Cases closed (\d+) "
-        r"Money gained, confirmed (£[\d,.]+) .*? Claims and appeals won (\d+)% \d+ of (\d+) decided", text
+        r"Money gained, confirmed (£[\d,.]+) .*? Claims and appeals won (\d+)% \d+ of (\d+) decided",
+        text,
     )
     received, accepted, closed, money, rate, decided = headline.groups()
-    return {"received": int(received), "accepted": int(accepted), "closed": int(closed), "decided": int(decided),
-            "success rate": int(rate), "money confirmed": money}
+    return {
+        "received": int(received),
+        "accepted": int(accepted),
+        "closed": int(closed),
+        "decided": int(decided),
+        "success rate": int(rate),
+        "money confirmed": money,
+    }
 
 
 def _funder_report_csv(client, month) -> dict:
     client.force_login(factories.partnership_member(month.partnership, Role.FUNDER))
     rows = list(csv.reader(io.StringIO(client.get(reverse("outcomes:funder_report_csv"), PERIOD).content.decode())))
     value = {measure: value for *_, measure, value, _ in rows[1:]}
-    return {"received": int(value["Referrals received"]), "accepted": int(value["Referrals accepted"]),
-            "closed": int(value["Cases closed in the period"]),
-            "decided": int(value["All claims and appeals: decisions"]),
-            "success rate": int(value["All claims and appeals: success rate"]),
-            "money confirmed": f"£{float(value['Confirmed: total']):,.2f}"}
+    return {
+        "received": int(value["Referrals received"]),
+        "accepted": int(value["Referrals accepted"]),
+        "closed": int(value["Cases closed in the period"]),
+        "decided": int(value["All claims and appeals: decisions"]),
+        "success rate": int(value["All claims and appeals: success rate"]),
+        "money confirmed": f"£{float(value['Confirmed: total']):,.2f}",
+    }
 
 
 def _funder_report_page(client, month) -> dict:
     client.force_login(factories.partnership_member(month.partnership, Role.FUNDER))
     rows = client.get(reverse("outcomes:funder_report"), PERIOD).context["rows"]
     value = {row.measure: row.display for row in rows}
-    return {"received": int(value["Referrals received"]), "accepted": int(value["Referrals accepted"]),
-            "closed": int(value["Cases closed in the period"]),
-            "decided": int(value["All claims and appeals: decisions"]),
-            "success rate": int(value["All claims and appeals: success rate"].rstrip("%")),
-            "money confirmed": value["Confirmed: total"]}
+    return {
+        "received": int(value["Referrals received"]),
+        "accepted": int(value["Referrals accepted"]),
+        "closed": int(value["Cases closed in the period"]),
+        "decided": int(value["All claims and appeals: decisions"]),
+        "success rate": int(value["All claims and appeals: success rate"].rstrip("%")),
+        "money confirmed": value["Confirmed: total"],
+    }
 
 
 def _digest(month) -> dict:
@@ -134,11 +177,14 @@ def _digest(month) -> dict:
         found = re.search(pattern, body)
         return found and found.group(1)
 
-    return {"received": int(line(r"- Referrals made: (\d+)")), "accepted": int(line(r"- Accepted: (\d+)")),
-            "closed": int(line(r"- Cases closed: (\d+)")),
-            "decided": int(line(r"Success rate of claims and appeals: \d+% of (\d+) decisions") or 0),
-            "success rate": int(line(r"Success rate of claims and appeals: (\d+)%") or 0),
-            "money confirmed": line(r"- Money gained for patients, confirmed: (\S+)")}
+    return {
+        "received": int(line(r"- Referrals made: (\d+)")),
+        "accepted": int(line(r"- Accepted: (\d+)")),
+        "closed": int(line(r"- Cases closed: (\d+)")),
+        "decided": int(line(r"Success rate of claims and appeals: \d+% of (\d+) decisions") or 0),
+        "success rate": int(line(r"Success rate of claims and appeals: (\d+)%") or 0),
+        "money confirmed": line(r"- Money gained for patients, confirmed: (\S+)"),
+    }
 
 
 def test_the_dashboard_the_funder_report_and_the_digest_give_the_same_figures(client, month):
@@ -163,11 +209,15 @@ def test_the_dashboard_and_the_funder_report_count_declines_by_the_reason_given_
     html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
     assert '<td>Patient lives outside our area</td><td class="text-end">5</td>' in html
     assert {row["label"]: row["n"] for row in _funder_report_rows_by_reason(client, month)} == {
-        "Patient lives outside our area": "5"}
+        "Patient lives outside our area": "5"
+    }
 
 
 def _funder_report_rows_by_reason(client, month):
     client.force_login(factories.partnership_member(month.partnership, Role.FUNDER))
     rows = client.get(reverse("outcomes:funder_report"), PERIOD).context["rows"]
-    return [{"label": row.measure, "n": row.display} for row in rows
-            if row.section == "Referrals by reason for declining" and row.value]
+    return [
+        {"label": row.measure, "n": row.display}
+        for row in rows
+        if row.section == "Referrals by reason for declining" and row.value
+    ]

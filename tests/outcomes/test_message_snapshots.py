@@ -21,8 +21,11 @@ def _at(day: int, month: int = 10) -> datetime:
 
 def _closed_case(*, outcome_feedback: bool = True):
     referral = factories.ReferralFactory(
-        reference="RSNAP001", patient__given_name="Barbara", patient__family_name="Kowalski",
-        advice_organisation__name="Leeds Welfare Rights", consent__outcome_feedback=outcome_feedback,
+        reference="RSNAP001",
+        patient__given_name="Barbara",
+        patient__family_name="Kowalski",
+        advice_organisation__name="Leeds Welfare Rights",
+        consent__outcome_feedback=outcome_feedback,
     )
     referral.advice_organisation.name = "Leeds Welfare Rights"
     referral.advice_organisation.save()
@@ -30,8 +33,15 @@ def _closed_case(*, outcome_feedback: bool = True):
     issue = factories.CaseIssueFactory(case=case)
     factories.DecisionOutcomeFactory(issue=issue, stage="mandatory_reconsideration", result="awarded")
     factories.FinancialOutcomeFactory(issue=issue, recurring_amount=Decimal("108.55"), recurring_period="weekly")
-    factories.FinancialOutcomeFactory(issue=issue, kind="backdated_award", benefit=None, recurring_amount=None,
-                                      recurring_period="", one_off_amount=Decimal("1250.00"), confirmed=False)
+    factories.FinancialOutcomeFactory(
+        issue=issue,
+        kind="backdated_award",
+        benefit=None,
+        recurring_amount=None,
+        recurring_period="",
+        one_off_amount=Decimal("1250.00"),
+        confirmed=False,
+    )
     NonFinancialOutcome.objects.create(issue=issue, kind="debt_arrangement", recorded_by=case.advisor)
     factories.WellbeingScoreFactory(case=case, moment="start", score=14)
     factories.WellbeingScoreFactory(case=case, moment="close", score=21)
@@ -45,8 +55,9 @@ def test_the_outcome_report():
 
 def test_the_outcome_report_without_consent_to_outcome_feedback():
     services.queue_outcome_report(case=_closed_case(outcome_feedback=False))
-    assert_matches_snapshot(message_text(Message.objects.get(kind=MessageKind.OUTCOME_REPORT)),
-                            "outcome_report_no_feedback_consent")
+    assert_matches_snapshot(
+        message_text(Message.objects.get(kind=MessageKind.OUTCOME_REPORT)), "outcome_report_no_feedback_consent"
+    )
 
 
 def _digest_world(*, referrals: int, closed: int):
@@ -54,21 +65,30 @@ def _digest_world(*, referrals: int, closed: int):
     partnership = factories.PartnershipFactory(health_organisations=[health])
     referrer = factories.referrer(health)
     for i in range(referrals):
-        referral = factories.ReferralFactory(referring_organisation=health, referrer=referrer,
-                                             partnership=partnership, submitted_at=_at(1 + i), status="closed")
+        referral = factories.ReferralFactory(
+            referring_organisation=health,
+            referrer=referrer,
+            partnership=partnership,
+            submitted_at=_at(1 + i),
+            status="closed",
+        )
         if i < closed:
-            case = factories.CaseFactory(referral=referral, state="closed", closed_at=_at(10 + i),
-                                         closure_reason="work_completed")
+            case = factories.CaseFactory(
+                referral=referral, state="closed", closed_at=_at(10 + i), closure_reason="work_completed"
+            )
             issue = factories.CaseIssueFactory(case=case)
             factories.DecisionOutcomeFactory(issue=issue, result="refused" if i == 0 else "awarded")
             factories.FinancialOutcomeFactory(issue=issue, confirmed=i % 4 != 0)
     return referrer
 
 
-@pytest.mark.parametrize(("name", "referrals", "closed"), [
-    ("digest", 8, 7),
-    ("digest_small_numbers", 3, 2),
-])
+@pytest.mark.parametrize(
+    ("name", "referrals", "closed"),
+    [
+        ("digest", 8, 7),
+        ("digest_small_numbers", 3, 2),
+    ],
+)
 def test_the_monthly_digest(name, referrals, closed):
     referrer = _digest_world(referrals=referrals, closed=closed)
     services.send_monthly_digests(year=2026, month=10)
@@ -76,16 +96,20 @@ def test_the_monthly_digest(name, referrals, closed):
 
 
 def test_the_evidence_reminders_due_and_overdue():
-    case = factories.CaseFactory(referral__reference="RSNAP002", referral__patient__given_name="Barbara",
-                                 referral__patient__family_name="Kowalski")
+    case = factories.CaseFactory(
+        referral__reference="RSNAP002",
+        referral__patient__given_name="Barbara",
+        referral__patient__family_name="Kowalski",
+    )
     case.referral.advice_organisation.name = "Leeds Welfare Rights"
     case.referral.advice_organisation.save()
     due = factories.EvidenceRequestFactory(case=case, due_date=date(2026, 11, 12))
     overdue = factories.EvidenceRequestFactory(case=case, due_date=date(2026, 11, 2))
     services.send_daily_reminders(today=date(2026, 11, 10))
     for evidence, name in ((due, "evidence_reminder"), (overdue, "evidence_reminder_overdue")):
-        message = Message.objects.get(kind=MessageKind.EVIDENCE_REMINDER,
-                                      key__startswith=f"evidence_reminder:{evidence.pk}:")
+        message = Message.objects.get(
+            kind=MessageKind.EVIDENCE_REMINDER, key__startswith=f"evidence_reminder:{evidence.pk}:"
+        )
         assert_matches_snapshot(message_text(message), name)
 
 

@@ -32,20 +32,37 @@ def test_the_outcomes_page_offers_no_housing_or_employment_problem_as_a_benefit(
 
 def test_a_money_outcome_naming_something_other_than_a_benefit_is_refused(open_case, advisor_user):
     with pytest.raises(ValidationError):
-        services.financial_outcome_add(case=open_case, issue=open_case.issues.first(), actor=advisor_user,
-                                       kind="new_or_increased_award",
-                                       benefit=ProblemSubCategory.objects.get(code="rent_arrears"),
-                                       one_off_amount=Decimal("100.00"))
+        services.financial_outcome_add(
+            case=open_case,
+            issue=open_case.issues.first(),
+            actor=advisor_user,
+            kind="new_or_increased_award",
+            benefit=ProblemSubCategory.objects.get(code="rent_arrears"),
+            one_off_amount=Decimal("100.00"),
+        )
     assert not FinancialOutcome.objects.exists()
 
 
 def _pip_reconsideration_won(case, advisor):
     issue = case.issues.first()
-    services.decision_outcome_add(case=case, issue=issue, actor=advisor, stage="mandatory_reconsideration",
-                                  result="awarded", decided_on=date(2026, 10, 1))
-    services.financial_outcome_add(case=case, issue=issue, actor=advisor, kind="new_or_increased_award",
-                                   benefit=ProblemSubCategory.objects.get(code="pip"), recurring_amount=Decimal("108.55"), recurring_period="weekly",
-                                   confirmed=True)
+    services.decision_outcome_add(
+        case=case,
+        issue=issue,
+        actor=advisor,
+        stage="mandatory_reconsideration",
+        result="awarded",
+        decided_on=date(2026, 10, 1),
+    )
+    services.financial_outcome_add(
+        case=case,
+        issue=issue,
+        actor=advisor,
+        kind="new_or_increased_award",
+        benefit=ProblemSubCategory.objects.get(code="pip"),
+        recurring_amount=Decimal("108.55"),
+        recurring_period="weekly",
+        confirmed=True,
+    )
 
 
 def test_the_outcome_report_names_the_benefit(open_case, advisor_user, django_capture_on_commit_callbacks):
@@ -53,8 +70,9 @@ def test_the_outcome_report_names_the_benefit(open_case, advisor_user, django_ca
     _pip_reconsideration_won(open_case, advisor_user)
     open_case.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        services.case_close_with_outcomes(case=open_case, actor=advisor_user, version=open_case.version,
-                                          closure_reason="work_completed")
+        services.case_close_with_outcomes(
+            case=open_case, actor=advisor_user, version=open_case.version, closure_reason="work_completed"
+        )
     body = Message.objects.get(kind=MessageKind.OUTCOME_REPORT).body
     assert "Mandatory reconsideration for Personal Independence Payment (PIP): Awarded" in body
     assert "New or increased benefit award, Personal Independence Payment (PIP): £108.55 weekly" in body
@@ -64,8 +82,9 @@ def test_a_decision_on_an_issue_that_names_its_benefit_names_it_without_money(op
     issue = open_case.issues.first()
     issue.sub_category = ProblemSubCategory.objects.get(code="esa")
     issue.save()
-    decision = services.decision_outcome_add(case=open_case, issue=issue, actor=advisor_user,
-                                             stage="tribunal_appeal", result="refused")
+    decision = services.decision_outcome_add(
+        case=open_case, issue=issue, actor=advisor_user, stage="tribunal_appeal", result="refused"
+    )
     assert str(decision) == "Tribunal appeal for Employment and Support Allowance (ESA): Refused"
 
 
@@ -102,8 +121,14 @@ def test_money_recorded_against_something_that_is_not_a_benefit_names_no_benefit
 
 
 def test_money_with_no_amount_is_refused_in_words_once(open_case):
-    form = FinancialOutcomeForm({"issue": open_case.issues.first().pk, "kind": "grant", "one_off_amount": "0",
-                                 "submission_token": "7d7c3a3e-0a4b-4d0e-9a52-1f9f3d3b6f10"},
-                                issues=open_case.issues.all())
+    form = FinancialOutcomeForm(
+        {
+            "issue": open_case.issues.first().pk,
+            "kind": "grant",
+            "one_off_amount": "0",
+            "submission_token": "7d7c3a3e-0a4b-4d0e-9a52-1f9f3d3b6f10",
+        },
+        issues=open_case.issues.all(),
+    )
     assert not form.is_valid()
     assert form.non_field_errors() == ["Give a regular amount, a one-off amount, or both."]

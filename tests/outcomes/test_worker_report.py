@@ -24,15 +24,22 @@ def closable_case():
     """An in-progress case with one outcome recorded, made without sending any message."""
     issue = factories.CaseIssueFactory()
     case = issue.case
-    services.financial_outcome_add(case=case, issue=issue, actor=case.advisor, kind="new_or_increased_award",
-                                   recurring_amount=Decimal("50.00"), recurring_period="weekly")
+    services.financial_outcome_add(
+        case=case,
+        issue=issue,
+        actor=case.advisor,
+        kind="new_or_increased_award",
+        recurring_amount=Decimal("50.00"),
+        recurring_period="weekly",
+    )
     case.refresh_from_db()
     return case
 
 
 def close(case):
-    return services.case_close_with_outcomes(case=case, actor=case.advisor, version=case.version,
-                                             closure_reason="work_completed")
+    return services.case_close_with_outcomes(
+        case=case, actor=case.advisor, version=case.version, closure_reason="work_completed"
+    )
 
 
 def reports():
@@ -47,8 +54,11 @@ def test_closing_a_case_puts_the_report_in_the_referrers_inbox_within_seconds(ce
     case = closable_case()
     started = time.monotonic()
     close(case)
-    report = wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).first(), timeout=15,
-                      what="the outcome report in the inbox")
+    report = wait_for(
+        lambda: reports().filter(status=Message.Status.DELIVERED).first(),
+        timeout=15,
+        what="the outcome report in the inbox",
+    )
     assert time.monotonic() - started < 15
     assert report.recipient == case.referral.referrer and "£2,600.00" in report.body
     wait_for(lambda: report_emails(celery_worker), timeout=10, what="the email")
@@ -70,8 +80,11 @@ def test_a_close_while_the_broker_is_down_still_delivers_exactly_one_report(tmp_
             broker.start()
             reports().update(created_at=reports().get().created_at - timedelta(minutes=5))
             sweep_undelivered.delay()  # what beat runs every NOTIFICATION_SWEEP_SECONDS
-            wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).exists(), timeout=90,
-                     what="the report after the broker came back")
+            wait_for(
+                lambda: reports().filter(status=Message.Status.DELIVERED).exists(),
+                timeout=90,
+                what="the report after the broker came back",
+            )
             wait_for(lambda: report_emails(worker), timeout=30, what="the email")
             # A second sweep finds nothing left to hand over, and every task the worker got has finished, so
             # a late duplicate would already be in the counts below.
@@ -94,8 +107,11 @@ def test_a_worker_killed_while_sending_the_report_still_ends_with_exactly_one(re
         try:
             close(closable_case())
             # The inbox delivery commits first; the email is then held by the mail server.
-            wait_for(lambda: reports().filter(status=Message.Status.DELIVERED).exists(), timeout=15,
-                     what="the inbox delivery")
+            wait_for(
+                lambda: reports().filter(status=Message.Status.DELIVERED).exists(),
+                timeout=15,
+                what="the inbox delivery",
+            )
             wait_for(lambda: smtp.data_commands, timeout=15, what="the email to be sending")
             children = worker.pool_children()
             assert children, "the worker has no pool process to kill"

@@ -17,14 +17,12 @@ def _filled_in(browser, path, partnership, **overrides) -> dict:
     return {**referral_post(partnership, **overrides), **hidden_inputs(browser.get(path).text)}
 
 
-def test_the_referral_form_sent_twice_at_the_same_moment_makes_one_referral(live_server, referrer_user,
-                                                                             partnership):
+def test_the_referral_form_sent_twice_at_the_same_moment_makes_one_referral(live_server, referrer_user, partnership):
     browser = BrowserSession(live_server.url, referrer_user)
     url = reverse("referrals:create")
     data = _filled_in(browser, url, partnership)
 
-    first, second = send_together(lambda: browser.post(url, data), lambda: browser.post(url, data),
-                                  hold=referrer_user)
+    first, second = send_together(lambda: browser.post(url, data), lambda: browser.post(url, data), hold=referrer_user)
 
     referral = Referral.objects.get()
     assert referral.status == ReferralStatus.SUBMITTED
@@ -53,18 +51,30 @@ def test_a_draft_saved_from_two_windows_at_once_keeps_the_first_and_tells_the_se
     live_server, referrer_user, partnership
 ):
     draft = services.referral_save(
-        actor=referrer_user, patient_data={"given_name": "Maria", "family_name": "Kowalski"},
-        consent_data={"given_by": "patient"}, referral_data={"partnership": partnership, "urgency": "routine"},
+        actor=referrer_user,
+        patient_data={"given_name": "Maria", "family_name": "Kowalski"},
+        consent_data={"given_by": "patient"},
+        referral_data={"partnership": partnership, "urgency": "routine"},
     )
     url = reverse("referrals:edit", args=[draft.pk])
     window_1, window_2 = BrowserSession(live_server.url, referrer_user), BrowserSession(live_server.url, referrer_user)
     typed = {window_1: "Rent arrears after UC sanction.", window_2: "PIP refused; wants to appeal."}
-    data = {w: _filled_in(w, url, partnership, action="draft", **{"referral-description": typed[w]})
-            for w in (window_1, window_2)}
+    data = {
+        w: _filled_in(w, url, partnership, action="draft", **{"referral-description": typed[w]})
+        for w in (window_1, window_2)
+    }
 
-    responses = dict(zip((window_1, window_2), send_together(lambda: window_1.post(url, data[window_1]),
-                                                             lambda: window_2.post(url, data[window_2]),
-                                                             hold=referrer_user), strict=True))
+    responses = dict(
+        zip(
+            (window_1, window_2),
+            send_together(
+                lambda: window_1.post(url, data[window_1]),
+                lambda: window_2.post(url, data[window_2]),
+                hold=referrer_user,
+            ),
+            strict=True,
+        )
+    )
 
     assert sorted(r.status for r in responses.values()) == [302, 400]
     saved_by = next(w for w, r in responses.items() if r.status == 302)

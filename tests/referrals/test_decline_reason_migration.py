@@ -20,15 +20,22 @@ def _migrate(targets):
 
 @pytest.mark.django_db(transaction=True)
 def test_joined_decline_texts_are_split_into_code_and_words(referral, advisor_user):
-    casework_services.referral_decline(referral=referral, actor=advisor_user, reason="out_of_area",
-                                       explanation="Try Northtown Advice.")
+    casework_services.referral_decline(
+        referral=referral, actor=advisor_user, reason="out_of_area", explanation="Try Northtown Advice."
+    )
     try:
         old = _migrate(BEFORE).get_model("referrals", "ReferralStatusChange")
         joined = old.objects.get(referral_id=referral.pk, to_status=ReferralStatus.DECLINED)
         assert joined.reason == "Patient lives outside our area. Try Northtown Advice."
         for text in ("Other.", "[redacted: consent withdrawn]", "No capacity to take new cases. Ring in May."):
-            old.objects.create(referral_id=referral.pk, from_status="submitted", to_status="declined",
-                               actor_id=advisor_user.pk, reason=text, at=joined.at)
+            old.objects.create(
+                referral_id=referral.pk,
+                from_status="submitted",
+                to_status="declined",
+                actor_id=advisor_user.pk,
+                reason=text,
+                at=joined.at,
+            )
         _migrate(AFTER)
         steps = ReferralStatusChange.objects.filter(referral=referral, to_status=ReferralStatus.DECLINED).order_by("pk")
         assert [(step.decline_reason, step.reason) for step in steps] == [

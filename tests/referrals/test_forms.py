@@ -23,8 +23,12 @@ sex_migration = importlib.import_module("referrals.migrations.0007_patient_sex_c
 
 
 def consent_data(**overrides):
-    data = {"consent-given_by": "patient", "consent-method": "verbal", "consent-given_at": "2026-01-05T10:30",
-            "consent-share_with_advice_service": "on"}
+    data = {
+        "consent-given_by": "patient",
+        "consent-method": "verbal",
+        "consent-given_at": "2026-01-05T10:30",
+        "consent-share_with_advice_service": "on",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -40,7 +44,8 @@ def test_a_representative_s_name_and_authority_are_needed_only_when_a_representa
     # The patient consented: what was typed about a representative (before changing the answer) is not kept.
     form = ConsentForm(
         consent_data(**{"consent-representative_name": "Jo Bloggs", "consent-representative_authority": "LPA"}),
-        prefix="consent", submitting=True,
+        prefix="consent",
+        submitting=True,
     )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["representative_name"] == "" and form.cleaned_data["representative_authority"] == ""
@@ -65,9 +70,15 @@ def test_consent_questions_say_what_to_do():
     ],
 )
 def test_date_of_birth_messages(day, month, year, message):
-    data = {"patient-given_name": "Maria", "patient-family_name": "K", "patient-phone": "07700 900123",
-            "patient-preferred_contact_method": "phone",
-            "patient-date_of_birth_day": day, "patient-date_of_birth_month": month, "patient-date_of_birth_year": year}
+    data = {
+        "patient-given_name": "Maria",
+        "patient-family_name": "K",
+        "patient-phone": "07700 900123",
+        "patient-preferred_contact_method": "phone",
+        "patient-date_of_birth_day": day,
+        "patient-date_of_birth_month": month,
+        "patient-date_of_birth_year": year,
+    }
     form = PatientForm(data, prefix="patient", submitting=True)
     assert not form.is_valid()
     assert form.errors["date_of_birth"] == [message]
@@ -82,15 +93,28 @@ def test_a_draft_may_leave_the_date_of_birth_empty_but_it_is_not_marked_optional
 
 
 def test_patient_errors_are_listed_in_the_order_of_the_page():
-    data = {"patient-given_name": "", "patient-family_name": "", "patient-date_of_birth_day": "31",
-            "patient-date_of_birth_month": "2", "patient-date_of_birth_year": "1980", "patient-nhs_number": "12",
-            "patient-postcode": "nope", "patient-email": "not-an-email", "patient-deprivation_decile": "11"}
+    data = {
+        "patient-given_name": "",
+        "patient-family_name": "",
+        "patient-date_of_birth_day": "31",
+        "patient-date_of_birth_month": "2",
+        "patient-date_of_birth_year": "1980",
+        "patient-nhs_number": "12",
+        "patient-postcode": "nope",
+        "patient-email": "not-an-email",
+        "patient-deprivation_decile": "11",
+    }
     form = PatientForm(data, prefix="patient", submitting=True)
     assert not form.is_valid()
     items = error_summary(form)
     assert [i["field_id"] for i in items] == [
-        "id_patient-given_name", "id_patient-family_name", "id_patient-date_of_birth_day", "id_patient-nhs_number",
-        "id_patient-postcode", "id_patient-email", "id_patient-preferred_contact_method_0",
+        "id_patient-given_name",
+        "id_patient-family_name",
+        "id_patient-date_of_birth_day",
+        "id_patient-nhs_number",
+        "id_patient-postcode",
+        "id_patient-email",
+        "id_patient-preferred_contact_method_0",
         "id_patient-deprivation_decile",
     ]
 
@@ -105,22 +129,32 @@ def test_with_no_way_to_contact_the_patient_the_message_is_on_the_address():
 
 @pytest.mark.parametrize("answer", [Sex.FEMALE, Sex.PREFER_NOT_TO_SAY, ""])
 def test_sex_is_a_choice_and_never_required(answer):
-    form = PatientForm({"patient-given_name": "Maria", "patient-family_name": "K", "patient-sex": answer},
-                       prefix="patient")
+    form = PatientForm(
+        {"patient-given_name": "Maria", "patient-family_name": "K", "patient-sex": answer}, prefix="patient"
+    )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["sex"] == answer
 
 
 def test_sex_typed_as_free_text_is_refused_with_a_message():
-    form = PatientForm({"patient-given_name": "Maria", "patient-family_name": "K", "patient-sex": "woman"},
-                       prefix="patient")
+    form = PatientForm(
+        {"patient-given_name": "Maria", "patient-family_name": "K", "patient-sex": "woman"}, prefix="patient"
+    )
     assert not form.is_valid()
     assert form.errors["sex"] == ["Select the sex from the list"]
 
 
 def test_the_migration_maps_free_text_sex_where_it_is_unambiguous():
-    typed = {"F": "female", " Male ": "male", "woman": "female", "Intersex": "another",
-             "Prefer not to say.": "prefer_not_to_say", "unknown": "", "trans man": "trans man", "": ""}
+    typed = {
+        "F": "female",
+        " Male ": "male",
+        "woman": "female",
+        "Intersex": "another",
+        "Prefer not to say.": "prefer_not_to_say",
+        "unknown": "",
+        "trans man": "trans man",
+        "": "",
+    }
     patients = {text: factories.PatientFactory(sex=text) for text in typed}
 
     sex_migration.sex_to_choices(apps, None)
@@ -131,49 +165,103 @@ def test_the_migration_maps_free_text_sex_where_it_is_unambiguous():
 
 
 def summary_links(html: str) -> list[str]:
-    summary = html[html.index('id="error-summary"'): html.index("</div>", html.index('id="error-summary"'))]
+    summary = html[html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))]
     return re.findall(r'href="#([^"]+)"', summary)
 
 
 def test_the_error_summary_on_the_page_follows_the_order_of_the_fields(as_user, referrer_user, partnership):
-    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(
-        partnership,
-        **{"consent-method": None, "patient-given_name": "", "patient-date_of_birth_day": "31",
-           "patient-date_of_birth_month": "2", "patient-postcode": "nope", "referral-categories": None,
-           "referral-setting": "inpatient", "referral-known_deadline_note": ""},
-    ))
+    response = as_user(referrer_user).post(
+        reverse("referrals:create"),
+        referral_post(
+            partnership,
+            **{
+                "consent-method": None,
+                "patient-given_name": "",
+                "patient-date_of_birth_day": "31",
+                "patient-date_of_birth_month": "2",
+                "patient-postcode": "nope",
+                "referral-categories": None,
+                "referral-setting": "inpatient",
+                "referral-known_deadline_note": "",
+            },
+        ),
+    )
     html = response.content.decode()
     links = summary_links(html)
-    assert links == ["id_consent-method_0", "id_patient-given_name", "id_patient-date_of_birth_day",
-                     "id_patient-postcode", "id_referral-categories_0", "id_referral-expected_discharge_date",
-                     "id_referral-known_deadline_note"]
-    form = html[html.index("<form"):]
+    assert links == [
+        "id_consent-method_0",
+        "id_patient-given_name",
+        "id_patient-date_of_birth_day",
+        "id_patient-postcode",
+        "id_referral-categories_0",
+        "id_referral-expected_discharge_date",
+        "id_referral-known_deadline_note",
+    ]
+    form = html[html.index("<form") :]
     positions = [form.index(f'id="{anchor}"') for anchor in links]
     assert positions == sorted(positions)
 
 
 def test_a_failed_submit_keeps_everything_typed_even_an_impossible_date(as_user, referrer_user, partnership):
-    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(
-        partnership,
-        **{"patient-date_of_birth_day": "31", "patient-date_of_birth_month": "2", "patient-date_of_birth_year": "1980",
-           "patient-email": "maria@example.com", "patient-contact_times": "Mornings", "patient-may_leave_message": "on",
-           "patient-access_needs": "Large print", "patient-sex": "female", "patient-ethnicity": "Polish",
-           "patient-deprivation_decile": "3", "consent-outcome_feedback": "on",
-           "consent-given_by": "representative", "consent-representative_name": "Jan Kowalski",
-           "consent-representative_authority": "Lasting power of attorney"},
-    ))
+    response = as_user(referrer_user).post(
+        reverse("referrals:create"),
+        referral_post(
+            partnership,
+            **{
+                "patient-date_of_birth_day": "31",
+                "patient-date_of_birth_month": "2",
+                "patient-date_of_birth_year": "1980",
+                "patient-email": "maria@example.com",
+                "patient-contact_times": "Mornings",
+                "patient-may_leave_message": "on",
+                "patient-access_needs": "Large print",
+                "patient-sex": "female",
+                "patient-ethnicity": "Polish",
+                "patient-deprivation_decile": "3",
+                "consent-outcome_feedback": "on",
+                "consent-given_by": "representative",
+                "consent-representative_name": "Jan Kowalski",
+                "consent-representative_authority": "Lasting power of attorney",
+            },
+        ),
+    )
     html = response.content.decode()
     assert response.status_code == 400 and "Enter a real date of birth" in html
-    for value in ('value="31"', 'value="2"', 'value="1980"', 'value="Maria"', 'value="Kowalski"',
-                  'value="943 476 5919"', 'value="ls6 2ab"', 'value="07700 900123"', 'value="maria@example.com"',
-                  'value="Mornings"', 'value="Polish"', 'value="3"', 'value="Jan Kowalski"',
-                  'value="Lasting power of attorney"', 'value="PIP decision letter"', 'value="2026-11-20"',
-                  "12 Mill Lane</textarea>", "Large print</textarea>", "PIP refused after assessment.</textarea>"):
+    for value in (
+        'value="31"',
+        'value="2"',
+        'value="1980"',
+        'value="Maria"',
+        'value="Kowalski"',
+        'value="943 476 5919"',
+        'value="ls6 2ab"',
+        'value="07700 900123"',
+        'value="maria@example.com"',
+        'value="Mornings"',
+        'value="Polish"',
+        'value="3"',
+        'value="Jan Kowalski"',
+        'value="Lasting power of attorney"',
+        'value="PIP decision letter"',
+        'value="2026-11-20"',
+        "12 Mill Lane</textarea>",
+        "Large print</textarea>",
+        "PIP refused after assessment.</textarea>",
+    ):
         assert value in html, value
-    for checked in ("consent-given_by_1", "consent-method_0", "consent-share_with_advice_service",
-                    "consent-medical_evidence", "consent-outcome_feedback", "patient-preferred_contact_method_0",
-                    "patient-may_leave_message", "patient-interpreter_needed", "patient-sex_0", "referral-urgency_1",
-                    "referral-categories_0"):
+    for checked in (
+        "consent-given_by_1",
+        "consent-method_0",
+        "consent-share_with_advice_service",
+        "consent-medical_evidence",
+        "consent-outcome_feedback",
+        "patient-preferred_contact_method_0",
+        "patient-may_leave_message",
+        "patient-interpreter_needed",
+        "patient-sex_0",
+        "referral-urgency_1",
+        "referral-categories_0",
+    ):
         tag = re.search(rf'<input[^>]*id="id_{checked}"[^>]*>', html).group(0)
         assert " checked" in tag, checked
     assert '<option value="primary_care" selected>' in html
@@ -181,9 +269,15 @@ def test_a_failed_submit_keeps_everything_typed_even_an_impossible_date(as_user,
 
 
 def test_editing_a_draft_shows_the_date_of_birth_in_its_boxes(as_user, referrer_user, partnership, health_org):
-    draft = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
-                                      partnership=partnership, status="draft", submitted_at=None,
-                                      patient__date_of_birth=date(1960, 5, 17), patient__sex=Sex.MALE)
+    draft = factories.ReferralFactory(
+        referrer=referrer_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        status="draft",
+        submitted_at=None,
+        patient__date_of_birth=date(1960, 5, 17),
+        patient__sex=Sex.MALE,
+    )
     html = as_user(referrer_user).get(reverse("referrals:edit", args=[draft.pk])).content.decode()
     for box, value in (("day", "17"), ("month", "5"), ("year", "1960")):
         tag = re.search(rf'<input[^>]*id="id_patient-date_of_birth_{box}"[^>]*>', html).group(0)
@@ -201,22 +295,33 @@ def test_the_blank_form_marks_optional_questions_and_has_no_dashes_in_selects(as
     assert not re.search(r"Date of birth\s*<span class=\"optional\">", html)
     assert "asteriskField" not in html
     # Each hint and error is tied to its field.
-    assert re.search(r'<input[^>]*aria-describedby="id_patient-nhs_number_helptext"[^>]*id="id_patient-nhs_number"',
-                     html)
+    assert re.search(
+        r'<input[^>]*aria-describedby="id_patient-nhs_number_helptext"[^>]*id="id_patient-nhs_number"', html
+    )
 
 
 def test_a_representative_s_details_are_saved_only_with_a_representative(as_user, referrer_user, partnership):
     client = as_user(referrer_user)
-    client.post(reverse("referrals:create"), referral_post(
-        partnership, **{"consent-representative_name": "Typed then changed my mind"}))
+    client.post(
+        reverse("referrals:create"),
+        referral_post(partnership, **{"consent-representative_name": "Typed then changed my mind"}),
+    )
     referral = Referral.objects.get()
     assert referral.consent.representative_name == ""
 
     Referral.objects.all().delete()
     Patient.objects.all().delete()
-    client.post(reverse("referrals:create"), referral_post(
-        partnership, **{"consent-given_by": "representative", "consent-representative_name": "Jan Kowalski",
-                        "consent-representative_authority": "Appointee"}))
+    client.post(
+        reverse("referrals:create"),
+        referral_post(
+            partnership,
+            **{
+                "consent-given_by": "representative",
+                "consent-representative_name": "Jan Kowalski",
+                "consent-representative_authority": "Appointee",
+            },
+        ),
+    )
     consent = Referral.objects.get().consent
     assert consent.representative_name == "Jan Kowalski" and consent.representative_authority == "Appointee"
 
@@ -238,14 +343,19 @@ def test_after_submitting_the_referrer_is_told_what_happens_next(as_user, referr
 
 def test_a_discharge_date_is_kept_only_for_an_inpatient(as_user, referrer_user, partnership):
     client = as_user(referrer_user)
-    client.post(reverse("referrals:create"), referral_post(
-        partnership, **{"referral-expected_discharge_date": "2026-12-01"}))
+    client.post(
+        reverse("referrals:create"), referral_post(partnership, **{"referral-expected_discharge_date": "2026-12-01"})
+    )
     assert Referral.objects.get().expected_discharge_date is None
 
     Referral.objects.all().delete()
     Patient.objects.all().delete()
-    client.post(reverse("referrals:create"), referral_post(
-        partnership, **{"referral-setting": "inpatient", "referral-expected_discharge_date": "2026-12-01"}))
+    client.post(
+        reverse("referrals:create"),
+        referral_post(
+            partnership, **{"referral-setting": "inpatient", "referral-expected_discharge_date": "2026-12-01"}
+        ),
+    )
     assert Referral.objects.get().expected_discharge_date == date(2026, 12, 1)
 
 
@@ -253,23 +363,33 @@ def test_hidden_fields_of_each_form_are_rendered(rf, referrer_user, partnership)
     """Fields the page does not lay out by hand (a one-time submission token, a version) still reach the
     browser: the template renders every form's hidden fields."""
     patient, consent = PatientForm(prefix="patient"), ConsentForm(prefix="consent")
-    referral = ReferralForm(prefix="referral", partnerships=Partnership.objects.filter(pk=partnership.pk),
-                            categories=ProblemCategory.objects.all())
+    referral = ReferralForm(
+        prefix="referral",
+        partnerships=Partnership.objects.filter(pk=partnership.pk),
+        categories=ProblemCategory.objects.all(),
+    )
     for form, value in ((patient, "p1"), (consent, "c1"), (referral, "r1")):
         form.fields["token"] = django_forms.CharField(widget=django_forms.HiddenInput, initial=value)
     request = rf.get("/referrals/new/")
     request.user = referrer_user
-    html = render_to_string("referrals/referral_form.html",
-                            {"patient_form": patient, "consent_form": consent, "referral_form": referral},
-                            request=request)
+    html = render_to_string(
+        "referrals/referral_form.html",
+        {"patient_form": patient, "consent_form": consent, "referral_form": referral},
+        request=request,
+    )
     for name, value in (("patient-token", "p1"), ("consent-token", "c1"), ("referral-token", "r1")):
         assert f'<input type="hidden" name="{name}" value="{value}"' in html
 
 
 def test_editing_a_draft_shows_the_nhs_number_as_every_page_does(as_user, referrer_user, partnership, health_org):
-    draft = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
-                                      partnership=partnership, status="draft", submitted_at=None,
-                                      patient__nhs_number="9434765919")
+    draft = factories.ReferralFactory(
+        referrer=referrer_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        status="draft",
+        submitted_at=None,
+        patient__nhs_number="9434765919",
+    )
     html = as_user(referrer_user).get(reverse("referrals:edit", args=[draft.pk])).content.decode()
     tag = re.search(r'<input[^>]*id="id_patient-nhs_number"[^>]*>', html).group(0)
     assert 'value="943 476 5919"' in tag
@@ -277,8 +397,9 @@ def test_editing_a_draft_shows_the_nhs_number_as_every_page_does(as_user, referr
 
 def test_a_key_date_must_say_whether_it_is_a_decision_letter(as_user, referrer_user, partnership):
     client = as_user(referrer_user)
-    response = client.post(reverse("referrals:create"), referral_post(partnership, **{
-        "referral-known_deadline_kind": None}))
+    response = client.post(
+        reverse("referrals:create"), referral_post(partnership, **{"referral-known_deadline_kind": None})
+    )
     assert response.status_code == 400 and not Referral.objects.exists()
     assert "Select whether the key date is a decision letter or a deadline" in response.content.decode()
 
@@ -290,7 +411,9 @@ def test_a_key_date_must_say_whether_it_is_a_decision_letter(as_user, referrer_u
 
 
 def test_with_no_key_date_nothing_is_kept_about_what_it_is(as_user, referrer_user, partnership):
-    as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership, **{
-        "referral-known_deadline": "", "referral-known_deadline_note": ""}))
+    as_user(referrer_user).post(
+        reverse("referrals:create"),
+        referral_post(partnership, **{"referral-known_deadline": "", "referral-known_deadline_note": ""}),
+    )
     referral = Referral.objects.get()
     assert referral.known_deadline is None and referral.known_deadline_kind == ""

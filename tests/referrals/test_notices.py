@@ -11,14 +11,16 @@ from tests import factories
 
 @pytest.mark.django_db
 def test_a_decline_notice_reads_as_sentences_with_one_full_stop_after_the_initials():
-    referral = factories.ReferralFactory(reference="RGW9RTBR", patient__given_name="Barbara",
-                                         patient__family_name="Kowalski")
+    referral = factories.ReferralFactory(
+        reference="RGW9RTBR", patient__given_name="Barbara", patient__family_name="Kowalski"
+    )
     referral.advice_organisation.name = "Leeds Welfare Rights"
     referral.advice_organisation.save()
     advisor = factories.advisor(referral.advice_organisation)
 
-    services.referral_transition(referral=referral, to_status=ReferralStatus.DECLINED, actor=advisor,
-                                 reason="Outside our area.")
+    services.referral_transition(
+        referral=referral, to_status=ReferralStatus.DECLINED, actor=advisor, reason="Outside our area."
+    )
 
     body = Message.objects.get(referral_id=referral.pk).body
     assert body == (
@@ -29,9 +31,12 @@ def test_a_decline_notice_reads_as_sentences_with_one_full_stop_after_the_initia
     assert ".." not in body
 
 
-@pytest.mark.parametrize(("sentence", "ended"), [
-    ("Referral R1 for B.K.", "Referral R1 for B.K."),
-    ("Referral R1 for the patient", "Referral R1 for the patient."),
-])
+@pytest.mark.parametrize(
+    ("sentence", "ended"),
+    [
+        ("Referral R1 for B.K.", "Referral R1 for B.K."),
+        ("Referral R1 for the patient", "Referral R1 for the patient."),
+    ],
+)
 def test_full_stop_ends_a_sentence_once(sentence, ended):
     assert full_stop(sentence) == ended

@@ -62,7 +62,8 @@ def test_consent_withdrawal_is_neither_offered_nor_accepted_where_nothing_is_lef
 
     refused = client.post(url, {"note": "Patient rang", "confirm": "on"}, follow=True)
     assert f"Consent cannot be withdrawn from a referral that is {referral.get_status_display().lower()}" in (
-        refused.content.decode())
+        refused.content.decode()
+    )
     referral.refresh_from_db()
     assert referral.status == status and not referral.consent.is_withdrawn
     assert referral.patient.family_name == "Kowalski"
@@ -90,8 +91,12 @@ def test_the_nhs_number_reads_in_groups_of_three_three_and_four(as_user, referra
 
 @pytest.mark.django_db
 def test_a_declined_referral_gives_its_reason_before_the_patient_details(as_user, referral, advisor_user):
-    services.referral_transition(referral=referral, to_status=S.DECLINED, actor=advisor_user,
-                                 reason="Outside our area: try Leeds Welfare Rights.")
+    services.referral_transition(
+        referral=referral,
+        to_status=S.DECLINED,
+        actor=advisor_user,
+        reason="Outside our area: try Leeds Welfare Rights.",
+    )
     html = as_user(referral.referrer).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
     reason = html.index("Outside our area: try Leeds Welfare Rights.")
     assert "Why the advice service declined it" in html[:reason]
@@ -100,8 +105,9 @@ def test_a_declined_referral_gives_its_reason_before_the_patient_details(as_user
 
 @pytest.mark.django_db
 def test_the_reason_box_gives_the_coded_reason_of_a_decline(as_user, referral, advisor_user):
-    casework_services.referral_decline(referral=referral, actor=advisor_user, reason="out_of_area",
-                                       explanation="Try Leeds Welfare Rights.")
+    casework_services.referral_decline(
+        referral=referral, actor=advisor_user, reason="out_of_area", explanation="Try Leeds Welfare Rights."
+    )
     html = as_user(referral.referrer).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
     box = html.split('id="state-reason-h"')[1].split("</section>")[0]
     assert "Patient lives outside our area. Try Leeds Welfare Rights." in box

@@ -17,15 +17,15 @@ def _actor_for(side, referral):
     return factories.advisor(referral.advice_organisation, supervisor=(side == "supervisor"))
 
 
-ALLOWED = [
-    (frm, to, sorted(who - {"consent"})[0]) for (frm, to), who in TRANSITIONS.items() if who - {"consent"}
-]
+ALLOWED = [(frm, to, sorted(who - {"consent"})[0]) for (frm, to), who in TRANSITIONS.items() if who - {"consent"}]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("from_status", "to_status", "side"), ALLOWED)
 def test_every_allowed_transition_changes_state_and_records_who_when_why(from_status, to_status, side):
-    referral = factories.ReferralFactory(status=from_status, submitted_at=None if from_status == S.DRAFT else timezone.now())
+    referral = factories.ReferralFactory(
+        status=from_status, submitted_at=None if from_status == S.DRAFT else timezone.now()
+    )
     actor = _actor_for(side, referral)
 
     services.referral_transition(referral=referral, to_status=to_status, actor=actor, reason="Because")
@@ -73,7 +73,9 @@ def test_a_reason_is_required_for_declined_redirected_cancelled_and_entered_in_e
     referral = factories.ReferralFactory(status=S.SUBMITTED)
     side = "advisor" if to_status in (S.DECLINED, S.REDIRECTED) else "referrer"
     with pytest.raises(DomainError, match="Give a reason"):
-        services.referral_transition(referral=referral, to_status=to_status, actor=_actor_for(side, referral), reason="  ")
+        services.referral_transition(
+            referral=referral, to_status=to_status, actor=_actor_for(side, referral), reason="  "
+        )
     referral.refresh_from_db()
     assert referral.status == S.SUBMITTED
 
@@ -83,8 +85,13 @@ def test_a_reason_is_required_for_declined_redirected_cancelled_and_entered_in_e
 def test_a_coded_reason_is_only_for_a_decline_and_only_from_the_list(to_status, decline_reason):
     referral = factories.ReferralFactory(status=S.SUBMITTED)
     with pytest.raises(DomainError, match="A coded reason is given only for declining"):
-        services.referral_transition(referral=referral, to_status=to_status, actor=_actor_for("advisor", referral),
-                                     reason="Words", decline_reason=decline_reason)
+        services.referral_transition(
+            referral=referral,
+            to_status=to_status,
+            actor=_actor_for("advisor", referral),
+            reason="Words",
+            decline_reason=decline_reason,
+        )
     assert not ReferralStatusChange.objects.filter(referral=referral).exists()
 
 
@@ -93,8 +100,13 @@ def test_the_decline_notice_gives_the_referrer_the_reason_and_the_explanation():
     from hjp.notifications.models import Message, MessageKind
 
     referral = factories.ReferralFactory(status=S.SUBMITTED)
-    services.referral_transition(referral=referral, to_status=S.DECLINED, actor=_actor_for("advisor", referral),
-                                 reason="Try the county service.", decline_reason="out_of_area")
+    services.referral_transition(
+        referral=referral,
+        to_status=S.DECLINED,
+        actor=_actor_for("advisor", referral),
+        reason="Try the county service.",
+        decline_reason="out_of_area",
+    )
     notice = Message.objects.get(kind=MessageKind.STATUS_NOTICE, referral_id=referral.pk)
     assert "Reason from the advice service: Patient lives outside our area. Try the county service." in notice.body
 
@@ -125,20 +137,35 @@ def test_a_move_changes_the_referrals_own_state_and_leaves_the_case_status_to_ca
 
 def _form_data(partnership, **consent):
     return dict(
-        patient_data={"given_name": "Maria", "family_name": "Kowalski", "nhs_number": "943 476 5919",
-                      "postcode": "ls6 2ab", "phone": "07700 900123"},
-        consent_data={"given_by": "patient", "method": "verbal", "given_at": timezone.now(),
-                      "share_with_advice_service": True, **consent},
-        referral_data={"partnership": partnership, "description": "PIP refused", "urgency": "routine",
-                       "setting": "primary_care"},
+        patient_data={
+            "given_name": "Maria",
+            "family_name": "Kowalski",
+            "nhs_number": "943 476 5919",
+            "postcode": "ls6 2ab",
+            "phone": "07700 900123",
+        },
+        consent_data={
+            "given_by": "patient",
+            "method": "verbal",
+            "given_at": timezone.now(),
+            "share_with_advice_service": True,
+            **consent,
+        },
+        referral_data={
+            "partnership": partnership,
+            "description": "PIP refused",
+            "urgency": "routine",
+            "setting": "primary_care",
+        },
     )
 
 
 @pytest.mark.django_db
 def test_submitting_needs_consent_to_share_with_the_advice_service(referrer_user, partnership):
     with pytest.raises(DomainError, match="consent"):
-        services.referral_save(actor=referrer_user, submit=True,
-                               **_form_data(partnership, share_with_advice_service=False))
+        services.referral_save(
+            actor=referrer_user, submit=True, **_form_data(partnership, share_with_advice_service=False)
+        )
 
 
 @pytest.mark.django_db
@@ -172,7 +199,8 @@ def test_a_referrer_cannot_refer_to_a_partnership_that_is_not_running(referrer_u
 
     today = timezone.localdate()
     not_running = factories.PartnershipFactory(
-        health_organisations=[health_org], start_date=today + timedelta(days=start),
+        health_organisations=[health_org],
+        start_date=today + timedelta(days=start),
         end_date=None if end is None else today + timedelta(days=end),
     )
     assert not_running not in selectors.partnerships_for_referrer(referrer_user)
@@ -196,7 +224,11 @@ def test_consent_withdrawal_stops_work_cancels_and_redacts_the_patient(status):
     assert not referral.consent.allows_outcome_feedback and not referral.consent.allows_evidence_requests
     assert patient.redacted_at is not None
     assert (patient.nhs_number, patient.phone, patient.address, patient.postcode, patient.date_of_birth) == (
-        "", "", "", "", None
+        "",
+        "",
+        "",
+        "",
+        None,
     )
     assert "Kowalski" not in str(patient) and "PIP" not in referral.description
     # What aggregates count remains.
@@ -225,7 +257,9 @@ def test_consent_cannot_be_withdrawn_twice_or_by_a_stranger():
 @pytest.mark.django_db
 def test_consent_withdrawal_removes_the_name_of_the_representative_who_consented():
     referral = factories.ReferralFactory(
-        status=S.SUBMITTED, consent__given_by="representative", consent__representative_name="Anna Kowalski",
+        status=S.SUBMITTED,
+        consent__given_by="representative",
+        consent__representative_name="Anna Kowalski",
         consent__representative_authority="Daughter, lasting power of attorney",
     )
     services.consent_withdraw(referral=referral, actor=referral.referrer, note="By phone")

@@ -32,8 +32,9 @@ def _once(data):
 @pytest.fixture
 def open_case(referral, advisor_user):
     case = casework_services.referral_accept(referral=referral, actor=advisor_user)
-    casework_services.case_note_add(case=case, actor=advisor_user, kind="call", text="First call.",
-                                    occurred_at=timezone.now(), first_contact=True)
+    casework_services.case_note_add(
+        case=case, actor=advisor_user, kind="call", text="First call.", occurred_at=timezone.now(), first_contact=True
+    )
     case.refresh_from_db()
     return case
 
@@ -42,16 +43,20 @@ def test_a_sub_category_an_admin_adds_is_offered_to_advisors_and_shown_on_the_ca
     housing = ProblemCategory.objects.get(code="housing")
     admin = factories.UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin)
-    response = client.post(reverse("admin:referrals_problemsubcategory_add"),
-                           {"category": housing.pk, "code": "damp_and_mould", "name": "Damp and mould", "position": 9})
+    response = client.post(
+        reverse("admin:referrals_problemsubcategory_add"),
+        {"category": housing.pk, "code": "damp_and_mould", "name": "Damp and mould", "position": 9},
+    )
     assert response.status_code == 302
 
     client.force_login(advisor_user)
     add_issue = reverse("casework:issue_add", args=[open_case.pk])
     form_page = client.get(add_issue).content.decode()
     assert '<optgroup label="Housing">' in form_page and ">Damp and mould</option>" in form_page
-    response = client.post(add_issue, _once({"category": housing.pk, "sub_category": "damp_and_mould",
-                                             "description": "Mould in the bedroom"}))
+    response = client.post(
+        add_issue,
+        _once({"category": housing.pk, "sub_category": "damp_and_mould", "description": "Mould in the bedroom"}),
+    )
     assert response.status_code == 302
     case_page = client.get(reverse("casework:case", args=[open_case.pk])).content.decode()
     assert "<strong>Housing</strong>: Damp and mould" in case_page
@@ -64,18 +69,27 @@ def test_renaming_a_sub_category_renames_it_on_the_case_and_in_the_outcome_repor
     issue = open_case.issues.get()
     issue.sub_category = pip
     issue.save()
-    outcome_services.financial_outcome_add(case=open_case, issue=issue, actor=advisor_user,
-                                           kind="new_or_increased_award", benefit=pip,
-                                           recurring_amount=Decimal("108.55"), recurring_period="weekly")
+    outcome_services.financial_outcome_add(
+        case=open_case,
+        issue=issue,
+        actor=advisor_user,
+        kind="new_or_increased_award",
+        benefit=pip,
+        recurring_amount=Decimal("108.55"),
+        recurring_period="weekly",
+    )
     ProblemSubCategory.objects.filter(pk=pip.pk).update(name="PIP (daily living and mobility)")
 
     client.force_login(advisor_user)
-    assert "Benefits: PIP (daily living and mobility)" in client.get(
-        reverse("outcomes:case_outcomes", args=[open_case.pk])).content.decode()
+    assert (
+        "Benefits: PIP (daily living and mobility)"
+        in client.get(reverse("outcomes:case_outcomes", args=[open_case.pk])).content.decode()
+    )
     open_case.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        outcome_services.case_close_with_outcomes(case=open_case, actor=advisor_user, version=open_case.version,
-                                                  closure_reason="work_completed")
+        outcome_services.case_close_with_outcomes(
+            case=open_case, actor=advisor_user, version=open_case.version, closure_reason="work_completed"
+        )
     body = Message.objects.get(kind=MessageKind.OUTCOME_REPORT).body
     assert "New or increased benefit award, PIP (daily living and mobility): £108.55 weekly" in body
 
@@ -90,16 +104,18 @@ def test_the_benefits_a_money_outcome_names_are_the_benefits_categorys_sub_categ
     assert "Payday loans" not in labels and "Rent arrears" not in labels
 
 
-def test_an_issue_edited_to_another_category_keeps_a_sub_category_only_of_that_category(client, open_case,
-                                                                                         advisor_user):
+def test_an_issue_edited_to_another_category_keeps_a_sub_category_only_of_that_category(
+    client, open_case, advisor_user
+):
     issue = open_case.issues.get()
     client.force_login(advisor_user)
     url = reverse("casework:issue_edit", args=[open_case.pk, issue.pk])
     edit_page = client.get(url).content.decode()
     assert '<option value="" selected>None</option>' in edit_page
     debt = ProblemCategory.objects.get(code="debt")
-    response = client.post(url, _once({"version": open_case.version, "category": debt.pk,
-                                       "sub_category": "esa", "description": "Arrears"}))
+    response = client.post(
+        url, _once({"version": open_case.version, "category": debt.pk, "sub_category": "esa", "description": "Arrears"})
+    )
     assert response.status_code == 400
     assert "Employment and Support Allowance (ESA) is not part of Debt." in response.content.decode()
     issue.refresh_from_db()
@@ -139,8 +155,11 @@ def test_the_outcome_report_reads_sub_categories_and_benefits_without_a_query_pe
     open_case, django_assert_num_queries, issues
 ):
     _issues_with_money(open_case, issues)
-    case = type(open_case).objects.select_related(
-        "referral__consent", "referral__patient", "referral__advice_organisation").get(pk=open_case.pk)
+    case = (
+        type(open_case)
+        .objects.select_related("referral__consent", "referral__patient", "referral__advice_organisation")
+        .get(pk=open_case.pk)
+    )
     # The issues (category and sub-category joined), their money (benefit joined), decisions, other outcomes,
     # and the wellbeing scores.
     with django_assert_num_queries(5):
@@ -155,15 +174,18 @@ def test_the_migration_turns_stored_codes_into_rows_and_back():
         executor.loader.build_graph()
         executor.migrate(targets)
 
-    issue = factories.CaseIssueFactory(category=ProblemCategory.objects.get(code="housing"),
-                                       sub_category=ProblemSubCategory.objects.get(code="disrepair"))
+    issue = factories.CaseIssueFactory(
+        category=ProblemCategory.objects.get(code="housing"),
+        sub_category=ProblemSubCategory.objects.get(code="disrepair"),
+    )
     bare = factories.CaseIssueFactory(sub_category=None)
     before = [("casework", "0004_settled_deadlines_and_issues_say_how")]
     try:
         migrate(before)
         with connection.cursor() as cursor:
-            cursor.execute("SELECT id, sub_category FROM casework_caseissue WHERE id IN (%s, %s) ORDER BY id",
-                           [issue.pk, bare.pk])
+            cursor.execute(
+                "SELECT id, sub_category FROM casework_caseissue WHERE id IN (%s, %s) ORDER BY id", [issue.pk, bare.pk]
+            )
             assert cursor.fetchall() == [(issue.pk, "disrepair"), (bare.pk, "")]
     finally:
         executor = MigrationExecutor(connection)

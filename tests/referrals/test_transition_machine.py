@@ -22,7 +22,14 @@ from tests import factories
 
 S = ReferralStatus
 OWNER, COLLEAGUE, OTHER_REFERRER, ADVISOR, SUPERVISOR, OTHER_SUPERVISOR, MANAGER = (
-    "owner", "colleague", "other referrer", "advisor", "supervisor", "other supervisor", "manager")
+    "owner",
+    "colleague",
+    "other referrer",
+    "advisor",
+    "supervisor",
+    "other supervisor",
+    "manager",
+)
 PEOPLE = [OWNER, COLLEAGUE, OTHER_REFERRER, ADVISOR, SUPERVISOR, OTHER_SUPERVISOR, MANAGER]
 REASON_NEEDED = {S.DECLINED, S.REDIRECTED, S.CANCELLED, S.ENTERED_IN_ERROR}
 
@@ -58,8 +65,12 @@ def test_random_people_moving_a_referral_follow_the_table(people, partnership, h
         def a_referral(self, status):
             """A referral already in any state, so that short runs reach every corner of the table."""
             self.referral = factories.ReferralFactory(
-                referrer=people[OWNER], referring_organisation=health_org, partnership=partnership,
-                status=status, submitted_at=None if status == S.DRAFT else timezone.now())
+                referrer=people[OWNER],
+                referring_organisation=health_org,
+                partnership=partnership,
+                status=status,
+                submitted_at=None if status == S.DRAFT else timezone.now(),
+            )
             self.status = status
             self.withdrawn = False
             self.timeline = []
@@ -73,8 +84,7 @@ def test_random_people_moving_a_referral_follow_the_table(people, partnership, h
                 and (to not in REASON_NEEDED or bool(reason))
             )
             try:
-                services.referral_transition(referral=self.referral, to_status=to, actor=people[person],
-                                             reason=reason)
+                services.referral_transition(referral=self.referral, to_status=to, actor=people[person], reason=reason)
             except DomainError as refused:
                 assert not should_move, f"{person} could not move {self.status} -> {to}: {refused.message}"
                 assert refused.message  # the person is told why
@@ -115,9 +125,15 @@ def test_random_people_moving_a_referral_follow_the_table(people, partnership, h
             stored = Referral.objects.get(pk=self.referral.pk)
             for person in PEOPLE:
                 shown = set(services.allowed_targets(referral=stored, user=people[person]))
-                may = set() if self.withdrawn else {
-                    to for (frm, to), who in services.TRANSITIONS.items()
-                    if frm == self.status and who & capacities(person, self.status)}
+                may = (
+                    set()
+                    if self.withdrawn
+                    else {
+                        to
+                        for (frm, to), who in services.TRANSITIONS.items()
+                        if frm == self.status and who & capacities(person, self.status)
+                    }
+                )
                 assert shown == may, person
 
     run_state_machine_as_test(ReferralLife, settings=settings(max_examples=40, stateful_step_count=12))

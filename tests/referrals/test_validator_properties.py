@@ -45,7 +45,7 @@ def test_a_valid_nhs_number_passes_however_it_is_spaced(number, separator, aroun
 
 @given(nhs_numbers(), st.integers(0, 9), st.integers(1, 9))
 def test_changing_any_one_digit_of_a_valid_nhs_number_makes_it_fail(number, position, shift):
-    changed = number[:position] + str((int(number[position]) + shift) % 10) + number[position + 1:]
+    changed = number[:position] + str((int(number[position]) + shift) % 10) + number[position + 1 :]
     assert not nhs_number_is_valid(changed)
     with pytest.raises(ValidationError) as refused:
         validate_nhs_number(changed)
@@ -55,7 +55,7 @@ def test_changing_any_one_digit_of_a_valid_nhs_number_makes_it_fail(number, posi
 @given(nhs_numbers(), st.integers(0, 8))
 def test_swapping_two_neighbouring_digits_makes_it_fail(number, position):
     assume(number[position] != number[position + 1])
-    swapped = number[:position] + number[position + 1] + number[position] + number[position + 2:]
+    swapped = number[:position] + number[position + 1] + number[position] + number[position + 2 :]
     assert not nhs_number_is_valid(swapped)
 
 
@@ -89,8 +89,9 @@ postcodes = st.from_regex(UK_POSTCODE, fullmatch=True)
 @st.composite
 def as_typed(draw, postcode: str) -> str:
     """The postcode as someone might type it: any case, spaces anywhere."""
-    characters = [draw(st.sampled_from([c.lower(), c.upper()])) + draw(st.sampled_from(["", " ", "  "]))
-                  for c in postcode]
+    characters = [
+        draw(st.sampled_from([c.lower(), c.upper()])) + draw(st.sampled_from(["", " ", "  "])) for c in postcode
+    ]
     return draw(st.sampled_from(["", " "])) + "".join(characters)
 
 

@@ -27,11 +27,21 @@ def test_invalid_nhs_numbers_are_refused_with_a_reason(number, message):
     assert message in exc.value.messages[0]
 
 
-@pytest.mark.parametrize(("postcode", "stored"), [
-    ("SW1A 1AA", "SW1A 1AA"), ("sw1a1aa", "SW1A 1AA"), ("LS6 2AB", "LS6 2AB"), ("M1 1AE", "M1 1AE"),
-    ("B33 8TH", "B33 8TH"), ("CR2 6XH", "CR2 6XH"), ("DN55 1PT", "DN55 1PT"), ("EC1A 1BB", "EC1A 1BB"),
-    ("W1A 0AX", "W1A 0AX"), ("w1a0ax", "W1A 0AX"),
-])
+@pytest.mark.parametrize(
+    ("postcode", "stored"),
+    [
+        ("SW1A 1AA", "SW1A 1AA"),
+        ("sw1a1aa", "SW1A 1AA"),
+        ("LS6 2AB", "LS6 2AB"),
+        ("M1 1AE", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("DN55 1PT", "DN55 1PT"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("w1a0ax", "W1A 0AX"),
+    ],
+)
 def test_uk_postcodes_are_accepted_and_stored_in_one_form(postcode, stored):
     assert validate_postcode(postcode) is None  # raises ValidationError when refused
     assert normalise_postcode(postcode) == stored

@@ -103,9 +103,11 @@ def test_bad_input_is_explained_in_the_summary_and_beside_the_field_and_nothing_
 
 @pytest.mark.django_db
 def test_the_error_summary_links_to_each_field(as_user, referrer_user, partnership):
-    html = as_user(referrer_user).post(
-        reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": "1234567890"})
-    ).content.decode()
+    html = (
+        as_user(referrer_user)
+        .post(reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": "1234567890"}))
+        .content.decode()
+    )
     assert 'href="#id_patient-nhs_number"' in html and 'id="id_patient-nhs_number"' in html
 
 
@@ -114,9 +116,17 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
     client = as_user(referrer_user)
     response = client.post(
         reverse("referrals:create"),
-        once({"action": "draft", "patient-given_name": "Maria", "patient-family_name": "K",
-              "referral-partnership": partnership.pk, "referral-urgency": "routine", "consent-given_by": "patient"},
-             prefix="referral"),
+        once(
+            {
+                "action": "draft",
+                "patient-given_name": "Maria",
+                "patient-family_name": "K",
+                "referral-partnership": partnership.pk,
+                "referral-urgency": "routine",
+                "consent-given_by": "patient",
+            },
+            prefix="referral",
+        ),
     )
     draft = Referral.objects.get()
     assert response.status_code == 302 and draft.status == S.DRAFT
@@ -125,8 +135,9 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
     assert as_user(advisor).get(reverse("referrals:detail", args=[draft.pk])).status_code == 404
     # The referrer finishes and submits it.
     client = as_user(referrer_user)
-    response = client.post(reverse("referrals:edit", args=[draft.pk]),
-                           referral_post(partnership, **{"referral-version": draft.version}))
+    response = client.post(
+        reverse("referrals:edit", args=[draft.pk]), referral_post(partnership, **{"referral-version": draft.version})
+    )
     draft.refresh_from_db()
     assert response.status_code == 302 and draft.status == S.SUBMITTED
 
@@ -134,7 +145,9 @@ def test_a_draft_needs_only_a_name_and_is_not_sent(as_user, referrer_user, partn
 @pytest.mark.django_db
 def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, partnership, health_org):
     existing = factories.ReferralFactory(
-        partnership=partnership, referring_organisation=health_org, referrer=referrer_user,
+        partnership=partnership,
+        referring_organisation=health_org,
+        referrer=referrer_user,
         patient__nhs_number="9434765919",
     )
     client = as_user(referrer_user)
@@ -158,8 +171,9 @@ def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, p
 def test_a_duplicate_made_elsewhere_is_flagged_without_its_details(as_user, referrer_user, partnership):
     elsewhere = factories.OrganisationFactory()
     partnership.health_organisations.add(elsewhere)
-    theirs = factories.ReferralFactory(partnership=partnership, referring_organisation=elsewhere,
-                                       patient__nhs_number="9434765919")
+    theirs = factories.ReferralFactory(
+        partnership=partnership, referring_organisation=elsewhere, patient__nhs_number="9434765919"
+    )
     html = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership)).content.decode()
     assert "already has an open referral" in html and "1 made by someone else" in html
     assert theirs.reference not in html
@@ -182,8 +196,9 @@ def test_same_name_and_birth_date_also_counts_as_a_duplicate(as_user, referrer_u
 
 @pytest.mark.django_db
 def test_a_closed_referral_of_the_same_patient_is_not_a_duplicate(as_user, referrer_user, partnership, health_org):
-    closed = factories.ReferralFactory(partnership=partnership, referring_organisation=health_org, status=S.CLOSED,
-                                       patient__nhs_number="9434765919")
+    closed = factories.ReferralFactory(
+        partnership=partnership, referring_organisation=health_org, status=S.CLOSED, patient__nhs_number="9434765919"
+    )
     response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership), follow=True)
     new = Referral.objects.exclude(pk=closed.pk).get()
     # Sent straight away, with no duplicate warning on the way: the referrer lands on the new referral's page.
@@ -196,8 +211,12 @@ def test_a_closed_referral_of_the_same_patient_is_not_a_duplicate(as_user, refer
 def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_user, health_org, partnership):
     def make(name, status, days):
         return factories.ReferralFactory(
-            referrer=referrer_user, referring_organisation=health_org, partnership=partnership, status=status,
-            patient__family_name=name, submitted_at=timezone.now() - timedelta(days=days),
+            referrer=referrer_user,
+            referring_organisation=health_org,
+            partnership=partnership,
+            status=status,
+            patient__family_name=name,
+            submitted_at=timezone.now() - timedelta(days=days),
         )
 
     old = make("Oldest", S.SUBMITTED, 30)
@@ -332,10 +351,16 @@ def test_patient_pages_are_audited_and_never_cached(as_user, referral):
 
 @pytest.mark.django_db
 def test_opening_a_draft_to_edit_it_is_audited(as_user, referrer_user, partnership, health_org):
-    draft = factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org,
-                                      partnership=partnership, status=S.DRAFT, submitted_at=None,
-                                      patient__family_name="Kowalski")
+    draft = factories.ReferralFactory(
+        referrer=referrer_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        status=S.DRAFT,
+        submitted_at=None,
+        patient__family_name="Kowalski",
+    )
     response = as_user(referrer_user).get(reverse("referrals:edit", args=[draft.pk]))
     assert response.status_code == 200 and "Kowalski" in response.content.decode()
-    assert AuditEvent.objects.filter(actor=referrer_user, action=AuditEvent.Action.VIEW,
-                                     object_type="referrals.referral", object_id=str(draft.pk)).exists()
+    assert AuditEvent.objects.filter(
+        actor=referrer_user, action=AuditEvent.Action.VIEW, object_type="referrals.referral", object_id=str(draft.pk)
+    ).exists()

@@ -115,9 +115,24 @@ def start_worker(
         **(env or {}),
     }
     process = subprocess.Popen(
-        [CELERY, "-A", "hjp", "worker", "--pool=prefork", "--concurrency=1", "--loglevel=INFO",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT,
+        [
+            CELERY,
+            "-A",
+            "hjp",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            f"test-{uuid.uuid4().hex[:8]}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
     )
     worker = Worker(process, log_path, smtp, owns_smtp)
     try:
@@ -153,7 +168,8 @@ class PrivateRedis:
             raise AssertionError("redis-server is not installed: the broker outage test needs it")
         self.process = subprocess.Popen(
             [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(self._answers, timeout=15, what="redis-server")
 

@@ -19,7 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hjp.settings.local")
 if not os.environ.get("DATABASE_URL", "").startswith("sqlite:"):
     sys.exit("Set DATABASE_URL to a SQLite database.")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -50,7 +50,7 @@ def crawl(client: Client, email: str) -> tuple[int, list[dict]]:
         shapes[pattern(url)] += 1
         try:
             response = client.get(url, follow=True)
-        except Exception as exc:  # noqa: BLE001 - every failure is what this script reports
+        except Exception as exc:
             failures.append({"user": email, "url": url, "error": f"{type(exc).__name__}: {exc}"[:300]})
             continue
         if response.status_code >= 500:

@@ -15,7 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hjp.settings.test")
 if not os.environ.get("DATABASE_URL", "").startswith("sqlite:"):
     sys.exit("Set DATABASE_URL to a SQLite database.")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -44,17 +44,29 @@ def build():
     partnership = factories.PartnershipFactory(name="SQLite HJP", health_organisations=[health])
     advisor = factories.advisor(partnership.advice_organisation)
     for _ in range(CASES):
-        referral = factories.ReferralFactory(partnership=partnership, referring_organisation=health,
-                                             status=ReferralStatus.CLOSED, submitted_at=datetime(2026, 3, 1, tzinfo=UTC))
-        case = factories.CaseFactory(referral=referral, advisor=advisor, opened_at=referral.submitted_at,
-                                     first_contact_at=referral.submitted_at, state=CaseState.CLOSED,
-                                     closed_at=CLOSED_AT, closure_reason=ClosureReason.WORK_COMPLETED)
+        referral = factories.ReferralFactory(
+            partnership=partnership,
+            referring_organisation=health,
+            status=ReferralStatus.CLOSED,
+            submitted_at=datetime(2026, 3, 1, tzinfo=UTC),
+        )
+        case = factories.CaseFactory(
+            referral=referral,
+            advisor=advisor,
+            opened_at=referral.submitted_at,
+            first_contact_at=referral.submitted_at,
+            state=CaseState.CLOSED,
+            closed_at=CLOSED_AT,
+            closure_reason=ClosureReason.WORK_COMPLETED,
+        )
         issue = factories.CaseIssueFactory(case=case)
         factories.FinancialOutcomeFactory(issue=issue, recurring_amount="73.90", recurring_period="weekly")
-        factories.FinancialOutcomeFactory(issue=issue, kind="backdated_award", recurring_amount=None,
-                                          recurring_period="", one_off_amount="1182.40")
-    factories.FundingFactory(partnership=partnership, amount="30000.10",
-                             period_start=date(2026, 3, 1), period_end=date(2026, 3, 31))
+        factories.FinancialOutcomeFactory(
+            issue=issue, kind="backdated_award", recurring_amount=None, recurring_period="", one_off_amount="1182.40"
+        )
+    factories.FundingFactory(
+        partnership=partnership, amount="30000.10", period_start=date(2026, 3, 1), period_end=date(2026, 3, 31)
+    )
     return partnership, health, advisor, case
 
 

@@ -8,7 +8,9 @@ from referrals.demo import seed_referrals
 
 
 class Command(BaseCommand):
-    help = "Create the demo partnership, one user per role, about 50 referrals with cases and outcomes. Safe to run again."
+    help = (
+        "Create the demo partnership, one user per role, about 50 referrals with cases and outcomes. Safe to run again."
+    )
 
     def handle(self, *args, **options):
         if not settings.DEBUG:
@@ -17,9 +19,11 @@ class Command(BaseCommand):
         made = seed_referrals(world)
         cases = seed_casework(world)
         with_outcomes = seed_outcomes(world)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes)."
+            )
+        )
         self.stdout.write(f"Sign in at {settings.SITE_URL}/ with any of these; the password is {DEMO_PASSWORD}")
         for role, user in world.users.items():
             self.stdout.write(f"  {role:<10} {user.email}")
