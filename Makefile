@@ -12,7 +12,7 @@ SITE_URL ?= http://$(HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser migrate seed run test test-fast worker beat check clean
+.PHONY: install browser migrate seed run test test-fast lint format worker beat check clean
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -50,6 +50,17 @@ test: install browser
 # The unit and page tests only: no browser, no Celery worker, no root (PostgreSQL is still needed).
 test-fast: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not e2e and not celery_worker" $(PYTEST_ARGS)
+
+# The house style and the architecture: ruff (lint and format) and the import contracts (import-linter:
+# referrals <- casework <- outcomes, and the core hjp imports no app).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 # With DATABASE_URL and REDIS_URL set: a real Celery worker and beat.
 worker: install
