@@ -6,7 +6,19 @@ import factory
 from django.utils import timezone
 from faker import Faker
 
+from casework.models import (
+    AdviceProvider,
+    Appointment,
+    Case,
+    CaseIssue,
+    CaseNote,
+    CaseState,
+    Deadline,
+    EvidenceRequest,
+    OnwardReferral,
+)
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
+from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore, annualise
 from referrals.models import (
     Consent,
     Patient,
@@ -14,6 +26,7 @@ from referrals.models import (
     ProblemSubCategory,
     Referral,
     ReferralStatus,
+    ReferralStatusChange,
     Setting,
     Urgency,
 )
@@ -171,18 +184,6 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 
 # --- casework -----------------------------------------------------------------------------------------------
 
-from casework.models import (  # noqa: E402
-    AdviceProvider,
-    Appointment,
-    Case,
-    CaseIssue,
-    CaseNote,
-    CaseState,
-    Deadline,
-    EvidenceRequest,
-    OnwardReferral,
-)
-
 
 class AdviceProviderFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -271,8 +272,6 @@ class OnwardReferralFactory(factory.django.DjangoModelFactory):
 
 # --- outcomes -----------------------------------------------------------------------------------------------
 
-from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore, annualise  # noqa: E402
-
 
 class FinancialOutcomeFactory(factory.django.DjangoModelFactory):
     """A confirmed weekly award of £100 (annualised to £5,200 a year), unless told otherwise."""
@@ -329,8 +328,6 @@ class WellbeingScoreFactory(factory.django.DjangoModelFactory):
 
 
 # --- referral timeline ------------------------------------------------------------------------------------
-
-from referrals.models import ReferralStatusChange  # noqa: E402
 
 
 class ReferralStatusChangeFactory(factory.django.DjangoModelFactory):
