@@ -1,0 +1,36 @@
+"""Writes for referrals, one module a concern: the states (transitions), saving and sending (saving), a
+withdrawal of consent (consent). Callers import from here."""
+
+from referrals.services.consent import consent_withdraw
+from referrals.services.saving import (
+    DuplicateReferralError,
+    ReferrerContext,
+    StaleReferralError,
+    referral_save,
+    referrer_context,
+)
+from referrals.services.transitions import (
+    CONSENT_WITHDRAWN_REASON,
+    REASON_REQUIRED,
+    STATUS_NOTICES,
+    TRANSITIONS,
+    allowed_targets,
+    referral_set_case_status,
+    referral_transition,
+)
+
+__all__ = [
+    "CONSENT_WITHDRAWN_REASON",
+    "REASON_REQUIRED",
+    "STATUS_NOTICES",
+    "TRANSITIONS",
+    "DuplicateReferralError",
+    "ReferrerContext",
+    "StaleReferralError",
+    "allowed_targets",
+    "consent_withdraw",
+    "referral_save",
+    "referral_set_case_status",
+    "referral_transition",
+    "referrer_context",
+]
