@@ -23,6 +23,13 @@ NAMES = {
 }
 
 
+def check_foreign_keys_now(schema_editor):
+    """PostgreSQL checks foreign keys at commit; a table altered later in the same migration would then fail
+    with "pending trigger events". Checking them now lets the rest of the migration run."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def codes_to_rows(apps, schema_editor):
     CaseIssue = apps.get_model("casework", "CaseIssue")
     ProblemSubCategory = apps.get_model("referrals", "ProblemSubCategory")
@@ -36,6 +43,7 @@ def codes_to_rows(apps, schema_editor):
             )
         issue.sub_category_row = row
         issue.save(update_fields=["sub_category_row"])
+    check_foreign_keys_now(schema_editor)
 
 
 def rows_to_codes(apps, schema_editor):
@@ -43,6 +51,7 @@ def rows_to_codes(apps, schema_editor):
     for issue in CaseIssue.objects.filter(sub_category_row__isnull=False).select_related("sub_category_row"):
         issue.sub_category = issue.sub_category_row.code
         issue.save(update_fields=["sub_category"])
+    check_foreign_keys_now(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -54,7 +54,9 @@ def form_page(
     if submission.done:
         if not callable(next_url):
             return redirect(next_url)
-        return redirect(next_url(submission.result) if submission.result is not None else back_url)
+        if submission.resent and submission.result is None:  # a resend whose first save left nothing to open
+            return redirect(back_url)
+        return redirect(next_url(submission.result))
     stale_values = (current(submission.stale.current) if current else []) if submission.stale else None
     audit_page(request, Action.VIEW, obj=audit_obj)
     return render(

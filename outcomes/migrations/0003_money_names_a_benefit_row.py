@@ -6,13 +6,24 @@ from django.db import migrations, models
 
 
 def codes_to_rows(apps, schema_editor):
+    """Each benefit code becomes its row. 0002 left only benefits' codes; casework 0005 (run first) created a row
+    for any code the seed could not place. Should one still have no row, the migration stops and says so rather
+    than forget which benefit the money was."""
     FinancialOutcome = apps.get_model("outcomes", "FinancialOutcome")
     ProblemSubCategory = apps.get_model("referrals", "ProblemSubCategory")
-    rows = {sub.code: sub for sub in ProblemSubCategory.objects.filter(category__code="benefits")}
+    rows = {sub.code: sub for sub in ProblemSubCategory.objects.all()}
     for outcome in FinancialOutcome.objects.exclude(benefit=""):
-        # 0002 left only benefits' codes here; one the seed could not place (its category recoded) names none.
-        outcome.benefit_row = rows.get(outcome.benefit)
+        row = rows.get(outcome.benefit)
+        if row is None:
+            raise RuntimeError(
+                f"Money outcome {outcome.pk} names the benefit {outcome.benefit!r}, which has no row in "
+                "referrals.ProblemSubCategory: add it (under the benefits category) and migrate again."
+            )
+        outcome.benefit_row = row
         outcome.save(update_fields=["benefit_row"])
+    if schema_editor.connection.vendor == "postgresql":
+        # Check the new foreign keys now, not at commit: the table is altered later in this migration.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 def rows_to_codes(apps, schema_editor):
@@ -27,6 +38,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ("outcomes", "0002_money_outcome_names_a_benefit"),
         ("referrals", "0008_problem_sub_categories"),
+        # Its rows for codes the seed could not place come first.
+        ("casework", "0005_issue_sub_category_is_a_table_row"),
     ]
 
     operations = [
