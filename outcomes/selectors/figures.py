@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from casework.models import Case
+from hjp.core.dates import format_date
 from hjp.core.money import pennies
 from outcomes.models import SUCCESSFUL_RESULTS, DecisionOutcome, DecisionResult, DecisionStage, FinancialOutcome
 from referrals.models import Referral, ReferralStatus
@@ -65,7 +66,7 @@ class Period:
         return months
 
     def __str__(self):
-        return f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
+        return f"{format_date(self.start)} to {format_date(self.end)}"
 
 
 def percent(part: int, whole: int) -> int | None:

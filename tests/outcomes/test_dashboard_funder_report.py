@@ -200,7 +200,7 @@ def test_the_csv_export_is_audited(client, world):
         "accounts.partnership",
         str(world.partnership.pk),
     )
-    assert "01 Jan 2026 to 30 Jun 2026" in event.summary
+    assert "1 Jan 2026 to 30 Jun 2026" in event.summary
 
 
 def test_the_csv_refuses_bad_dates_with_a_message(client, world):
