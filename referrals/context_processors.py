@@ -1,7 +1,7 @@
 """The referral vocabulary for page templates, so they compare states with the enums, not with spelled values."""
 
-from referrals.models import ReferralStatus, Urgency
+from referrals.models import CaseStatus, ReferralStatus, Urgency
 
 
 def vocabulary(request) -> dict:
-    return {"ReferralStatus": ReferralStatus, "Urgency": Urgency}
+    return {"CaseStatus": CaseStatus, "ReferralStatus": ReferralStatus, "Urgency": Urgency}
