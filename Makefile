@@ -12,16 +12,27 @@ SITE_URL ?= http://$(HOST):$(PORT)
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: install browser migrate seed run test test-fast lint format worker beat check clean
+.PHONY: install lock browser migrate seed run test test-fast lint format worker beat check clean
 
 install: $(VENV)/.installed node_modules/.installed
 
-$(VENV)/.installed: pyproject.toml
+# Exactly the tested versions: every package (hjp's, the tools', pip's own) comes from requirements.lock, pinned
+# with PyPI's hashes; pip refuses a file whose hash differs. hjp itself is then installed with no dependencies
+# and no build isolation, so nothing is fetched outside the lock.
+$(VENV)/.installed: requirements.lock pyproject.toml
 	@test -n "$(PYTHON)" || { echo "hjp needs Python 3.12 or newer (see .python-version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# Rewrites requirements.lock from pyproject.toml (after a dependency changes): pins that still fit are kept,
+# `make lock LOCK_ARGS=--upgrade` takes the newest allowed. Resolved against PyPI alone, ignoring any local
+# pip configuration (extra indexes, find-links), so the hashes are PyPI's and a machine with only PyPI installs it.
+lock: $(VENV)/.installed
+	env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL -u PIP_CONSTRAINT PIP_CONFIG_FILE=/dev/null \
+		$(BIN)/pip-compile --quiet --generate-hashes --extra dev --strip-extras --allow-unsafe \
+		--index-url https://pypi.org/simple --no-emit-index-url $(LOCK_ARGS) -o requirements.lock pyproject.toml
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
