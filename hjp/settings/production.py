@@ -1,12 +1,41 @@
-"""Production: refuses to start without SECRET_KEY; passes `manage.py check --deploy` with no warning."""
+"""Production: refuses to start without SECRET_KEY, DATABASE_URL or REDIS_URL; passes `manage.py check --deploy`
+with no warning."""
+
+import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from hjp.settings.base import *  # noqa: F403
-from hjp.settings.base import MAILERS, NOTIFICATION_EMAIL_TIMEOUT_SECONDS, SECRET_KEY, env_bool, env_int
+from hjp.settings.base import (
+    BASE_DIR,
+    MAILERS,
+    NOTIFICATION_EMAIL_TIMEOUT_SECONDS,
+    SECRET_KEY,
+    env_bool,
+    env_int,
+)
 
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set in production.")
+
+# --- Fail closed: no fallback to SQLite, nor to Celery tasks run inside the web request -----------------------
+# base.py falls back to both so that `make run` needs no configuration; production refuses to start instead,
+# since tasks run in the request would send feedback from inside it and a SQLite file is no place for health data.
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL must be set in production (e.g. postgres://hjp:secret@db:5432/hjp); "
+        "hjp.settings.production does not fall back to SQLite."
+    )
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production (e.g. redis://127.0.0.1:6379/0), the Celery broker; "
+        "hjp.settings.production does not run tasks inside the web request."
+    )
+CELERY_TASK_ALWAYS_EAGER = False
+# Where `collectstatic` writes the files gunicorn serves through WhiteNoise (collected before the web starts).
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# --- end of fail closed ------------------------------------------------------------------------------------------
 
 if MAILERS["default"]["BACKEND"].endswith("console.EmailBackend"):
     # Without EMAIL_HOST, production hands mail to the local mail server rather than printing it.
