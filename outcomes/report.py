@@ -4,7 +4,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hjp.core.money import format_money, plain_money
+from hjp.core.money import format_money, pennies
 from outcomes import disclosure
 from outcomes.selectors.dashboard import PartnershipSummary
 from outcomes.selectors.figures import Period
@@ -41,12 +41,14 @@ class ReportRow:
         return "not available" if self.value is None else _FORMATS[self.unit](self.value)
 
     @property
-    def csv_value(self) -> str:
+    def csv_value(self) -> int | Decimal | str | None:
+        """The figure as a number (money to the penny), so that the spreadsheet can add it up; the words
+        "fewer than 5" or "suppressed" where it is withheld; None (an empty cell) where there is none."""
         if self.suppressed:
             return self.display
-        if self.unit in (POUNDS, POUNDS_PER_POUND):
-            return plain_money(self.value)
-        return "" if self.value is None else str(self.value)
+        if self.unit in (POUNDS, POUNDS_PER_POUND) and self.value is not None:
+            return pennies(self.value)
+        return self.value
 
 
 def _count(section: str, measure: str, n: int) -> ReportRow:
@@ -132,12 +134,8 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     return rows
 
 
-def _csv_text(text: str) -> str:
-    """Text that a spreadsheet would run as a formula is prefixed with an apostrophe."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def funder_report_csv_rows(*, partnership, period: Period, rows: list[ReportRow]) -> list[list[str]]:
-    """The funder report as CSV rows under FUNDER_CSV_COLUMNS: one figure a line, with its partnership and period."""
-    head = [_csv_text(partnership.name), period.start.isoformat(), period.end.isoformat()]
-    return [head + [_csv_text(row.section), _csv_text(row.measure), row.csv_value, row.unit] for row in rows]
+def funder_report_csv_rows(*, partnership, period: Period, rows: list[ReportRow]) -> list[list]:
+    """The funder report as CSV rows under FUNDER_CSV_COLUMNS: one figure a line, with its partnership and period.
+    Cells are values: hjp.core.csv_export writes numbers as numbers and guards text against formulas."""
+    head = [partnership.name, period.start, period.end]
+    return [head + [row.section, row.measure, row.csv_value, row.unit] for row in rows]

@@ -26,8 +26,3 @@ def format_money(value) -> str:
         return NOTHING
     amount = pennies(value)
     return f"{'-' if amount < 0 else ''}£{abs(amount):,.2f}"
-
-
-def plain_money(value) -> str:
-    """The amount for a CSV cell: pounds and pence, no symbol or separator ('3842.80'); '' for None."""
-    return "" if value is None else f"{pennies(value):.2f}"

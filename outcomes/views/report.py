@@ -1,14 +1,13 @@
 """Funders' report and its CSV: the dashboard's figures with small numbers suppressed, never patient details."""
 
-import csv
-
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.text import slugify
 
 from hjp.accounts.roles import FUNDERS, MANAGERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.csv_export import csv_response
 from hjp.core.forms import error_summary
 from outcomes import permissions
 from outcomes.forms import PeriodForm
@@ -40,10 +39,8 @@ def funder_report_csv(request):
         actor=request.user, action=AuditEvent.Action.EXPORT, obj=partnership, summary=f"funder report CSV, {period}"
     )
     filename = f"funder-report-{slugify(partnership.name)}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
-    response = HttpResponse(
-        content_type="text/csv; charset=utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    return csv_response(
+        filename=filename,
+        header=FUNDER_CSV_COLUMNS,
+        rows=funder_report_csv_rows(partnership=partnership, period=period, rows=rows),
     )
-    writer = csv.writer(response)
-    writer.writerow(FUNDER_CSV_COLUMNS)
-    writer.writerows(funder_report_csv_rows(partnership=partnership, period=period, rows=rows))
-    return response

@@ -3,6 +3,7 @@
 import csv
 import io
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.urls import reverse
 from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
 from outcomes import disclosure
+from outcomes.models import WellbeingScore
 from outcomes.report import funder_report_rows
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.selectors.figures import Period
@@ -217,6 +219,28 @@ def test_text_a_spreadsheet_would_run_is_defused(client, world):
     client.force_login(world.funder)
     rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
     assert ['\'=HYPERLINK("http://evil.test")', "6"] in [[measure, value] for *_, measure, value, _ in rows]
+
+
+def test_formulas_after_whitespace_or_in_full_width_are_defused_and_negative_figures_stay_numbers(client, world):
+    world.partnership.name = '  =HYPERLINK("http://evil.test")'
+    world.partnership.save()
+    world.riverside.name = "\n+SUM(A1:A9)"
+    world.riverside.save()
+    world.hilltop.name = "\u3000＝1+1"
+    world.hilltop.save()
+    # Wellbeing that fell over the cases closed in the period: a negative average change, over 5 cases or more.
+    add_closed_cases(world, 5)
+    WellbeingScore.objects.filter(moment=WellbeingScore.Moment.CLOSE).delete()
+    for start in WellbeingScore.objects.filter(moment=WellbeingScore.Moment.START):
+        factories.WellbeingScoreFactory(case=start.case, moment=WellbeingScore.Moment.CLOSE, score=7)
+    client.force_login(world.funder)
+    rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
+    assert {partnership for partnership, *_ in rows} == {"partnership", '\'  =HYPERLINK("http://evil.test")'}
+    measures = {measure: value for *_, measure, value, _ in rows}
+    assert measures["'\n+SUM(A1:A9)"] == "6"
+    assert measures["'\u3000＝1+1"] == "fewer than 5"
+    change = measures["Average change"]
+    assert not change.startswith("'") and Decimal(change) < 0
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])

@@ -12,7 +12,8 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
-from hjp.core.money import format_money, pennies, plain_money
+from hjp.core.csv_export import csv_cell
+from hjp.core.money import format_money, pennies
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +44,8 @@ def test_sums_are_held_to_the_penny():
     assert pennies(3842.8000000000002) == Decimal("3842.80")
     assert str(pennies(Decimal("5025.20000000000"))) == "5025.20"
     assert pennies(None) == Decimal("0.00")
-    assert (plain_money(19214.000000000004), plain_money(None)) == ("19214.00", "")
+    # A CSV cell: pounds and pence, no symbol or separator.
+    assert csv_cell(pennies(19214.000000000004)) == "19214.00"
 
 
 @pytest.mark.django_db
