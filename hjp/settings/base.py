@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -152,6 +153,19 @@ STORAGES = {
 # Uploaded documents (medical evidence) live outside the static and public media paths and are only
 # served through permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private_media"))
+# They are encrypted there (hjp.core.storage): comma-separated Fernet keys, the first encrypts, every one decrypts.
+# `local` and `test` have development keys; production refuses to start without this.
+EVIDENCE_ENCRYPTION_KEYS = env_list("EVIDENCE_ENCRYPTION_KEYS")
+for _number, _key in enumerate(EVIDENCE_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            f"EVIDENCE_ENCRYPTION_KEYS: key {_number} is not a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from None
+# Uploads up to the evidence size limit (casework/uploads.py) stay in memory, so an accepted document never
+# touches the disk unencrypted; larger ones (refused anyway) go to a temporary file Django deletes.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
