@@ -74,6 +74,7 @@ def evidence_detail(request, pk):
                     upload=data["answer_file"],
                     submission_token=form.submission_token,
                 ),
+                refusal_fields={services.EvidenceFileRefused: "answer_file"},
             )
         if submission.saved:
             messages.success(request, "Thank you: your reply has been sent to the advisor.")

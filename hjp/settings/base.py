@@ -166,6 +166,12 @@ for _number, _key in enumerate(EVIDENCE_ENCRYPTION_KEYS, start=1):
 # Uploads up to the evidence size limit (casework/uploads.py) stay in memory, so an accepted document never
 # touches the disk unencrypted; larger ones (refused anyway) go to a temporary file Django deletes.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Every uploaded document is streamed to ClamAV's clamd first when this is set: tcp://host:port or
+# unix:///path/to/clamd.ctl. A scanner that cannot be reached refuses the upload.
+CLAMD_URL = os.environ.get("CLAMD_URL", "").strip()
+if CLAMD_URL and not CLAMD_URL.startswith(("tcp://", "unix://")):
+    raise ImproperlyConfigured(f"CLAMD_URL must be tcp://host:port or unix:///path, not {CLAMD_URL!r}")
+CLAMD_TIMEOUT_SECONDS = env_int("CLAMD_TIMEOUT_SECONDS", 30)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
