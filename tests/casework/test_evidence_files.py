@@ -255,6 +255,15 @@ def test_with_clamd_configured_a_clean_file_is_streamed_to_it_whole_and_accepted
     assert evidence.state == EvidenceRequest.State.ANSWERED
 
 
+def test_clamd_on_a_unix_socket_is_reached_too(client, evidence, referrer_user, private_media, settings, tmp_path):
+    client.force_login(referrer_user)
+    with FakeClamd(unix_socket=str(tmp_path / "clamd.ctl")) as clamd:
+        settings.CLAMD_URL = clamd.url
+        response = _send(client, evidence, "letter.pdf", EICAR)
+    assert clamd.url.startswith("unix:///")
+    _refused(response, evidence, private_media, "The file contains a virus")
+
+
 def test_a_file_with_a_virus_is_refused_audited_and_not_stored(
     client, evidence, referrer_user, private_media, settings, caplog
 ):

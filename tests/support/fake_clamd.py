@@ -1,6 +1,6 @@
 """A stand-in for ClamAV's clamd on loopback, speaking its INSTREAM protocol: it reports a signature for any
 stream holding the EICAR test string and OK for every other. `down_clamd_url()` gives the address of a
-scanner that is not running; `silent` makes one that takes the stream and never answers."""
+scanner that is not running; `unix_socket` makes one listen on a socket file; `silent` makes one that takes the stream and never answers."""
 
 import socketserver
 import struct
@@ -12,7 +12,7 @@ SIGNATURE = "Eicar-Test-Signature"
 
 
 class FakeClamd:
-    def __init__(self, *, silent: bool = False):
+    def __init__(self, *, silent: bool = False, unix_socket: str = ""):
         self.streams: list[bytes] = []
         self.silent = silent
         self.stop_silence = threading.Event()
@@ -49,11 +49,16 @@ class FakeClamd:
                     data += part
                 return data
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        if unix_socket:  # as clamd usually listens on the same machine
+            self.server = socketserver.ThreadingUnixStreamServer(unix_socket, Handler)
+        else:
+            self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
 
     @property
     def url(self) -> str:
+        if isinstance(self.server.server_address, str):
+            return f"unix://{self.server.server_address}"
         host, port = self.server.server_address
         return f"tcp://{host}:{port}"
 
