@@ -170,9 +170,10 @@ class EncryptedPrivateStorage(FileSystemStorage):
         root = self.location
         os.makedirs(os.path.dirname(root), exist_ok=True)  # the root's parents are not the storage's own
         relative = os.path.relpath(directory, root)
-        path = root
-        for part in [""] + ([] if relative == "." else relative.split(os.sep)):
-            path = os.path.join(path, part) if part else path
+        paths = [root]
+        for part in [] if relative == "." else relative.split(os.sep):
+            paths.append(os.path.join(paths[-1], part))
+        for path in paths:
             try:
                 os.mkdir(path, DIRECTORY_MODE)
             except FileExistsError:
