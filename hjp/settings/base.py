@@ -163,9 +163,10 @@ for _number, _key in enumerate(EVIDENCE_ENCRYPTION_KEYS, start=1):
         raise ImproperlyConfigured(
             f"EVIDENCE_ENCRYPTION_KEYS: key {_number} is not a Fernet key (32 url-safe base64-encoded bytes)."
         ) from None
-# Uploads up to the evidence size limit (casework/uploads.py) stay in memory, so an accepted document never
-# touches the disk unencrypted; larger ones (refused anyway) go to a temporary file Django deletes.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# A request with a document up to the evidence size limit (10 MB, casework/uploads.py) and the rest of its form
+# stays in memory (Django compares the whole request's length), so an accepted document never touches the disk
+# unencrypted; larger ones (refused anyway) go to a temporary file that Django deletes.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 # Every uploaded document is streamed to ClamAV's clamd first when this is set: tcp://host:port or
 # unix:///path/to/clamd.ctl. A scanner that cannot be reached refuses the upload.
 CLAMD_URL = os.environ.get("CLAMD_URL", "").strip()
