@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from io import StringIO
 from pathlib import Path
 
@@ -150,6 +151,18 @@ def test_deleting_removes_the_file(root):
     private_storage.delete(name)
     assert not (root / name).exists() and list(private_storage.stored_names()) == []
     private_storage.delete(name)  # already gone: no error
+
+
+def test_a_deletion_waits_while_a_file_is_being_re_encrypted_so_the_file_cannot_come_back(root):
+    name = private_storage.save("evidence/letter.pdf", ContentFile(b"content"))
+    deleted = threading.Event()
+    deleting = threading.Thread(target=lambda: (private_storage.delete(name), deleted.set()))
+    with private_storage._exclusive():  # what reencrypt holds from reading a file to renaming its new copy
+        deleting.start()
+        assert not deleted.wait(0.5)
+        assert (root / name).exists()
+    deleting.join(10)
+    assert deleted.is_set() and not (root / name).exists()
 
 
 def test_the_storage_has_no_urls_and_opens_read_only(root):
