@@ -8,7 +8,7 @@ from casework.models import (
     CaseState,
     Deadline,
 )
-from casework.uploads import MAX_EVIDENCE_BYTES, check_evidence_file
+from casework.uploads import MAX_EVIDENCE_BYTES
 from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
 from referrals.models import CaseStatus, DeclineReason, ProblemCategory, ProblemSubCategory
 
@@ -274,12 +274,6 @@ class EvidenceAnswerForm(SubmissionTokenMixin, forms.Form):
         help_text=f"PDF, PNG or JPEG, at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB.",
         widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
     )
-
-    def clean_answer_file(self):
-        upload = self.cleaned_data.get("answer_file")
-        if upload:
-            check_evidence_file(upload)
-        return upload
 
     def clean(self):
         cleaned = super().clean()

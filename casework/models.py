@@ -1,10 +1,7 @@
 """Casework: the case an advisor opens on accepting a referral, and everything worked on it."""
 
-import os
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,26 +9,11 @@ from django.utils import timezone
 from hjp.accounts.models import Organisation
 from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
+from hjp.core.storage import EncryptedPrivateStorage, private_storage
 from referrals.models import ProblemCategory, ProblemSubCategory, Referral
 
-
-class PrivateMediaStorage(FileSystemStorage):
-    """Uploaded evidence lives under PRIVATE_MEDIA_ROOT, which no URL serves: only the permission-checked
-    download view reads it. The root is read from settings at each use, so tests can point it elsewhere."""
-
-    @property
-    def base_location(self):
-        return settings.PRIVATE_MEDIA_ROOT
-
-    @property
-    def location(self):
-        return os.path.abspath(self.base_location)
-
-    def url(self, name):
-        raise ValueError("Private files have no URL; serve them through a permission-checked view.")
-
-
-private_storage = PrivateMediaStorage()
+# Migration 0001 names the storage of the evidence field by this name.
+PrivateMediaStorage = EncryptedPrivateStorage
 
 
 class AdviceProvider(TimeStampedModel):

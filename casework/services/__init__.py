@@ -19,7 +19,12 @@ from casework.services.cases import (
     case_update,
 )
 from casework.services.common import StaleCaseError, new_case_reference
-from casework.services.evidence import evidence_request_answer, evidence_request_create, evidence_request_decline
+from casework.services.evidence import (
+    EvidenceFileRefused,
+    evidence_request_answer,
+    evidence_request_create,
+    evidence_request_decline,
+)
 from casework.services.lifecycle import (
     business_statuses_for,
     case_open,
@@ -62,6 +67,7 @@ __all__ = [
     "deadline_add",
     "deadline_complete",
     "deadline_due_date",
+    "EvidenceFileRefused",
     "evidence_request_answer",
     "evidence_request_create",
     "evidence_request_decline",

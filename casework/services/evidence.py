@@ -1,27 +1,37 @@
 """Medical evidence requests to the referrer, and the referrer's answers."""
 
+import logging
 import uuid
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from casework.models import Case, EvidenceRequest
-from casework.permissions import can_answer_evidence
+from casework.permissions import can_answer_evidence, is_evidence_addressee
 from casework.services.common import clean_and_save, lock_case
-from casework.uploads import ALLOWED_EVIDENCE_TYPES, check_evidence_file
+from casework.uploads import EvidenceDocument, evidence_document, read_evidence_upload
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
+from hjp.core.virus_scan import ScannerUnavailable, VirusFound, virus_scan
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 
 Action = AuditEvent.Action
+logger = logging.getLogger(__name__)
+NOT_ANSWERABLE = "This request cannot be answered: it is not addressed to you, or is already closed."
+
+
+class EvidenceFileRefused(DomainError):
+    """The attached document was refused; the message says why and what to do (the page shows it on the
+    document field)."""
 
 
 @once_per_submission
@@ -63,27 +73,70 @@ def _lock_evidence_for_answer(evidence: EvidenceRequest, actor) -> EvidenceReque
         .get(pk=evidence.pk)
     )
     if not can_answer_evidence(actor, locked):
-        raise DomainError("This request cannot be answered: it is not addressed to you, or is already closed.")
+        raise DomainError(NOT_ANSWERABLE)
     return locked
+
+
+def evidence_request_answer(
+    *,
+    evidence: EvidenceRequest,
+    actor,
+    text: str = "",
+    upload: UploadedFile | None = None,
+    submission_token: uuid.UUID | None = None,
+) -> EvidenceRequest:
+    """The referrer answers with text, a document (PDF, PNG or JPEG, at most 10 MB), or both. The document
+    is scanned for viruses and checked (casework/uploads.py) before any row is locked, then stored encrypted
+    under PRIVATE_MEDIA_ROOT with a random name. A refused document raises EvidenceFileRefused."""
+    if not is_evidence_addressee(actor, evidence):  # before any scan; the rest is checked on the locked row
+        raise DomainError(NOT_ANSWERABLE)
+    document = _checked_document(evidence=evidence, actor=actor, upload=upload) if upload is not None else None
+    return _evidence_request_answer_save(
+        evidence=evidence, actor=actor, text=text, document=document, submission_token=submission_token
+    )
+
+
+def _checked_document(*, evidence: EvidenceRequest, actor, upload: UploadedFile) -> EvidenceDocument:
+    """The upload scanned and checked, or EvidenceFileRefused saying why. A virus found is written to the
+    audit log at once, outside the transaction that the refusal rolls back."""
+    try:
+        content = read_evidence_upload(upload)
+        virus_scan(content)
+        return evidence_document(content)
+    except ValidationError as exc:
+        raise EvidenceFileRefused(exc.messages[0]) from None
+    except VirusFound as exc:
+        logger.warning("Evidence document for evidence request %s refused: virus %s", evidence.pk, exc.signature)
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=Action.REFUSE,
+                obj=evidence,
+                summary=f"evidence document refused: virus found ({exc.signature})",
+            )
+        raise EvidenceFileRefused(
+            "The file contains a virus, so it was not sent. Do not open it again; send a clean copy, or write "
+            "your answer instead."
+        ) from None
+    except ScannerUnavailable as exc:
+        logger.error("Evidence document for evidence request %s not accepted: no virus scan (%s)", evidence.pk, exc)
+        raise EvidenceFileRefused(
+            "The file could not be checked for viruses, so it was not sent. Try again later, or write your "
+            "answer instead."
+        ) from None
 
 
 @once_per_submission
 @transaction.atomic
-def evidence_request_answer(
-    *, evidence: EvidenceRequest, actor, text: str = "", upload: UploadedFile | None = None
+def _evidence_request_answer_save(
+    *, evidence: EvidenceRequest, actor, text: str, document: EvidenceDocument | None
 ) -> EvidenceRequest:
-    """The referrer answers with text, a document (PDF, PNG or JPEG, at most 10 MB), or both. The document
-    is stored under PRIVATE_MEDIA_ROOT with a random name."""
     locked = _lock_evidence_for_answer(evidence, actor)
-    if not text.strip() and upload is None:
+    if not text.strip() and document is None:
         raise DomainError("Write an answer, attach a document, or both.")
-    if upload is not None:
-        try:
-            mime = check_evidence_file(upload)
-        except ValidationError as exc:
-            raise DomainError(exc.messages[0]) from None
-        locked.answer_file.save(f"{uuid.uuid4().hex}.{ALLOWED_EVIDENCE_TYPES[mime]}", upload, save=False)
-        locked.answer_file_type = mime
+    if document is not None:
+        locked.answer_file.save(f"{uuid.uuid4().hex}.{document.extension}", ContentFile(document.content), save=False)
+        locked.answer_file_type = document.mime
     locked.answer_text = text.strip()
     locked.state = EvidenceRequest.State.ANSWERED
     locked.answered_at, locked.answered_by = timezone.now(), actor

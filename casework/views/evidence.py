@@ -1,5 +1,7 @@
 """Medical evidence: the referrer's requests and answers, and the permission-checked document download."""
 
+import logging
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
@@ -14,8 +16,10 @@ from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
+from hjp.core.storage import UnreadableFile
 
 Action = AuditEvent.Action
+logger = logging.getLogger(__name__)
 
 
 @role_required(REFERRERS, message="No evidence requests here.")
@@ -70,6 +74,7 @@ def evidence_detail(request, pk):
                     upload=data["answer_file"],
                     submission_token=form.submission_token,
                 ),
+                refusal_fields={services.EvidenceFileRefused: "answer_file"},
             )
         if submission.saved:
             messages.success(request, "Thank you: your reply has been sent to the advisor.")
@@ -98,14 +103,24 @@ def evidence_detail(request, pk):
 
 
 def evidence_file(request, pk):
-    """The uploaded document, to the referrer who sent it or the case's advice service, never cached."""
+    """The uploaded document, decrypted, to the referrer who sent it or the case's advice service, never
+    cached. A document no configured key opens is logged for the service and explained to the user."""
     evidence = permissions.get_evidence_request_for_user(request.user, pk)
     if not evidence.answer_file:
         raise Http404("No document.")
+    try:
+        document = evidence.answer_file.open("rb")
+    except UnreadableFile:
+        logger.error(
+            "Evidence document of evidence request %s (%s) cannot be decrypted with EVIDENCE_ENCRYPTION_KEYS",
+            evidence.pk,
+            evidence.answer_file.name,
+        )
+        return render(request, "casework/evidence_file_unreadable.html", {"evidence": evidence}, status=503)
     audit_page(request, Action.DOWNLOAD, obj=evidence, summary="evidence document")
     extension = evidence.answer_file.name.rsplit(".", 1)[-1]
     return FileResponse(
-        evidence.answer_file.open("rb"),
+        document,
         as_attachment=True,
         filename=f"evidence-{evidence.case.reference}-{evidence.pk}.{extension}",
         content_type=evidence.answer_file_type,

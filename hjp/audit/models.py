@@ -14,6 +14,7 @@ class AuditEvent(models.Model):
         DOWNLOAD = "download", "Downloaded"
         EXPORT = "export", "Exported"
         REDACT = "redact", "Redacted"
+        REFUSE = "refuse", "Refused"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

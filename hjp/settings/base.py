@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -152,6 +153,26 @@ STORAGES = {
 # Uploaded documents (medical evidence) live outside the static and public media paths and are only
 # served through permission-checked views.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", BASE_DIR / "private_media"))
+# They are encrypted there (hjp.core.storage): comma-separated Fernet keys, the first encrypts, every one decrypts.
+# `local` and `test` have development keys; production refuses to start without this.
+EVIDENCE_ENCRYPTION_KEYS = env_list("EVIDENCE_ENCRYPTION_KEYS")
+for _number, _key in enumerate(EVIDENCE_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        raise ImproperlyConfigured(
+            f"EVIDENCE_ENCRYPTION_KEYS: key {_number} is not a Fernet key (32 url-safe base64-encoded bytes)."
+        ) from None
+# A request with a document up to the evidence size limit (10 MB, casework/uploads.py) and the rest of its form
+# stays in memory (Django compares the whole request's length), so an accepted document never touches the disk
+# unencrypted; larger ones (refused anyway) go to a temporary file that Django deletes.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+# Every uploaded document is streamed to ClamAV's clamd first when this is set: tcp://host:port or
+# unix:///path/to/clamd.ctl. A scanner that cannot be reached refuses the upload.
+CLAMD_URL = os.environ.get("CLAMD_URL", "").strip()
+if CLAMD_URL and not CLAMD_URL.startswith(("tcp://", "unix://")):
+    raise ImproperlyConfigured(f"CLAMD_URL must be tcp://host:port or unix:///path, not {CLAMD_URL!r}")
+CLAMD_TIMEOUT_SECONDS = env_int("CLAMD_TIMEOUT_SECONDS", 30)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

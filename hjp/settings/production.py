@@ -37,6 +37,13 @@ CELERY_TASK_ALWAYS_EAGER = False
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # --- end of fail closed ------------------------------------------------------------------------------------------
 
+# Evidence files are encrypted at rest (hjp.core.storage); production has no development key to fall back on.
+if not EVIDENCE_ENCRYPTION_KEYS:  # noqa: F405 (read and checked in base)
+    raise ImproperlyConfigured(
+        "EVIDENCE_ENCRYPTION_KEYS must be set in production: comma-separated Fernet keys, the first encrypts. "
+        'Make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    )
+
 if MAILERS["default"]["BACKEND"].endswith("console.EmailBackend"):
     # Without EMAIL_HOST, production hands mail to the local mail server rather than printing it.
     MAILERS = {

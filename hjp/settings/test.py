@@ -9,6 +9,8 @@ SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 PRIVATE_MEDIA_ROOT = BASE_DIR / "test-artifacts" / "private_media"
+EVIDENCE_ENCRYPTION_KEYS = ["aGpwLXRlc3Qtc2V0dGluZ3Mtb25seS1rZXktMTIzNDU="]  # "hjp-test-settings-only-key-12345"
+CLAMD_URL = ""  # tests that scan start their own fake clamd (tests/support/fake_clamd.py)
 # Unit tests run tasks in-process; the Celery worker tests start a real worker with this set to false.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # A short visibility timeout, so a task held by a killed worker comes back within a test.

@@ -21,8 +21,9 @@ from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from referrals.models import CaseStatus, ProblemCategory, ProblemSubCategory, ReferralStatus
 from tests import factories
+from tests.support.documents import pdf_bytes
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()
 
 pytestmark = pytest.mark.django_db
 
@@ -327,7 +328,9 @@ def test_the_referrer_answers_with_a_document_stored_privately(
     evidence.refresh_from_db()
     assert evidence.state == EvidenceRequest.State.ANSWERED and evidence.answer_file_type == "application/pdf"
     assert evidence.answer_file.name.endswith(".pdf") and "letter" not in evidence.answer_file.name
-    assert (private_media / evidence.answer_file.name).read_bytes() == PDF
+    assert (private_media / evidence.answer_file.name).exists()
+    with evidence.answer_file.open("rb") as stored:
+        assert stored.read() == PDF
 
 
 def test_only_the_referrer_it_is_addressed_to_can_answer(case_in_progress, advice_org, health_org):

@@ -158,6 +158,7 @@ def test_production_passes_the_deploy_check_with_no_warning():
             "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
             "SECRET_KEY": "x7$Kq!2vLr9#Tz@Wm4&Np8^Hs6*Bd3(Fg5)Jc1_Ye0+Ua7=Xi2",
             "ALLOWED_HOSTS": "hjp.example.org",
+            "EVIDENCE_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLW9ubHktbm90LWEtcmVhbC1rZXk=",
         },
     )
     assert result.returncode == 0, result.stdout + result.stderr

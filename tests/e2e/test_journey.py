@@ -16,10 +16,11 @@ from referrals.models import Referral, ReferralStatus
 from tests import factories
 from tests.e2e.conftest import PHONE, assert_accessible, assert_fits_width, screenshot, sign_in
 from tests.support.celery_worker import wait_for
+from tests.support.documents import pdf_bytes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Count 0/Kids[]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf_bytes()
 
 
 @pytest.fixture
