@@ -22,9 +22,9 @@ def choose_partnership(request, partnerships, *, funder_report=False):
 
 
 def summary_context(request, partnerships, partnership) -> dict:
-    """The period asked for (or the last twelve months, with the form's errors) and its figures."""
-    form = PeriodForm(request.GET)
-    period = form.period
+    """The fixed period asked for (or the last quarter that ended, with the form's errors) and its figures."""
+    form = PeriodForm(request.GET, partnership=partnership)
+    period = form.dates
     summary = partnership_summary(partnership=partnership, period=period)
     return {
         "partnerships": partnerships,
@@ -32,6 +32,7 @@ def summary_context(request, partnerships, partnership) -> dict:
         "form": form,
         "errors": error_summary(form),
         "period": period,
+        "fixed_period": form.fixed_period,
         "summary": summary,
     }
 
