@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from casework.models import ClosureReason
 from hjp.core.forms import DateInput, SubmissionTokenMixin
+from outcomes import periods
 from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
@@ -13,7 +14,6 @@ from outcomes.models import (
     NonFinancialOutcome,
     NoOutcomeReason,
 )
-from outcomes import periods
 from outcomes.selectors.figures import Period
 
 

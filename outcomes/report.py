@@ -4,7 +4,7 @@ method (outcomes.disclosure). Advisors' names are left out: funders see the tota
 from dataclasses import dataclass
 from decimal import Decimal
 
-from hjp.core.money import format_money, plain_money, pennies
+from hjp.core.money import format_money, pennies, plain_money
 from outcomes import disclosure
 from outcomes.selectors.dashboard import PartnershipSummary
 from outcomes.selectors.figures import Period
@@ -78,9 +78,7 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
         _count(referrals, "Referrals received", totals.received),
         _count(referrals, "Referrals decided (accepted, declined or redirected)", totals.decided),
         _count(referrals, "Referrals accepted", totals.accepted),
-        _shown_or_not(
-            referrals, "Acceptance rate", disclosure.rate(totals.accepted, totals.decided), PERCENT
-        ),
+        _shown_or_not(referrals, "Acceptance rate", disclosure.rate(totals.accepted, totals.decided), PERCENT),
         _over(
             referrals,
             "Median days from referral to first contact",

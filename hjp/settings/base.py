@@ -269,5 +269,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
-# Partnership-wide choices the product shows as "fewer than 5" and similar.
-SMALL_NUMBER_THRESHOLD = 5
