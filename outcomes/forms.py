@@ -126,8 +126,10 @@ FREE_DATES_GONE = (
 
 class PeriodForm(forms.Form):
     """The period a dashboard or report covers: a month, a financial quarter or a financial year that has ended,
-    since the partnership started (outcomes.periods). Without one it is the last quarter that ended. Old links
-    with free dates (?start=...&end=...) get a message saying so, and the default period."""
+    since the partnership started (outcomes.periods). Without one it is the last quarter that ended. With
+    `current` (the managers' dashboard, whose figures are exact) the periods under way are offered too, and the
+    current quarter is the default. Old links with free dates (?start=...&end=...) get a message saying so, and
+    the default period."""
 
     period = forms.ChoiceField(
         label="Period",
@@ -135,18 +137,19 @@ class PeriodForm(forms.Form):
         error_messages={"invalid_choice": "Choose a month, a quarter or a financial year from the list."},
     )
 
-    def __init__(self, data, *, partnership, today: date | None = None):
+    def __init__(self, data, *, partnership, current: bool = False, today: date | None = None):
         super().__init__(data)
         today = today or timezone.localdate()
-        self.default = periods.latest_ended_quarter(today)
+        self.default = periods.quarter_of(today) if current else periods.latest_ended_quarter(today)
         since = min(partnership.start_date, self.default.period.start)
-        self.available = periods.ended_periods(since=since, today=today)
+        self.available = periods.ended_periods(since=since, today=today, current=current)
         self.fields["period"].choices = [
             (periods.KINDS[kind], [(option.key, option.label) for option in options])
             for kind, options in self.available.items()
             if options
         ]
         self.fields["period"].initial = self.default.key
+        self.include_current = current
 
     def clean(self):
         cleaned = super().clean()

@@ -92,9 +92,10 @@ def parse(key: str) -> FixedPeriod | None:
     return FixedPeriod(YEAR, int(found["fy"]))
 
 
-def ended_periods(*, since: date, today: date) -> dict[str, list[FixedPeriod]]:
-    """Every month, quarter and financial year that ended before `today`, from the one containing `since`
-    (a partnership's start), newest first, by kind (KINDS' order)."""
+def ended_periods(*, since: date, today: date, current: bool = False) -> dict[str, list[FixedPeriod]]:
+    """Every month, quarter and financial year that ended before `today` (with `current`, also those that hold
+    it, for the managers' exact dashboard), from the one containing `since` (a partnership's start), newest
+    first, by kind (KINDS' order)."""
     periods: dict[str, list[FixedPeriod]] = {kind: [] for kind in KINDS}
     first_year = financial_year_of(since)
     for year in range(first_year, financial_year_of(today) + 1):
@@ -103,7 +104,7 @@ def ended_periods(*, since: date, today: date) -> dict[str, list[FixedPeriod]]:
             candidates += [quarter, *quarter.parts()]
         for candidate in candidates:
             span = candidate.period
-            if span.end < today and span.end >= since:
+            if (span.start <= today if current else span.end < today) and span.end >= since:
                 periods[candidate.kind].append(candidate)
     return {kind: sorted(found, key=lambda p: p.period.start, reverse=True) for kind, found in periods.items()}
 

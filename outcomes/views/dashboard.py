@@ -21,9 +21,10 @@ def choose_partnership(request, partnerships, *, funder_report=False):
     return partnerships, partnerships[0]
 
 
-def summary_context(request, partnerships, partnership) -> dict:
-    """The fixed period asked for (or the last quarter that ended, with the form's errors) and its figures."""
-    form = PeriodForm(request.GET, partnership=partnership)
+def summary_context(request, partnerships, partnership, *, current: bool = False) -> dict:
+    """The fixed period asked for (or the default, with the form's errors) and its figures; `current` offers
+    the periods under way too (outcomes.forms.PeriodForm)."""
+    form = PeriodForm(request.GET, partnership=partnership, current=current)
     period = form.dates
     summary = partnership_summary(partnership=partnership, period=period)
     return {
@@ -40,6 +41,6 @@ def summary_context(request, partnerships, partnership) -> dict:
 @role_required(MANAGERS, message="You have no partnership to report on.")
 def dashboard(request):
     partnerships, partnership = choose_partnership(request, permissions.dashboard_partnerships(request.user))
-    context = summary_context(request, partnerships, partnership)
+    context = summary_context(request, partnerships, partnership, current=True)
     context["chart_data"] = chart_data(context["summary"])
     return render(request, "outcomes/dashboard.html", context)

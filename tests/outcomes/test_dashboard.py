@@ -388,19 +388,22 @@ def test_the_charts_are_drawn_by_a_static_script_from_json_data(client, world):
     assert " style=" not in html and " onclick=" not in html
 
 
-def test_the_period_defaults_to_the_last_financial_quarter_that_ended(client, world, time_machine):
+def test_the_dashboard_defaults_to_the_current_financial_quarter(client, world, time_machine):
+    """Managers' figures are exact, so their dashboard offers the periods under way too; the funder report does not."""
     time_machine.move_to(datetime(2026, 11, 28, 12, tzinfo=UTC))
     client.force_login(world.manager)
     response = client.get(reverse("outcomes:dashboard"))
-    assert (response.context["period"].start, response.context["period"].end) == (date(2026, 7, 1), date(2026, 9, 30))
-    html = response.content.decode()
-    assert '<option value="quarter-2026-2" selected>Q2 2026-27 (Jul to Sep 2026)</option>' in html
+    assert (response.context["period"].start, response.context["period"].end) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert '<option value="quarter-2026-3" selected>Q3 2026-27 (Oct to Dec 2026)</option>' in response.content.decode()
+    report = client.get(reverse("outcomes:funder_report"))
+    assert (report.context["period"].start, report.context["period"].end) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert 'value="quarter-2026-3"' not in report.content.decode()
 
 
-def test_only_months_quarters_and_financial_years_that_ended_are_offered(client, world, time_machine):
+def test_the_funder_report_offers_only_months_quarters_and_financial_years_that_ended(client, world, time_machine):
     time_machine.move_to(datetime(2026, 5, 2, 12, tzinfo=UTC))
-    client.force_login(world.manager)
-    choices = dict(client.get(reverse("outcomes:dashboard")).context["form"].fields["period"].choices)
+    client.force_login(world.funder)
+    choices = dict(client.get(reverse("outcomes:funder_report")).context["form"].fields["period"].choices)
     # The partnership started on 1 Jan 2025: from the financial year that holds it to April 2026.
     assert [label for _, label in choices["Financial years (April to March)"]] == [
         "2025-26 (April 2025 to March 2026)",
@@ -428,7 +431,7 @@ def test_free_dates_and_unknown_periods_give_a_clear_message_not_an_error(client
     response = client.get(reverse("outcomes:dashboard"), query)
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert "Showing Q2 2026-27 (Jul to Sep 2026) instead." in response.content.decode()
+    assert "Showing Q3 2026-27 (Oct to Dec 2026) instead." in response.content.decode()
 
 
 def test_a_manager_of_another_partnership_gets_404(client, world):
