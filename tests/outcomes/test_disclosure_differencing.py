@@ -141,6 +141,7 @@ def _build(specs):
     practices = [factories.OrganisationFactory(name="Riverside Surgery"), factories.OrganisationFactory(name="Hilltop")]
     partnership = factories.PartnershipFactory(health_organisations=practices, start_date=datetime(2025, 4, 1).date())
     advisor = factories.advisor(partnership.advice_organisation)
+    referrers = [factories.referrer(practice) for practice in practices]
     for practice, months, day, profession, setting, decile, outcome in specs:
         month = 4 + months
         submitted = datetime(2025 + (month > 12), (month - 1) % 12 + 1, day, 10, tzinfo=UTC)
@@ -148,6 +149,7 @@ def _build(specs):
         referral = factories.ReferralFactory(
             partnership=partnership,
             referring_organisation=practices[practice],
+            referrer=referrers[practice],
             submitted_at=submitted,
             status=status,
             referrer_profession=profession,
@@ -256,7 +258,7 @@ def _digests(practices):
 
 @pytest.mark.django_db
 @settings(
-    max_examples=20,  # each example publishes 17 reports and 48 digest figures: about a minute on a shared machine
+    max_examples=20,  # about a minute on a shared two-core machine: each example publishes 17 reports and 240 digest figures
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
