@@ -73,8 +73,3 @@ def money(amount: Decimal | None, cases: int) -> Decimal | None:
     if amount is None or not shows(cases):
         return None
     return pennies((amount / MONEY_BASE).quantize(Decimal(1), rounding=ROUND_HALF_UP) * MONEY_BASE)
-
-
-def over_enough(value, cases: int):
-    """An average or median over `cases` cases, or None when fewer than 10."""
-    return value if shows(cases) else None

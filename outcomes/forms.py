@@ -142,7 +142,7 @@ class PeriodForm(forms.Form):
         today = today or timezone.localdate()
         self.default = periods.quarter_of(today) if current else periods.latest_ended_quarter(today)
         since = min(partnership.start_date, self.default.period.start)
-        self.available = periods.ended_periods(since=since, today=today, current=current)
+        self.available = periods.offered_periods(since=since, today=today, current=current)
         self.fields["period"].choices = [
             (periods.KINDS[kind], [(option.key, option.label) for option in options])
             for kind, options in self.available.items()
@@ -159,7 +159,7 @@ class PeriodForm(forms.Form):
 
     @property
     def fixed_period(self) -> periods.FixedPeriod:
-        """The period asked for, or the last quarter that ended when none (or no valid one) was chosen."""
+        """The period asked for, or the default when none (or no valid one) was chosen."""
         if self.is_valid() and self.cleaned_data["period"]:
             return periods.parse(self.cleaned_data["period"])
         return self.default

@@ -2,9 +2,10 @@
 June, July to September, October to December, January to March) and financial years (April to March).
 
 Nobody outside the advice service chooses free dates: two periods a day apart would differ by one day's
-referrals, and a one-day period would describe one referral. Only periods that have ended are offered, so a
-period's figures never change from one day to the next as it fills (see outcomes.disclosure for how the
-figures of nested periods are kept from giving a small count away by subtraction)."""
+referrals, and a one-day period would describe one referral. The funder report offers only periods that have
+ended, so a period's figures never change from one day to the next as it fills; the managers' dashboard, whose
+figures are exact anyway, also offers those under way (see outcomes.disclosure for how the figures of nested
+periods are kept from giving a small count away by subtraction)."""
 
 import re
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def parse(key: str) -> FixedPeriod | None:
     return FixedPeriod(YEAR, int(found["fy"]))
 
 
-def ended_periods(*, since: date, today: date, current: bool = False) -> dict[str, list[FixedPeriod]]:
+def offered_periods(*, since: date, today: date, current: bool = False) -> dict[str, list[FixedPeriod]]:
     """Every month, quarter and financial year that ended before `today` (with `current`, also those that hold
     it, for the managers' exact dashboard), from the one containing `since` (a partnership's start), newest
     first, by kind (KINDS' order)."""
