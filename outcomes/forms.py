@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from casework.models import ClosureReason
 from hjp.core.forms import DateInput, SubmissionTokenMixin
+from outcomes import periods
 from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
@@ -117,44 +118,53 @@ class CaseCloseForm(forms.Form):
 
 # --- the period of a dashboard or report --------------------------------------------------------------------
 
-LONGEST_PERIOD_YEARS = 10
-EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2999, 12, 31)
+FREE_DATES_GONE = (
+    "Reports now cover a fixed period: a month, a financial quarter or a financial year (April to March). "
+    "Choose one from the list; dates from and to are no longer taken."
+)
 
 
 class PeriodForm(forms.Form):
-    """The period a dashboard or report covers, both days included. Without an end date it ends today;
-    without a start date it covers the twelve calendar months to the end date."""
+    """The period a dashboard or report covers: a month, a financial quarter or a financial year that has ended,
+    since the partnership started (outcomes.periods). Without one it is the last quarter that ended. With
+    `current` (the managers' dashboard, whose figures are exact) the periods under way are offered too, and the
+    current quarter is the default. Old links with free dates (?start=...&end=...) get a message saying so, and
+    the default period."""
 
-    start = forms.DateField(
-        label="From",
+    period = forms.ChoiceField(
+        label="Period",
         required=False,
-        widget=DateInput(),
-        error_messages={"invalid": "Enter a real date, like 1/4/2026."},
+        error_messages={"invalid_choice": "Choose a month, a quarter or a financial year from the list."},
     )
-    end = forms.DateField(
-        label="To", required=False, widget=DateInput(), error_messages={"invalid": "Enter a real date, like 31/3/2027."}
-    )
+
+    def __init__(self, data, *, partnership, current: bool = False, today: date | None = None):
+        super().__init__(data)
+        today = today or timezone.localdate()
+        self.default = periods.quarter_of(today) if current else periods.latest_ended_quarter(today)
+        since = min(partnership.start_date, self.default.period.start)
+        self.available = periods.offered_periods(since=since, today=today, current=current)
+        self.fields["period"].choices = [
+            (periods.KINDS[kind], [(option.key, option.label) for option in options])
+            for kind, options in self.available.items()
+            if options
+        ]
+        self.fields["period"].initial = self.default.key
+        self.include_current = current
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("start", "end"):
-            # Beyond these the period's own arithmetic (a year back, the day after the end) leaves the calendar.
-            if cleaned.get(name) and not EARLIEST_DATE <= cleaned[name] <= LATEST_DATE:
-                self.add_error(name, f"Enter a date from {EARLIEST_DATE.year} to {LATEST_DATE.year}.")
-        if self.errors:
-            return cleaned
-        end = cleaned.get("end") or timezone.localdate()
-        start = cleaned.get("start") or Period.last_twelve_months(end).start
-        if end < start:
-            raise forms.ValidationError("The end date must be on or after the start date.")
-        if end.year - start.year > LONGEST_PERIOD_YEARS:
-            raise forms.ValidationError(f"Choose a period of {LONGEST_PERIOD_YEARS} years or less.")
-        cleaned["period"] = Period(start=start, end=end)
+        if not cleaned.get("period") and not self.errors and (self.data.get("start") or self.data.get("end")):
+            self.add_error("period", FREE_DATES_GONE)
         return cleaned
 
     @property
-    def period(self) -> Period:
-        """The period asked for, or the last twelve months when the dates given are not valid."""
-        if self.is_valid():
-            return self.cleaned_data["period"]
-        return Period.last_twelve_months(timezone.localdate())
+    def fixed_period(self) -> periods.FixedPeriod:
+        """The period asked for, or the default when none (or no valid one) was chosen."""
+        if self.is_valid() and self.cleaned_data["period"]:
+            return periods.parse(self.cleaned_data["period"])
+        return self.default
+
+    @property
+    def dates(self) -> Period:
+        """The chosen period's first and last day."""
+        return self.fixed_period.period

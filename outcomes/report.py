@@ -1,5 +1,5 @@
-"""The funders' report and its CSV: the dashboard's figures, section by section, with small numbers suppressed
-(outcomes.disclosure). Advisors' names are left out: funders see the total open caseload only."""
+"""The funders' report and its CSV: the dashboard's figures, section by section, through the one disclosure
+method (outcomes.disclosure). Advisors' names are left out: funders see the total open caseload only."""
 
 from dataclasses import dataclass
 from decimal import Decimal
@@ -10,7 +10,7 @@ from outcomes.selectors.dashboard import PartnershipSummary
 from outcomes.selectors.figures import Period
 
 COUNT, PERCENT, POUNDS, POUNDS_PER_POUND, DAYS = "count", "percent", "GBP", "GBP per GBP funded", "days"
-SCORE, CHANGE = "SWEMWBS score", "SWEMWBS points"
+SCORE, CHANGE, NOTE = "SWEMWBS score", "SWEMWBS points", "note"
 _FORMATS = {
     COUNT: lambda v: f"{v:,}",
     PERCENT: lambda v: f"{v}%",
@@ -21,60 +21,72 @@ _FORMATS = {
     CHANGE: lambda v: f"{v:+}",
 }
 FUNDER_CSV_COLUMNS = ["partnership", "period_start", "period_end", "section", "measure", "value", "unit"]
+NOTES = "Notes"
 
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One figure of the funder report. `suppressed` is set for a count from 1 to 4 and for every figure
-    derived from one; the figure itself is then never shown."""
+    """One figure of the funder report as published: `value` is already rounded (outcomes.disclosure), and
+    `withheld` says what is shown instead of a figure the method keeps back ('fewer than 10', 'not shown')."""
 
     section: str
     measure: str
     value: int | Decimal | None
     unit: str
-    suppressed: bool = False
+    withheld: str = ""
 
     @property
     def display(self) -> str:
-        if self.suppressed:
-            return disclosure.suppress(self.value) if self.unit == COUNT else disclosure.SUPPRESSED
+        if self.withheld:
+            return self.withheld
         return "not available" if self.value is None else _FORMATS[self.unit](self.value)
 
     @property
     def csv_value(self) -> int | Decimal | str | None:
-        """The figure as a number (money to the penny), so that the spreadsheet can add it up; the words
-        "fewer than 5" or "suppressed" where it is withheld; None (an empty cell) where there is none."""
-        if self.suppressed:
-            return self.display
+        """The figure as a number (money to the penny), so that the spreadsheet can add it up; the disclosure
+        method's words where it is withheld; None (an empty cell) where there is none."""
+        if self.withheld:
+            return self.withheld
         if self.unit in (POUNDS, POUNDS_PER_POUND) and self.value is not None:
             return pennies(self.value)
         return self.value
 
 
 def _count(section: str, measure: str, n: int) -> ReportRow:
-    return ReportRow(section, measure, n, COUNT, suppressed=disclosure.is_small(n))
+    published = disclosure.rounded(n)
+    return ReportRow(section, measure, published, COUNT, withheld="" if published is not None else disclosure.FEWER)
 
 
-def _derived(section: str, measure: str, value, unit: str, *, rests_on: tuple[int, ...]) -> ReportRow:
-    return ReportRow(section, measure, value, unit, suppressed=disclosure.rests_on_small(*rests_on))
+def _shown_or_not(section: str, measure: str, value, unit: str) -> ReportRow:
+    return ReportRow(section, measure, value, unit, withheld="" if value is not None else disclosure.NOT_SHOWN)
+
+
+def _over(section: str, measure: str, value, unit: str, *, cases: int) -> ReportRow:
+    """An average or median: not shown over fewer than 10 cases; 'not available' when there is none."""
+    if not disclosure.shows(cases):
+        return ReportRow(section, measure, None, unit, withheld=disclosure.NOT_SHOWN)
+    return ReportRow(section, measure, value, unit)
+
+
+def _per(amount: Decimal | None, whole) -> Decimal | None:
+    return pennies(amount / whole) if amount is not None and whole else None
 
 
 def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
-    """The figures of `partnership_summary` a funder reads, section by section, with small numbers suppressed."""
+    """The figures of `partnership_summary` a funder reads, section by section, as published."""
     totals, money, wellbeing, value = summary.totals, summary.money, summary.wellbeing, summary.value_for_money
     referrals = "Referrals received in the period"
     rows = [
         _count(referrals, "Referrals received", totals.received),
+        _count(referrals, "Referrals decided (accepted, declined or redirected)", totals.decided),
         _count(referrals, "Referrals accepted", totals.accepted),
-        _derived(
-            referrals, "Acceptance rate", totals.acceptance_rate, PERCENT, rests_on=(totals.accepted, totals.decided)
-        ),
-        _derived(
+        _shown_or_not(referrals, "Acceptance rate", disclosure.rate(totals.accepted, totals.decided), PERCENT),
+        _over(
             referrals,
             "Median days from referral to first contact",
             totals.median_days_to_first_contact,
             DAYS,
-            rests_on=(totals.contacted,),
+            cases=totals.contacted,
         ),
     ]
     for breakdown in summary.breakdowns:
@@ -89,53 +101,46 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     for stage in summary.decisions:
         rows += [
             _count(decisions, f"{stage.stage}: decisions", stage.decided),
-            _derived(
-                decisions,
-                f"{stage.stage}: success rate",
-                stage.rate,
-                PERCENT,
-                rests_on=(stage.successful, stage.decided),
+            _count(decisions, f"{stage.stage}: won", stage.successful),
+            _shown_or_not(
+                decisions, f"{stage.stage}: success rate", disclosure.rate(stage.successful, stage.decided), PERCENT
             ),
         ]
     gained = "Money gained (cases closed in the period)"
     for label, figures in (("Confirmed", money.confirmed), ("Expected", money.expected)):
-        cases = (figures.cases,)
         rows += [
             _count(gained, f"{label}: cases", figures.cases),
-            _derived(gained, f"{label}: recurring, annualised", figures.annual, POUNDS, rests_on=cases),
-            _derived(gained, f"{label}: one-off", figures.one_off, POUNDS, rests_on=cases),
-            _derived(gained, f"{label}: total", figures.total, POUNDS, rests_on=cases),
+            _shown_or_not(
+                gained, f"{label}: recurring, annualised", disclosure.money(figures.annual, figures.cases), POUNDS
+            ),
+            _shown_or_not(gained, f"{label}: one-off", disclosure.money(figures.one_off, figures.cases), POUNDS),
+            _shown_or_not(gained, f"{label}: total", disclosure.money(figures.total, figures.cases), POUNDS),
         ]
+    # Worked out from the published figures only, so they tell nothing the rows above do not.
+    confirmed = disclosure.money(money.confirmed.total, money.confirmed.cases)
     for_money = "Value for money (confirmed gains)"
     rows += [
         ReportRow(for_money, "Funding for the period (prorated by days)", value.funding, POUNDS),
-        _derived(
-            for_money,
-            "Gain per referral received",
-            value.gain_per_referral,
-            POUNDS,
-            rests_on=(money.confirmed.cases, totals.received),
+        _shown_or_not(
+            for_money, "Gain per referral received", _per(confirmed, disclosure.rounded(totals.received)), POUNDS
         ),
-        _derived(
-            for_money,
-            "Gain per £1 of funding",
-            value.gain_per_pound,
-            POUNDS_PER_POUND,
-            rests_on=(money.confirmed.cases,),
-        ),
+        _shown_or_not(for_money, "Gain per £1 of funding", _per(confirmed, value.funding), POUNDS_PER_POUND),
     ]
     scores = "Wellbeing (SWEMWBS, cases closed in the period)"
     rows += [
         _count(scores, "Cases scored at start and close", wellbeing.cases),
-        _derived(scores, "Average score at start", wellbeing.average_start, SCORE, rests_on=(wellbeing.cases,)),
-        _derived(scores, "Average score at close", wellbeing.average_close, SCORE, rests_on=(wellbeing.cases,)),
-        _derived(scores, "Average change", wellbeing.average_change, CHANGE, rests_on=(wellbeing.cases,)),
+        _over(scores, "Average score at start", wellbeing.average_start, SCORE, cases=wellbeing.cases),
+        _over(scores, "Average score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases),
+        _over(scores, "Average change", wellbeing.average_change, CHANGE, cases=wellbeing.cases),
     ]
     return rows
 
 
 def funder_report_csv_rows(*, partnership, period: Period, rows: list[ReportRow]) -> list[list]:
-    """The funder report as CSV rows under FUNDER_CSV_COLUMNS: one figure a line, with its partnership and period.
-    Cells are values: hjp.core.csv_export writes numbers as numbers and guards text against formulas."""
+    """The funder report as CSV rows under FUNDER_CSV_COLUMNS: one figure a line, with its partnership and period,
+    and last the disclosure method the figures went through. Cells are values: hjp.core.csv_export writes numbers
+    as numbers and guards text against formulas."""
     head = [partnership.name, period.start, period.end]
-    return [head + [row.section, row.measure, row.csv_value, row.unit] for row in rows]
+    return [head + [row.section, row.measure, row.csv_value, row.unit] for row in rows] + [
+        head + [NOTES, "Disclosure control", disclosure.METHOD, NOTE]
+    ]

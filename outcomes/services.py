@@ -32,7 +32,7 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
-from outcomes.selectors.digest import DigestFigures, digest_figures
+from outcomes.selectors.digest import DigestPeriod, digest_periods
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
 
@@ -212,15 +212,31 @@ def queue_outcome_report(*, case: Case) -> None:
     )
 
 
-def digest_body(*, organisation: Organisation, period: Period, figures: DigestFigures) -> str:
-    """Counts from 1 to 4 are shown as 'fewer than 5'; a rate or sum resting on such a count is withheld,
-    as in the funders' report (outcomes.disclosure)."""
+def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod]) -> str:
+    """The digest's figures for each of its periods, through the one disclosure method (outcomes.disclosure):
+    counts rounded to 5 and below 10 shown as 'fewer than 10', money and success rates only over 10 cases or
+    decisions or more, as in the funders' report."""
+    shown = [
+        {
+            "title": block.title,
+            "period": block.period,
+            "made": disclosure.count_text(block.figures.made),
+            "accepted": disclosure.count_text(block.figures.accepted),
+            "closed": disclosure.count_text(block.figures.closed),
+            "confirmed": disclosure.money(block.figures.money.confirmed.total, block.figures.money.confirmed.cases),
+            "expected": disclosure.money(block.figures.money.expected.total, block.figures.money.expected.cases),
+            "success_rate": disclosure.rate(block.figures.won, block.figures.decided),
+            "decided": disclosure.count_text(block.figures.decided),
+        }
+        for block in blocks
+    ]
     return render_message(
         "digest",
         organisation=organisation,
-        period=period,
-        figures=figures,
-        success_rate=disclosure.disclosed_rate(figures.won, figures.decided),
+        month=blocks[0].period,
+        blocks=shown,
+        shown_from=disclosure.SHOWN_FROM,
+        method=disclosure.METHOD,
     )
 
 
@@ -237,8 +253,9 @@ def send_monthly_digests(*, year: int, month: int) -> int:
     queued = 0
     subject = render_subject("digest", period=period)
     for organisation in active:
-        figures = digest_figures(organisation=organisation, period=period)
-        body = digest_body(organisation=organisation, period=period, figures=figures)
+        body = digest_body(
+            organisation=organisation, blocks=digest_periods(organisation=organisation, year=year, month=month)
+        )
         members = Membership.objects.filter(organisation=organisation, role=Role.REFERRER, user__is_active=True)
         with transaction.atomic():
             for membership in members.select_related("user"):

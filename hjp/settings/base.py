@@ -289,6 +289,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
-
-# Partnership-wide choices the product shows as "fewer than 5" and similar.
-SMALL_NUMBER_THRESHOLD = 5

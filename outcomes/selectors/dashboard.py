@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from casework.models import Case
-from hjp.accounts.models import Funding, Profession
+from hjp.accounts.models import Funding, Profession, Team
 from hjp.core.money import pennies
 from outcomes.models import FinancialOutcome, WellbeingScore
 from outcomes.selectors.figures import (
@@ -140,55 +140,59 @@ def _breakdown(title: str, rows) -> Breakdown:
     return Breakdown(title=title, rows=tuple(BreakdownRow(label=label, n=n) for label, n in rows))
 
 
-def referral_breakdowns(received: QuerySet[Referral]) -> tuple[Breakdown, ...]:
+def _counts(queryset, field) -> dict:
+    return {row[field]: row["n"] for row in _counted_by(queryset, field)}
+
+
+def referral_breakdowns(received: QuerySet[Referral], *, partnership) -> tuple[Breakdown, ...]:
     """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
-    declined, the coded reason for declining."""
-    teams = _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name")
-    deciles = {
-        row["patient__deprivation_decile"]: row["n"] for row in _counted_by(received, "patient__deprivation_decile")
+    declined, the coded reason for declining.
+
+    Every table lists the same rows whatever the period holds, in a fixed order: each health organisation of
+    the partnership and its teams (and any other that referred), every profession, setting, decile and reason,
+    zeros included. A row that appeared only when it had referrals, or an order by size, would tell a reader
+    more than its rounded count does (outcomes.disclosure)."""
+    organisations = dict.fromkeys(sorted(partnership.health_organisations.values_list("name", flat=True)), 0)
+    organisations |= _counts(received, "referring_organisation__name")
+    teams = {
+        (team["organisation__name"], team["name"], team["pk"]): 0
+        for team in Team.objects.filter(organisation__health_partnerships=partnership)
+        .values("pk", "name", "organisation__name")
+        .order_by("organisation__name", "name", "pk")
     }
+    no_team = 0
+    for row in _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name"):
+        if row["referring_team_id"]:
+            key = (row["referring_team__organisation__name"], row["referring_team__name"], row["referring_team_id"])
+            teams[key] = row["n"]
+        else:
+            no_team = row["n"]
+    professions = _counts(received, "referrer_profession")
+    by_setting = _counts(received, "setting")
+    deciles = _counts(received, "patient__deprivation_decile")
     declined = {
-        row["decline__decline_reason"] or "": row["n"]
-        for row in _counted_by(
+        reason or "": n
+        for reason, n in _counts(
             received.filter(status=S.DECLINED).annotate(
                 decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
             ),
             "decline__decline_reason",
-        )
+        ).items()
     }
     return (
-        _breakdown(
-            "referring organisation",
-            [
-                (row["referring_organisation__name"], row["n"])
-                for row in _counted_by(received, "referring_organisation__name")
-            ],
-        ),
+        _breakdown("referring organisation", sorted(organisations.items())),
         _breakdown(
             "team or ward",
-            [
-                (
-                    f"{row['referring_team__name']} ({row['referring_team__organisation__name']})"
-                    if row["referring_team_id"]
-                    else "No team or ward given",
-                    row["n"],
-                )
-                for row in teams
-            ],
+            [(f"{name} ({organisation})", n) for (organisation, name, _), n in sorted(teams.items())]
+            + [("No team or ward given", no_team)],
         ),
         _breakdown(
-            "referrer's profession",
-            [
-                (Profession(row["referrer_profession"]).label, row["n"])
-                for row in _counted_by(received, "referrer_profession")
-            ],
+            "referrer's profession", [(profession.label, professions.get(profession, 0)) for profession in Profession]
         ),
         _breakdown(
             "setting",
-            [
-                (Setting(row["setting"]).label if row["setting"] else "Not recorded", row["n"])
-                for row in _counted_by(received, "setting")
-            ],
+            [(setting.label, by_setting.get(setting, 0)) for setting in Setting]
+            + [("Not recorded", by_setting.get("", 0) + by_setting.get(None, 0))],
         ),
         _breakdown(
             "deprivation decile (1 = most deprived)",
@@ -198,7 +202,7 @@ def referral_breakdowns(received: QuerySet[Referral]) -> tuple[Breakdown, ...]:
         _breakdown(
             "reason for declining",
             [(reason.label, declined.get(reason, 0)) for reason in DeclineReason]
-            + ([("Not recorded", declined[""])] if declined.get("") else []),
+            + [("Not recorded", declined.get("", 0))],
         ),
     )
 
@@ -299,7 +303,7 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
             median_days_to_first_contact=_median_days_to_first_contact(received, counts.contacted),
             closed=closed_count,
         ),
-        breakdowns=referral_breakdowns(received),
+        breakdowns=referral_breakdowns(received, partnership=partnership),
         months=_months(received, closed, period),
         caseload=open_caseload(partnership=partnership, period=period),
         decisions=tuple(decision_success(closed)),

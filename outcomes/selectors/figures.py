@@ -38,12 +38,6 @@ class Period:
     end: date
 
     @classmethod
-    def last_twelve_months(cls, end: date) -> "Period":
-        """Twelve calendar months to `end`: from the first day of the month eleven months before it."""
-        months_back = end.year * 12 + end.month - 1 - 11
-        return cls(start=date(months_back // 12, months_back % 12 + 1, 1), end=end)
-
-    @classmethod
     def month(cls, year: int, month: int) -> "Period":
         """One calendar month."""
         next_first = date(year + (month == 12), month % 12 + 1, 1)

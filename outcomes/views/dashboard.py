@@ -21,10 +21,11 @@ def choose_partnership(request, partnerships, *, funder_report=False):
     return partnerships, partnerships[0]
 
 
-def summary_context(request, partnerships, partnership) -> dict:
-    """The period asked for (or the last twelve months, with the form's errors) and its figures."""
-    form = PeriodForm(request.GET)
-    period = form.period
+def summary_context(request, partnerships, partnership, *, current: bool = False) -> dict:
+    """The fixed period asked for (or the default, with the form's errors) and its figures; `current` offers
+    the periods under way too (outcomes.forms.PeriodForm)."""
+    form = PeriodForm(request.GET, partnership=partnership, current=current)
+    period = form.dates
     summary = partnership_summary(partnership=partnership, period=period)
     return {
         "partnerships": partnerships,
@@ -32,6 +33,7 @@ def summary_context(request, partnerships, partnership) -> dict:
         "form": form,
         "errors": error_summary(form),
         "period": period,
+        "fixed_period": form.fixed_period,
         "summary": summary,
     }
 
@@ -39,6 +41,6 @@ def summary_context(request, partnerships, partnership) -> dict:
 @role_required(MANAGERS, message="You have no partnership to report on.")
 def dashboard(request):
     partnerships, partnership = choose_partnership(request, permissions.dashboard_partnerships(request.user))
-    context = summary_context(request, partnerships, partnership)
+    context = summary_context(request, partnerships, partnership, current=True)
     context["chart_data"] = chart_data(context["summary"])
     return render(request, "outcomes/dashboard.html", context)

@@ -1,4 +1,4 @@
-"""Funders' report and its CSV: the dashboard's figures with small numbers suppressed, never patient details."""
+"""Funders' report and its CSV: the dashboard's figures through the disclosure method, never patient details."""
 
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
@@ -9,7 +9,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.csv_export import csv_response
 from hjp.core.forms import error_summary
-from outcomes import permissions
+from outcomes import disclosure, permissions
 from outcomes.forms import PeriodForm
 from outcomes.report import FUNDER_CSV_COLUMNS, funder_report_csv_rows, funder_report_rows
 from outcomes.selectors.dashboard import partnership_summary
@@ -23,20 +23,24 @@ def funder_report(request):
     )
     context = summary_context(request, partnerships, partnership)
     context["rows"] = funder_report_rows(context["summary"])
+    context["disclosure_method"] = disclosure.METHOD
     return render(request, "outcomes/funder_report.html", context)
 
 
 @role_required(MANAGERS, FUNDERS, message="You have no partnership to report on.")
 def funder_report_csv(request):
     _, partnership = choose_partnership(request, permissions.report_partnerships(request.user), funder_report=True)
-    form = PeriodForm(request.GET)
+    form = PeriodForm(request.GET, partnership=partnership)
     if not form.is_valid():
         problems = " ".join(item["message"] for item in error_summary(form))
         return HttpResponseBadRequest(f"The period is not valid: {problems}", content_type="text/plain; charset=utf-8")
-    period = form.period
+    period = form.dates
     rows = funder_report_rows(partnership_summary(partnership=partnership, period=period))
     audit_record(
-        actor=request.user, action=AuditEvent.Action.EXPORT, obj=partnership, summary=f"funder report CSV, {period}"
+        actor=request.user,
+        action=AuditEvent.Action.EXPORT,
+        obj=partnership,
+        summary=f"funder report CSV, {form.fixed_period}: {period}",
     )
     filename = f"funder-report-{slugify(partnership.name)}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"
     return csv_response(

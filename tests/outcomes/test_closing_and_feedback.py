@@ -12,7 +12,7 @@ from hjp.core.errors import DomainError
 from hjp.notifications.models import Message, MessageKind
 from outcomes import services
 from outcomes.models import CaseClosure, FinancialOutcome, NonFinancialOutcome, annualise
-from outcomes.selectors.digest import DigestFigures, digest_figures
+from outcomes.selectors.digest import DigestFigures, DigestPeriod, digest_figures
 from outcomes.selectors.figures import MoneyGain, MoneyTotals, Period
 from referrals import services as referral_services
 from referrals.models import ProblemSubCategory, ReferralStatus
@@ -177,7 +177,7 @@ def test_consent_withdrawal_redacts_the_notes_outcomes_hold_but_keeps_the_outcom
 
 
 @pytest.mark.django_db
-def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_once(
+def test_the_monthly_digest_shows_small_counts_as_fewer_than_ten_and_is_sent_once(
     referrer_user, health_org, partnership, django_capture_on_commit_callbacks
 ):
     colleague = factories.referrer(health_org)
@@ -195,7 +195,7 @@ def test_the_monthly_digest_shows_small_counts_as_fewer_than_five_and_is_sent_on
     assert {m.recipient for m in digests} >= {referrer_user, colleague}
     assert digests.filter(recipient=referrer_user).count() == 1
     body = digests.get(recipient=referrer_user).body
-    assert "Referrals made: fewer than 5" in body and "Referrals made: 3" not in body
+    assert "Referrals made: fewer than 10" in body and "Referrals made: 3" not in body
 
 
 @pytest.mark.django_db
@@ -209,15 +209,23 @@ def test_the_digest_does_not_count_referrals_sent_by_mistake(health_org, partner
     assert figures.made == 1
 
 
-@pytest.mark.parametrize(("won", "shown"), [(1, False), (4, False), (5, True), (0, True)])
-def test_the_digest_withholds_a_success_rate_resting_on_fewer_than_five_wins(health_org, won, shown):
-    money = MoneyGain(annual=Decimal("0.00"), one_off=Decimal("1000.00"), total=Decimal("1000.00"), cases=6)
+@pytest.mark.parametrize(
+    ("won", "shown"),
+    [
+        (1, "not shown for fewer than 10 decisions or wins"),
+        (9, "not shown for fewer than 10 decisions or wins"),
+        (10, "50% of 20 decisions"),
+        (13, "75% of 20 decisions"),  # the published 15 of 20, not the exact 13 of 21 (62%)
+    ],
+)
+def test_the_digest_works_a_success_rate_out_from_the_rounded_counts(health_org, won, shown):
+    money = MoneyGain(annual=Decimal("0.00"), one_off=Decimal("1000.00"), total=Decimal("1000.00"), cases=12)
     figures = DigestFigures(
-        made=10, accepted=8, closed=6, money=MoneyTotals(confirmed=money, expected=money), decided=6, won=won
+        made=30, accepted=24, closed=21, money=MoneyTotals(confirmed=money, expected=money), decided=21, won=won
     )
-    body = services.digest_body(organisation=health_org, period=Period.month(2026, 10), figures=figures)
-    assert (f"{round(100 * won / 6)}% of 6 decisions" in body) is shown
-    assert ("not shown for fewer than 5" in body.split("Success rate")[1]) is not shown
+    block = DigestPeriod(title="The month", period=Period.month(2026, 10), figures=figures)
+    body = services.digest_body(organisation=health_org, blocks=[block])
+    assert f"- Success rate of claims and appeals: {shown}\n" in body
 
 
 @pytest.mark.django_db

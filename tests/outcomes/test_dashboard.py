@@ -26,7 +26,7 @@ from tests import factories
 from tests.support.pages import looks_missing, without_nonces
 
 S = ReferralStatus
-PERIOD = {"start": "2026-01-01", "end": "2026-06-30"}
+PERIOD = {"period": "quarter-2025-4"}  # January to March 2026: pages offer fixed periods only
 PATIENT_NAME = ("Zebedee", "Quartermaine")
 
 
@@ -206,15 +206,35 @@ def test_the_summary_is_read_only(summary):
 
 def test_referrals_by_organisation_team_profession_and_setting(summary):
     breakdowns = summary.breakdowns
-    assert _rows(breakdowns, "referring organisation") == {"Riverside Surgery": 6, "Hilltop Practice": 2}
-    assert _rows(breakdowns, "team or ward") == {"No team or ward given": 6, "Ward 7 (Hilltop Practice)": 2}
+    assert _rows(breakdowns, "referring organisation") == {"Hilltop Practice": 2, "Riverside Surgery": 6}
+    assert _rows(breakdowns, "team or ward") == {"Ward 7 (Hilltop Practice)": 2, "No team or ward given": 6}
     assert _rows(breakdowns, "referrer's profession") == {
         "GP": 5,
         "Nurse": 1,
-        "Mental health professional": 1,
         "Allied health professional": 1,
+        "Mental health professional": 1,
+        "Social worker": 0,
+        "Admin staff": 0,
+        "Other": 0,
     }
-    assert _rows(breakdowns, "setting") == {"Primary care": 5, "Inpatient": 2, "Not recorded": 1}
+    assert _rows(breakdowns, "setting") == {
+        "Primary care": 5,
+        "Inpatient": 2,
+        "Outpatient": 0,
+        "Mental health": 0,
+        "Community": 0,
+        "Not recorded": 1,
+    }
+
+
+def test_every_breakdown_lists_the_same_rows_in_the_same_order_whatever_the_period_holds(world):
+    """A row that showed only when it had referrals, or an order by size, would say more than a rounded count."""
+    busy = partnership_summary(partnership=world.partnership, period=Period(date(2026, 1, 1), date(2026, 6, 30)))
+    empty = partnership_summary(partnership=world.partnership, period=Period(date(2024, 1, 1), date(2024, 3, 31)))
+    assert [[row.label for row in b.rows] for b in busy.breakdowns] == [
+        [row.label for row in b.rows] for b in empty.breakdowns
+    ]
+    assert [row.label for row in busy.breakdowns[0].rows] == ["Hilltop Practice", "Riverside Surgery"]
 
 
 def test_reach_by_deprivation_decile_lists_every_decile_and_not_known(summary):
@@ -308,11 +328,11 @@ def test_declines_by_their_coded_reason(world):
 
 
 def test_the_page_shows_declines_by_reason(client, world):
-    add_declines(world, ["no_capacity"] * 6)
+    add_declines(world, ["no_capacity"] * 6)  # three of them in January to March
     client.force_login(world.manager)
     html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
     assert "<caption>By reason for declining</caption>" in html
-    assert '<td>No capacity to take new cases</td><td class="text-end">6</td>' in html
+    assert '<td>No capacity to take new cases</td><td class="text-end">3</td>' in html
 
 
 def test_the_median_of_an_odd_number_of_waits_is_the_middle_one(world):
@@ -339,18 +359,21 @@ def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
     response = client.get(reverse("outcomes:dashboard"), PERIOD)
     assert response.status_code == 200
     html = response.content.decode()
+    # January to March 2026: R1 to R5 received (4 accepted of 5 decided), c1, c2 and c9 closed.
     for text in (
-        "71%",
-        "2.5",
+        "Q4 2025-26 (Jan to Mar 2026): 1 Jan 2026 to 31 Mar 2026",
+        "80%",
+        "2.0",
         "£7,740",
         "£3,750",
         "Alex Advisor",
         "Ward 7 (Hilltop Practice)",
-        "£19,501.87",
-        "£967.50",
+        "£9,000.00",  # 36,500 x 90/365
+        "£1,548.00",
         "60%",
         "+5.0",
         "cases closed in the period",
+        "The figures\n  here are exact",
     ):
         assert text in html, text
 
@@ -365,31 +388,50 @@ def test_the_charts_are_drawn_by_a_static_script_from_json_data(client, world):
     assert " style=" not in html and " onclick=" not in html
 
 
-def test_the_period_defaults_to_the_last_twelve_calendar_months(client, world, time_machine):
+def test_the_dashboard_defaults_to_the_current_financial_quarter(client, world, time_machine):
+    """Managers' figures are exact, so their dashboard offers the periods under way too; the funder report does not."""
     time_machine.move_to(datetime(2026, 11, 28, 12, tzinfo=UTC))
     client.force_login(world.manager)
-    period = client.get(reverse("outcomes:dashboard")).context["period"]
-    assert (period.start, period.end) == (date(2025, 12, 1), date(2026, 11, 28))
+    response = client.get(reverse("outcomes:dashboard"))
+    assert (response.context["period"].start, response.context["period"].end) == (date(2026, 10, 1), date(2026, 12, 31))
+    assert '<option value="quarter-2026-3" selected>Q3 2026-27 (Oct to Dec 2026)</option>' in response.content.decode()
+    report = client.get(reverse("outcomes:funder_report"))
+    assert (report.context["period"].start, report.context["period"].end) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert 'value="quarter-2026-3"' not in report.content.decode()
+
+
+def test_the_funder_report_offers_only_months_quarters_and_financial_years_that_ended(client, world, time_machine):
+    time_machine.move_to(datetime(2026, 5, 2, 12, tzinfo=UTC))
+    client.force_login(world.funder)
+    choices = dict(client.get(reverse("outcomes:funder_report")).context["form"].fields["period"].choices)
+    # The partnership started on 1 Jan 2025: from the financial year that holds it to April 2026.
+    assert [label for _, label in choices["Financial years (April to March)"]] == [
+        "2025-26 (April 2025 to March 2026)",
+        "2024-25 (April 2024 to March 2025)",
+    ]
+    assert [key for key, _ in choices["Financial quarters"]][:2] == ["quarter-2025-4", "quarter-2025-3"]
+    assert [key for key, _ in choices["Months"]][0] == "month-2026-04"
+    assert [key for key, _ in choices["Months"]][-1] == "month-2025-01"
 
 
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ({"start": "2026-02-30"}, "Enter a real date"),
-        ({"start": "last tuesday", "end": "2026-06-30"}, "Enter a real date"),
-        ({"start": "2026-06-01", "end": "2026-01-01"}, "The end date must be on or after the start date."),
-        ({"start": "1900-01-01", "end": "2026-01-01"}, "Choose a period of 10 years or less."),
-        ({"end": "0001-01-01"}, "Enter a date from 1900 to 2999."),
-        ({"end": "9999-12-31"}, "Enter a date from 1900 to 2999."),
-        ({"start": "0001-01-01", "end": "0001-06-30"}, "Enter a date from 1900 to 2999."),
+        ({"start": "2026-01-01", "end": "2026-06-30"}, "Reports now cover a fixed period"),
+        ({"start": "2026-02-30"}, "Reports now cover a fixed period"),
+        ({"end": "9999-12-31"}, "Reports now cover a fixed period"),
+        ({"period": "2026-01-01"}, "Choose a month, a quarter or a financial year from the list."),
+        ({"period": "month-2026-13"}, "Choose a month, a quarter or a financial year from the list."),
+        ({"period": "year-2999"}, "Choose a month, a quarter or a financial year from the list."),
     ],
 )
-def test_bad_dates_give_a_clear_message_not_an_error(client, world, query, message):
+def test_free_dates_and_unknown_periods_give_a_clear_message_not_an_error(client, world, query, message, time_machine):
+    time_machine.move_to(datetime(2026, 11, 28, 12, tzinfo=UTC))
     client.force_login(world.manager)
     response = client.get(reverse("outcomes:dashboard"), query)
     assert response.status_code == 200
     assert message in response.content.decode()
-    assert "Showing the last twelve months instead" in response.content.decode()
+    assert "Showing Q3 2026-27 (Oct to Dec 2026) instead." in response.content.decode()
 
 
 def test_a_manager_of_another_partnership_gets_404(client, world):
@@ -456,8 +498,9 @@ def add_declines(world, reasons):
         )
 
 
-# Session, user, roles and partnerships (4), the figures (15), the inbox badge (1), saving the session (3).
-DASHBOARD_QUERIES = 23
+# Session, user, roles and partnerships (4), the figures (17: with the partnership's organisations and teams, so
+# every breakdown lists the same rows), the inbox badge (1), saving the session (3).
+DASHBOARD_QUERIES = 25
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):
@@ -469,5 +512,6 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django
     add_declines(world, list(DeclineReason) * 3)
     with django_assert_num_queries(DASHBOARD_QUERIES) as many_rows:
         response = client.get(url, PERIOD)
-    assert response.context["summary"].totals.received == 48 + 3 * len(DeclineReason)
+    # January to March: the 5 of World, 20 of the 40 closed cases and 13 of the 21 declines.
+    assert response.context["summary"].totals.received == 5 + 20 + 13
     assert len(many_rows.captured_queries) == len(few_rows.captured_queries)

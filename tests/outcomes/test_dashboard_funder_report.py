@@ -1,4 +1,4 @@
-"""The funders' report and its CSV: the dashboard's figures with small numbers suppressed."""
+"""The funders' report and its CSV: the dashboard's figures through the one disclosure method (outcomes.disclosure)."""
 
 import csv
 import io
@@ -39,13 +39,27 @@ def _report_rows(world):
 
 
 @pytest.mark.parametrize(
-    ("count", "shown"), [(None, "-"), (0, "0"), (1, "fewer than 5"), (4, "fewer than 5"), (5, "5"), (12, "12")]
+    ("count", "shown"),
+    [
+        (0, "fewer than 10"),
+        (1, "fewer than 10"),
+        (4, "fewer than 10"),
+        (9, "fewer than 10"),
+        (10, "10"),
+        (12, "10"),
+        (13, "15"),
+        (17, "15"),
+        (18, "20"),
+        (1242, "1,240"),
+        (1243, "1,245"),
+    ],
 )
-def test_counts_from_1_to_4_are_shown_as_fewer_than_5(count, shown):
-    assert disclosure.suppress(count) == shown
+def test_counts_are_rounded_to_5_and_those_below_10_shown_as_fewer_than_10(count, shown):
+    assert disclosure.count_text(count) == shown
+    assert count in disclosure.published_range(shown)
 
 
-def test_small_counts_and_every_figure_derived_from_them_are_suppressed(world):
+def test_small_counts_and_every_figure_derived_from_them_are_withheld(world):
     rows = _report_rows(world)
     assert {
         key: rows[key]
@@ -74,87 +88,79 @@ def test_small_counts_and_every_figure_derived_from_them_are_suppressed(world):
             (WELLBEING, "Average change"),
         ]
     } == {
-        (REFERRALS, "Referrals received"): "8",
-        (REFERRALS, "Referrals accepted"): "5",
-        (REFERRALS, "Acceptance rate"): "71%",  # 5 of 7: neither count is small
-        (REFERRALS, "Median days from referral to first contact"): "suppressed",  # over 4 referrals
-        ("Referrals by referring organisation", "Riverside Surgery"): "6",
-        ("Referrals by referring organisation", "Hilltop Practice"): "fewer than 5",
-        ("Referrals by deprivation decile (1 = most deprived)", "1"): "fewer than 5",
-        ("Referrals by deprivation decile (1 = most deprived)", "2"): "0",
-        ("Casework", "Cases closed in the period"): "fewer than 5",
-        ("Casework", "Cases open at the end of the period"): "fewer than 5",
-        (DECISIONS, "Initial claim: decisions"): "fewer than 5",
-        (DECISIONS, "Initial claim: success rate"): "suppressed",
-        (DECISIONS, "All claims and appeals: decisions"): "5",
-        (DECISIONS, "All claims and appeals: success rate"): "suppressed",  # 3 won
-        (MONEY, "Confirmed: cases"): "fewer than 5",
-        (MONEY, "Confirmed: total"): "suppressed",
-        (MONEY, "Expected: one-off"): "suppressed",
+        (REFERRALS, "Referrals received"): "fewer than 10",  # 8
+        (REFERRALS, "Referrals accepted"): "fewer than 10",  # 5
+        (REFERRALS, "Acceptance rate"): "not shown",  # 5 of 7: from rounded counts, neither shown
+        (REFERRALS, "Median days from referral to first contact"): "not shown",  # over 4 referrals
+        ("Referrals by referring organisation", "Riverside Surgery"): "fewer than 10",
+        ("Referrals by referring organisation", "Hilltop Practice"): "fewer than 10",
+        ("Referrals by deprivation decile (1 = most deprived)", "1"): "fewer than 10",
+        ("Referrals by deprivation decile (1 = most deprived)", "2"): "fewer than 10",  # none: not told apart
+        ("Casework", "Cases closed in the period"): "fewer than 10",
+        ("Casework", "Cases open at the end of the period"): "fewer than 10",
+        (DECISIONS, "Initial claim: decisions"): "fewer than 10",
+        (DECISIONS, "Initial claim: success rate"): "not shown",
+        (DECISIONS, "All claims and appeals: decisions"): "fewer than 10",
+        (DECISIONS, "All claims and appeals: success rate"): "not shown",
+        (MONEY, "Confirmed: cases"): "fewer than 10",
+        (MONEY, "Confirmed: total"): "not shown",
+        (MONEY, "Expected: one-off"): "not shown",
         (VALUE, "Funding for the period (prorated by days)"): "£19,501.87",
-        (VALUE, "Gain per referral received"): "suppressed",
-        (VALUE, "Gain per £1 of funding"): "suppressed",
-        (WELLBEING, "Cases scored at start and close"): "fewer than 5",
-        (WELLBEING, "Average change"): "suppressed",
+        (VALUE, "Gain per referral received"): "not shown",
+        (VALUE, "Gain per £1 of funding"): "not shown",
+        (WELLBEING, "Cases scored at start and close"): "fewer than 10",
+        (WELLBEING, "Average change"): "not shown",
     }
 
 
-def test_figures_resting_on_5_or_more_are_shown(world):
+def test_figures_resting_on_10_or_more_are_shown_rounded(world):
     add_closed_cases(world, 40)  # 40 more closed cases: money confirmed on 26 + 2, expected on 14 + 1
     rows = _report_rows(world)
-    assert rows[(MONEY, "Confirmed: cases")] == "28"
-    assert rows[(MONEY, "Confirmed: total")] == "£142,940.00"  # 7,740 + 26 x 5,200
-    assert rows[(VALUE, "Gain per referral received")] == "£2,977.92"  # 142,940 / 48
-    assert rows[(WELLBEING, "Cases scored at start and close")] == "42"
+    assert rows[(REFERRALS, "Referrals received")] == "50"  # 48
+    assert rows[(MONEY, "Confirmed: cases")] == "30"  # 28
+    assert rows[(MONEY, "Confirmed: total")] == "£142,900.00"  # 7,740 + 26 x 5,200 = 142,940, to the nearest £100
+    assert rows[(VALUE, "Gain per referral received")] == "£2,858.00"  # the published 142,900 / the published 50
+    assert rows[(WELLBEING, "Cases scored at start and close")] == "40"  # 42
     assert rows[(WELLBEING, "Average change")] == "+7.9"  # (7 + 3 + 40 x 8) / 42
     assert rows[(REFERRALS, "Median days from referral to first contact")] == "1.0 days"
+    assert rows[(DECISIONS, "All claims and appeals: decisions")] == "45"  # 5 + 40
+    assert rows[(DECISIONS, "All claims and appeals: won")] == "25"  # 3 + 20 awarded: 23
+    assert rows[(DECISIONS, "All claims and appeals: success rate")] == "56%"  # the published 25 of 45
 
 
-def test_declines_by_reason_with_small_counts_suppressed(client, world):
-    add_declines(world, ["out_of_area"] * 5 + ["no_capacity"] * 2)
+def test_declines_by_reason_rounded(client, world):
+    add_declines(world, ["out_of_area"] * 24 + ["no_capacity"] * 2)
     declines = "Referrals by reason for declining"
     rows = _report_rows(world)
     assert {measure: shown for (section, measure), shown in rows.items() if section == declines} == {
-        "Outside the advice we give": "0",
-        "Patient lives outside our area": "5",
-        "Patient already has an adviser for this": "0",
-        "Not enough information to act on": "0",
-        "Patient did not want help when contacted": "0",
-        "No capacity to take new cases": "fewer than 5",
-        "Other": "0",
-        "Not recorded": "fewer than 5",
+        "Outside the advice we give": "fewer than 10",
+        "Patient lives outside our area": "25",  # 24
+        "Patient already has an adviser for this": "fewer than 10",
+        "Not enough information to act on": "fewer than 10",
+        "Patient did not want help when contacted": "fewer than 10",
+        "No capacity to take new cases": "fewer than 10",
+        "Other": "fewer than 10",
+        "Not recorded": "fewer than 10",
     }
     client.force_login(world.funder)
     csv_rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
-    assert [
-        "Test HJP",
-        "2026-01-01",
-        "2026-06-30",
-        declines,
-        "Patient lives outside our area",
-        "5",
-        "count",
-    ] in csv_rows
-    assert [
-        "Test HJP",
-        "2026-01-01",
-        "2026-06-30",
-        declines,
-        "No capacity to take new cases",
-        "fewer than 5",
-        "count",
-    ] in csv_rows
+    quarter = ["Test HJP", "2026-01-01", "2026-03-31", declines]
+    assert [*quarter, "Patient lives outside our area", "10", "count"] in csv_rows  # 12 in January to March
+    assert [*quarter, "No capacity to take new cases", "fewer than 10", "count"] in csv_rows
 
 
-def test_the_printable_report_shows_no_suppressed_figure(client, world):
+def test_the_printable_report_shows_no_withheld_figure_and_names_the_method(client, world):
     client.force_login(world.funder)
     response = client.get(reverse("outcomes:funder_report"), PERIOD)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "fewer than 5" in html and "suppressed" in html and "£19,501.87" in html
-    for hidden in ("£7,740", "2.5 days", "£3,750", "Alex Advisor"):
+    assert "fewer than 10" in html and "not shown" in html and "£9,000.00" in html  # 36,500 x 90/365
+    for hidden in ("£7,740", "2.0 days", "£3,750", "Alex Advisor"):
         assert hidden not in html
-    assert reverse("outcomes:funder_report_csv") in html
+    assert (
+        f"{reverse('outcomes:funder_report_csv')}?partnership={world.partnership.pk}&amp;period=quarter-2025-4" in html
+    )
+    assert "every count is rounded to the nearest 5" in html and "shown as \u201cfewer than 10\u201d" in html
 
 
 def _csv(response):
@@ -166,31 +172,17 @@ def test_the_csv_export(client, world):
     response = client.get(reverse("outcomes:funder_report_csv"), PERIOD)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="funder-report-test-hjp-20260101-20260630.csv"'
+    assert response["Content-Disposition"] == 'attachment; filename="funder-report-test-hjp-20260101-20260331.csv"'
     header, *rows = _csv(response)
     assert header == CSV_COLUMNS
-    assert ["Test HJP", "2026-01-01", "2026-06-30", REFERRALS, "Referrals received", "8", "count"] in rows
-    assert ["Test HJP", "2026-01-01", "2026-06-30", REFERRALS, "Acceptance rate", "71", "percent"] in rows
-    assert ["Test HJP", "2026-01-01", "2026-06-30", MONEY, "Confirmed: total", "suppressed", "GBP"] in rows
-    assert [
-        "Test HJP",
-        "2026-01-01",
-        "2026-06-30",
-        "Casework",
-        "Cases closed in the period",
-        "fewer than 5",
-        "count",
-    ] in rows
-    assert [
-        "Test HJP",
-        "2026-01-01",
-        "2026-06-30",
-        VALUE,
-        "Funding for the period (prorated by days)",
-        "19501.87",
-        "GBP",
-    ] in rows
-    assert not any(value in ("7740.00", "2.5") for *_, value, _ in rows)
+    quarter = ["Test HJP", "2026-01-01", "2026-03-31"]
+    assert [*quarter, REFERRALS, "Referrals received", "fewer than 10", "count"] in rows
+    assert [*quarter, REFERRALS, "Acceptance rate", "not shown", "percent"] in rows
+    assert [*quarter, MONEY, "Confirmed: total", "not shown", "GBP"] in rows
+    assert [*quarter, "Casework", "Cases closed in the period", "fewer than 10", "count"] in rows
+    assert [*quarter, VALUE, "Funding for the period (prorated by days)", "9000.00", "GBP"] in rows
+    assert not any(value in ("7740.00", "2.0") for *_, value, _ in rows)
+    assert rows[-1] == [*quarter, "Notes", "Disclosure control", disclosure.METHOD, "note"]
 
 
 def test_the_csv_export_is_audited(client, world):
@@ -202,14 +194,23 @@ def test_the_csv_export_is_audited(client, world):
         "accounts.partnership",
         str(world.partnership.pk),
     )
-    assert "1 Jan 2026 to 30 Jun 2026" in event.summary
+    assert "Q4 2025-26 (Jan to Mar 2026): 1 Jan 2026 to 31 Mar 2026" in event.summary
 
 
-def test_the_csv_refuses_bad_dates_with_a_message(client, world):
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "2026-06-01", "end": "2026-01-01"}, "Reports now cover a fixed period"),
+        ({"start": "2026-01-01", "end": "2026-01-01"}, "Reports now cover a fixed period"),
+        ({"end": "9999-12-31"}, "Reports now cover a fixed period"),
+        ({"period": "month-2026-13"}, "Choose a month, a quarter or a financial year from the list."),
+    ],
+)
+def test_the_csv_refuses_free_dates_and_unknown_periods_with_a_message(client, world, query, message):
     client.force_login(world.funder)
-    response = client.get(reverse("outcomes:funder_report_csv"), {"start": "2026-06-01", "end": "2026-01-01"})
+    response = client.get(reverse("outcomes:funder_report_csv"), query)
     assert response.status_code == 400
-    assert "The end date must be on or after the start date." in response.content.decode()
+    assert message in response.content.decode()
     assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
 
 
@@ -218,7 +219,7 @@ def test_text_a_spreadsheet_would_run_is_defused(client, world):
     world.riverside.save()
     client.force_login(world.funder)
     rows = _csv(client.get(reverse("outcomes:funder_report_csv"), PERIOD))
-    assert ['\'=HYPERLINK("http://evil.test")', "6"] in [[measure, value] for *_, measure, value, _ in rows]
+    assert ['\'=HYPERLINK("http://evil.test")', "fewer than 10"] in [[measure, value] for *_, measure, value, _ in rows]
 
 
 def test_formulas_after_whitespace_or_in_full_width_are_defused_and_negative_figures_stay_numbers(client, world):
@@ -264,17 +265,9 @@ def test_no_patient_details_in_the_report_or_the_csv(client, world, url_name):
         assert detail not in content
 
 
-@pytest.mark.parametrize("query", [{"end": "0001-01-01"}, {"end": "9999-12-31"}])
-def test_the_csv_refuses_dates_off_the_calendar_with_a_message(client, world, query):
-    client.force_login(world.funder)
-    response = client.get(reverse("outcomes:funder_report_csv"), query)
-    assert response.status_code == 400
-    assert "Enter a date from 1900 to 2999." in response.content.decode()
-
-
-# Session, user, roles and partnerships (4), the figures (15), then the page's inbox badge (1) and saving the
+# Session, user, roles and partnerships (4), the figures (17), then the page's inbox badge (1) and saving the
 # session (3), or the CSV's audit entry (1) and saving the session (savepoint, update, release: 3).
-REPORT_QUERIES = {"outcomes:funder_report": 23, "outcomes:funder_report_csv": 23}
+REPORT_QUERIES = {"outcomes:funder_report": 25, "outcomes:funder_report_csv": 25}
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])

@@ -1,18 +1,18 @@
 """The managers' dashboard, the funders' report (and its CSV) and a referring organisation's monthly digest
 count with one definition per figure: on the same data they give the same figures.
 
-One health organisation in one partnership, March 2026, five referrals of each kind (so that no figure is
-suppressed), each taken through the real services:
+One health organisation in one partnership, March 2026, ten referrals of each kind (so that every count is
+shown, and is a multiple of 5 that rounding leaves as it is), each taken through the real services:
 
 kind                                  received  accepted  decided  case closed  decisions   money confirmed
-closed (work completed)               5         5         5        5            5 awarded   5 x £5,200
-closed on consent withdrawal          5         5         5        5            5 refused   5 x £5,200
-in progress                           5         5         5        -            -           -
-declined                              5         -         5        -            -           -
-redirected                            5         -         5        -            -           -
-cancelled by the referrer             5         -         -        -            -           -
+closed (work completed)               10        10        10       10           10 awarded  10 x £5,200
+closed on consent withdrawal          10        10        10       10           10 refused  10 x £5,200
+in progress                           10        10        10       -            -           -
+declined                              10        -         10       -            -           -
+redirected                            10        -         10       -            -           -
+cancelled by the referrer             10        -         -        -            -           -
 entered in error                      -         -         -        -            -           -
-total                                 30        15        25       10           5 of 10     £52,000.00
+total                                 60        30        50       20           10 of 20    £104,000.00
 """
 
 import csv
@@ -34,15 +34,15 @@ from referrals.models import ReferralStatus
 from tests import factories
 
 S = ReferralStatus
-PERIOD = {"start": "2026-03-01", "end": "2026-03-31"}
-EACH = 5
+PERIOD = {"period": "month-2026-03"}
+EACH = 10
 EXPECTED = {
-    "received": 30,
-    "accepted": 15,
-    "closed": 10,
-    "decided": 10,
+    "received": 60,
+    "accepted": 30,
+    "closed": 20,
+    "decided": 20,
     "success rate": 50,
-    "money confirmed": "£52,000.00",
+    "money confirmed": "£104,000.00",
 }
 
 
@@ -118,7 +118,9 @@ class Month:
 @pytest.fixture
 def month(db, time_machine):
     time_machine.move_to(datetime(2026, 3, 15, 12, tzinfo=UTC), tick=False)
-    return Month()
+    built = Month()
+    time_machine.move_to(datetime(2026, 4, 2, 12, tzinfo=UTC), tick=False)  # reports offer months that have ended
+    return built
 
 
 def _dashboard(client, month) -> dict:
@@ -207,9 +209,9 @@ def test_the_pages_say_that_a_case_closed_on_consent_withdrawal_counts_as_closed
 def test_the_dashboard_and_the_funder_report_count_declines_by_the_reason_given_at_triage(client, month):
     client.force_login(factories.partnership_member(month.partnership, Role.MANAGER))
     html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
-    assert '<td>Patient lives outside our area</td><td class="text-end">5</td>' in html
+    assert '<td>Patient lives outside our area</td><td class="text-end">10</td>' in html
     assert {row["label"]: row["n"] for row in _funder_report_rows_by_reason(client, month)} == {
-        "Patient lives outside our area": "5"
+        "Patient lives outside our area": "10"
     }
 
 

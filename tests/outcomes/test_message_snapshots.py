@@ -60,37 +60,45 @@ def test_the_outcome_report_without_consent_to_outcome_feedback():
     )
 
 
-def _digest_world(*, referrals: int, closed: int):
+def _digest_world(*, referrals: int, closed: int, earlier_each_month: int = 0):
+    """`referrals` in October 2026 (the first `closed` of them closed, with outcomes), and `earlier_each_month`
+    in each of the eleven months before (two thirds of them closed), for the twelve-month and year-to-date
+    figures."""
     health = factories.OrganisationFactory(name="Riverside Surgery")
     partnership = factories.PartnershipFactory(health_organisations=[health])
     referrer = factories.referrer(health)
-    for i in range(referrals):
+
+    def refer(submitted, closed_at, i):
         referral = factories.ReferralFactory(
-            referring_organisation=health,
-            referrer=referrer,
-            partnership=partnership,
-            submitted_at=_at(1 + i),
-            status="closed",
+            referring_organisation=health, referrer=referrer, partnership=partnership, submitted_at=submitted
         )
-        if i < closed:
+        if closed_at:
             case = factories.CaseFactory(
-                referral=referral, state="closed", closed_at=_at(10 + i), closure_reason="work_completed"
+                referral=referral, state="closed", closed_at=closed_at, closure_reason="work_completed"
             )
             issue = factories.CaseIssueFactory(case=case)
             factories.DecisionOutcomeFactory(issue=issue, result="refused" if i == 0 else "awarded")
             factories.FinancialOutcomeFactory(issue=issue, confirmed=i % 4 != 0)
+
+    for i in range(referrals):
+        refer(_at(1 + i), _at(10 + i) if i < closed else None, i)
+    for months_back in range(1, 12):
+        year, month = (2026, 10 - months_back) if months_back < 10 else (2025, 22 - months_back)
+        for i in range(earlier_each_month):
+            submitted = timezone.make_aware(datetime(year, month, 2 + i, 11))
+            refer(submitted, submitted.replace(day=20) if i % 3 else None, i)
     return referrer
 
 
 @pytest.mark.parametrize(
-    ("name", "referrals", "closed"),
+    ("name", "referrals", "closed", "earlier_each_month"),
     [
-        ("digest", 8, 7),
-        ("digest_small_numbers", 3, 2),
+        ("digest", 8, 7, 3),
+        ("digest_small_numbers", 3, 2, 0),
     ],
 )
-def test_the_monthly_digest(name, referrals, closed):
-    referrer = _digest_world(referrals=referrals, closed=closed)
+def test_the_monthly_digest(name, referrals, closed, earlier_each_month):
+    referrer = _digest_world(referrals=referrals, closed=closed, earlier_each_month=earlier_each_month)
     services.send_monthly_digests(year=2026, month=10)
     assert_matches_snapshot(message_text(Message.objects.get(kind=MessageKind.DIGEST, recipient=referrer)), name)
 

@@ -89,10 +89,14 @@ def sqlite_outputs(tmp_path_factory):
             ],
         ),
         ("outcome report", ["£73.90 weekly (£3,842.80 a year)", "£1,182.40 one-off", "the patient: £5,025.20"]),
-        ("dashboard", ["£25,126.00", "£19,214.00", "£5,912.00", "£30,000.10", "£5,025.20", "£0.84"]),
-        ("funder report", ["£25,126.00", "£19,214.00", "£5,912.00", "£30,000.10", "£5,025.20", "£0.84"]),
-        ("funder report CSV", [",25126.00,GBP", ",19214.00,GBP", ",5912.00,GBP", ",30000.10,GBP", ",0.84,GBP per GBP"]),
-        ("digest", ["Money gained for patients, confirmed: £25,126.00"]),
+        ("dashboard", ["£50,252.00", "£38,428.00", "£11,824.00", "£30,000.10", "£5,025.20", "£1.68"]),
+        # Through the disclosure method: money to the nearest £100, per referral of the published 10.
+        ("funder report", ["£50,300.00", "£38,400.00", "£11,800.00", "£30,000.10", "£5,030.00", "£1.68"]),
+        (
+            "funder report CSV",
+            [",50300.00,GBP", ",38400.00,GBP", ",11800.00,GBP", ",30000.10,GBP", ",1.68,GBP per GBP"],
+        ),
+        ("digest", ["Money gained for patients, confirmed: £50,300.00"]),
     ],
 )
 def test_on_sqlite_money_is_shown_as_on_postgresql(sqlite_outputs, output, expected):

@@ -27,14 +27,13 @@ from django.urls import reverse  # noqa: E402
 from casework.models import CaseState, ClosureReason  # noqa: E402
 from hjp.accounts.models import Role  # noqa: E402
 from outcomes import services  # noqa: E402
-from outcomes.selectors.digest import digest_figures  # noqa: E402
-from outcomes.selectors.figures import Period  # noqa: E402
+from outcomes.selectors.digest import digest_periods  # noqa: E402
 from referrals.models import ReferralStatus  # noqa: E402
 from tests import factories  # noqa: E402
 
 CLOSED_AT = datetime(2026, 3, 10, 12, tzinfo=UTC)
-PERIOD = {"start": "2026-03-01", "end": "2026-03-31"}
-CASES = 5
+PERIOD = {"period": "month-2026-03"}
+CASES = 10
 
 
 def build():
@@ -83,9 +82,8 @@ def main():
     out["funder report"] = client.get(reverse("outcomes:funder_report"), PERIOD).content.decode()
     out["funder report CSV"] = client.get(reverse("outcomes:funder_report_csv"), PERIOD).content.decode()
     out["outcome report"] = services.outcome_report_body(case)
-    period = Period(start=date(2026, 3, 1), end=date(2026, 3, 31))
-    figures = digest_figures(organisation=health, period=period)
-    out["digest"] = services.digest_body(organisation=health, period=period, figures=figures)
+    blocks = digest_periods(organisation=health, year=2026, month=3)
+    out["digest"] = services.digest_body(organisation=health, blocks=blocks)
     print(json.dumps(out))
 
 
