@@ -264,6 +264,8 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
         due_date__lte=horizon,
         case__state__in=OPEN_CASE_STATES,
         case__referral__consent__withdrawn_at__isnull=True,
+        # Not to a referrer who has since moved to another role or organisation: they can no longer open it.
+        case__referral__in=Referral.objects.with_current_author().values("pk"),
     ).select_related("case__referral__patient", "case__referral__advice_organisation", "requested_from")
     with transaction.atomic():
         for request_ in evidence:
