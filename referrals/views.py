@@ -144,10 +144,6 @@ def referral_form(request, pk=None):
         if isinstance(submission.refusal, services.DuplicateReferralError):
             duplicates = submission.refusal.duplicates
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
-    visible_ids = (
-        selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
-    )
-    visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form")
     return render(
@@ -159,9 +155,8 @@ def referral_form(request, pk=None):
             "consent_form": consent_form,
             "referral_form": referral_form_,
             "errors": error_summary(*forms_),
-            # Details only of the duplicates this referrer may open; of others, only that they exist.
-            "duplicates": visible_duplicates,
-            "other_duplicates": len(duplicates) - len(visible_duplicates),
+            # Only duplicates this referrer may open: of others they learn nothing (the advice service checks).
+            "duplicates": duplicates,
             "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
         },
         status=400 if request.method == "POST" else 200,
@@ -176,6 +171,8 @@ def referral_detail(request, pk):
     timeline = list(referral.status_changes.all())
     # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
     current_step = next((step for step in reversed(timeline) if step.to_status == referral.status), None)
+    advice_side = permissions.is_advice_side(user, referral)
+    duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
     return render(
         request,
         "referrals/referral_detail.html",
@@ -185,6 +182,7 @@ def referral_detail(request, pk):
             "consent": getattr(referral, "consent", None),
             "timeline": timeline,
             "current_step": current_step,
+            "possible_duplicates": duplicates.get(referral.pk, []),
             "can_edit": permissions.can_edit_draft(user, referral),
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
