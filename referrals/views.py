@@ -11,6 +11,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
+from hjp.core.search import page_query, search_filters, search_redirect
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
@@ -38,10 +39,13 @@ def referrer_home(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
 def referral_list(request):
+    if request.method == "POST":  # a search: its text goes to the session, never into the URL
+        return search_redirect(request)
     user = request.user
-    filters = ReferralFilterForm(request.GET or None)
+    filters = ReferralFilterForm(search_filters(request))
     status = text = ""
     if filters.is_valid():
         status, text = filters.cleaned_data["status"], filters.cleaned_data["q"]
@@ -54,12 +58,10 @@ def referral_list(request):
         object_type="referrals.referral",
         summary=f"referral list page {page.number}",
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "referrals/referral_list.html",
-        {"page": page, "filters": filters, "query": query.urlencode(), "now": timezone.now()},
+        {"page": page, "filters": filters, "query": page_query(request), "now": timezone.now()},
     )
 
 

@@ -73,8 +73,11 @@ MATRIX: dict[str, Row] = {
     "notifications:mark_all_read": Row((), grant(405, *SIGNED_IN)),
     # Referrers' pages; the advice side reads the referrals sent to it.
     "referrals:home": Row((), grant(200, *REFERRERS)),
+    # Its search form POSTs to it and is redirected back with an opaque search id (tests/core/test_search_out_of_urls.py).
     "referrals:list": Row((), grant(200, *REFERRERS, *ADVICE_WORKERS)),
     "referrals:create": Row((), grant(200, *REFERRERS)),
+    # OWNER only while still a referrer of the referral's organisation: tests/referrals/test_access_follows_role.py
+    # takes the same pages from a referrer who moved to manager, moved practice or left.
     "referrals:detail": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:edit": Row(("referral",), grant(302, OWNER)),  # a sent referral is not edited: back to its page
     "referrals:cancel": Row(("referral",), grant(200, OWNER)),
@@ -86,7 +89,7 @@ MATRIX: dict[str, Row] = {
     "casework:accept": Row(("referral",), grant(200, *ADVICE_SIDE)),
     "casework:decline": Row(("referral",), grant(200, *ADVICE_SIDE)),
     "casework:redirect": Row(("referral",), grant(200, *ADVICE_SIDE)),
-    "casework:caseload": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:caseload": Row((), grant(200, *ADVICE_WORKERS)),  # searched like referrals:list
     "casework:case": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:case_edit": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:reallocate": Row(("case",), grant(200, SUPERVISOR)),

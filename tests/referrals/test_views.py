@@ -236,7 +236,7 @@ def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_u
     html = client.get(reverse("referrals:list"), {"status": "closed"}).content.decode()
     assert closed.reference in html and new.reference not in html
 
-    html = client.get(reverse("referrals:list"), {"q": "oldest"}).content.decode()
+    html = client.post(reverse("referrals:list"), {"q": "oldest"}, follow=True).content.decode()
     assert old.reference in html and new.reference not in html
 
     html = client.get(reverse("referrals:list"), {"status": "nonsense"}).content.decode()
