@@ -35,6 +35,7 @@ from outcomes.models import (
 from outcomes.selectors.digest import DigestFigures, digest_figures
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
+from referrals.permissions import author_is_current
 
 Action = AuditEvent.Action
 
@@ -198,8 +199,8 @@ def queue_outcome_report(*, case: Case) -> None:
     referral = Referral.objects.select_related("consent", "patient", "advice_organisation", "referrer").get(
         pk=case.referral_id
     )
-    if referral.consent.is_withdrawn:
-        return
+    if referral.consent.is_withdrawn or not author_is_current(referral):
+        return  # nothing goes to a referrer who has since left the organisation or moved to another role
     case.referral = referral
     message_queue(
         recipient=referral.referrer,

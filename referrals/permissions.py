@@ -15,6 +15,12 @@ def is_author(user, referral: Referral) -> bool:
     return referral.referrer_id == user.pk and referral.referring_organisation_id in roles_for(user).referrer_org_ids
 
 
+def author_is_current(referral: Referral) -> bool:
+    """Whether the referrer who made it is still a referrer of the organisation it was made in (`is_author`
+    asked without the user at hand): messages about the referral go to them only then."""
+    return Referral.objects.with_current_author().filter(pk=referral.pk).exists()
+
+
 def is_referrer_side(user, referral: Referral) -> bool:
     """Its current author (`is_author`), or a referrer of the same organisation that shares visibility."""
     return is_author(user, referral) or (

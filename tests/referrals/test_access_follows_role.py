@@ -17,6 +17,7 @@ from outcomes import services as outcomes_services
 from referrals import permissions
 from referrals.models import Referral, ReferralStatus
 from tests import factories
+from tests.support.forms import once
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
@@ -169,3 +170,23 @@ def test_evidence_reminders_do_not_go_to_a_referrer_who_left(referral, referrer_
     _moved_to_manager(referrer_user, partnership)
     outcomes_services.send_daily_reminders(today=timezone.localdate() + timedelta(days=1))
     assert reminders.count() == 1
+
+
+def test_no_notice_or_outcome_report_goes_to_a_referrer_who_left(referral, referrer_user, advisor_user, partnership):
+    _moved_to_manager(referrer_user, partnership)
+    case = casework_services.referral_accept(referral=referral, actor=advisor_user)
+    case.closed_at = timezone.now()
+    outcomes_services.queue_outcome_report(case=case)
+    assert not Message.objects.filter(recipient=referrer_user).exists()
+
+
+def test_an_advisor_cannot_ask_evidence_of_a_referrer_who_left(as_user, referral, referrer_user, advisor_user):
+    case = casework_services.referral_accept(referral=referral, actor=advisor_user)
+    _left(referrer_user)
+    response = as_user(advisor_user).post(
+        reverse("casework:evidence_add", args=[case.pk]),
+        once({"what_is_needed": "A letter", "due_date": (timezone.localdate() + timedelta(days=7)).isoformat()}),
+    )
+    assert response.status_code == 400
+    assert "is no longer a referrer at" in response.content.decode()
+    assert not EvidenceRequest.objects.exists()
