@@ -154,11 +154,6 @@ def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
     return found
 
 
-def visible_referral_ids(*, user, referral_ids) -> set[int]:
-    """Which of these referrals the user may open, in one query: the per-object answer, from the same rule."""
-    return set(Referral.objects.visible_to(user).filter(pk__in=referral_ids).values_list("pk", flat=True))
-
-
 def referral_status_counts(*, user) -> dict[str, int]:
     rows = Referral.objects.visible_to(user).values("status").annotate(n=Count("pk"))
     counts = {choice: 0 for choice in ReferralStatus.values}
