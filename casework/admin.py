@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from casework.models import AdviceProvider, Case
+from hjp.core.admin import PatientRecordAdminMixin
 
 
 @admin.register(AdviceProvider)
@@ -11,7 +12,7 @@ class AdviceProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
     """References and states only: patient details and case notes stay out of the admin."""
 
     list_display = ("reference", "state", "advisor", "opened_at", "closed_at")

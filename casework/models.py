@@ -291,6 +291,19 @@ class EvidenceState(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class EvidenceRequestQuerySet(models.QuerySet):
+    """Who may see an evidence request, written once: the referrer it is addressed to while they may still see
+    its referral (`Referral.objects.visible_to`: a current referrer of the organisation that referred), and
+    those who may see its case. Authorship alone gives nothing once the referrer's role has changed."""
+
+    def addressed_to(self, user) -> "EvidenceRequestQuerySet":
+        return self.filter(requested_from_id=user.pk, case__referral__in=Referral.objects.visible_to(user).values("pk"))
+
+    def visible_to(self, user) -> "EvidenceRequestQuerySet":
+        addressed = Q(requested_from_id=user.pk, case__referral__in=Referral.objects.visible_to(user).values("pk"))
+        return self.filter(addressed | Q(case__in=Case.objects.visible_to(user).values("pk")))
+
+
 class EvidenceRequest(TimeStampedModel):
     """A request to the referrer for medical evidence; needs consent scope 2. Overdue is not a stored state:
     a request still `requested` after its due date is overdue."""
@@ -313,6 +326,8 @@ class EvidenceRequest(TimeStampedModel):
     answered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+
+    objects = EvidenceRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["due_date", "pk"]

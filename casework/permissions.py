@@ -1,14 +1,14 @@
 """What a user may do in casework. Who may see a case is `Case.objects.visible_to(user)`, written once in the
 model's QuerySet; lookups here narrow to it and give the same 404 for a missing and a forbidden object."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from casework.models import AdviceProvider, Case, EvidenceRequest
 from hjp.accounts.models import Membership, Role, User
 from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
 from referrals.models import Referral, ReferralStatus
-from referrals.permissions import get_referral_for_user
+from referrals.permissions import get_referral_for_user, is_author
 
 
 def is_supervisor_of(user, organisation_id: int) -> bool:
@@ -30,14 +30,14 @@ def get_triage_referral_for_user(user, pk) -> Referral:
 def get_evidence_request_for_user(user, pk, *, queryset: QuerySet | None = None) -> EvidenceRequest:
     """An evidence request, for the referrer it is addressed to or those who may see its case."""
     qs = queryset if queryset is not None else EvidenceRequest.objects.all()
-    qs = qs.select_related("case__referral__consent", "requested_from", "requested_by").filter(
-        Q(requested_from_id=user.pk) | Q(case__in=Case.objects.visible_to(user).values("pk"))
-    )
+    qs = qs.select_related("case__referral__consent", "requested_from", "requested_by").visible_to(user)
     return get_visible_or_404(qs, pk, "No such evidence request.")
 
 
 def is_evidence_addressee(user, evidence: EvidenceRequest) -> bool:
-    return evidence.requested_from_id == user.pk
+    """The referrer the request is addressed to, while they are still its referral's author
+    (`referrals.permissions.is_author`)."""
+    return evidence.requested_from_id == user.pk and is_author(user, evidence.case.referral)
 
 
 def can_answer_evidence(user, evidence: EvidenceRequest) -> bool:

@@ -333,10 +333,10 @@ def advice_providers(*, user, active_only: bool = False) -> QuerySet[AdviceProvi
 
 
 def evidence_requests_for_referrer(*, user) -> QuerySet[EvidenceRequest]:
-    """Requests addressed to this referrer, open ones first. Patient names come with them: the referrer
-    referred these patients."""
+    """Requests addressed to this referrer about referrals they may still see, open ones first. Patient
+    names come with them: the referrer referred these patients."""
     return (
-        EvidenceRequest.objects.filter(requested_from=user)
+        EvidenceRequest.objects.addressed_to(user)
         .exclude(state=EvidenceRequest.State.CANCELLED)
         .select_related("case__referral__patient", "case__referral__advice_organisation", "requested_by")
         .annotate(

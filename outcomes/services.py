@@ -35,6 +35,7 @@ from outcomes.models import (
 from outcomes.selectors.digest import DigestPeriod, digest_periods
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
+from referrals.permissions import author_is_current
 
 Action = AuditEvent.Action
 
@@ -198,8 +199,8 @@ def queue_outcome_report(*, case: Case) -> None:
     referral = Referral.objects.select_related("consent", "patient", "advice_organisation", "referrer").get(
         pk=case.referral_id
     )
-    if referral.consent.is_withdrawn:
-        return
+    if referral.consent.is_withdrawn or not author_is_current(referral):
+        return  # nothing goes to a referrer who has since left the organisation or moved to another role
     case.referral = referral
     message_queue(
         recipient=referral.referrer,
@@ -281,6 +282,8 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
         due_date__lte=horizon,
         case__state__in=OPEN_CASE_STATES,
         case__referral__consent__withdrawn_at__isnull=True,
+        # Not to a referrer who has since moved to another role or organisation: they can no longer open it.
+        case__referral__in=Referral.objects.with_current_author().values("pk"),
     ).select_related("case__referral__patient", "case__referral__advice_organisation", "requested_from")
     with transaction.atomic():
         for request_ in evidence:

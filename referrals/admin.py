@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from hjp.core.admin import PatientRecordAdminMixin
 from referrals.models import ProblemCategory, ProblemSubCategory, Referral, ReferralStatusChange
 
 
@@ -25,10 +26,9 @@ class ProblemSubCategoryAdmin(admin.ModelAdmin):
     ordering = ("category__position", "position", "name")
 
 
-class StatusChangeInline(admin.TabularInline):
+class StatusChangeInline(PatientRecordAdminMixin, admin.TabularInline):
     model = ReferralStatusChange
     extra = 0
-    can_delete = False
     readonly_fields = ("from_status", "to_status", "actor", "reason", "at")
 
     def has_add_permission(self, request, obj=None):
@@ -36,7 +36,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
     """Admins see references and states only: patient details stay out of the admin."""
 
     list_display = ("reference", "status", "referring_organisation", "advice_organisation", "submitted_at")
@@ -56,7 +56,4 @@ class ReferralAdmin(admin.ModelAdmin):
     list_select_related = ("referring_organisation", "advice_organisation")
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -2,9 +2,9 @@ from datetime import date
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from hjp.accounts.models import Organisation, Partnership, Profession, Team
+from hjp.accounts.models import Membership, Organisation, Partnership, Profession, Role, Team
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.models import TimeStampedModel
@@ -195,17 +195,35 @@ class ReferralQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ReferralQuerySet":
         """Referrals the user may see: their own (drafts included); their organisation's where it shares
         visibility (not drafts); and, for advisors and supervisors, what was sent to their advice
-        organisation (not drafts)."""
+        organisation (not drafts).
+
+        Access follows the user's current role, not authorship alone: the referrer side needs a referrer
+        membership today in the referral's referring organisation. A referrer who moved to another role or
+        organisation, or whose membership ended, no longer sees the referrals they made there (their
+        authorship stays on the record). `referrals.permissions.is_author` is the same rule for one referral."""
         roles = roles_for(user)
         sent = ~Q(status=ReferralStatus.DRAFT)
         visible = Q(pk__in=[])
-        if roles.is_referrer:
-            visible |= Q(referrer_id=user.pk)
+        if roles.referrer_org_ids:
+            visible |= Q(referrer_id=user.pk, referring_organisation_id__in=roles.referrer_org_ids)
             if roles.shared_visibility_org_ids:
                 visible |= sent & Q(referring_organisation_id__in=roles.shared_visibility_org_ids)
         if roles.advice_org_ids:
             visible |= sent & Q(advice_organisation_id__in=roles.advice_org_ids)
         return self.filter(visible)
+
+    def with_current_author(self) -> "ReferralQuerySet":
+        """Referrals whose author is still a referrer of the organisation they were made in: `visible_to`'s
+        rule for the referrer side, asked of many authors at once (for messages addressed to them)."""
+        return self.filter(
+            Exists(
+                Membership.objects.filter(
+                    user_id=OuterRef("referrer_id"),
+                    organisation_id=OuterRef("referring_organisation_id"),
+                    role=Role.REFERRER,
+                )
+            )
+        )
 
     def received_by(self, user) -> "ReferralQuerySet":
         """The advice side of `visible_to`: referrals sent to the user's advice organisations (a draft has

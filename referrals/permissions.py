@@ -8,12 +8,24 @@ from hjp.core.lookups import get_visible_or_404
 from referrals.models import Referral, ReferralStatus
 
 
+def is_author(user, referral: Referral) -> bool:
+    """The referrer who made it, while they are still a referrer of the organisation it was made in: the
+    per-object form of the rule `Referral.objects.visible_to` writes for querysets. Authorship alone (a
+    referrer who moved to another role or organisation, or left) gives nothing."""
+    return referral.referrer_id == user.pk and referral.referring_organisation_id in roles_for(user).referrer_org_ids
+
+
+def author_is_current(referral: Referral) -> bool:
+    """Whether the referrer who made it is still a referrer of the organisation it was made in (`is_author`
+    asked without the user at hand): messages about the referral go to them only then."""
+    return Referral.objects.with_current_author().filter(pk=referral.pk).exists()
+
+
 def is_referrer_side(user, referral: Referral) -> bool:
-    """The referrer who made it, or a referrer of the same organisation that shares visibility."""
-    roles = roles_for(user)
-    return referral.referrer_id == user.pk or (
+    """Its current author (`is_author`), or a referrer of the same organisation that shares visibility."""
+    return is_author(user, referral) or (
         referral.status != ReferralStatus.DRAFT
-        and referral.referring_organisation_id in roles.shared_visibility_org_ids
+        and referral.referring_organisation_id in roles_for(user).shared_visibility_org_ids
     )
 
 
@@ -26,7 +38,7 @@ def is_supervisor_for(user, referral: Referral) -> bool:
 
 
 def can_edit_draft(user, referral: Referral) -> bool:
-    return referral.status == ReferralStatus.DRAFT and referral.referrer_id == user.pk
+    return referral.status == ReferralStatus.DRAFT and is_author(user, referral)
 
 
 # Consent can be withdrawn while it is in use: while the referral waits or is worked (work stops), and once the

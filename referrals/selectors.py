@@ -7,7 +7,7 @@ from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
 from hjp.core.nhs_number import normalise_nhs_number
-from referrals.models import OPEN_STATUSES, ProblemCategory, Referral, ReferralStatus
+from referrals.models import OPEN_STATUSES, Patient, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user
 
 
@@ -64,17 +64,9 @@ def problem_categories() -> QuerySet[ProblemCategory]:
     return ProblemCategory.objects.all()
 
 
-def open_duplicates(
-    *,
-    advice_organisation_id: int,
-    nhs_number: str = "",
-    given_name: str = "",
-    family_name: str = "",
-    date_of_birth=None,
-    exclude_pk: int | None = None,
-) -> list[Referral]:
-    """Open referrals of the same patient (same NHS number, or same name and date of birth) to the same
-    advice service. The caller shows only their references and dates."""
+def _same_patient(*, nhs_number: str = "", given_name: str = "", family_name: str = "", date_of_birth=None) -> Q:
+    """The rule for "the same patient", as a Referral filter: the same NHS number, or the same name and date of
+    birth. `_is_same_patient` is the same rule for two patients already loaded."""
     same_patient = Q(pk__in=[])
     nhs_number = normalise_nhs_number(nhs_number)
     if nhs_number:
@@ -85,16 +77,81 @@ def open_duplicates(
             patient__family_name__iexact=family_name.strip(),
             patient__date_of_birth=date_of_birth,
         )
-    qs = Referral.objects.filter(same_patient, advice_organisation_id=advice_organisation_id, status__in=OPEN_STATUSES)
+    return same_patient
+
+
+def _is_same_patient(one: Patient, other: Patient) -> bool:
+    if one.nhs_number and one.nhs_number == other.nhs_number:
+        return True
+    names = (one.given_name.strip().casefold(), one.family_name.strip().casefold())
+    return (
+        all(names)
+        and bool(one.date_of_birth)
+        and names == (other.given_name.strip().casefold(), other.family_name.strip().casefold())
+        and one.date_of_birth == other.date_of_birth
+    )
+
+
+def open_duplicates(
+    *,
+    user,
+    advice_organisation_id: int,
+    nhs_number: str = "",
+    given_name: str = "",
+    family_name: str = "",
+    date_of_birth=None,
+    exclude_pk: int | None = None,
+) -> list[Referral]:
+    """Open referrals of the same patient (same NHS number, or same name and date of birth) to the same
+    advice service, among those the user may see. A referrer is never told that someone they cannot see
+    referred the patient (that would say who is a patient where): the advice service sees every duplicate
+    at triage (`possible_duplicates`). The caller shows only their references and dates."""
+    same_patient = _same_patient(
+        nhs_number=nhs_number, given_name=given_name, family_name=family_name, date_of_birth=date_of_birth
+    )
+    qs = Referral.objects.visible_to(user).filter(
+        same_patient, advice_organisation_id=advice_organisation_id, status__in=OPEN_STATUSES
+    )
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     fields = ("pk", "reference", "submitted_at", "status", "referrer", "referring_organisation", "advice_organisation")
     return list(qs.only(*fields).order_by("-submitted_at")[:5])
 
 
-def visible_referral_ids(*, user, referral_ids) -> set[int]:
-    """Which of these referrals the user may open, in one query: the per-object answer, from the same rule."""
-    return set(Referral.objects.visible_to(user).filter(pk__in=referral_ids).values_list("pk", flat=True))
+def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
+    """For the advice side (triage, the referral page): for each of these referrals (their patients loaded),
+    the other open referrals of the same patient to the same advice service that the user receives, with
+    the organisation that made them, in one query. Referrals with none are left out."""
+    referrals = [r for r in referrals if r.status != ReferralStatus.DRAFT]
+    same_patient = Q(pk__in=[])
+    for referral in referrals:
+        patient = referral.patient
+        same_patient |= _same_patient(
+            nhs_number=patient.nhs_number,
+            given_name=patient.given_name,
+            family_name=patient.family_name,
+            date_of_birth=patient.date_of_birth,
+        )
+    if not referrals:
+        return {}
+    candidates = list(
+        Referral.objects.received_by(user)
+        .filter(same_patient, status__in=OPEN_STATUSES)
+        .select_related("patient", "referring_organisation")
+        .order_by("submitted_at", "pk")
+    )
+    found = {}
+    for referral in referrals:
+        matches = [
+            other
+            for other in candidates
+            if other.pk != referral.pk
+            and other.advice_organisation_id == referral.advice_organisation_id
+            and _is_same_patient(referral.patient, other.patient)
+        ]
+        if matches:
+            found[referral.pk] = matches
+    return found
 
 
 def referral_status_counts(*, user) -> dict[str, int]:

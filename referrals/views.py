@@ -11,6 +11,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
+from hjp.core.search import page_query, search_filters, search_redirect
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
@@ -38,10 +39,13 @@ def referrer_home(request):
     )
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
 def referral_list(request):
+    if request.method == "POST":  # a search: its text goes to the session, never into the URL
+        return search_redirect(request)
     user = request.user
-    filters = ReferralFilterForm(request.GET or None)
+    filters = ReferralFilterForm(search_filters(request))
     status = text = ""
     if filters.is_valid():
         status, text = filters.cleaned_data["status"], filters.cleaned_data["q"]
@@ -54,12 +58,10 @@ def referral_list(request):
         object_type="referrals.referral",
         summary=f"referral list page {page.number}",
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "referrals/referral_list.html",
-        {"page": page, "filters": filters, "query": query.urlencode(), "now": timezone.now()},
+        {"page": page, "filters": filters, "query": page_query(request), "now": timezone.now()},
     )
 
 
@@ -144,10 +146,6 @@ def referral_form(request, pk=None):
         if isinstance(submission.refusal, services.DuplicateReferralError):
             duplicates = submission.refusal.duplicates
     forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
-    visible_ids = (
-        selectors.visible_referral_ids(user=user, referral_ids=[d.pk for d in duplicates]) if duplicates else set()
-    )
-    visible_duplicates = [d for d in duplicates if d.pk in visible_ids]
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form")
     return render(
@@ -159,9 +157,8 @@ def referral_form(request, pk=None):
             "consent_form": consent_form,
             "referral_form": referral_form_,
             "errors": error_summary(*forms_),
-            # Details only of the duplicates this referrer may open; of others, only that they exist.
-            "duplicates": visible_duplicates,
-            "other_duplicates": len(duplicates) - len(visible_duplicates),
+            # Only duplicates this referrer may open: of others they learn nothing (the advice service checks).
+            "duplicates": duplicates,
             "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
         },
         status=400 if request.method == "POST" else 200,
@@ -176,6 +173,8 @@ def referral_detail(request, pk):
     timeline = list(referral.status_changes.all())
     # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
     current_step = next((step for step in reversed(timeline) if step.to_status == referral.status), None)
+    advice_side = permissions.is_advice_side(user, referral)
+    duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
     return render(
         request,
         "referrals/referral_detail.html",
@@ -185,6 +184,7 @@ def referral_detail(request, pk):
             "consent": getattr(referral, "consent", None),
             "timeline": timeline,
             "current_step": current_step,
+            "possible_duplicates": duplicates.get(referral.pk, []),
             "can_edit": permissions.can_edit_draft(user, referral),
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,

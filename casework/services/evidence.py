@@ -23,6 +23,7 @@ from hjp.core.virus_scan import ScannerUnavailable, VirusFound, virus_scan
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
+from referrals.permissions import author_is_current
 
 Action = AuditEvent.Action
 logger = logging.getLogger(__name__)
@@ -45,6 +46,11 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
     if due_date < timezone.localdate():
         raise DomainError("The date the evidence is needed by cannot be in the past.")
     referral = locked.referral
+    if not author_is_current(referral):
+        raise DomainError(
+            f"{referral.referrer.full_name} is no longer a referrer at {referral.referring_organisation.name}, so "
+            "cannot answer a request here. Ask the practice for the evidence another way."
+        )
     evidence = EvidenceRequest(
         case=locked,
         requested_from=referral.referrer,

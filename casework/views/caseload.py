@@ -3,11 +3,13 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 
 from casework import forms, selectors
 from casework.views.pages import PAGE_SIZE, audit_page
 from hjp.accounts.roles import ADVICE_WORKERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
+from hjp.core.search import page_query, search_filters, search_redirect
 
 Action = AuditEvent.Action
 
@@ -19,12 +21,15 @@ def home(request):
     return render(request, "casework/home.html", {"home": data, "today": timezone.localdate()})
 
 
+@require_http_methods(["GET", "POST"])
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def caseload(request):
+    if request.method == "POST":  # a search: its text goes to the session, never into the URL
+        return search_redirect(request)
     user = request.user
     is_supervisor = bool(roles_for(user).supervisor_org_ids)
     form = forms.CaseFilterForm(
-        request.GET or None, advisors=selectors.advisor_choices(user=user), is_supervisor=is_supervisor
+        search_filters(request), advisors=selectors.advisor_choices(user=user), is_supervisor=is_supervisor
     )
     filters = selectors.CaseFilters()
     if form.is_valid():
@@ -43,15 +48,13 @@ def caseload(request):
     audit_page(
         request, Action.LIST, object_type="casework.case", summary=f"caseload {filters.scope} page {page.number}"
     )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "casework/caseload.html",
         {
             "page": page,
             "filters": form,
-            "query": query.urlencode(),
+            "query": page_query(request),
             "scope": filters.scope,
             "counts": selectors.case_state_counts(user=user, scope=filters.scope),
             "per_advisor": selectors.open_cases_per_advisor(user=user) if filters.scope == "organisation" else [],

@@ -11,6 +11,7 @@ from casework.views.pages import PAGE_SIZE, audit_page, form_page, posted
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from referrals.models import ReferralStatus
+from referrals.selectors import possible_duplicates
 
 Action = AuditEvent.Action
 
@@ -19,6 +20,9 @@ Action = AuditEvent.Action
 def triage(request):
     user = request.user
     page = Paginator(selectors.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    duplicates = possible_duplicates(user=user, referrals=page.object_list)
+    for referral in page.object_list:
+        referral.possible_duplicates = duplicates.get(referral.pk, [])
     audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
     return render(
         request, "casework/triage.html", {"page": page, "counts": selectors.triage_counts(user=user), "query": ""}

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from hjp.audit.models import AuditEvent
+from hjp.core.admin import PatientRecordAdminMixin
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
     """Read-only: admins browse the log, nobody edits or deletes it."""
 
     list_display = ("at", "actor", "action", "object_type", "object_id", "ip_address", "path")
@@ -17,7 +18,4 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

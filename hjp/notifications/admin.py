@@ -1,15 +1,15 @@
 from django.contrib import admin, messages
 
+from hjp.core.admin import PatientRecordAdminMixin
 from hjp.notifications import services
 from hjp.notifications.models import Delivery, Message
 
 DELIVERY_FIELDS = ("channel", "status", "attempts", "last_error", "last_attempt_at", "sent_at")
 
 
-class DeliveryInline(admin.TabularInline):
+class DeliveryInline(PatientRecordAdminMixin, admin.TabularInline):
     model = Delivery
     extra = 0
-    can_delete = False
     readonly_fields = DELIVERY_FIELDS
 
     def has_add_permission(self, request, obj=None):
@@ -17,7 +17,7 @@ class DeliveryInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
     """The delivery log. Message bodies may name patients, so admins see kinds and states only."""
 
     list_display = ("created_at", "kind", "recipient", "status", "delivered_at", "read_at")
@@ -31,12 +31,9 @@ class MessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
     """Each channel's delivery, filterable by status. An email whose fate is unknown (its worker died while
     the mail server had it) waits here for a person: check the mail server's log for its Message-ID, then
     resend it or mark it sent."""
@@ -84,7 +81,4 @@ class DeliveryAdmin(admin.ModelAdmin):
             )
 
     def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

@@ -22,7 +22,8 @@ class Message(models.Model):
         DELIVERED = "delivered", "Delivered"
         CANCELLED = "cancelled", "Cancelled"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages")
+    # PROTECT: deleting a user must not take the messages about patients with it (deactivate the user instead).
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="messages")
     kind = models.CharField(max_length=30, choices=MessageKind.choices)
     key = models.CharField(max_length=200, unique=True, help_text="e.g. outcome_report:case:42:user:7")
     subject = models.CharField(max_length=200)

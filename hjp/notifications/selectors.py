@@ -23,7 +23,9 @@ def inbox(*, user) -> QuerySet[Message]:
 
 def with_patient_labels(*, user, messages: Iterable[Message]) -> list[Message]:
     """The messages, each with `patient_label`: who it is about, where the user may still see that referral
-    (else empty). Never for an email: this is only for pages inside hjp."""
+    (else empty), and `withheld`: it is about a referral the user may no longer see (their role or
+    organisation changed since it was sent), so the page shows its subject but not what it says about the
+    patient. Never for an email: this is only for pages inside hjp."""
     messages = list(messages)
     referral_ids = {m.referral_id for m in messages if m.referral_id}
     labels: dict[int, str] = {}
@@ -32,6 +34,7 @@ def with_patient_labels(*, user, messages: Iterable[Message]) -> list[Message]:
             labels.update(labeller(user=user, referral_ids=referral_ids))
     for message in messages:
         message.patient_label = labels.get(message.referral_id, "")
+        message.withheld = bool(message.referral_id) and message.referral_id not in labels
     return messages
 
 

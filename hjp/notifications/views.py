@@ -27,7 +27,9 @@ def message_detail(request, pk):
     selectors.with_patient_labels(user=request.user, messages=[message])
     services.message_mark_read(message=message, user=request.user)
     audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=message)
-    safe_url = message.url if url_has_allowed_host_and_scheme(message.url, allowed_hosts=None) else ""
+    safe_url = ""
+    if not message.withheld and url_has_allowed_host_and_scheme(message.url, allowed_hosts=None):
+        safe_url = message.url
     return render(request, "notifications/message_detail.html", {"message": message, "safe_url": safe_url})
 
 

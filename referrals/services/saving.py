@@ -86,14 +86,17 @@ class DuplicateReferralError(DomainError):
 
 
 def _check_not_duplicate(
-    *, advice_organisation_id: int, patient_data: dict, referral_data: dict, referral: Referral | None
+    *, actor, advice_organisation_id: int, patient_data: dict, referral_data: dict, referral: Referral | None
 ) -> None:
-    """Refuse a second open referral of the same patient to the same advice service, unless a reason is given.
-    Submissions to one advice service are serialised on its row, so that two sent at the same moment cannot
-    both miss each other."""
+    """Refuse a second open referral of the same patient to the same advice service that the referrer can see,
+    unless a reason is given. One they cannot see (made in another organisation) is never revealed to them:
+    the referral goes, and the advice service sees the possible duplicate at triage. Submissions to one
+    advice service are serialised on its row, so that two sent at the same moment cannot both miss each
+    other."""
     # NO KEY UPDATE: submissions queue behind each other; rows that merely refer to the organisation do not.
     Organisation.objects.select_for_update(no_key=True).get(pk=advice_organisation_id)
     duplicates = open_duplicates(
+        user=actor,
         advice_organisation_id=advice_organisation_id,
         nhs_number=patient_data.get("nhs_number", ""),
         given_name=patient_data.get("given_name", ""),
@@ -129,6 +132,7 @@ def referral_save(
     ctx = referrer_context(actor)
     if submit:
         _check_not_duplicate(
+            actor=actor,
             advice_organisation_id=partnership.advice_organisation_id,
             patient_data=patient_data,
             referral_data=referral_data,

@@ -156,7 +156,10 @@ STATUS_NOTICES = frozenset({S.ACCEPTED, S.DECLINED, S.REDIRECTED})
 
 
 def _queue_status_notice(referral: Referral, change: ReferralStatusChange) -> None:
-    """Tell the referrer that the advice service accepted, declined or redirected their referral."""
+    """Tell the referrer that the advice service accepted, declined or redirected their referral (not one who has
+    since left the organisation or moved to another role: they can no longer open it)."""
+    if not permissions.author_is_current(referral):
+        return
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,

@@ -285,7 +285,8 @@ def test_caseload_filters_searches_and_counts(as_user, advisor_user, advice_org,
     client = as_user(advisor_user)
 
     def listed(**params):
-        response = client.get(reverse("casework:caseload"), params)
+        # The filters are sent as the page's form sends them (POST), and the results read where it redirects.
+        response = client.post(reverse("casework:caseload"), params, follow=True)
         assert response.status_code == 200
         return {c.pk for c in response.context["page"].object_list}
 

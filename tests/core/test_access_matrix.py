@@ -73,8 +73,11 @@ MATRIX: dict[str, Row] = {
     "notifications:mark_all_read": Row((), grant(405, *SIGNED_IN)),
     # Referrers' pages; the advice side reads the referrals sent to it.
     "referrals:home": Row((), grant(200, *REFERRERS)),
+    # Its search form POSTs to it and is redirected back with an opaque search id (tests/core/test_search_out_of_urls.py).
     "referrals:list": Row((), grant(200, *REFERRERS, *ADVICE_WORKERS)),
     "referrals:create": Row((), grant(200, *REFERRERS)),
+    # OWNER only while still a referrer of the referral's organisation: tests/referrals/test_access_follows_role.py
+    # takes the same pages from a referrer who moved to manager, moved practice or left.
     "referrals:detail": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:edit": Row(("referral",), grant(302, OWNER)),  # a sent referral is not edited: back to its page
     "referrals:cancel": Row(("referral",), grant(200, OWNER)),
@@ -86,7 +89,7 @@ MATRIX: dict[str, Row] = {
     "casework:accept": Row(("referral",), grant(200, *ADVICE_SIDE)),
     "casework:decline": Row(("referral",), grant(200, *ADVICE_SIDE)),
     "casework:redirect": Row(("referral",), grant(200, *ADVICE_SIDE)),
-    "casework:caseload": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:caseload": Row((), grant(200, *ADVICE_WORKERS)),  # searched like referrals:list
     "casework:case": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:case_edit": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:reallocate": Row(("case",), grant(200, SUPERVISOR)),
@@ -263,3 +266,29 @@ def _assert_csp_safe(html: str, url: str) -> None:
     """The strict CSP allows no inline style attributes and no inline scripts (JSON data is not a script)."""
     assert 'style="' not in html, url
     assert re.search(r'<script(?![^>]*\b(src=|type="application/json"))', html) is None, url
+
+
+# A message stays its recipient's after they move (its patient content is withheld from them).
+STILL_THEIRS = {"notifications:detail": 200}
+
+
+@pytest.mark.django_db
+def test_the_owner_moved_to_manager_gets_what_a_manager_gets_on_every_url(client, world, partnership):
+    """Access follows the current role: once OWNER's referrer membership becomes a manager's, every URL answers
+    them as it answers a manager, whatever they made (see tests/referrals/test_access_follows_role.py)."""
+    from hjp.accounts.models import Membership, Role
+
+    objects, users = world
+    membership = Membership.objects.get(user=users[OWNER], role=Role.REFERRER)
+    membership.role, membership.organisation, membership.profession = Role.MANAGER, None, ""
+    membership.partnership = partnership
+    membership.save()
+    client.force_login(users[OWNER])
+    wrong = {}
+    for url_name, row in ROWS:
+        url = reverse(url_name, args=[objects[kind] for kind in row.args])
+        expected = STILL_THEIRS.get(url_name, row.expected[MANAGER])
+        got = what_a_get_gives(client.get(url))
+        if got != expected:
+            wrong[url] = f"got {got}, a manager gets {expected}"
+    assert not wrong

@@ -223,3 +223,36 @@ def test_short_answers_get_short_boxes_and_the_form_is_shorter(new_page, referre
     expect(phone.locator("#error-summary")).to_be_focused()
     assert_fits_width(phone)
     assert_accessible(phone)
+
+
+def test_a_search_by_nhs_number_stays_out_of_the_address_bar_and_history(
+    new_page, referrer_user, health_org, partnership
+):
+    """The search form POSTs; the results page's address holds an opaque search id, and back, refresh and a
+    second search work as a user expects."""
+    wanted = factories.ReferralFactory(
+        referrer=referrer_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        patient__nhs_number="9434765919",
+    )
+    other = factories.ReferralFactory(
+        referrer=referrer_user, referring_organisation=health_org, partnership=partnership
+    )
+    page = new_page()
+    sign_in(page, referrer_user)
+    page.goto("/referrals/")
+    page.get_by_label("Search").fill("943 476 5919")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_role("link", name=wanted.reference)).to_be_visible()
+    expect(page.get_by_role("link", name=other.reference)).to_have_count(0)
+    assert "search=" in page.url and "943" not in page.url and "5919" not in page.url
+    expect(page.get_by_label("Search")).to_have_value("943 476 5919")
+    page.reload()
+    expect(page.get_by_role("link", name=wanted.reference)).to_be_visible()
+    history = page.evaluate("() => [location.href, document.referrer]")
+    assert all("943" not in url and "5919" not in url for url in history)
+    page.go_back()
+    assert page.url.endswith("/referrals/")
+    expect(page.get_by_role("link", name=other.reference)).to_be_visible()
+    assert_accessible(page)

@@ -68,7 +68,10 @@ def test_editing_a_draft_at_a_stale_version_is_refused_and_changes_nothing(refer
 
 def test_submitting_a_second_open_referral_of_a_patient_needs_a_reason(referrer_user, partnership, health_org):
     existing = factories.ReferralFactory(
-        partnership=partnership, referring_organisation=health_org, patient__nhs_number="9434765919"
+        partnership=partnership,
+        referring_organisation=health_org,
+        referrer=referrer_user,
+        patient__nhs_number="9434765919",
     )
     kwargs = dict(
         actor=referrer_user,

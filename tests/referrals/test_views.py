@@ -168,15 +168,19 @@ def test_duplicate_warning_then_going_on_with_a_reason(as_user, referrer_user, p
 
 
 @pytest.mark.django_db
-def test_a_duplicate_made_elsewhere_is_flagged_without_its_details(as_user, referrer_user, partnership):
+def test_a_duplicate_made_elsewhere_is_not_revealed_to_the_referrer(as_user, referrer_user, partnership):
+    # The rest of this rule (the same answer as for a new patient; the advisor told at triage) is in
+    # tests/referrals/test_duplicates_told_to_the_advice_service.py.
     elsewhere = factories.OrganisationFactory()
     partnership.health_organisations.add(elsewhere)
     theirs = factories.ReferralFactory(
         partnership=partnership, referring_organisation=elsewhere, patient__nhs_number="9434765919"
     )
-    html = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership)).content.decode()
-    assert "already has an open referral" in html and "1 made by someone else" in html
+    response = as_user(referrer_user).post(reverse("referrals:create"), referral_post(partnership), follow=True)
+    html = response.content.decode()
+    assert "already has an open referral" not in html and "someone else" not in html
     assert theirs.reference not in html
+    assert Referral.objects.exclude(pk=theirs.pk).get().status == S.SUBMITTED
 
 
 @pytest.mark.django_db
@@ -184,6 +188,7 @@ def test_same_name_and_birth_date_also_counts_as_a_duplicate(as_user, referrer_u
     factories.ReferralFactory(
         partnership=partnership,
         referring_organisation=health_org,
+        referrer=referrer_user,
         patient__given_name="maria",
         patient__family_name="KOWALSKI",
         patient__date_of_birth="1958-03-14",
@@ -231,7 +236,7 @@ def test_my_referrals_filters_by_state_and_text_newest_first(as_user, referrer_u
     html = client.get(reverse("referrals:list"), {"status": "closed"}).content.decode()
     assert closed.reference in html and new.reference not in html
 
-    html = client.get(reverse("referrals:list"), {"q": "oldest"}).content.decode()
+    html = client.post(reverse("referrals:list"), {"q": "oldest"}, follow=True).content.decode()
     assert old.reference in html and new.reference not in html
 
     html = client.get(reverse("referrals:list"), {"status": "nonsense"}).content.decode()

@@ -1,0 +1,141 @@
+"""The open-duplicate check tells a referrer nothing about referrals they cannot see (that would say that a
+person is a patient somewhere else): the referral goes, and the advisor sees the possible duplicate at triage
+and on the referral's page."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from referrals import services
+from referrals.models import Referral, ReferralStatus
+from tests import factories
+from tests.referrals.test_views import referral_post
+
+pytestmark = pytest.mark.django_db
+
+TAKEN = "9434765919"  # an NHS number with an open referral from practice A
+FRESH = "4010232137"  # one nobody has referred
+
+
+@pytest.fixture
+def practice_a_referral(partnership):
+    practice_a = factories.OrganisationFactory(name="Hillview Medical Centre")
+    partnership.health_organisations.add(practice_a)
+    return factories.ReferralFactory(
+        partnership=partnership,
+        referring_organisation=practice_a,
+        patient__nhs_number=TAKEN,
+        patient__given_name="Maria",
+        patient__family_name="Kowalski",
+    )
+
+
+def _sent(client, partnership, nhs_number, family_name):
+    """Submit the referral form from practice B (the referrer_user's Riverside Surgery); the responses on the
+    way, with what depends on the new referral itself (its id, reference, the patient's NHS number and name,
+    one-time tokens) masked."""
+    response = client.post(
+        reverse("referrals:create"),
+        referral_post(partnership, **{"patient-nhs_number": nhs_number, "patient-family_name": family_name}),
+        follow=True,
+    )
+    new = Referral.objects.filter(patient__nhs_number=nhs_number).latest("pk")
+    text = response.content.decode()
+    spaced = f"{nhs_number[:3]} {nhs_number[3:6]} {nhs_number[6:]}"
+    for varying in (new.reference, f"/referrals/{new.pk}/", nhs_number, spaced, family_name):
+        text = text.replace(varying, "<masked>")
+    text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
+    text = re.sub(r'nonce="[^"]+"', "", text)
+    chain = [(url.replace(str(new.pk), "<pk>"), status) for url, status in response.redirect_chain]
+    return new, chain, response.status_code, text
+
+
+def test_a_referrer_in_another_practice_learns_nothing_of_an_open_referral_they_cannot_see(
+    as_user, referrer_user, partnership, practice_a_referral
+):
+    client = as_user(referrer_user)
+    fresh, fresh_chain, fresh_status, fresh_page = _sent(client, partnership, FRESH, "Zielinska")
+    taken, taken_chain, taken_status, taken_page = _sent(client, partnership, TAKEN, "Nowakowska")
+
+    assert (taken_chain, taken_status) == (fresh_chain, fresh_status)
+    assert taken_page == fresh_page
+    assert taken.status == fresh.status == ReferralStatus.SUBMITTED
+    assert practice_a_referral.reference not in taken_page and "Hillview" not in taken_page
+    assert "checks whether the patient has already been referred" in client.get(reverse("referrals:create")).text
+
+
+def test_the_service_refuses_only_a_duplicate_the_referrer_can_see(
+    referrer_user, partnership, health_org, practice_a_referral
+):
+    data = {
+        "actor": referrer_user,
+        "patient_data": {"given_name": "Maria", "family_name": "Kowalski", "nhs_number": TAKEN},
+        "consent_data": {
+            "given_by": "patient",
+            "method": "verbal",
+            "given_at": practice_a_referral.consent.given_at,
+            "share_with_advice_service": True,
+        },
+        "referral_data": {"partnership": partnership, "description": "Debt", "urgency": "routine"},
+        "submit": True,
+    }
+    mine = services.referral_save(**data)  # practice A's referral is invisible: no refusal
+    with pytest.raises(services.DuplicateReferralError) as raised:
+        services.referral_save(**data)  # their own is visible: refused, and named
+    assert raised.value.duplicates == [mine]
+
+
+def test_the_advisor_sees_the_possible_duplicate_at_triage_and_on_the_referral(
+    as_user, referrer_user, advisor_user, partnership, practice_a_referral
+):
+    as_user(referrer_user).post(
+        reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": TAKEN}), follow=True
+    )
+    new = Referral.objects.exclude(pk=practice_a_referral.pk).get()
+    client = as_user(advisor_user)
+
+    triage = client.get(reverse("casework:triage")).text
+    row = triage[triage.index(new.reference) :]
+    row = row[: row.index("</tr>")]
+    assert "Possible duplicate" in row
+    assert practice_a_referral.reference in row and "Hillview Medical Centre" in row
+    assert reverse("referrals:detail", args=[practice_a_referral.pk]) in row
+
+    page = client.get(reverse("referrals:detail", args=[new.pk])).text
+    assert "Possible duplicate" in page and practice_a_referral.reference in page
+    assert reverse("referrals:detail", args=[practice_a_referral.pk]) in page
+
+
+def test_no_duplicate_flag_for_a_patient_referred_once(as_user, advisor_user, practice_a_referral):
+    client = as_user(advisor_user)
+    assert "Possible duplicate" not in client.get(reverse("casework:triage")).text
+    assert "Possible duplicate" not in client.get(reverse("referrals:detail", args=[practice_a_referral.pk])).text
+
+
+def test_the_referrer_side_of_the_referral_page_shows_no_duplicate_flag(
+    as_user, referrer_user, partnership, practice_a_referral
+):
+    client = as_user(referrer_user)
+    client.post(reverse("referrals:create"), referral_post(partnership, **{"patient-nhs_number": TAKEN}))
+    new = Referral.objects.exclude(pk=practice_a_referral.pk).get()
+    assert "Possible duplicate" not in client.get(reverse("referrals:detail", args=[new.pk])).text
+
+
+@pytest.mark.parametrize("pairs", [2, 9])
+def test_triage_finds_duplicates_in_one_query_however_many(
+    as_user, advisor_user, partnership, health_org, django_assert_num_queries, pairs
+):
+    practice_a = factories.OrganisationFactory()
+    partnership.health_organisations.add(practice_a)
+    for i in range(pairs):
+        nhs_number = f"{i:09d}"
+        for organisation in (health_org, practice_a):
+            factories.ReferralFactory(
+                partnership=partnership, referring_organisation=organisation, patient__nhs_number=nhs_number
+            )
+    client = as_user(advisor_user)
+    with django_assert_num_queries(13):  # as tests/casework/test_queries.py pins it without duplicates
+        response = client.get(reverse("casework:triage"))
+    rows = response.context["page"].object_list
+    assert len(rows) == 2 * pairs and all(len(r.possible_duplicates) == 1 for r in rows)
