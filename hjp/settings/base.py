@@ -124,14 +124,23 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
-# Failed sign-ins: locked out after 5 failures per account and address, for 15 minutes.
+# How many proxies in front of hjp append to X-Forwarded-For (0: none, REMOTE_ADDR is the client). The one
+# helper that reads it, hjp.core.proxies.client_address, gives the address to django-axes and the audit log.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Failed sign-ins: 5 failures for one account (from any address), or from one address (to any accounts),
+# lock that account, or that address, out for 15 minutes after the last failure. Counted apart, so a password
+# sprayed across accounts from one address is stopped, and so is an attacker who changes address.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful sign-in clears its account's failures, never its address's (hjp.accounts.lockout).
+AXES_HANDLER = "hjp.accounts.lockout.AccountResetDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "hjp.accounts.lockout.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_USERNAME_CALLABLE = "hjp.accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "hjp.core.proxies.client_address"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
