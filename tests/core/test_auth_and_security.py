@@ -131,6 +131,15 @@ def test_content_security_policy_with_nonces_on_every_script(client, referral):
     assert ' style="' not in response.content.decode()
 
 
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
+    "SECRET_KEY": "x7$Kq!2vLr9#Tz@Wm4&Np8^Hs6*Bd3(Fg5)Jc1_Ye0+Ua7=Xi2",
+    "ALLOWED_HOSTS": "hjp.example.org",
+    "DATABASE_URL": "postgres://hjp@127.0.0.1:5432/hjp",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+}
+
+
 def _run_manage(*args, env_extra):
     env = {
         k: v
@@ -154,11 +163,37 @@ def test_production_passes_the_deploy_check_with_no_warning():
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_extra={
-            "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
-            "SECRET_KEY": "x7$Kq!2vLr9#Tz@Wm4&Np8^Hs6*Bd3(Fg5)Jc1_Ye0+Ua7=Xi2",
-            "ALLOWED_HOSTS": "hjp.example.org",
-        },
+        env_extra=PRODUCTION_ENV,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_cookies_carry_the_host_prefix_over_https_only_for_the_whole_site_and_this_host():
+    printed = (
+        "from django.conf import settings as s; "
+        "print([s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+        "s.SESSION_COOKIE_PATH, s.CSRF_COOKIE_PATH, s.SESSION_COOKIE_DOMAIN, s.CSRF_COOKIE_DOMAIN])"
+    )
+    result = _run_manage("shell", "--no-imports", "-c", printed, env_extra=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['__Host-sessionid', '__Host-csrftoken', True, True, '/', '/', None, None]"
+
+
+@pytest.mark.django_db
+def test_a_permissions_policy_on_every_page_switches_off_what_hjp_never_uses_and_keeps_passkeys(client, referrer_user):
+    expected = {
+        "camera=()",
+        "microphone=()",
+        "geolocation=()",
+        "payment=()",
+        "usb=()",
+        "publickey-credentials-get=(self)",
+        "publickey-credentials-create=(self)",
+    }
+    signed_out = [client.get(reverse("login")), client.get(reverse("password_reset")), client.get(reverse("healthz"))]
+    client.force_login(referrer_user)
+    signed_in = [client.get(reverse("referrals:list")), client.get("/no-such-page/"), client.get(reverse("home"))]
+    assert [r.status_code for r in signed_out + signed_in] == [200, 200, 200, 200, 404, 302]
+    for response in signed_out + signed_in:
+        assert set(response["Permissions-Policy"].split(", ")) == expected
