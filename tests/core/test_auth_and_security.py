@@ -83,13 +83,13 @@ def test_passwords_need_at_least_12_characters(client, referrer_user):
         change,
         {
             "old_password": factories.PASSWORD,
-            "new_password1": "a long enough passphrase",
-            "new_password2": "a long enough passphrase",
+            "new_password1": "velvet quartz meadow",
+            "new_password2": "velvet quartz meadow",
         },
     )
     assert long_enough["Location"] == reverse("password_change_done")
     referrer_user.refresh_from_db()
-    assert referrer_user.check_password("a long enough passphrase")
+    assert referrer_user.check_password("velvet quartz meadow")
 
 
 @pytest.mark.django_db
