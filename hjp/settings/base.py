@@ -116,6 +116,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "hjp.accounts.validators.NotYourNameValidator"},
 ]
+# Password reset (hjp.accounts.services): a link valid for an hour, at most 3 requests an hour for one email
+# address and 10 from one client address; beyond that the page looks the same and nothing is sent.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -269,6 +274,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-reminders": {
         "task": "outcomes.tasks.send_daily_reminders",
         "schedule": crontab(minute=0, hour=REMINDER_HOUR),
+    },
+    "purge-password-reset-requests": {
+        "task": "hjp.accounts.tasks.purge_password_reset_requests",
+        "schedule": crontab(minute=40, hour=3),
     },
     "purge-submission-tokens": {
         "task": "hjp.core.tasks.purge_submission_tokens",
