@@ -57,8 +57,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hjp.core.middleware.PermissionsPolicyMiddleware",  # first, so that even an HTTPS redirect carries it
     "django.middleware.security.SecurityMiddleware",
-    "hjp.core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from tests import factories
@@ -170,3 +171,7 @@ def test_a_permissions_policy_on_every_page_switches_off_what_hjp_never_uses_and
     assert [r.status_code for r in signed_out + signed_in] == [200, 200, 200, 200, 404, 302]
     for response in signed_out + signed_in:
         assert set(response["Permissions-Policy"].split(", ")) == expected
+    settings.SECURE_SSL_REDIRECT = True  # as in production: the redirect to HTTPS carries it too
+    redirect = Client().get(reverse("login"))
+    assert redirect.status_code == 301 and redirect["Location"].startswith("https://")
+    assert set(redirect["Permissions-Policy"].split(", ")) == expected
