@@ -155,7 +155,9 @@ def test_production_cookies_carry_the_host_prefix_over_https_only_for_the_whole_
 
 
 @pytest.mark.django_db
-def test_a_permissions_policy_on_every_page_switches_off_what_hjp_never_uses_and_keeps_passkeys(client, referrer_user):
+def test_a_permissions_policy_on_every_page_switches_off_what_hjp_never_uses_and_keeps_passkeys(
+    client, referrer_user, settings
+):
     expected = {
         "camera=()",
         "microphone=()",
