@@ -111,6 +111,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "hjp.example.org",
     "DATABASE_URL": "postgres://hjp@127.0.0.1:5432/hjp",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EVIDENCE_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLW9ubHktbm90LWEtcmVhbC1rZXk=",  # production requires one
 }
 
 
@@ -137,7 +138,11 @@ def test_production_passes_the_deploy_check_with_no_warning():
         "--deploy",
         "--fail-level",
         "WARNING",
-        env_extra=PRODUCTION_ENV,
+        env_extra={
+            "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
+            "SECRET_KEY": "x7$Kq!2vLr9#Tz@Wm4&Np8^Hs6*Bd3(Fg5)Jc1_Ye0+Ua7=Xi2",
+            "ALLOWED_HOSTS": "hjp.example.org",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
