@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from hjp.accounts import views as account_views
 from hjp.accounts.forms import EmailAuthenticationForm
 from hjp.core import views as core_views
 
@@ -13,6 +14,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
         name="login",
     ),
+    path("accounts/password_reset/", account_views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("inbox/", include("hjp.notifications.urls")),
     path("referrals/", include("referrals.urls")),

@@ -271,3 +271,26 @@ class Membership(TimeStampedModel):
             errors["profession"] = "Only referrers record a profession."
         if errors:
             raise ValidationError(errors)
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset link, as typed: the web request only writes this row (the same for known
+    and unknown addresses) and a Celery task looks the address up and sends the email. Rows count towards the
+    hourly limits per address typed and per client address, and are purged after a day."""
+
+    email = models.EmailField(help_text="As typed, in lower case: it may match no account.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    handled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the task looked it up (and emailed the account, if there was one)."
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["email", "requested_at"], name="pwreset_email_time_idx"),
+            models.Index(fields=["ip_address", "requested_at"], name="pwreset_address_time_idx"),
+        ]
+
+    def __str__(self):
+        return f"Password reset asked at {self.requested_at:%Y-%m-%d %H:%M}"

@@ -17,6 +17,8 @@ from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
+from hjp.core.proxies import client_address
+
 
 @dataclass(frozen=True)
 class AuditContext:
@@ -46,14 +48,10 @@ def audit_context(*, user=None, ip_address: str | None = None, path: str = ""):
         _current.reset(token)
 
 
-def client_ip(request) -> str | None:
-    """The address the request came from (REMOTE_ADDR; a proxy in front must set it correctly)."""
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def request_audit_context(request):
-    """`audit_context` for an HTTP request: its user, client address and path (without the query string)."""
-    return audit_context(user=getattr(request, "user", None), ip_address=client_ip(request), path=request.path)
+    """`audit_context` for an HTTP request: its user, client address (through the trusted proxies, as
+    django-axes sees it: hjp.core.proxies) and path (without the query string)."""
+    return audit_context(user=getattr(request, "user", None), ip_address=client_address(request), path=request.path)
 
 
 class AuditContextMiddleware:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hjp.core.middleware.PermissionsPolicyMiddleware",  # first, so that even an HTTPS redirect carries it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -67,6 +68,7 @@ MIDDLEWARE = [
     "hjp.audit.context.AuditContextMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "hjp.core.sessions.AbsoluteSessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "hjp.core.middleware.NoStoreForSignedInUsersMiddleware",
@@ -113,7 +115,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "hjp.accounts.validators.NotYourNameValidator"},
 ]
+# Password reset (hjp.accounts.services): a link valid for an hour, at most 3 requests an hour for one email
+# address and 10 from one client address; beyond that the page looks the same and nothing is sent.
+PASSWORD_RESET_TIMEOUT = 60 * 60
+PASSWORD_RESET_LIMIT_PER_ACCOUNT = env_int("PASSWORD_RESET_LIMIT_PER_ACCOUNT", 3)
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 10)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -121,18 +129,29 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions end after 30 idle minutes: each request pushes the expiry on.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a session ends this long after its sign-in (hjp.core.sessions).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 
-# Failed sign-ins: locked out after 5 failures per account and address, for 15 minutes.
+# How many proxies in front of hjp append to X-Forwarded-For (0: none, REMOTE_ADDR is the client). The one
+# helper that reads it, hjp.core.proxies.client_address, gives the address to django-axes and the audit log.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# Failed sign-ins: 5 failures for one account (from any address), or from one address (to any accounts),
+# lock that account, or that address, out for 15 minutes after the last failure. Counted apart, so a password
+# sprayed across accounts from one address is stopped, and so is an attacker who changes address.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A successful sign-in clears its account's failures, never its address's (hjp.accounts.lockout).
+AXES_HANDLER = "hjp.accounts.lockout.AccountResetDatabaseHandler"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "hjp.accounts.lockout.locked_out"
 AXES_USERNAME_FORM_FIELD = "username"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+AXES_USERNAME_CALLABLE = "hjp.accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "hjp.core.proxies.client_address"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -276,6 +295,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-reminders": {
         "task": "outcomes.tasks.send_daily_reminders",
         "schedule": crontab(minute=0, hour=REMINDER_HOUR),
+    },
+    "purge-password-reset-requests": {
+        "task": "hjp.accounts.tasks.purge_password_reset_requests",
+        "schedule": crontab(minute=40, hour=3),
     },
     "purge-submission-tokens": {
         "task": "hjp.core.tasks.purge_submission_tokens",

@@ -1,0 +1,79 @@
+"""Sessions end after 30 idle minutes and, however active, 10 hours after the sign-in: tested on the clock."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+SIGN_IN = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def sign_in_at(client, time_machine, user, when=SIGN_IN):
+    time_machine.move_to(when, tick=False)
+    response = client.post(reverse("login"), {"username": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+
+
+def test_an_active_session_lasts_until_ten_hours_after_the_sign_in_and_not_a_second_longer(
+    client, referrer_user, time_machine
+):
+    sign_in_at(client, time_machine, referrer_user)
+    page = reverse("referrals:list")
+    visits = [timedelta(minutes=m) for m in range(20, 600, 20)] + [timedelta(hours=9, minutes=59)]
+    for after in visits:  # a request every 20 minutes, so the idle limit never ends it
+        time_machine.move_to(SIGN_IN + after, tick=False)
+        assert client.get(page).status_code == 200, after
+    time_machine.move_to(SIGN_IN + timedelta(hours=10, seconds=1), tick=False)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={page}"
+    assert "_auth_user_id" not in client.session
+    login_page = client.get(response["Location"]).content.decode()
+    assert "You were signed out because you had been signed in for 10 hours" in login_page
+    # Signed out for good: the next request is sent to sign in like any other, without the message.
+    again = client.get(page)
+    assert again["Location"] == f"{reverse('login')}?next={page}"
+
+
+def test_signing_in_again_starts_a_new_ten_hours(client, referrer_user, time_machine):
+    sign_in_at(client, time_machine, referrer_user)
+    # Idle since, so signed out: signing in again an hour before the first sign-in's ten hours are up...
+    sign_in_at(client, time_machine, referrer_user, SIGN_IN + timedelta(hours=9))
+    for minutes in (20, 40, 60, 80):  # ...the session lasts beyond them
+        time_machine.move_to(SIGN_IN + timedelta(hours=9, minutes=minutes), tick=False)
+        assert client.get(reverse("referrals:list")).status_code == 200
+
+
+def test_the_absolute_limit_follows_its_setting(client, referrer_user, time_machine, settings):
+    settings.SESSION_ABSOLUTE_SECONDS = 60 * 60
+    sign_in_at(client, time_machine, referrer_user)
+    for minutes in (20, 40, 59):
+        time_machine.move_to(SIGN_IN + timedelta(minutes=minutes), tick=False)
+        assert client.get(reverse("referrals:list")).status_code == 200
+    time_machine.move_to(SIGN_IN + timedelta(minutes=61), tick=False)
+    response = client.get(reverse("referrals:list"), follow=True)
+    assert "signed in for 1 hour, the longest" in response.content.decode()
+
+
+def test_an_idle_session_ends_after_30_minutes_without_a_request(client, referrer_user, time_machine):
+    sign_in_at(client, time_machine, referrer_user)
+    page = reverse("referrals:list")
+    time_machine.move_to(SIGN_IN + timedelta(minutes=29, seconds=59), tick=False)
+    assert client.get(page).status_code == 200
+    time_machine.move_to(SIGN_IN + timedelta(minutes=29, seconds=59) + timedelta(minutes=30, seconds=1), tick=False)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={page}"
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_session_whose_sign_in_time_is_unknown_is_ended(client, referrer_user):
+    """Sessions begun before the limit existed (or altered) carry no sign-in time: they are not trusted."""
+    client.force_login(referrer_user)
+    session = client.session
+    del session["hjp_signed_in_at"]
+    session.save()
+    response = client.get(reverse("referrals:list"))
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
