@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("hjp.accounts.urls")),
     path("inbox/", include("hjp.notifications.urls")),
     path("referrals/", include("referrals.urls")),
     path("casework/", include("casework.urls")),

@@ -457,7 +457,7 @@ def add_declines(world, reasons):
 
 
 # Session, user, roles and partnerships (4), the figures (15), the inbox badge (1), saving the session (3).
-DASHBOARD_QUERIES = 23
+DASHBOARD_QUERIES = 24
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):

@@ -250,7 +250,7 @@ def test_the_csv_refuses_dates_off_the_calendar_with_a_message(client, world, qu
 
 # Session, user, roles and partnerships (4), the figures (15), then the page's inbox badge (1) and saving the
 # session (3), or the CSV's audit entry (1) and saving the session (savepoint, update, release: 3).
-REPORT_QUERIES = {"outcomes:funder_report": 23, "outcomes:funder_report_csv": 23}
+REPORT_QUERIES = {"outcomes:funder_report": 24, "outcomes:funder_report_csv": 24}
 
 
 @pytest.mark.parametrize("url_name", ["outcomes:funder_report", "outcomes:funder_report_csv"])
