@@ -29,6 +29,7 @@ class FactorKind:
     primary: bool
     verify_template: str  # included on the verification page, once per kind the user holds
     add_url_name: str = ""  # where a user adds one ("" where it comes with another kind, as recovery codes do)
+    add_label: str = ""  # the link to it: "Set up an authenticator app"
     # A kind checked by a typed code gets a code form on the verification page (a passkey has none: its template
     # runs its own ceremony): the question, its hint, and what to say when it is left empty.
     code_label: str = ""
@@ -50,6 +51,7 @@ TOTP = FactorKind(
     primary=True,
     verify_template="accounts/factors/totp_verify.html",
     add_url_name="accounts:totp_add",
+    add_label="Set up an authenticator app",
     code_label="Code from your authenticator app",
     code_hint="The 6-digit code the app shows for hjp now.",
     code_required_message="Enter the 6-digit code from your authenticator app",
