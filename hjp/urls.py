@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("accounts/password_reset/", account_views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include("hjp.accounts.urls")),
     path("inbox/", include("hjp.notifications.urls")),
     path("referrals/", include("referrals.urls")),
     path("casework/", include("casework.urls")),

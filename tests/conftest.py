@@ -6,6 +6,7 @@ from hypothesis import settings as hypothesis_settings
 
 from hjp.accounts.models import Role
 from tests import factories
+from tests.support.auth import Client
 
 # Property-based tests stay fast: a modest number of examples, and no per-example deadline (a database round
 # trip has no fixed duration). HYPOTHESIS_PROFILE=thorough tries many more.
@@ -65,8 +66,16 @@ def referral(referrer_user, health_org, partnership):
 
 
 @pytest.fixture
+def client():
+    """Django's test client, whose `force_login` passes the second step as well as the password (with the
+    user's authenticator app, set up if they have none): `force_login(user, second_factor=False)` stops after
+    the password. See tests/support/auth.py."""
+    return Client()
+
+
+@pytest.fixture
 def as_user(client):
-    """Sign the test client in as the given user and return it."""
+    """Sign the test client in as the given user, with both factors, and return it."""
 
     def sign_in(user):
         client.force_login(user)

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from hjp.accounts.demo import DEMO_TOTP_SECRET
 from hjp.accounts.models import User
 from hjp.audit.models import AuditEvent
 from referrals.models import Referral, ReferralStatus
@@ -18,6 +19,7 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     out = capsys.readouterr().out
     assert Referral.objects.count() == first >= 45
     assert "gp@demo.hjp.test" in out and "hjp-demo-password-2026" in out
+    assert "manage.py demo_code" in out and DEMO_TOTP_SECRET in out  # how to pass the second step
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     assert User.objects.filter(email="advisor@demo.hjp.test").exists()
     # A management command is no entry point with an address: its audit entries say none, and no path.

@@ -1,8 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.template.response import TemplateResponse
 
+from hjp.accounts import services
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Team, User
+from hjp.core.errors import DomainError
+from hjp.core.forms import ReasonForm
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,6 +36,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("is_active", "is_staff", "memberships__role")
     search_fields = ("email", "full_name")
     inlines = [MembershipInline]
+    actions = ["reset_second_factors"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal details", {"fields": ("full_name",)}),
@@ -39,6 +44,37 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
+
+    @admin.action(description="Reset two-step sign-in (lost device)")
+    def reset_second_factors(self, request, queryset):
+        """Remove the chosen users' second factors (hjp.accounts.services.user_reset_second_factors), after a
+        page that asks why; each user is told and sets one up again at their next sign-in."""
+        form = ReasonForm(
+            request.POST if "reason" in request.POST else None,
+            label="Why reset their sign-in?",
+            required_message="Say why their sign-in is reset",
+        )
+        if form.is_bound and form.is_valid():
+            for user in queryset:
+                try:
+                    services.user_reset_second_factors(user=user, by=request.user, reason=form.cleaned_data["reason"])
+                except DomainError as exc:
+                    self.message_user(request, f"{user}: {exc.message}", messages.ERROR)
+                else:
+                    self.message_user(request, f"{user}: two-step sign-in reset; they have been told.")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/accounts/user/reset_second_factors.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Reset two-step sign-in",
+                "users": queryset,
+                "form": form,
+                "opts": self.model._meta,
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
 
 class TeamInline(admin.TabularInline):
@@ -48,8 +84,8 @@ class TeamInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "ods_code", "shares_referrals_internally")
-    list_filter = ("kind", "shares_referrals_internally")
+    list_display = ("name", "kind", "ods_code", "shares_referrals_internally", "requires_two_factor_for_referrers")
+    list_filter = ("kind", "shares_referrals_internally", "requires_two_factor_for_referrers")
     search_fields = ("name", "ods_code")
     inlines = [TeamInline]
 

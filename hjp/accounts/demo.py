@@ -1,11 +1,20 @@
 """Demo organisations, partnership and users for `manage.py seed_demo`. Idempotent."""
 
+import base64
 from dataclasses import dataclass
 from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
 
 DEMO_PASSWORD = "hjp-demo-password-2026"
+# Every demo user's authenticator app has this published secret, so the demo signs in without a phone
+# (`manage.py demo_code` prints the current code). It is refused outside DEBUG: never created, never accepted.
+DEMO_TOTP_SECRET = "HJPDEMOSECRETHJPDEMOSECRETHJPDEM"
+DEMO_TOTP_KEY = base64.b32decode(DEMO_TOTP_SECRET).hex()  # as django-otp stores it
 
 
 @dataclass
@@ -26,6 +35,17 @@ def _user(email, name, *, staff=False) -> User:
             user.is_superuser = True
         user.save()
     return user
+
+
+def demo_authenticator_add(user):
+    """Give a demo user a confirmed authenticator app with the published demo secret (once). Refused unless
+    DEBUG is on: production settings never create it."""
+    if not settings.DEBUG:
+        raise ImproperlyConfigured("The demo authenticator has a published secret: it exists only with DEBUG on.")
+    device, _ = TOTPDevice.objects.get_or_create(
+        user=user, key=DEMO_TOTP_KEY, defaults={"name": "Demo authenticator (published secret)", "confirmed": True}
+    )
+    return device
 
 
 def _member(user, role, *, organisation=None, team=None, profession="", partnership=None):
@@ -81,4 +101,6 @@ def seed_world() -> DemoWorld:
     _member(users["supervisor"], Role.SUPERVISOR, organisation=advice)
     _member(users["manager"], Role.MANAGER, partnership=partnership)
     _member(users["funder"], Role.FUNDER, partnership=partnership)
+    for user in users.values():
+        demo_authenticator_add(user)
     return DemoWorld(partnership, advice, [riverside, hillview], hospital, ward, users)

@@ -106,6 +106,12 @@ class Organisation(TimeStampedModel):
         default=False,
         help_text="Referrers of this organisation see each other's referrals (health organisations only).",
     )
+    requires_two_factor_for_referrers = models.BooleanField(
+        "two-step sign-in for referrers",
+        default=True,
+        help_text="Referrers of this organisation must sign in with a second factor (an authenticator app) as "
+        "well as their password (health organisations only; advice, managers, funders and admins always do).",
+    )
 
     class Meta:
         ordering = ["name"]

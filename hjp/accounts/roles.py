@@ -20,6 +20,9 @@ SUPERVISORS = frozenset({Role.SUPERVISOR})
 MANAGERS = frozenset({Role.MANAGER})
 FUNDERS = frozenset({Role.FUNDER})
 ADMINS = frozenset({ADMIN})
+# Who must sign in with a second factor from their first sign-in; a referrer must where any of their
+# organisations requires it of its referrers (Organisation.requires_two_factor_for_referrers).
+SECOND_FACTOR_ROLES = ADVICE_WORKERS | MANAGERS | FUNDERS | ADMINS
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,13 @@ class Roles:
     manager_partnership_ids: frozenset = field(default_factory=frozenset)
     funder_partnership_ids: frozenset = field(default_factory=frozenset)
     referrer_memberships: tuple = ()
+    two_factor_referrer_org_ids: frozenset = field(default_factory=frozenset)
     is_admin: bool = False
+
+    @property
+    def must_use_second_factor(self) -> bool:
+        """Whether the user must have a second factor and pass it at every sign-in."""
+        return self.holds_any(SECOND_FACTOR_ROLES) or bool(self.two_factor_referrer_org_ids)
 
     @property
     def is_referrer(self) -> bool:
@@ -92,6 +101,9 @@ def roles_for(user) -> Roles:
         manager_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.MANAGER)),
         funder_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.FUNDER)),
         referrer_memberships=tuple(referrer),
+        two_factor_referrer_org_ids=frozenset(
+            m.organisation_id for m in referrer if m.organisation.requires_two_factor_for_referrers
+        ),
         is_admin=user.is_staff,
     )
     user._hjp_roles = roles

@@ -15,6 +15,10 @@ class AuditEvent(models.Model):
         EXPORT = "export", "Exported"
         REDACT = "redact", "Redacted"
         REFUSE = "refuse", "Refused"
+        DELETE = "delete", "Deleted"
+        VERIFY = "verify", "Passed the second factor"
+        VERIFY_FAILED = "verify_failed", "Failed the second factor"
+        RESET = "reset", "Reset"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"

@@ -1,7 +1,7 @@
 """Where each role lands and what its navigation shows. URL names only, so the core imports no app."""
 
 from hjp.accounts.models import Role
-from hjp.accounts.roles import ADMIN, ADVICE_WORKERS, FUNDERS, MANAGERS, REFERRERS, roles_for
+from hjp.accounts.roles import ADMIN, ADVICE_WORKERS, FUNDERS, MANAGERS, REFERRERS, SUPERVISORS, roles_for
 
 HOME_URL_NAMES = {
     Role.REFERRER: "referrals:home",
@@ -23,6 +23,7 @@ NAV_ITEMS = [
     ("Cases", "casework:caseload", ADVICE_WORKERS),
     ("Referrals", "referrals:list", ADVICE_WORKERS),
     ("Providers", "casework:providers", ADVICE_WORKERS),
+    ("People", "accounts:people", SUPERVISORS),
     ("Dashboard", "outcomes:dashboard", MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
 ]

@@ -10,6 +10,7 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REQUEST = "evidence_request", "Medical evidence request"
     EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
     DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
+    SECURITY_NOTICE = "security_notice", "Sign-in security notice"
 
 
 class Message(models.Model):

@@ -17,6 +17,7 @@ from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
 from tests import factories
 from tests.casework.test_services import PDF
+from tests.support.auth import authenticator_for
 from tests.support.pages import looks_missing
 
 ANONYMOUS = "anonymous"
@@ -67,6 +68,16 @@ MATRIX: dict[str, Row] = {
     "password_reset_done": Row((), grant(200, *SIGNED_IN, anonymous=200)),
     "password_reset_complete": Row((), grant(200, *SIGNED_IN, anonymous=200)),
     "admin:index": Row((), grant(200, ADMIN, default=ADMIN_LOGIN, anonymous=ADMIN_LOGIN)),
+    # Two-step sign-in: everyone's own; a supervisor resets the second factor of their own service's people.
+    "accounts:verify": Row((), grant(200, *SIGNED_IN)),
+    "accounts:security": Row((), grant(200, *SIGNED_IN)),
+    "accounts:enrol": Row((), grant(200, *SIGNED_IN)),
+    "accounts:totp_add": Row((), grant(200, *SIGNED_IN)),
+    "accounts:recovery_codes": Row((), grant(302, *SIGNED_IN)),  # shown once, after they are made: else back
+    "accounts:recovery_codes_regenerate": Row((), grant(405, *SIGNED_IN)),
+    "accounts:device_remove": Row(("device_kind", "owner_device"), grant(200, OWNER)),
+    "accounts:people": Row((), grant(200, SUPERVISOR, OTHER_ADVISOR)),  # each their own service's people
+    "accounts:reset_second_factors": Row(("advisor",), grant(200, SUPERVISOR)),
     # The inbox: everyone signed in has one; a message only for its recipient.
     "notifications:inbox": Row((), grant(200, *SIGNED_IN)),
     "notifications:detail": Row(("message",), grant(200, OWNER)),
@@ -199,6 +210,9 @@ def world(
         "provider": factories.AdviceProviderFactory(advice_organisation=advice_org).pk,
         "message": message.pk,
         "moment": "start",
+        "device_kind": "totp",
+        "owner_device": authenticator_for(referrer_user).pk,
+        "advisor": advisor_user.pk,
     }
     users = {
         ANONYMOUS: None,
@@ -256,10 +270,30 @@ def test_url_by_role(client, world, url_name, row):
     if allowed:
         client.force_login(users[allowed[0]])
     for position, kind in enumerate(row.args if allowed else ()):
-        if kind != "moment":
+        if kind not in ("moment", "device_kind"):
             args = [objects[k] for k in row.args]
             args[position] = 999999
             assert client.get(reverse(url_name, args=args)).status_code == 404, (url_name, kind, "missing")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "row"), ROWS, ids=[name for name, _ in ROWS])
+def test_every_page_waits_for_the_second_factor(client, world, url_name, row):
+    """Signed in with the password only, every user who holds a second factor reaches no page but the second
+    step (and signing out) until they pass it: the admin's pages too."""
+    objects, users = world
+    url = reverse(url_name, args=[objects[kind] for kind in row.args])
+    open_before_the_second_step = {"accounts:verify": 200, "logout": 405, "healthz": 200}
+    for role in SIGNED_IN:
+        authenticator_for(users[role])
+        client.logout()
+        client.force_login(users[role], second_factor=False)
+        response = client.get(url)
+        if url_name in open_before_the_second_step:
+            assert response.status_code == open_before_the_second_step[url_name], (url, role)
+        else:
+            assert response.status_code == 302, (url, role)
+            assert response["Location"].startswith(f"{reverse('accounts:verify')}?next="), (url, role)
 
 
 def _assert_csp_safe(html: str, url: str) -> None:

@@ -13,14 +13,20 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
+from tests.support.auth import authenticator_for, totp_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.django_db
 def test_sign_in_by_email_lands_on_the_role_home(client, referrer_user):
+    device = authenticator_for(referrer_user)
     response = client.post(
         reverse("login"), {"username": referrer_user.email.upper(), "password": factories.PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == f"{reverse('accounts:verify')}?next=%2F"  # then the second step
+    response = client.post(
+        reverse("accounts:verify"), {"totp-kind": "totp", "totp-code": totp_code(device), "next": "/"}, follow=True
     )
     assert response.redirect_chain[-1][0] == reverse("referrals:home")
 

@@ -4,11 +4,11 @@ recorded once, and the managers' dashboard counts it once."""
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from outcomes import services
 from outcomes.models import FinancialOutcome
+from tests.support.auth import Client
 from tests.support.forms import once
 from tests.support.live import BrowserSession, hidden_inputs, send_together
 

@@ -11,7 +11,8 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.test import Client
+
+from tests.support.auth import Client
 
 
 @dataclass

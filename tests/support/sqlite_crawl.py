@@ -24,10 +24,10 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 from hjp.accounts.models import User  # noqa: E402
+from tests.support.auth import Client  # noqa: E402
 
 LINK = re.compile(r'href="(/[^"#]*)"')
 SKIP = re.compile(r"^/(static/|accounts/logout|accounts/password)")

@@ -20,7 +20,6 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
@@ -30,6 +29,7 @@ from outcomes import services  # noqa: E402
 from outcomes.selectors.digest import digest_periods  # noqa: E402
 from referrals.models import ReferralStatus  # noqa: E402
 from tests import factories  # noqa: E402
+from tests.support.auth import Client  # noqa: E402
 
 CLOSED_AT = datetime(2026, 3, 10, 12, tzinfo=UTC)
 PERIOD = {"period": "month-2026-03"}

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from casework.demo import seed_casework
-from hjp.accounts.demo import DEMO_PASSWORD, seed_world
+from hjp.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_world
 from outcomes.demo import seed_outcomes
 from referrals.demo import seed_referrals
 
@@ -27,3 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Sign in at {settings.SITE_URL}/ with any of these; the password is {DEMO_PASSWORD}")
         for role, user in world.users.items():
             self.stdout.write(f"  {role:<10} {user.email}")
+        self.stdout.write(
+            "The second step asks for a code from the demo authenticator app: run `.venv/bin/python manage.py "
+            f"demo_code` for the current one, or add the secret {DEMO_TOTP_SECRET} to an authenticator app."
+        )

@@ -1,0 +1,101 @@
+"""The kinds of second factor a user can hold, and what a session records once one is passed.
+
+Each kind is one django-otp device model with the pages that go with it. The sign-in and security pages loop
+over KINDS, so a new kind (passkeys) plugs in by adding one entry: its device model, the template included on
+the verification page, where to add one, and the URL names of its own endpoints that the middleware lets
+through before the second factor is passed.
+
+A *primary* kind proves the user holds something (an authenticator app, a passkey). Recovery codes are not
+primary: they stand in for a lost primary device, and a user who must use a second factor must keep at least
+one primary device."""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import timezone
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+VERIFIED_AT_SESSION_KEY = "hjp_second_factor_verified_at"
+
+
+@dataclass(frozen=True)
+class FactorKind:
+    key: str  # in URLs and forms: /accounts/security/devices/<key>/<pk>/remove/
+    label: str  # "Authenticator app"
+    model: type[Device]
+    primary: bool
+    verify_template: str  # included on the verification page, once per kind the user holds
+    add_url_name: str = ""  # where a user adds one ("" where it comes with another kind, as recovery codes do)
+    add_label: str = ""  # the link to it: "Set up an authenticator app"
+    # A kind checked by a typed code gets a code form on the verification page (a passkey has none: its template
+    # runs its own ceremony): the question, its hint, and what to say when it is left empty.
+    code_label: str = ""
+    code_hint: str = ""
+    code_required_message: str = ""
+    # The kind's own endpoints (e.g. a passkey's JSON ceremony) the middleware lets through before the second
+    # factor is passed: while the user still has to verify, and while they still have to enrol.
+    verify_url_names: frozenset = field(default_factory=frozenset)
+    enrol_url_names: frozenset = field(default_factory=frozenset)
+
+    def devices_for(self, user, *, confirmed=True):
+        return self.model.objects.devices_for_user(user, confirmed=confirmed).order_by("pk")
+
+
+TOTP = FactorKind(
+    key="totp",
+    label="Authenticator app",
+    model=TOTPDevice,
+    primary=True,
+    verify_template="accounts/factors/totp_verify.html",
+    add_url_name="accounts:totp_add",
+    add_label="Set up an authenticator app",
+    code_label="Code from your authenticator app",
+    code_hint="The 6-digit code the app shows for hjp now.",
+    code_required_message="Enter the 6-digit code from your authenticator app",
+    enrol_url_names=frozenset({"accounts:totp_add"}),
+)
+RECOVERY = FactorKind(
+    key="recovery",
+    label="Recovery codes",
+    model=StaticDevice,
+    primary=False,
+    verify_template="accounts/factors/recovery_verify.html",
+    code_label="Recovery code",
+    code_hint="One of the recovery codes you kept when you set up two-step sign-in. Each works once.",
+    code_required_message="Enter one of your recovery codes",
+)
+KINDS: tuple[FactorKind, ...] = (TOTP, RECOVERY)
+KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
+PRIMARY_KINDS = tuple(kind for kind in KINDS if kind.primary)
+
+
+def kind_of(device: Device) -> FactorKind | None:
+    return next((kind for kind in KINDS if isinstance(device, kind.model)), None)
+
+
+def has_primary_device(user) -> bool:
+    return any(kind.devices_for(user).exists() for kind in PRIMARY_KINDS)
+
+
+def has_any_device(user) -> bool:
+    return any(kind.devices_for(user).exists() for kind in KINDS)
+
+
+def mark_session_verified(session, device: Device) -> None:
+    """What a session records once `device` has verified its user: the device, as `django_otp.login` keeps it
+    (OTPMiddleware reads it on every request, so a deleted device ends the verification), and when, so that
+    changing one's devices can ask for a recent verification."""
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[VERIFIED_AT_SESSION_KEY] = timezone.now().timestamp()
+
+
+def recently_verified(request) -> bool:
+    verified_at = request.session.get(VERIFIED_AT_SESSION_KEY)
+    return (
+        request.user.is_verified()
+        and verified_at is not None
+        and timezone.now().timestamp() - verified_at <= settings.SECOND_FACTOR_RECENT_SECONDS
+    )

@@ -1,0 +1,62 @@
+"""The one place the second factor is enforced.
+
+After the password, a signed-in user is in one of three stages (`second_factor_stage`):
+- VERIFY: they hold a second factor and have not passed it in this session: only the verification page (and
+  the endpoints of the kinds they hold) and signing out;
+- ENROL: they must have a second factor (hjp.accounts.roles: advice workers, managers, funders, admins, and
+  referrers of an organisation that requires it) and hold no authenticator yet: only the enrolment pages and
+  signing out;
+- None: every page their roles allow (the apps' own gates still apply).
+Every other page, the admin included, sends them to the page of their stage and back afterwards."""
+
+from urllib.parse import urlencode
+
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+
+from hjp.accounts.factors import KINDS, has_any_device, has_primary_device, kind_of
+from hjp.accounts.roles import roles_for
+
+VERIFY = "verify"
+ENROL = "enrol"
+
+ALWAYS_OPEN = frozenset({"logout", "healthz"})
+OPEN_WHILE = {
+    VERIFY: frozenset({"accounts:verify"}).union(*(kind.verify_url_names for kind in KINDS)),
+    ENROL: frozenset({"accounts:enrol"}).union(*(kind.enrol_url_names for kind in KINDS)),
+}
+STAGE_PAGE = {VERIFY: "accounts:verify", ENROL: "accounts:enrol"}
+
+
+def second_factor_stage(request) -> str | None:
+    """VERIFY, ENROL or None (see the module docstring) for the signed-in user of `request`."""
+    user = request.user
+    if user.is_verified():
+        kind = kind_of(user.otp_device)
+        if kind is None or kind.primary or not roles_for(user).must_use_second_factor:
+            return None
+        # Signed in with a recovery code and no authenticator left: they set one up before anything else.
+        return None if has_primary_device(user) else ENROL
+    if has_any_device(user):
+        return VERIFY
+    return ENROL if roles_for(user).must_use_second_factor else None
+
+
+class SecondFactorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.user.is_authenticated:
+            return None  # LoginRequiredMiddleware sends them to sign in
+        stage = second_factor_stage(request)
+        request.second_factor_stage = stage
+        if stage is None or request.resolver_match.view_name in ALWAYS_OPEN | OPEN_WHILE[stage]:
+            return None
+        target = reverse(STAGE_PAGE[stage])
+        if request.method == "GET":
+            target = f"{target}?{urlencode({'next': request.get_full_path()})}"
+        return HttpResponseRedirect(target)

@@ -1,0 +1,27 @@
+"""Account pages, one concern a module: the second factor (second_factor) and password reset (password_reset)."""
+
+from hjp.accounts.views.password_reset import password_reset
+from hjp.accounts.views.second_factor import (
+    device_remove,
+    enrol,
+    people,
+    recovery_codes,
+    recovery_codes_regenerate,
+    reset_second_factors,
+    security,
+    totp_add,
+    verify,
+)
+
+__all__ = [
+    "device_remove",
+    "enrol",
+    "people",
+    "password_reset",
+    "recovery_codes",
+    "recovery_codes_regenerate",
+    "reset_second_factors",
+    "security",
+    "totp_add",
+    "verify",
+]
