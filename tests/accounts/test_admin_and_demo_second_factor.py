@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from hjp.accounts.demo import DEMO_TOTP_KEY, DEMO_TOTP_SECRET, demo_authenticator_add, seed_world
 from tests import factories
 from tests.support.auth import authenticator_for
+from tests.support.production import PRODUCTION_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parents[2]
 VERIFY = reverse("accounts:verify")
@@ -103,7 +104,7 @@ def test_the_demo_authenticator_is_refused_without_debug(client, settings):
 
 def test_production_settings_refuse_the_demo_authenticator():
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DEBUG")}
-    env.update({"DJANGO_SETTINGS_MODULE": "hjp.settings.production", "SECRET_KEY": "x" * 60, "DEBUG": "true"})
+    env.update({**PRODUCTION_ENVIRONMENT, "DEBUG": "true"})
     result = subprocess.run(
         [sys.executable, "manage.py", "demo_code"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

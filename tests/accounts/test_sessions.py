@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from tests import factories
+from tests.support.auth import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,7 @@ SIGN_IN = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 def sign_in_at(client, time_machine, user, when=SIGN_IN):
     time_machine.move_to(when, tick=False)
-    response = client.post(reverse("login"), {"username": user.email, "password": factories.PASSWORD})
-    assert response.status_code == 302
+    sign_in(client, user, factories.PASSWORD)
 
 
 def test_an_active_session_lasts_until_ten_hours_after_the_sign_in_and_not_a_second_longer(

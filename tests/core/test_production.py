@@ -16,15 +16,10 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.support.production import PRODUCTION_ENVIRONMENT
+
 ROOT = Path(__file__).resolve().parents[2]
-SECRET_KEY = "q8#Lr2!vKz9@Tm4&Wn7^Hs3*Bd6(Fg1)Jc5_Ye0+Ua8=Xi4-Pk"
-SETTINGS = {
-    "DJANGO_SETTINGS_MODULE": "hjp.settings.production",
-    "SECRET_KEY": SECRET_KEY,
-    "DATABASE_URL": "postgres://hjp:secret@db.invalid:5432/hjp",
-    "REDIS_URL": "redis://redis.invalid:6379/0",
-    "ALLOWED_HOSTS": "hjp.example.org",
-}
+SETTINGS = PRODUCTION_ENVIRONMENT
 
 
 def _environment(settings: dict[str, str], *, without: tuple[str, ...] = ()) -> dict[str, str]:

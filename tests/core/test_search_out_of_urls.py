@@ -164,7 +164,7 @@ def test_a_term_put_in_the_url_by_hand_is_not_searched_and_not_carried_on(as_use
 
 
 def test_the_search_form_posts_with_its_csrf_token(referrer_user, many_of_one_family):
-    from django.test import Client
+    from tests.support.auth import Client
 
     client = Client(enforce_csrf_checks=True)
     client.force_login(referrer_user)
