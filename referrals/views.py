@@ -270,7 +270,7 @@ def consent_withdraw(request, pk):
         return redirect("referrals:detail", pk=referral.pk)
     form = ConsentWithdrawalForm(request.POST or None)
     submission = submit_form(
-        request, form, lambda data: services.consent_withdraw(referral=referral, actor=user, note=data["note"])
+        request, form, lambda data: services.consent_withdraw(referral=referral, actor=user)
     )
     if submission.saved:
         messages.success(
