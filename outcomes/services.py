@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from casework import services as casework_services
 from casework.models import OPEN_CASE_STATES, Case, CaseIssue, Deadline, EvidenceRequest

@@ -182,7 +182,7 @@ class Patient(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(deprivation_decile__isnull=True) | Q(deprivation_decile__gte=1, deprivation_decile__lte=10),
                 name="patient_deprivation_decile_1_to_10",
-            )
+            ),
         ]
 
     def __str__(self):

@@ -112,7 +112,12 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
         Referral.objects.visible_to(user)
         .filter(pk__in=referral_ids)
         .select_related("patient")
-        .only("pk", "patient__given_name", "patient__family_name", "patient__date_of_birth", "patient__redacted_at",
+        .only(
+            "pk",
+            "patient__given_name",
+            "patient__family_name",
+            "patient__date_of_birth",
+            "patient__redacted_at",
             "patient__redaction_reason",
         )
     )

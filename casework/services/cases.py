@@ -105,7 +105,9 @@ def settle_open_work(*, case_ids: list[int], actor, now) -> tuple[int, int]:
     Appointment.objects.filter(
         case_id__in=case_ids, attendance=Appointment.Attendance.BOOKED, starts_at__gt=now
     ).update(attendance=Appointment.Attendance.CANCELLED, updated_at=now)
-    done_by = actor.pk if actor is not None else Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("advisor_id"))
+    done_by = (
+        actor.pk if actor is not None else Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("advisor_id"))
+    )
     deadlines = Deadline.objects.filter(case_id__in=case_ids, done_at__isnull=True).update(
         settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by_id=done_by, updated_at=now
     )

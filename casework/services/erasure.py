@@ -23,15 +23,13 @@ from hjp.core.redaction import placeholder
 
 def cases_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     text = placeholder(reason)
-    case_ids = list(Case.objects.filter(referral_id__in=referral_ids).values_list("pk", flat=True))
+    case_ids = list(Case.objects.filter(referral_id__in=referral_ids).order_by().values_list("pk", flat=True))
     # A referral redirected at triage has no case, but its onward referral carries a note about the patient.
     OnwardReferral.objects.filter(referral_id__in=referral_ids).exclude(note=text).update(note=text)
     if not case_ids:
         return
     settle_open_work(case_ids=case_ids, actor=actor, now=now)
-    Case.objects.filter(pk__in=case_ids).update(
-        summary="", closure_note="", version=F("version") + 1, updated_at=now
-    )
+    Case.objects.filter(pk__in=case_ids).update(summary="", closure_note="", version=F("version") + 1, updated_at=now)
     CaseNote.objects.filter(case_id__in=case_ids).exclude(text=text).update(text=text)
     CaseIssue.objects.filter(case_id__in=case_ids).update(description="", resolution="", updated_at=now)
     # An appointment in person must say where: the place becomes the placeholder, the kind and time stay.

@@ -167,7 +167,7 @@ class Partnership(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="partnership_ends_after_start",
-            )
+            ),
         ]
 
     def __str__(self):
