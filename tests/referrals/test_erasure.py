@@ -1,15 +1,24 @@
 """A withdrawal of consent leaves nothing that was entered about the patient, in any table or on disk: the one
 erasure path (referrals.services.erasure) that the retention period's anonymisation also takes."""
 
-import pytest
-from django.db.models import Sum
+from datetime import timedelta
 
+import pytest
+import time_machine
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services as casework_services
 from casework.models import Appointment, CaseIssue, ClosureReason, Deadline, EvidenceRequest
 from hjp.audit.models import AuditEvent
+from hjp.core.dates import format_date
 from hjp.core.redaction import ErasureReason
+from hjp.notifications.models import Message
 from outcomes.models import FinancialOutcome, WellbeingScore
 from referrals import services
 from referrals.models import ReferralStatus
+from referrals.services.retention import anonymise_expired_records
 from tests.referrals.erasure_world import (
     IDENTIFYING,
     leftovers_in_models,
@@ -88,3 +97,57 @@ def test_a_withdrawal_keeps_what_reports_count_and_settles_what_was_open(
     assert not history.document.exists()
     # The audit log says what happened without saying about whom.
     assert AuditEvent.objects.filter(object_type="referrals.referral", object_id=str(referral.pk), action="redact")
+
+
+@pytest.mark.parametrize("reason", [ErasureReason.CONSENT_WITHDRAWN, ErasureReason.RETENTION])
+def test_every_page_about_the_patient_says_why_their_details_went_and_shows_none_of_them(
+    client, private_media, django_capture_on_commit_callbacks, reason
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        history = patient_history(private_media)
+    referral, case = history.referral, history.case
+    evidence = case.evidence_requests.order_by("pk").first()
+    message = Message.objects.filter(referral_id=referral.pk, status=Message.Status.DELIVERED).first()
+    if reason == ErasureReason.CONSENT_WITHDRAWN:
+        travel = time_machine.travel(timezone.now(), tick=True)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.consent_withdraw(referral=referral, actor=case.advisor)
+    else:
+        case.refresh_from_db()
+        casework_services.case_close(
+            case=case, actor=case.advisor, version=case.version, closure_reason=ClosureReason.WORK_COMPLETED
+        )
+        travel = time_machine.travel(timezone.now() + timedelta(days=int(6.1 * 365)), tick=True)
+    with travel, django_capture_on_commit_callbacks(execute=True):
+        if reason == ErasureReason.RETENTION:
+            anonymise_expired_records()
+        notice = f"Details removed ({ErasureReason(reason).label} on {format_date(timezone.localdate())})"
+        pages = {
+            referral.referrer: [
+                reverse("referrals:home"),
+                reverse("referrals:list"),
+                reverse("referrals:detail", args=[referral.pk]),
+                reverse("casework:evidence_list"),
+                reverse("casework:evidence_detail", args=[evidence.pk]),
+                reverse("notifications:inbox"),
+                reverse("notifications:detail", args=[message.pk]),
+            ],
+            case.advisor: [
+                reverse("casework:home"),
+                reverse("casework:caseload") + "?scope=all&state=closed",
+                reverse("casework:case", args=[case.pk]),
+                reverse("outcomes:case_outcomes", args=[case.pk]),
+                reverse("casework:evidence_detail", args=[evidence.pk]),
+                reverse("referrals:list"),
+                reverse("referrals:detail", args=[referral.pk]),
+            ],
+        }
+        for user, urls in pages.items():
+            client.force_login(user)
+            for url in urls:
+                response = client.get(url)
+                html = response.content.decode()
+                assert response.status_code == 200, url
+                assert [needle for needle in IDENTIFYING if needle.casefold() in html.casefold()] == [], url
+                if url in (reverse("referrals:detail", args=[referral.pk]), reverse("casework:case", args=[case.pk])):
+                    assert notice in html, url
