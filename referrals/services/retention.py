@@ -20,6 +20,7 @@ from hjp.accounts.models import Partnership
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.appeal_clock import add_calendar_months
+from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason
 from referrals.models import Referral, ReferralStatus, ReferralStatusChange
 from referrals.services.erasure import referrals_erase
@@ -81,15 +82,23 @@ def anonymise_expired_records(*, now: datetime | None = None, batch_size: int = 
     withdrawal being recorded) are skipped; the next run takes them. Returns {partnership id: count}."""
     now = now or timezone.now()
     counts: dict[int, int] = {}
-    for partnership in Partnership.objects.order_by("pk"):
-        counts[partnership.pk] = 0
-        after = 0
-        while True:
-            done = _anonymise_batch(partnership=partnership, now=now, after=after, batch_size=batch_size)
-            if not done:
-                break
-            counts[partnership.pk] += len(done)
-            after = done[-1]
+    try:
+        for partnership in Partnership.objects.order_by("pk"):
+            counts[partnership.pk] = 0
+            after = 0
+            while True:
+                ids, anonymised = _anonymise_batch(partnership=partnership, now=now, after=after, batch_size=batch_size)
+                if not ids:
+                    break
+                counts[partnership.pk] += anonymised
+                after = ids[-1]
+    finally:
+        # A run that stops half-way (a database error) still records what its committed batches did.
+        _audit_run(counts)
+    return counts
+
+
+def _audit_run(counts: dict[int, int]) -> None:
     total = sum(counts.values())
     per_partnership = ", ".join(f"partnership {pk}: {n}" for pk, n in counts.items() if n) or "none"
     audit_record(
@@ -99,19 +108,26 @@ def anonymise_expired_records(*, now: datetime | None = None, batch_size: int = 
         summary=f"retention run: {total} referral(s) anonymised ({per_partnership})",
     )
     logger.info("Retention run anonymised %s referral(s): %s", total, per_partnership)
-    return counts
 
 
 @transaction.atomic
-def _anonymise_batch(*, partnership: Partnership, now: datetime, after: int, batch_size: int) -> list[int]:
+def _anonymise_batch(*, partnership: Partnership, now: datetime, after: int, batch_size: int) -> tuple[list[int], int]:
     """Lock and anonymise the next batch of the partnership's expired referrals with ids above `after`.
-    Returns their ids, in order (empty when none is left)."""
+    Returns their ids, in order (empty when none is left), and how many were anonymised: none when messages
+    about one of them could not be locked in time (the batch is left whole for the next run)."""
     ids = list(
         expired_referrals(partnership=partnership, now=now)
         .filter(pk__gt=after)
         .select_for_update(of=("self",), skip_locked=True)
         .values_list("pk", flat=True)[:batch_size]
     )
-    if ids:
-        referrals_erase(referral_ids=ids, reason=ErasureReason.RETENTION, actor=None, now=now)
-    return ids
+    if not ids:
+        return ids, 0
+    try:
+        with transaction.atomic():
+            referrals_erase(referral_ids=ids, reason=ErasureReason.RETENTION, actor=None, now=now)
+    except DomainError:
+        # Messages about one of these patients are being delivered right now: the next run takes the batch.
+        logger.warning("Retention: referrals %s to %s left for the next run (messages being sent).", ids[0], ids[-1])
+        return ids, 0
+    return ids, len(ids)

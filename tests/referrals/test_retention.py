@@ -1,6 +1,7 @@
 """The retention period: what outlived its partnership's period is anonymised by the same erasure path as a
 withdrawal of consent, batch by batch, once, with a dry run beforehand and an audit entry per run."""
 
+import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -8,6 +9,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,6 +17,7 @@ from casework import services as casework_services
 from casework.models import CaseState, ClosureReason
 from hjp.audit.models import AuditEvent
 from hjp.core.redaction import ErasureReason
+from hjp.notifications.models import Message, MessageKind
 from outcomes.selectors.figures import Period, cases_closed, money_totals, referral_totals, referrals_received
 from referrals import services
 from referrals.models import Patient, ReferralStatus
@@ -162,7 +165,7 @@ def _run_queries(django_assert_num_queries, partnership, n: int) -> int:
 # Per run: the partnerships; per batch: lock the batch, then the erasers' fixed set of updates (one per table and
 # kind of text, whatever the batch size); the empty batch that ends the partnership; the audit entry; and the
 # savepoints of the nested transactions.
-QUERIES_PER_RUN_OF_ONE_BATCH = 40
+QUERIES_PER_RUN_OF_ONE_BATCH = 42
 
 
 @pytest.mark.parametrize("n", [2, 20])
@@ -229,3 +232,63 @@ def test_pages_say_when_and_why_the_details_were_removed(client, partnership):
 def test_the_cutoff_is_whole_calendar_years_back():
     now = timezone.make_aware(timezone.datetime(2032, 2, 29, 12, 0))
     assert retention_cutoff(now=now, years=6).date() == timezone.datetime(2026, 2, 28).date()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_whose_messages_are_being_sent_is_left_for_the_next_run_and_the_rest_goes_on():
+    partnership = factories.PartnershipFactory()
+    busy, free = closed_case(partnership).referral, closed_case(partnership).referral
+    message = a_message_about(busy)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_message():
+        try:
+            with transaction.atomic():
+                Message.objects.select_for_update().get(pk=message.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            connection.close()  # the thread's own connection, or the test database cannot be dropped
+
+    holder = threading.Thread(target=hold_the_message)
+    holder.start()
+    try:
+        assert locked.wait(10)
+        with later(6.1):
+            assert anonymise_expired_records(batch_size=1) == {partnership.pk: 1}
+    finally:
+        release.set()
+        holder.join(10)
+    assert Patient.objects.get(referral=free).redacted_at is not None
+    assert Patient.objects.get(referral=busy).redacted_at is None
+    with later(6.1):
+        assert anonymise_expired_records() == {partnership.pk: 1}
+    assert Patient.objects.get(referral=busy).redaction_reason == ErasureReason.RETENTION
+
+
+def a_message_about(referral) -> Message:
+    return Message.objects.create(
+        recipient=referral.referrer,
+        kind=MessageKind.STATUS_NOTICE,
+        key=f"test:{referral.pk}",
+        subject="A notice",
+        body="About the patient",
+        referral_id=referral.pk,
+    )
+
+
+# The session and user, the partnerships; per partnership the count and the references; the admin's own.
+RETENTION_PAGE_QUERIES = 10
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_the_retention_page_takes_the_same_queries_for_few_and_many_referrals(
+    client, django_assert_num_queries, partnership, n
+):
+    for _ in range(n):
+        closed_case(partnership)
+    with later(6.1):
+        client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+        with django_assert_num_queries(RETENTION_PAGE_QUERIES):
+            html = client.get(reverse("admin:referrals_referral_retention")).content.decode()
+    assert f"<td>{n}</td>" in html
