@@ -17,7 +17,7 @@ from casework import services as casework_services
 from casework.models import CaseState, ClosureReason
 from hjp.audit.models import AuditEvent
 from hjp.core.redaction import ErasureReason
-from hjp.notifications.models import Message, MessageKind
+from hjp.notifications.models import Delivery, Message, MessageKind
 from outcomes.selectors.figures import Period, cases_closed, money_totals, referral_totals, referrals_received
 from referrals import services
 from referrals.models import Patient, ReferralStatus
@@ -59,6 +59,7 @@ def closed_case(partnership, **case):
     factories.CaseNoteFactory(case=made, text=f"About {referral.patient.family_name}")
     factories.DeadlineFactory(case=made, title=f"Ring {referral.patient.family_name}")
     factories.FinancialOutcomeFactory(issue=factories.CaseIssueFactory(case=made))
+    a_message_about(referral, key=f"closed:{referral.pk}")
     return made
 
 
@@ -165,7 +166,7 @@ def _run_queries(django_assert_num_queries, partnership, n: int) -> int:
 # Per run: the partnerships; per batch: lock the batch, then the erasers' fixed set of updates (one per table and
 # kind of text, whatever the batch size); the empty batch that ends the partnership; the audit entry; and the
 # savepoints of the nested transactions.
-QUERIES_PER_RUN_OF_ONE_BATCH = 42
+QUERIES_PER_RUN_OF_ONE_BATCH = 46
 
 
 @pytest.mark.parametrize("n", [2, 20])
@@ -195,6 +196,12 @@ def test_the_daily_beat_job_runs_the_retention(partnership):
     with later(6.1):
         assert anonymise_task.apply().get() == {partnership.pk: 1}
     assert Patient.objects.get(referral=expired.referral).redacted_at is not None
+
+
+def test_a_partnership_sets_its_retention_period_in_the_admin(client, partnership):
+    client.force_login(factories.UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:accounts_partnership_change", args=[partnership.pk])
+    assert partnership.retention_years == 6 and 'name="retention_years"' in client.get(url).content.decode()
 
 
 def test_the_admin_retention_page_shows_the_dry_run_to_staff_only(client, partnership, referrer_user):
@@ -266,15 +273,18 @@ def test_a_batch_whose_messages_are_being_sent_is_left_for_the_next_run_and_the_
     assert Patient.objects.get(referral=busy).redaction_reason == ErasureReason.RETENTION
 
 
-def a_message_about(referral) -> Message:
-    return Message.objects.create(
+def a_message_about(referral, *, key: str = "") -> Message:
+    """A message about the patient in the referrer's inbox, with one delivery."""
+    message = Message.objects.create(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,
-        key=f"test:{referral.pk}",
+        key=key or f"test:{referral.pk}",
         subject="A notice",
         body="About the patient",
         referral_id=referral.pk,
     )
+    Delivery.objects.create(message=message, channel=Delivery.Channel.INBOX)
+    return message
 
 
 # The session and user, the partnerships; per partnership the count and the references; the admin's own.
