@@ -7,6 +7,10 @@ class CaseworkConfig(AppConfig):
 
     def ready(self):
         from casework.receivers import stop_case_on_consent_withdrawal
+        from casework.services.erasure import cases_erase
+        from referrals.services.erasure import register_eraser
         from referrals.signals import consent_withdrawn
 
         consent_withdrawn.connect(stop_case_on_consent_withdrawal, dispatch_uid="casework.stop_case")
+        # What cases hold about a patient goes by the one erasure path (withdrawal and retention alike).
+        register_eraser(cases_erase)

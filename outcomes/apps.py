@@ -6,7 +6,8 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes and reports"
 
     def ready(self):
-        from outcomes.receivers import redact_outcomes_on_consent_withdrawal
-        from referrals.signals import consent_withdrawn
+        from outcomes.services import outcomes_erase
+        from referrals.services.erasure import register_eraser
 
-        consent_withdrawn.connect(redact_outcomes_on_consent_withdrawal, dispatch_uid="outcomes.redact_outcomes")
+        # Called after casework's eraser: the apps load in the order of the layers.
+        register_eraser(outcomes_erase)

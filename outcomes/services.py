@@ -9,7 +9,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.urls import reverse
-from django.utils import timezone
 
 from casework import services as casework_services
 from casework.models import OPEN_CASE_STATES, Case, CaseIssue, Deadline, EvidenceRequest
@@ -19,6 +18,7 @@ from hjp.accounts.models import Membership, Organisation, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.redaction import placeholder
 from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
@@ -116,23 +116,16 @@ def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], versio
     return score
 
 
-@transaction.atomic
-def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor) -> None:
-    """Consent was withdrawn on the referral: blank the free text its outcomes hold about the patient.
-    The outcomes themselves (kinds, amounts, results, scores) remain for aggregate statistics."""
-    now = timezone.now()
-    redacted = (
-        NonFinancialOutcome.objects.filter(issue__case__referral=referral)
-        .exclude(note="")
-        .update(note=casework_services.REDACTED, updated_at=now)
+def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
+    """Outcomes' part of the one erasure path (`referrals.services.erasure`): blank the free text outcomes
+    hold about the patient. The outcomes themselves (kinds, amounts, results, scores) remain for reports."""
+    text = placeholder(reason)
+    NonFinancialOutcome.objects.filter(issue__case__referral_id__in=referral_ids).exclude(note="").update(
+        note=text, updated_at=now
     )
-    redacted += (
-        CaseClosure.objects.filter(case__referral=referral)
-        .exclude(no_outcome_note="")
-        .update(no_outcome_note=casework_services.REDACTED, updated_at=now)
+    CaseClosure.objects.filter(case__referral_id__in=referral_ids).exclude(no_outcome_note="").update(
+        no_outcome_note=text, updated_at=now
     )
-    if redacted:
-        audit_record(actor=actor, action=Action.REDACT, obj=referral, summary="consent withdrawn: outcome notes")
 
 
 def case_has_outcomes(case: Case) -> bool:

@@ -1,7 +1,13 @@
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from hjp.core.admin import PatientRecordAdminMixin
 from referrals.models import ProblemCategory, ProblemSubCategory, Referral, ReferralStatusChange
+from referrals.services.retention import retention_preview
+
+# References listed per partnership on the retention page; the command lists them all.
+RETENTION_PAGE_REFERENCES = 50
 
 
 class SubCategoryInline(admin.TabularInline):
@@ -37,7 +43,10 @@ class StatusChangeInline(PatientRecordAdminMixin, admin.TabularInline):
 
 @admin.register(Referral)
 class ReferralAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
-    """Admins see references and states only: patient details stay out of the admin."""
+    """Admins see references and states only: patient details stay out of the admin. The retention page
+    (`retention/`) shows what the next anonymisation run will take."""
+
+    change_list_template = "admin/referrals/referral_change_list.html"
 
     list_display = ("reference", "status", "referring_organisation", "advice_organisation", "submitted_at")
     list_filter = ("status", "advice_organisation", "referring_organisation")
@@ -57,3 +66,19 @@ class ReferralAdmin(PatientRecordAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        retention = self.admin_site.admin_view(self.retention_view)
+        return [path("retention/", retention, name="referrals_referral_retention"), *super().get_urls()]
+
+    def retention_view(self, request):
+        """What the next retention run would anonymise (a dry run): counts and references per partnership.
+        References are pseudonymous; no patient details are shown."""
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Retention: what the next run will anonymise",
+            "opts": self.model._meta,
+            "preview": retention_preview(references=RETENTION_PAGE_REFERENCES),
+            "listed": RETENTION_PAGE_REFERENCES,
+        }
+        return TemplateResponse(request, "admin/referrals/retention.html", context)

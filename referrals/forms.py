@@ -399,11 +399,9 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
 
 
 class ConsentWithdrawalForm(forms.Form):
-    note = forms.CharField(
-        label="How and when the patient withdrew consent",
-        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}),
-        max_length=2000,
-    )
+    """No note: whatever it said would be about the patient, and the withdrawal removes that. Who recorded it
+    and when is kept."""
+
     confirm = forms.BooleanField(
         label="I understand this stops all work and every message about the patient, and removes the patient's "
         "details.",

@@ -3,11 +3,14 @@ from datetime import date
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 
 from hjp.accounts.models import Membership, Organisation, Partnership, Profession, Role, Team
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
+from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
+from hjp.core.redaction import ErasureReason
 from referrals.validators import validate_not_in_future
 
 
@@ -144,7 +147,8 @@ class ProblemSubCategory(models.Model):
 
 
 class Patient(TimeStampedModel):
-    """The person referred. Identifying fields are blanked when consent is withdrawn (redacted_at set)."""
+    """The person referred. Everything but the deprivation decile is removed when consent is withdrawn or the
+    retention period ends (`referrals.services.erasure`): `redacted_at` and `redaction_reason` say when and why."""
 
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
@@ -165,18 +169,32 @@ class Patient(TimeStampedModel):
     deprivation_decile = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Index of Multiple Deprivation decile, 1 (most deprived) to 10."
     )
-    redacted_at = models.DateTimeField(null=True, blank=True)
+    redacted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    redaction_reason = models.CharField(max_length=20, choices=ErasureReason.choices, blank=True)
 
     class Meta:
         constraints = [
             models.CheckConstraint(
+                condition=Q(redacted_at__isnull=True, redaction_reason="")
+                | Q(redacted_at__isnull=False) & ~Q(redaction_reason=""),
+                name="patient_redacted_says_why",
+            ),
+            models.CheckConstraint(
                 condition=Q(deprivation_decile__isnull=True) | Q(deprivation_decile__gte=1, deprivation_decile__lte=10),
                 name="patient_deprivation_decile_1_to_10",
-            )
+            ),
         ]
 
     def __str__(self):
-        return "Redacted patient" if self.redacted_at else f"{self.given_name} {self.family_name}"
+        return self.removal_notice if self.redacted_at else f"{self.given_name} {self.family_name}"
+
+    @property
+    def removal_notice(self) -> str:
+        """What pages show in place of the patient's details once they are removed ("" while they are not)."""
+        if not self.redacted_at:
+            return ""
+        reason = ErasureReason(self.redaction_reason).label
+        return f"Details removed ({reason} on {format_date(timezone.localdate(self.redacted_at))})"
 
     @property
     def full_name(self) -> str:

@@ -163,19 +163,26 @@ def referral_status_counts(*, user) -> dict[str, int]:
 
 def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
     """For messages in the app's inbox: the patient of each referral the user may still see, by initials and
-    date of birth ("M.K., born 14 Mar 1958"), in one query. A patient whose consent was withdrawn is
-    redacted: nothing that identifies them."""
+    date of birth ("M.K., born 14 Mar 1958"), in one query. A patient whose details were removed (consent
+    withdrawn, or the retention period over) is named by that notice: nothing that identifies them."""
     rows = (
         Referral.objects.visible_to(user)
         .filter(pk__in=referral_ids)
         .select_related("patient")
-        .only("pk", "patient__given_name", "patient__family_name", "patient__date_of_birth", "patient__redacted_at")
+        .only(
+            "pk",
+            "patient__given_name",
+            "patient__family_name",
+            "patient__date_of_birth",
+            "patient__redacted_at",
+            "patient__redaction_reason",
+        )
     )
     labels = {}
     for referral in rows:
         patient = referral.patient
         if patient.redacted_at:
-            labels[referral.pk] = "details removed (consent withdrawn)"
+            labels[referral.pk] = patient.removal_notice
             continue
         label = patient.initials
         if patient.date_of_birth:

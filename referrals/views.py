@@ -269,9 +269,7 @@ def consent_withdraw(request, pk):
             )
         return redirect("referrals:detail", pk=referral.pk)
     form = ConsentWithdrawalForm(request.POST or None)
-    submission = submit_form(
-        request, form, lambda data: services.consent_withdraw(referral=referral, actor=user, note=data["note"])
-    )
+    submission = submit_form(request, form, lambda data: services.consent_withdraw(referral=referral, actor=user))
     if submission.saved:
         messages.success(
             request, "Consent withdrawal recorded. Work has stopped and the patient's details are removed."

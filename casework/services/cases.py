@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from casework.models import (
@@ -14,8 +15,6 @@ from casework.models import (
     ClosureReason,
     Deadline,
     EvidenceRequest,
-    OnwardReferral,
-    private_storage,
 )
 from casework.permissions import case_workers, is_supervisor_of
 from casework.services.common import bump_version, clean_and_save, lock_case
@@ -24,9 +23,9 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.dates import format_date_time
 from hjp.core.errors import DomainError
-from hjp.core.redaction import REDACTED
+from hjp.core.redaction import ErasureReason
 from hjp.core.submissions import once_per_submission
-from referrals.services import consent_withdraw
+from referrals.services import consent_withdraw, referrals_erase
 
 Action = AuditEvent.Action
 
@@ -95,23 +94,32 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "")
     return locked
 
 
-def _stop_open_work(case: Case, *, actor) -> str:
-    """Settle what would otherwise look live after a case stops: open evidence requests and booked
-    appointments are cancelled, open deadlines and issues are closed with the case (by the actor, now).
-    Returns what was settled, for the audit entry."""
-    now = timezone.now()
-    case.evidence_requests.filter(state=EvidenceRequest.State.REQUESTED).update(
+def settle_open_work(*, case_ids: list[int], actor, now) -> tuple[int, int]:
+    """Settle what would otherwise look live after cases stop: open evidence requests and booked appointments
+    still to come are cancelled, open deadlines and issues are closed with the case (by the actor, now; by the
+    case's advisor when no person acts, as for the retention job). Returns how many deadlines and issues were
+    closed. A fixed number of queries, however many cases."""
+    EvidenceRequest.objects.filter(case_id__in=case_ids, state=EvidenceRequest.State.REQUESTED).update(
         state=EvidenceRequest.State.CANCELLED, updated_at=now
     )
-    case.appointments.filter(attendance=Appointment.Attendance.BOOKED, starts_at__gt=now).update(
-        attendance=Appointment.Attendance.CANCELLED, updated_at=now
+    Appointment.objects.filter(
+        case_id__in=case_ids, attendance=Appointment.Attendance.BOOKED, starts_at__gt=now
+    ).update(attendance=Appointment.Attendance.CANCELLED, updated_at=now)
+    done_by = (
+        actor.pk if actor is not None else Subquery(Case.objects.filter(pk=OuterRef("case_id")).values("advisor_id"))
     )
-    deadlines = case.deadlines.filter(done_at__isnull=True).update(
-        settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by=actor, updated_at=now
+    deadlines = Deadline.objects.filter(case_id__in=case_ids, done_at__isnull=True).update(
+        settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by_id=done_by, updated_at=now
     )
-    issues = case.issues.filter(status=CaseIssue.Status.OPEN).update(
+    issues = CaseIssue.objects.filter(case_id__in=case_ids, status=CaseIssue.Status.OPEN).update(
         status=CaseIssue.Status.CLOSED_WITH_CASE, resolved_at=now, updated_at=now
     )
+    return deadlines, issues
+
+
+def _stop_open_work(case: Case, *, actor) -> str:
+    """Settle the open work of one case that stops; returns what was settled, for the audit entry."""
+    deadlines, issues = settle_open_work(case_ids=[case.pk], actor=actor, now=timezone.now())
     return f"closed with the case: {deadlines} open deadline(s), {issues} open issue(s)"
 
 
@@ -161,21 +169,16 @@ def case_reopen(*, case: Case, actor, version: int, reason: str) -> Case:
     return locked
 
 
-def _delete_documents(names: list[str]) -> None:
-    """Remove uploaded evidence from private storage, once the redaction that unlinked it has committed."""
-    for name in names:
-        private_storage.delete(name)
-
-
 @transaction.atomic
-def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "") -> Case:
+def case_stop_for_consent_withdrawal(*, case: Case, actor) -> Case:
     """An advisor records a withdrawal of consent from the case page: it is recorded on the referral
-    (cancelled, patient redacted), which stops this case through `case_stop_after_consent_withdrawal`."""
+    (cancelled, patient erased), which stops this case through `case_stop_after_consent_withdrawal`."""
     locked = lock_case(case, actor=actor, must_be_open=False)
     if locked.referral.consent.is_withdrawn:
         _stop_case(locked, actor=actor)
+        referrals_erase(referral_ids=[locked.referral_id], reason=ErasureReason.CONSENT_WITHDRAWN, actor=actor)
     else:
-        consent_withdraw(referral=locked.referral, actor=actor, note=note)
+        consent_withdraw(referral=locked.referral, actor=actor)
     locked.refresh_from_db()
     return locked
 
@@ -183,36 +186,19 @@ def case_stop_for_consent_withdrawal(*, case: Case, actor, note: str = "") -> Ca
 @transaction.atomic
 def case_stop_after_consent_withdrawal(*, referral, actor) -> Case | None:
     """Consent was withdrawn on the referral, by the referrer or an advisor (whose right to do so the
-    referrals app checked): close the case as 'consent withdrawn', stop its open work, and redact what it
-    holds about the patient. Counts for statistics (issues, dates, states) remain."""
+    referrals app checked): close the case as 'consent withdrawn' and stop its open work. The erasure path
+    (`casework.services.erasure`, called by the referrals app next) removes what it holds about the patient."""
     case = Case.objects.select_for_update(of=("self",)).filter(referral=referral).first()
     if case is not None:
         case = _stop_case(case, actor=actor)
-    # A referral redirected at triage has no case, but its onward referral carries a note about the patient.
-    OnwardReferral.objects.filter(referral=referral, case__isnull=True).update(note=REDACTED)
     return case
 
 
 def _stop_case(locked: Case, *, actor) -> Case:
-    now = timezone.now()
     if locked.is_open:
         locked = case_transition(
             case=locked, to_state=CaseState.CLOSED, actor=actor, closure_reason=ClosureReason.CONSENT_WITHDRAWN
         )
-    locked.summary = ""
-    locked.closure_note = ""
-    bump_version(locked, "summary", "closure_note")
     settled = _stop_open_work(locked, actor=actor)
-    locked.notes.update(text=REDACTED)
-    locked.issues.update(description="", resolution="", updated_at=now)
-    locked.appointments.update(note="", place=REDACTED, updated_at=now)
-    # Titles are free text (one carries the referrer's note on the known deadline); the kinds and dates stay.
-    locked.deadlines.update(title=REDACTED, updated_at=now)
-    documents = list(locked.evidence_requests.exclude(answer_file="").values_list("answer_file", flat=True))
-    locked.evidence_requests.filter(state=EvidenceRequest.State.ANSWERED).update(answer_text=REDACTED)
-    locked.evidence_requests.update(what_is_needed=REDACTED, answer_file="", answer_file_type="", updated_at=now)
-    transaction.on_commit(lambda: _delete_documents(documents))
-    locked.evidence_requests.exclude(decline_reason="").update(decline_reason=REDACTED)
-    locked.onward_referrals.update(note=REDACTED)
     audit_record(actor=actor, action=Action.REDACT, obj=locked, summary=f"consent withdrawn: case stopped; {settled}")
     return locked

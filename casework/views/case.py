@@ -152,6 +152,6 @@ def case_withdraw_consent(request, pk):
         danger=True,
         intro="Withdrawal stops all work: the referral is cancelled, the case closes as 'consent withdrawn', "
         "and the patient's details and the case notes are removed.",
-        perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user, note=d["note"]),
+        perform=lambda d: services.case_stop_for_consent_withdrawal(case=case, actor=request.user),
         success="Consent withdrawal recorded. Work has stopped and the patient's details are removed.",
     )

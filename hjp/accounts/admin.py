@@ -104,7 +104,7 @@ class FundingInline(admin.TabularInline):
 
 @admin.register(Partnership)
 class PartnershipAdmin(admin.ModelAdmin):
-    list_display = ("name", "advice_organisation", "start_date", "end_date")
+    list_display = ("name", "advice_organisation", "start_date", "end_date", "retention_years")
     search_fields = ("name",)
     filter_horizontal = ("health_organisations",)
     inlines = [FundingInline]

@@ -1,4 +1,5 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -156,14 +157,23 @@ class Partnership(TimeStampedModel):
     )
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True)
+    retention_years = models.PositiveSmallIntegerField(
+        "retention period (years)",
+        default=6,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="How long after a case closes (or a referral ends without a case) the patient's details are "
+        "kept. Then they are anonymised: identifying details, free text and documents go; dates, categories, "
+        "outcomes, money and the deprivation decile stay for reports.",
+    )
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            models.CheckConstraint(condition=Q(retention_years__gte=1), name="partnership_retention_at_least_a_year"),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="partnership_ends_after_start",
-            )
+            ),
         ]
 
     def __str__(self):

@@ -16,19 +16,21 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
+from hjp.core.redaction import ErasureReason, message_body
 from hjp.notifications.models import Delivery, Message
 from hjp.notifications.rendering import render_message, render_subject
 
 logger = logging.getLogger(__name__)
 
-REDACTED_BODY = "This message was removed because the patient withdrew their consent."
+REDACTED_BODY = message_body(ErasureReason.CONSENT_WITHDRAWN)
 
 S = Delivery.Status
 # Every change of a delivery's status, from -> to. Each change names its sources from this table, in the
@@ -201,9 +203,10 @@ LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's error code when lock_timeout expire
 
 
 @transaction.atomic
-def messages_stop_for_referral(*, referral_id: int) -> int:
-    """A withdrawal of consent: cancel every message about the patient not yet sent, and remove the content
-    of those already delivered. Returns how many were cancelled.
+def messages_stop_for_referrals(*, referral_ids: list[int], body: str = REDACTED_BODY) -> int:
+    """A withdrawal of consent, or the retention period's end: cancel every message about these patients not
+    yet sent, and put `body` in place of the content of every one (delivered or not). Returns how many were
+    cancelled. A constant number of queries, however many referrals.
 
     The rows are locked first, in id order, and only then changed, so an email a worker marked sent (or
     sending) while this waited keeps its status. Nothing holds these locks while a mail server talks; should
@@ -213,7 +216,7 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
         with _lock_timeout(STOP_LOCK_TIMEOUT):
             message_ids = list(
                 Message.objects.select_for_update()
-                .filter(referral_id=referral_id)
+                .filter(referral_id__in=referral_ids)
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
@@ -237,7 +240,7 @@ def messages_stop_for_referral(*, referral_id: int) -> int:
     Delivery.objects.filter(pk__in=delivery_ids, status__in=stoppable).update(status=Delivery.Status.CANCELLED)
     messages = Message.objects.filter(pk__in=message_ids)
     cancelled = messages.filter(status=Message.Status.PENDING).update(status=Message.Status.CANCELLED)
-    messages.update(body=REDACTED_BODY, stopped_at=timezone.now())
+    messages.update(body=body, stopped_at=Coalesce("stopped_at", Value(timezone.now())))
     return cancelled
 
 

@@ -319,6 +319,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.core.tasks.purge_submission_tokens",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it.
+    "anonymise-expired-records": {
+        "task": "referrals.tasks.anonymise_expired_records",
+        "schedule": crontab(minute=0, hour=2),
+    },
 }
 
 LOGGING = {

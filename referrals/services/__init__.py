@@ -2,6 +2,7 @@
 withdrawal of consent (consent). Callers import from here."""
 
 from referrals.services.consent import consent_withdraw
+from referrals.services.erasure import referrals_erase, register_eraser
 from referrals.services.saving import (
     DuplicateReferralError,
     ReferrerContext,
@@ -32,5 +33,7 @@ __all__ = [
     "referral_save",
     "referral_set_case_status",
     "referral_transition",
+    "referrals_erase",
     "referrer_context",
+    "register_eraser",
 ]

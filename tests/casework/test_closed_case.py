@@ -81,7 +81,7 @@ def test_a_close_that_rolls_back_leaves_deadlines_and_issues_open(case_in_progre
 
 def test_consent_withdrawal_settles_open_deadlines_and_issues(case_in_progress, advisor_user, referral):
     deadline = _reconsideration(case_in_progress, advisor_user)
-    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery.")
+    consent_withdraw(referral=referral, actor=referral.referrer)
     deadline.refresh_from_db()
     assert deadline.closed_with_case and deadline.done_by == referral.referrer
     assert deadline.title == services.REDACTED and deadline.kind == Deadline.Kind.RECONSIDERATION
@@ -114,7 +114,7 @@ def test_the_page_of_a_case_stopped_by_consent_withdrawal_shows_no_countdown(
     client, case_in_progress, advisor_user, referral
 ):
     _reconsideration(case_in_progress, advisor_user, days_ahead=18)
-    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery.")
+    consent_withdraw(referral=referral, actor=referral.referrer)
     client.force_login(advisor_user)
     page = client.get(reverse("casework:case", args=[case_in_progress.pk])).content.decode()
     assert "in 18 days" not in page and "Closed with the case" in page
@@ -138,6 +138,6 @@ def test_no_reopen_button_once_consent_is_withdrawn_after_the_case_closed(
     reopen = reverse("casework:reopen", args=[case_in_progress.pk])
     assert reopen in client.get(page).content.decode()  # a closed case can be reopened
 
-    consent_withdraw(referral=case_in_progress.referral, actor=case_in_progress.referral.referrer, note="Asked")
+    consent_withdraw(referral=case_in_progress.referral, actor=case_in_progress.referral.referrer)
     html = client.get(page).content.decode()
     assert reopen not in html and "Reopen</a>" not in html

@@ -109,7 +109,7 @@ def test_every_move_keeps_the_case_and_its_referral_in_step(from_state, to_state
 def test_a_withdrawal_of_consent_closes_the_case_beside_a_cancelled_referral(from_state):
     case = _case_in(from_state, contacted=from_state == C.IN_PROGRESS)
 
-    consent_withdraw(referral=case.referral, actor=case.referral.referrer, note="Patient phoned the surgery.")
+    consent_withdraw(referral=case.referral, actor=case.referral.referrer)
 
     case.refresh_from_db()
     referral = Referral.objects.get(pk=case.referral_id)

@@ -116,7 +116,7 @@ def test_consent_is_not_withdrawn_from_a_redirected_referral_no_work_is_left_to_
         referral=referral, actor=advisor_user, provider=provider, note="Needs an immigration specialist."
     )
     with pytest.raises(DomainError, match="cannot be withdrawn"):
-        consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the practice.")
+        consent_withdraw(referral=referral, actor=referral.referrer)
     referral.refresh_from_db()
     assert not referral.consent.is_withdrawn and referral.status == ReferralStatus.REDIRECTED
 
@@ -418,7 +418,7 @@ def test_a_case_closed_before_consent_was_withdrawn_cannot_be_reopened(
         version=case_in_progress.version,
         closure_reason=ClosureReason.WORK_COMPLETED,
     )
-    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient wrote to the practice.")
+    consent_withdraw(referral=referral, actor=referral.referrer)
     case_in_progress.refresh_from_db()
     assert case_in_progress.closure_reason == ClosureReason.WORK_COMPLETED
     with pytest.raises(DomainError, match="Consent was withdrawn"):
@@ -461,7 +461,7 @@ def test_an_advisor_cannot_reallocate(case_in_progress, advisor_user, advice_org
 def test_consent_withdrawal_stops_the_case_and_redacts_it(case_in_progress, advisor_user, referral, referrer_user):
     evidence = factories.EvidenceRequestFactory(case=case_in_progress)
     factories.CaseNoteFactory(case=case_in_progress, text="Lives with her daughter at 3 Mill Lane.")
-    services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user, note="Patient phoned.")
+    services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user)
     case_in_progress.refresh_from_db()
     referral.refresh_from_db()
     evidence.refresh_from_db()
@@ -481,7 +481,7 @@ def test_a_withdrawal_recorded_on_the_referral_first_can_still_stop_the_case(
 ):
     from referrals.services import consent_withdraw
 
-    consent_withdraw(referral=referral, actor=referrer_user, note="Told me at the clinic.")
+    consent_withdraw(referral=referral, actor=referrer_user)
     services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user)
     case_in_progress.refresh_from_db()
     assert case_in_progress.closure_reason == ClosureReason.CONSENT_WITHDRAWN
@@ -535,7 +535,7 @@ def test_consent_withdrawal_deletes_uploaded_evidence_once_committed(
     stored = private_media / evidence.answer_file.name
     assert stored.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user, note="Phoned")
+        services.case_stop_for_consent_withdrawal(case=case_in_progress, actor=advisor_user)
     evidence.refresh_from_db()
     assert not evidence.answer_file and not stored.exists()
 
@@ -546,7 +546,7 @@ def test_a_withdrawal_recorded_by_the_referrer_also_stops_the_case(case_in_progr
     from referrals.services import consent_withdraw
 
     referral = case_in_progress.referral
-    consent_withdraw(referral=referral, actor=referral.referrer, note="Patient rang the surgery")
+    consent_withdraw(referral=referral, actor=referral.referrer)
     case_in_progress.refresh_from_db()
     assert case_in_progress.state == CaseState.CLOSED
     assert case_in_progress.closure_reason == ClosureReason.CONSENT_WITHDRAWN

@@ -236,7 +236,7 @@ def test_consent_withdrawal_from_the_case_page(client, advisor_user, case_in_pro
     page = client.get(reverse("casework:case", args=[case_in_progress.pk]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "details were removed" in html and "First call." not in html
+    assert "Details removed (consent withdrawn on" in html and "First call." not in html
     assert reverse("casework:reopen", args=[case_in_progress.pk]) not in html
 
 

@@ -208,10 +208,9 @@ def test_a_consent_withdrawal_stops_the_case_and_redacts_the_patient(new_page, p
 
     referrer.goto(f"/referrals/{referral.pk}/")
     referrer.get_by_role("link", name="Record consent withdrawal").click()
-    referrer.get_by_label("How and when the patient withdrew consent").fill("Patient phoned the surgery today.")
     referrer.get_by_label("I understand").check()
     referrer.get_by_role("button", name="Record withdrawal of consent").click()
-    expect(referrer.get_by_text("details were removed")).to_be_visible()
+    expect(referrer.get_by_text("Details removed (consent withdrawn on")).to_be_visible()
     assert "Shevchenko" not in referrer.content()
 
     case.refresh_from_db()

@@ -138,7 +138,7 @@ def test_an_email_that_failed_before_a_withdrawal_is_cancelled_not_retried():
     services.message_deliver(message_id=message.pk)
     mail.outbox.clear()
     email = left_sending(message, seconds_ago=1)  # a worker is talking to the mail server
-    referral_services.consent_withdraw(referral=referral, actor=referral.referrer, note="Patient asked")
+    referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
     email.refresh_from_db()
     assert email.status == Delivery.Status.SENDING  # a withdrawal leaves an email being sent as it is
     Delivery.objects.filter(pk=email.pk).update(status=Delivery.Status.FAILED)  # then the mail server failed
@@ -202,7 +202,7 @@ def test_a_withdrawal_waiting_on_a_worker_that_marks_the_email_sent_leaves_it_se
     worker, worker_result = in_thread(worker_marks_sent)
     assert locked.wait(10)
     finish.set()
-    referral_services.consent_withdraw(referral=referral, actor=referral.referrer, note="Patient asked")
+    referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
     worker.join(15)
     assert "error" not in worker_result
     email.refresh_from_db()
@@ -228,7 +228,7 @@ def test_a_withdrawal_that_cannot_get_the_rows_fails_clearly_within_seconds():
     started = time.monotonic()
     try:
         with pytest.raises(DomainError, match="try again"):
-            referral_services.consent_withdraw(referral=referral, actor=referral.referrer, note="Patient asked")
+            referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
         assert time.monotonic() - started < 6
     finally:
         release.set()

@@ -74,13 +74,13 @@ def test_after_consent_withdrawal_the_inbox_shows_nothing_identifying(client, dj
     gp = factories.referrer()
     referral = referral_of(gp, given_name="Barbara", family_name="Kowalski", date_of_birth=date(1958, 3, 14))
     deliver(gp, referral, "m1", django_capture_on_commit_callbacks)
-    referral_services.consent_withdraw(referral=referral, actor=gp, note="Patient rang")
+    referral_services.consent_withdraw(referral=referral, actor=gp)
     client.force_login(gp)
 
     html = client.get(reverse("notifications:inbox")).content.decode()
 
     assert "B.K." not in html and "1958" not in html
-    assert "Patient: details removed (consent withdrawn)" in html
+    assert "Patient: Details removed (consent withdrawn on" in html
 
 
 @pytest.mark.django_db

@@ -175,7 +175,7 @@ def test_consent_withdrawal_stops_messages_not_yet_sent(django_capture_on_commit
             pending = queue(referral.referrer, key="pending", referral_id=referral.pk)
     with django_capture_on_commit_callbacks(execute=True):
         delivered = queue(referral.referrer, key="delivered", referral_id=referral.pk)
-    referral_services.consent_withdraw(referral=referral, actor=referral.referrer, note="Patient asked")
+    referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
     services.messages_sweep(older_than=timedelta(0))
     pending.refresh_from_db()
     delivered.refresh_from_db()

@@ -191,7 +191,7 @@ def test_a_withdrawal_does_not_wait_for_a_hanging_mail_server(redis_url, tmp_pat
             def withdraw():
                 started = time.monotonic()
                 try:
-                    referral_services.consent_withdraw(referral=referral, actor=referral.referrer, note="Patient asked")
+                    referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
                 finally:
                     took["seconds"] = time.monotonic() - started
                     connection.close()

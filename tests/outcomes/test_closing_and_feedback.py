@@ -153,7 +153,7 @@ def test_consent_withdrawal_cancels_a_report_not_yet_sent(open_case, advisor_use
     _pip_award(open_case, advisor_user)
     with django_capture_on_commit_callbacks(execute=False):
         _close(open_case, advisor_user)  # the broker never got it: still pending
-    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer, note="")
+    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer)
     report = Message.objects.get(kind=MessageKind.OUTCOME_REPORT)
     assert report.status == Message.Status.CANCELLED
 
@@ -169,7 +169,7 @@ def test_consent_withdrawal_redacts_the_notes_outcomes_hold_but_keeps_the_outcom
         note="Eviction from 12 Acacia Road stopped",
     )
     _close(open_case, advisor_user, no_outcome_reason="other", no_outcome_note="Mrs Kowalski moved to Leeds")
-    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer, note="")
+    referral_services.consent_withdraw(referral=open_case.referral, actor=open_case.referral.referrer)
     outcome = NonFinancialOutcome.objects.get(issue=issue)
     closure = CaseClosure.objects.get(case=open_case)
     assert "Acacia" not in outcome.note and outcome.kind == "eviction_prevented"

@@ -57,7 +57,7 @@ class Month:
         for _ in range(EACH):
             self.worked_case(result="awarded").close()
             case = self.worked_case(result="refused")
-            referral_services.consent_withdraw(referral=case.referral, actor=self.referrer, note="Changed mind")
+            referral_services.consent_withdraw(referral=case.referral, actor=self.referrer)
             self.open_case()
             casework_services.referral_decline(
                 referral=self.referral(),

@@ -22,7 +22,7 @@ def test_the_home_page_greets_a_doctor_by_name_not_by_title(as_user, health_org)
 
 
 def _withdrawn(referral, actor):
-    services.consent_withdraw(referral=referral, actor=actor, note="Patient rang the practice.")
+    services.consent_withdraw(referral=referral, actor=actor)
     referral.refresh_from_db()
     return referral
 

@@ -214,7 +214,7 @@ def test_consent_withdrawal_stops_work_cancels_and_redacts_the_patient(status):
     referral = factories.ReferralFactory(status=status, patient__nhs_number="9434765919")
     advisor = factories.advisor(referral.advice_organisation)
 
-    services.consent_withdraw(referral=referral, actor=advisor, note="Patient phoned to withdraw")
+    services.consent_withdraw(referral=referral, actor=advisor)
 
     referral.refresh_from_db()
     patient = referral.patient
@@ -238,7 +238,7 @@ def test_consent_withdrawal_stops_work_cancels_and_redacts_the_patient(status):
 @pytest.mark.django_db
 def test_consent_withdrawal_keeps_a_closed_referral_closed_but_redacts_it():
     referral = factories.ReferralFactory(status=S.CLOSED)
-    services.consent_withdraw(referral=referral, actor=referral.referrer, note="By letter")
+    services.consent_withdraw(referral=referral, actor=referral.referrer)
     referral.refresh_from_db()
     assert referral.status == S.CLOSED
     assert referral.patient.redacted_at is not None
@@ -248,10 +248,10 @@ def test_consent_withdrawal_keeps_a_closed_referral_closed_but_redacts_it():
 def test_consent_cannot_be_withdrawn_twice_or_by_a_stranger():
     referral = factories.ReferralFactory(status=S.SUBMITTED)
     with pytest.raises(DomainError):
-        services.consent_withdraw(referral=referral, actor=factories.referrer(), note="")
-    services.consent_withdraw(referral=referral, actor=referral.referrer, note="")
+        services.consent_withdraw(referral=referral, actor=factories.referrer())
+    services.consent_withdraw(referral=referral, actor=referral.referrer)
     with pytest.raises(DomainError):
-        services.consent_withdraw(referral=referral, actor=referral.referrer, note="")
+        services.consent_withdraw(referral=referral, actor=referral.referrer)
 
 
 @pytest.mark.django_db
@@ -262,7 +262,7 @@ def test_consent_withdrawal_removes_the_name_of_the_representative_who_consented
         consent__representative_name="Anna Kowalski",
         consent__representative_authority="Daughter, lasting power of attorney",
     )
-    services.consent_withdraw(referral=referral, actor=referral.referrer, note="By phone")
+    services.consent_withdraw(referral=referral, actor=referral.referrer)
     referral.consent.refresh_from_db()
     assert referral.consent.representative_name == ""
     assert "Kowalski" not in referral.consent.representative_authority
@@ -273,7 +273,7 @@ def test_consent_withdrawal_removes_the_name_of_the_representative_who_consented
 def test_a_referral_whose_consent_was_withdrawn_changes_state_no_more():
     referral = factories.ReferralFactory(status=S.CLOSED)
     supervisor = factories.advisor(referral.advice_organisation, supervisor=True)
-    services.consent_withdraw(referral=referral, actor=referral.referrer, note="By letter")
+    services.consent_withdraw(referral=referral, actor=referral.referrer)
     with pytest.raises(DomainError, match="withdrew their consent"):
         services.referral_transition(referral=referral, to_status=S.IN_PROGRESS, actor=supervisor, reason="Reopen")
     referral.refresh_from_db()

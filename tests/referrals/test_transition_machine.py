@@ -103,7 +103,7 @@ def test_random_people_moving_a_referral_follow_the_table(people, partnership, h
         def consent_is_withdrawn(self, person):
             may = not self.withdrawn and self.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.CLOSED)
             try:
-                services.consent_withdraw(referral=self.referral, actor=people[person], note="Patient asked")
+                services.consent_withdraw(referral=self.referral, actor=people[person])
             except DomainError:
                 assert not may, f"{person} could not withdraw consent from a {self.status} referral"
             else:

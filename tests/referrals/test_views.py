@@ -335,7 +335,7 @@ def test_withdrawing_consent_from_the_referral_page(as_user, referral):
     referral.refresh_from_db()
     page = client.get(detail).content.decode()
     assert referral.status == S.CANCELLED
-    assert "details were removed" in page and "Consent withdrawn" in page
+    assert "Details removed (consent withdrawn on" in page and "Consent withdrawn" in page
     assert "Wojciechowska" not in page and "LS6 2AB" not in page
     assert referral.patient.family_name != "Wojciechowska" and referral.patient.postcode == ""
     assert referral.patient.redacted_at is not None

@@ -1,0 +1,183 @@
+"""A patient with a whole history in every app, every value they or the people helping them typed unique
+enough to be found anywhere, and the means to look for those values in every table and on disk."""
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from casework import services as casework_services
+from casework.models import Appointment, Case, EvidenceRequest
+from hjp.notifications.models import MessageKind
+from hjp.notifications.services import message_queue
+from outcomes.models import CaseClosure, NonFinancialOutcome
+from referrals.models import ProblemSubCategory, Referral
+from tests import factories
+
+PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+DOCUMENT = PDF + b"% ZX-document: Zebedee Quillfeather, seen in clinic\n"
+DATE_OF_BIRTH = date(1961, 7, 23)
+
+# Every value entered for the patient, in every form it could be stored or shown in. The free text carries
+# "ZX-" tokens, so a leftover says which field it came from.
+IDENTIFYING = [
+    "Zebedee",
+    "Quillfeather",
+    "Z.Q.",
+    "9434765919",
+    "943 476 5919",
+    "1961-07-23",
+    "23/07/1961",
+    "23 Jul 1961",
+    "23 July 1961",
+    "19610723",
+    "07700 900461",
+    "07700900461",
+    "zq.patient@example.net",
+    "Larkspur",
+    "LS9 8QX",
+    "LS98QX",
+    "after the school run",
+    "hearing loop",
+    "Tigrinya",
+    "Eritrean",
+    "Marisol",
+    "ZX-",
+]
+
+
+@dataclass
+class History:
+    referral: Referral
+    case: Case
+    document: Path
+
+
+def patient_history(private_media: Path) -> History:
+    """A referral accepted and worked: notes, issues, appointments, deadlines, evidence answered with a
+    document, an onward referral, outcomes, messages. Returns it with the document's path on disk."""
+    patient = factories.PatientFactory(
+        given_name="Zebedee",
+        family_name="Quillfeather",
+        date_of_birth=DATE_OF_BIRTH,
+        nhs_number="9434765919",
+        address="17 Larkspur Crescent\nLeeds",
+        postcode="LS9 8QX",
+        phone="07700 900461",
+        email="zq.patient@example.net",
+        contact_times="Weekdays after the school run",
+        may_leave_message=True,
+        language="Tigrinya",
+        interpreter_needed=True,
+        access_needs="Needs a hearing loop",
+        sex="female",
+        ethnicity="Eritrean",
+        deprivation_decile=2,
+    )
+    referral = factories.ReferralFactory(
+        patient=patient,
+        description="ZX-description: Zebedee's PIP was refused after her fall at 17 Larkspur Crescent.",
+        known_deadline=timezone.localdate() + timedelta(days=20),
+        known_deadline_kind="due",
+        known_deadline_note="ZX-known-deadline: Quillfeather rent arrears hearing",
+        duplicate_reason="ZX-duplicate: her sister Marisol referred her too",
+        consent__given_by="representative",
+        consent__representative_name="Marisol Quillfeather",
+        consent__representative_authority="ZX-authority: Zebedee's sister, lasting power of attorney",
+    )
+    advisor = factories.advisor(referral.advice_organisation)
+    case = casework_services.referral_accept(referral=referral, actor=advisor)  # a status notice, a deadline
+    casework_services.case_note_add(
+        case=case,
+        actor=advisor,
+        kind="call",
+        text="ZX-first-call: Zebedee rang from 07700 900461.",
+        occurred_at=timezone.now(),
+        first_contact=True,
+    )
+    case.refresh_from_db()
+    casework_services.case_update(
+        case=case, actor=advisor, version=case.version, summary="ZX-summary: Zebedee, PIP appeal", case_status=""
+    )
+    issue = case.issues.get()
+    issue.description = "ZX-issue: Quillfeather's PIP mobility points"
+    issue.sub_category = ProblemSubCategory.objects.get(code="pip")
+    issue.save()
+    factories.AppointmentFactory(
+        case=case, kind=Appointment.Kind.IN_PERSON, place="ZX-place: 17 Larkspur Crescent", note="ZX-appointment"
+    )
+    factories.DeadlineFactory(case=case, title="ZX-deadline: ring Zebedee about the tribunal")
+    evidence = casework_services.evidence_request_create(
+        case=case,
+        actor=advisor,
+        what_is_needed="ZX-evidence-request: Zebedee's mobility since the fall",
+        due_date=timezone.localdate() + timedelta(days=14),
+    )
+    casework_services.evidence_request_answer(
+        evidence=evidence,
+        actor=referral.referrer,
+        text="ZX-evidence-answer: Zebedee uses two sticks",
+        upload=SimpleUploadedFile("zebedee-quillfeather.pdf", DOCUMENT, content_type="application/pdf"),
+    )
+    factories.EvidenceRequestFactory(case=case, what_is_needed="ZX-evidence-open: GP letter for Quillfeather")
+    factories.OnwardReferralFactory(case=case, note="ZX-onward: Quillfeather needs a housing solicitor")
+    factories.FinancialOutcomeFactory(issue=issue)
+    NonFinancialOutcome.objects.create(
+        issue=issue, kind="eviction_prevented", note="ZX-outcome: Zebedee kept her flat", recorded_by=advisor
+    )
+    CaseClosure.objects.create(case=case, no_outcome_reason="", no_outcome_note="ZX-closure: Zebedee moved away")
+    factories.WellbeingScoreFactory(case=case, score=17)
+    message_queue(
+        recipient=referral.referrer,
+        kind=MessageKind.STATUS_NOTICE,
+        key=f"test:about:{referral.pk}",
+        subject=f"Referral {referral.reference}",
+        body="ZX-message: about Zebedee Quillfeather, born 23 Jul 1961",
+        referral_id=referral.pk,
+    )
+    document = private_media / EvidenceRequest.objects.get(pk=evidence.pk).answer_file.name
+    assert document.read_bytes() == DOCUMENT
+    return History(referral=referral, case=case, document=document)
+
+
+def leftovers_in_models() -> list[str]:
+    """Every identifying value found in any field of any row of any model (Django's and the apps')."""
+    found = []
+    for model in apps.get_models(include_auto_created=True):
+        fields = [f.attname for f in model._meta.concrete_fields]
+        for row in model._base_manager.values_list("pk", *fields):
+            text = " | ".join(str(value) for value in row[1:] if value is not None).casefold()
+            found += [f"{model._meta.label} #{row[0]}: {needle}" for needle in IDENTIFYING if needle.casefold() in text]
+    return found
+
+
+def leftovers_in_tables() -> list[str]:
+    """Every identifying value found in any row of any table, read as JSON straight from PostgreSQL (tables
+    no model describes included)."""
+    found = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")
+        tables = [name for (name,) in cursor.fetchall()]
+        assert "referrals_patient" in tables and "audit_auditevent" in tables
+        for table in tables:
+            cursor.execute(f'SELECT row_to_json(t)::text FROM "{table}" t')
+            for (row,) in cursor.fetchall():
+                text = json.loads(row)
+                flat = json.dumps(text, ensure_ascii=False).casefold()
+                found += [f"{table}: {needle}" for needle in IDENTIFYING if needle.casefold() in flat]
+    return found
+
+
+def leftovers_on_disk(root: Path) -> list[str]:
+    """Every file under `root` whose bytes hold an identifying value (or the document itself)."""
+    found = []
+    for path in root.rglob("*") if root.exists() else []:
+        if path.is_file():
+            content = path.read_bytes().decode("latin-1").casefold()
+            found += [f"{path}: {needle}" for needle in IDENTIFYING if needle.casefold() in content]
+    return found
