@@ -1,26 +1,40 @@
 """A patient with a whole history in every app, every value they or the people helping them typed unique
 enough to be found anywhere, and the means to look for those values in every table and on disk."""
 
+import io
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from casework import services as casework_services
 from casework.models import Appointment, Case, EvidenceRequest
+from hjp.core.storage import encryption_keys
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
 from outcomes.models import CaseClosure, NonFinancialOutcome
 from referrals.models import ProblemSubCategory, Referral
 from tests import factories
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-DOCUMENT = PDF + b"% ZX-document: Zebedee Quillfeather, seen in clinic\n"
+
+def _document() -> bytes:
+    """A real one-page PDF (the upload gate parses it) whose title names the patient, uncompressed."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": "ZX-document: Zebedee Quillfeather, seen in clinic"})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+DOCUMENT = _document()
 DATE_OF_BIRTH = date(1961, 7, 23)
 
 # Every value entered for the patient, in every form it could be stored or shown in. The free text carries
@@ -141,7 +155,7 @@ def patient_history(private_media: Path) -> History:
         referral_id=referral.pk,
     )
     document = private_media / EvidenceRequest.objects.get(pk=evidence.pk).answer_file.name
-    assert document.read_bytes() == DOCUMENT
+    assert _readable(document.read_bytes()) == DOCUMENT
     return History(referral=referral, case=case, document=document)
 
 
@@ -173,11 +187,20 @@ def leftovers_in_tables() -> list[str]:
     return found
 
 
+def _readable(stored: bytes) -> bytes:
+    """What a file holds: decrypted where it is an evidence file encrypted at rest (hjp.core.storage), so that
+    encryption cannot hide a leftover from the search."""
+    try:
+        return encryption_keys()[0].decrypt(stored)
+    except InvalidToken:
+        return stored
+
+
 def leftovers_on_disk(root: Path) -> list[str]:
-    """Every file under `root` whose bytes hold an identifying value (or the document itself)."""
+    """Every file under `root` whose bytes, decrypted, hold an identifying value (or the document itself)."""
     found = []
     for path in root.rglob("*") if root.exists() else []:
         if path.is_file():
-            content = path.read_bytes().decode("latin-1").casefold()
+            content = _readable(path.read_bytes()).decode("latin-1").casefold()
             found += [f"{path}: {needle}" for needle in IDENTIFYING if needle.casefold() in content]
     return found

@@ -287,8 +287,9 @@ def a_message_about(referral, *, key: str = "") -> Message:
     return message
 
 
-# The session and user, the partnerships; per partnership the count and the references; the admin's own.
-RETENTION_PAGE_QUERIES = 10
+# The session, user and the device that passed the second factor, the partnerships; per partnership the count
+# and the references; the admin's own.
+RETENTION_PAGE_QUERIES = 11
 
 
 @pytest.mark.parametrize("n", [1, 6])
