@@ -51,11 +51,12 @@ def count_text(count: int) -> str:
     return FEWER if published is None else f"{published:,}"
 
 
-def published_range(text: str) -> range:
-    """The exact counts a published count (count_text) may stand for: what a reader can know of it."""
-    if text == FEWER:
+def published_range(shown: str | int) -> range:
+    """The exact counts a published count may stand for, as a page shows it (count_text: "1,250") or as the CSV
+    writes it (a number): what a reader can know of it."""
+    if shown == FEWER:
         return range(0, SHOWN_FROM)
-    published = int(text.replace(",", ""))
+    published = shown if isinstance(shown, int) else int(shown.replace(",", ""))
     return range(max(SHOWN_FROM, published - ROUNDING_BASE // 2), published + ROUNDING_BASE // 2 + 1)
 
 
