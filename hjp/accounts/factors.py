@@ -1,7 +1,7 @@
 """The kinds of second factor a user can hold, and what a session records once one is passed.
 
 Each kind is one django-otp device model with the pages that go with it. The sign-in and security pages loop
-over KINDS, so a new kind (passkeys) plugs in by adding one entry: its device model, the template included on
+over KINDS, so a kind (passkeys were the second) plugs in by adding one entry: its device model, the template included on
 the verification page, where to add one, and the URL names of its own endpoints that the middleware lets
 through before the second factor is passed.
 
@@ -17,6 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 VERIFIED_AT_SESSION_KEY = "hjp_second_factor_verified_at"
 
@@ -25,6 +26,7 @@ VERIFIED_AT_SESSION_KEY = "hjp_second_factor_verified_at"
 class FactorKind:
     key: str  # in URLs and forms: /accounts/security/devices/<key>/<pk>/remove/
     label: str  # "Authenticator app"
+    indefinite: str  # the label in a sentence: "Set up an authenticator app", "Add a passkey"
     model: type[Device]
     primary: bool
     verify_template: str  # included on the verification page, once per kind the user holds
@@ -43,9 +45,25 @@ class FactorKind:
         return self.model.objects.devices_for_user(user, confirmed=confirmed).order_by("pk")
 
 
+PASSKEY = FactorKind(
+    key="passkey",
+    label="Passkey",
+    indefinite="a passkey",
+    model=WebAuthnCredential,
+    primary=True,
+    verify_template="accounts/factors/passkey_verify.html",
+    add_url_name="accounts:passkey_add",
+    # The browser's ceremony (django-otp-webauthn's JSON endpoints, through hjp.accounts.views): signing in with
+    # one while verifying, making one while enrolling (or later, from the security page).
+    verify_url_names=frozenset({"accounts:passkey_auth_begin", "accounts:passkey_auth_complete"}),
+    enrol_url_names=frozenset(
+        {"accounts:passkey_add", "accounts:passkey_register_begin", "accounts:passkey_register_complete"}
+    ),
+)
 TOTP = FactorKind(
     key="totp",
     label="Authenticator app",
+    indefinite="an authenticator app",
     model=TOTPDevice,
     primary=True,
     verify_template="accounts/factors/totp_verify.html",
@@ -58,6 +76,7 @@ TOTP = FactorKind(
 RECOVERY = FactorKind(
     key="recovery",
     label="Recovery codes",
+    indefinite="recovery codes",
     model=StaticDevice,
     primary=False,
     verify_template="accounts/factors/recovery_verify.html",
@@ -65,7 +84,7 @@ RECOVERY = FactorKind(
     code_hint="One of the recovery codes you kept when you set up two-step sign-in. Each works once.",
     code_required_message="Enter one of your recovery codes",
 )
-KINDS: tuple[FactorKind, ...] = (TOTP, RECOVERY)
+KINDS: tuple[FactorKind, ...] = (PASSKEY, TOTP, RECOVERY)
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 PRIMARY_KINDS = tuple(kind for kind in KINDS if kind.primary)
 
