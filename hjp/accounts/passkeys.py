@@ -36,6 +36,13 @@ def passkeys_work_at(host_name: str) -> bool:
     return False
 
 
+def at_localhost(request) -> str:
+    """The address of this page at localhost, the same port: where a browser offers passkeys on one's own
+    machine when it was opened at 127.0.0.1."""
+    _domain, port = split_domain_port(request.get_host())
+    return f"{request.scheme}://localhost{':' + port if port else ''}{request.get_full_path()}"
+
+
 class PasskeyHelper(WebAuthnHelper):
     """django-otp-webauthn's helper (OTP_WEBAUTHN_HELPER_CLASS) with hjp's choices: the request's own origin,
     user verification preferred (a PIN or fingerprint where the key has one), a new passkey counted only once

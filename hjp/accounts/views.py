@@ -32,7 +32,7 @@ from hjp.accounts.factors import (
     recently_verified,
 )
 from hjp.accounts.forms import AuthenticatorConfirmForm, PasskeyNameForm, SecondFactorCodeForm
-from hjp.accounts.passkeys import passkeys_work_at, relying_party_id
+from hjp.accounts.passkeys import at_localhost, passkeys_work_at, relying_party_id
 from hjp.accounts.roles import SUPERVISORS, role_required, roles_for
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
@@ -194,7 +194,7 @@ def passkey_add(request):
             "errors": error_summary(form),
             "next": next_url,
             "works_here": passkeys_work_at(relying_party_id(request)),
-            "localhost_url": f"{request.scheme}://localhost:{request.get_port()}{request.get_full_path()}",
+            "localhost_url": at_localhost(request),
         },
     )
 

@@ -246,3 +246,12 @@ def test_the_security_page_takes_the_same_queries_for_few_and_many_passkeys(
         page = client.get(SECURITY).content.decode()
     assert page.count('href="/accounts/security/devices/passkey/') == passkeys + 1
     assert "Add a passkey" in page
+
+
+@pytest.mark.django_db
+def test_at_an_ip_address_the_passkey_page_says_to_use_localhost(client, advisor_user):
+    signed_in_with(client, advisor_user)
+    page = client.get(PASSKEY_ADD, HTTP_HOST="127.0.0.1:8000").content.decode()
+    assert "Browsers do not offer passkeys at an IP address" in page
+    assert 'href="http://localhost:8000/accounts/security/passkey/"' in page
+    assert "IP address" not in client.get(PASSKEY_ADD, HTTP_HOST="localhost:8000").content.decode()

@@ -11,9 +11,11 @@ import pytest
 from django_otp_webauthn.models import WebAuthnCredential
 from playwright.sync_api import expect
 
+from hjp.accounts.services import recovery_codes_generate
 from hjp.audit.models import AuditEvent
 from tests import factories
 from tests.e2e.conftest import DESKTOP, assert_accessible, sign_in
+from tests.support.auth import authenticator_for, totp_code
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,14 +31,22 @@ PLATFORM_AUTHENTICATOR = {
 
 
 @pytest.fixture
-def localhost_page(browser, live_server):
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url.replace("127.0.0.1", "localhost"))
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    yield page
-    context.close()
+def localhost_pages(browser, live_server):
+    """Open a page in a fresh browser context (its own cookies, its own authenticators) at localhost."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport=DESKTOP, base_url=live_server.url.replace("127.0.0.1", "localhost"))
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_errors = []
+        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
 
 
 def virtual_authenticator(page):
@@ -52,8 +62,8 @@ def sign_out(page):
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
 
 
-def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_page, advice_org):
-    page = localhost_page
+def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, advice_org):
+    page = localhost_pages()
     advisor = factories.advisor(advice_org)
     cdp, authenticator = virtual_authenticator(page)
 
@@ -99,3 +109,39 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_page, ad
     page.goto("/casework/")
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
     assert page.console_errors == []
+
+
+def test_an_advisor_with_an_authenticator_app_adds_a_passkey_and_a_second_laptop_without_it_is_refused(
+    localhost_pages, advice_org
+):
+    page = localhost_pages()
+    advisor = factories.advisor(advice_org)
+    app = authenticator_for(advisor)
+    recovery_codes_generate(user=advisor)
+    virtual_authenticator(page)
+
+    sign_in(page, advisor)
+    page.get_by_label("Code from your authenticator app").fill(totp_code(app))
+    page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/casework/"))
+    page.goto("/accounts/security/")
+    page.get_by_role("link", name="Add a passkey").click()
+    page.get_by_label("Name for this passkey").fill("Desk laptop")
+    page.get_by_role("button", name="Create a passkey").click()
+    # Recovery codes already kept: straight back, the passkey listed beside the app.
+    expect(page.get_by_text("Your passkey is set up.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Passkeys")).to_be_visible()
+    expect(page.get_by_role("link", name="Remove Desk laptop")).to_be_visible()
+    sign_out(page)
+
+    # Another laptop (its own authenticator, without the passkey): refused; the app still works.
+    elsewhere = localhost_pages()
+    virtual_authenticator(elsewhere)
+    sign_in(elsewhere, advisor)
+    expect(elsewhere.get_by_text("Your passkey: Desk laptop.")).to_be_visible()
+    elsewhere.get_by_role("button", name="Use your passkey").click()
+    expect(elsewhere.get_by_text("No passkey for hjp was used")).to_be_visible()
+    elsewhere.get_by_label("Code from your authenticator app").fill(totp_code(app))
+    elsewhere.get_by_role("button", name="Continue").click()
+    expect(elsewhere).to_have_url(re.compile(r"/casework/"))
+    assert page.console_errors == [] and elsewhere.console_errors == []
