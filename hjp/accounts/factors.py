@@ -26,11 +26,11 @@ VERIFIED_AT_SESSION_KEY = "hjp_second_factor_verified_at"
 class FactorKind:
     key: str  # in URLs and forms: /accounts/security/devices/<key>/<pk>/remove/
     label: str  # "Authenticator app"
-    indefinite: str  # the label in a sentence: "Set up an authenticator app", "Add a passkey"
     model: type[Device]
     primary: bool
     verify_template: str  # included on the verification page, once per kind the user holds
     add_url_name: str = ""  # where a user adds one ("" where it comes with another kind, as recovery codes do)
+    add_label: str = ""  # the link to it: "Set up an authenticator app"
     # A kind checked by a typed code gets a code form on the verification page (a passkey has none: its template
     # runs its own ceremony): the question, its hint, and what to say when it is left empty.
     code_label: str = ""
@@ -48,11 +48,11 @@ class FactorKind:
 PASSKEY = FactorKind(
     key="passkey",
     label="Passkey",
-    indefinite="a passkey",
     model=WebAuthnCredential,
     primary=True,
     verify_template="accounts/factors/passkey_verify.html",
     add_url_name="accounts:passkey_add",
+    add_label="Set up a passkey",
     # The browser's ceremony (django-otp-webauthn's JSON endpoints, through hjp.accounts.views): signing in with
     # one while verifying, making one while enrolling (or later, from the security page).
     verify_url_names=frozenset({"accounts:passkey_auth_begin", "accounts:passkey_auth_complete"}),
@@ -63,11 +63,11 @@ PASSKEY = FactorKind(
 TOTP = FactorKind(
     key="totp",
     label="Authenticator app",
-    indefinite="an authenticator app",
     model=TOTPDevice,
     primary=True,
     verify_template="accounts/factors/totp_verify.html",
     add_url_name="accounts:totp_add",
+    add_label="Set up an authenticator app",
     code_label="Code from your authenticator app",
     code_hint="The 6-digit code the app shows for hjp now.",
     code_required_message="Enter the 6-digit code from your authenticator app",
@@ -76,7 +76,6 @@ TOTP = FactorKind(
 RECOVERY = FactorKind(
     key="recovery",
     label="Recovery codes",
-    indefinite="recovery codes",
     model=StaticDevice,
     primary=False,
     verify_template="accounts/factors/recovery_verify.html",

@@ -32,7 +32,8 @@ def second_factor_stage(request) -> str | None:
     """VERIFY, ENROL or None (see the module docstring) for the signed-in user of `request`."""
     user = request.user
     if user.is_verified():
-        if kind_of(user.otp_device).primary or not roles_for(user).must_use_second_factor:
+        kind = kind_of(user.otp_device)
+        if kind is None or kind.primary or not roles_for(user).must_use_second_factor:
             return None
         # Signed in with a recovery code and no authenticator left: they set one up before anything else.
         return None if has_primary_device(user) else ENROL

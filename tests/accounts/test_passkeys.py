@@ -245,7 +245,7 @@ def test_the_security_page_takes_the_same_queries_for_few_and_many_passkeys(
     with django_assert_num_queries(12):
         page = client.get(SECURITY).content.decode()
     assert page.count('href="/accounts/security/devices/passkey/') == passkeys + 1
-    assert "Add a passkey" in page
+    assert "Set up a passkey" in page
 
 
 @pytest.mark.django_db

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from hjp.accounts.services import recovery_codes_generate
 from hjp.audit.models import AuditEvent
 from tests import factories
-from tests.e2e.conftest import DESKTOP, assert_accessible, sign_in
-from tests.support.auth import authenticator_for, totp_code
+from tests.e2e.conftest import DESKTOP, assert_accessible, pass_second_step
+from tests.support.auth import authenticator_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -57,6 +57,15 @@ def virtual_authenticator(page):
     return cdp, added["authenticatorId"]
 
 
+def type_password(page, user):
+    """The first step only: what follows is the test's."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email address").fill(user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/accounts/login/"))
+
+
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
@@ -68,7 +77,7 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, a
     cdp, authenticator = virtual_authenticator(page)
 
     # First sign-in: the password, then setting up a second step, with a passkey.
-    sign_in(page, advisor)
+    type_password(page, advisor)
     expect(page.get_by_role("heading", name="Set up two-step sign-in")).to_be_visible()
     page.get_by_role("link", name="Set up a passkey").click()
     expect(page.get_by_role("heading", name="Set up a passkey")).to_be_visible()
@@ -89,7 +98,7 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, a
 
     # Next time: the password, then the passkey, and on to where they were going.
     sign_out(page)
-    sign_in(page, advisor)
+    type_password(page, advisor)
     expect(page.get_by_role("heading", name="Second step of signing in")).to_be_visible()
     expect(page.get_by_text("Your passkey: Work laptop.")).to_be_visible()
     assert_accessible(page)
@@ -102,7 +111,7 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, a
     # The authenticator loses the passkey (a new laptop): refused, with a clear message, still at the second step.
     sign_out(page)
     cdp.send("WebAuthn.removeCredential", {"authenticatorId": authenticator, "credentialId": stored[0]["credentialId"]})
-    sign_in(page, advisor)
+    type_password(page, advisor)
     page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_text("No passkey for hjp was used")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
@@ -120,12 +129,11 @@ def test_an_advisor_with_an_authenticator_app_adds_a_passkey_and_a_second_laptop
     recovery_codes_generate(user=advisor)
     virtual_authenticator(page)
 
-    sign_in(page, advisor)
-    page.get_by_label("Code from your authenticator app").fill(totp_code(app))
-    page.get_by_role("button", name="Continue").click()
+    type_password(page, advisor)
+    pass_second_step(page, app)
     expect(page).to_have_url(re.compile(r"/casework/"))
     page.goto("/accounts/security/")
-    page.get_by_role("link", name="Add a passkey").click()
+    page.get_by_role("link", name="Set up a passkey").click()
     page.get_by_label("Name for this passkey").fill("Desk laptop")
     page.get_by_role("button", name="Create a passkey").click()
     # Recovery codes already kept: straight back, the passkey listed beside the app.
@@ -137,11 +145,10 @@ def test_an_advisor_with_an_authenticator_app_adds_a_passkey_and_a_second_laptop
     # Another laptop (its own authenticator, without the passkey): refused; the app still works.
     elsewhere = localhost_pages()
     virtual_authenticator(elsewhere)
-    sign_in(elsewhere, advisor)
+    type_password(elsewhere, advisor)
     expect(elsewhere.get_by_text("Your passkey: Desk laptop.")).to_be_visible()
     elsewhere.get_by_role("button", name="Use your passkey").click()
     expect(elsewhere.get_by_text("No passkey for hjp was used")).to_be_visible()
-    elsewhere.get_by_label("Code from your authenticator app").fill(totp_code(app))
-    elsewhere.get_by_role("button", name="Continue").click()
+    pass_second_step(elsewhere, app)
     expect(elsewhere).to_have_url(re.compile(r"/casework/"))
     assert page.console_errors == [] and elsewhere.console_errors == []
