@@ -7,6 +7,7 @@ Which of these pages a user may reach before passing their second factor is the 
 (hjp.accounts.middleware); the pages that change one's devices also ask for a recent verification."""
 
 import base64
+import logging
 from urllib.parse import urlencode
 
 import segno
@@ -38,6 +39,7 @@ from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 
 NEW_CODES_SESSION_KEY = "hjp_new_recovery_codes"
+WEBAUTHN_LOG = logging.getLogger("django_otp_webauthn")  # why a passkey ceremony failed, for whoever runs hjp
 
 
 def _next_url(request, default: str = "home") -> str:
@@ -311,7 +313,7 @@ class PasskeyRegisterComplete(PasskeyRegistrationMixin, webauthn_views.CompleteC
         user, state, helper = self.get_user(), self.get_state(), self.get_helper()
 
         def ceremony():
-            with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):
+            with rewrite_exceptions(logger=WEBAUTHN_LOG):
                 return helper.register_complete(user=user, state=state, data=self.request.data)
 
         result = services.passkey_register(user=user, ceremony=ceremony)
@@ -333,7 +335,7 @@ class PasskeyAuthComplete(webauthn_views.CompleteCredentialAuthenticationView):
         user, state, helper = self.get_user(), self.get_state(), self.get_helper()
 
         def ceremony():
-            with rewrite_exceptions(logger=webauthn_views._get_pywebauthn_logger()):
+            with rewrite_exceptions(logger=WEBAUTHN_LOG):
                 device = helper.authenticate_complete(user=user, state=state, data=self.request.data)
             self.check_device_usable(device)
             return device
