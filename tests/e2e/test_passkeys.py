@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from hjp.accounts.services import recovery_codes_generate
 from hjp.audit.models import AuditEvent
 from tests import factories
-from tests.e2e.conftest import DESKTOP, assert_accessible, pass_second_step
+from tests.e2e.conftest import DESKTOP, assert_accessible, pass_second_step, screenshot
 from tests.support.auth import authenticator_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -83,6 +83,7 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, a
     expect(page.get_by_role("heading", name="Set up a passkey")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Name for this passkey").fill("Work laptop")
+    screenshot(page, "passkey set-up")
     page.get_by_role("button", name="Create a passkey").click()
     expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
     page.get_by_role("link", name="I have kept my recovery codes").click()
@@ -114,6 +115,7 @@ def test_a_new_advisor_sets_up_a_passkey_and_signs_in_with_it(localhost_pages, a
     type_password(page, advisor)
     page.get_by_role("button", name="Use your passkey").click()
     expect(page.get_by_text("No passkey for hjp was used")).to_be_visible()
+    screenshot(page, "passkey refused")
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
     page.goto("/casework/")
     expect(page).to_have_url(re.compile(r"/accounts/verify/"))
