@@ -27,6 +27,11 @@ REGISTER_BEGIN = reverse("accounts:passkey_register_begin")
 REGISTER_COMPLETE = reverse("accounts:passkey_register_complete")
 AUTH_BEGIN = reverse("accounts:passkey_auth_begin")
 AUTH_COMPLETE = reverse("accounts:passkey_auth_complete")
+# The second step: the session (read and saved), user, the middleware's look for a device (the first kind has
+# one), each kind's devices, roles and the menu; the passkey page: the session, user, the middleware's look at
+# each kind, roles, whether the user holds a primary device (each primary kind), the menu.
+QUERIES_AT_THE_SECOND_STEP = 9
+QUERIES_ON_THE_PASSKEY_PAGE = 11
 CEREMONIES = [REGISTER_BEGIN, REGISTER_COMPLETE, AUTH_BEGIN, AUTH_COMPLETE]
 # What a browser sends back from navigator.credentials: well-formed, but signed by nothing the server knows.
 FORGED = {
@@ -255,3 +260,23 @@ def test_at_an_ip_address_the_passkey_page_says_to_use_localhost(client, advisor
     assert "Browsers do not offer passkeys at an IP address" in page
     assert 'href="http://localhost:8000/accounts/security/passkey/"' in page
     assert "IP address" not in client.get(PASSKEY_ADD, HTTP_HOST="localhost:8000").content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("passkeys", [1, 6])
+def test_the_second_step_takes_the_same_queries_for_few_and_many_passkeys(
+    client, advisor_user, passkeys, django_assert_num_queries
+):
+    for number in range(passkeys):
+        passkey_for(advisor_user, f"Key {number}")
+    signed_in_with(client, advisor_user)
+    with django_assert_num_queries(QUERIES_AT_THE_SECOND_STEP):
+        page = client.get(VERIFY).content.decode()
+    assert page.count("Key ") == passkeys
+
+
+@pytest.mark.django_db
+def test_the_passkey_page_takes_a_fixed_number_of_queries(client, advisor_user, django_assert_num_queries):
+    signed_in_with(client, advisor_user)
+    with django_assert_num_queries(QUERIES_ON_THE_PASSKEY_PAGE):
+        assert client.get(PASSKEY_ADD).status_code == 200
