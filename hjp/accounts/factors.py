@@ -1,7 +1,7 @@
 """The kinds of second factor a user can hold, and what a session records once one is passed.
 
 Each kind is one django-otp device model with the pages that go with it. The sign-in and security pages loop
-over KINDS, so a kind (passkeys were the second) plugs in by adding one entry: its device model, the template included on
+over KINDS, so a new kind (passkeys) plugs in by adding one entry: its device model, the template included on
 the verification page, where to add one, and the URL names of its own endpoints that the middleware lets
 through before the second factor is passed.
 
