@@ -17,6 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 VERIFIED_AT_SESSION_KEY = "hjp_second_factor_verified_at"
 
@@ -44,6 +45,21 @@ class FactorKind:
         return self.model.objects.devices_for_user(user, confirmed=confirmed).order_by("pk")
 
 
+PASSKEY = FactorKind(
+    key="passkey",
+    label="Passkey",
+    model=WebAuthnCredential,
+    primary=True,
+    verify_template="accounts/factors/passkey_verify.html",
+    add_url_name="accounts:passkey_add",
+    add_label="Set up a passkey",
+    # The browser's ceremony (django-otp-webauthn's JSON endpoints, through hjp.accounts.views): signing in with
+    # one while verifying, making one while enrolling (or later, from the security page).
+    verify_url_names=frozenset({"accounts:passkey_auth_begin", "accounts:passkey_auth_complete"}),
+    enrol_url_names=frozenset(
+        {"accounts:passkey_add", "accounts:passkey_register_begin", "accounts:passkey_register_complete"}
+    ),
+)
 TOTP = FactorKind(
     key="totp",
     label="Authenticator app",
@@ -67,7 +83,7 @@ RECOVERY = FactorKind(
     code_hint="One of the recovery codes you kept when you set up two-step sign-in. Each works once.",
     code_required_message="Enter one of your recovery codes",
 )
-KINDS: tuple[FactorKind, ...] = (TOTP, RECOVERY)
+KINDS: tuple[FactorKind, ...] = (PASSKEY, TOTP, RECOVERY)
 KINDS_BY_KEY = {kind.key: kind for kind in KINDS}
 PRIMARY_KINDS = tuple(kind for kind in KINDS if kind.primary)
 

@@ -79,3 +79,23 @@ class AuthenticatorConfirmForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"class": "input-width-20"}),
     )
+
+
+class PasskeyNameForm(forms.Form):
+    """The passkey page's form: a name, and the passkey the browser has just made (filled in by
+    static/js/passkeys.js once the browser's ceremony is done)."""
+
+    name = forms.CharField(
+        label="Name for this passkey",
+        help_text="So you can tell it apart later, for example 'Work laptop' or 'Blue security key'.",
+        max_length=64,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "input-width-20"}),
+    )
+    credential = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Create the passkey first: press 'Create a passkey' and follow what your browser asks",
+            "invalid": "Create the passkey first: press 'Create a passkey' and follow what your browser asks",
+        },
+    )

@@ -2,10 +2,10 @@
 
 After the password, a signed-in user is in one of three stages (`second_factor_stage`):
 - VERIFY: they hold a second factor and have not passed it in this session: only the verification page (and
-  the endpoints of the kinds they hold) and signing out;
+  the endpoints of the kinds they hold: a passkey's sign-in ceremony) and signing out;
 - ENROL: they must have a second factor (hjp.accounts.roles: advice workers, managers, funders, admins, and
-  referrers of an organisation that requires it) and hold no authenticator yet: only the enrolment pages and
-  signing out;
+  referrers of an organisation that requires it) and hold no passkey or authenticator app yet: only the
+  enrolment pages (a passkey's making ceremony among them) and signing out;
 - None: every page their roles allow (the apps' own gates still apply).
 Every other page, the admin included, sends them to the page of their stage and back afterwards."""
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "hjp.core",
     "hjp.accounts",
     "hjp.audit",
@@ -167,6 +168,19 @@ OTP_STATIC_THROTTLE_FACTOR = 1
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's secret
 # Removing a device or adding one, or new recovery codes, needs a second factor passed this recently.
 SECOND_FACTOR_RECENT_SECONDS = env_int("SECOND_FACTOR_RECENT_SECONDS", 10 * 60)
+# Passkeys and security keys (django-otp-webauthn), a second factor after the password, never instead of it.
+# The relying party is the host name the browser uses (one of ALLOWED_HOSTS) and the expected origin that
+# host with the request's scheme (hjp.accounts.passkeys): the same code serves https://hjp.example.org behind
+# the proxy and http://localhost:8000 on a laptop. A passkey works only at the host name it was made at, and
+# browsers refuse passkeys at an IP address (so http://localhost:8000, not http://127.0.0.1:8000).
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_ID_CALLABLE = "hjp.accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_RP_NAME = "hjp"
+OTP_WEBAUTHN_HELPER_CLASS = "hjp.accounts.passkeys.PasskeyHelper"
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 5 * 60
+# otp_webauthn.E030 asks for a fixed OTP_WEBAUTHN_ALLOWED_ORIGINS list, which PasskeyHelper replaces with the
+# request's own origin (its host already checked against ALLOWED_HOSTS).
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

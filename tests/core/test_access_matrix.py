@@ -73,6 +73,13 @@ MATRIX: dict[str, Row] = {
     "accounts:security": Row((), grant(200, *SIGNED_IN)),
     "accounts:enrol": Row((), grant(200, *SIGNED_IN)),
     "accounts:totp_add": Row((), grant(200, *SIGNED_IN)),
+    "accounts:passkey_add": Row((), grant(200, *SIGNED_IN)),
+    # The passkey ceremonies are POST only (JSON); who may reach them at which stage is tested in
+    # tests/accounts/test_passkeys.py.
+    "accounts:passkey_register_begin": Row((), grant(405, *SIGNED_IN)),
+    "accounts:passkey_register_complete": Row((), grant(405, *SIGNED_IN)),
+    "accounts:passkey_auth_begin": Row((), grant(405, *SIGNED_IN)),
+    "accounts:passkey_auth_complete": Row((), grant(405, *SIGNED_IN)),
     "accounts:recovery_codes": Row((), grant(302, *SIGNED_IN)),  # shown once, after they are made: else back
     "accounts:recovery_codes_regenerate": Row((), grant(405, *SIGNED_IN)),
     "accounts:device_remove": Row(("device_kind", "owner_device"), grant(200, OWNER)),
@@ -283,7 +290,14 @@ def test_every_page_waits_for_the_second_factor(client, world, url_name, row):
     step (and signing out) until they pass it: the admin's pages too."""
     objects, users = world
     url = reverse(url_name, args=[objects[kind] for kind in row.args])
-    open_before_the_second_step = {"accounts:verify": 200, "logout": 405, "healthz": 200}
+    # The passkey ceremony of the second step too (POST only: a GET is refused before it does anything).
+    open_before_the_second_step = {
+        "accounts:verify": 200,
+        "logout": 405,
+        "healthz": 200,
+        "accounts:passkey_auth_begin": 405,
+        "accounts:passkey_auth_complete": 405,
+    }
     for role in SIGNED_IN:
         authenticator_for(users[role])
         client.logout()

@@ -9,10 +9,15 @@ from hjp.accounts.services.password_reset import (
     reset_url,
 )
 from hjp.accounts.services.second_factor import (
+    PASSKEY_REFUSED,
     RECOVERY_CODE_COUNT,
     WRONG_CODE,
     Verification,
     normalise_code,
+    passkey_confirm,
+    passkey_register,
+    passkey_registration_begin,
+    passkey_verify,
     recovery_codes_generate,
     second_factor_remove,
     second_factor_verify,
@@ -22,11 +27,16 @@ from hjp.accounts.services.second_factor import (
 )
 
 __all__ = [
+    "PASSKEY_REFUSED",
     "RECOVERY_CODE_COUNT",
     "WRONG_CODE",
     "PasswordResetNotSent",
     "Verification",
     "normalise_code",
+    "passkey_confirm",
+    "passkey_register",
+    "passkey_registration_begin",
+    "passkey_verify",
     "password_reset_request",
     "password_reset_requests_purge",
     "password_reset_send",

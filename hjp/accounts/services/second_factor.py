@@ -2,8 +2,13 @@
 
 Codes are checked by django-otp's devices (TOTPDevice, StaticDevice): their throttling makes each attempt after
 a wrong code wait 1, 2, 4, 8 ... seconds, and a code is accepted once. A wrong code is no error to roll back:
-the failure count and its audit entry are committed, and the service returns what to tell the user."""
+the failure count and its audit entry are committed, and the service returns what to tell the user.
 
+Passkeys are checked by django-otp-webauthn's ceremony (its helper verifies the browser's signed answer); the
+view hands it to the service as a callable, so that what the ceremony stores and its audit entry are one
+transaction, and a refused ceremony is audited and leaves nothing behind."""
+
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -13,9 +18,11 @@ from django.utils import timezone
 from django_otp.models import Device, VerifyNotAllowed
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.exceptions import OTPWebAuthnApiError
+from django_otp_webauthn.models import WebAuthnCredential
 
 from hjp.accounts.demo import DEMO_TOTP_KEY
-from hjp.accounts.factors import KINDS, KINDS_BY_KEY, PRIMARY_KINDS, RECOVERY, kind_of
+from hjp.accounts.factors import KINDS, KINDS_BY_KEY, PASSKEY, PRIMARY_KINDS, RECOVERY, kind_of
 from hjp.accounts.permissions import can_reset_second_factors
 from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
@@ -27,6 +34,10 @@ from hjp.notifications.services import message_queue
 
 RECOVERY_CODE_COUNT = 10
 WRONG_CODE = "That code is not right. Check it and try again; each code can be used once."
+PASSKEY_REFUSED = (
+    "That passkey was not accepted. Use the passkey or security key you set up for hjp, or another way below."
+)
+PASSKEY_NOT_MADE = "Your passkey could not be set up. Try again, or set up an authenticator app instead."
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,57 @@ def totp_device_confirm(*, user, device_id: int, code: str, name: str = "") -> V
     device.name = name.strip()[:64] or device.name
     device.save(update_fields=["confirmed", "name"])
     audit_record(actor=user, action=AuditEvent.Action.CREATE, obj=device, summary="authenticator app set up")
+    return Verification(device=device)
+
+
+@transaction.atomic
+def passkey_registration_begin(*, user) -> None:
+    """Before the browser makes a new passkey: forget the user's passkeys whose set-up was never finished (made
+    by a browser, never named, never counted), so that it is not refused as one the user already has."""
+    WebAuthnCredential.objects.filter(user=user, confirmed=False).delete()
+
+
+@transaction.atomic
+def passkey_register(*, user, ceremony: Callable[[], Device]) -> Verification:
+    """Check the browser's answer to the set-up ceremony: `ceremony` verifies it and stores the new passkey,
+    not yet counted (hjp.accounts.passkeys.PasskeyHelper). A refusal is audited and stores nothing."""
+    try:
+        with transaction.atomic():
+            device = ceremony()
+    except OTPWebAuthnApiError as exc:
+        audit_record(
+            actor=user, action=AuditEvent.Action.VERIFY_FAILED, obj=user, summary=f"passkey set-up refused, {exc}"
+        )
+        return Verification(refusal=PASSKEY_NOT_MADE)
+    return Verification(device=device)
+
+
+@transaction.atomic
+def passkey_confirm(*, user, device_id: int, name: str = "") -> Verification:
+    """The user names the passkey their browser has just made; only then does it count."""
+    device = WebAuthnCredential.objects.select_for_update().filter(pk=device_id, user=user, confirmed=False).first()
+    if device is None:
+        return Verification(refusal="Start again: this passkey is no longer being set up.")
+    device.confirmed = True
+    device.name = name.strip()[:64] or device.name
+    device.save(update_fields=["confirmed", "name"])
+    audit_record(actor=user, action=AuditEvent.Action.CREATE, obj=device, summary="passkey set up")
+    return Verification(device=device)
+
+
+@transaction.atomic
+def passkey_verify(*, user, ceremony: Callable[[], Device]) -> Verification:
+    """The second step with a passkey: `ceremony` checks the browser's signed answer against one of the user's
+    passkeys (and moves its signature counter on). Accepted or refused, it is audited."""
+    try:
+        with transaction.atomic():
+            device = ceremony()
+    except OTPWebAuthnApiError as exc:
+        audit_record(
+            actor=user, action=AuditEvent.Action.VERIFY_FAILED, obj=user, summary=f"{PASSKEY.label}: refused, {exc}"
+        )
+        return Verification(refusal=PASSKEY_REFUSED)
+    audit_record(actor=user, action=AuditEvent.Action.VERIFY, obj=device, summary=f"{PASSKEY.label}: accepted")
     return Verification(device=device)
 
 

@@ -2,8 +2,13 @@
 
 from hjp.accounts.views.password_reset import password_reset
 from hjp.accounts.views.second_factor import (
+    PasskeyAuthBegin,
+    PasskeyAuthComplete,
+    PasskeyRegisterBegin,
+    PasskeyRegisterComplete,
     device_remove,
     enrol,
+    passkey_add,
     people,
     recovery_codes,
     recovery_codes_regenerate,
@@ -14,8 +19,13 @@ from hjp.accounts.views.second_factor import (
 )
 
 __all__ = [
+    "PasskeyAuthBegin",
+    "PasskeyAuthComplete",
+    "PasskeyRegisterBegin",
+    "PasskeyRegisterComplete",
     "device_remove",
     "enrol",
+    "passkey_add",
     "people",
     "password_reset",
     "recovery_codes",

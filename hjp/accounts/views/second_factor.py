@@ -1,21 +1,27 @@
 """Two-step sign-in: the second step, setting up an authenticator app, recovery codes, the user's own
-"Sign-in and security" page, and a supervisor's reset of a colleague's lost device.
+"Sign-in and security" page, and a supervisor's reset of a colleague's lost device. Passkeys: a page to make
+and name one, and django-otp-webauthn's JSON ceremony views (the browser's side is the package's own script,
+static/js/passkeys.js around it), whose writes go through hjp.accounts.services.
 
 Which of these pages a user may reach before passing their second factor is the middleware's decision
 (hjp.accounts.middleware); the pages that change one's devices also ask for a recent verification."""
 
 import base64
+import logging
 from urllib.parse import urlencode
 
 import segno
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
+from django_otp_webauthn import exceptions as webauthn_exceptions
+from django_otp_webauthn import views as webauthn_views
+from django_otp_webauthn.utils import rewrite_exceptions
 
 from hjp.accounts import selectors, services
 from hjp.accounts.factors import (
@@ -26,12 +32,14 @@ from hjp.accounts.factors import (
     mark_session_verified,
     recently_verified,
 )
-from hjp.accounts.forms import AuthenticatorConfirmForm, SecondFactorCodeForm
+from hjp.accounts.forms import AuthenticatorConfirmForm, PasskeyNameForm, SecondFactorCodeForm
+from hjp.accounts.passkeys import at_localhost, passkeys_work_at, relying_party_id
 from hjp.accounts.roles import SUPERVISORS, role_required, roles_for
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 
 NEW_CODES_SESSION_KEY = "hjp_new_recovery_codes"
+WEBAUTHN_LOG = logging.getLogger("django_otp_webauthn")  # why a passkey ceremony failed, for whoever runs hjp
 
 
 def _next_url(request, default: str = "home") -> str:
@@ -53,6 +61,17 @@ def _signed_in_with(request, device) -> None:
     otp_login(request, device)
     mark_session_verified(request.session, device)
     request.session.cycle_key()
+
+
+def _set_up_with(request, device, next_url: str, done: str) -> HttpResponseRedirect:
+    """A new primary device is set up: the session has passed the second factor with it, and a user with no
+    recovery codes gets them now (shown once) before going on."""
+    _signed_in_with(request, device)
+    if not RECOVERY.devices_for(request.user).exists():
+        request.session[NEW_CODES_SESSION_KEY] = services.recovery_codes_generate(user=request.user)
+        return redirect(_with_next("accounts:recovery_codes", next_url))
+    messages.success(request, done)
+    return HttpResponseRedirect(next_url)
 
 
 def _ask_again(request, next_url: str) -> HttpResponseRedirect:
@@ -138,12 +157,7 @@ def totp_add(request):
             user=request.user, device_id=device.pk, code=form.cleaned_data["code"], name=form.cleaned_data["name"]
         )
         if result.passed:
-            _signed_in_with(request, result.device)
-            if not RECOVERY.devices_for(request.user).exists():
-                request.session[NEW_CODES_SESSION_KEY] = services.recovery_codes_generate(user=request.user)
-                return redirect(_with_next("accounts:recovery_codes", next_url))
-            messages.success(request, "Your authenticator app is set up.")
-            return HttpResponseRedirect(next_url)
+            return _set_up_with(request, result.device, next_url, "Your authenticator app is set up.")
         form.add_error("code", result.refusal)
     secret = base64.b32encode(device.bin_key).decode()
     return render(
@@ -156,6 +170,33 @@ def totp_add(request):
             "qr_data_uri": segno.make(device.config_url, error="m").svg_data_uri(scale=5, border=2),
             "secret": secret,
             "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        },
+    )
+
+
+def passkey_add(request):
+    """Set up a passkey: the browser makes it (the package's script and the ceremony views below), then the
+    user's name for it, posted with this form, makes it count."""
+    next_url = _next_url(request)
+    if has_primary_device(request.user) and not recently_verified(request):
+        return _ask_again(request, request.get_full_path())
+    form = PasskeyNameForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        result = services.passkey_confirm(
+            user=request.user, device_id=form.cleaned_data["credential"], name=form.cleaned_data["name"]
+        )
+        if result.passed:
+            return _set_up_with(request, result.device, next_url, "Your passkey is set up.")
+        form.add_error("credential", result.refusal)
+    return render(
+        request,
+        "accounts/passkey_add.html",
+        {
+            "form": form,
+            "errors": error_summary(form),
+            "next": next_url,
+            "works_here": passkeys_work_at(relying_party_id(request)),
+            "localhost_url": at_localhost(request),
         },
     )
 
@@ -247,3 +288,60 @@ def reset_second_factors(request, pk):
     return render(
         request, "accounts/reset_second_factors.html", {"person": person, "form": form, "errors": error_summary(form)}
     )
+
+
+class PasskeyRegistrationMixin:
+    """Making a passkey asks for a recent second factor of a user who has one, as adding an authenticator app
+    does (the middleware has already kept out users who still have to pass it)."""
+
+    def check_can_register(self):
+        if has_primary_device(self.request.user) and not recently_verified(self.request):
+            raise webauthn_exceptions.NotVerified(detail="To add a passkey, reload the page and confirm it is you.")
+
+
+class PasskeyRegisterBegin(PasskeyRegistrationMixin, webauthn_views.BeginCredentialRegistrationView):
+    def post(self, *args, **kwargs):
+        services.passkey_registration_begin(user=self.request.user)
+        return super().post(*args, **kwargs)
+
+
+class PasskeyRegisterComplete(PasskeyRegistrationMixin, webauthn_views.CompleteCredentialRegistrationView):
+    """The browser's new passkey, checked and stored not yet counted: the passkey page's form names it. (The
+    package's own view would also mark the session as verified by it; here that waits for the name.)"""
+
+    def post(self, *args, **kwargs):
+        user, state, helper = self.get_user(), self.get_state(), self.get_helper()
+
+        def ceremony():
+            with rewrite_exceptions(logger=WEBAUTHN_LOG):
+                return helper.register_complete(user=user, state=state, data=self.request.data)
+
+        result = services.passkey_register(user=user, ceremony=ceremony)
+        if not result.passed:
+            return JsonResponse({"detail": result.refusal, "code": "refused"}, status=422)
+        return JsonResponse({"id": result.device.pk})
+
+
+class PasskeyAuthBegin(webauthn_views.BeginCredentialAuthenticationView):
+    """The challenge for the second step, naming the user's passkeys (never for anyone signed out: passwordless
+    sign-in is off, and the sign-in requirement sends them to the password first)."""
+
+
+class PasskeyAuthComplete(webauthn_views.CompleteCredentialAuthenticationView):
+    """The browser's signed answer: accepted, the session has passed the second factor (under a new key, noted
+    with the time) and the script goes where the user was going; refused, it says so. Both are audited."""
+
+    def post(self, *args, **kwargs):
+        user, state, helper = self.get_user(), self.get_state(), self.get_helper()
+
+        def ceremony():
+            with rewrite_exceptions(logger=WEBAUTHN_LOG):
+                device = helper.authenticate_complete(user=user, state=state, data=self.request.data)
+            self.check_device_usable(device)
+            return device
+
+        result = services.passkey_verify(user=user, ceremony=ceremony)
+        if not result.passed:
+            return JsonResponse({"detail": result.refusal, "code": "refused"}, status=403)
+        _signed_in_with(self.request, result.device)
+        return JsonResponse({"id": result.device.pk, "redirect_url": _next_url(self.request)})
