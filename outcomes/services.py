@@ -137,9 +137,9 @@ def outcomes_redact_after_consent_withdrawal(*, referral: Referral, actor) -> No
 def case_has_outcomes(case: Case) -> bool:
     issue_q = Q(issue__case=case)
     return (
-        FinancialOutcome.objects.filter(issue_q).exists()
-        or DecisionOutcome.objects.filter(issue_q).exists()
-        or NonFinancialOutcome.objects.filter(issue_q).exists()
+        FinancialOutcome.objects.counted().filter(issue_q).exists()
+        or DecisionOutcome.objects.counted().filter(issue_q).exists()
+        or NonFinancialOutcome.objects.counted().filter(issue_q).exists()
     )
 
 
@@ -178,9 +178,9 @@ def outcome_report_body(case: Case) -> str:
     referral = case.referral
     issues = list(
         case.issues.select_related("category", "sub_category").prefetch_related(
-            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
-            "decisions",
-            "non_financial_outcomes",
+            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.counted().select_related("benefit")),
+            Prefetch("decisions", queryset=DecisionOutcome.objects.counted()),
+            Prefetch("non_financial_outcomes", queryset=NonFinancialOutcome.objects.counted()),
         )
     )
     total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))

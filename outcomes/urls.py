@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.views import case, dashboard, report
+from outcomes.views import case, corrections, dashboard, report
 
 app_name = "outcomes"
 
@@ -16,4 +16,11 @@ urlpatterns = [
     path("cases/<int:case_pk>/non-financial/", case.non_financial_add, name="non_financial_add"),
     path("cases/<int:case_pk>/wellbeing/<str:moment>/", case.wellbeing_record, name="wellbeing_record"),
     path("cases/<int:case_pk>/close/", case.case_close, name="case_close"),
+    # Advisors while the case is open, supervisors after: correcting a recorded outcome.
+    path("cases/<int:case_pk>/<str:kind>/<int:pk>/correct/", corrections.outcome_edit, name="outcome_edit"),
+    path(
+        "cases/<int:case_pk>/<str:kind>/<int:pk>/entered-in-error/",
+        corrections.outcome_entered_in_error,
+        name="outcome_entered_in_error",
+    ),
 ]

@@ -53,7 +53,8 @@ class Row:
 # One row per URL name. Objects: "referral" a submitted referral (not yet accepted) of OWNER's organisation to
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
-# a "message" in OWNER's inbox; "moment" a wellbeing moment.
+# a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
+# "outcome_kind" named in its URL.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -119,6 +120,9 @@ MATRIX: dict[str, Row] = {
     "outcomes:non_financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:wellbeing_record": Row(("case", "moment"), grant(405, *SIGNED_IN)),
     "outcomes:case_close": Row(("case",), grant(302, *ADVICE_SIDE)),  # to the close form on the outcomes page
+    # Correcting a recorded outcome of an open case: its advice organisation's workers.
+    "outcomes:outcome_edit": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
+    "outcomes:outcome_entered_in_error": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
 }
 
 # URLs left out of the table, each with its reason.
@@ -196,6 +200,8 @@ def world(
         "provider": factories.AdviceProviderFactory(advice_organisation=advice_org).pk,
         "message": message.pk,
         "moment": "start",
+        "outcome_kind": "financial",
+        "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
     }
     users = {
         ANONYMOUS: None,
