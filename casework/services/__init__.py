@@ -12,6 +12,7 @@ Callers use this package's names; the modules under it are how the code is kept 
 from casework.services.cases import (
     case_close,
     case_note_add,
+    case_note_mark_entered_in_error,
     case_reallocate,
     case_reopen,
     case_stop_after_consent_withdrawal,
@@ -29,6 +30,7 @@ from casework.services.lifecycle import (
 from casework.services.providers import onward_referral_make, provider_save
 from casework.services.records import (
     appointment_book,
+    appointment_mark_entered_in_error,
     appointment_update,
     case_issue_add,
     case_issue_resolve,
@@ -44,6 +46,7 @@ __all__ = [
     "REDACTED",
     "StaleCaseError",
     "appointment_book",
+    "appointment_mark_entered_in_error",
     "appointment_update",
     "business_statuses_for",
     "case_close",
@@ -51,6 +54,7 @@ __all__ = [
     "case_issue_resolve",
     "case_issue_update",
     "case_note_add",
+    "case_note_mark_entered_in_error",
     "case_open",
     "case_reallocate",
     "case_reopen",

@@ -30,7 +30,10 @@ def case_detail(request, pk):
             "referral": referral,
             "patient": referral.patient,
             "consent": consent,
-            "timeline": selectors.case_timeline(case),
+            "timeline": [
+                entry | {"can_mark_in_error": permissions.can_mark_entered_in_error(user, entry["item"], case)}
+                for entry in selectors.case_timeline(case)
+            ],
             "next_appointment": selectors.next_appointment(case),
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
