@@ -3,6 +3,7 @@
 Every message is written to the outbox (hjp.notifications) in the transaction of the change it reports,
 with a key that makes it unique, and delivered by Celery; a withdrawal of consent stops what is not sent."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -194,7 +195,10 @@ def outcome_report_body(case: Case) -> str:
     return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 
 
-def queue_outcome_report(*, case: Case) -> None:
+def queue_outcome_report(*, case: Case, occasion: str = "") -> None:
+    """Queue the referrer's outcome report of a closed case; once per close, and once per `occasion` (consent to
+    outcome feedback given after the close). Its text is composed again when it is delivered
+    (`compose_outcome_report`), so it reports the outcomes and the consent of that moment."""
     referral = Referral.objects.select_related("consent", "patient", "advice_organisation", "referrer").get(
         pk=case.referral_id
     )
@@ -204,11 +208,54 @@ def queue_outcome_report(*, case: Case) -> None:
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.OUTCOME_REPORT,
-        key=f"outcome_report:case:{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}",
+        key=f"{OUTCOME_REPORT_KEY}{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}{occasion and ':' + occasion}",
         subject=render_subject("outcome_report", referral=referral),
         body=outcome_report_body(case),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
+    )
+
+
+OUTCOME_REPORT_KEY = "outcome_report:case:"  # then the case id: the composer reads it back
+
+
+def compose_outcome_report(message) -> tuple[str, str] | None:
+    """The outcome report as it reads when it is delivered (hjp.notifications.services.register_composer)."""
+    match = re.fullmatch(rf"{OUTCOME_REPORT_KEY}(\d+):.*", message.key)
+    case = match and (
+        Case.objects.select_related("referral__consent", "referral__patient", "referral__advice_organisation")
+        .filter(pk=match[1])
+        .first()
+    )
+    if not case:  # not one this module queued: it stays as written
+        return message.subject, message.body
+    if case.referral.consent.is_withdrawn:
+        return None
+    return render_subject("outcome_report", referral=case.referral), outcome_report_body(case)
+
+
+def outcome_report_on_consent_given_later(*, referral: Referral, actor) -> None:
+    """Consent to outcome feedback (scope 3) was given after the case closed: the referrer gets the outcome
+    report now, with the outcomes."""
+    case = Case.objects.filter(referral=referral).first()
+    if case is not None and case.closed_at is not None and not case.is_open:
+        queue_outcome_report(case=case, occasion=f"feedback_given:{timezone.now():%Y%m%d%H%M%S%f}")
+
+
+DIGEST_KEY = "digest:"  # then the organisation id, the month (YYYY-MM) and the user: the composer reads them
+
+
+def compose_digest(message) -> tuple[str, str]:
+    """A digest as it reads when it is delivered: the figures of that moment (outcomes corrected since it was
+    queued, consent to outcome feedback withdrawn since), through the same functions that queued it."""
+    match = re.fullmatch(rf"{DIGEST_KEY}(\d+):(\d{{4}})-(\d{{2}}):.*", message.key)
+    organisation = match and Organisation.objects.filter(pk=match[1]).first()
+    if not organisation:  # not one this module queued: it stays as written
+        return message.subject, message.body
+    period = Period.month(int(match[2]), int(match[3]))
+    figures = digest_figures(organisation=organisation, period=period)
+    return render_subject("digest", period=period), digest_body(
+        organisation=organisation, period=period, figures=figures
     )
 
 
@@ -245,7 +292,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
                 message_queue(
                     recipient=membership.user,
                     kind=MessageKind.DIGEST,
-                    key=f"digest:{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
+                    key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
                     subject=subject,
                     body=body,
                     url=reverse("referrals:list"),

@@ -20,7 +20,12 @@ from casework.services.cases import (
     case_update,
 )
 from casework.services.common import StaleCaseError, new_case_reference
-from casework.services.evidence import evidence_request_answer, evidence_request_create, evidence_request_decline
+from casework.services.evidence import (
+    evidence_request_answer,
+    evidence_request_create,
+    evidence_request_decline,
+    evidence_requests_cancel_for_consent,
+)
 from casework.services.lifecycle import (
     business_statuses_for,
     case_open,
@@ -69,6 +74,7 @@ __all__ = [
     "evidence_request_answer",
     "evidence_request_create",
     "evidence_request_decline",
+    "evidence_requests_cancel_for_consent",
     "new_case_reference",
     "onward_referral_make",
     "provider_save",
