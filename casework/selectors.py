@@ -290,6 +290,7 @@ def case_detail(*, user, pk) -> Case:
     ).prefetch_related(
         "referral__categories",
         "referral__status_changes__actor",
+        "referral__consent__changes__recorded_by",
         Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
         Prefetch("notes", queryset=CaseNote.objects.select_related("author", "entered_in_error_by")),
         Prefetch("appointments", queryset=Appointment.objects.select_related("advisor", "entered_in_error_by")),

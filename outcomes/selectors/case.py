@@ -45,3 +45,14 @@ def outcome_history(*, case: Case) -> dict[tuple[str, int], list[OutcomeChange]]
     for change in OutcomeChange.objects.filter(case=case).select_related("actor"):
         history.setdefault((change.outcome_kind, change.outcome_id), []).append(change)
     return history
+
+
+def issues_with_counted_outcomes(*, case: Case) -> list[CaseIssue]:
+    """The case's issues with the outcomes that count (not those entered in error), for the referrer."""
+    return list(
+        case.issues.select_related("category", "sub_category").prefetch_related(
+            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.counted().select_related("benefit")),
+            Prefetch("decisions", queryset=DecisionOutcome.objects.counted()),
+            Prefetch("non_financial_outcomes", queryset=NonFinancialOutcome.objects.counted()),
+        )
+    )

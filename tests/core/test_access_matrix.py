@@ -54,7 +54,7 @@ class Row:
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
 # a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
-# "outcome_kind" named in its URL.
+# "outcome_kind" named in its URL; "case_referral" the referral of the case.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -81,6 +81,7 @@ MATRIX: dict[str, Row] = {
     "referrals:cancel": Row(("referral",), grant(200, OWNER)),
     "referrals:entered_in_error": Row(("referral",), grant(200, OWNER)),
     "referrals:withdraw_consent": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:consent_change": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:triage": Row((), grant(200, *ADVICE_WORKERS)),
@@ -117,6 +118,8 @@ MATRIX: dict[str, Row] = {
     "outcomes:funder_report": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:funder_report_csv": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
+    # The referrer's page of what the advice achieved (a referral with a case).
+    "outcomes:referral_outcome": Row(("case_referral",), grant(200, OWNER)),
     # POST only: their forms are on the case's outcomes page (the method is refused before the case is looked up).
     "outcomes:financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:decision_add": Row(("case",), grant(405, *SIGNED_IN)),
@@ -204,6 +207,7 @@ def world(
         "provider": factories.AdviceProviderFactory(advice_organisation=advice_org).pk,
         "message": message.pk,
         "moment": "start",
+        "case_referral": case_referral.pk,
         "outcome_kind": "financial",
         "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
     }
