@@ -1,4 +1,5 @@
 from casework.services import case_stop_after_consent_withdrawal, evidence_requests_cancel_for_consent
+from casework.services.records import entered_in_error_reasons_redact
 from referrals.models import ConsentScope
 
 
@@ -9,3 +10,7 @@ def stop_case_on_consent_withdrawal(sender, *, referral, actor, **kwargs):
 def cancel_evidence_requests_on_scope_2_withdrawal(sender, *, referral, scope, given, actor, **kwargs):
     if scope == ConsentScope.MEDICAL_EVIDENCE and not given:
         evidence_requests_cancel_for_consent(referral=referral, actor=actor)
+
+
+def redact_entered_in_error_reasons_on_consent_withdrawal(sender, *, referral, actor, **kwargs):
+    entered_in_error_reasons_redact(referral=referral)

@@ -8,11 +8,16 @@ class OutcomesConfig(AppConfig):
     def ready(self):
         from hjp.notifications.models import MessageKind
         from hjp.notifications.services import register_composer
-        from outcomes.receivers import redact_outcomes_on_consent_withdrawal, report_outcomes_on_consent_given_later
+        from outcomes.receivers import (
+            redact_corrections_on_consent_withdrawal,
+            redact_outcomes_on_consent_withdrawal,
+            report_outcomes_on_consent_given_later,
+        )
         from outcomes.services import compose_digest, compose_outcome_report
         from referrals.signals import consent_scope_changed, consent_withdrawn
 
         consent_withdrawn.connect(redact_outcomes_on_consent_withdrawal, dispatch_uid="outcomes.redact_outcomes")
+        consent_withdrawn.connect(redact_corrections_on_consent_withdrawal, dispatch_uid="outcomes.redact_corrections")
         consent_scope_changed.connect(report_outcomes_on_consent_given_later, dispatch_uid="outcomes.report_later")
         # Digests and outcome reports read the figures and the consent of the moment they are delivered.
         register_composer(MessageKind.OUTCOME_REPORT, compose_outcome_report)

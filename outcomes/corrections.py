@@ -20,6 +20,7 @@ from hjp.core.dates import format_date
 from hjp.core.errors import DomainError
 from hjp.core.models import mark_entered_in_error
 from hjp.core.money import format_money
+from hjp.core.redaction import REDACTED
 from outcomes import permissions
 from outcomes.models import (
     OUTCOME_MODELS,
@@ -187,3 +188,20 @@ def outcome_mark_entered_in_error(
     )
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary=f"case {case.pk}: entered in error")
     return locked
+
+
+def corrections_redact_after_consent_withdrawal(*, referral) -> None:
+    """Consent was withdrawn: the reasons typed for corrections, and the old and new text of corrected outcome
+    notes, may describe the patient (outcomes_redact_after_consent_withdrawal blanks the notes themselves).
+    Who changed what and when, and the amounts, stay."""
+    changes = OutcomeChange.objects.filter(case__referral=referral)
+    changes.exclude(reason="").update(reason=REDACTED)
+    for change in changes.filter(outcome_kind=OutcomeKind.NON_FINANCIAL):
+        change.changes = [
+            c | {"old": REDACTED, "new": REDACTED} if c["field"] == FIELD_LABELS["note"] else c for c in change.changes
+        ]
+        change.save(update_fields=["changes"])
+    for model in OUTCOME_MODELS.values():
+        model.objects.filter(issue__case__referral=referral).exclude(entered_in_error_reason="").update(
+            entered_in_error_reason=REDACTED
+        )

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from casework.models import Appointment, Case, CaseIssue, Deadline
+from casework.models import Appointment, Case, CaseIssue, CaseNote, Deadline
 from casework.permissions import can_mark_entered_in_error
 from casework.services.common import ENTERED_IN_ERROR_REFUSED, bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent
@@ -13,6 +13,7 @@ from hjp.audit.services import audit_record
 from hjp.core import appeal_clock
 from hjp.core.errors import DomainError
 from hjp.core.models import mark_entered_in_error
+from hjp.core.redaction import REDACTED
 from hjp.core.submissions import once_per_submission
 from referrals.models import ProblemCategory, ProblemSubCategory
 
@@ -194,3 +195,12 @@ def appointment_mark_entered_in_error(*, appointment: Appointment, actor, versio
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary="entered in error")
     return appointment
+
+
+def entered_in_error_reasons_redact(*, referral) -> None:
+    """Consent was withdrawn: the reasons typed for notes and appointments marked in error may describe the
+    patient, like the notes themselves (which the case's stop redacts)."""
+    for model in (CaseNote, Appointment):
+        model.objects.filter(case__referral=referral).exclude(entered_in_error_reason="").update(
+            entered_in_error_reason=REDACTED
+        )

@@ -32,6 +32,12 @@ def _redact_patient(patient: Patient) -> None:
     patient.save()
 
 
+def _redact_consent_changes(consent: Consent) -> None:
+    """The later changes of scope 2 and 3 keep who, how and when; the words typed about them may identify."""
+    consent.changes.exclude(note="").update(note=REDACTED)
+    consent.changes.update(representative_name="")
+
+
 @transaction.atomic
 def consent_withdraw(*, referral: Referral, actor, note: str = "") -> Referral:
     """Record a withdrawal of consent: work stops, the referral is cancelled, the patient is redacted.
@@ -58,6 +64,7 @@ def consent_withdraw(*, referral: Referral, actor, note: str = "") -> Referral:
     # The timeline keeps who moved the referral and when; the reasons people typed may describe the patient.
     referral.status_changes.exclude(reason__in=["", CONSENT_WITHDRAWN_REASON]).update(reason=REDACTED)
     _redact_patient(referral.patient)
+    _redact_consent_changes(consent)
     messages_stop_for_referral(referral_id=referral.pk)
     consent_withdrawn.send(sender=Referral, referral=referral, actor=actor)
     audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn")

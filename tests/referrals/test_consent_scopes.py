@@ -13,10 +13,12 @@ from casework import services as casework_services
 from casework.models import EvidenceRequest
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
+from hjp.core.redaction import REDACTED
 from hjp.notifications.models import Message, MessageKind
 from hjp.notifications.services import message_deliver
 from outcomes import corrections
 from outcomes import services as outcome_services
+from outcomes.models import OutcomeChange
 from outcomes.selectors.digest import digest_figures
 from outcomes.selectors.figures import Period
 from referrals import services
@@ -42,6 +44,15 @@ def _change(referral, actor, scope, given, **kwargs):
 @pytest.fixture
 def case(referral, advisor_user):
     return casework_services.referral_accept(referral=referral, actor=advisor_user)
+
+
+@pytest.fixture
+def case_in_progress(case, advisor_user):
+    casework_services.case_note_add(
+        case=case, actor=advisor_user, kind="call", text="First call.", occurred_at=timezone.now(), first_contact=True
+    )
+    case.refresh_from_db()
+    return case
 
 
 # --- the service --------------------------------------------------------------------------------------------
@@ -326,3 +337,40 @@ def test_the_referrers_outcome_page_follows_corrections_and_scope_3(
 # Session (read and write), user, memberships, the inbox count, the referral, its case, the audit entry (and
 # its savepoint), the issues and their three kinds of counted outcome, the money total: the same with more rows.
 REFERRER_OUTCOME_PAGE_QUERIES = 15
+
+
+def test_a_withdrawal_of_all_consent_redacts_what_corrections_and_changes_of_consent_say(
+    case_in_progress, referral, referrer_user, advisor_user
+):
+    _change(
+        referral,
+        referrer_user,
+        EVIDENCE,
+        False,
+        given_by="representative",
+        representative_name="Ann Lee",
+        note="Her daughter Ann rang from 12 Elm Road.",
+    )
+    issue = case_in_progress.issues.get()
+    other = factories.NonFinancialOutcomeFactory(issue=issue, note="Kept the flat at 12 Elm Road.")
+    corrections.outcome_update(
+        outcome=other, actor=advisor_user, version=1, note="Kept 12 Elm Road.", reason="Mrs Lee said so."
+    )
+    money = factories.FinancialOutcomeFactory(issue=issue)
+    corrections.outcome_mark_entered_in_error(outcome=money, actor=advisor_user, version=1, reason="Mrs Lee's award.")
+    note = casework_services.case_note_add(
+        case=case_in_progress, actor=advisor_user, kind="call", text="x", occurred_at=timezone.now()
+    )
+    casework_services.case_note_mark_entered_in_error(note=note, actor=advisor_user, reason="Mrs Lee's neighbour.")
+
+    services.consent_withdraw(referral=referral, actor=referrer_user, note="All of it.")
+
+    change = ConsentChange.objects.get()
+    assert (change.note, change.representative_name, change.method) == (REDACTED, "", "phone")
+    history = OutcomeChange.objects.get(outcome_kind="non-financial")
+    assert history.reason == REDACTED
+    assert history.changes == [{"field": "note", "old": REDACTED, "new": REDACTED}]
+    money.refresh_from_db()
+    note.refresh_from_db()
+    assert money.entered_in_error_reason == REDACTED and money.is_entered_in_error
+    assert note.entered_in_error_reason == REDACTED
