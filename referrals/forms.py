@@ -430,7 +430,7 @@ class ConsentScopeChangeForm(forms.Form):
         error_messages={"required": "Select who said so"},
     )
     representative_name = forms.CharField(
-        label="Representative's full name",
+        label="If a representative said so, their full name",
         required=False,
         max_length=150,
         widget=forms.TextInput(attrs={"class": "input-width-30", "autocomplete": "off"}),
@@ -466,10 +466,7 @@ class ConsentScopeChangeForm(forms.Form):
             )
             for scope in ConsentScope
         ]
-        self.fields["representative_name"].shown_as_required = True
-        self.fields["representative_name"].widget.attrs.update(
-            {"data-reveal-name": "given_by", "data-reveal-value": Consent.GivenBy.REPRESENTATIVE}
-        )
+        self.fields["representative_name"].shown_as_required = True  # needed only after "A representative"
 
     def clean_said_at(self):
         value = self.cleaned_data["said_at"]
