@@ -462,7 +462,8 @@ class ConsentScopeChangeForm(forms.Form):
         self.fields["change"].choices = [
             (
                 f"{scope.value}:{'withdraw' if getattr(consent, scope.value) else 'give'}",
-                f"{'Withdraws' if getattr(consent, scope.value) else 'Gives'} scope {scope.label}",
+                f"{'Withdraws' if getattr(consent, scope.value) else 'Gives'} consent {scope.label[0]}: "
+                f"{scope.label[3].lower()}{scope.label[4:]}",
             )
             for scope in ConsentScope
         ]

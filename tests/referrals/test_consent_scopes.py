@@ -267,8 +267,8 @@ def test_the_referrer_records_a_change_and_both_pages_show_the_history(
     client = as_user(referrer_user)
     url = reverse("referrals:consent_change", args=[referral.pk])
     page = client.get(url).content.decode()
-    assert "Withdraws scope 3. Outcomes may be reported back to the referrer" in page
-    assert "Withdraws scope 2. The advisor may ask the referrer for medical evidence" in page
+    assert "Withdraws consent 3: outcomes may be reported back to the referrer" in page
+    assert "Withdraws consent 2: the advisor may ask the referrer for medical evidence" in page
     response = client.post(url, _form())
     assert response.status_code == 302 and response["Location"] == reverse("referrals:detail", args=[referral.pk])
     history = "Scope 3 withdrawn by the patient, by phone,"
