@@ -17,9 +17,10 @@ from outcomes import services as outcomes_services
 from referrals import permissions
 from referrals.models import Referral, ReferralStatus
 from tests import factories
+from tests.support.documents import pdf_bytes
 from tests.support.forms import once
 
-PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+PDF = pdf_bytes()  # a real PDF: the evidence gate parses what is uploaded
 
 
 @pytest.fixture(autouse=True)
