@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from hjp.accounts.models import Organisation
 from hjp.core.dates import format_date
-from hjp.core.models import TimeStampedModel
+from hjp.core.models import EnteredInError, TimeStampedModel, entered_in_error_constraint
 from hjp.core.storage import EncryptedPrivateStorage, private_storage
 from referrals.models import ProblemCategory, ProblemSubCategory, Referral
 
@@ -155,7 +155,10 @@ class CaseIssue(TimeStampedModel):
             raise ValidationError({"sub_category": f"That sub-category is not part of {self.category.name}."})
 
 
-class CaseNote(models.Model):
+class CaseNote(EnteredInError):
+    """A note on the case's timeline. Never edited or deleted: one written in error is marked so (struck through,
+    with who and why) by its author or a supervisor."""
+
     class Kind(models.TextChoices):
         CALL = "call", "Phone call"
         MEETING = "meeting", "Meeting"
@@ -171,6 +174,7 @@ class CaseNote(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
+        constraints = [entered_in_error_constraint("case_note")]
 
     def __str__(self):
         return f"{self.get_kind_display()} on {self.case}"
@@ -182,7 +186,10 @@ class AppointmentKind(models.TextChoices):
     VIDEO = "video", "Video"
 
 
-class Appointment(TimeStampedModel):
+class Appointment(EnteredInError, TimeStampedModel):
+    """An appointment with the patient. One booked in error is marked so (kept, struck through, with who and
+    why) by whoever booked it or a supervisor; it is no longer the next appointment."""
+
     Kind = AppointmentKind
 
     class Attendance(models.TextChoices):
@@ -199,10 +206,15 @@ class Appointment(TimeStampedModel):
     advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments")
     attendance = models.CharField(max_length=15, choices=Attendance.choices, default=Attendance.BOOKED)
     note = models.TextField(blank=True)
+    # Who booked it (unknown for appointments booked before this was recorded): may mark it entered in error.
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["starts_at", "pk"]
         constraints = [
+            entered_in_error_constraint("appointment"),
             models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="appointment_duration_at_least_5"),
             models.CheckConstraint(
                 condition=~Q(kind=AppointmentKind.IN_PERSON) | ~Q(place=""), name="appointment_in_person_has_place"

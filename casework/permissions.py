@@ -3,7 +3,7 @@ model's QuerySet; lookups here narrow to it and give the same 404 for a missing 
 
 from django.db.models import QuerySet
 
-from casework.models import AdviceProvider, Case, EvidenceRequest
+from casework.models import AdviceProvider, Case, CaseNote, EvidenceRequest
 from hjp.accounts.models import Membership, Role, User
 from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
@@ -69,3 +69,14 @@ def is_case_worker(user, organisation_id: int) -> bool:
 
 def can_triage(user, referral: Referral) -> bool:
     return referral.status == ReferralStatus.SUBMITTED and is_case_worker(user, referral.advice_organisation_id)
+
+
+def can_mark_entered_in_error(user, record, case: Case) -> bool:
+    """A note or an appointment can be marked entered in error by whoever wrote or booked it (an appointment
+    booked before that was recorded: its advisor), or by a supervisor of the case's advice organisation; open
+    or closed case alike, once."""
+    organisation_id = case.referral.advice_organisation_id
+    if record.is_entered_in_error or not is_case_worker(user, organisation_id):
+        return False
+    author_id = record.author_id if isinstance(record, CaseNote) else (record.booked_by_id or record.advisor_id)
+    return author_id == user.pk or is_supervisor_of(user, organisation_id)

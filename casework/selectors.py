@@ -241,6 +241,7 @@ def advisor_home(*, user) -> AdvisorHome:
         Appointment.objects.filter(
             case__in=mine,
             attendance=Appointment.Attendance.BOOKED,
+            entered_in_error_at__isnull=True,
             starts_at__gte=day_start,
             starts_at__lt=day_start + timedelta(days=(_week_end(today) - today).days + 1),
         ).select_related("case__referral__patient")
@@ -289,9 +290,10 @@ def case_detail(*, user, pk) -> Case:
     ).prefetch_related(
         "referral__categories",
         "referral__status_changes__actor",
+        "referral__consent__changes__recorded_by",
         Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
-        Prefetch("notes", queryset=CaseNote.objects.select_related("author")),
-        Prefetch("appointments", queryset=Appointment.objects.select_related("advisor")),
+        Prefetch("notes", queryset=CaseNote.objects.select_related("author", "entered_in_error_by")),
+        Prefetch("appointments", queryset=Appointment.objects.select_related("advisor", "entered_in_error_by")),
         Prefetch(
             "deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")
         ),
@@ -316,10 +318,12 @@ def case_timeline(case: Case) -> list[dict]:
 
 
 def next_appointment(case: Case) -> Appointment | None:
-    """The next booked appointment that has not started yet. Uses the prefetched rows."""
+    """The next booked appointment that has not started yet (not one booked in error). Uses the prefetched rows."""
     now = timezone.now()
     booked = [
-        a for a in case.appointments.all() if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now
+        a
+        for a in case.appointments.all()
+        if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now and not a.is_entered_in_error
     ]
     return min(booked, key=lambda a: (a.starts_at, a.pk), default=None)
 

@@ -6,8 +6,16 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes and reports"
 
     def ready(self):
-        from outcomes.services import outcomes_erase
+        from hjp.notifications.models import MessageKind
+        from hjp.notifications.services import register_composer
+        from outcomes.receivers import report_outcomes_on_consent_given_later
+        from outcomes.services import compose_digest, compose_outcome_report, outcomes_erase
         from referrals.services.erasure import register_eraser
+        from referrals.signals import consent_scope_changed
 
         # Called after casework's eraser: the apps load in the order of the layers.
         register_eraser(outcomes_erase)
+        consent_scope_changed.connect(report_outcomes_on_consent_given_later, dispatch_uid="outcomes.report_later")
+        # Digests and outcome reports read the figures and the consent of the moment they are delivered.
+        register_composer(MessageKind.OUTCOME_REPORT, compose_outcome_report)
+        register_composer(MessageKind.DIGEST, compose_digest)

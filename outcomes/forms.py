@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from casework.models import ClosureReason
-from hjp.core.forms import DateInput, SubmissionTokenMixin
+from hjp.core.forms import DateInput, SubmissionTokenMixin, VersionMixin
 from outcomes import periods
 from outcomes.models import (
     SWEMWBS_ITEMS,
@@ -13,6 +13,7 @@ from outcomes.models import (
     FinancialOutcome,
     NonFinancialOutcome,
     NoOutcomeReason,
+    OutcomeKind,
 )
 from outcomes.selectors.figures import Period
 
@@ -24,7 +25,9 @@ class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
         self.order_fields(["issue"])
 
 
-class FinancialOutcomeForm(_IssueForm):
+class FinancialFieldsForm(forms.ModelForm):
+    """The fields of money gained, for recording it (FinancialOutcomeForm) and correcting it."""
+
     class Meta:
         model = FinancialOutcome
         fields = ["kind", "benefit", "recurring_amount", "recurring_period", "one_off_amount", "confirmed"]
@@ -66,17 +69,84 @@ class FinancialOutcomeForm(_IssueForm):
         pass
 
 
-class DecisionOutcomeForm(_IssueForm):
+class DecisionFieldsForm(forms.ModelForm):
     class Meta:
         model = DecisionOutcome
         fields = ["stage", "result", "decided_on"]
         widgets = {"decided_on": DateInput()}
 
 
-class NonFinancialOutcomeForm(_IssueForm):
+class NonFinancialFieldsForm(forms.ModelForm):
     class Meta:
         model = NonFinancialOutcome
         fields = ["kind", "note"]
+
+
+class FinancialOutcomeForm(_IssueForm, FinancialFieldsForm):
+    pass
+
+
+class DecisionOutcomeForm(_IssueForm, DecisionFieldsForm):
+    pass
+
+
+class NonFinancialOutcomeForm(_IssueForm, NonFinancialFieldsForm):
+    pass
+
+
+# --- correcting a recorded outcome --------------------------------------------------------------------------
+
+
+class _CorrectionMixin(VersionMixin):
+    """An outcome's edit form: the version it was loaded at, and why it is changed (kept in its history)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"] = forms.CharField(
+            label="Why it is changed (optional)",
+            help_text="For example: the decision letter arrived.",
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 2, "class": "input-width-two-thirds"}),
+        )
+
+    def _post_clean(self):
+        # The service validates the whole row under its lock, and keeps the edit off the instance until then.
+        pass
+
+
+class FinancialCorrectionForm(_CorrectionMixin, FinancialFieldsForm):
+    pass
+
+
+class DecisionCorrectionForm(_CorrectionMixin, DecisionFieldsForm):
+    pass
+
+
+class NonFinancialCorrectionForm(_CorrectionMixin, NonFinancialFieldsForm):
+    pass
+
+
+CORRECTION_FORMS = {
+    OutcomeKind.FINANCIAL: FinancialCorrectionForm,
+    OutcomeKind.DECISION: DecisionCorrectionForm,
+    OutcomeKind.NON_FINANCIAL: NonFinancialCorrectionForm,
+}
+
+
+class EnteredInErrorForm(VersionMixin, forms.Form):
+    """Why an outcome was entered in error; with the outcome's version it was loaded at."""
+
+    reason = forms.CharField(
+        label="Why it was entered in error",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "input-width-two-thirds"}),
+        error_messages={"required": "Say why it was entered in error."},
+    )
+
+    def __init__(self, *args, instance=None, **kwargs):
+        self.instance = instance
+        super().__init__(*args, **kwargs)
 
 
 class WellbeingForm(SubmissionTokenMixin, forms.Form):

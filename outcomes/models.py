@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from casework.models import Case, CaseIssue
-from hjp.core.models import TimeStampedModel
+from hjp.core.models import EnteredInError, TimeStampedModel, entered_in_error_constraint
 from referrals.models import ProblemCategory, ProblemSubCategory
 
 
@@ -29,13 +29,42 @@ class Period(models.TextChoices):
 PERIODS_PER_YEAR = {Period.WEEKLY: 52, Period.FOUR_WEEKLY: 13, Period.MONTHLY: 12}
 
 
+class OutcomeQuerySet(models.QuerySet):
+    """`counted()` is the one rule for which outcomes count in a figure: every selector that sums or counts
+    outcomes (dashboard, funder report and CSV, digests, a case's totals, the referrer's outcome report) starts
+    from it. An outcome marked entered in error is kept, struck through on the case's outcomes page, and
+    counted nowhere."""
+
+    def counted(self) -> "OutcomeQuerySet":
+        return self.filter(entered_in_error_at__isnull=True)
+
+
+class CorrectableOutcome(EnteredInError, TimeStampedModel):
+    """An outcome that can be corrected (edited at a `version`, each change kept as an OutcomeChange) or marked
+    entered in error with a reason, never deleted (outcomes.corrections)."""
+
+    version = models.PositiveIntegerField(default=1)
+
+    objects = OutcomeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+def _error_constraints(name: str) -> list:
+    return [
+        models.CheckConstraint(condition=Q(version__gte=1), name=f"{name}_version_positive"),
+        entered_in_error_constraint(name),
+    ]
+
+
 def annualise(amount: Decimal | None, period: str | None) -> Decimal:
     if not amount or not period:
         return Decimal("0.00")
     return (Decimal(amount) * PERIODS_PER_YEAR[Period(period)]).quantize(Decimal("0.01"))
 
 
-class FinancialOutcome(TimeStampedModel):
+class FinancialOutcome(CorrectableOutcome):
     """Money gained on one case issue: a recurring amount (annualised) and/or a one-off amount."""
 
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="financial_outcomes")
@@ -75,6 +104,7 @@ class FinancialOutcome(TimeStampedModel):
                 condition=Q(recurring_amount__isnull=False) | Q(one_off_amount__gt=0),
                 name="financial_has_an_amount",
             ),
+            *_error_constraints("financial"),
         ]
 
     def __str__(self):
@@ -101,7 +131,7 @@ class DecisionResult(models.TextChoices):
 SUCCESSFUL_RESULTS = (DecisionResult.AWARDED, DecisionResult.INCREASED)
 
 
-class DecisionOutcome(TimeStampedModel):
+class DecisionOutcome(CorrectableOutcome):
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="decisions")
     stage = models.CharField(max_length=30, choices=DecisionStage.choices)
     result = models.CharField(max_length=12, choices=DecisionResult.choices)
@@ -110,6 +140,7 @@ class DecisionOutcome(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = _error_constraints("decision")
 
     def __str__(self):
         benefit = self.benefit_display
@@ -124,7 +155,9 @@ class DecisionOutcome(TimeStampedModel):
         issue = self.issue
         if issue.sub_category_id and issue.category.code == ProblemCategory.BENEFITS:
             return issue.sub_category.name
-        named = dict.fromkeys(o.benefit.name for o in issue.financial_outcomes.all() if o.benefit_id)
+        named = dict.fromkeys(
+            o.benefit.name for o in issue.financial_outcomes.all() if o.benefit_id and not o.is_entered_in_error
+        )
         return " and ".join(named)
 
 
@@ -139,7 +172,7 @@ class NonFinancialKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class NonFinancialOutcome(TimeStampedModel):
+class NonFinancialOutcome(CorrectableOutcome):
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="non_financial_outcomes")
     kind = models.CharField(max_length=30, choices=NonFinancialKind.choices)
     note = models.CharField(max_length=300, blank=True)
@@ -147,9 +180,53 @@ class NonFinancialOutcome(TimeStampedModel):
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = _error_constraints("non_financial")
 
     def __str__(self):
         return self.get_kind_display()
+
+
+class OutcomeKind(models.TextChoices):
+    """The three kinds of correctable outcome, as the correction pages and the history name them."""
+
+    FINANCIAL = "financial", "Money gained"
+    DECISION = "decision", "Decision"
+    NON_FINANCIAL = "non-financial", "Other outcome"
+
+
+OUTCOME_MODELS = {
+    OutcomeKind.FINANCIAL: FinancialOutcome,
+    OutcomeKind.DECISION: DecisionOutcome,
+    OutcomeKind.NON_FINANCIAL: NonFinancialOutcome,
+}
+
+
+class OutcomeChange(models.Model):
+    """One correction of a recorded outcome: who, when, what (each field's old and new value, as shown to
+    people), and why. Kept for the case's lifetime; the outcomes page reads them as 'changed by X on D:
+    amount £A → £B'."""
+
+    class Action(models.TextChoices):
+        EDITED = "edited", "changed"
+        CONFIRMED = "confirmed", "confirmed"
+        ENTERED_IN_ERROR = "entered_in_error", "marked entered in error"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outcome_changes")
+    outcome_kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
+    outcome_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # [{"field": "Regular amount", "old": "£100.00", "new": "£120.00"}, ...]
+    changes = models.JSONField(default=list, blank=True)
+    reason = models.TextField(blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["outcome_kind", "outcome_id"], name="outcome_change_outcome_idx")]
+
+    def __str__(self):
+        return f"{self.get_outcome_kind_display()} {self.outcome_id} {self.get_action_display()}"
 
 
 SWEMWBS_ITEMS = [

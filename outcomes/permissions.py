@@ -1,5 +1,7 @@
-"""Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only."""
+"""Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only.
+Who may correct a case's recorded outcomes."""
 
+from casework.permissions import is_case_worker, is_supervisor_of
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
@@ -19,3 +21,24 @@ def report_partnerships(user):
 def get_partnership_for(user, pk, *, funder_report: bool = False) -> Partnership:
     qs = report_partnerships(user) if funder_report else dashboard_partnerships(user)
     return get_visible_or_404(qs, pk, "No such partnership.")
+
+
+# --- correcting a case's recorded outcomes ---------------------------------------------------------------
+
+
+def can_correct_outcomes(user, case) -> bool:
+    """Edit an outcome or mark it entered in error: any advisor of the case's advice organisation while the
+    case is open (as recording outcomes is); once it has closed, a supervisor of that organisation."""
+    organisation_id = case.referral.advice_organisation_id
+    if case.is_open:
+        return is_case_worker(user, organisation_id)
+    return is_supervisor_of(user, organisation_id)
+
+
+def can_confirm_expected_gain(user, case) -> bool:
+    """Turn expected money into confirmed money (and correct its amounts to the decision's) when the decision
+    arrives, often months after the case closed: whoever may correct outcomes, and also, after the close, the
+    advisor the case was with (it is their decision letter that arrives)."""
+    return can_correct_outcomes(user, case) or (
+        not case.is_open and case.advisor_id == user.pk and is_case_worker(user, case.referral.advice_organisation_id)
+    )

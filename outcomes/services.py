@@ -3,12 +3,14 @@
 Every message is written to the outbox (hjp.notifications) in the transaction of the change it reports,
 with a key that makes it unique, and delivered by Celery; a withdrawal of consent stops what is not sent."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from casework import services as casework_services
 from casework.models import OPEN_CASE_STATES, Case, CaseIssue, Deadline, EvidenceRequest
@@ -24,7 +26,9 @@ from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from outcomes import disclosure
+from outcomes.corrections import outcome_changes_erase
 from outcomes.models import (
+    OUTCOME_MODELS,
     CaseClosure,
     DecisionOutcome,
     FinancialOutcome,
@@ -118,11 +122,21 @@ def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], versio
 
 def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     """Outcomes' part of the one erasure path (`referrals.services.erasure`): blank the free text outcomes
-    hold about the patient. The outcomes themselves (kinds, amounts, results, scores) remain for reports."""
+    hold about the patient: notes, why an outcome was marked entered in error, and the corrections' reasons and
+    the old and new text of corrected notes (outcomes.corrections). The outcomes themselves (kinds, amounts,
+    results, scores) and who corrected them when remain for reports. Each outcome erased gets a new version,
+    so a correction form opened before cannot write the old text back."""
     text = placeholder(reason)
-    NonFinancialOutcome.objects.filter(issue__case__referral_id__in=referral_ids).exclude(note="").update(
-        note=text, updated_at=now
-    )
+    for model in OUTCOME_MODELS.values():
+        outcomes = model.objects.filter(issue__case__referral_id__in=referral_ids)
+        # A marking keeps its who and when; the reason it must have (a constraint) becomes the placeholder.
+        outcomes.exclude(entered_in_error_reason="").exclude(entered_in_error_reason=text).update(
+            entered_in_error_reason=text, version=F("version") + 1, updated_at=now
+        )
+    NonFinancialOutcome.objects.filter(issue__case__referral_id__in=referral_ids).exclude(note="").exclude(
+        note=text
+    ).update(note=text, version=F("version") + 1, updated_at=now)
+    outcome_changes_erase(referral_ids=referral_ids, text=text)
     CaseClosure.objects.filter(case__referral_id__in=referral_ids).exclude(no_outcome_note="").update(
         no_outcome_note=text, updated_at=now
     )
@@ -131,9 +145,9 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
 def case_has_outcomes(case: Case) -> bool:
     issue_q = Q(issue__case=case)
     return (
-        FinancialOutcome.objects.filter(issue_q).exists()
-        or DecisionOutcome.objects.filter(issue_q).exists()
-        or NonFinancialOutcome.objects.filter(issue_q).exists()
+        FinancialOutcome.objects.counted().filter(issue_q).exists()
+        or DecisionOutcome.objects.counted().filter(issue_q).exists()
+        or NonFinancialOutcome.objects.counted().filter(issue_q).exists()
     )
 
 
@@ -172,9 +186,9 @@ def outcome_report_body(case: Case) -> str:
     referral = case.referral
     issues = list(
         case.issues.select_related("category", "sub_category").prefetch_related(
-            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.select_related("benefit")),
-            "decisions",
-            "non_financial_outcomes",
+            Prefetch("financial_outcomes", queryset=FinancialOutcome.objects.counted().select_related("benefit")),
+            Prefetch("decisions", queryset=DecisionOutcome.objects.counted()),
+            Prefetch("non_financial_outcomes", queryset=NonFinancialOutcome.objects.counted()),
         )
     )
     total = sum((outcome.total_gain for issue in issues for outcome in issue.financial_outcomes.all()), Decimal("0.00"))
@@ -188,7 +202,10 @@ def outcome_report_body(case: Case) -> str:
     return render_message("outcome_report", referral=referral, issues=issues, total=total, wellbeing=wellbeing)
 
 
-def queue_outcome_report(*, case: Case) -> None:
+def queue_outcome_report(*, case: Case, occasion: str = "") -> None:
+    """Queue the referrer's outcome report of a closed case; once per close, and once per `occasion` (consent to
+    outcome feedback given after the close). Its text is composed again when it is delivered
+    (`compose_outcome_report`), so it reports the outcomes and the consent of that moment."""
     referral = Referral.objects.select_related("consent", "patient", "advice_organisation", "referrer").get(
         pk=case.referral_id
     )
@@ -198,11 +215,54 @@ def queue_outcome_report(*, case: Case) -> None:
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.OUTCOME_REPORT,
-        key=f"outcome_report:case:{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}",
+        key=f"{OUTCOME_REPORT_KEY}{case.pk}:closed:{case.closed_at:%Y%m%d%H%M%S%f}{occasion and ':' + occasion}",
         subject=render_subject("outcome_report", referral=referral),
         body=outcome_report_body(case),
         url=reverse("referrals:detail", args=[referral.pk]),
         referral_id=referral.pk,
+    )
+
+
+OUTCOME_REPORT_KEY = "outcome_report:case:"  # then the case id: the composer reads it back
+
+
+def compose_outcome_report(message) -> tuple[str, str] | None:
+    """The outcome report as it reads when it is delivered (hjp.notifications.services.register_composer)."""
+    match = re.fullmatch(rf"{OUTCOME_REPORT_KEY}(\d+):.*", message.key)
+    case = match and (
+        Case.objects.select_related("referral__consent", "referral__patient", "referral__advice_organisation")
+        .filter(pk=match[1])
+        .first()
+    )
+    if not case:  # not one this module queued: it stays as written
+        return message.subject, message.body
+    if case.referral.consent.is_withdrawn:
+        return None
+    return render_subject("outcome_report", referral=case.referral), outcome_report_body(case)
+
+
+def outcome_report_on_consent_given_later(*, referral: Referral, actor) -> None:
+    """Consent to outcome feedback (scope 3) was given after the case closed: the referrer gets the outcome
+    report now, with the outcomes."""
+    case = Case.objects.filter(referral=referral).first()
+    if case is not None and case.closed_at is not None and not case.is_open:
+        queue_outcome_report(case=case, occasion=f"feedback_given:{timezone.now():%Y%m%d%H%M%S%f}")
+
+
+DIGEST_KEY = "digest:"  # then the organisation id, the month (YYYY-MM) and the user: the composer reads them
+
+
+def compose_digest(message) -> tuple[str, str]:
+    """A digest as it reads when it is delivered: the figures of that moment (outcomes corrected since it was
+    queued, consent to outcome feedback withdrawn since), through the same functions that queued it."""
+    match = re.fullmatch(rf"{DIGEST_KEY}(\d+):(\d{{4}})-(\d{{2}}):.*", message.key)
+    organisation = match and Organisation.objects.filter(pk=match[1]).first()
+    if not organisation:  # not one this module queued: it stays as written
+        return message.subject, message.body
+    year, month = int(match[2]), int(match[3])
+    blocks = digest_periods(organisation=organisation, year=year, month=month)
+    return render_subject("digest", period=Period.month(year, month)), digest_body(
+        organisation=organisation, blocks=blocks
     )
 
 
@@ -256,7 +316,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
                 message_queue(
                     recipient=membership.user,
                     kind=MessageKind.DIGEST,
-                    key=f"digest:{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
+                    key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
                     subject=subject,
                     body=body,
                     url=reverse("referrals:list"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.views import case, dashboard, report
+from outcomes.views import case, corrections, dashboard, referrer, report
 
 app_name = "outcomes"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("funder-report/", report.funder_report, name="funder_report"),
     path("funder-report.csv", report.funder_report_csv, name="funder_report_csv"),
+    # Referrers: what the advice achieved for their referral, when the patient agreed to share it.
+    path("referrals/<int:referral_pk>/", referrer.referral_outcome, name="referral_outcome"),
     # Advisors: outcomes on a case, and closing it.
     path("cases/<int:case_pk>/", case.case_outcomes, name="case_outcomes"),
     path("cases/<int:case_pk>/financial/", case.financial_add, name="financial_add"),
@@ -16,4 +18,11 @@ urlpatterns = [
     path("cases/<int:case_pk>/non-financial/", case.non_financial_add, name="non_financial_add"),
     path("cases/<int:case_pk>/wellbeing/<str:moment>/", case.wellbeing_record, name="wellbeing_record"),
     path("cases/<int:case_pk>/close/", case.case_close, name="case_close"),
+    # Advisors while the case is open, supervisors after: correcting a recorded outcome.
+    path("cases/<int:case_pk>/<str:kind>/<int:pk>/correct/", corrections.outcome_edit, name="outcome_edit"),
+    path(
+        "cases/<int:case_pk>/<str:kind>/<int:pk>/entered-in-error/",
+        corrections.outcome_entered_in_error,
+        name="outcome_entered_in_error",
+    ),
 ]

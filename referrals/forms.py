@@ -17,6 +17,8 @@ from hjp.core.forms import (
 from hjp.core.nhs_number import format_nhs_number, normalise_nhs_number
 from referrals.models import (
     Consent,
+    ConsentChange,
+    ConsentScope,
     ContactMethod,
     KnownDeadlineKind,
     Patient,
@@ -407,6 +409,78 @@ class ConsentWithdrawalForm(forms.Form):
         "details.",
         error_messages={"required": "Confirm that you understand what withdrawing consent does"},
     )
+
+
+class ConsentScopeChangeForm(forms.Form):
+    """Scope 2 or 3 given later or withdrawn on its own, recorded like the original consent: who said so, how and
+    when. The changes offered are the ones the consent allows now (`consent`)."""
+
+    change = forms.ChoiceField(
+        label="What did the patient say?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select what the patient said"},
+    )
+    given_by = forms.ChoiceField(
+        label="Who said so?",
+        choices=Consent.GivenBy.choices,
+        initial=Consent.GivenBy.PATIENT,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select who said so"},
+    )
+    representative_name = forms.CharField(
+        label="If a representative said so, their full name",
+        required=False,
+        max_length=150,
+        widget=forms.TextInput(attrs={"class": "input-width-30", "autocomplete": "off"}),
+    )
+    method = forms.ChoiceField(
+        label="How?",
+        choices=ConsentChange.Method.choices,
+        widget=InlineRadioSelect,
+        error_messages={"required": "Select how the patient said so"},
+    )
+    said_at = forms.DateTimeField(
+        label="When?",
+        widget=DateTimeInput(attrs={"class": "input-width-datetime"}),
+        initial=lambda: timezone.localtime().replace(second=0, microsecond=0),
+        error_messages={
+            "required": "Enter when the patient said so",
+            "invalid": "Enter a real date and time for when the patient said so",
+        },
+    )
+    note = forms.CharField(
+        label="Anything to add (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2, "class": "input-width-two-thirds"}),
+    )
+
+    def __init__(self, *args, consent: Consent, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change"].choices = [
+            (
+                f"{scope.value}:{'withdraw' if getattr(consent, scope.value) else 'give'}",
+                f"{'Withdraws' if getattr(consent, scope.value) else 'Gives'} consent {scope.label[0]}: "
+                f"{scope.label[3].lower()}{scope.label[4:]}",
+            )
+            for scope in ConsentScope
+        ]
+        self.fields["representative_name"].shown_as_required = True  # needed only after "A representative"
+
+    def clean_said_at(self):
+        value = self.cleaned_data["said_at"]
+        if value > timezone.now() + timezone.timedelta(minutes=5):
+            raise forms.ValidationError("When the patient said so cannot be in the future.")
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("given_by") == Consent.GivenBy.REPRESENTATIVE and not cleaned.get("representative_name"):
+            self.add_error("representative_name", "Enter the representative's full name")
+        if cleaned.get("change"):
+            scope, action = cleaned["change"].split(":")
+            cleaned["scope"], cleaned["given"] = scope, action == "give"
+        return cleaned
 
 
 class ReferralFilterForm(forms.Form):

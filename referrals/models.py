@@ -368,6 +368,47 @@ class Consent(TimeStampedModel):
         return self.outcome_feedback and not self.is_withdrawn
 
 
+class ConsentScope(models.TextChoices):
+    """The scopes that can be given later or withdrawn on their own; scope 1 (sharing the referral) is the
+    referral itself, and only a withdrawal of all consent ends it."""
+
+    MEDICAL_EVIDENCE = "medical_evidence", "2. The advisor may ask the referrer for medical evidence"
+    OUTCOME_FEEDBACK = "outcome_feedback", "3. Outcomes may be reported back to the referrer"
+
+
+class ConsentChange(models.Model):
+    """Scope 2 or 3 given later, or withdrawn on its own, on the patient's word: recorded like the original
+    consent (who gave it, how, when, who recorded it), and kept as the consent's history."""
+
+    class Method(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        PHONE = "phone", "By phone"
+        WRITTEN = "written", "In writing"
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="changes")
+    scope = models.CharField(max_length=20, choices=ConsentScope.choices)
+    given = models.BooleanField(help_text="Given (true) or withdrawn (false).")
+    given_by = models.CharField(max_length=20, choices=Consent.GivenBy.choices, default=Consent.GivenBy.PATIENT)
+    representative_name = models.CharField(max_length=150, blank=True)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    said_at = models.DateTimeField(help_text="When the patient (or their representative) said so.")
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(given_by="representative") | Q(representative_name=""),
+                name="consent_change_representative_only_when_given_by_one",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_scope_display()} {'given' if self.given else 'withdrawn'}"
+
+
 class ReferralStatusChange(models.Model):
     """One step of the referral's timeline: who moved it, when, and why. A decline keeps its coded reason
     (`decline_reason`) apart from the advisor's words (`reason`), so declines can be counted by reason."""

@@ -62,6 +62,12 @@ def can_withdraw_consent(user, referral: Referral) -> bool:
     return is_referrer_side(user, referral) or is_advice_side(user, referral)
 
 
+def can_change_consent_scope(user, referral: Referral) -> bool:
+    """Give scope 2 or 3 later, or withdraw one on its own, on the patient's word: while consent is in use (as
+    for a withdrawal of all consent), by the referrer's side or the advice side."""
+    return can_withdraw_consent(user, referral)
+
+
 def get_referral_for_user(user, pk, *, queryset: QuerySet[Referral] | None = None) -> Referral:
     """The referral if the user may see it (`Referral.objects.visible_to`), narrowed further by `queryset`
     where a page needs it (triage: only what was sent to the user); 404 whether it is missing or forbidden."""

@@ -44,7 +44,7 @@ def referral_detail(*, user, pk) -> Referral:
         "referring_team",
         "partnership",
         "advice_organisation",
-    ).prefetch_related("categories", "status_changes__actor")
+    ).prefetch_related("categories", "status_changes__actor", "consent__changes__recorded_by")
     return get_referral_for_user(user, pk, queryset=queryset)
 
 

@@ -13,4 +13,5 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.referral_cancel, name="cancel"),
     path("<int:pk>/entered-in-error/", views.referral_entered_in_error, name="entered_in_error"),
     path("<int:pk>/withdraw-consent/", views.consent_withdraw, name="withdraw_consent"),
+    path("<int:pk>/consent/", views.consent_scope_change, name="consent_change"),
 ]

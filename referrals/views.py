@@ -16,6 +16,7 @@ from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
 from referrals.forms import (
     ConsentForm,
+    ConsentScopeChangeForm,
     ConsentWithdrawalForm,
     PatientForm,
     ReferralFilterForm,
@@ -189,6 +190,9 @@ def referral_detail(request, pk):
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,
             "can_withdraw_consent": permissions.can_withdraw_consent(user, referral),
+            "can_change_consent": permissions.can_change_consent_scope(user, referral),
+            "show_outcome_link": permissions.is_referrer_side(user, referral)
+            and referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED),
             "show_next_steps": referral.status == ReferralStatus.SUBMITTED
             and permissions.is_referrer_side(user, referral),
         },
@@ -286,6 +290,54 @@ def consent_withdraw(request, pk):
             "errors": error_summary(form),
             "action_url": reverse("referrals:withdraw_consent", args=[referral.pk]),
             "danger": True,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def consent_scope_change(request, pk):
+    """Scope 2 or 3 given later or withdrawn on its own, on the patient's word, by the referrer's side or the
+    advice side; back to the case page when it came from there (`?from=case`)."""
+    user = request.user
+    referral = selectors.referral_detail(user=user, pk=pk)
+    if not permissions.can_change_consent_scope(user, referral):
+        raise Http404("Consent for this referral cannot be changed.")
+    form = ConsentScopeChangeForm(request.POST or None, consent=referral.consent)
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.consent_scope_change(
+            referral=referral,
+            actor=user,
+            scope=data["scope"],
+            given=data["given"],
+            given_by=data["given_by"],
+            representative_name=data["representative_name"],
+            method=data["method"],
+            said_at=data["said_at"],
+            note=data["note"],
+        ),
+    )
+    if submission.saved:
+        messages.success(request, "The change of consent is recorded.")
+        case = getattr(referral, "case", None)
+        if request.GET.get("from") == "case" and case is not None:
+            return redirect("casework:case", pk=case.pk)
+        return redirect("referrals:detail", pk=referral.pk)
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
+    return render(
+        request,
+        "referrals/referral_action.html",
+        {
+            "referral": referral,
+            "form": form,
+            "title": "Record a change of consent",
+            "intro": "Scope 2 (medical evidence) and scope 3 (outcomes reported back) can be given later or "
+            "withdrawn on their own; the referral and its case go on. To withdraw all consent, use "
+            "'Record consent withdrawal'.",
+            "errors": error_summary(form),
+            "action_url": request.get_full_path(),
         },
         status=400 if request.method == "POST" else 200,
     )

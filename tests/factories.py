@@ -18,7 +18,7 @@ from casework.models import (
     OnwardReferral,
 )
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
-from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore, annualise
+from outcomes.models import DecisionOutcome, FinancialOutcome, NonFinancialOutcome, WellbeingScore, annualise
 from referrals.models import (
     Consent,
     Patient,
@@ -297,6 +297,15 @@ class DecisionOutcomeFactory(factory.django.DjangoModelFactory):
     issue = factory.SubFactory(CaseIssueFactory)
     stage = "initial_claim"
     result = "awarded"
+    recorded_by = factory.LazyAttribute(lambda o: o.issue.case.advisor)
+
+
+class NonFinancialOutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = NonFinancialOutcome
+
+    issue = factory.SubFactory(CaseIssueFactory)
+    kind = "eviction_prevented"
     recorded_by = factory.LazyAttribute(lambda o: o.issue.case.advisor)
 
 

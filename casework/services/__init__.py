@@ -12,6 +12,7 @@ Callers use this package's names; the modules under it are how the code is kept 
 from casework.services.cases import (
     case_close,
     case_note_add,
+    case_note_mark_entered_in_error,
     case_reallocate,
     case_reopen,
     case_stop_after_consent_withdrawal,
@@ -24,6 +25,7 @@ from casework.services.evidence import (
     evidence_request_answer,
     evidence_request_create,
     evidence_request_decline,
+    evidence_requests_cancel_for_consent,
 )
 from casework.services.lifecycle import (
     business_statuses_for,
@@ -34,6 +36,7 @@ from casework.services.lifecycle import (
 from casework.services.providers import onward_referral_make, provider_save
 from casework.services.records import (
     appointment_book,
+    appointment_mark_entered_in_error,
     appointment_update,
     case_issue_add,
     case_issue_resolve,
@@ -49,6 +52,7 @@ __all__ = [
     "REDACTED",
     "StaleCaseError",
     "appointment_book",
+    "appointment_mark_entered_in_error",
     "appointment_update",
     "business_statuses_for",
     "case_close",
@@ -56,6 +60,7 @@ __all__ = [
     "case_issue_resolve",
     "case_issue_update",
     "case_note_add",
+    "case_note_mark_entered_in_error",
     "case_open",
     "case_reallocate",
     "case_reopen",
@@ -71,6 +76,7 @@ __all__ = [
     "evidence_request_answer",
     "evidence_request_create",
     "evidence_request_decline",
+    "evidence_requests_cancel_for_consent",
     "new_case_reference",
     "onward_referral_make",
     "provider_save",

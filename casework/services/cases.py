@@ -16,13 +16,14 @@ from casework.models import (
     Deadline,
     EvidenceRequest,
 )
-from casework.permissions import case_workers, is_supervisor_of
-from casework.services.common import bump_version, clean_and_save, lock_case
+from casework.permissions import can_mark_entered_in_error, case_workers, is_supervisor_of
+from casework.services.common import ENTERED_IN_ERROR_REFUSED, bump_version, clean_and_save, lock_case
 from casework.services.lifecycle import case_set_business_status, case_transition
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.dates import format_date_time
 from hjp.core.errors import DomainError
+from hjp.core.models import mark_entered_in_error
 from hjp.core.redaction import ErasureReason
 from hjp.core.submissions import once_per_submission
 from referrals.services import consent_withdraw, referrals_erase
@@ -54,6 +55,20 @@ def case_note_add(
     audit_record(
         actor=actor, action=Action.CREATE, obj=note, summary="first contact" if first_contact else f"{kind} note"
     )
+    return note
+
+
+@transaction.atomic
+def case_note_mark_entered_in_error(*, note: CaseNote, actor, reason: str) -> CaseNote:
+    """Mark a note written in error (the wrong case, the wrong patient): it stays on the timeline, struck through
+    with who marked it and why; notes are never edited or deleted. By its author or a supervisor."""
+    locked = lock_case(note.case, actor=actor, must_be_open=False)
+    note = CaseNote.objects.select_for_update().get(pk=note.pk, case=locked)
+    if not can_mark_entered_in_error(actor, note, locked):
+        raise DomainError(ENTERED_IN_ERROR_REFUSED.format(record="note", author="wrote it"))
+    mark_entered_in_error(note, actor=actor, reason=reason, now=timezone.now())
+    clean_and_save(note)
+    audit_record(actor=actor, action=Action.UPDATE, obj=note, summary="entered in error")
     return note
 
 

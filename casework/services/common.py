@@ -16,6 +16,11 @@ class StaleCaseError(versioning.StaleVersionError):
     )
 
 
+ENTERED_IN_ERROR_REFUSED = (
+    "This {record} is already marked as entered in error, or only whoever {author} or a supervisor can mark it."
+)
+
+
 def new_case_reference() -> str:
     return new_reference(Case, "C")
 

@@ -2,8 +2,9 @@
 
 Registered when the app loads; called with a batch of referrals inside the erasing transaction, with a fixed
 number of queries however large the batch. The case's dates, states, closure reason, issue categories and
-sub-categories, the kinds and times of notes, appointments and deadlines, and the states of evidence requests
-stay for reports; the text people wrote about the patient and the documents they uploaded go."""
+sub-categories, the kinds and times of notes, appointments and deadlines (and who marked one entered in error,
+and when), and the states of evidence requests stay for reports; the text people wrote about the patient (the
+reasons for marking a record in error too) and the documents they uploaded go."""
 
 from django.db import transaction
 from django.db.models import F
@@ -31,6 +32,12 @@ def cases_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     settle_open_work(case_ids=case_ids, actor=actor, now=now)
     Case.objects.filter(pk__in=case_ids).update(summary="", closure_note="", version=F("version") + 1, updated_at=now)
     CaseNote.objects.filter(case_id__in=case_ids).exclude(text=text).update(text=text)
+    # Why a note or an appointment was marked entered in error may describe the patient; a marking keeps its
+    # who and when, and a reason it must have (a constraint) becomes the placeholder.
+    for model in (CaseNote, Appointment):
+        model.objects.filter(case_id__in=case_ids).exclude(entered_in_error_reason="").exclude(
+            entered_in_error_reason=text
+        ).update(entered_in_error_reason=text)
     CaseIssue.objects.filter(case_id__in=case_ids).update(description="", resolution="", updated_at=now)
     # An appointment in person must say where: the place becomes the placeholder, the kind and time stay.
     Appointment.objects.filter(case_id__in=case_ids).exclude(place="").update(place=text)

@@ -163,3 +163,30 @@ def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str) -
     clean_and_save(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence declined")
     return locked
+
+
+@transaction.atomic
+def evidence_requests_cancel_for_consent(*, referral, actor) -> int:
+    """The patient withdrew consent scope 2 (the advisor may ask the referrer for medical evidence) on its own:
+    the requests still open are cancelled and the referrer is told, each in their inbox. The case goes on.
+    Returns how many were cancelled."""
+    open_requests = list(
+        EvidenceRequest.objects.select_for_update(of=("self",))
+        .filter(case__referral=referral, state=EvidenceRequest.State.REQUESTED)
+        .select_related("requested_from")
+        .order_by("pk")
+    )
+    for evidence in open_requests:
+        evidence.state = EvidenceRequest.State.CANCELLED
+        evidence.save(update_fields=["state", "updated_at"])
+        message_queue(
+            recipient=evidence.requested_from,
+            kind=MessageKind.EVIDENCE_REQUEST,
+            key=f"evidence_request:{evidence.pk}:cancelled",
+            subject=render_subject("evidence_cancelled", referral=referral),
+            body=render_message("evidence_cancelled", referral=referral, evidence=evidence),
+            url=reverse("casework:evidence_detail", args=[evidence.pk]),
+            referral_id=referral.pk,
+        )
+        audit_record(actor=actor, action=Action.UPDATE, obj=evidence, summary="cancelled: consent scope 2 withdrawn")
+    return len(open_requests)

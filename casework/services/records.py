@@ -6,11 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.models import Appointment, Case, CaseIssue, Deadline
-from casework.services.common import bump_version, clean_and_save, lock_case
+from casework.permissions import can_mark_entered_in_error
+from casework.services.common import ENTERED_IN_ERROR_REFUSED, bump_version, clean_and_save, lock_case
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core import appeal_clock
 from hjp.core.errors import DomainError
+from hjp.core.models import mark_entered_in_error
 from hjp.core.submissions import once_per_submission
 from referrals.models import ProblemCategory, ProblemSubCategory
 
@@ -89,6 +91,7 @@ def appointment_book(
         place=place.strip(),
         note=note.strip(),
         advisor=locked.advisor,
+        booked_by=actor,
     )
     clean_and_save(appointment)
     audit_record(actor=actor, action=Action.CREATE, obj=appointment)
@@ -110,6 +113,8 @@ def appointment_update(
 ) -> Appointment:
     locked = lock_case(appointment.case, actor=actor, version=version)
     appointment = Appointment.objects.select_for_update().get(pk=appointment.pk, case=locked)
+    if appointment.is_entered_in_error:
+        raise DomainError("This appointment is marked as booked in error. Book a new one instead.")
     appointment.kind, appointment.starts_at, appointment.duration_minutes = kind, starts_at, duration_minutes
     appointment.place, appointment.attendance, appointment.note = place.strip(), attendance, note.strip()
     clean_and_save(appointment)
@@ -174,3 +179,18 @@ def deadline_complete(*, deadline: Deadline, actor, version: int) -> Deadline:
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done")
     return deadline
+
+
+@transaction.atomic
+def appointment_mark_entered_in_error(*, appointment: Appointment, actor, version: int, reason: str) -> Appointment:
+    """Mark an appointment booked in error: kept on the case's timeline, struck through with who and why, and
+    no longer the next appointment. By whoever booked it or a supervisor (casework.permissions)."""
+    locked = lock_case(appointment.case, actor=actor, version=version, must_be_open=False)
+    appointment = Appointment.objects.select_for_update().get(pk=appointment.pk, case=locked)
+    if not can_mark_entered_in_error(actor, appointment, locked):
+        raise DomainError(ENTERED_IN_ERROR_REFUSED.format(record="appointment", author="booked it"))
+    mark_entered_in_error(appointment, actor=actor, reason=reason, now=timezone.now())
+    clean_and_save(appointment)
+    bump_version(locked)
+    audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary="entered in error")
+    return appointment

@@ -10,6 +10,7 @@ from casework.views.pages import audit_page, case_form_page, case_values, get_ca
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from referrals.forms import ConsentWithdrawalForm
+from referrals.permissions import can_change_consent_scope
 
 Action = AuditEvent.Action
 
@@ -30,11 +31,16 @@ def case_detail(request, pk):
             "referral": referral,
             "patient": referral.patient,
             "consent": consent,
-            "timeline": selectors.case_timeline(case),
+            "timeline": [
+                entry | {"can_mark_in_error": permissions.can_mark_entered_in_error(user, entry["item"], case)}
+                for entry in selectors.case_timeline(case)
+            ],
             "next_appointment": selectors.next_appointment(case),
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
             "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,
+            "can_change_consent": can_change_consent_scope(user, referral),
+            "consent_change_from": "?from=case",
             "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),
         },
     )

@@ -1,13 +1,15 @@
 """Pages for what a case records: issues, appointments, deadlines, evidence requests, onward referrals."""
 
+from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from casework import forms, selectors, services
+from casework import forms, permissions, selectors, services
 from casework.models import CaseIssue, Deadline
 from casework.views.pages import case_form_page, case_values, get_case, posted, versioned_form
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.core.dates import format_date_time
+from hjp.core.forms import ReasonForm
 from hjp.core.lookups import get_visible_or_404
 
 
@@ -269,4 +271,62 @@ def onward_add(request, pk):
             submission_token=form.submission_token,
         ),
         success="Onward referral recorded.",
+    )
+
+
+ENTERED_IN_ERROR_INTRO = (
+    "It stays on the case's timeline, struck through, with your name and reason: nothing is deleted."
+)
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
+def note_entered_in_error(request, pk, item_pk):
+    case = get_case(request, pk)
+    note = get_visible_or_404(case.notes.all(), item_pk, "No such note.")
+    if not permissions.can_mark_entered_in_error(request.user, note, case):
+        raise Http404("Only the note's author or a supervisor can mark it.")
+    form = ReasonForm(
+        posted(request), label="Why it was entered in error", required_message="Say why it was entered in error."
+    )
+    return case_form_page(
+        request,
+        case,
+        form,
+        title="Mark a note as entered in error",
+        submit_label="Mark as entered in error",
+        danger=True,
+        intro=ENTERED_IN_ERROR_INTRO,
+        perform=lambda d: services.case_note_mark_entered_in_error(note=note, actor=request.user, reason=d["reason"]),
+        success="Note marked as entered in error.",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="No casework here.")
+def appointment_entered_in_error(request, pk, item_pk):
+    case = get_case(request, pk)
+    appointment = get_visible_or_404(case.appointments.all(), item_pk, "No such appointment.")
+    if not permissions.can_mark_entered_in_error(request.user, appointment, case):
+        raise Http404("Only whoever booked the appointment or a supervisor can mark it.")
+    form = versioned_form(
+        request,
+        case,
+        forms.VersionedReasonForm,
+        label="Why it was booked in error",
+        required_message="Say why it was booked in error.",
+    )
+    return case_form_page(
+        request,
+        case,
+        form,
+        title=f"Mark an appointment as booked in error: {format_date_time(appointment.starts_at)}",
+        submit_label="Mark as booked in error",
+        danger=True,
+        intro=ENTERED_IN_ERROR_INTRO,
+        current=case_values,
+        perform=lambda d: services.appointment_mark_entered_in_error(
+            appointment=appointment, actor=request.user, version=d["version"], reason=d["reason"]
+        ),
+        success="Appointment marked as booked in error.",
     )

@@ -9,6 +9,7 @@ Every email carries a Message-ID derived from its delivery, so a copy a person r
 When the broker cannot be reached, the message waits in the outbox and the periodic sweep delivers it."""
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -49,6 +50,18 @@ DELIVERY_TRANSITIONS = {
 def may_become(to: str) -> list[str]:
     """The statuses a delivery may move to `to` from."""
     return [source for source, targets in DELIVERY_TRANSITIONS.items() if to in targets]
+
+
+# The app that owns a kind of message may register how to compose it again at delivery (`register_composer`),
+# so that a message that waited in the outbox (the broker down, a retry) says what is true when it is
+# delivered, not when it was queued: outcomes composes its digests and outcome reports from the figures and the
+# consent of that moment. A composer takes the message and returns (subject, body), or None when nothing may be
+# said any more (the message is then cancelled). It runs under the message's row lock.
+_COMPOSERS: dict[str, Callable[[Message], tuple[str, str] | None]] = {}
+
+
+def register_composer(kind: str, compose: Callable[[Message], tuple[str, str] | None]) -> None:
+    _COMPOSERS[kind] = compose
 
 
 def message_queue(
@@ -99,10 +112,20 @@ def _deliver_inbox(message_id: int) -> None:
     message = Message.objects.select_for_update().filter(pk=message_id).first()
     if message is None or message.status != Message.Status.PENDING:
         return
+    compose = _COMPOSERS.get(message.kind)
+    composed = compose(message) if compose is not None else (message.subject, message.body)
+    if composed is None:
+        message.status = Message.Status.CANCELLED
+        message.save(update_fields=["status"])
+        Delivery.objects.filter(message=message, status__in=may_become(S.CANCELLED)).update(
+            status=Delivery.Status.CANCELLED, last_error="Nothing was left to say when it was to be delivered."
+        )
+        return
     now = timezone.now()
+    message.subject, message.body = composed[0][:200], composed[1]
     message.status = Message.Status.DELIVERED
     message.delivered_at = now
-    message.save(update_fields=["status", "delivered_at"])
+    message.save(update_fields=["subject", "body", "status", "delivered_at"])
     Delivery.objects.filter(message=message, channel=Delivery.Channel.INBOX, status__in=may_become(S.SENT)).update(
         status=Delivery.Status.SENT, attempts=1, sent_at=now, last_attempt_at=now
     )

@@ -252,7 +252,8 @@ def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period
     }
     gains = {
         timezone.localtime(row["month"]).date(): row
-        for row in FinancialOutcome.objects.filter(issue__case__in=closed)
+        for row in FinancialOutcome.objects.counted()
+        .filter(issue__case__in=closed)
         .annotate(month=TruncMonth("issue__case__closed_at"))
         .values("month")
         .annotate(confirmed_gain=money_sum(GAIN, True), expected_gain=money_sum(GAIN, False))

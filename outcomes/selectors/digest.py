@@ -31,13 +31,15 @@ def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigur
     """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
     received = referrals_received(period=period, referring_organisation=organisation)
     closed = cases_closed(period=period, referring_organisation=organisation)
+    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed).
+    sharing = closed.filter(referral__consent__outcome_feedback=True)
     totals = referral_totals(received)
-    all_stages = decision_success(closed)[-1]
+    all_stages = decision_success(sharing)[-1]
     return DigestFigures(
         made=totals.received,
         accepted=totals.accepted,
         closed=closed.count(),
-        money=money_totals(closed),
+        money=money_totals(sharing),
         decided=all_stages.decided,
         won=all_stages.successful,
     )

@@ -152,7 +152,8 @@ def decision_success(closed: QuerySet[Case]) -> list[DecisionSuccess]:
     decided (won or refused; withdrawn claims are left out), on the `closed` cases (`cases_closed`)."""
     rows = {
         row["stage"]: row
-        for row in DecisionOutcome.objects.filter(issue__case__in=closed)
+        for row in DecisionOutcome.objects.counted()
+        .filter(issue__case__in=closed)
         .values("stage")
         .annotate(successful=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
         .order_by()
@@ -203,7 +204,8 @@ class MoneyTotals:
 
 def money_totals(closed: QuerySet[Case]) -> MoneyTotals:
     """Money gained on the `closed` cases (`cases_closed`), confirmed and expected apart, in one query."""
-    figures = FinancialOutcome.objects.filter(issue__case__in=closed).aggregate(
+    outcomes = FinancialOutcome.objects.counted().filter(issue__case__in=closed)
+    figures = outcomes.aggregate(
         confirmed_annual=money_sum("annual_amount", True),
         confirmed_one_off=money_sum("one_off_amount", True),
         confirmed_cases=Count("issue__case", distinct=True, filter=Q(confirmed=True)),

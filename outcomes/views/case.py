@@ -12,7 +12,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
-from outcomes import services
+from outcomes import permissions, services
 from outcomes.forms import (
     CaseCloseForm,
     DecisionOutcomeForm,
@@ -20,7 +20,7 @@ from outcomes.forms import (
     NonFinancialOutcomeForm,
     WellbeingForm,
 )
-from outcomes.models import WellbeingScore
+from outcomes.models import OutcomeKind, WellbeingScore
 from outcomes.selectors import case as selectors
 
 
@@ -50,6 +50,7 @@ def _page(request, case, *, bound=None, status=200):
     }
     if bound:
         forms_.update(bound)
+    _attach_history(case, issues)
     audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=case, summary="outcomes")
     return render(
         request,
@@ -60,11 +61,26 @@ def _page(request, case, *, bound=None, status=200):
             "issues": issues,
             "scores": scores,
             "totals": selectors.case_money(case=case),
+            "can_correct": permissions.can_correct_outcomes(request.user, case),
+            "can_confirm": permissions.can_confirm_expected_gain(request.user, case),
             "forms": forms_,
             "errors": error_summary(*(bound or {}).values()),
         },
         status=status,
     )
+
+
+def _attach_history(case, issues) -> None:
+    """Give each outcome on the page its corrections, oldest first, as `history` (one query for the case)."""
+    history = selectors.outcome_history(case=case)
+    for issue in issues:
+        for kind, outcomes in (
+            (OutcomeKind.FINANCIAL, issue.financial_outcomes.all()),
+            (OutcomeKind.DECISION, issue.decisions.all()),
+            (OutcomeKind.NON_FINANCIAL, issue.non_financial_outcomes.all()),
+        ):
+            for outcome in outcomes:
+                outcome.history = history.get((kind, outcome.pk), [])
 
 
 def _items(score: WellbeingScore | None) -> dict:

@@ -1,7 +1,7 @@
 """Writes for referrals, one module a concern: the states (transitions), saving and sending (saving), a
 withdrawal of consent (consent). Callers import from here."""
 
-from referrals.services.consent import consent_withdraw
+from referrals.services.consent import consent_scope_change, consent_withdraw
 from referrals.services.erasure import referrals_erase, register_eraser
 from referrals.services.saving import (
     DuplicateReferralError,
@@ -29,6 +29,7 @@ __all__ = [
     "ReferrerContext",
     "StaleReferralError",
     "allowed_targets",
+    "consent_scope_change",
     "consent_withdraw",
     "referral_save",
     "referral_set_case_status",

@@ -3,9 +3,10 @@ retention period alike, so the two cannot drift.
 
 `referrals_erase` removes, for a batch of referrals: the patient's identifying details (names, date of birth,
 NHS number, contact details, address and postcode, language and interpreter need, access needs, sex,
-ethnicity), the free text written about them in every app, the messages about them, and their documents. It
-keeps what reports count: dates, states, categories and sub-categories, outcomes and money, the deprivation
-decile, the referring organisation and team. It settles what was left open (the apps' erasers cancel open
+ethnicity), representatives' names (on the consent and its later changes), the free text written about them
+in every app (the reasons given for corrections and for records marked entered in error too), the messages
+about them, and their documents. It keeps what reports count: dates, states, categories and sub-categories,
+outcomes and money, the deprivation decile, the referring organisation and team. It settles what was left open (the apps' erasers cancel open
 evidence requests and booked appointments, and close open deadlines and issues with the case).
 
 This app erases its own rows; the apps above it (casework, then outcomes: the order they load in) register
@@ -22,7 +23,7 @@ from django.utils import timezone
 
 from hjp.core.redaction import ErasureReason, message_body, placeholder
 from hjp.notifications.services import messages_stop_for_referrals
-from referrals.models import Consent, Patient, Referral, ReferralStatusChange
+from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
 from referrals.services.transitions import CONSENT_WITHDRAWN_REASON
 
 # Called as eraser(referral_ids=, reason=, actor=, now=) inside the erasing transaction. `actor` is None when
@@ -77,6 +78,11 @@ def referrals_erase(*, referral_ids: list[int], reason: str, actor=None, now: da
     Consent.objects.filter(referral_id__in=referral_ids).update(
         representative_name="", representative_authority="", withdrawal_note="", updated_at=now
     )
+    # The later changes of scope 2 and 3 keep which scope, given or withdrawn, by whom (patient or
+    # representative), how and when; the representative's name and the words typed about the change go.
+    changes = ConsentChange.objects.filter(consent__referral_id__in=referral_ids)
+    changes.exclude(representative_name="").update(representative_name="")
+    changes.exclude(note="").exclude(note=text).update(note=text)
     referrals = Referral.objects.filter(pk__in=referral_ids)
     referrals.exclude(description="").update(description=text)
     referrals.update(known_deadline_note="", duplicate_reason="", version=F("version") + 1, updated_at=now)

@@ -189,6 +189,7 @@ OBJECT_GATED = {
     "referrals:cancel",
     "referrals:entered_in_error",
     "referrals:withdraw_consent",
+    "referrals:consent_change",
     "casework:evidence_detail",
     "casework:evidence_file",
 }

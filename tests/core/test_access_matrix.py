@@ -54,7 +54,8 @@ class Row:
 # One row per URL name. Objects: "referral" a submitted referral (not yet accepted) of OWNER's organisation to
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
-# a "message" in OWNER's inbox; "moment" a wellbeing moment.
+# a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
+# "outcome_kind" named in its URL; "case_referral" the referral of the case.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -101,6 +102,7 @@ MATRIX: dict[str, Row] = {
     "referrals:cancel": Row(("referral",), grant(200, OWNER)),
     "referrals:entered_in_error": Row(("referral",), grant(200, OWNER)),
     "referrals:withdraw_consent": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:consent_change": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:triage": Row((), grant(200, *ADVICE_WORKERS)),
@@ -114,11 +116,14 @@ MATRIX: dict[str, Row] = {
     "casework:reopen": Row(("case",), grant(200, SUPERVISOR)),
     "casework:withdraw_consent": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:note_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    # By its author (ADVISOR) or a supervisor.
+    "casework:note_entered_in_error": Row(("case", "note"), grant(200, *ADVICE_SIDE)),
     "casework:issue_add": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:issue_edit": Row(("case", "issue"), grant(200, *ADVICE_SIDE)),
     "casework:issue_resolve": Row(("case", "issue"), grant(200, *ADVICE_SIDE)),
     "casework:appointment_add": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:appointment_edit": Row(("case", "appointment"), grant(200, *ADVICE_SIDE)),
+    "casework:appointment_entered_in_error": Row(("case", "appointment"), grant(200, *ADVICE_SIDE)),
     "casework:deadline_add": Row(("case",), grant(200, *ADVICE_SIDE)),
     "casework:deadline_done": Row(("case", "deadline"), grant(200, *ADVICE_SIDE)),
     "casework:evidence_add": Row(("case",), grant(200, *ADVICE_SIDE)),
@@ -134,12 +139,17 @@ MATRIX: dict[str, Row] = {
     "outcomes:funder_report": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:funder_report_csv": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
+    # The referrer's page of what the advice achieved (a referral with a case).
+    "outcomes:referral_outcome": Row(("case_referral",), grant(200, OWNER)),
     # POST only: their forms are on the case's outcomes page (the method is refused before the case is looked up).
     "outcomes:financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:decision_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:non_financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:wellbeing_record": Row(("case", "moment"), grant(405, *SIGNED_IN)),
     "outcomes:case_close": Row(("case",), grant(302, *ADVICE_SIDE)),  # to the close form on the outcomes page
+    # Correcting a recorded outcome of an open case: its advice organisation's workers.
+    "outcomes:outcome_edit": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
+    "outcomes:outcome_entered_in_error": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
 }
 
 # URLs left out of the table, each with its reason.
@@ -212,6 +222,7 @@ def world(
         "case": case.pk,
         "issue": case.issues.get().pk,
         "appointment": factories.AppointmentFactory(case=case).pk,
+        "note": factories.CaseNoteFactory(case=case, author=advisor_user).pk,
         "deadline": factories.DeadlineFactory(case=case).pk,
         "evidence": evidence.pk,
         "provider": factories.AdviceProviderFactory(advice_organisation=advice_org).pk,
@@ -220,6 +231,9 @@ def world(
         "device_kind": "totp",
         "owner_device": authenticator_for(referrer_user).pk,
         "advisor": advisor_user.pk,
+        "case_referral": case_referral.pk,
+        "outcome_kind": "financial",
+        "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
     }
     users = {
         ANONYMOUS: None,

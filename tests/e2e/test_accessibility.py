@@ -9,6 +9,7 @@ from django.core.management import call_command
 from casework.models import Case, EvidenceRequest
 from hjp.accounts.demo import DEMO_PASSWORD
 from hjp.accounts.models import User
+from outcomes.models import FinancialOutcome
 from referrals.models import Referral
 from tests.e2e.conftest import DESKTOP, PHONE, assert_accessible, assert_fits_width, screenshot, sign_in
 
@@ -23,6 +24,7 @@ def demo(settings):
     case = Case.objects.filter(state="in_progress").order_by("pk").first()
     evidence = EvidenceRequest.objects.filter(requested_from__email="gp@demo.hjp.test").order_by("pk").first()
     referral = Referral.objects.filter(referrer__email="gp@demo.hjp.test", status="in_progress").order_by("pk").first()
+    money = FinancialOutcome.objects.filter(issue__case__state="closed").order_by("pk").first()
     return {
         "referrer": (
             "gp@demo.hjp.test",
@@ -31,6 +33,8 @@ def demo(settings):
                 "/referrals/new/",
                 "/referrals/",
                 f"/referrals/{referral.pk}/",
+                f"/referrals/{referral.pk}/consent/",
+                f"/outcomes/referrals/{referral.pk}/",
                 "/inbox/",
                 "/casework/evidence/",
             ]
@@ -47,7 +51,16 @@ def demo(settings):
                 "/inbox/",
             ],
         ),
-        "supervisor": ("supervisor@demo.hjp.test", ["/casework/cases/?scope=organisation", "/casework/providers/"]),
+        "supervisor": (
+            "supervisor@demo.hjp.test",
+            [
+                "/casework/cases/?scope=organisation",
+                "/casework/providers/",
+                # A supervisor corrects the outcomes of a closed case.
+                f"/outcomes/cases/{money.issue.case_id}/",
+                f"/outcomes/cases/{money.issue.case_id}/financial/{money.pk}/correct/",
+            ],
+        ),
         "manager": ("manager@demo.hjp.test", ["/outcomes/dashboard/", "/outcomes/funder-report/"]),
         "funder": ("funder@demo.hjp.test", ["/outcomes/funder-report/"]),
     }

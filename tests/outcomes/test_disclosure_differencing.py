@@ -186,7 +186,7 @@ def _funder_reports(partnership):
     for period in periods:
         summary = partnership_summary(partnership=partnership, period=period.period)
         rows = [row for row in funder_report_rows(summary) if row.unit == COUNT]
-        published[period.key] = {(row.section, row.measure): row.csv_value for row in rows}
+        published[period.key] = {(row.section, row.measure): row.display for row in rows}
         exact[period.key] = _exact_counts(summary)
         assert exact[period.key].keys() == published[period.key].keys()
     families = [(year.key, [q.key for q in year.parts()])] + [

@@ -9,10 +9,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from hjp.notifications.models import Message, MessageKind
 from hjp.notifications.tasks import sweep_undelivered
 from outcomes import services
+from referrals import services as referral_services
+from referrals.models import ConsentScope
 from tests import factories
 from tests.support.celery_worker import PrivateRedis, celery_publishing_to, free_port, start_worker, wait_for
 from tests.support.smtp_listener import SmtpListener
@@ -125,3 +128,31 @@ def test_a_worker_killed_while_sending_the_report_still_ends_with_exactly_one(re
         finally:
             worker.stop()
             smtp.stop()
+
+
+def test_consent_to_feedback_given_after_the_close_sends_the_outcomes_through_the_worker(celery_worker):
+    # The worker composes the report again when it delivers it (outcomes registers the composer when the
+    # worker's Django starts): the first report, without consent, names no money; the second one does.
+    case = closable_case()
+    case.referral.consent.outcome_feedback = False
+    case.referral.consent.save()
+    close(case)
+    first = wait_for(
+        lambda: reports().filter(status=Message.Status.DELIVERED).first(), timeout=15, what="the first report"
+    )
+    assert "£2,600.00" not in first.body and "says only that the case has closed" in first.body
+    referral_services.consent_scope_change(
+        referral=case.referral,
+        actor=case.referral.referrer,
+        scope=ConsentScope.OUTCOME_FEEDBACK,
+        given=True,
+        method="phone",
+        said_at=timezone.now(),
+    )
+    later = wait_for(
+        lambda: reports().filter(status=Message.Status.DELIVERED).exclude(pk=first.pk).first(),
+        timeout=15,
+        what="the report with the outcomes",
+    )
+    assert "£2,600.00" in later.body
+    assert reports().count() == 2

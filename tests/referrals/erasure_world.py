@@ -19,8 +19,10 @@ from casework.models import Appointment, Case, EvidenceRequest
 from hjp.core.storage import encryption_keys
 from hjp.notifications.models import MessageKind
 from hjp.notifications.services import message_queue
+from outcomes.corrections import outcome_mark_entered_in_error, outcome_update
 from outcomes.models import CaseClosure, NonFinancialOutcome
-from referrals.models import ProblemSubCategory, Referral
+from referrals import services as referral_services
+from referrals.models import ConsentScope, ProblemSubCategory, Referral
 from tests import factories
 
 
@@ -62,6 +64,13 @@ IDENTIFYING = [
     "Eritrean",
     "Marisol",
     "ZX-",
+    # What the corrections added (each also caught by "ZX-"; named so a leftover says which it is).
+    "ZX-correction-reason",
+    "ZX-corrected-outcome",
+    "ZX-note-in-error",
+    "ZX-outcome-in-error",
+    "ZX-appointment-in-error",
+    "ZX-consent-change",
 ]
 
 
@@ -74,7 +83,9 @@ class History:
 
 def patient_history(private_media: Path) -> History:
     """A referral accepted and worked: notes, issues, appointments, deadlines, evidence answered with a
-    document, an onward referral, outcomes, messages. Returns it with the document's path on disk."""
+    document, an onward referral, outcomes, messages; an outcome corrected, an outcome, a note and an
+    appointment marked entered in error, consent to outcome feedback withdrawn and given again on a representative's word, each
+    with the reason typed. Returns it with the document's path on disk."""
     patient = factories.PatientFactory(
         given_name="Zebedee",
         family_name="Quillfeather",
@@ -125,6 +136,36 @@ def patient_history(private_media: Path) -> History:
     factories.AppointmentFactory(
         case=case, kind=Appointment.Kind.IN_PERSON, place="ZX-place: 17 Larkspur Crescent", note="ZX-appointment"
     )
+    wrong_note = casework_services.case_note_add(
+        case=case,
+        actor=advisor,
+        kind="call",
+        text="ZX-wrong-note: meant for another patient",
+        occurred_at=timezone.now(),
+    )
+    casework_services.case_note_mark_entered_in_error(
+        note=wrong_note, actor=advisor, reason="ZX-note-in-error: Zebedee's sister Marisol rang, not Zebedee"
+    )
+    wrong_appointment = factories.AppointmentFactory(case=case, booked_by=advisor)
+    case.refresh_from_db()
+    casework_services.appointment_mark_entered_in_error(
+        appointment=wrong_appointment,
+        actor=advisor,
+        version=case.version,
+        reason="ZX-appointment-in-error: Zebedee is in hospital that week",
+    )
+    for given, note in ((False, "ZX-consent-change: Marisol says no reports"), (True, "ZX-consent-change: yes again")):
+        referral_services.consent_scope_change(
+            referral=referral,
+            actor=referral.referrer,
+            scope=ConsentScope.OUTCOME_FEEDBACK,
+            given=given,
+            method="phone",
+            said_at=timezone.now(),
+            given_by="representative",
+            representative_name="Marisol Quillfeather",
+            note=note,
+        )
     factories.DeadlineFactory(case=case, title="ZX-deadline: ring Zebedee about the tribunal")
     evidence = casework_services.evidence_request_create(
         case=case,
@@ -141,8 +182,22 @@ def patient_history(private_media: Path) -> History:
     factories.EvidenceRequestFactory(case=case, what_is_needed="ZX-evidence-open: GP letter for Quillfeather")
     factories.OnwardReferralFactory(case=case, note="ZX-onward: Quillfeather needs a housing solicitor")
     factories.FinancialOutcomeFactory(issue=issue)
-    NonFinancialOutcome.objects.create(
+    kept_flat = NonFinancialOutcome.objects.create(
         issue=issue, kind="eviction_prevented", note="ZX-outcome: Zebedee kept her flat", recorded_by=advisor
+    )
+    outcome_update(
+        outcome=kept_flat,
+        actor=advisor,
+        version=kept_flat.version,
+        reason="ZX-correction-reason: Zebedee's landlord wrote again",
+        note="ZX-corrected-outcome: Zebedee kept her flat in Larkspur Crescent",
+    )
+    wrong_decision = factories.DecisionOutcomeFactory(issue=issue, recorded_by=advisor)
+    outcome_mark_entered_in_error(
+        outcome=wrong_decision,
+        actor=advisor,
+        version=wrong_decision.version,
+        reason="ZX-outcome-in-error: that letter was Marisol's",
     )
     CaseClosure.objects.create(case=case, no_outcome_reason="", no_outcome_note="ZX-closure: Zebedee moved away")
     factories.WellbeingScoreFactory(case=case, score=17)

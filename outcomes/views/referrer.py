@@ -1,0 +1,37 @@
+"""The referrer's page of what the advice achieved for their referral: read when it is opened, so it shows
+the outcomes as corrected since, and nothing when the patient has not agreed (or no longer agrees) to share
+them (consent scope 3)."""
+
+from django.http import Http404
+from django.shortcuts import render
+
+from casework.models import Case
+from hjp.accounts.roles import REFERRERS, role_required
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from outcomes.selectors import case as selectors
+from referrals.models import Referral
+from referrals.permissions import get_referral_for_user, is_referrer_side
+
+
+@role_required(REFERRERS, message="Only referrers read this page.")
+def referral_outcome(request, referral_pk):
+    user = request.user
+    queryset = Referral.objects.select_related("consent", "patient", "advice_organisation")
+    referral = get_referral_for_user(user, referral_pk, queryset=queryset)
+    case = Case.objects.filter(referral=referral).first()
+    if case is None or not is_referrer_side(user, referral):
+        raise Http404("No outcome for this referral.")
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="outcome")
+    sharing = referral.consent.allows_outcome_feedback
+    return render(
+        request,
+        "outcomes/referral_outcome.html",
+        {
+            "referral": referral,
+            "case": case,
+            "sharing": sharing,
+            "issues": selectors.issues_with_counted_outcomes(case=case) if sharing else [],
+            "totals": selectors.case_money(case=case) if sharing else None,
+        },
+    )
