@@ -51,11 +51,13 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Open a page in a fresh browser context (its own cookies), at desktop width unless told otherwise."""
+    """Open a page in a fresh browser context (its own cookies, its own authenticators), at desktop width unless
+    told otherwise; at another host name for the live server if told (passkeys need `localhost`, not an IP)."""
     contexts = []
 
-    def open_page(viewport=DESKTOP) -> Page:
-        context = browser.new_context(viewport=viewport, base_url=live_server.url)
+    def open_page(viewport=DESKTOP, host: str = "") -> Page:
+        base_url = live_server.url.replace("127.0.0.1", host) if host else live_server.url
+        context = browser.new_context(viewport=viewport, base_url=base_url)
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()

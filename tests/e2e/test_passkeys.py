@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from hjp.accounts.services import recovery_codes_generate
 from hjp.audit.models import AuditEvent
 from tests import factories
-from tests.e2e.conftest import DESKTOP, assert_accessible, pass_second_step, screenshot
+from tests.e2e.conftest import assert_accessible, pass_second_step, screenshot
 from tests.support.auth import authenticator_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -31,22 +31,9 @@ PLATFORM_AUTHENTICATOR = {
 
 
 @pytest.fixture
-def localhost_pages(browser, live_server):
+def localhost_pages(new_page):
     """Open a page in a fresh browser context (its own cookies, its own authenticators) at localhost."""
-    contexts = []
-
-    def open_page():
-        context = browser.new_context(viewport=DESKTOP, base_url=live_server.url.replace("127.0.0.1", "localhost"))
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.console_errors = []
-        page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    return lambda: new_page(host="localhost")
 
 
 def virtual_authenticator(page):
