@@ -28,8 +28,18 @@ PDF_ACTIVE_KEYS = {
     "/Launch": "a command that starts a program",
     "/EmbeddedFile": "an attached file",
     "/EmbeddedFiles": "an attached file",
+    "/XFA": "a form that runs scripts (XFA)",
+    "/RichMedia": "embedded media that runs on its own",
 }
-PDF_ACTIVE_ACTIONS = {"/JavaScript": "JavaScript", "/Launch": "a command that starts a program"}
+PDF_ACTIVE_ACTIONS = {
+    "/JavaScript": "JavaScript",
+    "/Launch": "a command that starts a program",
+    "/SubmitForm": "an action that sends what is typed in it elsewhere",
+    "/ImportData": "an action that reads other files",
+    "/GoToR": "a link that opens another file",
+    "/GoToE": "a link that opens another file",
+    "/RichMediaExecute": "embedded media that runs on its own",
+}
 PDF_OPEN_ACTION = "an action that runs when it is opened"
 SAVE_AGAIN = "Print it to a new PDF (choose Save as PDF) and send that, or write your answer instead."
 

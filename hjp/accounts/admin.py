@@ -2,11 +2,20 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.template.response import TemplateResponse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hjp.accounts import services
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Team, User
 from hjp.core.errors import DomainError
 from hjp.core.forms import ReasonForm
+
+# django-otp's own device admins would let an admin delete a user's factors (an unaudited reset the user is never
+# told of) or plant a device with a key of their choosing. Factors change only through the user's own pages and
+# the audited reset (the "Reset two-step sign-in" action below); django-otp-webauthn's admin is not installed.
+for _device_model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_device_model):
+        admin.site.unregister(_device_model)
 
 
 class MembershipInline(admin.TabularInline):

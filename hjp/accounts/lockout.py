@@ -15,6 +15,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 
+from hjp.accounts.models import normalise_email
 from hjp.core.dates import format_date_time
 
 
@@ -24,7 +25,7 @@ def username_of(request, credentials=None) -> str | None:
         value = credentials.get(settings.AXES_USERNAME_FORM_FIELD)
     else:
         value = getattr(request, "data", request.POST).get(settings.AXES_USERNAME_FORM_FIELD)
-    return value.strip().lower() if isinstance(value, str) else value
+    return normalise_email(value) if isinstance(value, str) else value
 
 
 class AccountResetDatabaseHandler(AxesDatabaseHandler):

@@ -7,14 +7,20 @@ After the password, a signed-in user is in one of three stages (`second_factor_s
   referrers of an organisation that requires it) and hold no passkey or authenticator app yet: only the
   enrolment pages (a passkey's making ceremony among them) and signing out;
 - None: every page their roles allow (the apps' own gates still apply).
-Every other page, the admin included, sends them to the page of their stage and back afterwards."""
+Every other page, the admin included, sends them to the page of their stage and back afterwards.
+
+A session that passed the second factor with a device that is gone since (a supervisor's or admin's reset, or the
+device removed from another session) is signed out: the password alone must not lead to setting up a new factor,
+since a lost or stolen device often comes with an open session."""
 
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from hjp.accounts.factors import KINDS, has_any_device, has_primary_device, kind_of
+from hjp.accounts.factors import KINDS, VERIFIED_AT_SESSION_KEY, has_any_device, has_primary_device, kind_of
 from hjp.accounts.roles import roles_for
 
 VERIFY = "verify"
@@ -52,6 +58,10 @@ class SecondFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.user.is_authenticated:
             return None  # LoginRequiredMiddleware sends them to sign in
+        if request.session.get(VERIFIED_AT_SESSION_KEY) is not None and not request.user.is_verified():
+            logout(request)
+            messages.info(request, "Your two-step sign-in was changed, so you were signed out. Sign in again.")
+            return HttpResponseRedirect(reverse("login"))
         stage = second_factor_stage(request)
         request.second_factor_stage = stage
         if stage is None or request.resolver_match.view_name in ALWAYS_OPEN | OPEN_WHILE[stage]:

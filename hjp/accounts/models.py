@@ -9,13 +9,18 @@ from hjp.core.models import TimeStampedModel
 from hjp.core.money import format_money
 
 
+def normalise_email(address: str) -> str:
+    """An email address as hjp stores and compares it: trimmed and lower-cased, whole."""
+    return (address or "").strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
         if not email:
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=normalise_email(self.normalize_email(email)), **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -31,7 +36,10 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def get_by_natural_key(self, username):
-        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+        """The account of an address as typed, matched exactly once trimmed and lower-cased (addresses are stored
+        so). Not `__iexact`: PostgreSQL's upper() folds look-alikes (ſ to S, ı to I) that Python's lower() keeps,
+        so each spelling would find the account under a lock-out count of its own."""
+        return self.get(**{self.model.USERNAME_FIELD: normalise_email(username)})
 
 
 # Words that may precede a name and are no name to greet someone by.
@@ -76,6 +84,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.full_name or self.email
+
+    def clean(self):
+        super().clean()
+        self.email = normalise_email(self.email)
 
     def get_full_name(self):
         return self.full_name

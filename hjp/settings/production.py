@@ -33,6 +33,14 @@ if not os.environ.get("REDIS_URL"):
         "hjp.settings.production does not run tasks inside the web request."
     )
 CELERY_TASK_ALWAYS_EAGER = False
+# Behind the HTTPS proxy production expects, the client address (sign-in lock-out, reset limits, the audit log's
+# "from where") is right only when hjp knows how many proxies append to X-Forwarded-For: left unset, every client
+# would share the proxy's address (one person's typing errors would lock everyone out). Say it explicitly.
+if os.environ.get("TRUSTED_PROXY_COUNT", "").strip() == "":
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXY_COUNT must be set in production: the number of proxies in front of hjp that append to "
+        "X-Forwarded-For (1 for one nginx or load balancer; 0 only if clients reach gunicorn directly)."
+    )
 # Where `collectstatic` writes the files gunicorn serves through WhiteNoise (collected before the web starts).
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # --- end of fail closed ------------------------------------------------------------------------------------------

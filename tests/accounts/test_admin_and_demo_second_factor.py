@@ -59,11 +59,18 @@ def test_the_admin_has_no_password_only_sign_in(client):
 
 
 @pytest.mark.django_db
-def test_the_admin_never_shows_a_devices_secret(client, admin_user):
+def test_the_admin_cannot_remove_or_plant_a_users_factors_outside_the_audited_reset(client, admin_user):
+    """django-otp's own device pages would delete a user's authenticator or recovery codes unaudited and untold,
+    or plant one with a key of the admin's choosing: they are not in the admin; the reset action is."""
     device = authenticator_for(factories.advisor())
     client.force_login(admin_user)
-    page = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
-    assert page and device.key not in page
+    for app, model in (("otp_totp", "totpdevice"), ("otp_static", "staticdevice")):
+        assert client.get(f"/admin/{app}/{model}/").status_code == 404
+        assert client.get(f"/admin/{app}/{model}/add/").status_code == 404
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/delete/").status_code == 404
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    changelist = client.get(reverse("admin:accounts_user_changelist")).content.decode()
+    assert "Reset two-step sign-in" in changelist and device.key not in changelist
 
 
 @pytest.mark.django_db

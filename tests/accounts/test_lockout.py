@@ -37,6 +37,20 @@ def test_one_password_sprayed_across_six_accounts_from_one_address_locks_that_ad
     assert is_signed_in(client)
 
 
+def test_a_look_alike_spelling_of_an_address_is_no_way_to_a_fresh_count(client, referrer_user):
+    """PostgreSQL's upper() folds the long s and the dotless i into S and I; Python's lower() keeps them. Were an
+    account found case-insensitively in the database, each such spelling would open it under a lock-out count
+    of its own. Addresses are matched exactly once trimmed and lower-cased, so a look-alike opens nothing."""
+    referrer_user.email = "sissi.isaacs@example.org"
+    referrer_user.save()
+    for look_alike in ("ſiſſi.isaacs@example.org", "sıssı.ısaacs@example.org"):
+        response = sign_in(client, look_alike, factories.PASSWORD, "203.0.113.9")
+        assert response.status_code == 200 and not is_signed_in(client), look_alike
+    # The address as written, in any ASCII case and with stray spaces, is the account.
+    assert sign_in(client, "  Sissi.ISAACS@example.org ", factories.PASSWORD, "198.51.100.9").status_code == 302
+    assert is_signed_in(client)
+
+
 def test_one_account_failed_from_six_addresses_locks_that_account(client, referrer_user):
     addresses = [f"198.51.100.{n}" for n in range(1, 7)]
     responses = [sign_in(client, referrer_user.email, "wrong password!", address) for address in addresses]

@@ -70,8 +70,12 @@ def test_a_supervisor_resets_a_colleagues_lost_device_who_then_sets_up_again(
     assert "Phone stolen" not in email.body and "sign-in security notice" in email.body
     assert f"{reverse('notifications:inbox')}" in email.body
 
-    # The advisor's session lost its second factor with the device: they set up a new one before anything else.
-    assert advisor_session.get(reverse("casework:home"))["Location"].startswith(reverse("accounts:enrol"))
+    # The advisor's open session (perhaps on the stolen device) is signed out, not sent to set up a new factor:
+    # a new factor takes the password again.
+    response = advisor_session.get(reverse("casework:home"))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "_auth_user_id" not in advisor_session.session
+    assert "two-step sign-in was changed" in advisor_session.get(reverse("login")).content.decode()
 
 
 @pytest.mark.django_db

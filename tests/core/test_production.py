@@ -41,9 +41,10 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     [
         ("DATABASE_URL", "DATABASE_URL must be set in production"),
         ("REDIS_URL", "REDIS_URL must be set in production"),
+        ("TRUSTED_PROXY_COUNT", "TRUSTED_PROXY_COUNT must be set in production"),
     ],
 )
-def test_production_refuses_to_start_without_its_database_or_broker(missing, message):
+def test_production_refuses_to_start_without_its_database_broker_or_proxy_count(missing, message):
     result = _manage("check", env=_environment(SETTINGS, without=(missing,)))
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and message in result.stderr

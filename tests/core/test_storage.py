@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 
 from hjp.core.storage import EncryptedPrivateStorage, UnreadableFile, private_storage
 from tests.support.documents import PDF_TITLE, pdf_bytes
+from tests.support.production import PRODUCTION_ENVIRONMENT
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 NEW_KEY = Fernet.generate_key().decode()
@@ -190,7 +191,8 @@ def _check_with(settings_module: str, **env) -> subprocess.CompletedProcess:
 
 
 def test_production_refuses_to_start_without_evidence_keys():
-    result = _check_with("hjp.settings.production", EVIDENCE_ENCRYPTION_KEYS="")
+    environment = {k: v for k, v in PRODUCTION_ENVIRONMENT.items() if k not in ("DJANGO_SETTINGS_MODULE", "SECRET_KEY")}
+    result = _check_with("hjp.settings.production", **{**environment, "EVIDENCE_ENCRYPTION_KEYS": ""})
     assert result.returncode != 0 and "EVIDENCE_ENCRYPTION_KEYS must be set in production" in result.stderr
 
 

@@ -8,5 +8,6 @@ PRODUCTION_ENVIRONMENT = {
     "DATABASE_URL": "postgres://hjp:secret@db.invalid:5432/hjp",
     "REDIS_URL": "redis://redis.invalid:6379/0",
     "ALLOWED_HOSTS": "hjp.example.org",
+    "TRUSTED_PROXY_COUNT": "1",
     "EVIDENCE_ENCRYPTION_KEYS": "ZGVwbG95LWNoZWNrLW9ubHktbm90LWEtcmVhbC1rZXk=",
 }

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from hjp.accounts.models import PasswordResetRequest, User
+from hjp.accounts.models import PasswordResetRequest, User, normalise_email
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.notifications.rendering import render_message, render_subject
@@ -40,7 +40,7 @@ class PasswordResetNotSent(Exception):
 def password_reset_request(*, email: str, ip_address: str | None) -> PasswordResetRequest | None:
     """Ask for a reset link to be emailed to `email` if it has an account. Returns the request written, or
     None when the hourly limit for that address or for the client's address is reached (nothing is sent)."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     _one_at_a_time(f"password-reset:email:{email}", f"password-reset:address:{ip_address}")
     recent = PasswordResetRequest.objects.filter(requested_at__gte=timezone.now() - RESET_LIMIT_WINDOW)
     if recent.filter(email=email).count() >= settings.PASSWORD_RESET_LIMIT_PER_ACCOUNT or (
@@ -83,7 +83,7 @@ def password_reset_send(*, request_id: int) -> bool:
     reset = _claim(request_id)
     if reset is None:
         return False
-    user = User.objects.filter(email__iexact=reset.email, is_active=True).first()
+    user = User.objects.filter(email=normalise_email(reset.email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return False
     email = EmailMessage(
