@@ -113,8 +113,10 @@ def test_who_looked_is_for_the_role_and_the_supervisors_of_the_advice_organisati
     assert as_user(dpo).get(reverse("outcomes:who_looked", args=[999999])).status_code == 404
 
 
-def test_the_permission_is_granted_in_the_admin(as_user, dpo):
-    assert as_user(dpo).get(reverse("outcomes:subject_access")).status_code == 200
+def test_the_permission_is_granted_in_the_admin_and_is_the_home_of_a_user_with_no_other_role(as_user, dpo):
+    client = as_user(dpo)
+    assert client.get(reverse("outcomes:subject_access")).status_code == 200
+    assert client.get(reverse("home"))["Location"] == reverse("outcomes:subject_access")
     assert Permission.objects.get(codename="subject_access").name.startswith("Can find any patient")
 
 
@@ -277,6 +279,13 @@ def test_who_looked_makes_the_same_number_of_queries_for_few_and_many_entries(
     with django_assert_num_queries(WHO_LOOKED_QUERIES):
         response = client.get(url)
     assert response.content.decode().count("casework.case") >= 30
+
+
+def test_the_case_page_links_its_supervisors_to_who_looked(as_user, held, supervisor_user, advisor_user):
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    case_page = reverse("casework:case", args=[held["case"].pk])
+    assert url in as_user(supervisor_user).get(case_page).content.decode()
+    assert url not in as_user(advisor_user).get(case_page).content.decode()
 
 
 def test_a_supervisor_who_moved_away_no_longer_sees_who_looked(as_user, supervisor_user, held):
