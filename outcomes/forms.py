@@ -4,7 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from casework.models import ClosureReason
-from hjp.core.forms import DateInput, SubmissionTokenMixin, VersionMixin
+from hjp.core.forms import DateBoxesField, DateInput, SubmissionTokenMixin, VersionMixin
+from hjp.core.nhs_number import normalise_nhs_number
 from outcomes import periods
 from outcomes.models import (
     SWEMWBS_ITEMS,
@@ -16,6 +17,7 @@ from outcomes.models import (
     OutcomeKind,
 )
 from outcomes.selectors.figures import Period
+from referrals.validators import validate_nhs_number
 
 
 class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
@@ -238,3 +240,50 @@ class PeriodForm(forms.Form):
     def dates(self) -> Period:
         """The chosen period's first and last day."""
         return self.fixed_period.period
+
+
+# --- subject access ---------------------------------------------------------------------------------------
+
+
+class SubjectAccessSearchForm(forms.Form):
+    """Find a patient by NHS number, or by name and date of birth. Sent by POST only: its terms never go in a URL."""
+
+    nhs_number = forms.CharField(
+        label="NHS number", required=False, max_length=20, help_text="For example, 485 777 3456"
+    )
+    given_name = forms.CharField(label="First name", required=False, max_length=100)
+    family_name = forms.CharField(label="Last name", required=False, max_length=100)
+    date_of_birth = DateBoxesField(label="Date of birth", required=False, past_only=True)
+
+    def clean_nhs_number(self):
+        value = self.cleaned_data["nhs_number"].strip()
+        if value:
+            validate_nhs_number(value)
+        return normalise_nhs_number(value)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors or cleaned.get("nhs_number"):
+            return cleaned
+        by_name = {"given_name": "first name", "family_name": "last name", "date_of_birth": "date of birth"}
+        given = [name for name in by_name if cleaned.get(name)]
+        if not given:
+            raise forms.ValidationError("Enter an NHS number, or a first name, last name and date of birth")
+        for name, words in by_name.items():
+            if name not in given:
+                self.add_error(name, f"Enter the {words}, or search by NHS number")
+        return cleaned
+
+
+class WhoLookedForm(forms.Form):
+    """The date range of the "who has looked at this patient" page (both ends optional, both included)."""
+
+    since = DateBoxesField(label="From", required=False)
+    until = DateBoxesField(label="To", required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date must be the same as or after the start date")
+        return cleaned

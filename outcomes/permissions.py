@@ -42,3 +42,22 @@ def can_confirm_expected_gain(user, case) -> bool:
     return can_correct_outcomes(user, case) or (
         not case.is_open and case.advisor_id == user.pk and is_case_worker(user, case.referral.advice_organisation_id)
     )
+
+
+# --- subject access ---------------------------------------------------------------------------------------
+
+SUBJECT_ACCESS_PERMISSION = "referrals.subject_access"
+
+
+def has_subject_access_role(user) -> bool:
+    """The data protection role: the permission an admin grants a user (or their group) in the admin."""
+    return user.is_authenticated and user.has_perm(SUBJECT_ACCESS_PERMISSION)
+
+
+def can_see_who_looked(user, patient) -> bool:
+    """Who has looked at a patient: the data protection role, and a supervisor of the advice organisation the
+    patient's referral was sent to."""
+    if has_subject_access_role(user):
+        return True
+    referral = getattr(patient, "referral", None)
+    return referral is not None and is_supervisor_of(user, referral.advice_organisation_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.views import case, corrections, dashboard, referrer, report
+from outcomes.views import case, corrections, dashboard, referrer, report, subject_access
 
 app_name = "outcomes"
 
@@ -25,4 +25,13 @@ urlpatterns = [
         corrections.outcome_entered_in_error,
         name="outcome_entered_in_error",
     ),
+    # Subject access: the data protection role (permission referrals.subject_access); who looked, also the
+    # supervisors of the advice organisation the patient was referred to.
+    path("subject-access/", subject_access.subject_access_search, name="subject_access"),
+    path(
+        "subject-access/patients/<int:patient_pk>/export/",
+        subject_access.subject_access_export_view,
+        name="subject_access_export",
+    ),
+    path("patients/<int:patient_pk>/who-looked/", subject_access.who_looked, name="who_looked"),
 ]

@@ -173,6 +173,8 @@ class Patient(TimeStampedModel):
     redaction_reason = models.CharField(max_length=20, choices=ErasureReason.choices, blank=True)
 
     class Meta:
+        # The data protection role: granted to a user in the admin (hjp.accounts roles are memberships; this is not).
+        permissions = [("subject_access", "Can find any patient, export what is held about them and who looked")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(redacted_at__isnull=True, redaction_reason="")

@@ -55,7 +55,7 @@ class Row:
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
 # a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
-# "outcome_kind" named in its URL; "case_referral" the referral of the case.
+# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -150,6 +150,12 @@ MATRIX: dict[str, Row] = {
     # Correcting a recorded outcome of an open case: its advice organisation's workers.
     "outcomes:outcome_edit": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
     "outcomes:outcome_entered_in_error": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
+    # Subject access: the data protection role only (permission referrals.subject_access; ADMIN is a superuser,
+    # so holds it); tests/outcomes/test_subject_access.py gives it to a user with no membership.
+    "outcomes:subject_access": Row((), grant(200, ADMIN)),
+    "outcomes:subject_access_export": Row(("patient",), grant(405, ADMIN)),  # POST only, after the role's gate
+    # Who has looked at the patient: the role, and the supervisors of the advice organisation it was sent to.
+    "outcomes:who_looked": Row(("patient",), grant(200, SUPERVISOR, ADMIN)),
 }
 
 # URLs left out of the table, each with its reason.
@@ -234,6 +240,7 @@ def world(
         "case_referral": case_referral.pk,
         "outcome_kind": "financial",
         "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
+        "patient": referral.patient_id,
     }
     users = {
         ANONYMOUS: None,

@@ -1,0 +1,197 @@
+"""Subject access: finding a patient, everything held about them, and who has looked at their record.
+
+Read here because outcomes is the one app that may import all the others (referrals <- casework <- outcomes).
+A patient record is one referral's patient; what hangs off it is the referral (with its consent and timeline),
+its case (notes, appointments, deadlines, evidence requests, issues and their outcomes, corrections), the
+messages about the referral and the audit entries naming any of those objects. A removed (anonymised) patient
+is exported as it is held: the placeholders and what erasure keeps.
+"""
+
+from datetime import date
+
+from django.db.models import CharField, FileField, Model, Q, QuerySet
+from django.db.models.functions import Cast
+
+from casework.models import Appointment, Case, CaseIssue, CaseNote, Deadline, EvidenceRequest, OnwardReferral
+from hjp.audit.models import AuditEvent
+from hjp.core.nhs_number import normalise_nhs_number
+from hjp.notifications.models import Message
+from outcomes.models import (
+    CaseClosure,
+    DecisionOutcome,
+    FinancialOutcome,
+    NonFinancialOutcome,
+    OutcomeChange,
+    WellbeingScore,
+)
+from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
+
+# The most a search lists: a name and date of birth, or an NHS number, names a handful of records at most.
+SEARCH_LIMIT = 50
+
+
+def patients_matching(
+    *, nhs_number: str = "", given_name: str = "", family_name: str = "", date_of_birth: date | None = None
+) -> QuerySet[Patient]:
+    """Patient records with this NHS number, or with this name (either part, case-insensitive) and date of
+    birth. Every patient, whoever referred them: this is for the data protection role only."""
+    if nhs_number:
+        matching = Q(nhs_number=normalise_nhs_number(nhs_number))
+    else:
+        matching = Q(
+            given_name__iexact=given_name.strip(), family_name__iexact=family_name.strip(), date_of_birth=date_of_birth
+        )
+    return (
+        Patient.objects.filter(matching)
+        .select_related("referral", "referral__advice_organisation", "referral__referring_organisation")
+        .order_by("family_name", "given_name", "pk")[:SEARCH_LIMIT]
+    )
+
+
+def subject_patient(pk) -> Patient:
+    """The patient record with its referral, for the subject access pages (raises Patient.DoesNotExist)."""
+    return Patient.objects.select_related("referral", "referral__advice_organisation").get(pk=pk)
+
+
+def _referral_of(patient: Patient) -> Referral | None:
+    try:
+        return patient.referral
+    except Referral.DoesNotExist:
+        return None
+
+
+def _ids(queryset: QuerySet) -> QuerySet:
+    """The primary keys as text, as AuditEvent.object_id holds them: a subquery, not a list."""
+    return queryset.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
+
+
+def patient_audit_trail(patient: Patient) -> QuerySet[AuditEvent]:
+    """Every audit entry naming this patient's record or anything hanging off it (by object type and id), or
+    naming the referral by its reference in the summary ("case opened for HJP-..."); newest first. One query."""
+    referral = _referral_of(patient)
+    naming = Q(object_type="referrals.patient", object_id=str(patient.pk))
+    if referral is not None:
+        by_referral = {
+            "referrals.referral": Referral.objects.filter(pk=referral.pk),
+            "referrals.consent": Consent.objects.filter(referral=referral),
+            "casework.case": Case.objects.filter(referral=referral),
+            "casework.caseissue": CaseIssue.objects.filter(case__referral=referral),
+            "casework.casenote": CaseNote.objects.filter(case__referral=referral),
+            "casework.appointment": Appointment.objects.filter(case__referral=referral),
+            "casework.deadline": Deadline.objects.filter(case__referral=referral),
+            "casework.evidencerequest": EvidenceRequest.objects.filter(case__referral=referral),
+            "casework.onwardreferral": OnwardReferral.objects.filter(referral=referral),
+            "outcomes.financialoutcome": FinancialOutcome.objects.filter(issue__case__referral=referral),
+            "outcomes.decisionoutcome": DecisionOutcome.objects.filter(issue__case__referral=referral),
+            "outcomes.nonfinancialoutcome": NonFinancialOutcome.objects.filter(issue__case__referral=referral),
+            "outcomes.wellbeingscore": WellbeingScore.objects.filter(case__referral=referral),
+            "outcomes.caseclosure": CaseClosure.objects.filter(case__referral=referral),
+        }
+        for object_type, queryset in by_referral.items():
+            naming |= Q(object_type=object_type, object_id__in=_ids(queryset))
+        naming |= Q(summary__contains=referral.reference)
+    return AuditEvent.objects.filter(naming).select_related("actor").order_by("-at", "-id")
+
+
+def who_looked(patient: Patient, *, since: date | None = None, until: date | None = None) -> QuerySet[AuditEvent]:
+    """The patient's audit trail between two dates (local days, both included)."""
+    entries = patient_audit_trail(patient)
+    if since:
+        entries = entries.filter(at__date__gte=since)
+    if until:
+        entries = entries.filter(at__date__lte=until)
+    return entries
+
+
+def _row(obj: Model) -> dict:
+    """Every stored field of one row as the database holds it (a file as its stored name)."""
+    row = {}
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(field, FileField):
+            value = value.name or ""
+        row[field.attname] = value
+    return row
+
+
+def _rows(queryset: QuerySet) -> list[dict]:
+    return [_row(obj) for obj in queryset]
+
+
+def audit_entry_row(entry: AuditEvent) -> dict:
+    return {
+        "at": entry.at,
+        "who": entry.actor.get_full_name() or entry.actor.email if entry.actor else "(system)",
+        "actor_id": entry.actor_id,
+        "action": entry.get_action_display(),
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "summary": entry.summary,
+        "ip_address": entry.ip_address,
+        "path": entry.path,
+    }
+
+
+def subject_access_data(patient: Patient) -> dict:
+    """Everything held about one patient record, section by section, as plain values (JSON-ready with
+    DjangoJSONEncoder). `documents` lists the evidence files to add to an export as (stored name, file name)."""
+    referral = _referral_of(patient)
+    data = {
+        "patient": _row(patient),
+        "removed": patient.removal_notice,
+        "referral": None,
+        "categories": [],
+        "consent": None,
+        "consent_changes": [],
+        "referral_timeline": [],
+        "case": None,
+        "case_issues": [],
+        "case_notes": [],
+        "appointments": [],
+        "deadlines": [],
+        "evidence_requests": [],
+        "onward_referrals": [],
+        "outcomes": {"financial": [], "decision": [], "non_financial": []},
+        "outcome_changes": [],
+        "wellbeing_scores": [],
+        "case_closure": None,
+        "messages": [],
+        "audit_trail": [audit_entry_row(entry) for entry in patient_audit_trail(patient)],
+        "documents": [],
+    }
+    if referral is None:
+        return data
+    data["referral"] = _row(referral)
+    data["categories"] = list(referral.categories.values_list("name", flat=True))
+    consent = Consent.objects.filter(referral=referral).first()
+    if consent is not None:
+        data["consent"] = _row(consent)
+        data["consent_changes"] = _rows(ConsentChange.objects.filter(consent=consent).order_by("pk"))
+    data["referral_timeline"] = _rows(ReferralStatusChange.objects.filter(referral=referral).order_by("pk"))
+    data["onward_referrals"] = _rows(OnwardReferral.objects.filter(referral=referral).order_by("pk"))
+    data["messages"] = _rows(Message.objects.filter(referral_id=referral.pk).order_by("created_at", "pk"))
+    case = Case.objects.filter(referral=referral).first()
+    if case is None:
+        return data
+    data["case"] = _row(case)
+    data["case_issues"] = _rows(CaseIssue.objects.filter(case=case).order_by("pk"))
+    data["case_notes"] = _rows(CaseNote.objects.filter(case=case).order_by("pk"))
+    data["appointments"] = _rows(Appointment.objects.filter(case=case).order_by("pk"))
+    data["deadlines"] = _rows(Deadline.objects.filter(case=case).order_by("pk"))
+    evidence = list(EvidenceRequest.objects.filter(case=case).order_by("pk"))
+    data["evidence_requests"] = _rows(evidence)
+    data["documents"] = [
+        {"stored_name": e.answer_file.name, "file_name": f"evidence-{e.pk}-{e.answer_file.name.rsplit('/', 1)[-1]}"}
+        for e in evidence
+        if e.answer_file
+    ]
+    data["outcomes"] = {
+        "financial": _rows(FinancialOutcome.objects.filter(issue__case=case).order_by("pk")),
+        "decision": _rows(DecisionOutcome.objects.filter(issue__case=case).order_by("pk")),
+        "non_financial": _rows(NonFinancialOutcome.objects.filter(issue__case=case).order_by("pk")),
+    }
+    data["outcome_changes"] = _rows(OutcomeChange.objects.filter(case=case).order_by("pk"))
+    data["wellbeing_scores"] = _rows(WellbeingScore.objects.filter(case=case).order_by("pk"))
+    closure = CaseClosure.objects.filter(case=case).first()
+    data["case_closure"] = _row(closure) if closure else None
+    return data

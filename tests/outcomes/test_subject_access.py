@@ -1,0 +1,294 @@
+"""Subject access: the data protection role (permission referrals.subject_access) finds a patient by POST and
+downloads one zip of everything held about them; it and the advice organisation's supervisors see who has
+looked at the patient's record. Everyone else: 404."""
+
+import io
+import json
+import re
+import zipfile
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services as casework_services
+from hjp.accounts.models import Role
+from hjp.audit.models import AuditEvent
+from hjp.core.redaction import ErasureReason
+from hjp.notifications import services as notification_services
+from hjp.notifications.models import MessageKind
+from referrals.services.erasure import referrals_erase
+from tests import factories
+from tests.support.documents import pdf_bytes
+
+NHS_NUMBER = "9434765919"
+NOTE_TEXT = "Spoke to the patient about the PIP review letter."
+MESSAGE_SUBJECT = "Outcome of your referral"
+
+
+@pytest.fixture(autouse=True)
+def private_media(settings, tmp_path):
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private_media"
+
+
+@pytest.fixture
+def dpo(db):
+    """A data protection officer: no membership, only the permission an admin grants."""
+    user = factories.UserFactory(full_name="Dana Protection")
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="referrals", codename="subject_access"))
+    return user
+
+
+@pytest.fixture
+def held(referral, advisor_user, referrer_user, client, django_capture_on_commit_callbacks):
+    """A referral with everything a patient record can gather: a case, a note, an outcome, an answered evidence
+    request with a real PDF, a message about the referral and an advisor's view of the referral."""
+    patient = referral.patient
+    patient.nhs_number = NHS_NUMBER
+    patient.save()
+    case = casework_services.referral_accept(referral=referral, actor=advisor_user)
+    casework_services.case_note_add(
+        case=case, actor=advisor_user, kind="call", text=NOTE_TEXT, occurred_at=timezone.now(), first_contact=True
+    )
+    issue = factories.CaseIssueFactory(case=case)
+    outcome = factories.FinancialOutcomeFactory(issue=issue, recurring_amount=123)
+    evidence = factories.EvidenceRequestFactory(case=case, requested_from=referrer_user)
+    casework_services.evidence_request_answer(
+        evidence=evidence, actor=referrer_user, upload=SimpleUploadedFile("letter.pdf", pdf_bytes())
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        notification_services.message_queue(
+            recipient=referrer_user,
+            kind=MessageKind.OUTCOME_REPORT,
+            key="subject-access-test",
+            subject=MESSAGE_SUBJECT,
+            body="The case has closed.",
+            referral_id=referral.pk,
+        )
+    client.force_login(advisor_user)
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+    client.logout()
+    return {"patient": patient, "referral": referral, "case": case, "outcome": outcome, "evidence": evidence}
+
+
+def _search(client, **fields):
+    return client.post(reverse("outcomes:subject_access"), fields)
+
+
+def _dob(day, month, year):
+    return {"date_of_birth_day": day, "date_of_birth_month": month, "date_of_birth_year": year}
+
+
+# --- the gate ---------------------------------------------------------------------------------------------
+
+
+def test_without_the_permission_every_subject_access_page_is_404(
+    as_user, referral, referrer_user, advisor_user, supervisor_user, manager_user, funder_user
+):
+    patient = referral.patient
+    staff_without_it = factories.UserFactory(is_staff=True)
+    for user in (referrer_user, advisor_user, supervisor_user, manager_user, funder_user, staff_without_it):
+        client = as_user(user)
+        assert client.get(reverse("outcomes:subject_access")).status_code == 404, user
+        assert _search(client, nhs_number=NHS_NUMBER).status_code == 404, user
+        export = client.post(reverse("outcomes:subject_access_export", args=[patient.pk]))
+        assert export.status_code == 404, user
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_who_looked_is_for_the_role_and_the_supervisors_of_the_advice_organisation_only(
+    as_user, referral, referrer_user, advisor_user, supervisor_user, manager_user, funder_user, dpo
+):
+    url = reverse("outcomes:who_looked", args=[referral.patient.pk])
+    other_supervisor = factories.advisor(factories.AdviceOrganisationFactory(), supervisor=True)
+    colleague = factories.referrer(referral.referring_organisation)
+    for user in (referrer_user, colleague, advisor_user, other_supervisor, manager_user, funder_user):
+        assert as_user(user).get(url).status_code == 404, user
+    assert as_user(supervisor_user).get(url).status_code == 200
+    assert as_user(dpo).get(url).status_code == 200
+    assert as_user(dpo).get(reverse("outcomes:who_looked", args=[999999])).status_code == 404
+
+
+def test_the_permission_is_granted_in_the_admin_and_is_the_home_of_a_user_with_no_other_role(as_user, dpo):
+    client = as_user(dpo)
+    assert client.get(reverse("outcomes:subject_access")).status_code == 200
+    assert client.get(reverse("home"))["Location"] == reverse("outcomes:subject_access")
+    assert Permission.objects.get(codename="subject_access").name.startswith("Can find any patient")
+
+
+# --- finding the patient ----------------------------------------------------------------------------------
+
+
+def test_find_by_nhs_number_by_post_with_the_number_in_no_url(as_user, dpo, held):
+    client = as_user(dpo)
+    response = _search(client, nhs_number="943 476 5919")
+    assert response.status_code == 200  # the answer to the POST itself: no redirect carrying the number
+    html = response.content.decode()
+    assert held["referral"].reference in html
+    assert held["patient"].full_name in html
+    assert "1 patient record found" in html
+    for url in re.findall(r'(?:href|action)="([^"]*)"', html):
+        assert NHS_NUMBER not in url.replace(" ", "") and "943" not in url, url
+    search = AuditEvent.objects.get(actor=dpo, action=AuditEvent.Action.LIST)
+    assert NHS_NUMBER not in search.summary and NHS_NUMBER not in search.path
+
+
+def test_find_by_name_and_date_of_birth(as_user, dpo, held):
+    patient = held["patient"]
+    client = as_user(dpo)
+    fields = {"given_name": patient.given_name.upper(), "family_name": patient.family_name.lower()}
+    response = _search(client, **fields, **_dob("17", "5", "1960"))
+    assert held["referral"].reference in response.content.decode()
+    other_day = _search(client, **fields, **_dob("18", "5", "1960")).content.decode()
+    assert "0 patient records found" in other_day and held["referral"].reference not in other_day
+
+
+def test_a_search_missing_terms_says_what_to_enter_and_keeps_what_was_typed(as_user, dpo, held):
+    client = as_user(dpo)
+    assert "Enter an NHS number, or a first name, last name and date of birth" in _search(client).content.decode()
+    partial = _search(client, given_name="Ann", family_name="Example").content.decode()
+    assert "Enter the date of birth, or search by NHS number" in partial
+    assert 'value="Example"' in partial
+    bad = _search(client, nhs_number="123").content.decode()
+    assert "Enter an NHS number in the correct format" in bad
+    impossible = _search(client, given_name="Ann", family_name="Example", **_dob("31", "2", "1980")).content.decode()
+    assert "real date" in impossible
+
+
+# --- the export -------------------------------------------------------------------------------------------
+
+
+def _export(client, patient) -> zipfile.ZipFile:
+    response = client.post(reverse("outcomes:subject_access_export", args=[patient.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert response["Content-Disposition"].startswith('attachment; filename="subject-access-patient-')
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_the_zip_holds_a_summary_the_data_and_the_original_documents(as_user, dpo, held, supervisor_user):
+    archive = _export(as_user(dpo), held["patient"])
+    names = archive.namelist()
+    assert {"summary.html", "data.json"} <= set(names)
+    data = json.loads(archive.read("data.json"))
+    assert data["referral"]["reference"] == held["referral"].reference
+    assert data["patient"]["nhs_number"] == NHS_NUMBER
+    assert NOTE_TEXT in [note["text"] for note in data["case_notes"]]
+    assert [o["recurring_amount"] for o in data["outcomes"]["financial"]] == ["123.00"]
+    assert MESSAGE_SUBJECT in [m["subject"] for m in data["messages"]]
+    assert data["consent"] is not None and data["referral_timeline"]
+    viewed = [e for e in data["audit_trail"] if e["action"] == "Viewed" and e["object_type"] == "referrals.referral"]
+    assert viewed and viewed[0]["object_id"] == str(held["referral"].pk)
+    html = archive.read("summary.html").decode()
+    assert held["patient"].full_name in html and NOTE_TEXT in html
+    documents = [name for name in names if name.startswith("documents/")]
+    assert len(documents) == 1 and documents[0].endswith(".pdf")
+    assert archive.read(documents[0]) == pdf_bytes()  # decrypted: the bytes the referrer uploaded
+
+
+def test_the_export_is_audited(as_user, dpo, held):
+    _export(as_user(dpo), held["patient"])
+    export = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert export.actor == dpo
+    assert (export.object_type, export.object_id) == ("referrals.patient", str(held["patient"].pk))
+
+
+def test_the_export_is_post_only(as_user, dpo, held):
+    response = as_user(dpo).get(reverse("outcomes:subject_access_export", args=[held["patient"].pk]))
+    assert response.status_code == 405
+    assert not AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).exists()
+
+
+def test_an_anonymised_patient_exports_what_is_still_held(as_user, dpo, held):
+    referrals_erase(referral_ids=[held["referral"].pk], reason=ErasureReason.CONSENT_WITHDRAWN)
+    patient = held["patient"]
+    patient.refresh_from_db()
+    archive = _export(as_user(dpo), patient)
+    data = json.loads(archive.read("data.json"))
+    assert data["removed"].startswith("Details removed (consent withdrawn")
+    assert data["referral"]["reference"] == held["referral"].reference
+    assert "Details removed" in archive.read("summary.html").decode()
+
+
+# --- who has looked ---------------------------------------------------------------------------------------
+
+
+def test_who_looked_lists_who_what_when_and_from_where_and_is_audited(as_user, dpo, held, advisor_user):
+    client = as_user(dpo)
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    html = client.get(url, REMOTE_ADDR="192.0.2.7").content.decode()
+    assert advisor_user.full_name in html
+    assert f"/referrals/{held['referral'].pk}/" in html  # the page they looked at
+    assert "Viewed" in html
+    looked = AuditEvent.objects.get(actor=dpo, action=AuditEvent.Action.VIEW)
+    assert (looked.object_type, looked.object_id) == ("referrals.patient", str(held["patient"].pk))
+    assert "192.0.2.7" in client.get(url, REMOTE_ADDR="192.0.2.7").content.decode()  # the first look, listed
+
+
+def test_who_looked_filters_by_date_and_explains_bad_dates(as_user, supervisor_user, held, advisor_user):
+    with time_machine.travel(timezone.now() - timedelta(days=400)):  # audit entries are append-only
+        old_view = AuditEvent.objects.create(
+            actor=advisor_user,
+            action=AuditEvent.Action.VIEW,
+            object_type="casework.case",
+            object_id=str(held["case"].pk),
+            path="/a-year-and-more-ago/",
+        )
+    client = as_user(supervisor_user)
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    a_year_ago = timezone.localdate() - timedelta(days=365)
+    recent = client.get(
+        url, {"since_day": a_year_ago.day, "since_month": a_year_ago.month, "since_year": a_year_ago.year}
+    )
+    assert old_view.path not in recent.content.decode()
+    everything = client.get(url).content.decode()
+    assert old_view.path in everything
+    bad = client.get(url, {"since_day": "31", "since_month": "2", "since_year": "2026"}).content.decode()
+    assert "The date must be a real date" in bad and "Correct the dates" in bad
+    assert 'value="31"' in bad
+    backwards = client.get(
+        url,
+        {"since_day": "2", "since_month": "1", "since_year": "2026", "until_day": "1", "until_month": "1"}
+        | {"until_year": "2026"},
+    ).content.decode()
+    assert "The end date must be the same as or after the start date" in backwards
+
+
+# Sign-in and second-factor reads, the user's roles, the patient, the page's own audit entry, the count and the
+# page of entries with their actors (one query: the objects naming the patient are subqueries).
+WHO_LOOKED_QUERIES = 14
+
+
+def test_who_looked_makes_the_same_number_of_queries_for_few_and_many_entries(
+    as_user, dpo, held, django_assert_num_queries
+):
+    client = as_user(dpo)
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    client.get(url)  # warm the session
+    with django_assert_num_queries(WHO_LOOKED_QUERIES):
+        assert client.get(url).status_code == 200
+    for _ in range(30):
+        user = factories.advisor(held["referral"].advice_organisation)
+        AuditEvent.objects.create(
+            actor=user, action=AuditEvent.Action.VIEW, object_type="casework.case", object_id=str(held["case"].pk)
+        )
+    with django_assert_num_queries(WHO_LOOKED_QUERIES):
+        response = client.get(url)
+    assert response.content.decode().count("casework.case") >= 30
+
+
+def test_the_case_page_links_its_supervisors_to_who_looked(as_user, held, supervisor_user, advisor_user):
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    case_page = reverse("casework:case", args=[held["case"].pk])
+    assert url in as_user(supervisor_user).get(case_page).content.decode()
+    assert url not in as_user(advisor_user).get(case_page).content.decode()
+
+
+def test_a_supervisor_who_moved_away_no_longer_sees_who_looked(as_user, supervisor_user, held):
+    supervisor_user.memberships.filter(role=Role.SUPERVISOR).update(organisation=factories.AdviceOrganisationFactory())
+    url = reverse("outcomes:who_looked", args=[held["patient"].pk])
+    assert as_user(supervisor_user).get(url).status_code == 404
