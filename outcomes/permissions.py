@@ -3,7 +3,7 @@ Who may correct a case's recorded outcomes."""
 
 from casework.permissions import is_case_worker, is_supervisor_of
 from hjp.accounts.models import Partnership
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
 from hjp.core.lookups import get_visible_or_404
 
 
@@ -45,8 +45,6 @@ def can_confirm_expected_gain(user, case) -> bool:
 
 
 # --- subject access ---------------------------------------------------------------------------------------
-
-SUBJECT_ACCESS_PERMISSION = "referrals.subject_access"
 
 
 def has_subject_access_role(user) -> bool:

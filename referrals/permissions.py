@@ -59,6 +59,8 @@ def can_withdraw_consent(user, referral: Referral) -> bool:
     consent = getattr(referral, "consent", None)
     if consent is None or consent.is_withdrawn or referral.status not in CONSENT_WITHDRAWABLE_STATUSES:
         return False
+    if referral.patient.redacted_at:  # anonymised after the retention period: nothing more is recorded about them
+        return False
     return is_referrer_side(user, referral) or is_advice_side(user, referral)
 
 

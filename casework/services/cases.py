@@ -170,6 +170,11 @@ def case_reopen(*, case: Case, actor, version: int, reason: str) -> Case:
     # Consent may also have been withdrawn after the case closed for another reason.
     if locked.closure_reason == ClosureReason.CONSENT_WITHDRAWN or locked.referral.consent.is_withdrawn:
         raise DomainError("Consent was withdrawn: this case cannot be reopened.")
+    # Anonymised after the retention period: retention erases a patient once, so nothing new may be written.
+    if locked.referral.patient.redacted_at:
+        raise DomainError(
+            "The patient's details were removed after the retention period: this case cannot be reopened."
+        )
     locked = case_transition(
         case=locked,
         to_state=CaseState.IN_PROGRESS if locked.first_contact_at else CaseState.AWAITING_CONTACT,

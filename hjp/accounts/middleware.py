@@ -21,7 +21,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 
 from hjp.accounts.factors import KINDS, VERIFIED_AT_SESSION_KEY, has_any_device, has_primary_device, kind_of
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import must_use_second_factor
 
 VERIFY = "verify"
 ENROL = "enrol"
@@ -39,13 +39,13 @@ def second_factor_stage(request) -> str | None:
     user = request.user
     if user.is_verified():
         kind = kind_of(user.otp_device)
-        if kind is None or kind.primary or not roles_for(user).must_use_second_factor:
+        if kind is None or kind.primary or not must_use_second_factor(user):
             return None
         # Signed in with a recovery code and no authenticator left: they set one up before anything else.
         return None if has_primary_device(user) else ENROL
     if has_any_device(user):
         return VERIFY
-    return ENROL if roles_for(user).must_use_second_factor else None
+    return ENROL if must_use_second_factor(user) else None
 
 
 class SecondFactorMiddleware:

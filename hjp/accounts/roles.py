@@ -23,6 +23,9 @@ ADMINS = frozenset({ADMIN})
 # Who must sign in with a second factor from their first sign-in; a referrer must where any of their
 # organisations requires it of its referrers (Organisation.requires_two_factor_for_referrers).
 SECOND_FACTOR_ROLES = ADVICE_WORKERS | MANAGERS | FUNDERS | ADMINS
+# The data protection role: an admin-granted permission (on referrals.Patient) to find any patient, export what
+# is held about them and read who has looked. Whoever holds it must use a second factor too, whatever else they are.
+SUBJECT_ACCESS_PERMISSION = "referrals.subject_access"
 
 
 @dataclass(frozen=True)
@@ -127,3 +130,10 @@ def role_required(*role_sets: frozenset, message: str = "No such page."):
         return gated
 
     return decorator
+
+
+def must_use_second_factor(user) -> bool:
+    """Whether the user must have a second factor and pass it at every sign-in: their roles
+    (Roles.must_use_second_factor), or the data protection permission, which opens every patient's record. The
+    permission is read only where the roles do not already decide (a superuser's is free)."""
+    return roles_for(user).must_use_second_factor or user.has_perm(SUBJECT_ACCESS_PERMISSION)

@@ -2,11 +2,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
 from hjp.core.navigation import HOME_URL_NAMES
 
 # Granted in the admin (declared on referrals.Patient); named here as a string: the core imports no app.
-SUBJECT_ACCESS_PERMISSION = "referrals.subject_access"
 
 
 def home(request):

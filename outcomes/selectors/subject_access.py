@@ -86,6 +86,8 @@ def patient_audit_trail(patient: Patient) -> QuerySet[AuditEvent]:
             "outcomes.nonfinancialoutcome": NonFinancialOutcome.objects.filter(issue__case__referral=referral),
             "outcomes.wellbeingscore": WellbeingScore.objects.filter(case__referral=referral),
             "outcomes.caseclosure": CaseClosure.objects.filter(case__referral=referral),
+            # The inbox messages about the patient (status notices, outcome reports): who opened them.
+            "notifications.message": Message.objects.filter(referral_id=referral.pk),
         }
         for object_type, queryset in by_referral.items():
             naming |= Q(object_type=object_type, object_id__in=_ids(queryset))

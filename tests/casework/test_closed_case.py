@@ -98,6 +98,28 @@ def test_reopening_reopens_the_issues_and_leaves_deadlines_settled(case_in_progr
     assert issue.status == CaseIssue.Status.OPEN and issue.resolved_at is None
 
 
+def test_a_case_anonymised_after_the_retention_period_cannot_be_reopened(
+    case_in_progress, advisor_user, supervisor_user, referral
+):
+    """Retention erases a patient once: reopening would let new notes about them be written and kept for good.
+    Nor can consent be withdrawn or changed on such a record."""
+    from hjp.core.errors import DomainError
+    from referrals.permissions import can_change_consent_scope, can_withdraw_consent
+    from referrals.services.erasure import referrals_erase
+
+    closed = _close_with_outcome(case_in_progress, advisor_user)
+    with transaction.atomic():
+        referrals_erase(referral_ids=[referral.pk], reason="retention")
+    closed.refresh_from_db()
+    notes_before = closed.notes.count()
+    with pytest.raises(DomainError, match="removed after the retention period"):
+        services.case_reopen(case=closed, actor=supervisor_user, version=closed.version, reason="New letter")
+    closed.refresh_from_db()
+    assert not closed.is_open and closed.notes.count() == notes_before
+    referral.refresh_from_db()
+    assert not can_withdraw_consent(supervisor_user, referral) and not can_change_consent_scope(advisor_user, referral)
+
+
 def test_the_page_of_a_closed_case_shows_no_countdown_and_no_open_issue(client, case_in_progress, advisor_user):
     _reconsideration(case_in_progress, advisor_user, days_ahead=18)
     client.force_login(advisor_user)

@@ -14,13 +14,14 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from casework import services as casework_services
 from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
 from hjp.core.redaction import ErasureReason
 from hjp.notifications import services as notification_services
-from hjp.notifications.models import MessageKind
+from hjp.notifications.models import Message, MessageKind
 from referrals.services.erasure import referrals_erase
 from tests import factories
 from tests.support.documents import pdf_bytes
@@ -227,6 +228,25 @@ def test_who_looked_lists_who_what_when_and_from_where_and_is_audited(as_user, d
     looked = AuditEvent.objects.get(actor=dpo, action=AuditEvent.Action.VIEW)
     assert (looked.object_type, looked.object_id) == ("referrals.patient", str(held["patient"].pk))
     assert "192.0.2.7" in client.get(url, REMOTE_ADDR="192.0.2.7").content.decode()  # the first look, listed
+
+
+def test_who_looked_names_whoever_opened_an_inbox_message_about_the_patient(as_user, dpo, held, referrer_user, client):
+    message = Message.objects.get(referral_id=held["referral"].pk, subject=MESSAGE_SUBJECT)
+    client.force_login(referrer_user)
+    assert client.get(reverse("notifications:detail", args=[message.pk])).status_code == 200
+    client.logout()
+    page = as_user(dpo).get(reverse("outcomes:who_looked", args=[held["patient"].pk])).content.decode()
+    # The referrer is listed for the evidence they sent anyway: the message's own page shows this entry is there.
+    assert reverse("notifications:detail", args=[message.pk]) in page and escape(referrer_user.full_name) in page
+
+
+def test_the_data_protection_role_alone_must_use_a_second_factor(dpo):
+    from tests.support.auth import Client
+
+    browser = Client()
+    browser.force_login(dpo, second_factor=False)
+    response = browser.get(reverse("outcomes:subject_access"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:enrol"))
 
 
 def test_who_looked_filters_by_date_and_explains_bad_dates(as_user, supervisor_user, held, advisor_user):

@@ -24,7 +24,7 @@ from django_otp_webauthn.models import WebAuthnCredential
 from hjp.accounts.demo import DEMO_TOTP_KEY
 from hjp.accounts.factors import KINDS, KINDS_BY_KEY, PASSKEY, PRIMARY_KINDS, RECOVERY, kind_of
 from hjp.accounts.permissions import can_reset_second_factors
-from hjp.accounts.roles import roles_for
+from hjp.accounts.roles import must_use_second_factor
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -192,7 +192,7 @@ def second_factor_remove(*, user, device: Device) -> None:
     last_primary = kind.primary and not any(
         k.devices_for(user).exclude(pk=device.pk if k is kind else None).exists() for k in PRIMARY_KINDS
     )
-    if last_primary and roles_for(user).must_use_second_factor:
+    if last_primary and must_use_second_factor(user):
         raise DomainError(
             "This is your last authenticator, and your role needs one to sign in. Add another before removing it."
         )

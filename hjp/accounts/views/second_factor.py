@@ -34,7 +34,7 @@ from hjp.accounts.factors import (
 )
 from hjp.accounts.forms import AuthenticatorConfirmForm, PasskeyNameForm, SecondFactorCodeForm
 from hjp.accounts.passkeys import at_localhost, passkeys_work_at, relying_party_id
-from hjp.accounts.roles import SUPERVISORS, role_required, roles_for
+from hjp.accounts.roles import SUPERVISORS, must_use_second_factor, role_required
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 
@@ -139,7 +139,7 @@ def enrol(request):
         {
             "kinds": PRIMARY_KINDS,
             "next": _next_url(request),
-            "required": roles_for(request.user).must_use_second_factor,
+            "required": must_use_second_factor(request.user),
             "has_primary": has_primary_device(request.user),
         },
     )
@@ -233,7 +233,7 @@ def security(request):
             "has_primary": any(devices for kind, devices in by_kind if kind.primary),
             "recovery_left": recovery_left,
             "has_recovery": any(devices for kind, devices in by_kind if kind is RECOVERY),
-            "required": roles_for(request.user).must_use_second_factor,
+            "required": must_use_second_factor(request.user),
         },
     )
 
