@@ -31,9 +31,11 @@ def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigur
     """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
     received = referrals_received(period=period, referring_organisation=organisation)
     closed = cases_closed(period=period, referring_organisation=organisation)
-    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed) and
-    # has not withdrawn their consent altogether (as Consent.allows_outcome_feedback says for one referral).
-    sharing = closed.filter(referral__consent__outcome_feedback=True, referral__consent__withdrawn_at__isnull=True)
+    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed). A
+    # case closed on a withdrawal of all consent still counts, as on the dashboard and in the funder report
+    # (tests/outcomes/test_figures_agree.py): erasure keeps the aggregate facts, and the digest says nothing of
+    # any one patient.
+    sharing = closed.filter(referral__consent__outcome_feedback=True)
     totals = referral_totals(received)
     all_stages = decision_success(sharing)[-1]
     return DigestFigures(

@@ -222,21 +222,6 @@ def test_the_digest_leaves_out_the_outcomes_of_a_patient_who_withdrew_scope_3(
     assert figures.closed == 1  # the case still counts as closed
 
 
-def test_the_digest_leaves_out_the_outcomes_of_a_patient_who_withdrew_all_consent_after_the_close(
-    case, referral, referrer_user, advisor_user, health_org
-):
-    from referrals.services import consent_withdraw
-
-    _close_with_money(case, advisor_user)
-    case.refresh_from_db()
-    month = timezone.localtime(case.closed_at).date()
-    period = Period.month(month.year, month.month)
-    assert digest_figures(organisation=health_org, period=period).money.confirmed.total == Decimal("4160.00")
-    consent_withdraw(referral=referral, actor=referrer_user)  # scope 3 itself still reads as given
-    figures = digest_figures(organisation=health_org, period=period)
-    assert figures.money.confirmed.total == Decimal("0.00") and figures.closed == 1
-
-
 def test_a_digest_not_yet_sent_reads_the_figures_when_it_is_delivered(
     case, advisor_user, supervisor_user, referrer_user, health_org, partnership
 ):
