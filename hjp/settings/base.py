@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "hjp.core.sessions.IdleTimeoutMiddleware",  # inside SessionMiddleware: decides whether it saves the session
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -133,9 +134,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after 30 idle minutes: each request pushes the expiry on.
+# Sessions end after 30 idle minutes: a request pushes the expiry on, writing the session at most once a minute
+# (hjp.core.sessions.IdleTimeoutMiddleware), so a session may end up to a minute sooner, never later.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 # However active, a session ends this long after its sign-in (hjp.core.sessions).
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
