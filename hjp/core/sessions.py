@@ -3,8 +3,9 @@ active, SESSION_ABSOLUTE_SECONDS (10 hours by default) after the sign-in that be
 
 The idle timer is the session's expiry in the session store, pushed on whenever the session is saved. A request
 that changes nothing in the session saves it (one write, in a transaction) only when its expiry was last pushed
-on EXTEND_AFTER_SECONDS (a minute) ago or more (IdleTimeoutMiddleware): a read-only page costs no write, and a
-session ends between SESSION_IDLE_SECONDS - 60 s and SESSION_IDLE_SECONDS after its last request, never later.
+on a minute ago or more (a tenth of SESSION_IDLE_SECONDS, if that is shorter; IdleTimeoutMiddleware): a read-only
+page costs no write, and a session ends at most that much sooner than SESSION_IDLE_SECONDS after its last
+request, never later.
 
 The sign-in time is written into the session when Django signs someone in (the `user_logged_in` signal,
 connected in CoreConfig.ready). A signed-in session without it, or older than the limit, is ended: the user
@@ -22,6 +23,13 @@ SIGNED_IN_AT = "hjp_signed_in_at"
 # changes nothing pushes it on.
 EXTENDED_AT = "hjp_extended_at"
 EXTEND_AFTER_SECONDS = 60
+
+
+def extend_after_seconds() -> int:
+    """A minute, or a tenth of the idle limit where that is shorter (a short limit must not end active sessions)."""
+    return min(EXTEND_AFTER_SECONDS, settings.SESSION_COOKIE_AGE // 10)
+
+
 ENDED_MESSAGE = (
     "You were signed out because you had been signed in for {duration}, the longest a sign-in lasts. "
     "Sign in again to carry on."
@@ -70,7 +78,7 @@ class AbsoluteSessionLifetimeMiddleware:
 class IdleTimeoutMiddleware:
     """Pushes the idle timer on at most once a minute (see the module docstring): instead of
     SESSION_SAVE_EVERY_REQUEST, marks a live session modified, so that SessionMiddleware saves it with a new
-    expiry, when its expiry was last pushed on a minute ago or more. A session saved for another reason has its
+    expiry, when its expiry was last pushed on a minute ago or more (extend_after_seconds). A session saved for another reason has its
     stamp renewed in the same write. Place it right after SessionMiddleware, so it sees the response last."""
 
     def __init__(self, get_response):
@@ -83,7 +91,7 @@ class IdleTimeoutMiddleware:
         if session.is_empty():  # no session, or one that ended (signed out, expired): nothing to extend
             return response
         now = int(time.time())
-        stale = not isinstance(extended_at, int) or not 0 <= now - extended_at < EXTEND_AFTER_SECONDS
+        stale = not isinstance(extended_at, int) or not 0 <= now - extended_at < extend_after_seconds()
         if stale or session.modified:
             session[EXTENDED_AT] = now
         return response

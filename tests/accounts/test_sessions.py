@@ -132,3 +132,15 @@ def test_a_session_ends_no_later_than_the_idle_limit_after_its_last_request(clie
 def test_a_visitor_without_a_session_is_given_none(client, db):
     client.get(reverse("login"))
     assert not Session.objects.exists()
+
+
+def test_an_idle_limit_shorter_than_a_minute_still_lets_an_active_session_live(
+    client, referrer_user, time_machine, settings
+):
+    settings.SESSION_COOKIE_AGE = 50  # pushed on whenever 5 seconds (a tenth of it) have passed
+    sign_in_at(client, time_machine, referrer_user)
+    page = reverse("referrals:list")
+    for seconds in range(40, 5 * 60, 40):  # a request every 40 seconds for five minutes
+        time_machine.move_to(SIGN_IN + timedelta(seconds=seconds), tick=False)
+        assert client.get(page).status_code == 200, seconds
+    assert _expiry(client) == SIGN_IN + timedelta(seconds=seconds + 50)
