@@ -11,13 +11,13 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# Each includes what every signed-in page costs (session read and write, user, the device that passed the second
-# factor, memberships, the inbox count in the navigation, the audit entry and its savepoint) and the page's own
+# Each includes what every signed-in page costs (session read, user, the device that passed the second factor,
+# memberships, the inbox count in the navigation, the audit entry) and the page's own
 # fixed set of reads. Triage: also one query for possible duplicates of the page's referrals.
-TRIAGE_QUERIES = 14
-CASELOAD_QUERIES = 15
-CASE_PAGE_QUERIES = 20  # and the later changes of consent with who recorded them
-HOME_QUERIES = 15
+TRIAGE_QUERIES = 11
+CASELOAD_QUERIES = 12
+CASE_PAGE_QUERIES = 17  # and the later changes of consent with who recorded them
+HOME_QUERIES = 12
 
 
 def _add_referrals(n, health_org, partnership):

@@ -264,7 +264,7 @@ def test_shared_visibility_shows_colleagues_referrals_but_not_their_drafts(as_us
     assert client.get(reverse("referrals:detail", args=[colleague_draft.pk])).status_code == 404
 
 
-MY_REFERRALS_QUERIES = 12
+MY_REFERRALS_QUERIES = 9
 
 
 @pytest.mark.django_db
