@@ -316,6 +316,8 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Where beat keeps when each job last ran (a container's code folder is read-only: the image sets a path in /tmp).
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
 
 # The outbox: messages not delivered after the grace period are handed to Celery again by the sweep.
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
