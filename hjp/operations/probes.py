@@ -8,7 +8,7 @@
 - /metrics: Prometheus metrics (hjp.operations.metrics), only with `Authorization: Bearer <METRICS_TOKEN>`, and
   not at all (404) when METRICS_TOKEN is unset.
 
-`ProbeMiddleware` answers these first in settings.MIDDLEWARE: probes come by the host's address over plain HTTP
+`ProbeMiddleware` answers these in settings.MIDDLEWARE right after the Permissions-Policy header: probes come by the host's address over plain HTTP
 from inside the network, so they are answered before the host name check and the HTTPS redirect, and they open no
 session, write no audit entry and are not logged or counted as requests (a probe every few seconds would drown
 the access log). No page of hjp lives under these paths."""

@@ -68,7 +68,8 @@ def _user_id(request) -> int | None:
 
 
 class RequestMiddleware:
-    """First in settings.MIDDLEWARE, so that it times and logs everything the others do (redirects included)."""
+    """Before every other middleware but the Permissions-Policy header and the probes, so that it times and logs
+    everything the others do (redirects included)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

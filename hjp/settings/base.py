@@ -8,6 +8,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -63,11 +64,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Health probes and /metrics, answered before everything else (hjp/operations/probes.py).
+    "hjp.core.middleware.PermissionsPolicyMiddleware",  # first, so that even an HTTPS redirect carries it
+    # Health probes and /metrics, answered before everything below (hjp/operations/probes.py).
     "hjp.operations.probes.ProbeMiddleware",
     # The request id, the access log line and the request metrics, around everything below.
     "hjp.operations.requests.RequestMiddleware",
-    "hjp.core.middleware.PermissionsPolicyMiddleware",  # first, so that even an HTTPS redirect carries it
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -379,6 +380,8 @@ def logging_config(log_format: str) -> dict:
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # Django's request logger hands over the request itself, whose repr holds the query string.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
         },
     }
     return {

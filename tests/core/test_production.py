@@ -166,7 +166,7 @@ def gunicorn(db, redis_url, tmp_path):
 
 def test_the_procfile_serves_production_with_gunicorn(gunicorn):
     base, log = gunicorn
-    status, body = _get(f"{base}/healthz")
+    status, body = _get(f"{base}/healthz/live")
     assert (status, body) == (200, '{"status": "ok"}'), log.read_text()
     assert f"Listening at: {base}" in log.read_text() and "Booting worker with pid" in log.read_text()
 

@@ -91,13 +91,16 @@ def test_a_patients_name_and_nhs_number_never_reach_the_logs(as_user, referrer_u
     )
     assert accepted.status_code == 302
     client.get(reverse("referrals:list") + "?q=Zbigniewska&nhs=9434765919")  # a query string is never logged
+    client.get("/referrals/999999/?q=Zbigniewska")  # nor where Django logs a page not found
 
     logged = json_log.getvalue()
     assert [(line["method"], line["route"], line["status"]) for line in _access(json_log)] == [
         ("POST", "referrals:create", 400),
         ("POST", "referrals:create", 302),
         ("GET", "referrals:list", 200),
+        ("GET", "referrals:detail", 404),
     ]
+    assert "Not Found: /referrals/999999/" in logged  # Django's own line: the path (ids), not the query
     for patient_detail in ("Zbigniewska", "Maria", "9434765919", "943 476 5919", "12 Mill Lane", "LS6 2AB", "07700"):
         assert patient_detail.lower() not in logged.lower()
 
