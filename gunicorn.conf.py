@@ -1,8 +1,8 @@
 """gunicorn reads this file from the working folder by itself, so the Procfile's command needs no option for it.
 
 With PROMETHEUS_MULTIPROC_DIR set (hjp/operations/metrics.py), gunicorn's worker processes each write their
-request metrics to files in that folder, which /metrics adds up: the folder is emptied when gunicorn starts (the
-files of a previous run would be counted again), and a worker that exits has its live figures dropped."""
+request metrics to files in that folder, which /metrics adds up: the folder is emptied when gunicorn starts, or
+the counts of a previous run would be added again."""
 
 import os
 from pathlib import Path
@@ -14,10 +14,3 @@ def on_starting(server):
         Path(folder).mkdir(parents=True, exist_ok=True)
         for stale in Path(folder).glob("*.db"):
             stale.unlink()
-
-
-def child_exit(server, worker):
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(worker.pid)

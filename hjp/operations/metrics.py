@@ -63,7 +63,7 @@ def count_task_failure(sender=None, **kwargs) -> None:
 
 
 class SharedFiguresCollector:
-    """The installation-wide figures, read at each scrape: 3 indexed queries and one Redis read."""
+    """The installation-wide figures, read at each scrape: 2 indexed queries and one Redis read."""
 
     def collect(self):
         from hjp.notifications.models import Delivery, Message
@@ -85,7 +85,7 @@ class SharedFiguresCollector:
             .order_by()
         )
         deliveries = GaugeMetricFamily(
-            "hjp_deliveries", "Deliveries by status (those not yet sent or cancelled)", labels=["status"]
+            "hjp_deliveries", "Deliveries by status (those a person may have to act on)", labels=["status"]
         )
         for status in WATCHED_DELIVERY_STATUSES:
             deliveries.add_metric([status], counts.get(status, 0))
@@ -103,11 +103,10 @@ class SharedFiguresCollector:
 
 def scrape() -> bytes:
     """The text exposition of every metric: this host's processes' and the installation's."""
+    served = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        served = CollectorRegistry()
         MultiProcessCollector(served)
     else:
-        served = CollectorRegistry()
         served.register(_ThisProcess())
     shared = CollectorRegistry()
     shared.register(SharedFiguresCollector())
