@@ -378,7 +378,7 @@ def logging_config(log_format: str) -> dict:
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             # Django's request logger hands over the request itself, whose repr holds the query string.
             "reserved_attrs": [*RESERVED_ATTRS, "request"],

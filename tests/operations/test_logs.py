@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import logging.config
+import os
 import re
 
 import pytest
@@ -61,6 +62,7 @@ def test_each_request_has_one_json_access_line_with_the_route_the_user_id_and_th
         "status": 200,
         "user_id": referrer_user.pk,
         "request_id": "lb-7f3a9c.42",
+        "process": os.getpid(),
     }
     assert f"/referrals/{referral.pk}/" not in json_log.getvalue()
 

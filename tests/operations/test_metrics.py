@@ -2,11 +2,13 @@
 path with ids), the outbox and deliveries read from the database at each scrape in a fixed number of queries,
 Celery task failures counted in Redis from any worker, and the sum of every gunicorn worker process."""
 
+import json
 import os
 import re
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.utils import timezone
@@ -154,12 +156,18 @@ def test_under_gunicorn_every_worker_process_reports_the_requests_of_all_of_them
         PROMETHEUS_MULTIPROC_DIR=str(folder),
         METRICS_TOKEN=TOKEN,
     ) as (base, log):
-        for _ in range(12):
-            assert _get(f"{base}/accounts/login/")[0] == 200, log.read_text()
+        with ThreadPoolExecutor(max_workers=12) as pool:  # at once, so that every worker process takes some
+            statuses = list(pool.map(lambda _: _get(f"{base}/accounts/login/")[0], range(12)))
+        assert statuses == [200] * 12, log.read_text()
         answers = []
         for _ in range(6):  # scrapes land on whichever worker is free: each must add up all three
             request = urllib.request.Request(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
             with urllib.request.urlopen(request, timeout=10) as response:
                 answers.append(_requests(_samples(response.read().decode()), "login"))
     assert answers == [12] * 6, log.read_text()
-    assert "Booting worker" in log.read_text() and log.read_text().count("Booting worker") == 3
+    assert log.read_text().count("Booting worker") == 3
+    # Production logs JSON: one access line per sign-in page, from more than one worker process.
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "hjp.access" and line["route"] == "login"]
+    assert [(line["method"], line["status"], line["user_id"]) for line in access] == [("GET", 200, None)] * 12
+    assert len({line["request_id"] for line in access}) == 12 and len({line["process"] for line in access}) > 1
