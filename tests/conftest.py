@@ -127,3 +127,30 @@ def problem_categories(request):
             for category_code, subs in sub_categories.items()
             for position, (code, name) in enumerate(subs)
         )
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3-compatible server on a free loopback port, for the whole run."""
+    from tests.support.s3 import start_server
+
+    server, endpoint_url = start_server()
+    yield endpoint_url
+    server.stop()
+
+
+@pytest.fixture
+def evidence_bucket(s3_server, settings, monkeypatch):
+    """Evidence kept in a new, empty bucket of the loopback S3 server (EVIDENCE_STORAGE=s3), as production would
+    configure it from the environment."""
+    from tests.support.s3 import CREDENTIALS, REGION, new_bucket
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    bucket = new_bucket(s3_server)
+    settings.EVIDENCE_STORAGE = "s3"
+    settings.AWS_STORAGE_BUCKET_NAME = bucket.name
+    settings.AWS_S3_ENDPOINT_URL = s3_server
+    settings.AWS_S3_REGION_NAME = REGION
+    settings.AWS_LOCATION = "private"
+    return bucket

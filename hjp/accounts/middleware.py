@@ -26,7 +26,7 @@ from hjp.accounts.roles import must_use_second_factor
 VERIFY = "verify"
 ENROL = "enrol"
 
-ALWAYS_OPEN = frozenset({"logout", "healthz"})
+ALWAYS_OPEN = frozenset({"logout"})
 OPEN_WHILE = {
     VERIFY: frozenset({"accounts:verify"}).union(*(kind.verify_url_names for kind in KINDS)),
     ENROL: frozenset({"accounts:enrol"}).union(*(kind.enrol_url_names for kind in KINDS)),

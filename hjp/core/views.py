@@ -1,5 +1,3 @@
-from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 
 from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
@@ -16,8 +14,3 @@ def home(request):
     if role is None:
         return render(request, "core/no_role.html", status=403)
     return redirect(HOME_URL_NAMES[role])
-
-
-@login_not_required
-def healthz(request):
-    return JsonResponse({"status": "ok"})

@@ -8,6 +8,7 @@ from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "hjp.accounts",
     "hjp.audit",
     "hjp.notifications",
+    "hjp.operations",
     "referrals",
     "casework",
     "outcomes",
@@ -63,6 +65,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "hjp.core.middleware.PermissionsPolicyMiddleware",  # first, so that even an HTTPS redirect carries it
+    # Health probes and /metrics, answered before everything below (hjp/operations/probes.py).
+    "hjp.operations.probes.ProbeMiddleware",
+    # The request id, the access log line and the request metrics, around everything below.
+    "hjp.operations.requests.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -238,6 +244,18 @@ for _number, _key in enumerate(EVIDENCE_ENCRYPTION_KEYS, start=1):
         raise ImproperlyConfigured(
             f"EVIDENCE_ENCRYPTION_KEYS: key {_number} is not a Fernet key (32 url-safe base64-encoded bytes)."
         ) from None
+# Where the encrypted bytes are kept (hjp.core.storage): "filesystem" (PRIVATE_MEDIA_ROOT, one host) or "s3" (an
+# S3-compatible bucket every host shares). The credentials are read from the environment by boto3 alone
+# (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the host's role), never kept in settings.
+EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "filesystem").strip() or "filesystem"
+if EVIDENCE_STORAGE not in ("filesystem", "s3"):
+    raise ImproperlyConfigured(f'EVIDENCE_STORAGE must be "filesystem" or "s3", not {EVIDENCE_STORAGE!r}')
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL", "").strip()  # empty: Amazon S3 itself
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", "").strip()
+AWS_LOCATION = os.environ.get("AWS_LOCATION", "").strip().strip("/")  # a folder (key prefix) in the bucket
+if EVIDENCE_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (a private bucket).")
 # A request with a document up to the evidence size limit (10 MB, casework/uploads.py) and the rest of its form
 # stays in memory (Django compares the whole request's length), so an accepted document never touches the disk
 # unencrypted; larger ones (refused anyway) go to a temporary file that Django deletes.
@@ -333,6 +351,8 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+# Where beat keeps when each job last ran (a container's code folder is read-only: the image sets a path in /tmp).
+CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
 
 # The outbox: messages not delivered after the grace period are handed to Celery again by the sweep.
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
@@ -374,9 +394,41 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+# Operations (hjp/operations): /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>", and not at all
+# without one. Logs: one line per record, "text" for people or "json" for a log pipeline (production's default),
+# each with the request id; the access log line names the route and the user's id, never a path or form data.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "").strip()
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN must be at least 32 characters (e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')."
+    )
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+
+def logging_config(log_format: str) -> dict:
+    if log_format not in ("text", "json"):
+        raise ImproperlyConfigured(f'LOG_FORMAT must be "text" or "json", not {log_format!r}')
+    formatters = {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            # Django's request logger hands over the request itself, whose repr holds the query string.
+            "reserved_attrs": [*RESERVED_ATTRS, "request"],
+        },
+    }
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_id": {"()": "hjp.operations.requests.RequestIdFilter"}},
+        "formatters": {log_format: formatters[log_format]},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request_id"]}},
+        "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    }
+
+
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+LOGGING = logging_config(LOG_FORMAT)
+# Workers log through LOGGING too (the same format, with the id of the request that enqueued each task).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -14,6 +14,7 @@ from hjp.settings.base import (
     SECRET_KEY,
     env_bool,
     env_int,
+    logging_config,
 )
 
 if not SECRET_KEY:
@@ -60,6 +61,11 @@ if MAILERS["default"]["BACKEND"].endswith("console.EmailBackend"):
             "OPTIONS": {"host": "localhost", "port": 25, "timeout": NOTIFICATION_EMAIL_TIMEOUT_SECONDS},
         }
     }
+
+# One JSON object per log line, for the log pipeline (LOG_FORMAT=text for people reading a terminal). /metrics stays
+# off unless METRICS_TOKEN is set (base.py): Prometheus then sends it as a bearer token.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(LOG_FORMAT)
 
 DEBUG = False
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

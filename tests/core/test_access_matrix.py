@@ -59,7 +59,6 @@ class Row:
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
-    "healthz": Row((), grant(200, *SIGNED_IN, anonymous=200)),
     # Django's own pages: signed-in users are sent on from the sign-in page; the rest need a session.
     "login": Row((), grant(302, *SIGNED_IN, anonymous=200)),
     "logout": Row((), grant(405, *SIGNED_IN)),  # POST only: a link cannot sign anyone out
@@ -315,7 +314,6 @@ def test_every_page_waits_for_the_second_factor(client, world, url_name, row):
     open_before_the_second_step = {
         "accounts:verify": 200,
         "logout": 405,
-        "healthz": 200,
         "accounts:passkey_auth_begin": 405,
         "accounts:passkey_auth_complete": 405,
     }

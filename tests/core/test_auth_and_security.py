@@ -156,7 +156,7 @@ def test_a_permissions_policy_on_every_page_switches_off_what_hjp_never_uses_and
         "publickey-credentials-get=(self)",
         "publickey-credentials-create=(self)",
     }
-    signed_out = [client.get(reverse("login")), client.get(reverse("password_reset")), client.get(reverse("healthz"))]
+    signed_out = [client.get(reverse("login")), client.get(reverse("password_reset")), client.get("/healthz/live")]
     client.force_login(referrer_user)
     signed_in = [client.get(reverse("referrals:list")), client.get("/no-such-page/"), client.get(reverse("home"))]
     assert [r.status_code for r in signed_out + signed_in] == [200, 200, 200, 200, 404, 302]

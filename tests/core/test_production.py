@@ -1,6 +1,7 @@
 """Production fails closed: it refuses to start without its database and broker, never runs Celery tasks inside
 the web request, and the Procfile serves it with gunicorn (DEBUG off, whatever the environment says)."""
 
+import contextlib
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ SETTINGS = PRODUCTION_ENVIRONMENT
 def _environment(settings: dict[str, str], *, without: tuple[str, ...] = ()) -> dict[str, str]:
     """This process's environment less anything that chooses settings, plus `settings` less `without`."""
     chosen = {*SETTINGS, "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "STATIC_ROOT", "PORT", "WEB_HOST", "WEB_CONCURRENCY"}
+    chosen |= {"LOG_FORMAT", "METRICS_TOKEN", "PROMETHEUS_MULTIPROC_DIR", "EVIDENCE_STORAGE"}
     env = {name: value for name, value in os.environ.items() if name not in chosen}
     env.update({name: value for name, value in settings.items() if name not in without})
     return env
@@ -102,10 +104,11 @@ def _test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def gunicorn(db, redis_url, tmp_path):
+@contextlib.contextmanager
+def procfile_web(*, redis_url: str, tmp_path: Path, **environment: str):
     """The Procfile's web process, started as a process manager would, on a free loopback port, with production
-    settings, the test database and collected static files; stopped (the whole process group) at the end."""
+    settings, the test database and collected static files (and `environment` on top); stopped (the whole process
+    group) at the end. Gives the base URL and the log file."""
     port = _free_loopback_port()
     settings = {
         **SETTINGS,
@@ -118,6 +121,7 @@ def gunicorn(db, redis_url, tmp_path):
         "PORT": str(port),
         "WEB_HOST": "127.0.0.1",
         "WEB_CONCURRENCY": "1",
+        **environment,
     }
     env = _environment(settings)
     collected = _manage("collectstatic", "--noinput", env=env)
@@ -154,9 +158,15 @@ def gunicorn(db, redis_url, tmp_path):
             server.wait()
 
 
+@pytest.fixture
+def gunicorn(db, redis_url, tmp_path):
+    with procfile_web(redis_url=redis_url, tmp_path=tmp_path) as running:
+        yield running
+
+
 def test_the_procfile_serves_production_with_gunicorn(gunicorn):
     base, log = gunicorn
-    status, body = _get(f"{base}/healthz")
+    status, body = _get(f"{base}/healthz/live")
     assert (status, body) == (200, '{"status": "ok"}'), log.read_text()
     assert f"Listening at: {base}" in log.read_text() and "Booting worker with pid" in log.read_text()
 

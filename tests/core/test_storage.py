@@ -158,7 +158,7 @@ def test_a_deletion_waits_while_a_file_is_being_re_encrypted_so_the_file_cannot_
     name = private_storage.save("evidence/letter.pdf", ContentFile(b"content"))
     deleted = threading.Event()
     deleting = threading.Thread(target=lambda: (private_storage.delete(name), deleted.set()))
-    with private_storage._exclusive():  # what reencrypt holds from reading a file to renaming its new copy
+    with private_storage.backend.exclusive():  # what reencrypt holds from reading a file to renaming its new copy
         deleting.start()
         assert not deleted.wait(0.5)
         assert (root / name).exists()
