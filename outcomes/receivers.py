@@ -50,7 +50,7 @@ def _moves_no_figure(sender, instance, update_fields) -> bool:
     if sender is ReferralStatusChange and instance.to_status != ReferralStatus.DECLINED:
         return True  # only a decline's reason is counted
     fields, _ = COUNTED_FIELDS[sender]
-    return update_fields is not None and not fields.intersection(update_fields)
+    return update_fields is not None and not fields.intersection(name.removesuffix("_id") for name in update_fields)
 
 
 def figures_on_save(sender, instance, update_fields=None, **kwargs):

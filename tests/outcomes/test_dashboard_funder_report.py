@@ -10,10 +10,9 @@ from django.urls import reverse
 
 from hjp.accounts.models import Role
 from hjp.audit.models import AuditEvent
-from outcomes import disclosure
+from outcomes import disclosure, running_figures
 from outcomes.models import WellbeingScore
 from outcomes.report import funder_report_rows
-from outcomes import running_figures
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.selectors.figures import Period
 from tests import factories
