@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import connection, router, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -57,6 +57,12 @@ CONFIRMED, EXPECTED = "confirmed", "expected"
 MONTHLY_MEASURES = (RECEIVED, ANNUAL, ONE_OFF)
 
 
+def _primary(model):
+    """The model's rows where they are written: a read replica may lag behind, and a contribution read from it
+    would be counted wrong for good."""
+    return model.objects.db_manager(router.db_for_write(model))
+
+
 def month_of(moment: datetime | None) -> str | None:
     """The first day of the month `moment` falls in, in the installation's time zone, as ISO text."""
     return None if moment is None else timezone.localtime(moment).date().replace(day=1).isoformat()
@@ -76,7 +82,8 @@ def facts_of(where: Q) -> dict[int, dict]:
     """The facts each referral matching `where` (lookups on `pk` only) contributes, by referral id: a fixed
     number of queries for any number of referrals. A referral not in the answer contributes nothing."""
     rows = list(
-        Referral.objects.filter(where)
+        _primary(Referral)
+        .filter(where)
         .values(
             "pk",
             "partnership_id",
@@ -96,14 +103,17 @@ def facts_of(where: Q) -> dict[int, dict]:
         .order_by()
     )
     declines = defaultdict(list)
-    for referral_id, reason in ReferralStatusChange.objects.filter(
-        _by_referral(where, "referral__pk"), referral__status=S.DECLINED, to_status=S.DECLINED
-    ).values_list("referral_id", "decline_reason"):
+    for referral_id, reason in (
+        _primary(ReferralStatusChange)
+        .filter(_by_referral(where, "referral__pk"), referral__status=S.DECLINED, to_status=S.DECLINED)
+        .values_list("referral_id", "decline_reason")
+    ):
         declines[referral_id].append(reason or "")
     closed = Q(_by_referral(where, "issue__case__referral__pk"), issue__case__closed_at__isnull=False)
     money = defaultdict(dict)
     for row in (
-        FinancialOutcome.objects.counted()
+        _primary(FinancialOutcome)
+        .counted()
         .filter(closed)
         .values("issue__case_id", "confirmed")
         .annotate(annual=Sum("annual_amount"), one_off=Sum("one_off_amount"))
@@ -115,7 +125,8 @@ def facts_of(where: Q) -> dict[int, dict]:
         ]
     decisions = defaultdict(dict)
     for row in (
-        DecisionOutcome.objects.counted()
+        _primary(DecisionOutcome)
+        .counted()
         .filter(closed)
         .values("issue__case_id", "stage")
         .annotate(won=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
@@ -123,9 +134,11 @@ def facts_of(where: Q) -> dict[int, dict]:
     ):
         decisions[row["issue__case_id"]][row["stage"]] = [row["won"], row["decided"]]
     scores = defaultdict(dict)
-    for case_id, moment, total in WellbeingScore.objects.filter(
-        _by_referral(where, "case__referral__pk"), case__closed_at__isnull=False
-    ).values_list("case_id", "moment", "total"):
+    for case_id, moment, total in (
+        _primary(WellbeingScore)
+        .filter(_by_referral(where, "case__referral__pk"), case__closed_at__isnull=False)
+        .values_list("case_id", "moment", "total")
+    ):
         scores[case_id][moment] = total
 
     facts = {}
@@ -335,7 +348,7 @@ def refresh_pending(*, partnership_id: int | None = None, batch: int = BATCH) ->
     done = 0
     while True:
         with transaction.atomic():
-            pending = FiguresPending.objects.order_by("referral_id")
+            pending = _primary(FiguresPending).order_by("referral_id")
             if partnership_id is not None:
                 pending = pending.filter(partnership_id=partnership_id)
             if connection.features.has_select_for_update_skip_locked:
@@ -350,7 +363,7 @@ def refresh_pending(*, partnership_id: int | None = None, batch: int = BATCH) ->
 
 
 def is_pending(*, partnership_id: int) -> bool:
-    return FiguresPending.objects.filter(partnership_id=partnership_id).exists()
+    return _primary(FiguresPending).filter(partnership_id=partnership_id).exists()
 
 
 @transaction.atomic
@@ -358,7 +371,7 @@ def rebuild(*, partnership_id: int | None = None, batch: int = BATCH) -> int:
     """Work out every running total again from the raw tables (of one partnership, or all), in one transaction:
     the referrals are read in batches of `batch` with a fixed number of queries each. Returns how many
     referrals were counted."""
-    referrals = Referral.objects.order_by("pk")
+    referrals = _primary(Referral).order_by("pk")
     cells_scope, load_scope = FigureCell.objects.all(), CaseloadCell.objects.all()
     if partnership_id is not None:
         referrals = referrals.filter(partnership_id=partnership_id)
