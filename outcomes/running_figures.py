@@ -37,6 +37,7 @@ from referrals.models import Referral, ReferralStatus, ReferralStatusChange
 S = ReferralStatus
 Moment = WellbeingScore.Moment
 BATCH = 2000
+REBUILD_BATCH = 10_000
 
 # Measures of FigureCell. Referral figures sit in the month the referral was submitted, outcome figures in the
 # month its case closed (the counting rules of outcomes.selectors.figures).
@@ -73,14 +74,9 @@ def wait_hours(submitted: datetime, contacted: datetime) -> int:
     return int((contacted - submitted).total_seconds() + 1800) // 3600
 
 
-def _by_referral(where: Q, prefix: str) -> Q:
-    """`where` (lookups on a referral's pk) as lookups on a model that reaches the referral through `prefix`."""
-    return Q(*[(prefix + lookup.removeprefix("pk"), value) for lookup, value in where.children])
-
-
 def facts_of(where: Q) -> dict[int, dict]:
-    """The facts each referral matching `where` (lookups on `pk` only) contributes, by referral id: a fixed
-    number of queries for any number of referrals. A referral not in the answer contributes nothing."""
+    """The facts each referral matching `where` contributes, by referral id: a fixed number of queries for any
+    number of referrals. A referral not in the answer contributes nothing."""
     rows = list(
         _primary(Referral)
         .filter(where)
@@ -102,19 +98,20 @@ def facts_of(where: Q) -> dict[int, dict]:
         )
         .order_by()
     )
+    declined = [row["pk"] for row in rows if row["status"] == S.DECLINED]
+    closed = [row["case__pk"] for row in rows if row["case__closed_at"] is not None]
     declines = defaultdict(list)
     for referral_id, reason in (
         _primary(ReferralStatusChange)
-        .filter(_by_referral(where, "referral__pk"), referral__status=S.DECLINED, to_status=S.DECLINED)
+        .filter(referral_id__in=declined, to_status=S.DECLINED)
         .values_list("referral_id", "decline_reason")
     ):
         declines[referral_id].append(reason or "")
-    closed = Q(_by_referral(where, "issue__case__referral__pk"), issue__case__closed_at__isnull=False)
     money = defaultdict(dict)
     for row in (
         _primary(FinancialOutcome)
         .counted()
-        .filter(closed)
+        .filter(issue__case_id__in=closed)
         .values("issue__case_id", "confirmed")
         .annotate(annual=Sum("annual_amount"), one_off=Sum("one_off_amount"))
         .order_by()
@@ -127,7 +124,7 @@ def facts_of(where: Q) -> dict[int, dict]:
     for row in (
         _primary(DecisionOutcome)
         .counted()
-        .filter(closed)
+        .filter(issue__case_id__in=closed)
         .values("issue__case_id", "stage")
         .annotate(won=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
         .order_by()
@@ -135,9 +132,7 @@ def facts_of(where: Q) -> dict[int, dict]:
         decisions[row["issue__case_id"]][row["stage"]] = [row["won"], row["decided"]]
     scores = defaultdict(dict)
     for case_id, moment, total in (
-        _primary(WellbeingScore)
-        .filter(_by_referral(where, "case__referral__pk"), case__closed_at__isnull=False)
-        .values_list("case_id", "moment", "total")
+        _primary(WellbeingScore).filter(case_id__in=closed).values_list("case_id", "moment", "total")
     ):
         scores[case_id][moment] = total
 
@@ -367,7 +362,7 @@ def is_pending(*, partnership_id: int) -> bool:
 
 
 @transaction.atomic
-def rebuild(*, partnership_id: int | None = None, batch: int = BATCH) -> int:
+def rebuild(*, partnership_id: int | None = None, batch: int = REBUILD_BATCH) -> int:
     """Work out every running total again from the raw tables (of one partnership, or all), in one transaction:
     the referrals are read in batches of `batch` with a fixed number of queries each. Returns how many
     referrals were counted."""
