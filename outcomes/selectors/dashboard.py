@@ -11,9 +11,8 @@ from django.db.models import Case, DateField, F, Q, Sum, When
 
 from hjp.accounts.models import Funding, Organisation, Profession, Team
 from hjp.core.money import pennies
-from outcomes import running_figures
 from outcomes import running_figures as rf
-from outcomes.models import CaseloadCell, DecisionStage, FigureCell, WellbeingScore
+from outcomes.models import CaseloadCell, DecisionStage, FigureCell
 from outcomes.running_figures import MONTHLY_MEASURES
 from outcomes.selectors.figures import (
     ALL_STAGES,
@@ -25,10 +24,8 @@ from outcomes.selectors.figures import (
     ReferralTotals,
     one_decimal,
 )
-from referrals.models import DeclineReason, ReferralStatus, Setting
+from referrals.models import DeclineReason, Setting
 
-S = ReferralStatus
-Moment = WellbeingScore.Moment
 DEPRIVATION_DECILES = range(1, 11)
 
 
@@ -159,8 +156,9 @@ class _Cells:
         return self.totals[measure, str(key)][1] if (measure, str(key)) in self.totals else ZERO
 
     def keyed(self, measure: str) -> dict[str, int]:
-        """Every key of `measure` with its count."""
-        return {key: n for (name, key), (n, _) in self.totals.items() if name == measure}
+        """Every key of `measure` that counts something in the period, with its count (a cell can come back to
+        zero: a referral counted, then entered in error)."""
+        return {key: n for (name, key), (n, _) in self.totals.items() if name == measure and n}
 
     def monthly(self, measure: str, key: str, month: date) -> tuple[int, Decimal]:
         return tuple(self.months.get((measure, key, month), (0, ZERO)))
@@ -306,8 +304,8 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
     still counts); decided means accepted, declined or redirected."""
     if period.start.day != 1 or (period.end + timedelta(days=1)).day != 1:
         raise ValueError(f"The figures cover whole calendar months, not {period}.")
-    if running_figures.is_pending(partnership_id=partnership.pk):
-        running_figures.refresh_pending(partnership_id=partnership.pk)
+    if rf.is_pending(partnership_id=partnership.pk):
+        rf.refresh_pending(partnership_id=partnership.pk)
     cells = _Cells(partnership=partnership, period=period)
     counts = ReferralTotals(
         received=cells.n(rf.RECEIVED),
@@ -324,9 +322,7 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
             accepted=counts.accepted,
             decided=counts.decided,
             contacted=counts.contacted,
-            median_days_to_first_contact=_median_days(
-                {int(hours): n for hours, n in cells.keyed(rf.WAIT).items() if n}
-            ),
+            median_days_to_first_contact=_median_days({int(hours): n for hours, n in cells.keyed(rf.WAIT).items()}),
             closed=cells.n(rf.CLOSED),
         ),
         breakdowns=referral_breakdowns(cells, partnership=partnership),

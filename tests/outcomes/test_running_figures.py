@@ -42,8 +42,8 @@ START = datetime(2025, 1, 6, 9, tzinfo=UTC)
 
 
 class History:
-    """Two partnerships (the second so that nothing leaks between them); referrals from two practices, one with
-    wards; two advisors and a supervisor. Every step is one real service call at a moment a whole number of hours
+    """Two partnerships (the second so that nothing leaks between them); referrals from two practices of the
+    partnership, one with wards, and a clinic outside it with a team; two advisors and a supervisor. Every step is one real service call at a moment a whole number of hours
     after the last (so the waits to first contact are whole hours, as the median's histogram counts them)."""
 
     def __init__(self, rng: random.Random, time_machine):
@@ -52,6 +52,9 @@ class History:
         self.riverside = factories.OrganisationFactory(name="Riverside Surgery")
         self.hilltop = factories.OrganisationFactory(name="Hilltop Practice")
         self.wards = [factories.TeamFactory(organisation=self.hilltop, name=f"Ward {n}") for n in (1, 2)]
+        # Not one of the partnership's: listed only in the periods it referred in.
+        self.outside = factories.OrganisationFactory(name="Outside Clinic")
+        self.outside_team = factories.TeamFactory(organisation=self.outside, name="Clinic team")
         self.partnership = factories.PartnershipFactory(
             name="Walked HJP", health_organisations=[self.riverside, self.hilltop], retention_years=1
         )
@@ -59,7 +62,7 @@ class History:
         advice = self.partnership.advice_organisation
         self.advisors = [factories.advisor(advice), factories.advisor(advice)]
         self.supervisor = factories.advisor(advice, supervisor=True)
-        self.referrers = {org: factories.referrer(org) for org in (self.riverside, self.hilltop)}
+        self.referrers = {org: factories.referrer(org) for org in (self.riverside, self.hilltop, self.outside)}
         self.provider = factories.AdviceProviderFactory(advice_organisation=advice)
 
     def tick(self):
@@ -77,11 +80,12 @@ class History:
 
     def submit(self):
         rng = self.rng
-        organisation = rng.choice([self.riverside, self.hilltop])
+        organisation = rng.choice([self.riverside, self.hilltop, self.hilltop, self.outside])
+        teams = {self.hilltop: self.wards, self.outside: [self.outside_team]}.get(organisation, [])
         factories.ReferralFactory(
             partnership=rng.choice([self.partnership] * 9 + [self.other]),
             referring_organisation=organisation,
-            referring_team=rng.choice([None, *self.wards]) if organisation == self.hilltop else None,
+            referring_team=rng.choice([None, *teams]),
             referrer=self.referrers[organisation],
             referrer_profession=rng.choice(list(Profession)),
             setting=rng.choice([*Setting, ""]),
@@ -375,3 +379,26 @@ def test_a_bulk_load_is_counted_by_the_rebuild_it_ends_with(db, settings):
                 raw_partnership_summary(partnership=partnership, period=period)
             )
             assert summary.totals.received
+
+
+def test_an_organisation_whose_only_referral_was_entered_in_error_is_not_listed(db, time_machine):
+    """Its cells come back to zero; a breakdown lists an organisation outside the partnership (and its team) only
+    when it referred in the period, as the raw tables say."""
+    history = History(random.Random(5), time_machine)
+    history.submit()
+    referral = factories.ReferralFactory(
+        partnership=history.partnership,
+        referring_organisation=history.outside,
+        referring_team=history.outside_team,
+        referrer=history.referrers[history.outside],
+        submitted_at=timezone.now(),
+    )
+    running_figures.refresh_pending()
+    referral_services.referral_transition(
+        referral=referral, to_status=S.ENTERED_IN_ERROR, actor=referral.referrer, reason="Wrong patient"
+    )
+    period = periods.FixedPeriod(periods.MONTH, START.year, START.month).period
+    summary = partnership_summary(partnership=history.partnership, period=period)
+    assert summary == raw_partnership_summary(partnership=history.partnership, period=period)
+    organisations = [row.label for row in summary.breakdowns[0].rows]
+    assert organisations == ["Hilltop Practice", "Riverside Surgery"]
