@@ -322,6 +322,8 @@ class FigureCell(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partnership_id", "month", "measure", "key"], name="figure_cell_unique")
         ]
+        # A referring organisation's digest reads its cells across partnerships.
+        indexes = [models.Index(fields=["measure", "key", "month"], name="figure_cell_by_key")]
 
     def __str__(self):
         return f"{self.partnership_id} {self.month:%Y-%m} {self.measure} {self.key}: {self.n} {self.amount}"

@@ -5,7 +5,7 @@ from casework.models import Case
 from outcomes import running_figures
 from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore
 from outcomes.services import outcome_report_on_consent_given_later
-from referrals.models import ConsentScope, Patient, Referral, ReferralStatus, ReferralStatusChange
+from referrals.models import Consent, ConsentScope, Patient, Referral, ReferralStatus, ReferralStatusChange
 
 
 def report_outcomes_on_consent_given_later(sender, *, referral, scope, given, actor, **kwargs):
@@ -30,6 +30,7 @@ COUNTED_FIELDS = {
         lambda r: {"pk": r.pk},
     ),
     Patient: ({"deprivation_decile"}, lambda p: {"patient": p.pk}),
+    Consent: ({"referral", "outcome_feedback"}, lambda c: {"pk": c.referral_id}),
     Case: ({"referral", "advisor", "opened_at", "first_contact_at", "closed_at"}, lambda c: {"pk": c.referral_id}),
     ReferralStatusChange: (
         {"referral", "to_status", "decline_reason"},

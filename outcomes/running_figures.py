@@ -54,6 +54,12 @@ CLOSED, ANNUAL, ONE_OFF, MONEY_CASES = "closed", "money_annual", "money_one_off"
 WON, DECISIONS = "decisions_won", "decisions_decided"
 SCORED, SCORE_START, SCORE_CLOSE = "wellbeing_scored", "wellbeing_start", "wellbeing_close"
 CONFIRMED, EXPECTED = "confirmed", "expected"
+# A referring organisation's figures for its digest (outcomes.selectors.digest), keyed by the organisation's id
+# (money by "<id>:confirmed" or "<id>:expected"): referrals made are ORGANISATION; outcomes count only where the
+# patient agreed to outcome feedback (consent scope 3).
+ORG_ACCEPTED, ORG_CLOSED = "org_accepted", "org_closed"
+ORG_ANNUAL, ORG_ONE_OFF, ORG_MONEY_CASES = "org_money_annual", "org_money_one_off", "org_money_cases"
+ORG_WON, ORG_DECIDED = "org_won", "org_decided"
 # What the dashboard's month series reads month by month; every other measure is summed over the period.
 MONTHLY_MEASURES = (RECEIVED, ANNUAL, ONE_OFF)
 
@@ -95,6 +101,7 @@ def facts_of(where: Q) -> dict[int, dict]:
             "case__opened_at",
             "case__first_contact_at",
             "case__closed_at",
+            "consent__outcome_feedback",
         )
         .order_by()
     )
@@ -138,7 +145,7 @@ def facts_of(where: Q) -> dict[int, dict]:
 
     facts = {}
     for row in rows:
-        fact = {"p": row["partnership_id"]}
+        fact = {"p": row["partnership_id"], "o": row["referring_organisation_id"]}
         case_id = row["case__pk"]
         if row["submitted_at"] is not None and row["status"] != S.ENTERED_IN_ERROR:
             contacted = row["case__first_contact_at"]
@@ -164,6 +171,7 @@ def facts_of(where: Q) -> dict[int, dict]:
                     "m": money.get(case_id, {}),
                     "dz": decisions.get(case_id, {}),
                     "wb": [start, close] if start is not None and close is not None else None,
+                    "fb": bool(row["consent__outcome_feedback"]),
                 }
             fact["c"] = case
         facts[row["pk"]] = fact
@@ -194,6 +202,7 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
 
         count(RECEIVED)
         count(ACCEPTED, n=int(referral["a"]))
+        count(ORG_ACCEPTED, referral["o"], n=int(referral["a"]))
         count(DECIDED, n=int(referral["x"]))
         if referral["w"] is not None:
             count(CONTACTED)
@@ -225,6 +234,15 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
                 add(SCORED, n=1)
                 add(SCORE_START, n=case["wb"][0])
                 add(SCORE_CLOSE, n=case["wb"][1])
+            organisation = str(fact["o"])
+            add(ORG_CLOSED, organisation, n=1)
+            if case["fb"]:
+                for kind, (annual, one_off) in case["m"].items():
+                    add(ORG_ANNUAL, f"{organisation}:{kind}", amount=Decimal(annual))
+                    add(ORG_ONE_OFF, f"{organisation}:{kind}", amount=Decimal(one_off))
+                    add(ORG_MONEY_CASES, f"{organisation}:{kind}", n=1)
+                add(ORG_WON, organisation, n=sum(won for won, _ in case["dz"].values()))
+                add(ORG_DECIDED, organisation, n=sum(decided for _, decided in case["dz"].values()))
 
 
 def _quoted(model, *fields) -> tuple[str, list[str]]:

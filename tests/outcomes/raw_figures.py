@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from casework.models import Case
-from hjp.accounts.models import Profession, Team
+from hjp.accounts.models import Organisation, Profession, Team
 from hjp.core.money import pennies
 from outcomes.models import FinancialOutcome, WellbeingScore
 from outcomes.selectors.dashboard import (
@@ -26,6 +26,7 @@ from outcomes.selectors.dashboard import (
     Wellbeing,
     funding_in_period,
 )
+from outcomes.selectors.digest import DigestFigures
 from outcomes.selectors.figures import (
     GAIN,
     Period,
@@ -229,4 +230,25 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
             gain_per_pound=pennies(confirmed / funding) if funding else None,
         ),
         wellbeing=wellbeing,
+    )
+
+
+def raw_digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
+    """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
+    received = referrals_received(period=period, referring_organisation=organisation)
+    closed = cases_closed(period=period, referring_organisation=organisation)
+    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed). A
+    # case closed on a withdrawal of all consent still counts, as on the dashboard and in the funder report
+    # (tests/outcomes/test_figures_agree.py): erasure keeps the aggregate facts, and the digest says nothing of
+    # any one patient.
+    sharing = closed.filter(referral__consent__outcome_feedback=True)
+    totals = referral_totals(received)
+    all_stages = decision_success(sharing)[-1]
+    return DigestFigures(
+        made=totals.received,
+        accepted=totals.accepted,
+        closed=closed.count(),
+        money=money_totals(sharing),
+        decided=all_stages.decided,
+        won=all_stages.successful,
     )

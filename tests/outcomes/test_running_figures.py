@@ -31,11 +31,12 @@ from outcomes.models import (
     ReferralContribution,
 )
 from outcomes.selectors.dashboard import partnership_summary
+from outcomes.selectors.digest import digest_figures
 from referrals import services as referral_services
-from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
+from referrals.models import ConsentChange, ConsentScope, DeclineReason, Referral, ReferralStatus, Setting
 from referrals.services.retention import anonymise_expired_records
 from tests import factories
-from tests.outcomes.raw_figures import raw_partnership_summary
+from tests.outcomes.raw_figures import raw_digest_figures, raw_partnership_summary
 
 S = ReferralStatus
 START = datetime(2025, 1, 6, 9, tzinfo=UTC)
@@ -214,6 +215,18 @@ class History:
         if referral:
             referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
 
+    def feedback_consent(self):
+        referral = self.pick(Referral.objects.filter(partnership=self.partnership, consent__withdrawn_at__isnull=True))
+        if referral:
+            referral_services.consent_scope_change(
+                referral=referral,
+                actor=referral.referrer,
+                scope=ConsentScope.OUTCOME_FEEDBACK,
+                given=not referral.consent.outcome_feedback,
+                method=ConsentChange.Method.PHONE,
+                said_at=timezone.now(),
+            )
+
     STEPS = [
         (submit, 8),
         (triage, 6),
@@ -225,6 +238,7 @@ class History:
         (reallocate, 1),
         (correct, 2),
         (withdraw_consent, 1),
+        (feedback_consent, 1),
     ]
 
     def walk(self, steps: int):
@@ -276,6 +290,12 @@ def test_a_random_history_gives_the_same_figures_incrementally_rebuilt_and_from_
     for period, summary in zip(incremental_periods, incremental, strict=True):
         assert partnership_summary(partnership=history.partnership, period=period) == summary, period
         assert raw_partnership_summary(partnership=history.partnership, period=period) == summary, period
+    # Each referring organisation's digest, as the raw tables give it.
+    for period in incremental_periods:
+        for organisation in (history.riverside, history.hilltop, history.outside):
+            assert digest_figures(organisation=organisation, period=period) == raw_digest_figures(
+                organisation=organisation, period=period
+            ), (organisation, period)
     # What the walk built shows on the page too: something was received, decided and closed.
     year = partnership_summary(partnership=history.partnership, period=periods.FixedPeriod(periods.YEAR, 2025).period)
     assert year.totals.received and year.totals.decided and year.totals.closed
