@@ -375,8 +375,10 @@ def refresh_pending(*, partnership_id: int | None = None, batch: int = BATCH) ->
             done += len(ids)
 
 
-def is_pending(*, partnership_id: int) -> bool:
-    return _primary(FiguresPending).filter(partnership_id=partnership_id).exists()
+def is_pending(*, partnership_id: int | None = None) -> bool:
+    """Whether any referral (of the partnership, or at all) waits to be counted: one cheap query."""
+    pending = _primary(FiguresPending).all()
+    return (pending if partnership_id is None else pending.filter(partnership_id=partnership_id)).exists()
 
 
 @transaction.atomic

@@ -45,7 +45,8 @@ def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigur
     Outcomes are reported back only where the patient agreed (consent scope 3). A case closed on a withdrawal
     of all consent still counts, as on the dashboard and in the funder report (tests/outcomes/test_figures_agree.py):
     erasure keeps the aggregate facts, and the digest says nothing of any one patient."""
-    rf.refresh_pending()
+    if rf.is_pending():
+        rf.refresh_pending()
     key = str(organisation.pk)
     kinds = {f"{key}:{kind}": kind for kind in (rf.CONFIRMED, rf.EXPECTED)}
     totals = defaultdict(lambda: [0, ZERO])
