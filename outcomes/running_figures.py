@@ -1,12 +1,12 @@
-"""The figures kept as running totals, so that the dashboard, the funder report and its CSV read a few hundred
-summary rows at any scale instead of aggregating the raw tables on every request.
+"""The figures kept as running totals, so that the dashboard, the funder report, its CSV and the referrers' digest
+read a few hundred summary rows at any scale instead of aggregating the raw tables on every request.
 
 Each referral *contributes* to monthly cells (FigureCell, CaseloadCell): `facts_of` reads what the counting
-rules of outcomes.selectors.figures look at (its submission, triage, case, counted outcomes and wellbeing
-scores) and `cells_of` turns those facts into cells; the facts are kept (ReferralContribution) so that a
+rules of outcomes.selectors.figures look at (its submission, triage, case, counted outcomes, wellbeing
+scores and consent to outcome feedback) and `cells_of` turns those facts into cells; the facts are kept (ReferralContribution) so that a
 change adds only the difference. A change marks its referral pending (`mark_pending`, in the change's own
-transaction: outcomes.receivers does it for every save and delete that can move a figure, and bulk writers
-call it themselves); `refresh_pending` brings pending referrals up to date (the `refresh_figures` task after
+transaction: outcomes.receivers does it for every save and delete that can move a figure; a bulk write that
+bypasses the models must call it itself, or end with a rebuild); `refresh_pending` brings pending referrals up to date (the `refresh_figures` task after
 each commit, beat every minute, and the dashboard itself for its partnership before it reads), and
 `rebuild` starts again from the raw tables (`manage.py rebuild_figures`).
 
