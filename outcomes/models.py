@@ -303,3 +303,69 @@ class CaseClosure(TimeStampedModel):
 
     def __str__(self):
         return f"Closure of {self.case}"
+
+
+class FigureCell(models.Model):
+    """One running total of the figures (outcomes.running_figures): for a partnership and a calendar month, what
+    `measure` counts (`n`) or sums (`amount`, to the penny) for one `key` (an organisation's id, a profession, a
+    decision stage, a wait in whole hours...). Kept up to date from each referral's contribution; rebuilt from the
+    raw tables by `manage.py rebuild_figures`."""
+
+    partnership_id = models.BigIntegerField()
+    month = models.DateField(help_text="The first day of the month, in the installation's time zone.")
+    measure = models.CharField(max_length=20)
+    key = models.CharField(max_length=40, blank=True)
+    n = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0.00"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership_id", "month", "measure", "key"], name="figure_cell_unique")
+        ]
+        # A referring organisation's digest reads its cells across partnerships.
+        indexes = [models.Index(fields=["measure", "key", "month"], name="figure_cell_by_key")]
+
+    def __str__(self):
+        return f"{self.partnership_id} {self.month:%Y-%m} {self.measure} {self.key}: {self.n} {self.amount}"
+
+
+class CaseloadCell(models.Model):
+    """Cases opened (+1) and closed (-1) per partnership, advisor and month: the cases an advisor has open at the
+    end of a month are the sum of their cells up to that month."""
+
+    partnership_id = models.BigIntegerField()
+    advisor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    month = models.DateField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partnership_id", "advisor", "month"], name="caseload_cell_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.partnership_id} {self.advisor_id} {self.month:%Y-%m}: {self.n}"
+
+
+class ReferralContribution(models.Model):
+    """What one referral currently adds to the running totals: the facts they are worked out from
+    (outcomes.running_figures.facts_of), kept so that a change adds only the difference."""
+
+    referral_id = models.BigIntegerField(primary_key=True)
+    facts = models.JSONField(default=dict)
+
+    def __str__(self):
+        return f"Contribution of referral {self.referral_id}"
+
+
+class FiguresPending(models.Model):
+    """A referral whose contribution may be out of date: marked in the same transaction as the change, drained by
+    the `refresh_figures` task and, before it reads, by the dashboard itself."""
+
+    referral_id = models.BigIntegerField(primary_key=True)
+    partnership_id = models.BigIntegerField(db_index=True)
+
+    def __str__(self):
+        return f"Referral {self.referral_id} to count again"

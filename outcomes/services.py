@@ -25,7 +25,7 @@ from hjp.core.submissions import once_per_submission
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
-from outcomes import disclosure
+from outcomes import disclosure, running_figures
 from outcomes.corrections import outcome_changes_erase
 from outcomes.models import (
     OUTCOME_MODELS,
@@ -371,3 +371,10 @@ def send_daily_reminders(*, today: date, days_ahead: int = 2) -> int:
             )
             queued += 1
     return queued
+
+
+def figures_rebuild(*, partnership_id: int | None = None) -> int:
+    """Work out the running totals of the figures again from the raw tables (outcomes.running_figures), for one
+    partnership or all: after a bulk load that bypassed the models (seed_scale), after a change to what a
+    figure counts, or to check them. Returns how many referrals were counted."""
+    return running_figures.rebuild(partnership_id=partnership_id)

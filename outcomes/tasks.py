@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from outcomes import services
+from outcomes import running_figures, services
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -21,3 +21,11 @@ def send_monthly_digests(year: int | None = None, month: int | None = None) -> i
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_daily_reminders() -> int:
     return services.send_daily_reminders(today=timezone.localdate())
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def refresh_figures() -> int:
+    """Bring the running totals up to date with every referral marked pending (enqueued after each commit that
+    marks one, and by beat every minute for any a broker outage left behind). Idempotent: a referral is read
+    anew each time, and only the difference is added."""
+    return running_figures.refresh_pending()

@@ -375,6 +375,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "outcomes.tasks.send_monthly_digests",
         "schedule": crontab(minute=0, hour=DIGEST_HOUR, day_of_month=DIGEST_DAY_OF_MONTH),
     },
+    # The running totals of the dashboard's figures: whatever a broker outage left pending (outcomes.running_figures).
+    "refresh-figures": {
+        "task": "outcomes.tasks.refresh_figures",
+        "schedule": 60,
+    },
     "daily-reminders": {
         "task": "outcomes.tasks.send_daily_reminders",
         "schedule": crontab(minute=0, hour=REMINDER_HOUR),

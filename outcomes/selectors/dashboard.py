@@ -2,37 +2,30 @@
 counted with the shared definitions (outcomes.selectors.figures). Managers see exact figures; advisors'
 names may be shown (they are staff), never patient details."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.db.models import Case, DateField, F, Q, Sum, When
 
-from casework.models import Case
-from hjp.accounts.models import Funding, Profession, Team
+from hjp.accounts.models import Funding, Organisation, Profession, Team
 from hjp.core.money import pennies
-from outcomes.models import FinancialOutcome, WellbeingScore
+from outcomes import running_figures as rf
+from outcomes.models import CaseloadCell, DecisionStage, FigureCell
+from outcomes.running_figures import MONTHLY_MEASURES
 from outcomes.selectors.figures import (
-    GAIN,
+    ALL_STAGES,
     ZERO,
     DecisionSuccess,
+    MoneyGain,
     MoneyTotals,
     Period,
     ReferralTotals,
-    cases_closed,
-    decision_success,
-    money_sum,
-    money_totals,
     one_decimal,
-    referral_totals,
-    referrals_received,
 )
-from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
+from referrals.models import DeclineReason, Setting
 
-S = ReferralStatus
-Moment = WellbeingScore.Moment
 DEPRIVATION_DECILES = range(1, 11)
 
 
@@ -116,35 +109,62 @@ class PartnershipSummary:
         return sum(row.n for row in self.caseload)
 
 
-def _counted_by(queryset, *fields) -> list[dict]:
-    return list(queryset.values(*fields).annotate(n=Count("pk")).order_by("-n", *fields))
-
-
-def _median_days_to_first_contact(received, contacted: int) -> Decimal | None:
-    """The median of (first contact - submission) over `contacted` referrals, in days. The database orders
-    the waits; only the one or two in the middle are fetched, which works the same on every backend."""
+def _median_days(waits: dict[int, int]) -> Decimal | None:
+    """The median wait in days, from the histogram of waits in whole hours (hours -> how many): the middle
+    wait, or the mean of the middle two."""
+    contacted = sum(waits.values())
     if not contacted:
         return None
-    waits = (
-        received.filter(case__first_contact_at__isnull=False)
-        .annotate(wait=ExpressionWrapper(F("case__first_contact_at") - F("submitted_at"), output_field=DurationField()))
-        .order_by("wait")
-        .values_list("wait", flat=True)
-    )
-    middle = list(waits[(contacted - 1) // 2 : contacted // 2 + 1])
-    median = sum(middle, timedelta()) / len(middle)
-    return one_decimal(median.total_seconds() / 86400)
+    wanted, middle, seen = ((contacted - 1) // 2, contacted // 2), [], 0
+    for hours in sorted(waits):
+        for index in wanted:
+            if seen <= index < seen + waits[hours]:
+                middle.append(hours)
+        seen += waits[hours]
+    return one_decimal(Decimal(sum(middle)) / len(middle) / 24)
 
 
 def _breakdown(title: str, rows) -> Breakdown:
     return Breakdown(title=title, rows=tuple(BreakdownRow(label=label, n=n) for label, n in rows))
 
 
-def _counts(queryset, field) -> dict:
-    return {row[field]: row["n"] for row in _counted_by(queryset, field)}
+class _Cells:
+    """The running totals of one partnership over a period's months (outcomes.running_figures), read in one
+    query: `n(measure, key)` and `amount(measure, key)` over the whole period, `monthly(...)` month by month."""
+
+    def __init__(self, *, partnership, period: Period):
+        bucket = Case(When(measure__in=MONTHLY_MEASURES, then=F("month")), default=None, output_field=DateField())
+        self.totals, self.months = defaultdict(lambda: [0, ZERO]), defaultdict(lambda: [0, ZERO])
+        for row in (
+            FigureCell.objects.filter(partnership_id=partnership.pk, month__gte=period.start, month__lte=period.end)
+            .annotate(bucket=bucket)
+            .values("measure", "key", "bucket")
+            .annotate(n=Sum("n"), amount=Sum("amount"))
+            .order_by()
+        ):
+            for totals in (
+                self.totals[row["measure"], row["key"]],
+                self.months[row["measure"], row["key"], row["bucket"]],
+            ):
+                totals[0] += row["n"]
+                totals[1] += pennies(row["amount"])
+
+    def n(self, measure: str, key="") -> int:
+        return self.totals[measure, str(key)][0] if (measure, str(key)) in self.totals else 0
+
+    def amount(self, measure: str, key="") -> Decimal:
+        return self.totals[measure, str(key)][1] if (measure, str(key)) in self.totals else ZERO
+
+    def keyed(self, measure: str) -> dict[str, int]:
+        """Every key of `measure` that counts something in the period, with its count (a cell can come back to
+        zero: a referral counted, then entered in error)."""
+        return {key: n for (name, key), (n, _) in self.totals.items() if name == measure and n}
+
+    def monthly(self, measure: str, key: str, month: date) -> tuple[int, Decimal]:
+        return tuple(self.months.get((measure, key, month), (0, ZERO)))
 
 
-def referral_breakdowns(received: QuerySet[Referral], *, partnership) -> tuple[Breakdown, ...]:
+def referral_breakdowns(cells: _Cells, *, partnership) -> tuple[Breakdown, ...]:
     """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
     declined, the coded reason for declining.
 
@@ -152,119 +172,111 @@ def referral_breakdowns(received: QuerySet[Referral], *, partnership) -> tuple[B
     the partnership and its teams (and any other that referred), every profession, setting, decile and reason,
     zeros included. A row that appeared only when it had referrals, or an order by size, would tell a reader
     more than its rounded count does (outcomes.disclosure)."""
-    organisations = dict.fromkeys(sorted(partnership.health_organisations.values_list("name", flat=True)), 0)
-    organisations |= _counts(received, "referring_organisation__name")
+    by_organisation = {int(key): n for key, n in cells.keyed(rf.ORGANISATION).items()}
+    organisations = defaultdict(int)
+    for pk, name in (
+        Organisation.objects.filter(Q(health_partnerships=partnership) | Q(pk__in=list(by_organisation)))
+        .values_list("pk", "name")
+        .distinct()
+    ):
+        organisations[name] += by_organisation.get(pk, 0)
+    by_team = cells.keyed(rf.TEAM)
     teams = {
-        (team["organisation__name"], team["name"], team["pk"]): 0
-        for team in Team.objects.filter(organisation__health_partnerships=partnership)
+        (team["organisation__name"], team["name"], team["pk"]): by_team.get(str(team["pk"]), 0)
+        for team in Team.objects.filter(
+            Q(organisation__health_partnerships=partnership) | Q(pk__in=[int(key) for key in by_team if key])
+        )
         .values("pk", "name", "organisation__name")
-        .order_by("organisation__name", "name", "pk")
-    }
-    no_team = 0
-    for row in _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name"):
-        if row["referring_team_id"]:
-            key = (row["referring_team__organisation__name"], row["referring_team__name"], row["referring_team_id"])
-            teams[key] = row["n"]
-        else:
-            no_team = row["n"]
-    professions = _counts(received, "referrer_profession")
-    by_setting = _counts(received, "setting")
-    deciles = _counts(received, "patient__deprivation_decile")
-    declined = {
-        reason or "": n
-        for reason, n in _counts(
-            received.filter(status=S.DECLINED).annotate(
-                decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
-            ),
-            "decline__decline_reason",
-        ).items()
+        .distinct()
     }
     return (
         _breakdown("referring organisation", sorted(organisations.items())),
         _breakdown(
             "team or ward",
             [(f"{name} ({organisation})", n) for (organisation, name, _), n in sorted(teams.items())]
-            + [("No team or ward given", no_team)],
+            + [("No team or ward given", cells.n(rf.TEAM, ""))],
         ),
         _breakdown(
-            "referrer's profession", [(profession.label, professions.get(profession, 0)) for profession in Profession]
+            "referrer's profession",
+            [(profession.label, cells.n(rf.PROFESSION, profession)) for profession in Profession],
         ),
         _breakdown(
             "setting",
-            [(setting.label, by_setting.get(setting, 0)) for setting in Setting]
-            + [("Not recorded", by_setting.get("", 0) + by_setting.get(None, 0))],
+            [(setting.label, cells.n(rf.SETTING, setting)) for setting in Setting]
+            + [("Not recorded", cells.n(rf.SETTING, ""))],
         ),
         _breakdown(
             "deprivation decile (1 = most deprived)",
-            [(str(decile), deciles.get(decile, 0)) for decile in DEPRIVATION_DECILES]
-            + [("Not known", deciles.get(None, 0))],
+            [(str(decile), cells.n(rf.DECILE, decile)) for decile in DEPRIVATION_DECILES]
+            + [("Not known", cells.n(rf.DECILE, ""))],
         ),
         _breakdown(
             "reason for declining",
-            [(reason.label, declined.get(reason, 0)) for reason in DeclineReason]
-            + [("Not recorded", declined.get("", 0))],
+            [(reason.label, cells.n(rf.DECLINED, reason)) for reason in DeclineReason]
+            + [("Not recorded", cells.n(rf.DECLINED, ""))],
         ),
     )
 
 
 def open_caseload(*, partnership, period: Period) -> tuple[AdvisorCaseload, ...]:
-    """Cases open at the end of the period, per advisor (advisors are staff: their names may be shown)."""
-    open_at_end = Case.objects.filter(referral__partnership=partnership, opened_at__lt=period.ends_before).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=period.ends_before)
-    )
+    """Cases open at the end of the period, per advisor (advisors are staff: their names may be shown): the
+    cases opened up to the period's last month less those closed by then, from the running totals."""
     return tuple(
         AdvisorCaseload(advisor=row["advisor__full_name"] or row["advisor__email"], n=row["n"])
-        for row in open_at_end.values("advisor_id", "advisor__full_name", "advisor__email")
-        .annotate(n=Count("pk"))
+        for row in CaseloadCell.objects.filter(partnership_id=partnership.pk, month__lte=period.end)
+        .values("advisor_id", "advisor__full_name", "advisor__email")
+        .annotate(n=Sum("n"))
+        .filter(n__gt=0)
         .order_by("advisor__full_name", "advisor__email")
     )
 
 
-def _closed_and_wellbeing(closed: QuerySet[Case]) -> tuple[int, Wellbeing]:
-    """How many cases closed, and the SWEMWBS change over those with a score at start and at close."""
-    scored = Q(start_score__total__isnull=False, close_score__total__isnull=False)
-    figures = closed.annotate(
-        start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
-        close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
-    ).aggregate(
-        closed=Count("pk"),
-        scored=Count("pk", filter=scored),
-        start=Avg("start_score__total", filter=scored),
-        close=Avg("close_score__total", filter=scored),
-        change=Avg(F("close_score__total") - F("start_score__total"), filter=scored),
-    )
-    return figures["closed"], Wellbeing(
-        cases=figures["scored"],
-        average_start=one_decimal(figures["start"]),
-        average_close=one_decimal(figures["close"]),
-        average_change=one_decimal(figures["change"]),
+def _wellbeing(cells: _Cells) -> Wellbeing:
+    """The SWEMWBS change over the cases closed with a score at the start and at the close."""
+    scored = cells.n(rf.SCORED)
+
+    def average(total: int) -> Decimal | None:
+        return one_decimal(Decimal(total) / scored) if scored else None
+
+    start, close = cells.n(rf.SCORE_START), cells.n(rf.SCORE_CLOSE)
+    return Wellbeing(
+        cases=scored, average_start=average(start), average_close=average(close), average_change=average(close - start)
     )
 
 
-def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period) -> tuple[Month, ...]:
+def _decisions(cells: _Cells) -> list[DecisionSuccess]:
+    stages = [
+        DecisionSuccess(stage=stage.label, successful=cells.n(rf.WON, stage), decided=cells.n(rf.DECISIONS, stage))
+        for stage in DecisionStage
+    ]
+    stages.append(
+        DecisionSuccess(
+            stage=ALL_STAGES, successful=sum(s.successful for s in stages), decided=sum(s.decided for s in stages)
+        )
+    )
+    return stages
+
+
+def _money(cells: _Cells) -> MoneyTotals:
+    def gain(kind: str) -> MoneyGain:
+        annual, one_off = cells.amount(rf.ANNUAL, kind), cells.amount(rf.ONE_OFF, kind)
+        return MoneyGain(annual=annual, one_off=one_off, total=annual + one_off, cases=cells.n(rf.MONEY_CASES, kind))
+
+    return MoneyTotals(confirmed=gain(rf.CONFIRMED), expected=gain(rf.EXPECTED))
+
+
+def _months(cells: _Cells, period: Period) -> tuple[Month, ...]:
     """Per month of the period: referrals received, and money gained on the cases closed in it."""
-    referrals = {
-        timezone.localtime(row["month"]).date(): row["n"]
-        for row in received.annotate(month=TruncMonth("submitted_at"))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
-    gains = {
-        timezone.localtime(row["month"]).date(): row
-        for row in FinancialOutcome.objects.counted()
-        .filter(issue__case__in=closed)
-        .annotate(month=TruncMonth("issue__case__closed_at"))
-        .values("month")
-        .annotate(confirmed_gain=money_sum(GAIN, True), expected_gain=money_sum(GAIN, False))
-        .order_by()
-    }
+
+    def gain(kind: str, month: date) -> Decimal:
+        return cells.monthly(rf.ANNUAL, kind, month)[1] + cells.monthly(rf.ONE_OFF, kind, month)[1]
+
     return tuple(
         Month(
             month=month,
-            referrals=referrals.get(month, 0),
-            confirmed=pennies(gains.get(month, {}).get("confirmed_gain")),
-            expected=pennies(gains.get(month, {}).get("expected_gain")),
+            referrals=cells.monthly(rf.RECEIVED, "", month)[0],
+            confirmed=gain(rf.CONFIRMED, month),
+            expected=gain(rf.EXPECTED, month),
         )
         for month in period.months()
     )
@@ -284,15 +296,24 @@ def funding_in_period(*, partnership, period: Period) -> Decimal:
 
 
 def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
-    """Every figure of the managers' dashboard for one partnership and period, in a fixed number of queries.
+    """Every figure of the managers' dashboard for one partnership and period (whole calendar months), in a
+    fixed number of queries whatever the number of referrals: read from the running totals
+    (outcomes.running_figures), after counting any referral of the partnership still pending.
 
     A referral counts as accepted once a case was opened for it (so one later cancelled on consent withdrawal
     still counts); decided means accepted, declined or redirected."""
-    received = referrals_received(period=period, partnership=partnership)
-    closed = cases_closed(period=period, partnership=partnership)
-    counts = referral_totals(received)
-    closed_count, wellbeing = _closed_and_wellbeing(closed)
-    money = money_totals(closed)
+    if period.start.day != 1 or (period.end + timedelta(days=1)).day != 1:
+        raise ValueError(f"The figures cover whole calendar months, not {period}.")
+    if rf.is_pending(partnership_id=partnership.pk):
+        rf.refresh_pending(partnership_id=partnership.pk)
+    cells = _Cells(partnership=partnership, period=period)
+    counts = ReferralTotals(
+        received=cells.n(rf.RECEIVED),
+        accepted=cells.n(rf.ACCEPTED),
+        decided=cells.n(rf.DECIDED),
+        contacted=cells.n(rf.CONTACTED),
+    )
+    money = _money(cells)
     funding = funding_in_period(partnership=partnership, period=period)
     confirmed = money.confirmed.total
     return PartnershipSummary(
@@ -301,20 +322,20 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
             accepted=counts.accepted,
             decided=counts.decided,
             contacted=counts.contacted,
-            median_days_to_first_contact=_median_days_to_first_contact(received, counts.contacted),
-            closed=closed_count,
+            median_days_to_first_contact=_median_days({int(hours): n for hours, n in cells.keyed(rf.WAIT).items()}),
+            closed=cells.n(rf.CLOSED),
         ),
-        breakdowns=referral_breakdowns(received, partnership=partnership),
-        months=_months(received, closed, period),
+        breakdowns=referral_breakdowns(cells, partnership=partnership),
+        months=_months(cells, period),
         caseload=open_caseload(partnership=partnership, period=period),
-        decisions=tuple(decision_success(closed)),
+        decisions=tuple(_decisions(cells)),
         money=money,
         value_for_money=ValueForMoney(
             funding=funding,
             gain_per_referral=pennies(confirmed / counts.received) if counts.received else None,
             gain_per_pound=pennies(confirmed / funding) if funding else None,
         ),
-        wellbeing=wellbeing,
+        wellbeing=_wellbeing(cells),
     )
 
 

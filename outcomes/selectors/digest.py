@@ -1,19 +1,29 @@
 """A referring organisation's figures for the referrers' monthly digest, counted with the shared definitions
-(outcomes.selectors.figures), so that the same referrals give the same figures as on the dashboard: for the
-month, the twelve months to its end and the financial year to date (outcomes.periods)."""
+(outcomes.selectors.figures) and read, like the dashboard's, from the running totals (outcomes.running_figures),
+so that the same referrals give the same figures as on the dashboard: for the month, the twelve months to its
+end and the financial year to date (outcomes.periods)."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.db.models import Sum
+
 from hjp.accounts.models import Organisation
+from hjp.core.money import pennies
 from outcomes import periods
-from outcomes.selectors.figures import (
-    MoneyTotals,
-    Period,
-    cases_closed,
-    decision_success,
-    money_totals,
-    referral_totals,
-    referrals_received,
+from outcomes import running_figures as rf
+from outcomes.models import FigureCell
+from outcomes.selectors.figures import ZERO, MoneyGain, MoneyTotals, Period
+
+DIGEST_MEASURES = (
+    rf.ORGANISATION,
+    rf.ORG_ACCEPTED,
+    rf.ORG_CLOSED,
+    rf.ORG_ANNUAL,
+    rf.ORG_ONE_OFF,
+    rf.ORG_MONEY_CASES,
+    rf.ORG_WON,
+    rf.ORG_DECIDED,
 )
 
 
@@ -28,23 +38,43 @@ class DigestFigures:
 
 
 def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
-    """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
-    received = referrals_received(period=period, referring_organisation=organisation)
-    closed = cases_closed(period=period, referring_organisation=organisation)
-    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed). A
-    # case closed on a withdrawal of all consent still counts, as on the dashboard and in the funder report
-    # (tests/outcomes/test_figures_agree.py): erasure keeps the aggregate facts, and the digest says nothing of
-    # any one patient.
-    sharing = closed.filter(referral__consent__outcome_feedback=True)
-    totals = referral_totals(received)
-    all_stages = decision_success(sharing)[-1]
+    """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure), from
+    the running totals (outcomes.running_figures) of every partnership it refers to, in one query once nothing
+    is pending.
+
+    Outcomes are reported back only where the patient agreed (consent scope 3). A case closed on a withdrawal
+    of all consent still counts, as on the dashboard and in the funder report (tests/outcomes/test_figures_agree.py):
+    erasure keeps the aggregate facts, and the digest says nothing of any one patient."""
+    if rf.is_pending():
+        rf.refresh_pending()
+    key = str(organisation.pk)
+    kinds = {f"{key}:{kind}": kind for kind in (rf.CONFIRMED, rf.EXPECTED)}
+    totals = defaultdict(lambda: [0, ZERO])
+    for row in (
+        FigureCell.objects.filter(
+            measure__in=DIGEST_MEASURES, key__in=[key, *kinds], month__gte=period.start, month__lte=period.end
+        )
+        .values("measure", "key")
+        .annotate(n=Sum("n"), amount=Sum("amount"))
+        .order_by()
+    ):
+        total = totals[row["measure"], kinds.get(row["key"], "")]
+        total[0] += row["n"]
+        total[1] += pennies(row["amount"])
+
+    def gain(kind: str) -> MoneyGain:
+        annual, one_off = totals[rf.ORG_ANNUAL, kind][1], totals[rf.ORG_ONE_OFF, kind][1]
+        return MoneyGain(
+            annual=annual, one_off=one_off, total=annual + one_off, cases=totals[rf.ORG_MONEY_CASES, kind][0]
+        )
+
     return DigestFigures(
-        made=totals.received,
-        accepted=totals.accepted,
-        closed=closed.count(),
-        money=money_totals(sharing),
-        decided=all_stages.decided,
-        won=all_stages.successful,
+        made=totals[rf.ORGANISATION, ""][0],
+        accepted=totals[rf.ORG_ACCEPTED, ""][0],
+        closed=totals[rf.ORG_CLOSED, ""][0],
+        money=MoneyTotals(confirmed=gain(rf.CONFIRMED), expected=gain(rf.EXPECTED)),
+        decided=totals[rf.ORG_DECIDED, ""][0],
+        won=totals[rf.ORG_WON, ""][0],
     )
 
 

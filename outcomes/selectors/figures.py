@@ -8,7 +8,16 @@ Counting rules, shown on the pages too:
   case's outcomes are counted once, when they are final;
 - a case closed because the patient withdrew their consent counts as closed (and its referral as accepted):
   the case was opened and worked, and its outcomes stay for statistics when its free text is redacted;
-- the open caseload is the cases open at the end of the period.
+- the open caseload is the cases open at the end of the period;
+- the median wait to first contact (dashboard, funder report) is the median of the waits rounded to the nearest
+  hour (half an hour up), in days to one decimal.
+
+The dashboard, the funder report, its CSV and the digest read these figures from running totals kept per
+partnership and month (outcomes.running_figures: each referral's contribution, worked out by these rules, and the
+difference applied when it changes), not from the raw tables; tests/outcomes/test_running_figures.py holds both
+to the same figures on a random history. An exact median cannot be kept as a running total, hence the hours.
+The querysets below remain the definitions of record: the tests' reference (tests/outcomes/raw_figures.py)
+counts the raw tables with them.
 """
 
 from dataclasses import dataclass

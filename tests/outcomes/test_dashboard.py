@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession, Role
+from outcomes import running_figures
 from outcomes.selectors.dashboard import (
     AdvisorCaseload,
     Totals,
@@ -498,18 +499,22 @@ def add_declines(world, reasons):
         )
 
 
-# Session, user, the device that passed the second factor, roles and partnerships (5), the figures (17: with the partnership's organisations and teams, so
-# every breakdown lists the same rows), the inbox badge (1).
-DASHBOARD_QUERIES = 23
+# Session, user, the device that passed the second factor, roles and partnerships (5), the figures (6: anything
+# pending?, the running totals, the open caseload, the partnership's organisations and teams, so every breakdown
+# lists the same rows, and its funding), the inbox badge (1).
+DASHBOARD_QUERIES = 12
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):
     client.force_login(world.manager)
     url = reverse("outcomes:dashboard")
+    # The test's writes are never committed, so no task counts them: the dashboard would (tested elsewhere).
+    running_figures.refresh_pending()
     with django_assert_num_queries(DASHBOARD_QUERIES) as few_rows:
         assert client.get(url, PERIOD).status_code == 200
     add_closed_cases(world, 40)
     add_declines(world, list(DeclineReason) * 3)
+    running_figures.refresh_pending()
     with django_assert_num_queries(DASHBOARD_QUERIES) as many_rows:
         response = client.get(url, PERIOD)
     # January to March: the 5 of World, 20 of the 40 closed cases and 13 of the 21 declines.

@@ -29,6 +29,7 @@ from casework.models import (
 from hjp.accounts.models import Membership, Organisation, Partnership, Profession, Role, User
 from hjp.notifications.models import Delivery, Message, MessageKind
 from outcomes.models import FinancialOutcome, annualise
+from outcomes.services import figures_rebuild
 from referrals.models import Consent, Patient, ProblemCategory, Referral, ReferralStatus, ReferralStatusChange
 
 S = ReferralStatus
@@ -72,6 +73,8 @@ class Command(BaseCommand):
                 self._batch(rng, people, first=run + made, size=size, now=now, span=span)
             made += size
             self.stdout.write(f"{made} referrals", ending="\r")
+        # Bulk inserts bypass the receivers that keep the dashboard's running totals: count them afresh.
+        figures_rebuild()
         self.stdout.write(self.style.SUCCESS(f"Created {referrals} referrals over {years} years."))
 
     def _partnership(self, name: str) -> dict:

@@ -1,0 +1,254 @@
+"""The figures of the managers' dashboard worked out from the raw tables, as the dashboard did before it read
+running totals (outcomes.running_figures): the reference the tests hold the running totals to. The one
+difference by design: the median wait is worked out here from the exact waits; tests that compare medians use
+waits in whole hours."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from casework.models import Case
+from hjp.accounts.models import Organisation, Profession, Team
+from hjp.core.money import pennies
+from outcomes.models import FinancialOutcome, WellbeingScore
+from outcomes.selectors.dashboard import (
+    DEPRIVATION_DECILES,
+    AdvisorCaseload,
+    Breakdown,
+    BreakdownRow,
+    Month,
+    PartnershipSummary,
+    Totals,
+    ValueForMoney,
+    Wellbeing,
+    funding_in_period,
+)
+from outcomes.selectors.digest import DigestFigures
+from outcomes.selectors.figures import (
+    GAIN,
+    Period,
+    cases_closed,
+    decision_success,
+    money_sum,
+    money_totals,
+    one_decimal,
+    referral_totals,
+    referrals_received,
+)
+from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
+
+S = ReferralStatus
+Moment = WellbeingScore.Moment
+
+
+def _counted_by(queryset, *fields) -> list[dict]:
+    return list(queryset.values(*fields).annotate(n=Count("pk")).order_by("-n", *fields))
+
+
+def _median_days_to_first_contact(received, contacted: int) -> Decimal | None:
+    """The median of (first contact - submission) over `contacted` referrals, in days. The database orders
+    the waits; only the one or two in the middle are fetched, which works the same on every backend."""
+    if not contacted:
+        return None
+    waits = (
+        received.filter(case__first_contact_at__isnull=False)
+        .annotate(wait=ExpressionWrapper(F("case__first_contact_at") - F("submitted_at"), output_field=DurationField()))
+        .order_by("wait")
+        .values_list("wait", flat=True)
+    )
+    middle = list(waits[(contacted - 1) // 2 : contacted // 2 + 1])
+    median = sum(middle, timedelta()) / len(middle)
+    return one_decimal(median.total_seconds() / 86400)
+
+
+def _breakdown(title: str, rows) -> Breakdown:
+    return Breakdown(title=title, rows=tuple(BreakdownRow(label=label, n=n) for label, n in rows))
+
+
+def _counts(queryset, field) -> dict:
+    return {row[field]: row["n"] for row in _counted_by(queryset, field)}
+
+
+def referral_breakdowns(received: QuerySet[Referral], *, partnership) -> tuple[Breakdown, ...]:
+    """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
+    declined, the coded reason for declining.
+
+    Every table lists the same rows whatever the period holds, in a fixed order: each health organisation of
+    the partnership and its teams (and any other that referred), every profession, setting, decile and reason,
+    zeros included. A row that appeared only when it had referrals, or an order by size, would tell a reader
+    more than its rounded count does (outcomes.disclosure)."""
+    organisations = dict.fromkeys(sorted(partnership.health_organisations.values_list("name", flat=True)), 0)
+    organisations |= _counts(received, "referring_organisation__name")
+    teams = {
+        (team["organisation__name"], team["name"], team["pk"]): 0
+        for team in Team.objects.filter(organisation__health_partnerships=partnership)
+        .values("pk", "name", "organisation__name")
+        .order_by("organisation__name", "name", "pk")
+    }
+    no_team = 0
+    for row in _counted_by(received, "referring_team_id", "referring_team__name", "referring_team__organisation__name"):
+        if row["referring_team_id"]:
+            key = (row["referring_team__organisation__name"], row["referring_team__name"], row["referring_team_id"])
+            teams[key] = row["n"]
+        else:
+            no_team = row["n"]
+    professions = _counts(received, "referrer_profession")
+    by_setting = _counts(received, "setting")
+    deciles = _counts(received, "patient__deprivation_decile")
+    declined = {
+        reason or "": n
+        for reason, n in _counts(
+            received.filter(status=S.DECLINED).annotate(
+                decline=FilteredRelation("status_changes", condition=Q(status_changes__to_status=S.DECLINED))
+            ),
+            "decline__decline_reason",
+        ).items()
+    }
+    return (
+        _breakdown("referring organisation", sorted(organisations.items())),
+        _breakdown(
+            "team or ward",
+            [(f"{name} ({organisation})", n) for (organisation, name, _), n in sorted(teams.items())]
+            + [("No team or ward given", no_team)],
+        ),
+        _breakdown(
+            "referrer's profession", [(profession.label, professions.get(profession, 0)) for profession in Profession]
+        ),
+        _breakdown(
+            "setting",
+            [(setting.label, by_setting.get(setting, 0)) for setting in Setting]
+            + [("Not recorded", by_setting.get("", 0) + by_setting.get(None, 0))],
+        ),
+        _breakdown(
+            "deprivation decile (1 = most deprived)",
+            [(str(decile), deciles.get(decile, 0)) for decile in DEPRIVATION_DECILES]
+            + [("Not known", deciles.get(None, 0))],
+        ),
+        _breakdown(
+            "reason for declining",
+            [(reason.label, declined.get(reason, 0)) for reason in DeclineReason]
+            + [("Not recorded", declined.get("", 0))],
+        ),
+    )
+
+
+def open_caseload(*, partnership, period: Period) -> tuple[AdvisorCaseload, ...]:
+    """Cases open at the end of the period, per advisor (advisors are staff: their names may be shown)."""
+    open_at_end = Case.objects.filter(referral__partnership=partnership, opened_at__lt=period.ends_before).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=period.ends_before)
+    )
+    return tuple(
+        AdvisorCaseload(advisor=row["advisor__full_name"] or row["advisor__email"], n=row["n"])
+        for row in open_at_end.values("advisor_id", "advisor__full_name", "advisor__email")
+        .annotate(n=Count("pk"))
+        .order_by("advisor__full_name", "advisor__email")
+    )
+
+
+def _closed_and_wellbeing(closed: QuerySet[Case]) -> tuple[int, Wellbeing]:
+    """How many cases closed, and the SWEMWBS change over those with a score at start and at close."""
+    scored = Q(start_score__total__isnull=False, close_score__total__isnull=False)
+    figures = closed.annotate(
+        start_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.START)),
+        close_score=FilteredRelation("wellbeing_scores", condition=Q(wellbeing_scores__moment=Moment.CLOSE)),
+    ).aggregate(
+        closed=Count("pk"),
+        scored=Count("pk", filter=scored),
+        start=Avg("start_score__total", filter=scored),
+        close=Avg("close_score__total", filter=scored),
+        change=Avg(F("close_score__total") - F("start_score__total"), filter=scored),
+    )
+    return figures["closed"], Wellbeing(
+        cases=figures["scored"],
+        average_start=one_decimal(figures["start"]),
+        average_close=one_decimal(figures["close"]),
+        average_change=one_decimal(figures["change"]),
+    )
+
+
+def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period) -> tuple[Month, ...]:
+    """Per month of the period: referrals received, and money gained on the cases closed in it."""
+    referrals = {
+        timezone.localtime(row["month"]).date(): row["n"]
+        for row in received.annotate(month=TruncMonth("submitted_at"))
+        .values("month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    gains = {
+        timezone.localtime(row["month"]).date(): row
+        for row in FinancialOutcome.objects.counted()
+        .filter(issue__case__in=closed)
+        .annotate(month=TruncMonth("issue__case__closed_at"))
+        .values("month")
+        .annotate(confirmed_gain=money_sum(GAIN, True), expected_gain=money_sum(GAIN, False))
+        .order_by()
+    }
+    return tuple(
+        Month(
+            month=month,
+            referrals=referrals.get(month, 0),
+            confirmed=pennies(gains.get(month, {}).get("confirmed_gain")),
+            expected=pennies(gains.get(month, {}).get("expected_gain")),
+        )
+        for month in period.months()
+    )
+
+
+def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
+    """Every figure of the managers' dashboard for one partnership and period, in a fixed number of queries.
+
+    A referral counts as accepted once a case was opened for it (so one later cancelled on consent withdrawal
+    still counts); decided means accepted, declined or redirected."""
+    received = referrals_received(period=period, partnership=partnership)
+    closed = cases_closed(period=period, partnership=partnership)
+    counts = referral_totals(received)
+    closed_count, wellbeing = _closed_and_wellbeing(closed)
+    money = money_totals(closed)
+    funding = funding_in_period(partnership=partnership, period=period)
+    confirmed = money.confirmed.total
+    return PartnershipSummary(
+        totals=Totals(
+            received=counts.received,
+            accepted=counts.accepted,
+            decided=counts.decided,
+            contacted=counts.contacted,
+            median_days_to_first_contact=_median_days_to_first_contact(received, counts.contacted),
+            closed=closed_count,
+        ),
+        breakdowns=referral_breakdowns(received, partnership=partnership),
+        months=_months(received, closed, period),
+        caseload=open_caseload(partnership=partnership, period=period),
+        decisions=tuple(decision_success(closed)),
+        money=money,
+        value_for_money=ValueForMoney(
+            funding=funding,
+            gain_per_referral=pennies(confirmed / counts.received) if counts.received else None,
+            gain_per_pound=pennies(confirmed / funding) if funding else None,
+        ),
+        wellbeing=wellbeing,
+    )
+
+
+def raw_digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
+    """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure)."""
+    received = referrals_received(period=period, referring_organisation=organisation)
+    closed = cases_closed(period=period, referring_organisation=organisation)
+    # Outcomes are reported back only where the patient agreed (consent scope 3, still given when composed). A
+    # case closed on a withdrawal of all consent still counts, as on the dashboard and in the funder report
+    # (tests/outcomes/test_figures_agree.py): erasure keeps the aggregate facts, and the digest says nothing of
+    # any one patient.
+    sharing = closed.filter(referral__consent__outcome_feedback=True)
+    totals = referral_totals(received)
+    all_stages = decision_success(sharing)[-1]
+    return DigestFigures(
+        made=totals.received,
+        accepted=totals.accepted,
+        closed=closed.count(),
+        money=money_totals(sharing),
+        decided=all_stages.decided,
+        won=all_stages.successful,
+    )
