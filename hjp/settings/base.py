@@ -107,7 +107,9 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+        # Web requests and Celery tasks (hjp/celery.py) keep their connection this long, checked before reuse.
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -298,12 +300,18 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
         "CELERY_TASK_TIME_LIMIT), or a retry waiting out its countdown would run twice."
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection around every task unless this is set; hjp/celery.py
+# applies Django's own rule instead (CONN_MAX_AGE, health checks), and the fixup still reopens it every 1000 tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
 
 # The outbox: messages not delivered after the grace period are handed to Celery again by the sweep.
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+# A delivery task takes along up to this many messages waiting in the outbox (its own included): one commit per
+# batch, one connection to the mail server. A worker killed mid-batch leaves up to this many emails "unknown".
+NOTIFICATION_DELIVERY_BATCH = env_int("NOTIFICATION_DELIVERY_BATCH", 20)
 # An email left "sending" (its worker died while it talked to the mail server) is marked "unknown: needs
 # checking" once older than the email timeout plus this margin. The margin covers a slow conversation
 # (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
