@@ -320,6 +320,11 @@ NOTIFICATION_SENDING_MARGIN_SECONDS = env_int("NOTIFICATION_SENDING_MARGIN_SECON
 DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_HOUR = env_int("REMINDER_HOUR", 7)
+# Beat reads the periodic jobs from the database (hjp.core.PeriodicJob, edited in the admin), each run claimed
+# once per due time, so a second beat started by mistake runs nothing twice.
+CELERY_BEAT_SCHEDULER = "hjp.core.scheduler:DatabaseScheduler"
+# The jobs a new installation starts with: the migration core.0002 copies them (with the values of the settings
+# above when it runs) into the database, where admins edit them. Beat does not read this dictionary.
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-messages": {
         "task": "hjp.notifications.tasks.sweep_undelivered",
