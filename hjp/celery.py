@@ -12,8 +12,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-@task_postrun.connect(dispatch_uid="hjp.celery.close_old_connections")
-def close_old_connections(sender=None, **kwargs) -> None:
+@task_postrun.connect(dispatch_uid="hjp.celery.close_old_database_connections")
+def close_old_database_connections(sender=None, **kwargs) -> None:
     """After each task in a worker, what Django does after each request: close a database connection that
     failed or outlived CONN_MAX_AGE, and keep the others (CONN_HEALTH_CHECKS tests one before the next task
     uses it). Celery's own fixup would close it after every task (CELERY_DB_REUSE_MAX), and connecting cost

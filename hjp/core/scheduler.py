@@ -60,4 +60,4 @@ class DatabaseScheduler(Scheduler):
 
     @property
     def info(self):
-        return "    . jobs -> the database (admin: Core > Periodic jobs)"
+        return "    . jobs -> the database (/admin/core/periodicjob/)"
