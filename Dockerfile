@@ -39,8 +39,6 @@ RUN DJANGO_SETTINGS_MODULE=hjp.settings.production \
 # gunicorn's worker processes keep their request metrics in PROMETHEUS_MULTIPROC_DIR (emptied by gunicorn.conf.py
 # when gunicorn starts), so that /metrics adds up all of them.
 ENV PROMETHEUS_MULTIPROC_DIR=/tmp/hjp-prometheus
-# beat's record of when each job last ran: the code folder is read-only.
-ENV CELERY_BEAT_SCHEDULE_FILENAME=/tmp/celerybeat-schedule
 RUN mkdir -p /app/private_media "$PROMETHEUS_MULTIPROC_DIR" \
     && chown hjp:hjp /app/private_media "$PROMETHEUS_MULTIPROC_DIR" \
     && chmod 0700 /app/private_media "$PROMETHEUS_MULTIPROC_DIR"

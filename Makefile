@@ -78,7 +78,7 @@ worker: install
 	SITE_URL="$(SITE_URL)" $(BIN)/celery -A hjp worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A hjp beat --loglevel=info
+	$(BIN)/celery -A hjp beat --scheduler hjp.core.scheduler:DatabaseScheduler --loglevel=info
 
 check: install
 	$(BIN)/python manage.py check

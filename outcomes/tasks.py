@@ -1,4 +1,4 @@
-"""Periodic feedback jobs, scheduled by Celery beat (settings.CELERY_BEAT_SCHEDULE). Thin wrappers around
+"""Periodic feedback jobs, scheduled by Celery beat (the periodic jobs in the database, hjp.core.PeriodicJob). Thin wrappers around
 services; idempotent because every message has a unique key (running one twice sends nothing twice)."""
 
 from datetime import timedelta

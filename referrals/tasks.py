@@ -1,4 +1,4 @@
-"""Jobs for referrals, scheduled by Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+"""Jobs for referrals, scheduled by Celery beat (the periodic jobs in the database, hjp.core.PeriodicJob)."""
 
 from celery import shared_task
 

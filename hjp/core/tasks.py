@@ -1,4 +1,4 @@
-"""Housekeeping for the core, scheduled by Celery beat (settings.CELERY_BEAT_SCHEDULE)."""
+"""Housekeeping for the core, scheduled by Celery beat (the periodic jobs in the database, hjp.core.PeriodicJob)."""
 
 from celery import shared_task
 

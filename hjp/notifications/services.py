@@ -11,13 +11,15 @@ When the broker cannot be reached, the message waits in the outbox and the perio
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -100,91 +102,199 @@ def enqueue_delivery(message_id: int) -> bool:
 
 
 def message_deliver(*, message_id: int) -> None:
-    """Deliver every channel of a message that is not yet sent. Raises when email fails, so the task retries."""
-    _deliver_inbox(message_id)
-    email = Delivery.objects.filter(message_id=message_id, channel=Delivery.Channel.EMAIL).first()
-    if email is not None:
-        _deliver_email(email.pk)
+    """Deliver every channel of a message that is not yet sent, and with it up to NOTIFICATION_DELIVERY_BATCH - 1
+    other messages waiting in the outbox (`_claim_batch`). Raises when this message's email fails, so the task
+    retries; an email of another message that fails is left `failed` for its own task or the sweep to retry."""
+    if _nothing_to_do(message_id):
+        return
+    claimed = _claim_batch(message_id)
+    _send_claimed(claimed, message_id=message_id)
+
+
+def _nothing_to_do(message_id: int) -> bool:
+    """Whether the message is delivered and its email settled, read without a lock or a transaction. Most tasks
+    of a busy outbox find their message delivered with an earlier one's batch; they end here, and no commit
+    waits for the disk."""
+    statuses = Delivery.objects.filter(message_id=message_id).values_list("channel", "status", "message__status")
+    settled = {S.SENT, S.CANCELLED, S.UNKNOWN}
+    return all(
+        message_status != Message.Status.PENDING and (channel == Delivery.Channel.INBOX or status in settled)
+        for channel, status, message_status in statuses
+    )
+
+
+@dataclass
+class _Claimed:
+    """An email committed as `sending`, with what its delivery was before (to hand it back, if never sent)."""
+
+    delivery_id: int
+    message_id: int
+    email: EmailMessage
+    status: str
+    last_attempt_at: datetime | None
 
 
 @transaction.atomic
-def _deliver_inbox(message_id: int) -> None:
-    message = Message.objects.select_for_update().filter(pk=message_id).first()
-    if message is None or message.status != Message.Status.PENDING:
-        return
-    compose = _COMPOSERS.get(message.kind)
-    composed = compose(message) if compose is not None else (message.subject, message.body)
-    if composed is None:
-        message.status = Message.Status.CANCELLED
-        message.save(update_fields=["status"])
-        Delivery.objects.filter(message=message, status__in=may_become(S.CANCELLED)).update(
+def _claim_batch(message_id: int) -> list[_Claimed]:
+    """In one transaction, committed before any email leaves: lock the message (waiting for it) and up to
+    NOTIFICATION_DELIVERY_BATCH - 1 other pending messages (skipping those another worker holds), deliver their
+    inbox, and claim their emails as `sending`. One commit waits for the disk per batch instead of three per
+    message. Messages composed again at delivery (outcome reports, digests) are never taken along: composing
+    them takes longer, and a withdrawal of consent must not wait behind a batch of them."""
+    own = list(Message.objects.select_for_update(of=("self",)).select_related("recipient").filter(pk=message_id))
+    if not own:
+        return []
+    others = list(
+        Message.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("recipient")
+        .filter(status=Message.Status.PENDING)
+        .exclude(pk=message_id)
+        .exclude(kind__in=list(_COMPOSERS))
+        .order_by("pk")[: settings.NOTIFICATION_DELIVERY_BATCH - 1]
+    )
+    messages = {message.pk: message for message in own + others}
+    _deliver_inboxes([message for message in messages.values() if message.status == Message.Status.PENDING])
+    return _claim_emails(messages)
+
+
+def _deliver_inboxes(messages: list[Message]) -> None:
+    now = timezone.now()
+    delivered, cancelled = [], []
+    for message in messages:
+        compose = _COMPOSERS.get(message.kind)
+        if compose is None:
+            delivered.append(message.pk)
+            continue
+        composed = compose(message)
+        if composed is None:
+            cancelled.append(message.pk)
+            continue
+        message.subject, message.body = composed[0][:200], composed[1]
+        message.save(update_fields=["subject", "body"])
+        delivered.append(message.pk)
+    if cancelled:
+        Message.objects.filter(pk__in=cancelled).update(status=Message.Status.CANCELLED)
+        Delivery.objects.filter(message_id__in=cancelled, status__in=may_become(S.CANCELLED)).update(
             status=Delivery.Status.CANCELLED, last_error="Nothing was left to say when it was to be delivered."
         )
-        return
+    if delivered:
+        Message.objects.filter(pk__in=delivered).update(status=Message.Status.DELIVERED, delivered_at=now)
+        Delivery.objects.filter(
+            message_id__in=delivered, channel=Delivery.Channel.INBOX, status__in=may_become(S.SENT)
+        ).update(status=Delivery.Status.SENT, attempts=1, sent_at=now, last_attempt_at=now)
+    for message in messages:
+        message.status = Message.Status.CANCELLED if message.pk in cancelled else Message.Status.DELIVERED
+
+
+def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
+    """Claim, under the row locks, each email that may be sent: not already sent, cancelled, stopped by a
+    withdrawal, given up by the retries, or left `sending` by an attempt whose fate is unknown (marked
+    `unknown` once older than a send can take). The email is made before it is claimed: whatever fails while
+    making it leaves it certainly unsent."""
     now = timezone.now()
-    message.subject, message.body = composed[0][:200], composed[1]
-    message.status = Message.Status.DELIVERED
-    message.delivered_at = now
-    message.save(update_fields=["subject", "body", "status", "delivered_at"])
-    Delivery.objects.filter(message=message, channel=Delivery.Channel.INBOX, status__in=may_become(S.SENT)).update(
-        status=Delivery.Status.SENT, attempts=1, sent_at=now, last_attempt_at=now
-    )
-
-
-def _deliver_email(delivery_id: int) -> None:
-    # The email is made before the attempt is claimed: whatever fails here leaves it certainly unsent.
-    message = Message.objects.select_related("recipient").get(deliveries__pk=delivery_id)
-    if not (message.recipient.email and message.recipient.is_active):
-        Delivery.objects.filter(pk=delivery_id, status__in=may_become(S.CANCELLED)).update(
-            status=Delivery.Status.CANCELLED, last_error="The recipient has no email address or cannot sign in."
+    claimed, cancel, no_address = [], [], []
+    subject, bodies = render_subject("email"), {}  # the same for every email of a kind: written once a batch
+    deliveries = Delivery.objects.select_for_update().filter(message_id__in=messages, channel=Delivery.Channel.EMAIL)
+    for delivery in deliveries.order_by("pk"):
+        message = messages[delivery.message_id]
+        if delivery.status == Delivery.Status.SENDING:
+            if delivery.last_attempt_at <= now - sending_unknown_after():
+                _mark_unknown(delivery)
+            continue
+        if delivery.status not in may_become(S.SENDING):
+            continue
+        if delivery.status == Delivery.Status.FAILED and delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            continue  # the retries have given up; a person may resend it from the delivery log
+        if not (message.recipient.email and message.recipient.is_active):
+            no_address.append(delivery.pk)
+            continue
+        if message.stopped_at is not None or message.status == Message.Status.CANCELLED:
+            cancel.append(delivery.pk)
+            continue
+        if message.kind not in bodies:
+            bodies[message.kind] = email_body(message)
+        email = EmailMessage(
+            subject=subject,
+            body=bodies[message.kind],
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[message.recipient.email],
+            headers={"Message-ID": email_message_id(delivery.pk)},
         )
-        return
-    email = EmailMessage(
-        subject=render_subject("email"),
-        body=email_body(message),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[message.recipient.email],
-        headers={"Message-ID": email_message_id(delivery_id)},
+        claimed.append(_Claimed(delivery.pk, message.pk, email, delivery.status, delivery.last_attempt_at))
+    Delivery.objects.filter(pk__in=cancel).update(status=Delivery.Status.CANCELLED)
+    Delivery.objects.filter(pk__in=no_address).update(
+        status=Delivery.Status.CANCELLED, last_error="The recipient has no email address or cannot sign in."
     )
-    delivery = _email_claim(delivery_id)
-    if delivery is None:
+    Delivery.objects.filter(pk__in=[c.delivery_id for c in claimed]).update(
+        status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
+    )
+    return claimed
+
+
+def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
+    """Hand the claimed emails to the mail server over one connection, this message's first. No row lock is
+    held meanwhile. At the first failure the email is marked `failed` and those not yet handed over are given
+    back as they were (they never left: their attempt is not counted). Those that went are recorded `sent`."""
+    if not claimed:
         return
+    claimed.sort(key=lambda c: c.message_id != message_id)
+    mailer = mail.mailers["default"]
+    sent = []
     try:
-        email.send(using="default")
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"[:2000]
-        Delivery.objects.filter(pk=delivery.pk, status__in=may_become(S.FAILED)).update(
-            status=Delivery.Status.FAILED, last_error=error
+        for position, item in enumerate(claimed):
+            try:
+                mailer.open()  # once: the batch shares the connection
+                mailer.send_messages([item.email])
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:2000]
+                Delivery.objects.filter(pk=item.delivery_id, status__in=may_become(S.FAILED)).update(
+                    status=Delivery.Status.FAILED, last_error=error
+                )
+                _give_back(claimed[position + 1 :])
+                if item.message_id == message_id:
+                    raise DeliveryFailed(error) from exc
+                return
+            sent.append(item.delivery_id)
+    finally:
+        _record_sent(sent)
+        _close_quietly(mailer)
+
+
+def _close_quietly(mailer) -> None:
+    # Every email's fate is recorded by now; a mail server that fumbles the goodbye changes none of them.
+    try:
+        mailer.close()
+    except Exception:
+        logger.warning("Closing the connection to the mail server failed.", exc_info=True)
+
+
+def _record_sent(delivery_ids: list[int]) -> None:
+    # Also from `unknown`: a send that outlived the margin still ended in an answer, so its fate is known. Not
+    # waiting for the disk: should PostgreSQL itself crash and lose this, the emails stay `sending` and are
+    # marked for a person to check, never sent again.
+    if not delivery_ids:
+        return
+    with transaction.atomic():
+        _commit_without_waiting_for_the_disk()
+        Delivery.objects.filter(pk__in=delivery_ids, status__in=may_become(S.SENT)).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
         )
-        raise DeliveryFailed(error) from exc
-    # Also from `unknown`: a send that outlived the margin still ended in an answer, so its fate is known.
-    Delivery.objects.filter(pk=delivery.pk, status__in=may_become(S.SENT)).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-    )
 
 
-@transaction.atomic
-def _email_claim(delivery_id: int) -> Delivery | None:
-    """Commit the attempt as `sending` before the email leaves, or return None when it must not be sent:
-    already sent, cancelled, stopped by a withdrawal, or left `sending` by an attempt whose fate is unknown."""
-    delivery = Delivery.objects.select_for_update(of=("self",)).select_related("message__recipient").get(pk=delivery_id)
-    if delivery.status == Delivery.Status.SENDING:
-        if delivery.last_attempt_at <= timezone.now() - sending_unknown_after():
-            _mark_unknown(delivery)
-        return None
-    if delivery.status not in may_become(S.SENDING):
-        return None
-    if delivery.status == Delivery.Status.FAILED and delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
-        return None  # the retries have given up; a person may resend it from the delivery log
-    if delivery.message.stopped_at is not None:
-        delivery.status = Delivery.Status.CANCELLED
-        delivery.save(update_fields=["status"])
-        return None
-    delivery.status = Delivery.Status.SENDING
-    delivery.attempts += 1
-    delivery.last_attempt_at = timezone.now()
-    delivery.save(update_fields=["status", "attempts", "last_attempt_at"])
-    return delivery
+def _give_back(unsent: list[_Claimed]) -> None:
+    """Undo the claim of emails that were never handed to the mail server: their own task or the sweep sends them."""
+    for item in unsent:
+        Delivery.objects.filter(pk=item.delivery_id, status=Delivery.Status.SENDING).update(
+            status=item.status, attempts=F("attempts") - 1, last_attempt_at=item.last_attempt_at
+        )
+
+
+def _commit_without_waiting_for_the_disk() -> None:
+    """Inside a transaction on PostgreSQL: its commit returns before the disk has it (synchronous_commit off,
+    for this transaction only, so PgBouncer's transaction pooling keeps no session state)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _mark_unknown(delivery: Delivery) -> None:

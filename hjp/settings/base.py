@@ -350,14 +350,18 @@ if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= _VISIBILITY_FLOOR:
         "CELERY_TASK_TIME_LIMIT), or a retry waiting out its countdown would run twice."
     )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes the database connection around every task unless this is set; hjp/celery.py
+# applies Django's own rule instead (CONN_MAX_AGE, health checks), and the fixup still reopens it every 1000 tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = TIME_ZONE
-# Where beat keeps when each job last ran (a container's code folder is read-only: the image sets a path in /tmp).
-CELERY_BEAT_SCHEDULE_FILENAME = os.environ.get("CELERY_BEAT_SCHEDULE_FILENAME", "celerybeat-schedule")
 
 # The outbox: messages not delivered after the grace period are handed to Celery again by the sweep.
 NOTIFICATION_SWEEP_SECONDS = env_int("NOTIFICATION_SWEEP_SECONDS", 120)
 NOTIFICATION_SWEEP_GRACE_SECONDS = env_int("NOTIFICATION_SWEEP_GRACE_SECONDS", 60)
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
+# A delivery task takes along up to this many messages waiting in the outbox (its own included): one commit per
+# batch, one connection to the mail server. A worker killed mid-batch leaves up to this many emails "unknown".
+NOTIFICATION_DELIVERY_BATCH = env_int("NOTIFICATION_DELIVERY_BATCH", 20)
 # An email left "sending" (its worker died while it talked to the mail server) is marked "unknown: needs
 # checking" once older than the email timeout plus this margin. The margin covers a slow conversation
 # (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
@@ -366,6 +370,11 @@ NOTIFICATION_SENDING_MARGIN_SECONDS = env_int("NOTIFICATION_SENDING_MARGIN_SECON
 DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_HOUR = env_int("REMINDER_HOUR", 7)
+# Beat reads the periodic jobs from the database (hjp.core.PeriodicJob, edited in the admin), each run claimed
+# once per due time, so a second beat started by mistake runs nothing twice.
+CELERY_BEAT_SCHEDULER = "hjp.core.scheduler:DatabaseScheduler"
+# The jobs a new installation starts with: the migration core.0002 copies them (with the values of the settings
+# above when it runs) into the database, where admins edit them. Beat does not read this dictionary.
 CELERY_BEAT_SCHEDULE = {
     "sweep-undelivered-messages": {
         "task": "hjp.notifications.tasks.sweep_undelivered",

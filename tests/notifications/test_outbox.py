@@ -170,11 +170,12 @@ def test_accept_decline_and_redirect_send_status_notices_to_the_referrer(django_
 @pytest.mark.django_db
 def test_consent_withdrawal_stops_messages_not_yet_sent(django_capture_on_commit_callbacks):
     referral = factories.ReferralFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        delivered = queue(referral.referrer, key="delivered", referral_id=referral.pk)
+    # Queued after: a delivery takes along the messages waiting in the outbox (test_delivery_batch.py).
     with mock.patch("hjp.notifications.tasks.deliver_message.delay", side_effect=ConnectionError("broker down")):
         with django_capture_on_commit_callbacks(execute=True):
             pending = queue(referral.referrer, key="pending", referral_id=referral.pk)
-    with django_capture_on_commit_callbacks(execute=True):
-        delivered = queue(referral.referrer, key="delivered", referral_id=referral.pk)
     referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
     services.messages_sweep(older_than=timedelta(0))
     pending.refresh_from_db()

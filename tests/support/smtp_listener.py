@@ -24,11 +24,13 @@ class SmtpListener:
     - `hold_data_reply`: after the whole email has arrived, record it but hold the final "250" to DATA
       until `release()` (the window in which the mail server has the email and the sender does not know).
     - `hang_on_data`: never answer the DATA command at all, like a mail server that hangs.
+    - `refuse`: addresses it refuses as recipients (550), like a mail server that knows no such mailbox.
     """
 
-    def __init__(self, *, hold_data_reply: bool = False, hang_on_data: bool = False):
+    def __init__(self, *, hold_data_reply: bool = False, hang_on_data: bool = False, refuse: frozenset = frozenset()):
         self.hold_data_reply = hold_data_reply
         self.hang_on_data = hang_on_data
+        self.refuse = {address.upper() for address in refuse}
         self.received: list[ReceivedEmail] = []
         self.data_commands = 0
         self._released = threading.Event()
@@ -106,6 +108,8 @@ class _Handler(socketserver.StreamRequestHandler):
             command = line.decode(errors="replace").strip().upper()
             if command.startswith(("EHLO", "HELO")):
                 self.reply("250 hjp-test-smtp")
+            elif command.startswith("RCPT") and any(f"<{address}>" in command for address in listener.refuse):
+                self.reply("550 No such mailbox")
             elif command.startswith(("MAIL", "RCPT", "RSET", "NOOP")):
                 self.reply("250 OK")
             elif command == "DATA":

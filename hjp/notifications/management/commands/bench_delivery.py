@@ -1,0 +1,132 @@
+"""How fast one Celery worker process delivers the outbox: `manage.py bench_delivery --messages 2000`.
+
+Queues N status notices to one invented user (inbox and email each), with the broker up and no worker
+running; then starts `celery -A hjp worker --pool prefork --concurrency 1` with the console email backend and
+DEBUG off, waits until every email is sent, and reports messages per second from the first delivery to the
+last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`). The bench's messages
+and user are deleted afterwards. Needs DATABASE_URL and REDIS_URL, and no other worker on that broker
+(it would share the work)."""
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Max, Min
+
+from hjp.accounts.models import User
+from hjp.notifications.models import Delivery, Message, MessageKind
+from hjp.notifications.services import message_queue
+
+BENCH_EMAIL = "bench-delivery@bench.hjp.test"
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+class Command(BaseCommand):
+    help = "Measure how many outbox messages one Celery worker process delivers a second (console email)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--messages", type=int, default=2000)
+        parser.add_argument("--timeout", type=int, default=300, help="Give up after this many seconds.")
+
+    def handle(self, *args, messages: int, timeout: int, **options):
+        if messages < 2:
+            raise CommandError("--messages must be at least 2.")
+        if connection.vendor != "postgresql" or not settings.REDIS_URL:
+            raise CommandError("bench_delivery needs PostgreSQL and a broker: set DATABASE_URL and REDIS_URL.")
+        queued = _broker_backlog()
+        if queued:
+            raise CommandError(f"The broker already holds {queued} task(s); let them run (or use an empty Redis db).")
+        run = uuid.uuid4().hex[:8]
+        user = _bench_user()
+        try:
+            self.stdout.write(f"Queueing {messages} messages (inbox and email each)...")
+            with transaction.atomic():
+                for i in range(messages):
+                    message_queue(
+                        recipient=user,
+                        kind=MessageKind.STATUS_NOTICE,
+                        key=f"bench:{run}:{i}",
+                        subject="Referral accepted",
+                        body="A referral you made was accepted by the advice service.",
+                        url="/",
+                    )
+            self.stdout.write(f"Starting one worker process; waiting for {messages} deliveries...")
+            cpu_before = _children_cpu_seconds()
+            elapsed = self._run_worker(run=run, messages=messages, timeout=timeout)
+            cpu = _children_cpu_seconds() - cpu_before
+            bench = Delivery.objects.filter(message__key__startswith=f"bench:{run}:")
+            span = bench.aggregate(first=Min("message__delivered_at"), last=Max("sent_at"))
+            seconds = (span["last"] - span["first"]).total_seconds()
+            self.stdout.write(
+                f"{messages} messages delivered (inbox + console email) by one worker process in {seconds:.2f} s "
+                f"from first to last: {messages / seconds:.0f} messages/s "
+                f"({elapsed:.1f} s from the worker's start; the worker used {cpu:.1f} s of CPU, start included; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)."
+            )
+        finally:
+            Message.objects.filter(key__startswith=f"bench:{run}:").delete()
+            user.delete()
+
+    def _run_worker(self, *, run: str, messages: int, timeout: int) -> float:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
+            "DEBUG": "false",
+            "EMAIL_HOST": "",  # the console backend
+        }
+        sent = Delivery.objects.filter(
+            message__key__startswith=f"bench:{run}:", channel=Delivery.Channel.EMAIL, status=Delivery.Status.SENT
+        )
+        with tempfile.TemporaryFile() as log:
+            started = time.monotonic()
+            worker = subprocess.Popen(
+                [CELERY, "-A", "hjp", "worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING"]
+                + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{run}@%h"],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                while (done := sent.count()) < messages:
+                    if worker.poll() is not None:
+                        log.seek(0)
+                        raise CommandError(f"The worker stopped:\n{log.read().decode(errors='replace')[-3000:]}")
+                    if time.monotonic() - started > timeout:
+                        raise CommandError(f"Only {done} of {messages} delivered after {timeout} s.")
+                    time.sleep(0.5)
+                elapsed = time.monotonic() - started
+                while _broker_backlog() and time.monotonic() - started < timeout:
+                    time.sleep(0.5)  # the tasks of messages that went with an earlier batch: nothing left to do
+                return elapsed
+            finally:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+                    worker.wait()
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _broker_backlog() -> int:
+    return redis.Redis.from_url(settings.REDIS_URL).llen("celery")
+
+
+def _bench_user() -> User:
+    user, _ = User.objects.get_or_create(email=BENCH_EMAIL, defaults={"full_name": "Bench Delivery"})
+    return user

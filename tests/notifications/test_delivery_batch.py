@@ -1,0 +1,98 @@
+"""A delivery takes along the messages waiting in the outbox (up to NOTIFICATION_DELIVERY_BATCH, its own
+first): one commit and one connection to the mail server for the batch, with every guarantee of one message
+kept (each email claimed before it leaves; an email that was never handed over is not counted as an attempt)."""
+
+import pytest
+from django.core import mail
+from django.db import transaction
+
+from hjp.notifications import services
+from hjp.notifications.models import Delivery, Message, MessageKind
+from tests import factories
+from tests.support.smtp_listener import SmtpListener
+
+
+def waiting(users) -> list[Message]:
+    """Messages in the outbox that no task has delivered yet (their tasks are still queued)."""
+    with transaction.atomic():
+        return [
+            services.message_queue(
+                recipient=user, kind=MessageKind.STATUS_NOTICE, key=f"k{user.pk}", subject="Accepted", body="R1"
+            )
+            for user in users
+        ]
+
+
+def statuses(message):
+    return dict(message.deliveries.values_list("channel", "status"))
+
+
+@pytest.mark.django_db
+def test_one_delivery_takes_the_waiting_messages_along_in_the_same_number_of_queries(
+    django_capture_on_commit_callbacks, django_assert_num_queries, settings
+):
+    settings.NOTIFICATION_DELIVERY_BATCH = 10
+    with django_capture_on_commit_callbacks(execute=False):  # the broker has not handed the tasks out yet
+        few = waiting(factories.UserFactory.create_batch(2))
+    with django_assert_num_queries(13):
+        services.message_deliver(message_id=few[0].pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        many = waiting(factories.UserFactory.create_batch(6))
+    with django_assert_num_queries(13):
+        services.message_deliver(message_id=many[0].pk)
+
+    for message in few + many:
+        assert statuses(message) == {"inbox": "sent", "email": "sent"}
+    assert sorted(email.to[0] for email in mail.outbox) == sorted(m.recipient.email for m in few + many)
+    assert len({email.extra_headers["Message-ID"] for email in mail.outbox}) == 8
+    with django_assert_num_queries(1):  # their own tasks, when they come, find nothing left to do
+        services.message_deliver(message_id=many[-1].pk)
+    assert len(mail.outbox) == 8
+
+
+@pytest.mark.django_db
+def test_a_batch_is_as_large_as_the_setting(django_capture_on_commit_callbacks, settings):
+    settings.NOTIFICATION_DELIVERY_BATCH = 3
+    with django_capture_on_commit_callbacks(execute=False):
+        messages = waiting(factories.UserFactory.create_batch(5))
+    services.message_deliver(message_id=messages[4].pk)
+    delivered = Message.objects.filter(status=Message.Status.DELIVERED).order_by("pk")
+    assert list(delivered) == [messages[0], messages[1], messages[4]]  # its own, then the oldest waiting
+
+
+@pytest.mark.django_db
+def test_an_email_refused_mid_batch_fails_alone_and_the_ones_after_it_are_given_back(
+    django_capture_on_commit_callbacks, settings
+):
+    own_user, refused_user, after_user = factories.UserFactory.create_batch(3)
+    smtp = SmtpListener(refuse=frozenset({refused_user.email})).start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "use_tls": False, "timeout": 5},
+        }
+    }
+    try:
+        with django_capture_on_commit_callbacks(execute=False):
+            own, refused, after = waiting([own_user, refused_user, after_user])
+        services.message_deliver(message_id=own.pk)  # its own email went: the task does not retry
+        assert smtp.message_ids() == [services.email_message_id(own.deliveries.get(channel="email").pk)]
+
+        refused_email = refused.deliveries.get(channel=Delivery.Channel.EMAIL)
+        assert refused_email.status == Delivery.Status.FAILED and refused_email.attempts == 1
+        assert "SMTPRecipientsRefused" in refused_email.last_error
+        after_email = after.deliveries.get(channel=Delivery.Channel.EMAIL)
+        assert (after_email.status, after_email.attempts, after_email.last_attempt_at) == ("pending", 0, None)
+        for message in (own, refused, after):
+            assert statuses(message)["inbox"] == "sent"
+
+        services.message_deliver(message_id=after.pk)  # its own task, later
+        after_email.refresh_from_db()
+        assert after_email.status == Delivery.Status.SENT and after_email.attempts == 1
+        with pytest.raises(services.DeliveryFailed):  # the refused one's own task retries, with backoff
+            services.message_deliver(message_id=refused.pk)
+        refused_email.refresh_from_db()
+        assert refused_email.status == Delivery.Status.FAILED and refused_email.attempts == 2
+        assert len(smtp.emails()) == 2
+    finally:
+        smtp.stop()
