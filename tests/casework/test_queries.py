@@ -14,10 +14,12 @@ pytestmark = pytest.mark.django_db
 # Each includes what every signed-in page costs (session read and write, user, the device that passed the second
 # factor, memberships, the inbox count in the navigation, the audit entry and its savepoint) and the page's own
 # fixed set of reads. Triage: also one query for possible duplicates of the page's referrals.
-TRIAGE_QUERIES = 14
-CASELOAD_QUERIES = 15
-CASE_PAGE_QUERIES = 20  # and the later changes of consent with who recorded them
-HOME_QUERIES = 15
+# No list counts its rows (hjp.core.pagination); the case page reads its timeline a page at a time (notes,
+# appointments) and the next appointment apart.
+TRIAGE_QUERIES = 13
+CASELOAD_QUERIES = 14
+CASE_PAGE_QUERIES = 21  # and the later changes of consent with who recorded them
+HOME_QUERIES = 14
 
 
 def _add_referrals(n, health_org, partnership):
@@ -74,7 +76,7 @@ def test_caseload_queries_do_not_grow_with_the_caseload(
     client = as_user(supervisor_user)
     with django_assert_num_queries(CASELOAD_QUERIES):
         response = client.get(reverse("casework:caseload"), {"scope": "organisation", "sort": "name"})
-    assert response.context["page"].paginator.count == 3 + more
+    assert len(response.context["page"].object_list) == 3 + more
 
 
 @pytest.mark.parametrize("more", [0, 8])
