@@ -208,3 +208,37 @@ def test_every_caseload_order_pages_through_every_case_once(
         keys = [c.next_deadline for c in every]
         dated = [k for k in keys if k is not None]
         assert dated == sorted(dated) and keys[len(dated) :] == [None] * (len(keys) - len(dated))
+
+
+EVIDENCE_LIST_QUERIES = 10
+
+
+def test_the_referrers_evidence_requests_page_through_with_the_same_queries(
+    as_user, referrer_user, health_org, partnership, advisor_user, django_assert_num_queries
+):
+    def ask(n):
+        for i in range(n):
+            case = factories.CaseFactory(
+                advisor=advisor_user,
+                referral=factories.ReferralFactory(
+                    referrer=referrer_user,
+                    referring_organisation=health_org,
+                    partnership=partnership,
+                    status=ReferralStatus.IN_PROGRESS,
+                ),
+            )
+            factories.EvidenceRequestFactory(case=case, due_date=timezone.localdate() + timedelta(days=i % 4))
+
+    client = as_user(referrer_user)
+    url = reverse("casework:evidence_list")
+    ask(2)
+    with django_assert_num_queries(EVIDENCE_LIST_QUERIES):
+        client.get(url)
+    ask(CASELOAD_PAGE_SIZE + 4)
+    with django_assert_num_queries(EVIDENCE_LIST_QUERIES):
+        first = client.get(url)
+    with django_assert_num_queries(EVIDENCE_LIST_QUERIES):
+        client.get(url + first.context["page"].next_href)
+    rows = listed(client, first)
+    assert len(rows) == len({r.pk for r in rows}) == CASELOAD_PAGE_SIZE + 6
+    assert [(r.due_date, r.pk) for r in rows] == sorted((r.due_date, r.pk) for r in rows)
