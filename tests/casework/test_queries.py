@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.views.pages import PAGE_SIZE
 from referrals.models import ReferralStatus
 from tests import factories
 
@@ -68,15 +69,20 @@ def test_triage_queries_do_not_grow_with_the_queue(
     assert len(response.context["page"].object_list) == 3 + more
 
 
-@pytest.mark.parametrize("more", [0, 12])
+@pytest.mark.parametrize("sort", ["name", "next_deadline"])
+@pytest.mark.parametrize("more", [0, 12, 30])
 def test_caseload_queries_do_not_grow_with_the_caseload(
-    as_user, supervisor_user, advisor_user, health_org, partnership, django_assert_num_queries, more
+    as_user, supervisor_user, advisor_user, health_org, partnership, django_assert_num_queries, more, sort
 ):
     _add_cases(3 + more, advisor_user, health_org, partnership)
     client = as_user(supervisor_user)
     with django_assert_num_queries(CASELOAD_QUERIES):
-        response = client.get(reverse("casework:caseload"), {"scope": "organisation", "sort": "name"})
-    assert len(response.context["page"].object_list) == 3 + more
+        response = client.get(reverse("casework:caseload"), {"scope": "organisation", "sort": sort})
+    assert len(response.context["page"].object_list) == min(3 + more, PAGE_SIZE)
+    if next_href := response.context["page"].next_href:
+        with django_assert_num_queries(CASELOAD_QUERIES):
+            later = client.get(reverse("casework:caseload") + next_href)
+        assert len(later.context["page"].object_list) == 3 + more - PAGE_SIZE
 
 
 @pytest.mark.parametrize("more", [0, 8])
