@@ -112,12 +112,13 @@ class CaseFilters:
 
 
 # Each sort's keys, unique and never null (hjp.core.pagination pages through them); "next_deadline" is served
-# by the indexes on Case.NEXT_DEADLINE_KEY.
+# by the indexes on Case.NEXT_DEADLINE_KEY, "name" by the patient's name index (a case has one patient, so the
+# patient's id is as unique as the case's).
 CASE_SORTS = {
     "next_deadline": ("deadline_key", "-opened_at", "-pk"),
     "opened": ("opened_at", "-pk"),
     "-opened": ("-opened_at", "-pk"),
-    "name": ("referral__patient__family_name", "referral__patient__given_name", "-pk"),
+    "name": ("referral__patient__family_name", "referral__patient__given_name", "referral__patient_id"),
     "advisor": ("advisor__full_name", "-opened_at", "-pk"),
 }
 

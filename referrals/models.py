@@ -184,6 +184,8 @@ class Patient(TimeStampedModel):
             GinIndex(OpClass(Upper("family_name"), name="gin_trgm_ops"), name="patient_family_name_trgm"),
             # Finding the same patient (duplicates, subject access): name and date of birth.
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth_idx"),
+            # The caseload sorted by name (casework.selectors.CASE_SORTS), a page at a time.
+            models.Index(fields=["family_name", "given_name", "id"], name="patient_name_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -35,19 +35,21 @@ def referrals_matching(text: str, *also: QuerySet) -> QuerySet:
     names' trigram indexes on PostgreSQL, the NHS number's pattern index), so a search never reads every
     referral; `also` adds other lookups of referral ids (a case's reference)."""
     text = text.strip()
+    by_reference = Referral.objects.filter(reference=text.upper()).order_by().values("pk")
+    by_patient = Referral.objects.filter(patient__in=patients_found_by(text).values("pk")).order_by().values("pk")
+    return by_reference.union(by_patient, *also)
+
+
+def patients_found_by(text: str) -> QuerySet[Patient]:
+    """The patients with any word of the text in their given or family name (`icontains`: the trigram indexes),
+    or an NHS number starting with its digits (the pattern index)."""
     patients = Q(pk__in=[])
     for word in text.split():
         patients |= Q(given_name__icontains=word) | Q(family_name__icontains=word)
     digits = normalise_nhs_number(text)
     if digits.isdigit():
         patients |= Q(nhs_number__startswith=digits)
-    by_reference = Referral.objects.filter(reference=text.upper()).order_by().values("pk")
-    by_patient = (
-        Referral.objects.filter(patient__in=Patient.objects.filter(patients).order_by().values("pk"))
-        .order_by()
-        .values("pk")
-    )
-    return by_reference.union(by_patient, *also)
+    return Patient.objects.filter(patients).order_by()
 
 
 def referral_detail(*, user, pk) -> Referral:

@@ -3,9 +3,10 @@
 A page is "the next `per_page` rows after this one", found by the sort key of the last row shown (a WHERE on
 the ORDER BY columns, which an index on those columns answers), never by OFFSET (which reads and throws away
 every earlier row) and with no COUNT(*) of the whole list. The list's order is its queryset's `order_by`: plain
-field paths or annotation names, each optionally "-", the last one "pk" or "-pk" so that the key is unique.
-Every key must be non-null (coalesce a nullable column in an annotation), so that one rule orders the rows on
-PostgreSQL and SQLite alike and the WHERE stays a range an index can serve.
+field paths or annotation names, each optionally "-", the last one "pk" (or another id unique to the row, such
+as that of a one-to-one relation) so that the key is unique. Every key must be non-null (coalesce a nullable
+column in an annotation), so that one rule orders the rows on PostgreSQL and SQLite alike and the WHERE stays a
+range an index can serve.
 
 The cursor in the URL (`?after=` or `?before=`) is the boundary row's key and the page's number, encrypted and
 authenticated (Fernet, a key derived from SECRET_KEY): it can be neither read (a sort key may be a patient's
@@ -129,8 +130,8 @@ def _decode(token: str, keys: Sequence[str]) -> tuple[list, int] | None:
 
 def _keys(queryset: QuerySet) -> tuple[str, ...]:
     keys = tuple(queryset.query.order_by)
-    if not keys or not all(isinstance(key, str) for key in keys) or keys[-1].removeprefix("-") not in ("pk", "id"):
-        raise ValueError(f"A keyset-paginated list needs plain order_by keys ending with the pk, not {keys!r}.")
+    if not keys or not all(isinstance(key, str) for key in keys) or not keys[-1].endswith(("pk", "id")):
+        raise ValueError(f"A keyset-paginated list needs plain order_by keys ending with an id, not {keys!r}.")
     return keys
 
 

@@ -47,6 +47,10 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["date_of_birth"], name="patient_date_of_birth_idx"),
         ),
         migrations.AddIndex(
+            model_name="patient",
+            index=models.Index(fields=["family_name", "given_name", "id"], name="patient_name_idx"),
+        ),
+        migrations.AddIndex(
             model_name="referral",
             index=models.Index(
                 models.F("advice_organisation"),
