@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "hjp.core.sessions.IdleTimeoutMiddleware",  # inside SessionMiddleware: decides whether it saves the session
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -106,12 +107,37 @@ TEMPLATES = [
     },
 ]
 
+# Each web and worker process keeps its database connection for DATABASE_CONN_MAX_AGE seconds (0: a new one per
+# request), checked before a request reuses it. PostgreSQL's JIT compiler is off: it makes short OLTP queries slower.
+# Behind PgBouncer in transaction mode (DATABASE_PGBOUNCER), a connection may be another server's at every
+# transaction: no startup options (set jit=off on the role or database instead), no server-side cursors (see the
+# README, "Performance settings").
+DATABASE_PGBOUNCER = env_bool("DATABASE_PGBOUNCER", False)
+
+
+def database(url: str, *, pgbouncer: bool) -> dict:
+    """The settings of the database at `url` (a DATABASES entry)."""
+    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        if pgbouncer:
+            config["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            options = config.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    return config
+
+
 DATABASES = {
-    "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0),
+    "default": database(
+        os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}", pgbouncer=DATABASE_PGBOUNCER
     )
 }
+# An optional read replica for the pages that only add figures up (the managers' dashboard, the funder report and
+# its CSV): hjp.core.db_routers sends their reads there; every write, and every other page, uses the primary.
+READ_FROM_REPLICA = bool(os.environ.get("DATABASE_REPLICA_URL"))
+if READ_FROM_REPLICA:
+    DATABASES["replica"] = database(os.environ["DATABASE_REPLICA_URL"], pgbouncer=DATABASE_PGBOUNCER)
+DATABASE_ROUTERS = ["hjp.core.db_routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -135,9 +161,10 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions end after 30 idle minutes: each request pushes the expiry on.
+# Sessions end after 30 idle minutes: a request pushes the expiry on, writing the session at most once a minute
+# (hjp.core.sessions.IdleTimeoutMiddleware), so a session may end up to a minute sooner, never later.
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 # However active, a session ends this long after its sign-in (hjp.core.sessions).
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -276,6 +303,13 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Celery: a real broker when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# The cache every web process shares: Redis when REDIS_URL is set (production requires it), else this process's
+# memory (`make run`: one process). hjp keeps nothing in it that must outlive or be shared by a process yet:
+# sessions, sign-in failures, reset limits and second-factor throttles are in the database.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -3,7 +3,7 @@
 import os
 
 from hjp.settings.base import *  # noqa: F403
-from hjp.settings.base import BASE_DIR, NOTIFICATION_EMAIL_TIMEOUT_SECONDS, env_bool
+from hjp.settings.base import BASE_DIR, DATABASES, NOTIFICATION_EMAIL_TIMEOUT_SECONDS, env_bool
 
 SECRET_KEY = "test-secret-key-that-is-long-enough-for-django-checks-0123456789"
 DEBUG = False
@@ -13,6 +13,11 @@ EVIDENCE_ENCRYPTION_KEYS = ["aGpwLXRlc3Qtc2V0dGluZ3Mtb25seS1rZXktMTIzNDU="]  # "
 CLAMD_URL = ""  # tests that scan start their own fake clamd (tests/support/fake_clamd.py)
 # Unit tests run tasks in-process; the Celery worker tests start a real worker with this set to false.
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# A read replica that is the test database itself (Django's test mirror), declared before the test database is set
+# up; the pages that may read from a replica do so only in the tests that switch READ_FROM_REPLICA on
+# (tests/core/test_read_replica.py, whose test may use both aliases).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+READ_FROM_REPLICA = False
 # A short visibility timeout, so a task held by a killed worker comes back within a test.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30}
 

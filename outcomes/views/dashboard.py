@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from hjp.accounts.roles import MANAGERS, role_required
+from hjp.core.db_routers import reads_from_replica
 from hjp.core.forms import error_summary
 from outcomes import permissions
 from outcomes.forms import PeriodForm
@@ -39,6 +40,7 @@ def summary_context(request, partnerships, partnership, *, current: bool = False
 
 
 @role_required(MANAGERS, message="You have no partnership to report on.")
+@reads_from_replica  # after the role gate, which reads the memberships from the primary
 def dashboard(request):
     partnerships, partnership = choose_partnership(request, permissions.dashboard_partnerships(request.user))
     context = summary_context(request, partnerships, partnership, current=True)

@@ -8,6 +8,7 @@ from hjp.accounts.roles import FUNDERS, MANAGERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.csv_export import csv_response
+from hjp.core.db_routers import reads_from_replica
 from hjp.core.forms import error_summary
 from outcomes import disclosure, permissions
 from outcomes.forms import PeriodForm
@@ -17,6 +18,7 @@ from outcomes.views.dashboard import choose_partnership, summary_context
 
 
 @role_required(MANAGERS, FUNDERS, message="You have no partnership to report on.")
+@reads_from_replica  # after the role gate, which reads the memberships from the primary
 def funder_report(request):
     partnerships, partnership = choose_partnership(
         request, permissions.report_partnerships(request.user), funder_report=True
@@ -28,6 +30,7 @@ def funder_report(request):
 
 
 @role_required(MANAGERS, FUNDERS, message="You have no partnership to report on.")
+@reads_from_replica  # after the role gate, which reads the memberships from the primary
 def funder_report_csv(request):
     _, partnership = choose_partnership(request, permissions.report_partnerships(request.user), funder_report=True)
     form = PeriodForm(request.GET, partnership=partnership)

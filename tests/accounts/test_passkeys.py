@@ -27,11 +27,11 @@ REGISTER_BEGIN = reverse("accounts:passkey_register_begin")
 REGISTER_COMPLETE = reverse("accounts:passkey_register_complete")
 AUTH_BEGIN = reverse("accounts:passkey_auth_begin")
 AUTH_COMPLETE = reverse("accounts:passkey_auth_complete")
-# The second step: the session (read and saved), user, the middleware's look for a device (the first kind has
+# The second step: the session, user, the middleware's look for a device (the first kind has
 # one), each kind's devices, roles and the menu; the passkey page: the session, user, the middleware's look at
 # each kind, roles, whether the user holds a primary device (each primary kind), the menu.
-QUERIES_AT_THE_SECOND_STEP = 9
-QUERIES_ON_THE_PASSKEY_PAGE = 11
+QUERIES_AT_THE_SECOND_STEP = 6
+QUERIES_ON_THE_PASSKEY_PAGE = 8
 CEREMONIES = [REGISTER_BEGIN, REGISTER_COMPLETE, AUTH_BEGIN, AUTH_COMPLETE]
 # What a browser sends back from navigator.credentials: well-formed, but signed by nothing the server knows.
 FORGED = {
@@ -246,8 +246,8 @@ def test_the_security_page_takes_the_same_queries_for_few_and_many_passkeys(
         passkey_for(advisor_user, f"Key {number}")
     recovery_codes_generate(user=advisor_user)
     signed_in_with(client, advisor_user, passkey_for(advisor_user, "Laptop"))
-    # the session (read and saved), user, verifying device, roles, each kind's devices, the codes left, the menu
-    with django_assert_num_queries(12):
+    # the session, user, verifying device, roles, each kind's devices, the codes left, the menu
+    with django_assert_num_queries(9):
         page = client.get(SECURITY).content.decode()
     assert page.count('href="/accounts/security/devices/passkey/') == passkeys + 1
     assert "Set up a passkey" in page

@@ -3,6 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests import factories
@@ -77,3 +81,66 @@ def test_a_session_whose_sign_in_time_is_unknown_is_ended(client, referrer_user)
     session.save()
     response = client.get(reverse("referrals:list"))
     assert response.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def _expiry(client):
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def _session_writes(queries):
+    return [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+
+
+def test_a_page_within_a_minute_of_the_last_push_writes_nothing_to_the_session(client, referrer_user, time_machine):
+    sign_in_at(client, time_machine, referrer_user)
+    expiry = _expiry(client)
+    time_machine.move_to(SIGN_IN + timedelta(seconds=59), tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("referrals:list")).status_code == 200
+    assert _session_writes(queries.captured_queries) == []
+    assert not [q for q in queries.captured_queries if q["sql"].startswith(("SAVEPOINT", "BEGIN"))]
+    assert _expiry(client) == expiry == SIGN_IN + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+
+
+def test_a_page_a_minute_or_more_after_the_last_push_pushes_the_idle_timer_on(client, referrer_user, time_machine):
+    sign_in_at(client, time_machine, referrer_user)
+    later = SIGN_IN + timedelta(seconds=60)
+    time_machine.move_to(later, tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("referrals:list")).status_code == 200
+    assert len(_session_writes(queries.captured_queries)) == 1
+    assert _expiry(client) == later + timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    # and the next minute's pages write nothing again
+    time_machine.move_to(later + timedelta(seconds=30), tick=False)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("referrals:list"))
+    assert _session_writes(queries.captured_queries) == []
+
+
+def test_a_session_ends_no_later_than_the_idle_limit_after_its_last_request(client, referrer_user, time_machine):
+    """A page that did not push the timer on (within the minute) leaves the earlier expiry: the session may end up
+    to a minute sooner than 30 minutes after it, never later."""
+    sign_in_at(client, time_machine, referrer_user)
+    page = reverse("referrals:list")
+    time_machine.move_to(SIGN_IN + timedelta(seconds=50), tick=False)
+    assert client.get(page).status_code == 200
+    time_machine.move_to(SIGN_IN + timedelta(minutes=30, seconds=1), tick=False)
+    response = client.get(page)
+    assert response.status_code == 302 and response["Location"] == f"{reverse('login')}?next={page}"
+
+
+def test_a_visitor_without_a_session_is_given_none(client, db):
+    client.get(reverse("login"))
+    assert not Session.objects.exists()
+
+
+def test_an_idle_limit_shorter_than_a_minute_still_lets_an_active_session_live(
+    client, referrer_user, time_machine, settings
+):
+    settings.SESSION_COOKIE_AGE = 50  # pushed on whenever 5 seconds (a tenth of it) have passed
+    sign_in_at(client, time_machine, referrer_user)
+    page = reverse("referrals:list")
+    for seconds in range(40, 5 * 60, 40):  # a request every 40 seconds for five minutes
+        time_machine.move_to(SIGN_IN + timedelta(seconds=seconds), tick=False)
+        assert client.get(page).status_code == 200, seconds
+    assert _expiry(client) == SIGN_IN + timedelta(seconds=seconds + 50)

@@ -12,15 +12,15 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# Each includes what every signed-in page costs (session read and write, user, the device that passed the second
-# factor, memberships, the inbox count in the navigation, the audit entry and its savepoint) and the page's own
+# Each includes what every signed-in page costs (session read, user, the device that passed the second factor,
+# memberships, the inbox count in the navigation, the audit entry) and the page's own
 # fixed set of reads. Triage: also one query for possible duplicates of the page's referrals.
 # No list counts its rows (hjp.core.pagination); the case page reads its timeline a page at a time (notes,
 # appointments) and the next appointment apart.
-TRIAGE_QUERIES = 13
-CASELOAD_QUERIES = 14
-CASE_PAGE_QUERIES = 21  # and the later changes of consent with who recorded them
-HOME_QUERIES = 14
+TRIAGE_QUERIES = 10
+CASELOAD_QUERIES = 11
+CASE_PAGE_QUERIES = 18  # and the later changes of consent with who recorded them
+HOME_QUERIES = 11
 
 
 def _add_referrals(n, health_org, partnership):

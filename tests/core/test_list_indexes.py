@@ -53,15 +53,16 @@ def _key(row, key: str):
 
 
 def test_a_search_by_part_of_a_name_reads_the_trigram_indexes(world, advisor_user):
-    """With as many patients as a small service has, and no hint to the planner: the name lookup of a search
-    (`patients_found_by`, which `referrals_matching` unions with the reference) reads the trigram indexes."""
+    """With as many patients as a service gathers in a few years, and no hint to the planner: the name lookup
+    of a search (`patients_found_by`, which `referrals_matching` unions with the reference) reads the trigram
+    indexes."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO referrals_patient (created_at, updated_at, given_name, family_name, nhs_number, address,"
             " postcode, phone, email, preferred_contact_method, contact_times, may_leave_message, language,"
             " interpreter_needed, access_needs, sex, ethnicity, redaction_reason)"
             " SELECT now(), now(), 'Given' || g, 'Family' || g, '', '', '', '', '', '', '', false, '', false, '',"
-            " '', '', '' FROM generate_series(1, 20000) AS g"
+            " '', '', '' FROM generate_series(1, 100000) AS g"
         )
         cursor.execute("ANALYZE referrals_patient")
     plan = referral_selectors.patients_found_by("owalcz smi").explain()

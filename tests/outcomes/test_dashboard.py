@@ -499,8 +499,8 @@ def add_declines(world, reasons):
 
 
 # Session, user, the device that passed the second factor, roles and partnerships (5), the figures (17: with the partnership's organisations and teams, so
-# every breakdown lists the same rows), the inbox badge (1), saving the session (3).
-DASHBOARD_QUERIES = 26
+# every breakdown lists the same rows), the inbox badge (1).
+DASHBOARD_QUERIES = 23
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):

@@ -280,7 +280,7 @@ def test_who_looked_filters_by_date_and_explains_bad_dates(as_user, supervisor_u
 
 # Sign-in and second-factor reads, the user's roles, the patient, the page's own audit entry and the page of
 # entries with their actors (one query: the objects naming the patient are subqueries; no count of them all).
-WHO_LOOKED_QUERIES = 13
+WHO_LOOKED_QUERIES = 10
 
 
 def test_who_looked_makes_the_same_number_of_queries_for_few_and_many_entries(

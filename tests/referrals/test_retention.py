@@ -292,7 +292,7 @@ def a_message_about(referral, *, key: str = "") -> Message:
 
 # The session, user and the device that passed the second factor, the partnerships; per partnership the count
 # and the references; the admin's own.
-RETENTION_PAGE_QUERIES = 11
+RETENTION_PAGE_QUERIES = 8
 
 
 @pytest.mark.parametrize("n", [1, 6])

@@ -1,0 +1,66 @@
+"""With a read replica (DATABASE_REPLICA_URL), the pages that only add figures up read them from it; what every
+page reads before its view (session, user, device, memberships) and every write (the CSV's audit entry) stay on the
+primary. Tested with Django's test mirror: the "replica" alias is a second connection to the test database."""
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from hjp.audit.models import AuditEvent
+from tests.outcomes.test_dashboard import PERIOD, World
+
+# A second connection sees only committed rows: the test commits its data (transaction=True).
+pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+
+BEFORE_THE_VIEW = ('"django_session"', '"accounts_user"', '"otp_totp_totpdevice"', '"accounts_membership"')
+
+
+@pytest.fixture
+def with_replica(settings):
+    settings.READ_FROM_REPLICA = True
+
+
+def _get(client, url_name):
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        response = client.get(reverse(url_name), PERIOD)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in primary.captured_queries], [q["sql"] for q in replica.captured_queries]
+
+
+@pytest.mark.parametrize("url_name", ["outcomes:dashboard", "outcomes:funder_report"])
+def test_the_figure_pages_read_their_figures_from_the_replica(as_user, with_replica, url_name):
+    world = World()
+    response, primary, replica = _get(as_user(world.manager), url_name)
+    assert [next(t for t in BEFORE_THE_VIEW if f"FROM {t}" in sql) for sql in primary] == list(BEFORE_THE_VIEW)
+    assert any('FROM "referrals_referral"' in sql for sql in replica)
+    assert not [sql for sql in replica if not sql.startswith("SELECT")]
+    assert world.partnership.name in response.content.decode()
+
+
+def test_the_funder_csv_is_read_from_the_replica_and_audited_on_the_primary(as_user, with_replica):
+    world = World()
+    response, primary, replica = _get(as_user(world.funder), "outcomes:funder_report_csv")
+    assert primary[: len(BEFORE_THE_VIEW)] == [
+        next(sql for sql in primary if f"FROM {table}" in sql) for table in BEFORE_THE_VIEW
+    ]
+    assert primary[len(BEFORE_THE_VIEW) :] == [
+        next(sql for sql in primary if sql.startswith('INSERT INTO "audit_auditevent"'))
+    ]
+    assert replica and not [sql for sql in replica if not sql.startswith("SELECT")]
+    assert AuditEvent.objects.get(action=AuditEvent.Action.EXPORT).actor == world.funder
+    assert response["Content-Type"].startswith("text/csv")
+
+
+def test_a_page_showing_what_its_user_writes_reads_from_the_primary(as_user, with_replica, referrer_user):
+    _, primary, replica = _get(as_user(referrer_user), "referrals:list")
+    assert replica == [] and any('FROM "referrals_referral"' in sql for sql in primary)
+
+
+def test_without_a_replica_the_figure_pages_read_from_the_primary(as_user):
+    world = World()
+    _, primary, replica = _get(as_user(world.manager), "outcomes:dashboard")
+    assert replica == [] and any('FROM "referrals_referral"' in sql for sql in primary)
