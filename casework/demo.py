@@ -24,6 +24,7 @@ from casework.models import (
     OnwardReferral,
 )
 from casework.services import case_open, case_set_business_status, case_transition
+from casework.services.common import refresh_next_deadline
 from hjp.core import appeal_clock
 from referrals.demo import planned_status
 from referrals.models import (
@@ -141,6 +142,8 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
         if first_contact_at:
             _seed_work(case, referral, advisor, issues, first_contact_at, closed, rng, now, today, i, providers)
         made += 1
+    # The demo writes its deadlines directly, not through the services that keep each case's next one.
+    refresh_next_deadline(Case.objects.filter(referral__partnership=world.partnership).values_list("pk", flat=True))
     for referral in Referral.objects.filter(
         partnership=world.partnership, status=S.REDIRECTED, onward_referrals__isnull=True
     ):

@@ -1,9 +1,12 @@
 """Casework: the case an advisor opens on accepting a referral, and everything worked on it."""
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hjp.accounts.models import Organisation
@@ -66,6 +69,11 @@ class ClosureReason(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# The caseload's sort key "next deadline first, cases with none last": never null, so that one keyset range
+# (hjp.core.pagination) and one index serve it on PostgreSQL and SQLite alike.
+NEXT_DEADLINE_KEY = Coalesce("next_deadline", Value(date.max, output_field=models.DateField()))
+
+
 class CaseQuerySet(models.QuerySet):
     """Who may see a case, written once: the advisors and supervisors of the advice organisation its
     referral was sent to (through `Referral.objects.received_by`). Referrers see the referral, not the case."""
@@ -89,12 +97,23 @@ class Case(TimeStampedModel):
     closure_reason = models.CharField(max_length=30, choices=ClosureReason.choices, blank=True)
     closure_note = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The due date of the earliest open deadline (none once all are settled), for the caseload's order and its
+    # "due this week" filter. Kept by casework.services.common.refresh_next_deadline alone, in the transaction
+    # of every service that adds or settles a deadline or closes or reopens the case.
+    next_deadline = models.DateField(null=True, blank=True, editable=False)
 
     objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-opened_at", "-pk"]
-        indexes = [models.Index(fields=["advisor", "state"], name="case_advisor_state_idx")]
+        indexes = [
+            models.Index(fields=["advisor", "state"], name="case_advisor_state_idx"),
+            # The caseload's default order, for one advisor and for the whole service.
+            models.Index(
+                F("advisor"), NEXT_DEADLINE_KEY, F("opened_at").desc(), F("id").desc(), name="case_advisor_due_idx"
+            ),
+            models.Index(NEXT_DEADLINE_KEY, F("opened_at").desc(), F("id").desc(), name="case_due_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -174,6 +193,8 @@ class CaseNote(EnteredInError):
 
     class Meta:
         ordering = ["-occurred_at", "-pk"]
+        # The case's timeline, newest first, a page at a time.
+        indexes = [models.Index(F("case"), F("occurred_at").desc(), F("id").desc(), name="case_note_timeline_idx")]
         constraints = [entered_in_error_constraint("case_note")]
 
     def __str__(self):
@@ -213,6 +234,8 @@ class Appointment(EnteredInError, TimeStampedModel):
 
     class Meta:
         ordering = ["starts_at", "pk"]
+        # The case's timeline, newest first, a page at a time.
+        indexes = [models.Index(F("case"), F("starts_at").desc(), F("id").desc(), name="appointment_timeline_idx")]
         constraints = [
             entered_in_error_constraint("appointment"),
             models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="appointment_duration_at_least_5"),

@@ -8,7 +8,6 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -23,13 +22,13 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from casework.models import (
+    NEXT_DEADLINE_KEY,
     OPEN_CASE_STATES,
     AdviceProvider,
     Appointment,
     Case,
     CaseIssue,
     CaseNote,
-    CaseState,
     Deadline,
     EvidenceRequest,
     OnwardReferral,
@@ -38,8 +37,9 @@ from casework.permissions import case_workers, get_case_for_user
 from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
-from hjp.core.nhs_number import normalise_nhs_number
+from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
+from referrals.selectors import referrals_matching
 
 
 def _week_end(today: date) -> date:
@@ -111,12 +111,15 @@ class CaseFilters:
     sort: str = "next_deadline"
 
 
+# Each sort's keys, unique and never null (hjp.core.pagination pages through them); "next_deadline" is served
+# by the indexes on Case.NEXT_DEADLINE_KEY, "name" by the patient's name index (a case has one patient, so the
+# patient's id is as unique as the case's).
 CASE_SORTS = {
-    "next_deadline": ("next_deadline", "-opened_at"),
-    "opened": ("opened_at",),
-    "-opened": ("-opened_at",),
-    "name": ("referral__patient__family_name", "referral__patient__given_name"),
-    "advisor": ("advisor__full_name", "-opened_at"),
+    "next_deadline": ("deadline_key", "-opened_at", "-pk"),
+    "opened": ("opened_at", "-pk"),
+    "-opened": ("-opened_at", "-pk"),
+    "name": ("referral__patient__family_name", "referral__patient__given_name", "referral__patient_id"),
+    "advisor": ("advisor__full_name", "-opened_at", "-pk"),
 }
 
 
@@ -130,15 +133,15 @@ def _scoped_cases(user, scope: str) -> QuerySet[Case]:
 
 def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
     """The caseload: the user's own cases, or (for supervisors) the organisation's, filtered, searched and
-    sorted. Each row carries its next open deadline and count of outstanding evidence requests."""
+    sorted. Each row carries its next open deadline (`Case.next_deadline`) and count of outstanding evidence
+    requests."""
     today = timezone.localdate()
-    open_deadlines = Deadline.objects.filter(case=OuterRef("pk"), done_at__isnull=True)
     outstanding = EvidenceRequest.objects.filter(case=OuterRef("pk"), state=EvidenceRequest.State.REQUESTED)
     qs = (
         _scoped_cases(user, filters.scope)
         .select_related("referral__patient", "advisor", "referral__referring_organisation")
         .annotate(
-            next_deadline=Subquery(open_deadlines.order_by("due_date").values("due_date")[:1]),
+            deadline_key=NEXT_DEADLINE_KEY,
             evidence_outstanding=Coalesce(
                 Subquery(
                     outstanding.order_by().values("case").annotate(n=Count("pk")).values("n")[:1],
@@ -155,30 +158,23 @@ def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
     if filters.advisor:
         qs = qs.filter(advisor_id=filters.advisor)
     if filters.due_this_week:
-        qs = qs.filter(Exists(open_deadlines.filter(due_date__lte=_week_end(today))))
+        qs = qs.filter(next_deadline__lte=_week_end(today))
     if filters.evidence_outstanding:
         qs = qs.filter(Exists(outstanding))
     text = (filters.q or "").strip()
     if text:
-        match = Q(reference__iexact=text) | Q(referral__reference__iexact=text)
-        for word in text.split():
-            match |= Q(referral__patient__given_name__icontains=word) | Q(
-                referral__patient__family_name__icontains=word
-            )
-        digits = normalise_nhs_number(text)
-        if digits.isdigit():
-            match |= Q(referral__patient__nhs_number__startswith=digits)
-        qs = qs.filter(match)
-    order = CASE_SORTS.get(filters.sort, CASE_SORTS["next_deadline"])
-    if order[0] == "next_deadline":
-        return qs.order_by(F("next_deadline").asc(nulls_last=True), *order[1:], "-pk")
-    return qs.order_by(*order, "-pk")
+        by_case_reference = Case.objects.filter(reference=text.upper()).order_by().values("referral_id")
+        qs = qs.filter(referral__in=referrals_matching(text, by_case_reference))
+    return qs.order_by(*CASE_SORTS.get(filters.sort, CASE_SORTS["next_deadline"]))
 
 
 def case_state_counts(*, user, scope: str) -> dict[str, int]:
-    """How many of the scoped cases are in each state, in one query."""
-    counts = _scoped_cases(user, scope).aggregate(
-        **{state: Count("pk", filter=Q(state=state)) for state in CaseState.values}
+    """How many of the scoped cases are open, in each open state, in one query. Closed cases are not counted:
+    their number only grows, and counting them would read every case the service ever had on every visit."""
+    counts = (
+        _scoped_cases(user, scope)
+        .filter(state__in=OPEN_CASE_STATES)
+        .aggregate(**{state: Count("pk", filter=Q(state=state)) for state in OPEN_CASE_STATES})
     )
     counts["open"] = sum(counts[state] for state in OPEN_CASE_STATES)
     return counts
@@ -221,53 +217,100 @@ def advisor_choices(*, user) -> QuerySet[User]:
 # --- advisor home -------------------------------------------------------------------------------------------
 
 
+# The most rows each section of the advisor's day shows; "See all" opens the whole list a page at a time.
+HOME_SECTION_LENGTH = 20
+
+
 @dataclass
 class AdvisorHome:
     appointments_today: list
     appointments_week: list
+    more_appointments: bool
     deadlines: list
+    more_deadlines: bool
     evidence_answers: list
+    more_evidence_answers: bool
     new_referrals: list
     waiting_count: int
 
 
-def advisor_home(*, user) -> AdvisorHome:
-    """What an advisor needs at the start of the day, across their own open cases."""
-    now = timezone.localtime()
-    today = now.date()
-    mine = Case.objects.visible_to(user).filter(advisor=user, state__in=OPEN_CASE_STATES)
-    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    appointments = list(
+def _my_open_cases(user) -> QuerySet[Case]:
+    return Case.objects.visible_to(user).filter(advisor=user, state__in=OPEN_CASE_STATES)
+
+
+def _day_start():
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def home_appointments(*, user) -> QuerySet[Appointment]:
+    """The appointments still booked on the advisor's open cases from the start of today to the end of the
+    week, soonest first."""
+    today = timezone.localdate()
+    day_start = _day_start()
+    return (
         Appointment.objects.filter(
-            case__in=mine,
+            case__in=_my_open_cases(user),
             attendance=Appointment.Attendance.BOOKED,
             entered_in_error_at__isnull=True,
             starts_at__gte=day_start,
             starts_at__lt=day_start + timedelta(days=(_week_end(today) - today).days + 1),
-        ).select_related("case__referral__patient")
+        )
+        .select_related("case__referral__patient")
+        .order_by("starts_at", "pk")
     )
-    tomorrow = day_start + timedelta(days=1)
-    deadlines = list(
-        Deadline.objects.filter(case__in=mine, done_at__isnull=True, due_date__lte=today + timedelta(days=7))
+
+
+def home_deadlines(*, user) -> QuerySet[Deadline]:
+    """The open deadlines of the advisor's open cases that are overdue or due in the next seven days, soonest
+    first."""
+    return (
+        Deadline.objects.filter(
+            case__in=_my_open_cases(user),
+            done_at__isnull=True,
+            due_date__lte=timezone.localdate() + timedelta(days=7),
+        )
         .select_related("case__referral__patient")
         .order_by("due_date", "pk")
     )
-    evidence = list(
+
+
+def home_evidence_answers(*, user) -> QuerySet[EvidenceRequest]:
+    """Evidence requests of the advisor's open cases answered or declined in the last two weeks, newest first."""
+    return (
         EvidenceRequest.objects.filter(
-            case__in=mine,
+            case__in=_my_open_cases(user),
             state__in=[EvidenceRequest.State.ANSWERED, EvidenceRequest.State.DECLINED],
-            answered_at__gte=now - timedelta(days=14),
+            answered_at__gte=timezone.now() - timedelta(days=14),
         )
         .select_related("case__referral__patient", "requested_from")
-        .order_by("-answered_at")
+        .order_by("-answered_at", "-pk")
     )
+
+
+def _first(queryset: QuerySet, n: int = HOME_SECTION_LENGTH) -> tuple[list, bool]:
+    """The first `n` rows, and whether there are more, in one query."""
+    rows = list(queryset[: n + 1])
+    return rows[:n], len(rows) > n
+
+
+def advisor_home(*, user) -> AdvisorHome:
+    """What an advisor needs at the start of the day, across their own open cases: at most HOME_SECTION_LENGTH
+    rows a section, each saying whether there are more."""
+    tomorrow = _day_start() + timedelta(days=1)
+    appointments, more_appointments = _first(home_appointments(user=user))
+    deadlines, more_deadlines = _first(home_deadlines(user=user))
+    evidence, more_evidence = _first(home_evidence_answers(user=user))
     queue = triage_queue(user=user)
     return AdvisorHome(
         appointments_today=[a for a in appointments if a.starts_at < tomorrow],
         appointments_week=[a for a in appointments if a.starts_at >= tomorrow],
+        more_appointments=more_appointments,
         deadlines=deadlines,
+        more_deadlines=more_deadlines,
         evidence_answers=evidence,
-        new_referrals=list(queue[:5]),
+        more_evidence_answers=more_evidence,
+        # The home page shows no categories: not the queue's prefetch of them.
+        new_referrals=list(queue.prefetch_related(None)[:5]),
         waiting_count=queue.count(),
     )
 
@@ -292,8 +335,6 @@ def case_detail(*, user, pk) -> Case:
         "referral__status_changes__actor",
         "referral__consent__changes__recorded_by",
         Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
-        Prefetch("notes", queryset=CaseNote.objects.select_related("author", "entered_in_error_by")),
-        Prefetch("appointments", queryset=Appointment.objects.select_related("advisor", "entered_in_error_by")),
         Prefetch(
             "deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")
         ),
@@ -310,22 +351,65 @@ def case_detail(*, user, pk) -> Case:
     return get_case_for_user(user, pk, queryset=queryset)
 
 
-def case_timeline(case: Case) -> list[dict]:
-    """Notes and appointments in one list, newest first. Uses the prefetched rows."""
-    items = [{"kind": "note", "at": n.occurred_at, "item": n} for n in case.notes.all()]
-    items += [{"kind": "appointment", "at": a.starts_at, "item": a} for a in case.appointments.all()]
-    return sorted(items, key=lambda entry: entry["at"], reverse=True)
+# The most entries of a case's timeline one page shows; "Show earlier" pages back.
+TIMELINE_LENGTH = 20
+_TIMELINE_LABEL = ["case timeline"]
+_NOTE, _APPOINTMENT = 1, 0  # at the same moment, a note comes before an appointment (newest first)
+
+
+@dataclass
+class TimelinePage:
+    entries: list[dict]
+    earlier: str  # the cursor of the page before (older entries), "" when there are none
+    is_latest: bool
+    invalid_cursor: bool = False
+
+
+def case_timeline(case: Case, *, before: str = "", length: int = TIMELINE_LENGTH) -> TimelinePage:
+    """Notes and appointments in one list, newest first, `length` at a time: the latest, or those before the
+    cursor `before` (from an earlier page's `earlier`). Two queries, however long the case's history."""
+    notes = CaseNote.objects.filter(case=case).select_related("author", "entered_in_error_by")
+    appointments = Appointment.objects.filter(case=case).select_related("advisor", "entered_in_error_by")
+    position = decode_position(before, _TIMELINE_LABEL) if before else None
+    if position is not None:
+        (at, rank, pk), _ = position
+        if rank == _NOTE:
+            notes = notes.filter(keyset_filter(("-occurred_at", "-pk"), (at, pk)))
+            appointments = appointments.filter(starts_at__lte=at)
+        else:
+            notes = notes.filter(occurred_at__lt=at)
+            appointments = appointments.filter(keyset_filter(("-starts_at", "-pk"), (at, pk)))
+    items = [
+        {"kind": "note", "at": n.occurred_at, "rank": _NOTE, "item": n}
+        for n in notes.order_by("-occurred_at", "-pk")[: length + 1]
+    ]
+    items += [
+        {"kind": "appointment", "at": a.starts_at, "rank": _APPOINTMENT, "item": a}
+        for a in appointments.order_by("-starts_at", "-pk")[: length + 1]
+    ]
+    items.sort(key=lambda entry: (entry["at"], entry["rank"], entry["item"].pk), reverse=True)
+    shown = items[:length]
+    earlier = ""
+    if len(items) > length:
+        last = shown[-1]
+        earlier = encode_position(_TIMELINE_LABEL, [last["at"], last["rank"], last["item"].pk])
+    return TimelinePage(
+        entries=shown, earlier=earlier, is_latest=position is None, invalid_cursor=bool(before) and position is None
+    )
 
 
 def next_appointment(case: Case) -> Appointment | None:
-    """The next booked appointment that has not started yet (not one booked in error). Uses the prefetched rows."""
-    now = timezone.now()
-    booked = [
-        a
-        for a in case.appointments.all()
-        if a.attendance == Appointment.Attendance.BOOKED and a.starts_at >= now and not a.is_entered_in_error
-    ]
-    return min(booked, key=lambda a: (a.starts_at, a.pk), default=None)
+    """The next booked appointment that has not started yet (not one booked in error)."""
+    return (
+        Appointment.objects.filter(
+            case=case,
+            attendance=Appointment.Attendance.BOOKED,
+            starts_at__gte=timezone.now(),
+            entered_in_error_at__isnull=True,
+        )
+        .order_by("starts_at", "pk")
+        .first()
+    )
 
 
 # --- providers and evidence ---------------------------------------------------------------------------------

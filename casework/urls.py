@@ -6,6 +6,7 @@ app_name = "casework"
 
 urlpatterns = [
     path("", caseload.home, name="home"),
+    path("today/<slug:section>/", caseload.today_list, name="today_list"),
     path("triage/", triage.triage, name="triage"),
     path("triage/<int:pk>/accept/", triage.triage_accept, name="accept"),
     path("triage/<int:pk>/decline/", triage.triage_decline, name="decline"),

@@ -1,8 +1,10 @@
 from datetime import date
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Coalesce, Upper
 from django.utils import timezone
 
 from hjp.accounts.models import Membership, Organisation, Partnership, Profession, Role, Team
@@ -175,6 +177,16 @@ class Patient(TimeStampedModel):
     class Meta:
         # The data protection role: granted to a user in the admin (hjp.accounts roles are memberships; this is not).
         permissions = [("subject_access", "Can find any patient, export what is held about them and who looked")]
+        indexes = [
+            # A search by part of a name (icontains: UPPER(name::text) LIKE UPPER('%word%')) reads these trigram
+            # indexes, not every patient. PostgreSQL only (pg_trgm): migration 0012 leaves them out on SQLite.
+            GinIndex(OpClass(Upper("given_name"), name="gin_trgm_ops"), name="patient_given_name_trgm"),
+            GinIndex(OpClass(Upper("family_name"), name="gin_trgm_ops"), name="patient_family_name_trgm"),
+            # Finding the same patient (duplicates, subject access): name and date of birth.
+            models.Index(fields=["date_of_birth"], name="patient_date_of_birth_idx"),
+            # The caseload sorted by name (casework.selectors.CASE_SORTS), a page at a time.
+            models.Index(fields=["family_name", "given_name", "id"], name="patient_name_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(redacted_at__isnull=True, redaction_reason="")
@@ -251,6 +263,11 @@ class ReferralQuerySet(models.QuerySet):
         return self.visible_to(user).filter(advice_organisation_id__in=roles_for(user).advice_org_ids)
 
 
+# The referral lists' order: newest first, by when it was sent (a draft, never sent, by when it was begun).
+# Never null, so that one keyset range (hjp.core.pagination) and one index serve it on PostgreSQL and SQLite.
+SORT_AT = Coalesce("submitted_at", "created_at")
+
+
 class Referral(TimeStampedModel):
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
@@ -284,6 +301,10 @@ class Referral(TimeStampedModel):
         indexes = [
             models.Index(fields=["advice_organisation", "status"], name="referral_advice_status_idx"),
             models.Index(fields=["referring_organisation", "status"], name="referral_org_status_idx"),
+            # The referral lists' order (newest first, SORT_AT), for each way a user sees referrals.
+            models.Index(F("advice_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_advice_sort_idx"),
+            models.Index(F("referring_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_org_sort_idx"),
+            models.Index(F("referrer"), SORT_AT.desc(), F("id").desc(), name="referral_referrer_sort_idx"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -7,31 +7,49 @@ from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
 from hjp.core.nhs_number import normalise_nhs_number
-from referrals.models import OPEN_STATUSES, Patient, ProblemCategory, Referral, ReferralStatus
+from referrals.models import OPEN_STATUSES, SORT_AT, Patient, ProblemCategory, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user
 
 
 def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:
-    """The referrals a user may see, newest first, filtered by state and by text
-    (reference, patient name or NHS number)."""
+    """The referrals a user may see, newest first (by when sent; a draft by when begun), filtered by state and
+    by text (`referrals_matching`)."""
     qs = (
         Referral.objects.visible_to(user)
+        .annotate(sort_at=SORT_AT)
         .select_related("patient", "advice_organisation", "referrer", "referring_organisation")
         .prefetch_related("categories")
-        .order_by("-submitted_at", "-created_at", "-pk")
+        .order_by("-sort_at", "-pk")
     )
     if status:
         qs = qs.filter(status=status)
-    text = (text or "").strip()
-    if text:
-        match = Q(reference__iexact=text)
-        for word in text.split():
-            match |= Q(patient__given_name__icontains=word) | Q(patient__family_name__icontains=word)
-        digits = normalise_nhs_number(text)
-        if digits.isdigit():
-            match |= Q(patient__nhs_number__startswith=digits)
-        qs = qs.filter(match)
+    if (text or "").strip():
+        qs = qs.filter(pk__in=referrals_matching(text))
     return qs
+
+
+def referrals_matching(text: str, *also: QuerySet) -> QuerySet:
+    """The ids of the referrals a search text finds, for `pk__in=`: the referral with that reference (in any
+    case), and those of patients with any word of the text in their given or family name, or an NHS number
+    starting with its digits. A UNION of lookups an index answers each (the reference's unique index, the
+    names' trigram indexes on PostgreSQL, the NHS number's pattern index), so a search never reads every
+    referral; `also` adds other lookups of referral ids (a case's reference)."""
+    text = text.strip()
+    by_reference = Referral.objects.filter(reference=text.upper()).order_by().values("pk")
+    by_patient = Referral.objects.filter(patient__in=patients_found_by(text).values("pk")).order_by().values("pk")
+    return by_reference.union(by_patient, *also)
+
+
+def patients_found_by(text: str) -> QuerySet[Patient]:
+    """The patients with any word of the text in their given or family name (`icontains`: the trigram indexes),
+    or an NHS number starting with its digits (the pattern index)."""
+    patients = Q(pk__in=[])
+    for word in text.split():
+        patients |= Q(given_name__icontains=word) | Q(family_name__icontains=word)
+    digits = normalise_nhs_number(text)
+    if digits.isdigit():
+        patients |= Q(nhs_number__startswith=digits)
+    return Patient.objects.filter(patients).order_by()
 
 
 def referral_detail(*, user, pk) -> Referral:

@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
+from hjp.core.pagination import keyset_page
 from hjp.core.search import page_query, search_filters, search_redirect
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
@@ -50,8 +50,9 @@ def referral_list(request):
     status = text = ""
     if filters.is_valid():
         status, text = filters.cleaned_data["status"], filters.cleaned_data["q"]
-    page = Paginator(selectors.referral_list(user=user, status=status, text=text), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    query = page_query(request)
+    page = keyset_page(
+        request, selectors.referral_list(user=user, status=status, text=text), per_page=PAGE_SIZE, query=query
     )
     audit_record(
         actor=user,
@@ -62,7 +63,7 @@ def referral_list(request):
     return render(
         request,
         "referrals/referral_list.html",
-        {"page": page, "filters": filters, "query": page_query(request), "now": timezone.now()},
+        {"page": page, "filters": filters, "now": timezone.now()},
     )
 
 

@@ -17,6 +17,7 @@ from casework.models import (
     EvidenceRequest,
     OnwardReferral,
 )
+from casework.services.common import refresh_next_deadline
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
 from outcomes.models import DecisionOutcome, FinancialOutcome, NonFinancialOutcome, WellbeingScore, annualise
 from referrals.models import (
@@ -239,11 +240,18 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
 class DeadlineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Deadline
+        skip_postgeneration_save = True
 
     case = factory.SubFactory(CaseFactory)
     kind = Deadline.Kind.TASK
     title = "Chase the DWP"
     due_date = factory.LazyFunction(lambda: timezone.localdate() + timedelta(days=3))
+
+    @factory.post_generation
+    def next_deadline(obj, create, extracted, **kwargs):
+        """As the casework services do when they add a deadline: the case's next deadline follows."""
+        if create:
+            refresh_next_deadline([obj.case_id])
 
 
 class EvidenceRequestFactory(factory.django.DjangoModelFactory):

@@ -17,7 +17,13 @@ from casework.models import (
     EvidenceRequest,
 )
 from casework.permissions import can_mark_entered_in_error, case_workers, is_supervisor_of
-from casework.services.common import ENTERED_IN_ERROR_REFUSED, bump_version, clean_and_save, lock_case
+from casework.services.common import (
+    ENTERED_IN_ERROR_REFUSED,
+    bump_version,
+    clean_and_save,
+    lock_case,
+    refresh_next_deadline,
+)
 from casework.services.lifecycle import case_set_business_status, case_transition
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -126,6 +132,7 @@ def settle_open_work(*, case_ids: list[int], actor, now) -> tuple[int, int]:
     deadlines = Deadline.objects.filter(case_id__in=case_ids, done_at__isnull=True).update(
         settlement=Deadline.Settlement.CLOSED_WITH_CASE, done_at=now, done_by_id=done_by, updated_at=now
     )
+    refresh_next_deadline(case_ids)
     issues = CaseIssue.objects.filter(case_id__in=case_ids, status=CaseIssue.Status.OPEN).update(
         status=CaseIssue.Status.CLOSED_WITH_CASE, resolved_at=now, updated_at=now
     )
@@ -184,6 +191,7 @@ def case_reopen(*, case: Case, actor, version: int, reason: str) -> Case:
     locked.issues.filter(status=CaseIssue.Status.CLOSED_WITH_CASE).update(
         status=CaseIssue.Status.OPEN, resolved_at=None, updated_at=timezone.now()
     )
+    refresh_next_deadline([locked.pk])
     clean_and_save(CaseNote(case=locked, kind=CaseNote.Kind.INTERNAL, author=actor, text=f"Reopened: {reason.strip()}"))
     audit_record(actor=actor, action=Action.TRANSITION, obj=locked, summary="reopened")
     return locked

@@ -1,6 +1,10 @@
 """What every casework service shares: the case lock with its version check, and saving with validation."""
 
-from casework.models import Case
+from collections.abc import Iterable
+
+from django.db.models import OuterRef, Subquery
+
+from casework.models import Case, Deadline
 from casework.permissions import is_case_worker
 from hjp.core import versioning
 from hjp.core.errors import DomainError
@@ -49,3 +53,12 @@ def bump_version(case: Case, *fields: str) -> None:
 def clean_and_save(obj) -> None:
     obj.full_clean()
     obj.save()
+
+
+def refresh_next_deadline(case_ids: Iterable[int]) -> None:
+    """Set `Case.next_deadline` of these cases to the due date of their earliest open deadline (none when all
+    are settled), in one UPDATE. The one place it is written: every service that adds or settles a deadline,
+    or closes or reopens a case, calls it in its own transaction, so the caseload reads a column (indexed)
+    instead of working the date out for every case it sorts."""
+    earliest_open = Deadline.objects.filter(case=OuterRef("pk"), done_at__isnull=True).order_by("due_date", "pk")
+    Case.objects.filter(pk__in=list(case_ids)).update(next_deadline=Subquery(earliest_open.values("due_date")[:1]))

@@ -7,7 +7,13 @@ from django.utils import timezone
 
 from casework.models import Appointment, Case, CaseIssue, Deadline
 from casework.permissions import can_mark_entered_in_error
-from casework.services.common import ENTERED_IN_ERROR_REFUSED, bump_version, clean_and_save, lock_case
+from casework.services.common import (
+    ENTERED_IN_ERROR_REFUSED,
+    bump_version,
+    clean_and_save,
+    lock_case,
+    refresh_next_deadline,
+)
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core import appeal_clock
@@ -163,6 +169,7 @@ def deadline_add(
         due_date=due,
     )
     clean_and_save(deadline)
+    refresh_next_deadline([locked.pk])
     audit_record(actor=actor, action=Action.CREATE, obj=deadline)
     return deadline
 
@@ -176,6 +183,7 @@ def deadline_complete(*, deadline: Deadline, actor, version: int) -> Deadline:
     deadline.done_at, deadline.done_by = timezone.now(), actor
     deadline.settlement = Deadline.Settlement.DONE
     clean_and_save(deadline)
+    refresh_next_deadline([locked.pk])
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=deadline, summary="done")
     return deadline

@@ -4,7 +4,7 @@ from django.db import transaction
 
 from casework.models import AdviceProvider, Case, CaseIssue, Deadline, OnwardReferral
 from casework.permissions import can_triage, case_workers, is_supervisor_of
-from casework.services.common import clean_and_save, require_worker
+from casework.services.common import clean_and_save, refresh_next_deadline, require_worker
 from casework.services.lifecycle import case_open
 from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
@@ -65,6 +65,7 @@ def _deadline_from_referral(case: Case, referral: Referral, *, actor) -> Deadlin
         due_date=deadline_due_date(kind=kind, basis_date=date_given, due_date=date_given),
     )
     clean_and_save(deadline)
+    refresh_next_deadline([case.pk])
     audit_record(actor=actor, action=Action.CREATE, obj=deadline, summary="from the referral's known deadline")
     return deadline
 

@@ -1,5 +1,6 @@
 """The case record, and the pages that change the case itself."""
 
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -9,6 +10,7 @@ from casework.models import CaseState
 from casework.views.pages import audit_page, case_form_page, case_values, get_case, posted, versioned_form
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
+from hjp.core.pagination import BEFORE, INVALID_CURSOR_MESSAGE
 from referrals.forms import ConsentWithdrawalForm
 from referrals.permissions import can_change_consent_scope
 
@@ -23,6 +25,9 @@ def case_detail(request, pk):
     referral = case.referral
     consent = referral.consent
     is_supervisor = permissions.is_supervisor_of(user, referral.advice_organisation_id)
+    timeline = selectors.case_timeline(case, before=request.GET.get(BEFORE, ""))
+    if timeline.invalid_cursor:
+        messages.warning(request, INVALID_CURSOR_MESSAGE)
     return render(
         request,
         "casework/case_detail.html",
@@ -33,8 +38,9 @@ def case_detail(request, pk):
             "consent": consent,
             "timeline": [
                 entry | {"can_mark_in_error": permissions.can_mark_entered_in_error(user, entry["item"], case)}
-                for entry in selectors.case_timeline(case)
+                for entry in timeline.entries
             ],
+            "timeline_page": timeline,
             "next_appointment": selectors.next_appointment(case),
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,

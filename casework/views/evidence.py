@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,6 +15,7 @@ from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
+from hjp.core.pagination import keyset_page
 from hjp.core.storage import UnreadableFile
 
 Action = AuditEvent.Action
@@ -25,11 +25,11 @@ logger = logging.getLogger(__name__)
 @role_required(REFERRERS, message="No evidence requests here.")
 def evidence_list(request):
     user = request.user
-    page = Paginator(selectors.evidence_requests_for_referrer(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, selectors.evidence_requests_for_referrer(user=user), per_page=PAGE_SIZE)
     audit_page(
         request, Action.LIST, object_type="casework.evidencerequest", summary=f"evidence requests page {page.number}"
     )
-    return render(request, "casework/evidence_list.html", {"page": page, "query": "", "today": timezone.localdate()})
+    return render(request, "casework/evidence_list.html", {"page": page, "today": timezone.localdate()})
 
 
 @require_http_methods(["GET", "POST"])

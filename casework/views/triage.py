@@ -1,7 +1,6 @@
 """The triage queue and its three actions: accept, decline, redirect."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -10,6 +9,7 @@ from casework import forms, permissions, selectors, services
 from casework.views.pages import PAGE_SIZE, audit_page, form_page, posted
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
+from hjp.core.pagination import keyset_page
 from referrals.models import ReferralStatus
 from referrals.selectors import possible_duplicates
 
@@ -19,14 +19,12 @@ Action = AuditEvent.Action
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def triage(request):
     user = request.user
-    page = Paginator(selectors.triage_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = keyset_page(request, selectors.triage_queue(user=user), per_page=PAGE_SIZE)
     duplicates = possible_duplicates(user=user, referrals=page.object_list)
     for referral in page.object_list:
         referral.possible_duplicates = duplicates.get(referral.pk, [])
     audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
-    return render(
-        request, "casework/triage.html", {"page": page, "counts": selectors.triage_counts(user=user), "query": ""}
-    )
+    return render(request, "casework/triage.html", {"page": page, "counts": selectors.triage_counts(user=user)})
 
 
 def _triage_referral(request, pk):

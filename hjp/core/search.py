@@ -4,7 +4,7 @@ A name, NHS number, date of birth or reference typed into a search box would, in
 access logs, proxy logs, browser history and the Referer header. So a list page's filter form POSTs (with
 its CSRF token); `search_redirect` keeps the search text in the user's session under an opaque, random,
 expiring id and redirects to the page with only that id and the filters that are not patient data (state,
-category, sort, page) in the query string. Back, refresh and pagination keep working through the id;
+category, sort, the page's cursor) in the query string. Back, refresh and pagination keep working through the id;
 `search_filters` gives the page its filters back, the text included, for the form to validate. A search id
 is good only in the session of the user who searched, until it expires; otherwise the page says so and
 shows the list unsearched.
@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 
+from hjp.core.pagination import CURSOR_PARAMS
+
 SEARCH_PARAM = "search"
 SESSION_KEY = "hjp_searches"
 # The most a session keeps: the oldest go first.
@@ -28,7 +30,7 @@ def search_redirect(request: HttpRequest, *, text_field: str = "q") -> HttpRespo
     """For a filter form sent by POST: keep its `text_field` in the session and redirect to the same page with
     the other fields and the search's id in the query string (no search id when the text is blank)."""
     params = request.POST.copy()
-    for name in ("csrfmiddlewaretoken", SEARCH_PARAM, "page"):
+    for name in ("csrfmiddlewaretoken", SEARCH_PARAM, *CURSOR_PARAMS):
         params.pop(name, None)
     text = (params.pop(text_field, None) or [""])[-1].strip()
     if text:
@@ -42,7 +44,8 @@ def search_filters(request: HttpRequest, *, text_field: str = "q") -> QueryDict 
     `text_field` (never taken from the URL); None when there are none, as for an unbound form."""
     params = request.GET.copy()
     params.pop(text_field, None)
-    params.pop("page", None)
+    for name in CURSOR_PARAMS:
+        params.pop(name, None)
     search_id = params.pop(SEARCH_PARAM, None)
     if search_id:
         text = _load(request, search_id[-1])
@@ -56,8 +59,8 @@ def search_filters(request: HttpRequest, *, text_field: str = "q") -> QueryDict 
 def page_query(request: HttpRequest, *, text_field: str = "q") -> str:
     """The query string the page's own links (pagination) carry: its filters and search id, never a text."""
     params = request.GET.copy()
-    params.pop(text_field, None)
-    params.pop("page", None)
+    for name in (text_field, *CURSOR_PARAMS):
+        params.pop(name, None)
     return params.urlencode()
 
 

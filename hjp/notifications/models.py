@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 
 class MessageKind(models.TextChoices):
@@ -42,7 +42,13 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="message_unread_idx")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="message_unread_idx"),
+            # The inbox, newest first, a page at a time.
+            models.Index(
+                F("recipient"), F("status"), F("delivered_at").desc(), F("id").desc(), name="message_inbox_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} to {self.recipient}"

@@ -1,17 +1,17 @@
 from django.contrib import messages as flash
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.pagination import keyset_page
 from hjp.notifications import selectors, services
 
 
 def inbox(request):
-    page = Paginator(selectors.inbox(user=request.user), 25).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_patient_labels(user=request.user, messages=page.object_list)
+    page = keyset_page(request, selectors.inbox(user=request.user), per_page=25)
+    selectors.with_patient_labels(user=request.user, messages=page.object_list)
     # The page names patients (initials and date of birth): a list of patient data, so it is audited.
     audit_record(
         actor=request.user,
@@ -19,7 +19,7 @@ def inbox(request):
         object_type="notifications.message",
         summary=f"inbox page {page.number}",
     )
-    return render(request, "notifications/inbox.html", {"page": page, "query": ""})
+    return render(request, "notifications/inbox.html", {"page": page})
 
 
 def message_detail(request, pk):

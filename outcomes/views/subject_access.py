@@ -2,7 +2,6 @@
 everything held about them as one zip; it and the advice organisation's supervisors see who has looked at the
 patient's record. Everyone else gets 404, as for a page that does not exist."""
 
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.forms import error_summary
+from hjp.core.pagination import CURSOR_PARAMS, keyset_page
 from hjp.core.search import page_query
 from outcomes import permissions
 from outcomes.forms import SubjectAccessSearchForm, WhoLookedForm
@@ -73,13 +73,13 @@ def who_looked(request, patient_pk):
     patient = _subject_patient_or_404(patient_pk)
     if not permissions.can_see_who_looked(request.user, patient):
         raise Http404(NOT_FOUND)
-    form = WhoLookedForm(request.GET if request.GET.keys() - {"page"} else None)
+    form = WhoLookedForm(request.GET if request.GET.keys() - set(CURSOR_PARAMS) else None)
     audit_record(actor=request.user, action=AuditEvent.Action.VIEW, obj=patient, summary="who has looked")
     page = None
     if not form.is_bound or form.is_valid():
         dates = form.cleaned_data if form.is_bound else {}
         entries = selectors.who_looked(patient, since=dates.get("since"), until=dates.get("until"))
-        page = Paginator(entries, WHO_LOOKED_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = keyset_page(request, entries, per_page=WHO_LOOKED_PAGE_SIZE, query=page_query(request))
     return render(
         request,
         "outcomes/who_looked.html",
@@ -88,7 +88,6 @@ def who_looked(request, patient_pk):
             "form": form,
             "errors": error_summary(form),
             "page": page,
-            "query": page_query(request),
             "is_dpo": permissions.has_subject_access_role(request.user),
         },
     )

@@ -215,5 +215,4 @@ def test_unparseable_filters_and_pages_do_not_break_the_caseload(advisor_client,
     )
     # The filters it cannot read are ignored: the advisor sees their caseload, first page, as with none.
     assert response.status_code == 200 and response.context["page"].number == 1
-    assert list(response.context["page"]) == list(plain.context["page"])
-    assert response.context["page"].paginator.count == plain.context["page"].paginator.count > 0
+    assert response.context["page"].object_list == plain.context["page"].object_list != []

@@ -312,7 +312,7 @@ def test_supervisors_see_the_services_caseload_and_open_cases_per_advisor(
             ),
         )
     response = as_user(supervisor_user).get(reverse("casework:caseload"), {"scope": "organisation"})
-    assert response.context["page"].paginator.count == 2
+    assert len(response.context["page"].object_list) == 2
     per_advisor = {u.pk: u.open_cases for u in response.context["per_advisor"]}
     assert per_advisor == {advisor_user.pk: 2, supervisor_user.pk: 0}
 
@@ -324,7 +324,7 @@ def test_an_advisor_cannot_widen_the_caseload_to_the_whole_service(as_user, advi
         )
     )
     response = as_user(advisor_user).get(reverse("casework:caseload"), {"scope": "organisation"})
-    assert response.context["page"].paginator.count == 0
+    assert response.context["page"].object_list == []
 
 
 def test_advisor_home_shows_the_day(as_user, advisor_user, case_in_progress, health_org, partnership):

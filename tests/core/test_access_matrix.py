@@ -104,6 +104,7 @@ MATRIX: dict[str, Row] = {
     "referrals:consent_change": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
+    "casework:today_list": Row(("today_section",), grant(200, *ADVICE_WORKERS)),  # "See all" of the advisor's day
     "casework:triage": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:accept": Row(("referral",), grant(200, *ADVICE_SIDE)),
     "casework:decline": Row(("referral",), grant(200, *ADVICE_SIDE)),
@@ -240,6 +241,7 @@ def world(
         "outcome_kind": "financial",
         "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
         "patient": referral.patient_id,
+        "today_section": "deadlines",
     }
     users = {
         ANONYMOUS: None,

@@ -44,6 +44,7 @@ def demo(settings):
             "advisor@demo.hjp.test",
             [
                 "/casework/",
+                "/casework/today/deadlines/",  # a "See all" of the advisor's day
                 "/casework/triage/",
                 "/casework/cases/",
                 f"/casework/cases/{case.pk}/",

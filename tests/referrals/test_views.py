@@ -9,6 +9,7 @@ from hjp.audit.models import AuditEvent
 from referrals.models import ProblemCategory, Referral, ReferralStatus
 from tests import factories
 from tests.support.forms import once
+from tests.support.pages import listed
 
 S = ReferralStatus
 
@@ -264,7 +265,7 @@ def test_shared_visibility_shows_colleagues_referrals_but_not_their_drafts(as_us
     assert client.get(reverse("referrals:detail", args=[colleague_draft.pk])).status_code == 404
 
 
-MY_REFERRALS_QUERIES = 9
+MY_REFERRALS_QUERIES = 8  # no COUNT of the whole list: the next page is found by the last row's key
 
 
 @pytest.mark.django_db
@@ -277,7 +278,7 @@ def test_my_referrals_query_count_does_not_grow_with_rows(
         factories.ReferralFactory(referrer=referrer_user, referring_organisation=health_org, partnership=partnership)
     with django_assert_num_queries(MY_REFERRALS_QUERIES):
         response = client.get(reverse("referrals:list"))
-    assert response.context["page"].paginator.count == rows
+    assert len(listed(client, response)) == rows
 
 
 @pytest.mark.django_db

@@ -62,8 +62,3 @@ def status_class(status: str) -> str:
 @register.filter
 def nhs_number(value) -> str:
     return format_nhs_number(value)
-
-
-@register.simple_tag
-def url_with_page(query: str, page: int) -> str:
-    return f"?{query}&page={page}" if query else f"?page={page}"

@@ -26,6 +26,7 @@ from casework.models import (
     EvidenceRequest,
     IssueStatus,
 )
+from casework.services.common import refresh_next_deadline
 from hjp.accounts.models import Membership, Organisation, Partnership, Profession, Role, User
 from hjp.notifications.models import Delivery, Message, MessageKind
 from outcomes.models import FinancialOutcome, annualise
@@ -246,6 +247,7 @@ class Command(BaseCommand):
             )
             for c in cases
         )
+        refresh_next_deadline(c.pk for c in cases)
         Appointment.objects.bulk_create(
             Appointment(
                 case=c,
