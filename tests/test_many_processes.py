@@ -57,7 +57,7 @@ class WebProcess:
         assert self.process.poll() is None, f"gunicorn stopped:\n{self.log.read_text()}"
         try:
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            conn.request("GET", "/healthz")
+            conn.request("GET", "/healthz/live")
             return conn.getresponse().status == 200
         except OSError:
             return False
