@@ -3,6 +3,7 @@ loopback over plain HTTP, with the bare view's URLconf. For measuring only: it h
 evidence key, and must never serve real patients."""
 
 import os
+import warnings
 
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-never-used-for-real-patients-0123456789")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")  # a GET enqueues nothing; production needs it set
@@ -11,7 +12,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("EVIDENCE_ENCRYPTION_KEYS", "aGpwLWJlbmNoLXNldHRpbmdzLW9ubHkta2V5LTEyMzQ=")
 
 from hjp.settings.production import *  # noqa: F403
-from hjp.settings.production import INSTALLED_APPS
+from hjp.settings.production import INSTALLED_APPS, LOGGING
 
 INSTALLED_APPS = [*INSTALLED_APPS, "bench"]
 ROOT_URLCONF = "bench.urls"
@@ -20,5 +21,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-# The bench talks HTTP on loopback: the cookies are marked Secure as in production, which only a browser heeds.
-BENCH = True
+warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
+# The benchmark signs its users in (bench/queries.py): django-axes would log each sign-in.
+LOGGING = {**LOGGING, "loggers": {"axes": {"level": "WARNING"}}}

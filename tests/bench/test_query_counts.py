@@ -45,3 +45,10 @@ def test_every_benchmark_page_takes_the_same_pinned_number_of_queries_at_60_and_
     assert set(small) == {page.name for page in PAGES}
     assert {name: (small[name], large[name]) for name in small if small[name] != large[name]} == {}
     assert large == PINNED
+
+
+def test_the_bare_view_is_only_in_the_bench_settings_urls():
+    from django.urls import NoReverseMatch, reverse
+
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_bare")

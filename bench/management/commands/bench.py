@@ -15,14 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import dj_database_url
-import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from bench import http
-from bench.pages import ADMIN_PAGE, PAGES, bench_users, find_subjects
+from bench.databases import ensure_database, referral_count
+from bench.pages import ADMIN_PAGE, PAGES, Page, bench_users, find_subjects
 from bench.queries import session_cookie, signed_in_client
 from hjp.accounts.models import Partnership
 
@@ -32,6 +31,8 @@ TARGET_P95_MS = 100
 TARGET_BARE_RATIO = 0.5
 TARGET_ADMIN_RATIO = 2.0
 BARE_PATH = "/bench/bare/"
+# The yardstick, opened with the referrer's session: every middleware, no page of its own.
+BARE = Page("bare view (reference)", "referrer", lambda subjects: BARE_PATH)
 
 
 class Command(BaseCommand):
@@ -76,29 +77,13 @@ class Command(BaseCommand):
 
     # --- the small history -----------------------------------------------------------------------------
     def _prepare_small(self, url: str) -> None:
-        parts = dj_database_url.parse(url)
-        server = psycopg2.connect(
-            dbname="postgres",
-            user=parts["USER"],
-            password=parts["PASSWORD"],
-            host=parts["HOST"],
-            port=parts["PORT"] or 5432,
-        )
-        server.autocommit = True
-        with server.cursor() as cursor:
-            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [parts["NAME"]])
-            if cursor.fetchone() is None:
-                cursor.execute(f'CREATE DATABASE "{parts["NAME"]}"')
-        server.close()
+        ensure_database(url)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hjp.settings.local", "DEBUG": "true", "DATABASE_URL": url}
         self._manage(["migrate", "--noinput", "-v", "0"], env)
-        probe = psycopg2.connect(url)
-        with probe.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM referrals_referral")
-            empty = cursor.fetchone()[0] == 0
-        probe.close()
-        if empty:
-            self.stdout.write(f"Seeding the small history ({SMALL_REFERRALS} referrals) in {parts['NAME']} ...")
+        if referral_count(url) == 0:
+            self.stdout.write(
+                f"Seeding the small history ({SMALL_REFERRALS} referrals) in {url.rpartition('/')[2]} ..."
+            )
             self._manage(["seed_scale", "--referrals", str(SMALL_REFERRALS)], env)
 
     def _query_counts(self, url: str) -> dict:
@@ -126,10 +111,11 @@ class Command(BaseCommand):
         port, host = options["port"], "127.0.0.1"
         base = f"http://{host}:{port}"
         with http.Gunicorn(python_bin=bin_dir, port=port, env=env):
-            for page in PAGES:
+            for page in [*PAGES, BARE]:
                 status, _ = http.get(host, port, page.url(subjects), cookies[page.role])
                 if status != 200:
                     raise CommandError(f"{page.name} ({page.url(subjects)}) answered {status} over HTTP, not 200.")
+            bare_latency = http.latency(host, port, BARE_PATH, cookies[BARE.role], options["requests"])
             self.stdout.write(f"Single-user latency ({options['requests']} requests a page) ...")
             for page in PAGES:
                 timing = http.latency(host, port, page.url(subjects), cookies[page.role], options["requests"])
@@ -150,9 +136,17 @@ class Command(BaseCommand):
                 rows[page.name].update(
                     rps=result.page, bare_rps=result.bare, ratio_bare=result.ratio, errors=result.errors
                 )
+        bare_rates = [row["bare_rps"] for row in rows.values()]
+        rows[BARE.name] = {
+            "role": BARE.role,
+            "p50": bare_latency.p50_ms,
+            "p95": bare_latency.p95_ms,
+            "rps": sum(bare_rates) / len(bare_rates),
+        }
         admin = rows[ADMIN_PAGE.name]["ratio_bare"]
         for row in rows.values():
-            row["ratio_admin"] = row["ratio_bare"] / admin if admin else 0.0
+            if "ratio_bare" in row:
+                row["ratio_admin"] = row["ratio_bare"] / admin if admin else 0.0
 
     def _context(self) -> dict:
         with connection.cursor() as cursor:
@@ -181,7 +175,7 @@ class Command(BaseCommand):
                 [
                     name,
                     row["role"],
-                    f"{row['small']}/{row['large']}",
+                    f"{row['small']}/{row['large']}" if "small" in row else "-",
                     _number(row.get("p50")),
                     _number(row.get("p95")),
                     _number(row.get("rps")),
@@ -206,6 +200,8 @@ class Command(BaseCommand):
 
 def verdict(name: str, row: dict) -> str:
     """What misses its target, or "ok"."""
+    if name == BARE.name:
+        return ""
     misses = []
     if row["small"] != row["large"]:
         misses.append("queries grow")
