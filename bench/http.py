@@ -61,7 +61,17 @@ def wrk(url: str, cookie: str, *, seconds: int, connections: int = 4) -> Through
     if wrk_path is None:
         raise RuntimeError(WRK_MISSING)
     output = subprocess.run(
-        [wrk_path, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "-H", f"Cookie: {cookie}", url],
+        [
+            wrk_path,
+            f"-t{min(2, connections)}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Cookie: {cookie}",
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -72,7 +82,8 @@ def wrk(url: str, cookie: str, *, seconds: int, connections: int = 4) -> Through
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", output))
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     if socket:
-        # gunicorn's sync workers close every connection, which wrk may count as read errors: not a failure.
+        # gunicorn's sync workers close every connection, which wrk may count as read errors: not a failure. A
+        # timeout (30 s, far beyond any target) is.
         errors += int(socket.group(1)) + int(socket.group(4))
     return Throughput(float(rate.group(1)), errors)
 

@@ -61,7 +61,7 @@ class Command(BaseCommand):
         large_url = os.environ["DATABASE_URL"]
         small_url = options["small_database_url"] or _sibling(large_url, "_small")
         self._prepare_small(small_url)
-        self.stdout.write("Counting queries on the small history and on the large one ...")
+        self._progress("Counting queries on the small history and on the large one ...")
         small = self._query_counts(small_url)
         large = self._query_counts(large_url)
         rows = {
@@ -75,15 +75,17 @@ class Command(BaseCommand):
         if options["json"]:
             Path(options["json"]).write_text(json.dumps({"context": context, "pages": rows}, indent=2))
 
+    def _progress(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
     # --- the small history -----------------------------------------------------------------------------
     def _prepare_small(self, url: str) -> None:
         ensure_database(url)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "hjp.settings.local", "DEBUG": "true", "DATABASE_URL": url}
         self._manage(["migrate", "--noinput", "-v", "0"], env)
         if referral_count(url) == 0:
-            self.stdout.write(
-                f"Seeding the small history ({SMALL_REFERRALS} referrals) in {url.rpartition('/')[2]} ..."
-            )
+            self._progress(f"Seeding the small history ({SMALL_REFERRALS} referrals) in {url.rpartition('/')[2]} ...")
             self._manage(["seed_scale", "--referrals", str(SMALL_REFERRALS)], env)
 
     def _query_counts(self, url: str) -> dict:
@@ -116,11 +118,11 @@ class Command(BaseCommand):
                 if status != 200:
                     raise CommandError(f"{page.name} ({page.url(subjects)}) answered {status} over HTTP, not 200.")
             bare_latency = http.latency(host, port, BARE_PATH, cookies[BARE.role], options["requests"])
-            self.stdout.write(f"Single-user latency ({options['requests']} requests a page) ...")
+            self._progress(f"Single-user latency ({options['requests']} requests a page) ...")
             for page in PAGES:
                 timing = http.latency(host, port, page.url(subjects), cookies[page.role], options["requests"])
                 rows[page.name].update(p50=timing.p50_ms, p95=timing.p95_ms)
-            self.stdout.write(
+            self._progress(
                 f"Throughput (wrk, 4 connections, {options['rounds']} x {options['seconds']} s a page, interleaved "
                 "with the bare view) ..."
             )
