@@ -6,6 +6,7 @@ import io
 import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
 from django.db import connection
 
@@ -179,7 +180,8 @@ class Side:
     referrers: list[Referrer] = field(default_factory=list)
     # (advisor id, weight): the demo advisor holds half the demo service's cases.
     advisors: list[tuple[int, int]] = field(default_factory=list)
-    weights: list[float] = field(default_factory=list)
+    # Cumulative weights of `referrers`: random.choices then bisects instead of adding up thousands a referral.
+    cumulative_weights: list[float] = field(default_factory=list)
 
 
 def copy_rows(table: str, columns: list[str], rows) -> None:
@@ -257,9 +259,8 @@ def make_world(referral_count: int, run: int, now, years: int) -> tuple[Side, li
     # The demo referrers' weights are per cent of the demo partnership's referrals; the others share the rest.
     others = demo.referrers
     demo.referrers = [Referrer(u.pk, o.pk, t.pk if t else None, p) for u, o, t, p, _ in demo_referrers] + others
-    demo.weights = [w for *_, w in demo_referrers] + [(100 - sum(w for *_, w in demo_referrers)) / len(others)] * len(
-        others
-    )
+    share = (100 - sum(w for *_, w in demo_referrers)) / len(others)
+    demo.cumulative_weights = list(accumulate([w for *_, w in demo_referrers] + [share] * len(others)))
     advisers = User.objects.bulk_create(
         User(email=f"advisor{k}@{tag}.hjp.test", full_name=f"Advisor {FAMILY[k % len(FAMILY)]}", password="!")
         for k in range(8 * len(sides))
@@ -273,7 +274,7 @@ def make_world(referral_count: int, run: int, now, years: int) -> tuple[Side, li
         side.advisors.append((user.pk, 5 if side is demo else 10))
     Membership.objects.bulk_create(memberships)
     for side in sides[1:]:
-        side.weights = [1] * len(side.referrers)
+        side.cumulative_weights = list(range(1, len(side.referrers) + 1))
     return demo, sides[1:]
 
 
@@ -297,7 +298,7 @@ def plan_referrals(
     plans = []
     for referral_id in range(first_id, first_id + count):
         side = demo if rng.random() < 0.25 else others[rng.randrange(len(others))]
-        referrer = rng.choices(side.referrers, side.weights)[0]
+        referrer = rng.choices(side.referrers, cum_weights=side.cumulative_weights)[0]
         advisor_ids, advisor_weights = zip(*side.advisors, strict=True)
         status = rng.choices(statuses, status_weights)[0]
         guaranteed = first_id == run_first and referral_id - first_id < len(DEMO_FIRST)
