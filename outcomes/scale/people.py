@@ -246,14 +246,14 @@ def make_world(referral_count: int, run: int, now, years: int) -> tuple[Side, li
         for k in range(max(8, referral_count // 50))
     )
     memberships, demo_orgs = [], [world.practices[0], world.practices[1], world.hospital]
+    in_demo_orgs = max(1, len(users) // 20)  # one referrer in twenty works in a demo practice or the hospital
     for k, user in enumerate(users):
         profession = PROFESSIONS[k % len(PROFESSIONS)]
-        if k % 20 == 0:  # one in twenty works in a demo practice or the hospital
-            org = demo_orgs[k // 20 % 3]
-            side = demo
-        else:
-            org = practices[k % len(practices)]
-            side = sides[1 + (k % len(practices)) % partnership_count]
+        if k < in_demo_orgs:
+            org, side = demo_orgs[k % 3], demo
+        else:  # the others round the practices, and so round the partnerships: each has its referrers
+            j = (k - in_demo_orgs) % len(practices)
+            org, side = practices[j], sides[1 + j % partnership_count]
         memberships.append(Membership(user=user, role=Role.REFERRER, organisation=org, profession=profession))
         side.referrers.append(Referrer(user.pk, org.pk, None, profession))
     # The demo referrers' weights are per cent of the demo partnership's referrals; the others share the rest.
