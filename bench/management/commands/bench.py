@@ -168,7 +168,8 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(
             f"{context['referrals']:,} referrals, {context['notes']:,} notes ({context['database']}); {context['machine']}; "
-            f"gunicorn 2 workers, DEBUG off, CONN_MAX_AGE={context['conn_max_age']}; queries small = {SMALL_REFERRALS} referrals"
+            + ("" if options["queries_only"] else "gunicorn 2 workers, DEBUG off; ")
+            + f"CONN_MAX_AGE={context['conn_max_age']}; queries small = {SMALL_REFERRALS} referrals"
         )
         header = ["page", "role", "queries small/large", "p50 ms", "p95 ms", "req/s", "/bare", "/admin", "verdict"]
         lines = [header]
