@@ -11,8 +11,12 @@ SITE_URL ?= http://$(HOST):$(PORT)
 # The test suite always runs against real PostgreSQL and Redis (.ci/run starts them).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+# The benchmark's database: a large generated history (make seed-scale), measured by make bench. Its small twin
+# (BENCH_SMALL_DATABASE_URL, by default the same name ending _small) is made and seeded by make bench itself.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hjp_bench
+REFERRALS ?= 100000
 
-.PHONY: install lock browser migrate seed run test test-fast lint format worker beat check clean
+.PHONY: install lock browser migrate seed run test test-fast lint format worker beat check clean seed-scale bench
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -79,6 +83,23 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A hjp beat --scheduler hjp.core.scheduler:DatabaseScheduler --loglevel=info
+
+# A generated history of REFERRALS referrals (100,000 by default; documented up to 1,000,000) in BENCH_DATABASE_URL,
+# created if missing. Run it once; a second run adds another history beside the first.
+seed-scale: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=hjp.settings.bench $(BIN)/python manage.py bench_database
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=true $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=true $(BIN)/python manage.py seed_scale --referrals $(REFERRALS)
+
+# Every role's main pages on that history: query counts (small and large), single-user p50/p95 and throughput
+# against gunicorn (2 workers, production settings) with wrk, interleaved with a bare view. Options in BENCH_ARGS,
+# e.g. BENCH_ARGS="--seconds 10 --rounds 3 --requests 50" or BENCH_ARGS=--queries-only (no gunicorn, no wrk).
+bench: install
+	@case " $(BENCH_ARGS) " in *" --queries-only "*) ;; *) command -v wrk >/dev/null 2>&1 || { \
+		echo "make bench needs wrk for the throughput: sudo apt-get install wrk (Debian, Ubuntu), brew install wrk (macOS),"; \
+		echo "or see https://github.com/wg/wrk; BENCH_ARGS=--queries-only measures the query counts without it."; exit 1; } ;; esac
+	DATABASE_URL=$(BENCH_DATABASE_URL) DEBUG=true $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$(BENCH_DATABASE_URL) DJANGO_SETTINGS_MODULE=hjp.settings.bench $(BIN)/python manage.py bench $(BENCH_ARGS)
 
 check: install
 	$(BIN)/python manage.py check
