@@ -4,12 +4,18 @@ those accounts own a large share (outcomes/scale.py)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.db.models import Count
 
 from casework.models import Case, CaseState
 from hjp.accounts.models import User
+from hjp.core.pagination import AFTER, encode_cursor
 from referrals.models import Referral, ReferralStatus
+from referrals.selectors import referral_list
+from referrals.views import PAGE_SIZE
+
+DEEP_PAGE = 2000
 
 # The seed_demo accounts (hjp/accounts/demo.py) the pages are opened as, by role.
 ROLE_EMAILS = {
@@ -29,6 +35,9 @@ class Subjects:
 
     referral_id: int
     case_id: int
+    # The link to page DEEP_PAGE of the advisor's referrals, as its "Next" link would be (keyset pagination: the
+    # cursor of the last row of the page before; on a history too small for it, of the list's last row).
+    deep_referrals_query: str
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,7 @@ PAGES = [
     Page("inbox", "referrer", lambda s: "/inbox/"),
     Page('advisor home "Today"', "advisor", lambda s: "/casework/"),
     Page("advisor's referrals", "advisor", lambda s: "/referrals/"),
-    Page("advisor's referrals, page 2000", "advisor", lambda s: "/referrals/?page=2000"),
+    Page(f"advisor's referrals, page {DEEP_PAGE}", "advisor", lambda s: f"/referrals/?{s.deep_referrals_query}"),
     Page("triage", "advisor", lambda s: "/casework/triage/"),
     Page("caseload", "advisor", lambda s: "/casework/cases/"),
     Page("whole-service caseload", "supervisor", lambda s: "/casework/cases/?scope=organisation"),
@@ -82,4 +91,8 @@ def find_subjects(users: dict[str, User]) -> Subjects:
     )
     if referral is None or case is None:
         raise LookupError("The demo accounts have no closed referral or open case: run `manage.py seed_scale`.")
-    return Subjects(referral_id=referral, case_id=case)
+    listed = referral_list(user=users["advisor"])
+    before_deep_page = (DEEP_PAGE - 1) * PAGE_SIZE
+    row = next(iter(listed[before_deep_page - 1 : before_deep_page]), None) or listed.reverse().first()
+    cursor = encode_cursor(listed.query.order_by, row, DEEP_PAGE - 1)
+    return Subjects(referral_id=referral, case_id=case, deep_referrals_query=urlencode({AFTER: cursor}))

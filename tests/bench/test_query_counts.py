@@ -13,21 +13,21 @@ pytestmark = pytest.mark.django_db
 # What every signed-in page costs (session, user, device, memberships, unread count, audit entry) and its own
 # reads. These shrink as the per-request overhead and the pages are made leaner (issue 12's target: at most 10).
 PINNED = {
-    "referrer home": 12,
-    "My referrals": 12,
-    "referral": 14,
-    "inbox": 12,
-    'advisor home "Today"': 15,
-    "advisor's referrals": 12,
-    "advisor's referrals, page 2000": 12,
-    "triage": 14,
-    "caseload": 13,
-    "whole-service caseload": 15,
-    "case with many notes": 20,
-    "manager dashboard": 26,
-    "funder report": 26,
-    "funder CSV": 26,
-    "admin: Referral changelist": 13,
+    "referrer home": 9,
+    "My referrals": 8,
+    "referral": 11,
+    "inbox": 8,
+    'advisor home "Today"': 11,
+    "advisor's referrals": 8,
+    "advisor's referrals, page 2000": 7,
+    "triage": 10,
+    "caseload": 9,
+    "whole-service caseload": 11,
+    "case with many notes": 18,
+    "manager dashboard": 12,
+    "funder report": 12,
+    "funder CSV": 12,
+    "admin: Referral changelist": 10,
 }
 
 
