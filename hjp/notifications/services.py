@@ -155,11 +155,14 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
     """In one transaction, committed before any email leaves: lock the message (waiting for it) and up to
     NOTIFICATION_DELIVERY_BATCH - 1 other pending messages (skipping those another worker holds), deliver their
     inbox, and claim their emails as `sending`. One commit waits for the disk per batch instead of three per
-    message. Messages composed again at delivery (outcome reports, digests) are never taken along: composing
-    them takes longer, and a withdrawal of consent must not wait behind a batch of them."""
+    message. Messages composed again at delivery (outcome reports, digests) go alone: they are never taken along,
+    and take nothing along, since composing them takes longer, and a withdrawal of consent must not wait behind a
+    batch of them. (Their `prepare`, a digest's count of what is pending, ran before, with no row locked.)"""
     own = list(Message.objects.select_for_update(of=("self",)).select_related("recipient").filter(pk=message_id))
     if not own:
         return []
+    if own[0].kind in _COMPOSERS:
+        return _deliver_and_claim({message_id: own[0]})
     others = list(
         Message.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("recipient")
@@ -168,7 +171,10 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
         .exclude(kind__in=list(_COMPOSERS))
         .order_by("pk")[: settings.NOTIFICATION_DELIVERY_BATCH - 1]
     )
-    messages = {message.pk: message for message in own + others}
+    return _deliver_and_claim({message.pk: message for message in own + others})
+
+
+def _deliver_and_claim(messages: dict[int, Message]) -> list[_Claimed]:
     _deliver_inboxes([message for message in messages.values() if message.status == Message.Status.PENDING])
     return _claim_emails(messages)
 
