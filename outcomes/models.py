@@ -361,10 +361,13 @@ class ReferralContribution(models.Model):
 
 
 class FiguresPending(models.Model):
-    """A referral whose contribution may be out of date: marked in the same transaction as the change, drained by
-    the `refresh_figures` task and, before it reads, by the dashboard itself."""
+    """A referral whose contribution may be out of date: one row per change, inserted in the same transaction as
+    the change, drained by the `refresh_figures` task and, before it reads, by the dashboard itself. Append-only
+    (no unique key on the referral): an insert never waits for another transaction's row, and a change committed
+    after a refresh read the rows leaves a row of its own, which that refresh does not delete."""
 
-    referral_id = models.BigIntegerField(primary_key=True)
+    id = models.BigAutoField(primary_key=True)
+    referral_id = models.BigIntegerField()
     partnership_id = models.BigIntegerField(db_index=True)
 
     def __str__(self):

@@ -45,6 +45,21 @@ COUNTED_FIELDS = {
 }
 
 
+# Per model whose referral is found through a foreign key: that key, and the path from a referral to its value.
+# Changing the key (a case given to another referral, an outcome moved to another issue) moves the figures of
+# the referral it leaves as well as of the one it joins.
+OWNER_KEYS = {
+    Consent: ("referral_id", "pk"),
+    Case: ("referral_id", "pk"),
+    ReferralStatusChange: ("referral_id", "pk"),
+    FinancialOutcome: ("issue_id", "case__issues"),
+    DecisionOutcome: ("issue_id", "case__issues"),
+    WellbeingScore: ("case_id", "case"),
+}
+_LOADED = "_figures_owner_loaded"
+_UNKNOWN = object()
+
+
 def _moves_no_figure(sender, instance, update_fields) -> bool:
     if sender is Referral and instance.status == ReferralStatus.DRAFT and instance.submitted_at is None:
         return True  # a draft counts nowhere, and stays a draft until submitted
@@ -66,3 +81,32 @@ def figures_on_delete(sender, instance, **kwargs):
         running_figures.mark_referral_pending(referral_id=instance.pk, partnership_id=instance.partnership_id)
     else:
         figures_on_save(sender, instance)
+
+
+def figures_remember_owner(sender, instance, **kwargs):
+    """Keep the owner key as loaded (no query), so that a save can tell whether it changes."""
+    instance.__dict__[_LOADED] = instance.__dict__.get(OWNER_KEYS[sender][0], _UNKNOWN)
+
+
+def figures_on_owner_change(sender, instance, update_fields=None, **kwargs):
+    """Before a save that changes the owner key, mark the referral the row leaves (the save's own receiver marks
+    the one it joins). As loaded when the instance came from the database; otherwise (built by hand, or the key
+    deferred) as the database holds it, in the same INSERT ... SELECT."""
+    key, path = OWNER_KEYS[sender]
+    if instance.pk is None or (update_fields is not None and not {key, key.removesuffix("_id")} & set(update_fields)):
+        return
+    loaded = _UNKNOWN if instance._state.adding else instance.__dict__.get(_LOADED, _UNKNOWN)
+    if loaded == getattr(instance, key):
+        return
+    old = [loaded] if loaded is not _UNKNOWN else sender._base_manager.filter(pk=instance.pk).values(key)
+    running_figures.mark_pending(Referral.objects.filter(**{f"{path}__in": old}))
+
+
+def figures_after_owner_save(sender, instance, **kwargs):
+    instance.__dict__[_LOADED] = getattr(instance, OWNER_KEYS[sender][0])
+
+
+def figures_on_team_delete(sender, instance, **kwargs):
+    """Deleting a team sets its referrals' team to none in one UPDATE that sends no save (on_delete=SET_NULL): mark
+    them before it, while they still name the team."""
+    running_figures.mark_pending(Referral.objects.filter(referring_team=instance))

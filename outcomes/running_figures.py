@@ -12,7 +12,9 @@ each commit, beat every minute, and the dashboard itself for its partnership bef
 
 Two refreshes of one referral serialise on its contribution row (SELECT ... FOR UPDATE); cells are changed
 with INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n, in key order, so concurrent refreshes of different
-referrals add up and never deadlock on each other. After changing `facts_of` or `cells_of`, run the rebuild."""
+referrals add up and never deadlock on each other. The pending marks are an append-only log (one row per change,
+no unique key), so marking never waits for another transaction, and a refresh deletes only the rows it read. A
+rebuild excludes refreshes for its duration (a transaction-level advisory lock on PostgreSQL). After changing `facts_of` or `cells_of`, run the rebuild."""
 
 from collections import defaultdict
 from datetime import date, datetime
@@ -299,17 +301,13 @@ def mark_pending(referrals: QuerySet[Referral]) -> None:
     select, params = referrals.values("pk", "partnership_id").order_by().query.sql_with_params()
     table, columns = _quoted(FiguresPending, "referral_id", "partnership_id")
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}) {select} ON CONFLICT ({columns[0]}) DO NOTHING", params
-        )
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select}", params)
     _refresh_after_commit()
 
 
 def mark_referral_pending(*, referral_id: int, partnership_id: int) -> None:
     """Mark one referral whose row is gone (deleted) out of date."""
-    FiguresPending.objects.bulk_create(
-        [FiguresPending(referral_id=referral_id, partnership_id=partnership_id)], ignore_conflicts=True
-    )
+    FiguresPending.objects.create(referral_id=referral_id, partnership_id=partnership_id)
     _refresh_after_commit()
 
 
@@ -327,13 +325,31 @@ def _refresh_after_commit() -> None:
     transaction.on_commit(_enqueue_refresh, robust=True)
 
 
+# The key of the transaction-level advisory lock (PostgreSQL) that a refresh takes shared and a rebuild exclusive.
+# Transaction-level: behind PgBouncer in transaction mode a session-level lock could outlive its transaction.
+FIGURES_LOCK = 4_817_311
+
+
+def _lock_figures(*, exclusive: bool) -> None:
+    """Refreshes run side by side; a rebuild runs alone: it empties the cells and reads the referrals batch by
+    batch, so a refresh in between would add a change to the new cells that a later batch counts again. A refresh
+    that starts during a rebuild waits for its commit, and then counts only the difference from what the rebuild
+    kept. SQLite (`make run`) writes one transaction at a time anyway."""
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [FIGURES_LOCK])
+
+
 @transaction.atomic
 def refresh(referral_ids: list[int]) -> None:
-    """Bring these referrals' contributions up to date: lock each contribution (two refreshes of one referral
-    wait for each other), read the facts anew, and apply the difference to the cells."""
+    """Bring these referrals' contributions up to date: wait for a rebuild under way, lock each contribution (two
+    refreshes of one referral wait for each other), read the facts anew, and apply the difference to the cells."""
     ids = sorted(set(referral_ids))
     if not ids:
         return
+    _lock_figures(exclusive=False)
     ReferralContribution.objects.bulk_create([ReferralContribution(referral_id=i) for i in ids], ignore_conflicts=True)
     old = dict(
         ReferralContribution.objects.select_for_update()
@@ -357,20 +373,22 @@ def refresh(referral_ids: list[int]) -> None:
 
 def refresh_pending(*, partnership_id: int | None = None, batch: int = BATCH) -> int:
     """Refresh pending referrals (of one partnership, or all) in batches, each in its own transaction; pending
-    rows another refresh holds are skipped (it is doing them). Returns how many were refreshed."""
+    rows another refresh holds are skipped (it is doing them). Returns how many referrals were refreshed."""
     done = 0
     while True:
         with transaction.atomic():
-            pending = _primary(FiguresPending).order_by("referral_id")
+            pending = _primary(FiguresPending).order_by("id")
             if partnership_id is not None:
                 pending = pending.filter(partnership_id=partnership_id)
             if connection.features.has_select_for_update_skip_locked:
                 pending = pending.select_for_update(skip_locked=True)
-            ids = list(pending.values_list("referral_id", flat=True)[:batch])
-            if not ids:
+            rows = list(pending.values_list("id", "referral_id")[:batch])
+            if not rows:
                 return done
-            # Taken off first: a change committed from now on marks its referral again, and is read again.
-            FiguresPending.objects.filter(referral_id__in=ids).delete()
+            # Only the rows read are taken off: a change that commits from now on has a row of its own (it was not
+            # visible to this read), so its referral is read again by the next refresh even if this one missed it.
+            FiguresPending.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
+            ids = sorted({referral_id for _, referral_id in rows})
             refresh(ids)
             done += len(ids)
 
@@ -385,7 +403,8 @@ def is_pending(*, partnership_id: int | None = None) -> bool:
 def rebuild(*, partnership_id: int | None = None, batch: int = REBUILD_BATCH) -> int:
     """Work out every running total again from the raw tables (of one partnership, or all), in one transaction:
     the referrals are read in batches of `batch` with a fixed number of queries each. Returns how many
-    referrals were counted."""
+    referrals were counted. Refreshes wait until it commits (`_lock_figures`)."""
+    _lock_figures(exclusive=True)
     referrals = _primary(Referral).order_by("pk")
     cells_scope, load_scope = FigureCell.objects.all(), CaseloadCell.objects.all()
     if partnership_id is not None:

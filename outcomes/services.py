@@ -252,6 +252,12 @@ def outcome_report_on_consent_given_later(*, referral: Referral, actor) -> None:
 DIGEST_KEY = "digest:"  # then the organisation id, the month (YYYY-MM) and the user: the composer reads them
 
 
+def prepare_digest() -> None:
+    """Before a digest is claimed for delivery, outside its transaction: count what is still pending, so that its
+    composer (under the message's row lock) only reads the running totals."""
+    running_figures.refresh_pending()
+
+
 def compose_digest(message) -> tuple[str, str]:
     """A digest as it reads when it is delivered: the figures of that moment (outcomes corrected since it was
     queued, consent to outcome feedback withdrawn since), through the same functions that queued it."""
@@ -306,6 +312,7 @@ def send_monthly_digests(*, year: int, month: int) -> int:
     ).distinct()
     queued = 0
     subject = render_subject("digest", period=period)
+    running_figures.refresh_pending()  # once, before any organisation's figures are read
     for organisation in active:
         body = digest_body(
             organisation=organisation, blocks=digest_periods(organisation=organisation, year=year, month=month)

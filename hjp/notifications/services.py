@@ -58,12 +58,19 @@ def may_become(to: str) -> list[str]:
 # so that a message that waited in the outbox (the broker down, a retry) says what is true when it is
 # delivered, not when it was queued: outcomes composes its digests and outcome reports from the figures and the
 # consent of that moment. A composer takes the message and returns (subject, body), or None when nothing may be
-# said any more (the message is then cancelled). It runs under the message's row lock.
+# said any more (the message is then cancelled). It runs under the message's row lock, so it only reads; work
+# that must be done first (outcomes brings its running totals up to date) is its `prepare`, which runs before the
+# message is claimed, outside any transaction, with no message row locked.
 _COMPOSERS: dict[str, Callable[[Message], tuple[str, str] | None]] = {}
+_PREPARERS: dict[str, Callable[[], None]] = {}
 
 
-def register_composer(kind: str, compose: Callable[[Message], tuple[str, str] | None]) -> None:
+def register_composer(
+    kind: str, compose: Callable[[Message], tuple[str, str] | None], *, prepare: Callable[[], None] | None = None
+) -> None:
     _COMPOSERS[kind] = compose
+    if prepare is not None:
+        _PREPARERS[kind] = prepare
 
 
 def message_queue(
@@ -105,22 +112,31 @@ def message_deliver(*, message_id: int) -> None:
     """Deliver every channel of a message that is not yet sent, and with it up to NOTIFICATION_DELIVERY_BATCH - 1
     other messages waiting in the outbox (`_claim_batch`). Raises when this message's email fails, so the task
     retries; an email of another message that fails is left `failed` for its own task or the sweep to retry."""
-    if _nothing_to_do(message_id):
+    kind = _kind_to_deliver(message_id)
+    if kind is None:
         return
+    if prepare := _PREPARERS.get(kind):
+        prepare()
     claimed = _claim_batch(message_id)
     _send_claimed(claimed, message_id=message_id)
 
 
-def _nothing_to_do(message_id: int) -> bool:
-    """Whether the message is delivered and its email settled, read without a lock or a transaction. Most tasks
-    of a busy outbox find their message delivered with an earlier one's batch; they end here, and no commit
-    waits for the disk."""
-    statuses = Delivery.objects.filter(message_id=message_id).values_list("channel", "status", "message__status")
-    settled = {S.SENT, S.CANCELLED, S.UNKNOWN}
-    return all(
-        message_status != Message.Status.PENDING and (channel == Delivery.Channel.INBOX or status in settled)
-        for channel, status, message_status in statuses
+def _kind_to_deliver(message_id: int) -> str | None:
+    """The message's kind, or None when it is delivered and its email settled, read without a lock or a
+    transaction. Most tasks of a busy outbox find their message delivered with an earlier one's batch; they end
+    here, and no commit waits for the disk."""
+    statuses = list(
+        Delivery.objects.filter(message_id=message_id).values_list(
+            "channel", "status", "message__status", "message__kind"
+        )
     )
+    settled = {S.SENT, S.CANCELLED, S.UNKNOWN}
+    if all(
+        message_status != Message.Status.PENDING and (channel == Delivery.Channel.INBOX or status in settled)
+        for channel, status, message_status, _ in statuses
+    ):
+        return None
+    return statuses[0][3]
 
 
 @dataclass
@@ -139,11 +155,14 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
     """In one transaction, committed before any email leaves: lock the message (waiting for it) and up to
     NOTIFICATION_DELIVERY_BATCH - 1 other pending messages (skipping those another worker holds), deliver their
     inbox, and claim their emails as `sending`. One commit waits for the disk per batch instead of three per
-    message. Messages composed again at delivery (outcome reports, digests) are never taken along: composing
-    them takes longer, and a withdrawal of consent must not wait behind a batch of them."""
+    message. Messages composed again at delivery (outcome reports, digests) go alone: they are never taken along,
+    and take nothing along, since composing them takes longer, and a withdrawal of consent must not wait behind a
+    batch of them. (Their `prepare`, a digest's count of what is pending, ran before, with no row locked.)"""
     own = list(Message.objects.select_for_update(of=("self",)).select_related("recipient").filter(pk=message_id))
     if not own:
         return []
+    if own[0].kind in _COMPOSERS:
+        return _deliver_and_claim({message_id: own[0]})
     others = list(
         Message.objects.select_for_update(of=("self",), skip_locked=True)
         .select_related("recipient")
@@ -152,7 +171,10 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
         .exclude(kind__in=list(_COMPOSERS))
         .order_by("pk")[: settings.NOTIFICATION_DELIVERY_BATCH - 1]
     )
-    messages = {message.pk: message for message in own + others}
+    return _deliver_and_claim({message.pk: message for message in own + others})
+
+
+def _deliver_and_claim(messages: dict[int, Message]) -> list[_Claimed]:
     _deliver_inboxes([message for message in messages.values() if message.status == Message.Status.PENDING])
     return _claim_emails(messages)
 

@@ -39,14 +39,13 @@ class DigestFigures:
 
 def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
     """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure), from
-    the running totals (outcomes.running_figures) of every partnership it refers to, in one query once nothing
-    is pending.
+    the running totals (outcomes.running_figures) of every partnership it refers to, in one query. It only reads:
+    the caller counts what is pending first (`outcomes.running_figures.refresh_pending`), outside any transaction
+    that holds other rows (a digest is composed under its message's row lock).
 
     Outcomes are reported back only where the patient agreed (consent scope 3). A case closed on a withdrawal
     of all consent still counts, as on the dashboard and in the funder report (tests/outcomes/test_figures_agree.py):
     erasure keeps the aggregate facts, and the digest says nothing of any one patient."""
-    if rf.is_pending():
-        rf.refresh_pending()
     key = str(organisation.pk)
     kinds = {f"{key}:{kind}": kind for kind in (rf.CONFIRMED, rf.EXPECTED)}
     totals = defaultdict(lambda: [0, ZERO])

@@ -61,6 +61,21 @@ def test_a_batch_is_as_large_as_the_setting(django_capture_on_commit_callbacks, 
 
 
 @pytest.mark.django_db
+def test_a_digest_goes_alone_and_takes_no_waiting_message_along(django_capture_on_commit_callbacks):
+    """A digest is composed under its row lock: no other message waits behind it."""
+    with django_capture_on_commit_callbacks(execute=False):
+        others = waiting(factories.UserFactory.create_batch(2))
+        with transaction.atomic():
+            digest = services.message_queue(
+                recipient=factories.UserFactory(), kind=MessageKind.DIGEST, key="d1", subject="Digest", body="..."
+            )
+    services.message_deliver(message_id=digest.pk)
+    delivered = Message.objects.filter(status=Message.Status.DELIVERED)
+    assert list(delivered) == [digest]
+    assert all(statuses(message) == {"inbox": "pending", "email": "pending"} for message in others)
+
+
+@pytest.mark.django_db
 def test_an_email_refused_mid_batch_fails_alone_and_the_ones_after_it_are_given_back(
     django_capture_on_commit_callbacks, settings
 ):

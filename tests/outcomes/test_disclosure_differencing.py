@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession
-from outcomes import disclosure
+from outcomes import disclosure, running_figures
 from outcomes.periods import MONTH, YEAR, FixedPeriod, year_to_date
 from outcomes.report import COUNT, funder_report_rows
 from outcomes.selectors.dashboard import partnership_summary
@@ -230,6 +230,7 @@ def _digests(practices):
     """Every digest figure of each practice for each month of the year, with the year to date's; and the
     relations between them (a year to date is the one before plus its month)."""
     published, exact, families = {}, {}, []
+    running_figures.refresh_pending()  # as the digest's delivery does before it composes
     for practice in practices:
         for months in range(12):
             month = 4 + months

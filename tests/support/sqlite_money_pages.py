@@ -25,7 +25,7 @@ from django.urls import reverse  # noqa: E402
 
 from casework.models import CaseState, ClosureReason  # noqa: E402
 from hjp.accounts.models import Role  # noqa: E402
-from outcomes import services  # noqa: E402
+from outcomes import running_figures, services  # noqa: E402
 from outcomes.selectors.digest import digest_periods  # noqa: E402
 from referrals.models import ReferralStatus  # noqa: E402
 from tests import factories  # noqa: E402
@@ -82,6 +82,7 @@ def main():
     out["funder report"] = client.get(reverse("outcomes:funder_report"), PERIOD).content.decode()
     out["funder report CSV"] = client.get(reverse("outcomes:funder_report_csv"), PERIOD).content.decode()
     out["outcome report"] = services.outcome_report_body(case)
+    running_figures.refresh_pending()  # as the digest's delivery does before it composes
     blocks = digest_periods(organisation=health, year=2026, month=3)
     out["digest"] = services.digest_body(organisation=health, blocks=blocks)
     print(json.dumps(out))
