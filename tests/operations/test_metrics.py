@@ -182,3 +182,41 @@ def test_under_gunicorn_every_worker_process_reports_the_requests_of_all_of_them
 def _access(log) -> list[dict]:
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     return [line for line in lines if line["logger"] == "hjp.access" and line["route"] == "login"]
+
+
+def test_a_worker_that_exits_leaves_its_counts_but_not_its_files(tmp_path):
+    """gunicorn recycles workers (--max-requests): each exit folds that worker's counts into the folder's
+    `*_dead.db` files (gunicorn.conf.py child_exit), so the folder stops growing and the totals do not drop."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from hjp.operations.metrics import fold_dead_process
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    served = "from hjp.operations.metrics import observe_request; import os; print(os.getpid())\n"
+    served += "observe_request(method='GET', route='login', status=200, seconds=0.02)\n" * 3
+    pids = [
+        int(
+            subprocess.run(
+                [sys.executable, "-c", served],
+                env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+
+    def totals():
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(folder))
+        samples = _samples(generate_latest(registry).decode())
+        return _requests(samples, "login"), samples[("hjp_http_request_duration_seconds_count", (("route", "login"),))]
+
+    assert totals() == (9, 9) and len(list(folder.glob("*.db"))) == 6
+    for pid in pids:
+        fold_dead_process(pid, str(folder))
+        assert totals() == (9, 9)
+    assert sorted(path.name for path in folder.glob("*.db")) == ["counter_dead.db", "histogram_dead.db"]
