@@ -130,6 +130,9 @@ def database(url: str, *, pgbouncer: bool) -> dict:
         else:
             options = config.setdefault("OPTIONS", {})
             options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        # A database that accepts the connection and does not answer: give up after this many seconds (libpq waits
+        # for ever by default), in a request and in the readiness probe.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     return config
 
 
@@ -324,8 +327,19 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # The cache every web process shares: Redis when REDIS_URL is set (production requires it), else this process's
 # memory (`make run`: one process). hjp keeps nothing in it that must outlive or be shared by a process yet:
 # sessions, sign-in failures, reset limits and second-factor throttles are in the database.
+# A Redis that accepts connections and stops answering must not hold a web worker until gunicorn kills it: the
+# connection and each command have a time limit (seconds; redis-py has none by default).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("CACHE_CONNECT_TIMEOUT", 2),
+                "socket_timeout": env_int("CACHE_SOCKET_TIMEOUT", 5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
