@@ -234,7 +234,9 @@ class PrivateBucket:
         return True
 
     def delete(self, name: str) -> None:
-        self.s3.delete(name)
+        # S3 answers a deletion of a missing object with success already; S3Storage.delete would also take a
+        # missing *bucket* (a 404 too) for success, and a document would stay, unrecorded, in the right one.
+        self._client.delete_object(Bucket=self.s3.bucket_name, Key=self._key(name))
 
     def exists(self, name: str) -> bool:
         return self.s3.exists(name)

@@ -417,6 +417,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.core.tasks.purge_submission_tokens",
         "schedule": crontab(minute=30, hour=3),
     },
+    # Private files an erasure unlinked that the storage failed to delete after commit (hjp.core.file_deletions).
+    "delete-stored-files": {
+        "task": "hjp.core.tasks.delete_stored_files",
+        "schedule": 600,
+    },
     # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it.
     "anonymise-expired-records": {
         "task": "referrals.tasks.anonymise_expired_records",
