@@ -378,6 +378,10 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 # A delivery task takes along up to this many messages waiting in the outbox (its own included): one commit per
 # batch, one connection to the mail server. A worker killed mid-batch leaves up to this many emails "unknown".
 NOTIFICATION_DELIVERY_BATCH = env_int("NOTIFICATION_DELIVERY_BATCH", 20)
+# While a batch's emails go one after another, whether consent was withdrawn for any still to go is read again
+# before a send once this long (seconds) has passed since the claim or the last look: one query however many
+# emails a fast mail server takes in that time, and a stopped email never waits longer than this plus one send.
+NOTIFICATION_STOP_RECHECK_SECONDS = 0.05
 # An email left "sending" (its worker died while it talked to the mail server) is marked "unknown: needs
 # checking" once older than the email timeout plus this margin. The margin covers a slow conversation
 # (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
