@@ -6,7 +6,6 @@ sub-categories, the kinds and times of notes, appointments and deadlines (and wh
 and when), and the states of evidence requests stay for reports; the text people wrote about the patient (the
 reasons for marking a record in error too) and the documents they uploaded go."""
 
-from django.db import transaction
 from django.db.models import F
 
 from casework.models import (
@@ -19,6 +18,7 @@ from casework.models import (
     OnwardReferral,
 )
 from casework.services.cases import settle_open_work
+from hjp.core.file_deletions import stored_files_delete_later
 from hjp.core.redaction import placeholder
 
 
@@ -51,13 +51,5 @@ def cases_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     evidence.exclude(answer_text="").exclude(state=EvidenceRequest.State.ANSWERED).update(answer_text=text)
     evidence.exclude(decline_reason="").update(decline_reason=text)
     evidence.update(what_is_needed=text, answer_file="", answer_file_type="", updated_at=now)
-    if documents:
-        transaction.on_commit(lambda: _delete_documents(documents))
-
-
-def _delete_documents(names: list[str]) -> None:
-    """Remove uploaded evidence from its storage, once the erasure that unlinked it has committed (a rollback
-    leaves the documents where the rows still point)."""
-    storage = EvidenceRequest._meta.get_field("answer_file").storage
-    for name in names:
-        storage.delete(name)
+    # Deleted once the erasure has committed, and again later by a periodic job if the storage fails then.
+    stored_files_delete_later(names=documents)

@@ -144,3 +144,19 @@ class PeriodicJobRun(models.Model):
 
     def __str__(self):
         return f"{self.job} at {self.slot:%Y-%m-%d %H:%M:%S}"
+
+
+class StoredFileDeletion(models.Model):
+    """A private file (hjp.core.storage.private_storage) to delete: written in the transaction that unlinked
+    it, removed once the file is gone. What a failed deletion leaves here, a periodic job tries again."""
+
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.name

@@ -118,8 +118,8 @@ class PrivateFileSystem(FileSystemStorage):
                     full_path = os.path.join(directory, file_name)
                     yield os.path.relpath(full_path, self.location).replace(os.sep, "/")
 
-    def check(self) -> None:
-        """Raise unless files can be written here."""
+    def check(self, *, timeout: float | None = None) -> None:
+        """Raise unless files can be written here (a local folder: `timeout` does not apply)."""
         self._make_private_directories(self.location)
         if not os.access(self.location, os.W_OK):
             raise PermissionError("PRIVATE_MEDIA_ROOT is not writable")
@@ -184,6 +184,7 @@ class PrivateBucket:
             default_acl=None,  # the bucket's own (private) policy; hjp never makes an object public
             querystring_auth=False,
         )
+        self._check_clients = {}
 
     @property
     def _client(self):
@@ -233,7 +234,9 @@ class PrivateBucket:
         return True
 
     def delete(self, name: str) -> None:
-        self.s3.delete(name)
+        # S3 answers a deletion of a missing object with success already; S3Storage.delete would also take a
+        # missing *bucket* (a 404 too) for success, and a document would stay, unrecorded, in the right one.
+        self._client.delete_object(Bucket=self.s3.bucket_name, Key=self._key(name))
 
     def exists(self, name: str) -> bool:
         return self.s3.exists(name)
@@ -252,8 +255,31 @@ class PrivateBucket:
             for entry in page.get("Contents", ()):
                 yield entry["Key"][len(prefix) :]
 
-    def check(self) -> None:
-        self._client.head_bucket(Bucket=self.s3.bucket_name)
+    def check(self, *, timeout: float | None = None) -> None:
+        """Raise unless the bucket answers; within `timeout` seconds (one try) when given, not boto's default of
+        60 seconds a try, with retries."""
+        client = self._client if timeout is None else self._check_client(timeout)
+        client.head_bucket(Bucket=self.s3.bucket_name)
+
+    def _check_client(self, timeout: float):
+        if timeout not in self._check_clients:
+            self._check_clients[timeout] = self._new_client_with_timeout(timeout)
+        return self._check_clients[timeout]
+
+    def _new_client_with_timeout(self, timeout: float):
+        from botocore.config import Config
+
+        config = self.s3.client_config.merge(
+            Config(connect_timeout=timeout, read_timeout=timeout, retries={"max_attempts": 1})
+        )
+        return self.s3._create_session().client(
+            "s3",
+            region_name=self.s3.region_name,
+            use_ssl=self.s3.use_ssl,
+            endpoint_url=self.s3.endpoint_url,
+            config=config,
+            verify=self.s3.verify,
+        )
 
     def exclusive(self):
         return contextlib.nullcontext()
@@ -354,9 +380,10 @@ class EncryptedPrivateStorage(Storage):
         """Every stored file's name, in a stable order."""
         return self.backend.names()
 
-    def check(self) -> None:
-        """Raise unless the backend can be reached (the readiness probe, hjp.operations.probes)."""
-        self.backend.check()
+    def check(self, *, timeout: float | None = None) -> None:
+        """Raise unless the backend can be reached (the readiness probe, hjp.operations.probes), within
+        `timeout` seconds when given."""
+        self.backend.check(timeout=timeout)
 
 
 private_storage = EncryptedPrivateStorage()

@@ -9,6 +9,7 @@ Every email carries a Message-ID derived from its delivery, so a copy a person r
 When the broker cannot be reached, the message waits in the outbox and the periodic sweep delivers it."""
 
 import logging
+import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -255,15 +256,24 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
 
 def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
     """Hand the claimed emails to the mail server over one connection, this message's first. No row lock is
-    held meanwhile. At the first failure the email is marked `failed` and those not yet handed over are given
-    back as they were (they never left: their attempt is not counted). Those that went are recorded `sent`."""
+    held meanwhile. As the batch goes, messages stopped since the claim (consent withdrawn) are looked for again
+    before a send, at most every NOTIFICATION_STOP_RECHECK_SECONDS, and their emails cancelled unsent
+    (`_cancel_stopped`). At the first failure the email is marked `failed` and those not yet handed over are
+    given back as they were (they never left: their attempt is not counted). Those that went are recorded
+    `sent`."""
     if not claimed:
         return
     claimed.sort(key=lambda c: c.message_id != message_id)
     mailer = mail.mailers["default"]
-    sent = []
+    sent, stopped = [], set()
+    looked_at = time.monotonic()
     try:
         for position, item in enumerate(claimed):
+            if position and time.monotonic() - looked_at >= settings.NOTIFICATION_STOP_RECHECK_SECONDS:
+                stopped |= _cancel_stopped([later for later in claimed[position:] if later.message_id not in stopped])
+                looked_at = time.monotonic()
+            if item.message_id in stopped:
+                continue
             try:
                 mailer.open()  # once: the batch shares the connection
                 mailer.send_messages([item.email])
@@ -280,6 +290,25 @@ def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
     finally:
         _record_sent(sent)
         _close_quietly(mailer)
+
+
+def _cancel_stopped(unsent: list[_Claimed]) -> set[int]:
+    """The ids of the messages among `unsent` that were stopped (consent withdrawn, retention) since their emails
+    were claimed: one query; for any, their claims are undone (never handed over: not counted) and the emails
+    cancelled, as the withdrawal cancels an email not being sent."""
+    stopped = set(
+        Message.objects.filter(pk__in={item.message_id for item in unsent}, stopped_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    if stopped:
+        cancelled = [item for item in unsent if item.message_id in stopped]
+        with transaction.atomic():
+            _give_back(cancelled)
+            Delivery.objects.filter(
+                pk__in=[item.delivery_id for item in cancelled], status__in=may_become(S.CANCELLED)
+            ).update(status=Delivery.Status.CANCELLED)
+    return stopped
 
 
 def _close_quietly(mailer) -> None:

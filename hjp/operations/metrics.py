@@ -113,6 +113,30 @@ def scrape() -> bytes:
     return generate_latest(served) + generate_latest(shared)
 
 
+def fold_dead_process(pid: int, folder: str) -> None:
+    """Fold what a worker process that has exited counted into the folder's `*_dead.db` files, one per metric
+    type, and delete its own files: gunicorn's `--max-requests` recycles workers, each of which would otherwise
+    leave two files that every scrape reads again, for ever. Counters and histograms are sums over processes, so
+    the totals stay the same. Called by gunicorn's master only (gunicorn.conf.py `child_exit`), one exit at a
+    time; a scrape in the instant between the fold and the delete may count that process twice."""
+    from prometheus_client.mmap_dict import MmapedDict
+    from prometheus_client.multiprocess import mark_process_dead
+
+    mark_process_dead(pid, folder)
+    for kind in ("counter", "histogram"):
+        exited = os.path.join(folder, f"{kind}_{pid}.db")
+        if not os.path.exists(exited):
+            continue
+        dead = MmapedDict(os.path.join(folder, f"{kind}_dead.db"))
+        try:
+            for key, value, timestamp, _ in MmapedDict.read_all_values_from_file(exited):
+                total, _ = dead.read_value(key)
+                dead.write_value(key, total + value, timestamp)
+        finally:
+            dead.close()
+        os.remove(exited)
+
+
 class _ThisProcess:
     """The request metrics of this process alone (no PROMETHEUS_MULTIPROC_DIR: one process, `make run`)."""
 

@@ -130,6 +130,9 @@ def database(url: str, *, pgbouncer: bool) -> dict:
         else:
             options = config.setdefault("OPTIONS", {})
             options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        # A database that accepts the connection and does not answer: give up after this many seconds (libpq waits
+        # for ever by default), in a request and in the readiness probe.
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5))
     return config
 
 
@@ -324,8 +327,19 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # The cache every web process shares: Redis when REDIS_URL is set (production requires it), else this process's
 # memory (`make run`: one process). hjp keeps nothing in it that must outlive or be shared by a process yet:
 # sessions, sign-in failures, reset limits and second-factor throttles are in the database.
+# A Redis that accepts connections and stops answering must not hold a web worker until gunicorn kills it: the
+# connection and each command have a time limit (seconds; redis-py has none by default).
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": env_int("CACHE_CONNECT_TIMEOUT", 2),
+                "socket_timeout": env_int("CACHE_SOCKET_TIMEOUT", 5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -364,6 +378,10 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 8)
 # A delivery task takes along up to this many messages waiting in the outbox (its own included): one commit per
 # batch, one connection to the mail server. A worker killed mid-batch leaves up to this many emails "unknown".
 NOTIFICATION_DELIVERY_BATCH = env_int("NOTIFICATION_DELIVERY_BATCH", 20)
+# While a batch's emails go one after another, whether consent was withdrawn for any still to go is read again
+# before a send once this long (seconds) has passed since the claim or the last look: one query however many
+# emails a fast mail server takes in that time, and a stopped email never waits longer than this plus one send.
+NOTIFICATION_STOP_RECHECK_SECONDS = 0.05
 # An email left "sending" (its worker died while it talked to the mail server) is marked "unknown: needs
 # checking" once older than the email timeout plus this margin. The margin covers a slow conversation
 # (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
@@ -402,6 +420,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-submission-tokens": {
         "task": "hjp.core.tasks.purge_submission_tokens",
         "schedule": crontab(minute=30, hour=3),
+    },
+    # Private files an erasure unlinked that the storage failed to delete after commit (hjp.core.file_deletions).
+    "delete-stored-files": {
+        "task": "hjp.core.tasks.delete_stored_files",
+        "schedule": 600,
     },
     # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it.
     "anonymise-expired-records": {

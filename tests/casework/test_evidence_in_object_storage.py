@@ -8,10 +8,13 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.files.base import ContentFile
 from django.core.management import call_command
+from django.urls import reverse
 
 from casework.models import EvidenceRequest
 from hjp.audit.models import AuditEvent
+from hjp.core.models import StoredFileDeletion
 from hjp.core.storage import private_storage
+from hjp.core.tasks import delete_stored_files
 from referrals import services as referral_services
 from tests import factories
 from tests.casework.test_evidence_files import _download, _send, _stored_files
@@ -105,3 +108,43 @@ def test_a_withdrawal_of_consent_removes_the_object_from_the_bucket(
 
     assert evidence_bucket.keys() == []
     assert not EvidenceRequest.objects.exclude(answer_file="").exists()
+
+
+def test_a_document_the_storage_fails_to_delete_after_an_erasure_is_deleted_by_the_periodic_job(
+    client, evidence, referrer_user, evidence_bucket, settings, django_capture_on_commit_callbacks
+):
+    """The erasure has committed when the storage is asked: its failure is no error for the user, and the
+    document's name stays recorded until a later run deletes it."""
+    client.force_login(referrer_user)
+    _send(client, evidence, "letter.pdf", pdf_bytes())
+    [key] = evidence_bucket.keys()
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket"  # the storage fails every request for now
+
+    url = reverse("referrals:withdraw_consent", args=[evidence.case.referral.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"note": "Patient rang", "confirm": "on"})
+
+    assert response.status_code == 302
+    assert "Consent withdrawn" in client.get(response.url).content.decode()
+    assert not EvidenceRequest.objects.exclude(answer_file="").exists()
+    assert evidence_bucket.keys() == [key]
+    [left] = StoredFileDeletion.objects.all()
+    assert (f"private/{left.name}", left.attempts) == (key, 1)
+
+    delete_stored_files.delay()  # the periodic job (CELERY_BEAT_SCHEDULE "delete-stored-files"): still failing
+    assert evidence_bucket.keys() == [key] and StoredFileDeletion.objects.get().attempts == 2
+
+    settings.AWS_STORAGE_BUCKET_NAME = evidence_bucket.name  # the storage is back
+    assert delete_stored_files.delay().get() == 1
+    assert evidence_bucket.keys() == [] and not StoredFileDeletion.objects.exists()
+    assert delete_stored_files.delay().get() == 0  # nothing left: a second run does nothing
+
+
+def test_a_recorded_file_already_gone_is_no_error(evidence_bucket, django_capture_on_commit_callbacks):
+    from hjp.core.file_deletions import stored_files_delete_later
+
+    name = private_storage.save("evidence/letter.pdf", ContentFile(b"content"))
+    private_storage.delete(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        stored_files_delete_later(names=[name])
+    assert not StoredFileDeletion.objects.exists()

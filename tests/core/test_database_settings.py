@@ -20,7 +20,7 @@ def test_connections_are_kept_for_a_minute_and_checked_before_reuse(monkeypatch)
 
 
 def test_postgresql_connections_start_with_jit_off_and_keep_options_of_the_url():
-    assert database(URL, pgbouncer=False)["OPTIONS"] == {"options": "-c jit=off"}
+    assert database(URL, pgbouncer=False)["OPTIONS"] == {"options": "-c jit=off", "connect_timeout": 5}
     with_options = database(f"{URL}?options=-c%20statement_timeout%3D5000", pgbouncer=False)
     assert with_options["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off"
     assert not database("sqlite:///db.sqlite3", pgbouncer=False).get("OPTIONS", {}).get("options")
@@ -37,3 +37,13 @@ def test_behind_pgbouncer_no_startup_options_and_no_server_side_cursors():
     config = database(URL, pgbouncer=True)
     assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
     assert not config.get("OPTIONS", {}).get("options")
+
+
+def test_a_new_postgresql_connection_gives_up_after_a_few_seconds(monkeypatch):
+    """libpq waits for ever for a server that accepts and does not answer; a request (and the readiness probe)
+    must not."""
+    monkeypatch.delenv("DATABASE_CONNECT_TIMEOUT", raising=False)
+    assert database(URL, pgbouncer=True)["OPTIONS"]["connect_timeout"] == 5
+    monkeypatch.setenv("DATABASE_CONNECT_TIMEOUT", "3")
+    assert database(URL, pgbouncer=False)["OPTIONS"]["connect_timeout"] == 3
+    assert "connect_timeout" not in database("sqlite:///db.sqlite3", pgbouncer=False).get("OPTIONS", {})

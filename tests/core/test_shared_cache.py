@@ -21,6 +21,16 @@ def test_with_redis_an_entry_one_process_caches_is_there_for_another(redis_url):
     assert cache.get(key) == "seen everywhere"
 
 
+def test_a_redis_that_stops_answering_costs_a_request_seconds_not_a_worker(redis_url):
+    """redis-py waits for ever by default; the cache's connection and each command have a time limit."""
+    from django.conf import settings
+
+    options = settings.CACHES["default"]["OPTIONS"]
+    assert (options["socket_connect_timeout"], options["socket_timeout"]) == (2, 5)
+    pool = cache._cache.get_client(write=False).connection_pool
+    assert (pool.connection_kwargs["socket_connect_timeout"], pool.connection_kwargs["socket_timeout"]) == (2, 5)
+
+
 def test_without_redis_the_cache_is_the_process_memory():
     env = {name: value for name, value in os.environ.items() if name not in {"REDIS_URL", "DATABASE_URL"}}
     env["DJANGO_SETTINGS_MODULE"] = "hjp.settings.local"

@@ -2,13 +2,17 @@
 first): one commit and one connection to the mail server for the batch, with every guarantee of one message
 kept (each email claimed before it leaves; an email that was never handed over is not counted as an attempt)."""
 
+import threading
+import time
+
 import pytest
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 
 from hjp.notifications import services
 from hjp.notifications.models import Delivery, Message, MessageKind
 from tests import factories
+from tests.support.celery_worker import celery_publishing_to, free_port
 from tests.support.smtp_listener import SmtpListener
 
 
@@ -32,6 +36,8 @@ def test_one_delivery_takes_the_waiting_messages_along_in_the_same_number_of_que
     django_capture_on_commit_callbacks, django_assert_num_queries, settings
 ):
     settings.NOTIFICATION_DELIVERY_BATCH = 10
+    # A batch that goes within this time does not look again for stopped messages (see the test below).
+    settings.NOTIFICATION_STOP_RECHECK_SECONDS = 60
     with django_capture_on_commit_callbacks(execute=False):  # the broker has not handed the tasks out yet
         few = waiting(factories.UserFactory.create_batch(2))
     with django_assert_num_queries(13):
@@ -111,3 +117,63 @@ def test_an_email_refused_mid_batch_fails_alone_and_the_ones_after_it_are_given_
         assert len(smtp.emails()) == 2
     finally:
         smtp.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consent_withdrawn_while_a_batch_is_going_stops_its_emails_not_yet_handed_over(settings):
+    """An email claimed in a batch may wait behind others at the mail server; a withdrawal of consent committed
+    meanwhile still stops it (given back uncounted, then cancelled), while the batch's other emails go."""
+    own_user, withdrawn_user, other_user = factories.UserFactory.create_batch(3)
+    referral = factories.ReferralFactory()
+    smtp = SmtpListener(hold_data_reply=True).start()  # the first email's hand-over waits until released
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": smtp.port, "use_tls": False, "timeout": 10},
+        }
+    }
+    # The broker is down as they are queued: they wait in the outbox, and the first one's task takes the others.
+    with celery_publishing_to(f"redis://127.0.0.1:{free_port()}/0"), transaction.atomic():
+        own = services.message_queue(
+            recipient=own_user, kind=MessageKind.STATUS_NOTICE, key="own", subject="Accepted", body="R1"
+        )
+        withdrawn = services.message_queue(
+            recipient=withdrawn_user,
+            kind=MessageKind.STATUS_NOTICE,
+            key="withdrawn",
+            subject="Accepted",
+            body="R2",
+            referral_id=referral.pk,
+        )
+        other = services.message_queue(
+            recipient=other_user, kind=MessageKind.STATUS_NOTICE, key="other", subject="Accepted", body="R3"
+        )
+    outcome = {}
+
+    def worker():
+        try:
+            services.message_deliver(message_id=own.pk)
+        except Exception as exc:
+            outcome["error"] = exc
+        finally:
+            connection.close()
+
+    try:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not smtp.emails():  # the mail server has the first email; the other two are claimed and waiting
+            assert time.monotonic() < deadline, "the first email never reached the mail server"
+            time.sleep(0.05)
+        assert statuses(withdrawn)["email"] == Delivery.Status.SENDING
+        services.messages_stop_for_referrals(referral_ids=[referral.pk])  # the withdrawal's part in the outbox
+        smtp.release()
+        thread.join(15)
+    finally:
+        smtp.stop()
+
+    assert not thread.is_alive() and "error" not in outcome
+    assert sorted(email.to[0] for email in smtp.emails()) == sorted([own_user.email, other_user.email])
+    stopped = withdrawn.deliveries.get(channel=Delivery.Channel.EMAIL)
+    assert (stopped.status, stopped.attempts) == (Delivery.Status.CANCELLED, 0)
+    assert statuses(own)["email"] == statuses(other)["email"] == Delivery.Status.SENT

@@ -182,3 +182,78 @@ def test_under_gunicorn_every_worker_process_reports_the_requests_of_all_of_them
 def _access(log) -> list[dict]:
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     return [line for line in lines if line["logger"] == "hjp.access" and line["route"] == "login"]
+
+
+def test_a_worker_that_exits_leaves_its_counts_but_not_its_files(tmp_path):
+    """gunicorn recycles workers (--max-requests): each exit folds that worker's counts into the folder's
+    `*_dead.db` files (gunicorn.conf.py child_exit), so the folder stops growing and the totals do not drop."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from hjp.operations.metrics import fold_dead_process
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    served = "from hjp.operations.metrics import observe_request; import os; print(os.getpid())\n"
+    served += "observe_request(method='GET', route='login', status=200, seconds=0.02)\n" * 3
+    pids = [
+        int(
+            subprocess.run(
+                [sys.executable, "-c", served],
+                env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
+
+    def totals():
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(folder))
+        samples = _samples(generate_latest(registry).decode())
+        return _requests(samples, "login"), samples[("hjp_http_request_duration_seconds_count", (("route", "login"),))]
+
+    assert totals() == (9, 9) and len(list(folder.glob("*.db"))) == 6
+    for pid in pids:
+        fold_dead_process(pid, str(folder))
+        assert totals() == (9, 9)
+    assert sorted(path.name for path in folder.glob("*.db")) == ["counter_dead.db", "histogram_dead.db"]
+
+
+def test_gunicorn_folds_the_files_of_the_workers_it_recycles(tmp_path):
+    """gunicorn.conf.py's child_exit, under gunicorn itself: a worker recycled every 2 requests leaves no files
+    of its own, and the counts stay."""
+    import time
+
+    from tests.support.celery_worker import free_port
+
+    folder = tmp_path / "prometheus"
+    port = free_port()
+    env = {name: value for name, value in os.environ.items() if name not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="hjp.settings.local", PROMETHEUS_MULTIPROC_DIR=str(folder))
+    command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "hjp.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", "1", "--max-requests", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        answered = 0
+        deadline = time.monotonic() + 60
+        while answered < 6:
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=10) as response:
+                    answered += response.status == 200
+            except OSError:
+                time.sleep(0.2)  # starting, or between a recycled worker and the next
+    finally:
+        server.terminate()
+        server.wait(30)
+
+    assert sorted(path.name for path in folder.glob("*.db")) == ["counter_dead.db", "histogram_dead.db"]
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, path=str(folder))
+    assert _requests(_samples(generate_latest(registry).decode()), "login") == 6

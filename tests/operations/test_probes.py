@@ -1,13 +1,16 @@
 """Liveness and readiness, as a load balancer or an orchestrator asks for them: by the host's address over plain
 HTTP, with no session, no audit entry and no query but the readiness checks' own."""
 
+import contextlib
 import json
 import socket
+import threading
 
 import pytest
 from django.db import connections
 
 from hjp.audit.models import AuditEvent
+from hjp.operations import probes
 
 LIVE = "/healthz/live"
 READY = "/healthz/ready"
@@ -20,9 +23,44 @@ def _closed_port() -> int:
         return sock.getsockname()[1]  # nothing listens once the socket closes
 
 
+@contextlib.contextmanager
+def _silent_server():
+    """A loopback address that accepts TCP connections and never answers: a dependency that hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+
+
 @pytest.fixture(autouse=True)
 def private_media(settings, tmp_path):
     settings.PRIVATE_MEDIA_ROOT = tmp_path / "private_media"
+
+
+@pytest.fixture(autouse=True)
+def fresh_readiness():
+    """Each test finds no readiness result kept from another (the process keeps one for a few seconds)."""
+    probes.forget_readiness()
+    yield
+    probes.forget_readiness()
 
 
 @pytest.mark.django_db
@@ -42,6 +80,7 @@ def test_ready_names_each_check_ok_and_opens_no_session_and_writes_no_audit_entr
     assert response.cookies == {} and "sessionid" not in client.cookies
 
     client.force_login(referrer_user)  # a signed-in browser that opens it: still nothing but the check
+    probes.forget_readiness()
     audited = AuditEvent.objects.count()
     with django_assert_num_queries(1):
         assert client.get(READY).status_code == 200
@@ -98,7 +137,79 @@ def test_ready_is_503_naming_the_database_when_it_is_unreachable(client, django_
 def test_ready_is_503_naming_the_storage_when_the_bucket_is_missing(client, evidence_bucket, settings):
     assert client.get(READY).json() == ALL_OK
     settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket"
+    probes.forget_readiness()
 
     response = client.get(READY)
 
     assert (response.status_code, response.json()) == (503, {**ALL_OK, "storage": "failed: ClientError"})
+
+
+@pytest.mark.django_db
+def test_a_flood_of_probes_within_a_few_seconds_runs_the_checks_once(client, django_assert_num_queries, settings):
+    with django_assert_num_queries(1):  # the database check, once for all five
+        statuses = [client.get(READY).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+
+    # A failure found is kept as long: five more probes, no new check, the same answer.
+    probes.forget_readiness()
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+    with django_assert_num_queries(1):
+        answers = [client.get(READY) for _ in range(5)]
+    assert {(answer.status_code, answer.json()["broker"]) for answer in answers} == {(503, "failed: OperationalError")}
+
+
+@pytest.mark.django_db
+def test_ready_is_503_not_a_hung_worker_when_the_cache_broker_and_storage_accept_and_never_answer(
+    client, evidence_bucket, settings
+):
+    """The worker is given back within a few seconds (each check has a time limit of its own), long before
+    gunicorn would kill it at 30."""
+    with _silent_server() as port:
+        silent = f"redis://127.0.0.1:{port}/0"
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": silent}}
+        settings.CELERY_BROKER_URL = silent
+        settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{port}"
+        answers = []
+
+        def probe_once():
+            try:
+                answers.append(client.get(READY))
+            finally:
+                connections.close_all()  # this thread's own database connection
+
+        probe = threading.Thread(target=probe_once, daemon=True)
+        probe.start()
+        probe.join(timeout=20)  # not a timing assertion: without limits, boto alone waits 60 s a try, with retries
+        assert not probe.is_alive(), "the readiness probe hung on a silent dependency"
+
+    assert answers[0].status_code == 503
+    assert answers[0].json() == {
+        "database": "ok",
+        "cache": "failed: TimeoutError",
+        "broker": "failed: OperationalError",
+        "storage": "failed: ReadTimeoutError",
+    }
+
+
+@pytest.mark.django_db
+def test_only_a_client_inside_the_network_or_with_the_metrics_token_is_told_which_check_failed(client, settings):
+    settings.METRICS_TOKEN = "metrics-token-for-the-tests-only-0123456789"
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{_closed_port()}/0"
+
+    outside = client.get(READY, REMOTE_ADDR="81.2.69.160")
+    assert (outside.status_code, outside.json()) == (503, {"status": "not ready"})
+    with_token = client.get(
+        READY, REMOTE_ADDR="81.2.69.160", HTTP_AUTHORIZATION="Bearer metrics-token-for-the-tests-only-0123456789"
+    )
+    assert (with_token.status_code, with_token.json()["broker"]) == (503, "failed: OperationalError")
+    for inside in ("127.0.0.1", "10.0.3.7", "192.168.1.20", "::1"):
+        assert client.get(READY, REMOTE_ADDR=inside).json()["broker"] == "failed: OperationalError"
+
+    # Behind the HTTPS proxy (TRUSTED_PROXY_COUNT), the client is the one the proxy names, not the proxy.
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxied = client.get(READY, REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="81.2.69.160")
+    assert proxied.json() == {"status": "not ready"}
+
+    settings.CELERY_BROKER_URL = "memory://"
+    probes.forget_readiness()
+    assert client.get(READY, REMOTE_ADDR="81.2.69.160").json() == {"status": "ready"}
