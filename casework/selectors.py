@@ -358,7 +358,6 @@ class CaseRecord:
 def case_record(case: Case) -> CaseRecord:
     """One query, however many lists hold rows (each list is short: a case's own issues, deadlines, ...)."""
     referral = case.referral
-    consent_id = referral.consent.pk if hasattr(referral, "consent") else None
     return CaseRecord(
         **read_short_lists(
             issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
@@ -371,7 +370,7 @@ def case_record(case: Case) -> CaseRecord:
                 ("provider", "made_by", "issue__category", "issue__sub_category"),
             ),
             status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
-            consent_changes=ShortList(ConsentChange.objects.filter(consent_id=consent_id), ("recorded_by",)),
+            consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
         )
     )
 

@@ -32,6 +32,7 @@ PAGES = [
     ("referrer", "referrals:home", 7),
     ("referrer", "referrals:list", 6),
     ("referrer", "referrals:detail", 8),
+    ("referrer", "outcomes:referral_outcome", 10),
     ("referrer", "casework:evidence_list", 5),
     ("referrer", "notifications:inbox", 6),
     ("advisor", "casework:home", 9),
@@ -70,6 +71,8 @@ class World:
         self.referral = self._referral(status=ReferralStatus.SUBMITTED)
         self.referral.patient.nhs_number = NHS_NUMBER
         self.referral.patient.save()
+        self.referral.consent.outcome_feedback = True  # the referrer's outcome page shows the outcomes
+        self.referral.consent.save()
         self.case = casework_services.referral_accept(referral=self.referral, actor=self.advisor)
         casework_services.case_note_add(
             case=self.case,
@@ -90,6 +93,8 @@ class World:
         """n more of everything each page lists."""
         day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         _fill_case(self.case, n)
+        for issue in self.case.issues.all()[:n]:
+            factories.FinancialOutcomeFactory(issue=issue)
         for i in range(n):
             self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
             case = factories.CaseFactory(
@@ -137,7 +142,7 @@ class World:
         name, _, variant = page.partition(":")[2].partition(":")
         url_name = f"{page.partition(':')[0]}:{name}"
         args, query = [], {}
-        if url_name == "referrals:detail":
+        if url_name in ("referrals:detail", "outcomes:referral_outcome"):
             args = [self.referral.pk]
         elif url_name == "casework:case":
             args = [self.case.pk]
@@ -147,7 +152,7 @@ class World:
             args = [self.referral.patient_id]
         elif url_name == "casework:caseload" and variant:
             query = {"scope": variant}
-        elif url_name.startswith("outcomes:") and url_name != "outcomes:subject_access":
+        elif url_name in ("outcomes:dashboard", "outcomes:funder_report", "outcomes:funder_report_csv"):
             query = PERIOD
         url = reverse(url_name, args=args)
         if variant == "search":
