@@ -20,6 +20,7 @@ from outcomes import running_figures
 from referrals.models import ConsentChange, ReferralStatus
 from tests import factories
 from tests.casework.test_queries import _fill_case
+from tests.support.auth import Client
 
 pytestmark = pytest.mark.django_db
 
@@ -173,8 +174,6 @@ def _counts(world, client_for):
 
 
 def test_every_main_page_takes_at_most_ten_queries_whatever_the_rows():
-    from tests.support.auth import Client
-
     world = World()
     clients = {}
 
