@@ -345,7 +345,7 @@ def case_detail(*, user, pk) -> Case:
 class CaseRecord:
     """The short lists of a case's page, read together (hjp.core.short_lists): its issues, deadlines, evidence
     requests and onward referrals, its referral's steps and the later changes of its consent, each with the
-    people and categories it names."""
+    people and categories it names, and its next appointment."""
 
     issues: list[CaseIssue]
     deadlines: list[Deadline]
@@ -353,26 +353,27 @@ class CaseRecord:
     onward_referrals: list[OnwardReferral]
     status_changes: list[ReferralStatusChange]
     consent_changes: list[ConsentChange]
+    next_appointment: Appointment | None  # as `next_appointment` gives it
 
 
 def case_record(case: Case) -> CaseRecord:
     """One query, however many lists hold rows (each list is short: a case's own issues, deadlines, ...)."""
     referral = case.referral
-    return CaseRecord(
-        **read_short_lists(
-            issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
-            deadlines=ShortList(
-                Deadline.objects.filter(case=case), ("issue__category", "issue__sub_category", "done_by")
-            ),
-            evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
-            onward_referrals=ShortList(
-                OnwardReferral.objects.filter(case=case),
-                ("provider", "made_by", "issue__category", "issue__sub_category"),
-            ),
-            status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
-            consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
-        )
+    lists = read_short_lists(
+        issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
+        deadlines=ShortList(Deadline.objects.filter(case=case), ("issue__category", "issue__sub_category", "done_by")),
+        evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
+        onward_referrals=ShortList(
+            OnwardReferral.objects.filter(case=case),
+            ("provider", "made_by", "issue__category", "issue__sub_category"),
+        ),
+        status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
+        consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
+        next_appointment=ShortList(
+            Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
+        ),
     )
+    return CaseRecord(next_appointment=next(iter(lists.pop("next_appointment")), None), **lists)
 
 
 # The most entries of a case's timeline one page shows; "Show earlier" pages back.
@@ -422,18 +423,19 @@ def case_timeline(case: Case, *, before: str = "", length: int = TIMELINE_LENGTH
     )
 
 
+def _upcoming_appointments(case: Case) -> QuerySet[Appointment]:
+    """The case's booked appointments that have not started yet (not those booked in error), soonest first."""
+    return Appointment.objects.filter(
+        case=case,
+        attendance=Appointment.Attendance.BOOKED,
+        starts_at__gte=timezone.now(),
+        entered_in_error_at__isnull=True,
+    ).order_by("starts_at", "pk")
+
+
 def next_appointment(case: Case) -> Appointment | None:
     """The next booked appointment that has not started yet (not one booked in error)."""
-    return (
-        Appointment.objects.filter(
-            case=case,
-            attendance=Appointment.Attendance.BOOKED,
-            starts_at__gte=timezone.now(),
-            entered_in_error_at__isnull=True,
-        )
-        .order_by("starts_at", "pk")
-        .first()
-    )
+    return _upcoming_appointments(case).first()
 
 
 # --- providers and evidence ---------------------------------------------------------------------------------

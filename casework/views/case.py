@@ -44,7 +44,7 @@ def case_detail(request, pk):
                 for entry in timeline.entries
             ],
             "timeline_page": timeline,
-            "next_appointment": selectors.next_appointment(case),
+            "next_appointment": record.next_appointment,
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
             "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,

@@ -21,8 +21,8 @@ TRIAGE_QUERIES = 8
 CASELOAD_QUERIES = 9
 # The case with its referral, patient and consent; its categories; its short lists in one query (issues,
 # deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, with the people
-# they name: casework.selectors.case_record); a page of notes and one of appointments; the next appointment.
-CASE_PAGE_QUERIES = 10
+# they name, and the next appointment: casework.selectors.case_record); a page of notes and one of appointments.
+CASE_PAGE_QUERIES = 9
 HOME_QUERIES = 9
 
 

@@ -45,7 +45,7 @@ PAGES = [
     ("advisor", "casework:triage", 8),
     ("advisor", "casework:caseload", 7),
     ("supervisor", "casework:caseload:organisation", 9),
-    ("advisor", "casework:case", 10),
+    ("advisor", "casework:case", 9),
     ("supervisor", "outcomes:who_looked", 8),
     ("dpo", "outcomes:subject_access", 5),
     ("dpo", "outcomes:subject_access:search", 7),
