@@ -10,7 +10,6 @@ from django.db.models import (
     ExpressionWrapper,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -38,7 +37,15 @@ from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.pagination import decode_position, encode_position, keyset_filter
-from referrals.models import KnownDeadlineKind, Referral, ReferralStatus, Urgency
+from hjp.core.short_lists import ShortList, read_short_lists
+from referrals.models import (
+    ConsentChange,
+    KnownDeadlineKind,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+    Urgency,
+)
 from referrals.selectors import referrals_matching
 
 
@@ -319,7 +326,7 @@ def advisor_home(*, user) -> AdvisorHome:
 
 
 def case_detail(*, user, pk) -> Case:
-    """The case with everything its page shows, in a fixed number of queries."""
+    """The case with its referral, patient, consent and the people named on them, in one query."""
     queryset = Case.objects.select_related(
         "advisor",
         "referral__patient",
@@ -330,25 +337,43 @@ def case_detail(*, user, pk) -> Case:
         "referral__referring_team",
         "referral__advice_organisation",
         "referral__partnership",
-    ).prefetch_related(
-        "referral__categories",
-        "referral__status_changes__actor",
-        "referral__consent__changes__recorded_by",
-        Prefetch("issues", queryset=CaseIssue.objects.select_related("category", "sub_category")),
-        Prefetch(
-            "deadlines", queryset=Deadline.objects.select_related("issue__category", "issue__sub_category", "done_by")
+    ).prefetch_related("referral__categories")
+    return get_case_for_user(user, pk, queryset=queryset)
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """The short lists of a case's page, read together (hjp.core.short_lists): its issues, deadlines, evidence
+    requests and onward referrals, its referral's steps and the later changes of its consent, each with the
+    people and categories it names, and its next appointment."""
+
+    issues: list[CaseIssue]
+    deadlines: list[Deadline]
+    evidence_requests: list[EvidenceRequest]
+    onward_referrals: list[OnwardReferral]
+    status_changes: list[ReferralStatusChange]
+    consent_changes: list[ConsentChange]
+    next_appointment: Appointment | None  # as `next_appointment` gives it
+
+
+def case_record(case: Case) -> CaseRecord:
+    """One query, however many lists hold rows (each list is short: a case's own issues, deadlines, ...)."""
+    referral = case.referral
+    lists = read_short_lists(
+        issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
+        deadlines=ShortList(Deadline.objects.filter(case=case), ("issue__category", "issue__sub_category", "done_by")),
+        evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
+        onward_referrals=ShortList(
+            OnwardReferral.objects.filter(case=case),
+            ("provider", "made_by", "issue__category", "issue__sub_category"),
         ),
-        Prefetch(
-            "evidence_requests", queryset=EvidenceRequest.objects.select_related("requested_from", "requested_by")
-        ),
-        Prefetch(
-            "onward_referrals",
-            queryset=OnwardReferral.objects.select_related(
-                "provider", "made_by", "issue__category", "issue__sub_category"
-            ),
+        status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
+        consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
+        next_appointment=ShortList(
+            Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
         ),
     )
-    return get_case_for_user(user, pk, queryset=queryset)
+    return CaseRecord(next_appointment=next(iter(lists.pop("next_appointment")), None), **lists)
 
 
 # The most entries of a case's timeline one page shows; "Show earlier" pages back.
@@ -398,18 +423,19 @@ def case_timeline(case: Case, *, before: str = "", length: int = TIMELINE_LENGTH
     )
 
 
+def _upcoming_appointments(case: Case) -> QuerySet[Appointment]:
+    """The case's booked appointments that have not started yet (not those booked in error), soonest first."""
+    return Appointment.objects.filter(
+        case=case,
+        attendance=Appointment.Attendance.BOOKED,
+        starts_at__gte=timezone.now(),
+        entered_in_error_at__isnull=True,
+    ).order_by("starts_at", "pk")
+
+
 def next_appointment(case: Case) -> Appointment | None:
     """The next booked appointment that has not started yet (not one booked in error)."""
-    return (
-        Appointment.objects.filter(
-            case=case,
-            attendance=Appointment.Attendance.BOOKED,
-            starts_at__gte=timezone.now(),
-            entered_in_error_at__isnull=True,
-        )
-        .order_by("starts_at", "pk")
-        .first()
-    )
+    return _upcoming_appointments(case).first()
 
 
 # --- providers and evidence ---------------------------------------------------------------------------------

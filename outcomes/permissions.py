@@ -1,26 +1,35 @@
 """Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only.
 Who may correct a case's recorded outcomes."""
 
+from django.http import Http404
+
 from casework.permissions import is_case_worker, is_supervisor_of
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
-from hjp.core.lookups import get_visible_or_404
 
 
-def dashboard_partnerships(user):
-    return Partnership.objects.filter(pk__in=roles_for(user).manager_partnership_ids).order_by("name")
+def _by_name(partnerships) -> list[Partnership]:
+    return sorted(partnerships, key=lambda partnership: (partnership.name, partnership.pk))
 
 
-def report_partnerships(user):
+def dashboard_partnerships(user) -> list[Partnership]:
+    """The partnerships the user manages, by name: read with the memberships (roles_for), no query of their own."""
     roles = roles_for(user)
-    return Partnership.objects.filter(pk__in=roles.manager_partnership_ids | roles.funder_partnership_ids).order_by(
-        "name"
-    )
+    return _by_name(roles.partnerships[pk] for pk in roles.manager_partnership_ids)
+
+
+def report_partnerships(user) -> list[Partnership]:
+    """The partnerships the user manages or funds, by name, as `dashboard_partnerships`."""
+    roles = roles_for(user)
+    return _by_name(roles.partnerships[pk] for pk in roles.manager_partnership_ids | roles.funder_partnership_ids)
 
 
 def get_partnership_for(user, pk, *, funder_report: bool = False) -> Partnership:
-    qs = report_partnerships(user) if funder_report else dashboard_partnerships(user)
-    return get_visible_or_404(qs, pk, "No such partnership.")
+    partnerships = report_partnerships(user) if funder_report else dashboard_partnerships(user)
+    found = next((partnership for partnership in partnerships if str(partnership.pk) == str(pk).strip()), None)
+    if found is None:
+        raise Http404("No such partnership.")
+    return found
 
 
 # --- correcting a case's recorded outcomes ---------------------------------------------------------------

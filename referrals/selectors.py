@@ -1,13 +1,22 @@
 """Reads for referrals. Each takes the acting user and returns only what that user may see."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
 from hjp.core.nhs_number import normalise_nhs_number
-from referrals.models import OPEN_STATUSES, SORT_AT, Patient, ProblemCategory, Referral, ReferralStatus
+from referrals.models import (
+    OPEN_STATUSES,
+    SORT_AT,
+    ConsentChange,
+    Patient,
+    ProblemCategory,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+)
 from referrals.permissions import get_referral_for_user
 
 
@@ -62,7 +71,13 @@ def referral_detail(*, user, pk) -> Referral:
         "referring_team",
         "partnership",
         "advice_organisation",
-    ).prefetch_related("categories", "status_changes__actor", "consent__changes__recorded_by")
+        "case",  # the case opened from it (casework.Case.referral), which the page links advice workers to
+    ).prefetch_related(
+        "categories",
+        # The people on the steps and on the consent's changes come with them, not in a query of their own.
+        Prefetch("status_changes", queryset=ReferralStatusChange.objects.select_related("actor")),
+        Prefetch("consent__changes", queryset=ConsentChange.objects.select_related("recorded_by")),
+    )
     return get_referral_for_user(user, pk, queryset=queryset)
 
 

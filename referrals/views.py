@@ -176,6 +176,7 @@ def referral_detail(request, pk):
     # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
     current_step = next((step for step in reversed(timeline) if step.to_status == referral.status), None)
     advice_side = permissions.is_advice_side(user, referral)
+    consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
     return render(
         request,
@@ -183,7 +184,8 @@ def referral_detail(request, pk):
         {
             "referral": referral,
             "patient": referral.patient,
-            "consent": getattr(referral, "consent", None),
+            "consent": consent,
+            "consent_changes": list(consent.changes.all()) if consent is not None else [],
             "timeline": timeline,
             "current_step": current_step,
             "possible_duplicates": duplicates.get(referral.pk, []),

@@ -25,6 +25,7 @@ def case_detail(request, pk):
     referral = case.referral
     consent = referral.consent
     is_supervisor = permissions.is_supervisor_of(user, referral.advice_organisation_id)
+    record = selectors.case_record(case)
     timeline = selectors.case_timeline(case, before=request.GET.get(BEFORE, ""))
     if timeline.invalid_cursor:
         messages.warning(request, INVALID_CURSOR_MESSAGE)
@@ -36,12 +37,14 @@ def case_detail(request, pk):
             "referral": referral,
             "patient": referral.patient,
             "consent": consent,
+            "record": record,
+            "consent_changes": record.consent_changes,
             "timeline": [
                 entry | {"can_mark_in_error": permissions.can_mark_entered_in_error(user, entry["item"], case)}
                 for entry in timeline.entries
             ],
             "timeline_page": timeline,
-            "next_appointment": selectors.next_appointment(case),
+            "next_appointment": record.next_appointment,
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
             "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,

@@ -12,6 +12,8 @@ one primary device."""
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db.models import CharField, OuterRef, StringAgg, Subquery, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
@@ -115,3 +117,51 @@ def recently_verified(request) -> bool:
         and verified_at is not None
         and timezone.now().timestamp() - verified_at <= settings.SECOND_FACTOR_RECENT_SECONDS
     )
+
+
+# Where a user object read by hjp.accounts.backends keeps the persistent ids of its confirmed devices, of every kind.
+CONFIRMED_DEVICES_ATTRIBUTE = "_hjp_confirmed_devices"
+
+
+def confirmed_devices_of_each_user() -> dict:
+    """Annotations for a query of users: for each kind, the ids of the user's confirmed devices ("3,7"), so that
+    the device a session was verified with is checked with the user's own read (`confirmed_device`)."""
+    return {
+        f"_hjp_{kind.key}_device_ids": Subquery(
+            kind.model.objects.filter(user=OuterRef("pk"), confirmed=True)
+            .order_by()
+            .values("user")
+            .annotate(ids=StringAgg(Cast("pk", CharField()), delimiter=Value(",")))
+            .values("ids")
+        )
+        for kind in KINDS
+    }
+
+
+def remember_confirmed_devices(user) -> None:
+    """After a query annotated with `confirmed_devices_of_each_user`: the persistent ids of the user's confirmed
+    devices, kept on the user object for `confirmed_device`."""
+    persistent_ids = set()
+    for kind in KINDS:
+        ids = getattr(user, f"_hjp_{kind.key}_device_ids") or ""
+        persistent_ids.update(f"{kind.model.model_label()}/{pk}" for pk in ids.split(",") if pk)
+    setattr(user, CONFIRMED_DEVICES_ATTRIBUTE, frozenset(persistent_ids))
+
+
+def knows_confirmed_devices(user) -> bool:
+    return hasattr(user, CONFIRMED_DEVICES_ATTRIBUTE)
+
+
+def confirmed_device(user, persistent_id: str) -> Device | None:
+    """The user's confirmed device with that persistent id, as the user's own read found it (see
+    `confirmed_devices_of_each_user`), else None: what django-otp's `Device.from_persistent_id` and its
+    middleware's checks (the device is the user's, and confirmed) give, without a query of its own. The
+    device comes with its id, user and confirmation; its other fields are read from the database when first
+    used (none is, on an ordinary page: the second-factor middleware asks only which kind it is)."""
+    if persistent_id not in getattr(user, CONFIRMED_DEVICES_ATTRIBUTE):
+        return None
+    model_label, pk = persistent_id.rsplit("/", 1)
+    model = next(kind.model for kind in KINDS if kind.model.model_label() == model_label)
+    known = {model._meta.pk.attname: int(pk), "user_id": user.pk, "confirmed": True}
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in known]
+    return model.from_db(user._state.db, names, [known[name] for name in names])

@@ -11,7 +11,11 @@ Every other page, the admin included, sends them to the page of their stage and 
 
 A session that passed the second factor with a device that is gone since (a supervisor's or admin's reset, or the
 device removed from another session) is signed out: the password alone must not lead to setting up a new factor,
-since a lost or stolen device often comes with an open session."""
+since a lost or stolen device often comes with an open session.
+
+Which device verified the session is django-otp's OTPMiddleware's work (request.user.otp_device, is_verified()):
+hjp's subclass below checks it against the devices read with the user (hjp.accounts.backends) instead of
+reading the device again, with the same outcome."""
 
 from urllib.parse import urlencode
 
@@ -19,8 +23,18 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
-from hjp.accounts.factors import KINDS, VERIFIED_AT_SESSION_KEY, has_any_device, has_primary_device, kind_of
+from hjp.accounts.factors import (
+    KINDS,
+    VERIFIED_AT_SESSION_KEY,
+    confirmed_device,
+    has_any_device,
+    has_primary_device,
+    kind_of,
+    knows_confirmed_devices,
+)
 from hjp.accounts.roles import must_use_second_factor
 
 VERIFY = "verify"
@@ -70,3 +84,19 @@ class SecondFactorMiddleware:
         if request.method == "GET":
             target = f"{target}?{urlencode({'next': request.get_full_path()})}"
         return HttpResponseRedirect(target)
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's OTPMiddleware, whose check of the session's device (it exists, is the user's and is
+    confirmed; otherwise otp_device is None and the session forgets it) uses the user's confirmed devices read
+    with the user (hjp.accounts.backends.AccountBackend) rather than a query of its own. A user read another
+    way (by another backend) is checked by django-otp's own code."""
+
+    def _verify_user_sync(self, request, user):
+        if not knows_confirmed_devices(user):
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        device = confirmed_device(user, self._normalize_persistent_id(persistent_id)) if persistent_id else None
+        user.otp_device = self._finalize_device(request, user, device)
+        return user

@@ -38,6 +38,8 @@ class Roles:
     manager_partnership_ids: frozenset = field(default_factory=frozenset)
     funder_partnership_ids: frozenset = field(default_factory=frozenset)
     referrer_memberships: tuple = ()
+    # The partnerships of the manager and funder memberships, read with them: {id: Partnership}.
+    partnerships: dict = field(default_factory=dict, hash=False, compare=False)
     two_factor_referrer_org_ids: frozenset = field(default_factory=frozenset)
     is_admin: bool = False
 
@@ -104,6 +106,7 @@ def roles_for(user) -> Roles:
         manager_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.MANAGER)),
         funder_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.FUNDER)),
         referrer_memberships=tuple(referrer),
+        partnerships={m.partnership_id: m.partnership for m in memberships if m.partnership_id is not None},
         two_factor_referrer_org_ids=frozenset(
             m.organisation_id for m in referrer if m.organisation.requires_two_factor_for_referrers
         ),

@@ -1,9 +1,13 @@
 from collections.abc import Callable, Iterable
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from hjp.core.lookups import get_visible_or_404
 from hjp.notifications.models import Message
+
+# Where a user object keeps its inbox count once read (with the signed-in user: hjp.accounts.backends).
+UNREAD_COUNT_ATTRIBUTE = "_hjp_unread_messages"
 
 # Who a message is about, in words the reader knows the patient by. The core knows no app, so the app that
 # owns referrals registers the function when it loads: called as (user=, referral_ids=), it returns
@@ -38,8 +42,30 @@ def with_patient_labels(*, user, messages: Iterable[Message]) -> list[Message]:
     return messages
 
 
+def _unread(*, user) -> QuerySet[Message]:
+    return inbox(user=user).filter(read_at__isnull=True)
+
+
 def unread_count(*, user) -> int:
-    return inbox(user=user).filter(read_at__isnull=True).count()
+    """The user's unread messages, read once per user object: with the signed-in user itself where it was read
+    with `unread_count_of_each_user` (hjp.accounts.backends), else here. Marking messages read forgets it."""
+    count = getattr(user, UNREAD_COUNT_ATTRIBUTE, None)
+    if count is None:
+        count = _unread(user=user).count()
+        setattr(user, UNREAD_COUNT_ATTRIBUTE, count)
+    return count
+
+
+def unread_count_of_each_user() -> Coalesce:
+    """An annotation for a query of users: each user's unread count, as `unread_count` gives it."""
+    counted = _unread(user=OuterRef("pk")).order_by().values("recipient").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
+def forget_unread_count(user) -> None:
+    """After the user's messages were marked read: the count kept on the user object is out of date."""
+    if hasattr(user, UNREAD_COUNT_ATTRIBUTE):
+        delattr(user, UNREAD_COUNT_ATTRIBUTE)
 
 
 def get_message_for_user(*, user, pk) -> Message:

@@ -31,6 +31,7 @@ from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason, message_body
 from hjp.notifications.models import Delivery, Message
 from hjp.notifications.rendering import render_message, render_subject
+from hjp.notifications.selectors import forget_unread_count
 
 logger = logging.getLogger(__name__)
 
@@ -513,10 +514,13 @@ def message_mark_read(*, message: Message, user) -> None:
     if message.recipient_id == user.pk and message.read_at is None:
         message.read_at = timezone.now()
         message.save(update_fields=["read_at"])
+        forget_unread_count(user)
 
 
 @transaction.atomic
 def messages_mark_all_read(*, user) -> int:
-    return Message.objects.filter(recipient=user, status=Message.Status.DELIVERED, read_at__isnull=True).update(
+    marked = Message.objects.filter(recipient=user, status=Message.Status.DELIVERED, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    forget_unread_count(user)
+    return marked

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Case, DateField, F, Q, Sum, When
+from django.db.models import Case, DateField, F, Q, Sum, Value, When
 
 from hjp.accounts.models import Funding, Organisation, Profession, Team
 from hjp.core.money import pennies
@@ -164,6 +164,9 @@ class _Cells:
         return tuple(self.months.get((measure, key, month), (0, ZERO)))
 
 
+_ORGANISATION_ROW, _TEAM_ROW = "organisation", "team"
+
+
 def referral_breakdowns(cells: _Cells, *, partnership) -> tuple[Breakdown, ...]:
     """Referrals received by organisation, team, profession, setting, deprivation decile and, among those
     declined, the coded reason for declining.
@@ -173,22 +176,27 @@ def referral_breakdowns(cells: _Cells, *, partnership) -> tuple[Breakdown, ...]:
     zeros included. A row that appeared only when it had referrals, or an order by size, would tell a reader
     more than its rounded count does (outcomes.disclosure)."""
     by_organisation = {int(key): n for key, n in cells.keyed(rf.ORGANISATION).items()}
-    organisations = defaultdict(int)
-    for pk, name in (
-        Organisation.objects.filter(Q(health_partnerships=partnership) | Q(pk__in=list(by_organisation)))
-        .values_list("pk", "name")
-        .distinct()
-    ):
-        organisations[name] += by_organisation.get(pk, 0)
     by_team = cells.keyed(rf.TEAM)
-    teams = {
-        (team["organisation__name"], team["name"], team["pk"]): by_team.get(str(team["pk"]), 0)
-        for team in Team.objects.filter(
+    # The organisations and the teams, in one query: (kind, pk, name, the team's organisation or "").
+    organisation_rows = (
+        Organisation.objects.filter(Q(health_partnerships=partnership) | Q(pk__in=list(by_organisation)))
+        .order_by()
+        .values_list(Value(_ORGANISATION_ROW), "pk", "name", Value(""))
+    )
+    team_rows = (
+        Team.objects.filter(
             Q(organisation__health_partnerships=partnership) | Q(pk__in=[int(key) for key in by_team if key])
         )
-        .values("pk", "name", "organisation__name")
-        .distinct()
-    }
+        .order_by()
+        .values_list(Value(_TEAM_ROW), "pk", "name", "organisation__name")
+    )
+    organisations = defaultdict(int)
+    teams = {}
+    for kind, pk, name, organisation in organisation_rows.union(team_rows).order_by():  # UNION: each row once
+        if kind == _ORGANISATION_ROW:
+            organisations[name] += by_organisation.get(pk, 0)
+        else:
+            teams[organisation, name, pk] = by_team.get(str(pk), 0)
     return (
         _breakdown("referring organisation", sorted(organisations.items())),
         _breakdown(

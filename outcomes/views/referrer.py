@@ -5,7 +5,6 @@ them (consent scope 3)."""
 from django.http import Http404
 from django.shortcuts import render
 
-from casework.models import Case
 from hjp.accounts.roles import REFERRERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -17,9 +16,9 @@ from referrals.permissions import get_referral_for_user, is_referrer_side
 @role_required(REFERRERS, message="Only referrers read this page.")
 def referral_outcome(request, referral_pk):
     user = request.user
-    queryset = Referral.objects.select_related("consent", "patient", "advice_organisation")
+    queryset = Referral.objects.select_related("consent", "patient", "advice_organisation", "case")
     referral = get_referral_for_user(user, referral_pk, queryset=queryset)
-    case = Case.objects.filter(referral=referral).first()
+    case = getattr(referral, "case", None)  # read with the referral; None before one is opened
     if case is None or not is_referrer_side(user, referral):
         raise Http404("No outcome for this referral.")
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="outcome")

@@ -246,8 +246,8 @@ def test_the_security_page_takes_the_same_queries_for_few_and_many_passkeys(
         passkey_for(advisor_user, f"Key {number}")
     recovery_codes_generate(user=advisor_user)
     signed_in_with(client, advisor_user, passkey_for(advisor_user, "Laptop"))
-    # the session, user, verifying device, roles, each kind's devices, the codes left, the menu
-    with django_assert_num_queries(9):
+    # the session, the user (with its inbox count and devices' ids), roles, each kind's devices, the codes left
+    with django_assert_num_queries(7):
         page = client.get(SECURITY).content.decode()
     assert page.count('href="/accounts/security/devices/passkey/') == passkeys + 1
     assert "Set up a passkey" in page

@@ -140,8 +140,8 @@ def test_the_people_list_takes_the_same_queries_for_few_and_many(
     for _ in range(colleagues):
         authenticator_for(factories.advisor(advice_org))
     client.force_login(supervisor_user)
-    # the session, user, verifying device, roles, the people with their memberships, the menu
-    with django_assert_num_queries(7):
+    # the session, the user (with its inbox count and devices' ids), roles, the people with their memberships
+    with django_assert_num_queries(5):
         assert client.get(PEOPLE).status_code == 200
 
 

@@ -49,9 +49,9 @@ def test_the_page_takes_the_same_queries_for_few_and_many_devices(
         TOTPDevice.objects.create(user=advisor_user, name=f"Phone {number}", confirmed=True)
     recovery_codes_generate(user=advisor_user)
     client.force_login(advisor_user)
-    # the session, user, verifying device, roles, each kind's devices (passkeys, apps, recovery
-    # codes), the codes left, the menu
-    with django_assert_num_queries(9):
+    # the session, the user (with its inbox count and devices' ids), roles, each kind's devices (passkeys, apps,
+    # recovery codes), the codes left
+    with django_assert_num_queries(7):
         assert client.get(SECURITY).status_code == 200
 
 

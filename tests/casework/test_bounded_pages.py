@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 # The signed-in page's own reads (as the other list pages), the page of rows with their cases and patients,
 # and the audit entry.
-TODAY_LIST_QUERIES = {"appointments": 7, "deadlines": 7, "evidence": 7}
+TODAY_LIST_QUERIES = {"appointments": 5, "deadlines": 5, "evidence": 5}
 SECTIONS = {"appointments": 27, "deadlines": 31, "evidence": 29}  # each more than a page (PAGE_SIZE)
 
 

@@ -12,15 +12,18 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-# Each includes what every signed-in page costs (session read, user, the device that passed the second factor,
-# memberships, the inbox count in the navigation, the audit entry) and the page's own
+# Each includes what every signed-in page costs (session read; the user with its inbox count and second-factor
+# devices; memberships: tests/core/test_request_overhead.py), the audit entry and the page's own
 # fixed set of reads. Triage: also one query for possible duplicates of the page's referrals.
 # No list counts its rows (hjp.core.pagination); the case page reads its timeline a page at a time (notes,
 # appointments) and the next appointment apart.
-TRIAGE_QUERIES = 10
-CASELOAD_QUERIES = 11
-CASE_PAGE_QUERIES = 18  # and the later changes of consent with who recorded them
-HOME_QUERIES = 11
+TRIAGE_QUERIES = 8
+CASELOAD_QUERIES = 9
+# The case with its referral, patient and consent; its categories; its short lists in one query (issues,
+# deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, with the people
+# they name, and the next appointment: casework.selectors.case_record); a page of notes and one of appointments.
+CASE_PAGE_QUERIES = 9
+HOME_QUERIES = 9
 
 
 def _add_referrals(n, health_org, partnership):

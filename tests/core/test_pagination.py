@@ -210,7 +210,7 @@ def test_every_caseload_order_pages_through_every_case_once(
         assert dated == sorted(dated) and keys[len(dated) :] == [None] * (len(keys) - len(dated))
 
 
-EVIDENCE_LIST_QUERIES = 7
+EVIDENCE_LIST_QUERIES = 5
 
 
 def test_the_referrers_evidence_requests_page_through_with_the_same_queries(

@@ -1,5 +1,5 @@
 """With a read replica (DATABASE_REPLICA_URL), the pages that only add figures up read them from it; what every
-page reads before its view (session, user, device, memberships) and every write (the CSV's audit entry) stay on the
+page reads before its view (session, the user with its devices and inbox count, memberships) and every write (the CSV's audit entry) stay on the
 primary. Tested with Django's test mirror: the "replica" alias is a second connection to the test database."""
 
 import pytest
@@ -13,7 +13,7 @@ from tests.outcomes.test_dashboard import PERIOD, World
 # A second connection sees only committed rows: the test commits its data (transaction=True).
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
 
-BEFORE_THE_VIEW = ('"django_session"', '"accounts_user"', '"otp_totp_totpdevice"', '"accounts_membership"')
+BEFORE_THE_VIEW = ('"django_session"', '"accounts_user"', '"accounts_membership"')
 # Whether any referral waits to be counted is asked of the primary: the running totals are brought up to date
 # there (outcomes.running_figures), never on a replica.
 PENDING = '"outcomes_figurespending"'
@@ -45,7 +45,7 @@ def test_the_figure_pages_read_their_figures_from_the_replica(as_user, with_repl
     response, primary, replica = _get(as_user(world.manager), url_name)
     assert _tables(primary, (*BEFORE_THE_VIEW, PENDING)) == [*BEFORE_THE_VIEW, PENDING]
     assert any(FIGURES in sql for sql in replica)
-    assert not [sql for sql in replica if not sql.startswith("SELECT")]
+    assert not [sql for sql in replica if not sql.lstrip("(").startswith("SELECT")]
     assert world.partnership.name in response.content.decode()
 
 
@@ -54,7 +54,7 @@ def test_the_funder_csv_is_read_from_the_replica_and_audited_on_the_primary(as_u
     response, primary, replica = _get(as_user(world.funder), "outcomes:funder_report_csv")
     assert _tables(primary[: len(BEFORE_THE_VIEW) + 1], (*BEFORE_THE_VIEW, PENDING)) == [*BEFORE_THE_VIEW, PENDING]
     assert [sql.split(" (")[0] for sql in primary[len(BEFORE_THE_VIEW) + 1 :]] == ['INSERT INTO "audit_auditevent"']
-    assert replica and not [sql for sql in replica if not sql.startswith("SELECT")]
+    assert replica and not [sql for sql in replica if not sql.lstrip("(").startswith("SELECT")]
     assert AuditEvent.objects.get(action=AuditEvent.Action.EXPORT).actor == world.funder
     assert response["Content-Type"].startswith("text/csv")
 

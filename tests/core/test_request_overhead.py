@@ -1,6 +1,8 @@
-"""What every signed-in page costs before its own work: the session, the user, the device that passed the second
-factor, the memberships and the inbox count, each read once; no session write and no transaction on a read-only
-page (the session's idle timer is pushed on at most once a minute: tests/accounts/test_sessions.py)."""
+"""What every signed-in page costs before its own work: three queries, the session; the user, with its inbox count
+and its confirmed second-factor devices, which the device that passed the second factor is checked against
+(hjp.accounts.backends, hjp.accounts.middleware.OTPMiddleware); and the memberships. No session write and no
+transaction on a read-only page (the session's idle timer is pushed on at most once a minute:
+tests/accounts/test_sessions.py)."""
 
 import pytest
 from django.db import connection
@@ -10,17 +12,16 @@ from django.urls import reverse
 
 from hjp.accounts.models import User
 from hjp.core.context_processors import navigation
+from hjp.notifications.models import Message, MessageKind
+from hjp.notifications.services import message_queue
 
 pytestmark = pytest.mark.django_db
 
+# The queries every signed-in page starts with, by the table each reads; the user's query reads these too.
+BEFORE_THE_VIEW = ['"django_session"', '"accounts_user"', '"accounts_membership"']
+WITH_THE_USER = ['"notifications_message"', '"otp_totp_totpdevice"', '"otp_static_staticdevice"']
 # (table read, how many times) for every signed-in page, whatever it is.
-OVERHEAD = {
-    '"django_session"': 1,
-    '"accounts_user"': 1,
-    '"otp_totp_totpdevice"': 1,
-    '"accounts_membership"': 1,
-    '"notifications_message"': 1,
-}
+OVERHEAD = {table: 1 for table in BEFORE_THE_VIEW + WITH_THE_USER}
 
 AGGREGATE_PAGES = {"outcomes:dashboard", "outcomes:funder_report"}
 
@@ -48,6 +49,8 @@ def test_a_signed_in_page_reads_what_every_page_needs_once_and_writes_nothing_bu
         assert client.get(reverse(url_name)).status_code == 200
     sql = [q["sql"] for q in page.captured_queries]
     assert _overhead_of(page.captured_queries) == OVERHEAD
+    assert [next(t for t in BEFORE_THE_VIEW if f"FROM {t}" in s) for s in sql[:3]] == BEFORE_THE_VIEW
+    assert all(f"FROM {table}" in sql[1] for table in WITH_THE_USER)
     writes = [s for s in sql if s.startswith(("INSERT", "UPDATE", "DELETE"))]
     assert len(writes) == (url_name not in AGGREGATE_PAGES)  # pages of patient data are audited; figures are not
     assert all(s.startswith('INSERT INTO "audit_auditevent"') for s in writes)
@@ -64,3 +67,23 @@ def test_the_navigation_reads_the_memberships_and_the_inbox_count_once_per_reque
     with django_assert_num_queries(0):
         again = navigation(request)
     assert first == again and first["unread_messages"] == 0 and ("Today", "casework:home") in first["nav_items"]
+
+
+def test_the_signed_in_user_comes_with_its_inbox_count_and_marking_messages_read_forgets_it(
+    as_user, referrer_user, referral, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        for key in ("first", "second"):
+            message_queue(
+                recipient=referrer_user,
+                kind=MessageKind.STATUS_NOTICE,
+                key=key,
+                subject="Your referral was accepted",
+                body="Accepted.",
+                referral_id=referral.pk,
+            )
+    client = as_user(referrer_user)
+    assert client.get(reverse("referrals:home")).context["unread_messages"] == 2
+    opened = client.get(reverse("notifications:detail", args=[Message.objects.filter(key="first").get().pk]))
+    assert opened.context["unread_messages"] == 1  # the page that marks it read shows the count after
+    assert client.post(reverse("notifications:mark_all_read"), follow=True).context["unread_messages"] == 0

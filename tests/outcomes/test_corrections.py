@@ -262,8 +262,8 @@ def test_the_outcomes_page_makes_the_same_number_of_queries_with_more_correction
 
 
 # The same with one correction as with five more outcomes, each corrected and marked entered in error (the
-# outcomes page's 27 of tests/referrals/test_sub_categories.py, the second-factor device read included).
-QUERIES_OF_THE_OUTCOMES_PAGE = 27
+# outcomes page's 25 of tests/referrals/test_sub_categories.py).
+QUERIES_OF_THE_OUTCOMES_PAGE = 25
 
 
 def test_correcting_through_the_page(as_user, case, money, advisor_user):

@@ -499,10 +499,10 @@ def add_declines(world, reasons):
         )
 
 
-# Session, user, the device that passed the second factor, roles and partnerships (5), the figures (6: anything
-# pending?, the running totals, the open caseload, the partnership's organisations and teams, so every breakdown
-# lists the same rows, and its funding), the inbox badge (1).
-DASHBOARD_QUERIES = 12
+# Session, the user (with its inbox count and second-factor devices), its memberships with their partnerships (3),
+# the figures (5: anything pending?, the running totals, the open caseload, the partnership's organisations and
+# teams in one query, so every breakdown lists the same rows, and its funding).
+DASHBOARD_QUERIES = 8
 
 
 def test_the_number_of_queries_does_not_grow_with_the_rows(client, world, django_assert_num_queries):

@@ -336,10 +336,10 @@ def test_the_referrers_outcome_page_follows_corrections_and_scope_3(
     assert "£90.00" not in html
 
 
-# Session, user, the device that passed the second factor, memberships, the inbox count, the
-# referral, its case, the audit entry, the issues and their three kinds of counted outcome,
+# Session, the user (with its inbox count and second-factor devices), memberships, the
+# referral with its case, the audit entry, the issues and their three kinds of counted outcome,
 # the money total: the same with more rows.
-REFERRER_OUTCOME_PAGE_QUERIES = 13
+REFERRER_OUTCOME_PAGE_QUERIES = 10
 
 
 def test_a_withdrawal_of_all_consent_erases_what_corrections_and_changes_of_consent_say(

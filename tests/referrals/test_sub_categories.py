@@ -131,13 +131,13 @@ def _issues_with_money(case, n):
         factories.DecisionOutcomeFactory(issue=issue)
 
 
-# Signed-in page costs (session read, user, second-factor device, memberships, inbox
-# count, audit entry);
+# Signed-in page costs (session read; the user with its inbox count and second-factor devices; memberships;
+# audit entry);
 # the case with its issues (category and sub-category joined), their money (benefit joined), decisions, other
 # outcomes and wellbeing; the money totals; each of the three outcome forms listing the issues with their
 # outcomes again (4 each, a fixed cost the page already had); and the money form's list of benefits (1: it
 # was a list in code before sub-categories became a table); and the corrections of the case's outcomes (1).
-OUTCOMES_PAGE_QUERIES = 27
+OUTCOMES_PAGE_QUERIES = 25
 
 
 @pytest.mark.parametrize("issues", [1, 6])

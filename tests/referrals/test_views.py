@@ -265,7 +265,7 @@ def test_shared_visibility_shows_colleagues_referrals_but_not_their_drafts(as_us
     assert client.get(reverse("referrals:detail", args=[colleague_draft.pk])).status_code == 404
 
 
-MY_REFERRALS_QUERIES = 8  # no COUNT of the whole list: the next page is found by the last row's key
+MY_REFERRALS_QUERIES = 6  # no COUNT of the whole list: the next page is found by the last row's key
 
 
 @pytest.mark.django_db

@@ -1,0 +1,191 @@
+"""Every main page of every role takes at most PAGE_QUERY_BUDGET queries, the audit entry included, and the same
+number with few rows as with many (issue 12). What every signed-in page spends before its view is
+tests/core/test_request_overhead.py; each page's own pinned test says what its queries are."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test import TestCase
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services as casework_services
+from hjp.audit.models import AuditEvent
+from hjp.notifications import services as notification_services
+from hjp.notifications.models import MessageKind
+from outcomes import running_figures
+from referrals.models import ConsentChange, ReferralStatus
+from tests import factories
+from tests.casework.test_queries import _fill_case
+from tests.support.auth import Client
+
+pytestmark = pytest.mark.django_db
+
+PAGE_QUERY_BUDGET = 10
+PERIOD = {"period": "quarter-2025-4"}
+NHS_NUMBER = "9434765919"
+
+# (who, page, exact queries). `who` names a user of the World below; the page is a URL name with its arguments.
+PAGES = [
+    ("referrer", "referrals:home", 7),
+    ("referrer", "referrals:list", 6),
+    ("referrer", "referrals:detail", 8),
+    ("referrer", "outcomes:referral_outcome", 10),
+    ("referrer", "casework:evidence_list", 5),
+    ("referrer", "notifications:inbox", 6),
+    ("advisor", "casework:home", 9),
+    ("advisor", "casework:today_list:appointments", 5),
+    ("advisor", "casework:today_list:deadlines", 5),
+    ("advisor", "casework:today_list:evidence", 5),
+    ("advisor", "referrals:list", 6),
+    ("advisor", "referrals:detail", 9),
+    ("advisor", "casework:triage", 8),
+    ("advisor", "casework:caseload", 7),
+    ("supervisor", "casework:caseload:organisation", 9),
+    ("advisor", "casework:case", 9),
+    ("supervisor", "outcomes:who_looked", 8),
+    ("dpo", "outcomes:subject_access", 5),
+    ("dpo", "outcomes:subject_access:search", 7),
+    ("manager", "outcomes:dashboard", 8),
+    ("funder", "outcomes:funder_report", 8),
+    ("funder", "outcomes:funder_report_csv", 9),
+]
+
+
+class World:
+    def __init__(self):
+        self.health_org = factories.OrganisationFactory(name="Riverside Surgery")
+        self.partnership = factories.PartnershipFactory(health_organisations=[self.health_org])
+        advice_org = self.partnership.advice_organisation
+        self.referrer = factories.referrer(self.health_org)
+        self.advisor = factories.advisor(advice_org)
+        self.supervisor = factories.advisor(advice_org, supervisor=True)
+        self.manager = factories.partnership_member(self.partnership, "manager")
+        self.funder = factories.partnership_member(self.partnership, "funder")
+        self.dpo = factories.UserFactory()
+        self.dpo.user_permissions.add(
+            Permission.objects.get(content_type__app_label="referrals", codename="subject_access")
+        )
+        self.referral = self._referral(status=ReferralStatus.SUBMITTED)
+        self.referral.patient.nhs_number = NHS_NUMBER
+        self.referral.patient.save()
+        self.referral.consent.outcome_feedback = True  # the referrer's outcome page shows the outcomes
+        self.referral.consent.save()
+        self.case = casework_services.referral_accept(referral=self.referral, actor=self.advisor)
+        casework_services.case_note_add(
+            case=self.case,
+            actor=self.advisor,
+            kind="call",
+            text="First call.",
+            occurred_at=timezone.now(),
+            first_contact=True,
+        )
+        self.grow(1)
+
+    def _referral(self, **fields):
+        return factories.ReferralFactory(
+            referrer=self.referrer, referring_organisation=self.health_org, partnership=self.partnership, **fields
+        )
+
+    def grow(self, n):
+        """n more of everything each page lists."""
+        day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+        _fill_case(self.case, n)
+        for issue in self.case.issues.all()[:n]:
+            factories.FinancialOutcomeFactory(issue=issue)
+        for i in range(n):
+            self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
+            case = factories.CaseFactory(
+                advisor=self.advisor, referral=self._referral(status=ReferralStatus.IN_PROGRESS)
+            )
+            factories.CaseIssueFactory(case=case)
+            factories.DeadlineFactory(case=case, due_date=timezone.localdate() - timedelta(days=i % 3))
+            factories.AppointmentFactory(case=case, starts_at=day_start + timedelta(minutes=20 * i))
+            factories.EvidenceRequestFactory(case=case, requested_from=self.referrer)
+            factories.EvidenceRequestFactory(
+                case=case,
+                requested_from=self.referrer,
+                state="answered",
+                answer_text="Letter",
+                answered_at=timezone.now() - timedelta(hours=i),
+                answered_by=self.referrer,
+            )
+            with TestCase.captureOnCommitCallbacks(execute=True):  # delivered to the inbox
+                notification_services.message_queue(
+                    recipient=self.referrer,
+                    kind=MessageKind.OUTCOME_REPORT,
+                    key=f"budget-{case.pk}",
+                    subject="Outcome of your referral",
+                    body="The case has closed.",
+                    referral_id=case.referral_id,
+                )
+            ConsentChange.objects.create(
+                consent=self.referral.consent,
+                scope="outcome_feedback",
+                given=bool(i % 2),
+                method="phone",
+                said_at=timezone.now(),
+                recorded_by=self.advisor,
+                recorded_at=timezone.now(),
+            )
+            AuditEvent.objects.create(
+                actor=self.advisor,
+                action=AuditEvent.Action.VIEW,
+                object_type="casework.case",
+                object_id=str(self.case.pk),
+            )
+        running_figures.refresh_pending()
+
+    def get(self, client, page):
+        name, _, variant = page.partition(":")[2].partition(":")
+        url_name = f"{page.partition(':')[0]}:{name}"
+        args, query = [], {}
+        if url_name in ("referrals:detail", "outcomes:referral_outcome"):
+            args = [self.referral.pk]
+        elif url_name == "casework:case":
+            args = [self.case.pk]
+        elif url_name == "casework:today_list":
+            args = [variant]
+        elif url_name == "outcomes:who_looked":
+            args = [self.referral.patient_id]
+        elif url_name == "casework:caseload" and variant:
+            query = {"scope": variant}
+        elif url_name in ("outcomes:dashboard", "outcomes:funder_report", "outcomes:funder_report_csv"):
+            query = PERIOD
+        url = reverse(url_name, args=args)
+        if variant == "search":
+            return client.post(url, {"nhs_number": NHS_NUMBER})
+        return client.get(url, query)
+
+
+def _counts(world, client_for):
+    counts = {}
+    for who, page, _ in PAGES:
+        client = client_for(who)
+        world.get(client, page)  # the session's first page may save it (its idle timer): not what is counted
+        with CaptureQueriesContext(connection) as captured:
+            response = world.get(client, page)
+        assert response.status_code == 200, (who, page)
+        counts[(who, page)] = len(captured.captured_queries)
+    return counts
+
+
+def test_every_main_page_takes_at_most_ten_queries_whatever_the_rows():
+    world = World()
+    clients = {}
+
+    def client_for(who):
+        if who not in clients:
+            clients[who] = Client()
+            clients[who].force_login(getattr(world, who))
+        return clients[who]
+
+    few = _counts(world, client_for)
+    world.grow(25)
+    many = _counts(world, client_for)
+    assert few == many
+    assert few == {(who, page): n for who, page, n in PAGES}
+    assert max(few.values()) <= PAGE_QUERY_BUDGET

@@ -1,0 +1,45 @@
+"""Several short lists of different models in one query: the same rows, in the same order, with the same values
+and related objects as a query of each would give (hjp.core.short_lists)."""
+
+import pytest
+from django.forms.models import model_to_dict
+
+from casework.models import CaseIssue, Deadline, OnwardReferral
+from hjp.core.short_lists import ShortList, read_short_lists
+from tests import factories
+from tests.casework.test_queries import _fill_case
+
+pytestmark = pytest.mark.django_db
+
+
+def _as_read_alone(queryset):
+    return [(obj.pk, model_to_dict(obj)) for obj in queryset]
+
+
+def test_short_lists_come_back_as_each_query_alone_would_give_them_in_one_query(
+    advisor_user, health_org, partnership, django_assert_num_queries
+):
+    case = factories.CaseFactory(
+        advisor=advisor_user,
+        referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
+    )
+    _fill_case(case, 4)
+    factories.DeadlineFactory(case=case, issue=None)  # a relation that is empty
+    lists = {
+        "issues": ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
+        "deadlines": ShortList(Deadline.objects.filter(case=case), ("issue__category", "done_by")),
+        "onward": ShortList(OnwardReferral.objects.filter(case=case).order_by("pk"), ("provider", "made_by")),
+        "none": ShortList(CaseIssue.objects.filter(case=None)),
+    }
+    with django_assert_num_queries(1):
+        read = read_short_lists(**lists)
+    for name, short_list in lists.items():
+        assert [(obj.pk, model_to_dict(obj)) for obj in read[name]] == _as_read_alone(short_list.queryset)
+    assert read["none"] == []
+    expected = [d.issue.category.name if d.issue else None for d in Deadline.objects.filter(case=case)]
+    with django_assert_num_queries(0):  # the related objects came with the rows
+        assert [d.issue.category.name if d.issue else None for d in read["deadlines"]] == expected
+        names = [(i.category.name, i.sub_category and i.sub_category.name) for i in read["issues"]]
+        providers = [o.provider.name for o in read["onward"]]
+    assert len(names) == 4 and len(providers) == 4
+    assert sum(d.issue is None for d in read["deadlines"]) == 1
