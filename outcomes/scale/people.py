@@ -12,6 +12,7 @@ from django.db import connection
 
 from hjp.accounts.demo import seed_world
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, User
+from referrals.demo import GIVEN as DEMO_GIVEN
 from referrals.models import ReferralStatus
 from referrals.validators import NHS_NUMBER_WEIGHTS
 
@@ -48,27 +49,9 @@ PROFESSIONS = [
     Profession.MENTAL_HEALTH,
     Profession.ADMIN_STAFF,
 ]
+# The demo's given names (referrals.demo), and more, so that a large history repeats them less.
 GIVEN = [
-    "Maria",
-    "John",
-    "Aisha",
-    "Peter",
-    "Fatima",
-    "David",
-    "Olena",
-    "Kwame",
-    "Helen",
-    "Mohammed",
-    "Sarah",
-    "Tomasz",
-    "Grace",
-    "Imran",
-    "Linda",
-    "Chen",
-    "Bridget",
-    "Ravi",
-    "Joan",
-    "Samuel",
+    *DEMO_GIVEN,
     "Amira",
     "Callum",
     "Deborah",
