@@ -44,8 +44,9 @@ class Roles:
     is_admin: bool = False
 
     @property
-    def must_use_second_factor(self) -> bool:
-        """Whether the user must have a second factor and pass it at every sign-in."""
+    def roles_require_second_factor(self) -> bool:
+        """Whether the user's roles alone require a second factor; the whole rule, which adds the data protection
+        permission, is `must_use_second_factor(user)`."""
         return self.holds_any(SECOND_FACTOR_ROLES) or bool(self.two_factor_referrer_org_ids)
 
     @property
@@ -137,6 +138,6 @@ def role_required(*role_sets: frozenset, message: str = "No such page."):
 
 def must_use_second_factor(user) -> bool:
     """Whether the user must have a second factor and pass it at every sign-in: their roles
-    (Roles.must_use_second_factor), or the data protection permission, which opens every patient's record. The
+    (Roles.roles_require_second_factor), or the data protection permission, which opens every patient's record. The
     permission is read only where the roles do not already decide (a superuser's is free)."""
-    return roles_for(user).must_use_second_factor or user.has_perm(SUBJECT_ACCESS_PERMISSION)
+    return roles_for(user).roles_require_second_factor or user.has_perm(SUBJECT_ACCESS_PERMISSION)
