@@ -3,10 +3,12 @@ the audit of every attempt. Signing in here goes through the pages (password wit
 then the second step as a person types it)."""
 
 import base64
+import importlib
 import re
 from datetime import timedelta
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import TOTP
@@ -14,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hjp.accounts.models import Role
+from hjp.accounts.recovery_codes import stored_form
 from hjp.accounts.services import recovery_codes_generate
 from hjp.audit.models import AuditEvent
 from tests import factories
@@ -125,7 +128,9 @@ def test_enrolment_draws_the_qr_code_here_shows_the_secret_and_confirms_with_a_c
     codes_page = client.get(done["Location"])
     codes = re.findall(r'<li class="col"><code class="fs-5">([a-z2-7]+)</code>', codes_page.content.decode())
     assert len(codes) == 10
-    assert set(codes) == set(StaticToken.objects.filter(device__user=advisor_user).values_list("token", flat=True))
+    assert {stored_form(code) for code in codes} == set(
+        StaticToken.objects.filter(device__user=advisor_user).values_list("token", flat=True)
+    )
     assert 'href="/casework/"' in codes_page.content.decode()
     # Shown once: the page cannot be drawn again.
     again = client.get(reverse("accounts:recovery_codes"))
@@ -253,8 +258,33 @@ def test_a_deleted_device_signs_out_the_sessions_it_verified(client, advisor_use
 
 
 @pytest.mark.django_db
-def test_recovery_codes_are_stored_per_user_in_one_device(advisor_user):
+def test_recovery_codes_are_stored_per_user_in_one_device_and_only_hashed(advisor_user):
     recovery_codes_generate(user=advisor_user)
     new = recovery_codes_generate(user=advisor_user)
     device = StaticDevice.objects.get(user=advisor_user)
-    assert sorted(device.token_set.values_list("token", flat=True)) == sorted(new)
+    stored = set(device.token_set.values_list("token", flat=True))
+    assert stored == {stored_form(code) for code in new}
+    assert not stored & set(new)  # someone reading the table learns no code
+    assert all(len(token) == 16 for token in stored)
+
+
+@pytest.mark.django_db
+def test_a_recovery_code_made_before_the_secret_key_was_rotated_still_works_once(client, advisor_user, settings):
+    authenticator_for(advisor_user)
+    codes = recovery_codes_generate(user=advisor_user)
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-rotated-secret-key-that-is-long-enough-for-django-0123456789"
+    password_only(client, advisor_user)
+    assert recovery_with(client, codes[1])["Location"] == "/"
+    assert StaticToken.objects.filter(device__user=advisor_user).count() == 9
+
+
+@pytest.mark.django_db
+def test_recovery_codes_kept_in_plain_text_are_hashed_by_the_migration(advisor_user):
+    """Codes made before hashing keep working once, and the table no longer holds them."""
+    device = StaticDevice.objects.create(user=advisor_user, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="abcd2345")
+    module = importlib.import_module("hjp.accounts.migrations.0005_hash_recovery_codes")
+    module.hash_plain_codes(django_apps, None)
+    module.hash_plain_codes(django_apps, None)  # a second run leaves hashed codes alone
+    assert list(device.token_set.values_list("token", flat=True)) == [stored_form("abcd2345")]
