@@ -439,7 +439,10 @@ class ReferralStatusChange(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ReferralStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None for the one move hjp makes itself: discarding a draft nobody sent (referrals.services.retention).
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     decline_reason = models.CharField(max_length=30, choices=DeclineReason.choices, blank=True)
     reason = models.TextField(blank=True)
     at = models.DateTimeField()

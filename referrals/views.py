@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -162,6 +163,7 @@ def referral_form(request, pk=None):
             # Only duplicates this referrer may open: of others they learn nothing (the advice service checks).
             "duplicates": duplicates,
             "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
+            "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -427,12 +427,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.core.tasks.delete_stored_files",
         "schedule": 600,
     },
-    # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it.
+    # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it, and drafts
+    # abandoned for DRAFT_RETENTION_DAYS.
     "anonymise-expired-records": {
         "task": "referrals.tasks.anonymise_expired_records",
         "schedule": crontab(minute=0, hour=2),
     },
 }
+
+# A draft referral nobody sent within this many days of its last save is discarded and anonymised by the retention
+# run (referrals.services.retention): it holds a patient's details that were never shared with anyone.
+DRAFT_RETENTION_DAYS = env_int("DRAFT_RETENTION_DAYS", 28)
 
 # Operations (hjp/operations): /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>", and not at all
 # without one. Logs: one line per record, "text" for people or "json" for a log pipeline (production's default),

@@ -3,16 +3,19 @@ anonymised, through the same erasure path as a withdrawal of consent (`referrals
 
 A referral has finished when it is closed (its case closed), declined, redirected, cancelled (consent
 withdrawn, or discarded as a draft) or entered in error; it finished at its last move on the timeline (the
-case's closing, for a closed one). A reopened case is not finished. Patients erased already (`redacted_at`)
+case's closing, for a closed one). A reopened case is not finished. A draft nobody sent within
+`DRAFT_RETENTION_DAYS` of its last save was abandoned: the run discards it (cancelled, in the "retention"
+capacity) and anonymises it with the rest, whatever the partnership's period, since no one was ever told of it. Patients erased already (`redacted_at`)
 are never taken again, so a run is idempotent, and a run stopped half-way resumes where it was: each batch
 commits on its own."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,6 +27,7 @@ from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason
 from referrals.models import Referral, ReferralStatus, ReferralStatusChange
 from referrals.services.erasure import referrals_erase
+from referrals.services.transitions import _referral_discard_abandoned_draft
 
 logger = logging.getLogger(__name__)
 
@@ -43,14 +47,23 @@ def expired_referrals(*, partnership: Partnership, now: datetime) -> QuerySet[Re
     """The partnership's referrals past its retention period and not yet anonymised, in id order."""
     last_move = ReferralStatusChange.objects.filter(referral=OuterRef("pk")).order_by("-at", "-pk").values("at")[:1]
     return (
-        Referral.objects.filter(
-            partnership=partnership, status__in=FINISHED_STATUSES, patient__redacted_at__isnull=True
-        )
+        Referral.objects.filter(partnership=partnership, patient__redacted_at__isnull=True)
         # A finished referral without a timeline (imported, or older than timelines) finished at its last save.
         .annotate(finished_at=Coalesce(Subquery(last_move), F("updated_at")))
-        .filter(finished_at__lt=retention_cutoff(now=now, years=partnership.retention_years))
+        .filter(
+            Q(
+                status__in=FINISHED_STATUSES,
+                finished_at__lt=retention_cutoff(now=now, years=partnership.retention_years),
+            )
+            | Q(status=ReferralStatus.DRAFT, updated_at__lt=draft_cutoff(now=now))
+        )
         .order_by("pk")
     )
+
+
+def draft_cutoff(*, now: datetime) -> datetime:
+    """A draft last saved before this was abandoned."""
+    return now - timedelta(days=settings.DRAFT_RETENTION_DAYS)
 
 
 @dataclass
@@ -115,16 +128,20 @@ def _anonymise_batch(*, partnership: Partnership, now: datetime, after: int, bat
     """Lock and anonymise the next batch of the partnership's expired referrals with ids above `after`.
     Returns their ids, in order (empty when none is left), and how many were anonymised: none when messages
     about one of them could not be locked in time (the batch is left whole for the next run)."""
-    ids = list(
+    rows = list(
         expired_referrals(partnership=partnership, now=now)
         .filter(pk__gt=after)
         .select_for_update(of=("self",), skip_locked=True)
-        .values_list("pk", flat=True)[:batch_size]
+        .values_list("pk", "status")[:batch_size]
     )
+    ids = [pk for pk, _ in rows]
     if not ids:
         return ids, 0
     try:
         with transaction.atomic():
+            for pk, status in rows:
+                if status == ReferralStatus.DRAFT:
+                    _referral_discard_abandoned_draft(referral=Referral(pk=pk), days=settings.DRAFT_RETENTION_DAYS)
             referrals_erase(referral_ids=ids, reason=ErasureReason.RETENTION, actor=None, now=now)
     except DomainError:
         # Messages about one of these patients are being delivered right now: the next run takes the batch.

@@ -25,7 +25,7 @@ S = ReferralStatus
 # its referral back to accepted.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (S.DRAFT, S.SUBMITTED): frozenset({"referrer"}),
-    (S.DRAFT, S.CANCELLED): frozenset({"referrer"}),
+    (S.DRAFT, S.CANCELLED): frozenset({"referrer", "retention"}),
     (S.SUBMITTED, S.ACCEPTED): frozenset({"advisor"}),
     (S.SUBMITTED, S.DECLINED): frozenset({"advisor"}),
     (S.SUBMITTED, S.REDIRECTED): frozenset({"advisor"}),
@@ -93,6 +93,18 @@ def _referral_cancel_for_consent(*, referral: Referral, actor) -> Referral:
     Only `consent_withdraw` calls this."""
     return _transition(
         referral=referral, to_status=S.CANCELLED, actor=actor, reason=CONSENT_WITHDRAWN_REASON, capacity="consent"
+    )
+
+
+def _referral_discard_abandoned_draft(*, referral: Referral, days: int) -> Referral:
+    """Cancel a draft nobody sent within `days`: the one move made in the "retention" capacity, by no one.
+    Only the retention run calls this, just before it anonymises the draft."""
+    return _transition(
+        referral=referral,
+        to_status=S.CANCELLED,
+        actor=None,
+        reason=f"Draft not sent within {days} days: discarded",
+        capacity="retention",
     )
 
 

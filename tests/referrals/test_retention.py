@@ -306,3 +306,33 @@ def test_the_retention_page_takes_the_same_queries_for_few_and_many_referrals(
         with django_assert_num_queries(RETENTION_PAGE_QUERIES):
             html = client.get(reverse("admin:referrals_referral_retention")).content.decode()
     assert f"<td>{n}</td>" in html
+
+
+def test_a_draft_left_unsent_is_discarded_and_anonymised_after_the_draft_period(client, partnership, settings):
+    """A draft holds a patient's details no one else was told of: kept DRAFT_RETENTION_DAYS after its last change,
+    whatever the partnership's period; a draft changed since, or sent, is kept."""
+    settings.DRAFT_RETENTION_DAYS = 28
+    abandoned = factories.ReferralFactory(partnership=partnership, status=S.DRAFT, description="About her rent")
+    with time_machine.travel(timezone.now() + timedelta(days=20), tick=True):
+        touched = factories.ReferralFactory(partnership=partnership, status=S.DRAFT)
+    sent = factories.ReferralFactory(partnership=partnership, status=S.SUBMITTED)
+
+    with time_machine.travel(timezone.now() + timedelta(days=29), tick=True):
+        preview = {row.partnership: row for row in retention_preview()}
+        assert preview[partnership].references == [abandoned.reference]
+        assert anonymise_expired_records()[partnership.pk] == 1
+
+    abandoned.refresh_from_db()
+    assert abandoned.status == S.CANCELLED and abandoned.description == "[removed after the retention period]"
+    assert Patient.objects.get(referral=abandoned).redaction_reason == ErasureReason.RETENTION
+    change = abandoned.status_changes.get()
+    assert (change.from_status, change.to_status, change.actor) == (S.DRAFT, S.CANCELLED, None)
+    for kept in (touched, sent):
+        kept.refresh_from_db()
+        assert kept.status in (S.DRAFT, S.SUBMITTED) and Patient.objects.get(referral=kept).redacted_at is None
+    # The referrer is told on the form how long a draft is kept.
+    client.force_login(touched.referrer)
+    assert (
+        "A draft not sent within 28 days of its last change is deleted."
+        in client.get(reverse("referrals:edit", args=[touched.pk])).content.decode()
+    )
