@@ -146,8 +146,8 @@ def _id(kind: str, pk) -> str:
 
 def partnership_services(*, base_url: str) -> dict:
     """Every partnership in force today as one ORUK service of its advice organisation, as an HSDS 3.0 page
-    (all in one page: a handful of partnerships). Two queries: the partnerships with their organisations, and
-    the problem categories every service helps with."""
+    (all in one page: a handful of partnerships). Three queries: the partnerships with their advice services,
+    their health services, and the problem categories every service helps with."""
     today = timezone.localdate()
     partnerships = list(
         Partnership.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today)
