@@ -1,9 +1,10 @@
 """A referral handed over to a partner: its page, the partner's answer and outcome (or, for a partner outside
 hjp, the outcome it reports, recorded by the service that handed it over), and the single-use download link."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -41,9 +42,19 @@ def handover_detail(request, pk):
     )
 
 
+def _not_now(request, handover: Handover, to_state: str):
+    """Back to the handover's page, saying why, when the user cannot make this move now (else None)."""
+    if to_state in referral_services.handover_targets(handover=handover, user=request.user):
+        return None
+    messages.info(request, f"That cannot be done now: the handover is {handover.get_state_display().lower()}.")
+    return redirect("casework:handover", pk=handover.pk)
+
+
 def _decision_page(request, pk, *, accept: bool):
     user = request.user
     handover = permissions.get_handover_for_user(user, pk)
+    if done := _not_now(request, handover, H.ACCEPTED if accept else H.DECLINED):
+        return done
     form = forms.HandoverDecisionForm(posted(request), note_required=not accept)
     page = reverse("casework:handover", args=[handover.pk])
     outside = "" if handover.is_inside else f"Record the answer {handover.provider_name} gave you. "
@@ -82,6 +93,8 @@ def handover_decline(request, pk):
 def handover_close(request, pk):
     user = request.user
     handover = permissions.get_handover_for_user(user, pk)
+    if done := _not_now(request, handover, H.CLOSED):
+        return done
     form = forms.HandoverCloseForm(posted(request))
     page = reverse("casework:handover", args=[handover.pk])
     return form_page(

@@ -167,8 +167,15 @@ def handover_close(*, handover: Handover, actor, outcome: str, note: str = "") -
 def handovers_stop_for_consent(*, referral: Referral) -> int:
     """A withdrawal of consent stops every open handover of the referral, and any link to it with them.
     Called in the withdrawal's transaction (referrals.services.consent)."""
-    Handover.objects.filter(referral=referral).exclude(link_nonce="").update(link_nonce="")
-    return Handover.objects.filter(referral=referral, state__in=[H.SENT, H.ACCEPTED]).update(state=H.STOPPED)
+    stopped = 0
+    # One save each (a referral has few handovers): what listens to a handover's state hears of it.
+    for handover in Handover.objects.select_for_update().filter(referral=referral).order_by("pk"):
+        if handover.is_open:
+            handover.state = H.STOPPED
+            stopped += 1
+        handover.link_nonce = ""
+        handover.save(update_fields=["state", "link_nonce"])
+    return stopped
 
 
 def _current_senders(handover: Handover) -> list:
