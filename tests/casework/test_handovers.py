@@ -13,6 +13,7 @@ from hjp.notifications.models import Message
 from referrals import services as referral_services
 from referrals.models import Handover, Referral, ReferralStatus
 from tests import factories
+from tests.casework.test_queries import TRIAGE_QUERIES
 from tests.support.forms import once
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +234,35 @@ def test_consent_withdrawn_while_the_handover_is_open_stops_it_everywhere(
     assert name not in _page(client, partner_advisor, "casework:handover", handover.pk).content.decode()
     with pytest.raises(DomainError, match="withdrawn"):
         referral_services.handover_close(handover=handover, actor=partner_advisor, outcome="resolved")
+
+
+# What every signed-in page costs (session; the user with its inbox count and devices; memberships), the audit
+# entry, and the handover with its referral, patient, consent and organisations in one query.
+HANDOVER_PAGE_QUERIES = 5
+# tests/core/test_page_budget.py pins the referral page at 8 (referrer) and 9 (advisor); one handed over reads its
+# handovers (with the people and organisations they name) in one query more.
+REFERRAL_PAGE_WITH_HANDOVERS = {"referrer": 9, "advisor": 10}
+
+
+@pytest.mark.parametrize("more", [0, 6])
+def test_the_pages_take_a_fixed_number_of_queries(
+    client, advisor_user, referrer_user, referral, partner_advisor, partner_provider, django_assert_num_queries, more
+):
+    handover = _hand_over(referral, advisor_user, partner_provider)
+    for _ in range(more):  # more referrals handed over, waiting in the partner's triage
+        _hand_over(factories.ReferralFactory(partnership=referral.partnership), advisor_user, partner_provider)
+    referral_services.handover_decide(handover=handover, actor=partner_advisor, accept=True, note="Seen.")
+    client.force_login(partner_advisor)
+    with django_assert_num_queries(HANDOVER_PAGE_QUERIES):
+        assert client.get(reverse("casework:handover", args=[handover.pk])).status_code == 200
+    # TRIAGE_QUERIES less the two its own queue's rows need (their categories, possible duplicates): it has none.
+    with django_assert_num_queries(TRIAGE_QUERIES - 2):
+        response = client.get(reverse("casework:triage"))
+    assert len(response.context["handovers"]) == more
+    for name, user in (("referrer", referrer_user), ("advisor", advisor_user)):
+        client.force_login(user)
+        with django_assert_num_queries(REFERRAL_PAGE_WITH_HANDOVERS[name]):
+            assert (
+                "Accepted by Northside Law Centre"
+                in client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+            )
