@@ -8,9 +8,19 @@ from casework.models import (
     CaseState,
     Deadline,
 )
+from casework.services import ShareConsent
 from casework.uploads import MAX_EVIDENCE_BYTES
+from hjp.accounts.models import Organisation
 from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
-from referrals.models import CaseStatus, DeclineReason, ProblemCategory, ProblemSubCategory
+from referrals.models import (
+    CaseStatus,
+    Consent,
+    ConsentChange,
+    DeclineReason,
+    Handover,
+    ProblemCategory,
+    ProblemSubCategory,
+)
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
@@ -53,7 +63,48 @@ class DeclineForm(SubmissionTokenMixin, forms.Form):
     )
 
 
-class RedirectForm(SubmissionTokenMixin, forms.Form):
+class ShareConsentFields(forms.Form):
+    """The patient's consent to share the referral with the chosen provider: with it, the referral is handed
+    over (to the provider's triage when it uses hjp, else by a single-use download link)."""
+
+    share = forms.BooleanField(
+        required=False,
+        label="The patient agreed to share this referral with the provider",
+        help_text="Hands the referral over: the provider's answer and outcome come back to you and the referrer.",
+    )
+    share_given_by = forms.ChoiceField(
+        choices=Consent.GivenBy.choices, initial=Consent.GivenBy.PATIENT, label="Who agreed", required=False
+    )
+    share_method = forms.ChoiceField(
+        choices=[("", "Choose how")] + ConsentChange.Method.choices, label="How", required=False
+    )
+    share_said_at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=DATETIME_FORMATS,
+        initial=_now_to_the_minute,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("share"):
+            for name, message in (
+                ("share_method", "Say how the patient agreed to share the referral"),
+                ("share_said_at", "Say when the patient agreed to share the referral"),
+            ):
+                if not data.get(name):
+                    self.add_error(name, message)
+        return data
+
+    def share_consent(self) -> ShareConsent | None:
+        data = self.cleaned_data
+        if not data.get("share"):
+            return None
+        return ShareConsent(given_by=data["share_given_by"], method=data["share_method"], said_at=data["share_said_at"])
+
+
+class RedirectForm(SubmissionTokenMixin, ShareConsentFields, forms.Form):
     provider = forms.ModelChoiceField(queryset=None, label="Pass to", empty_label="Choose a provider")
     note = forms.CharField(
         label="Note for the referrer",
@@ -286,7 +337,7 @@ class EvidenceDeclineForm(SubmissionTokenMixin, forms.Form):
     reason = forms.CharField(widget=_textarea(), max_length=2000, label="Why you cannot provide this")
 
 
-class OnwardReferralForm(SubmissionTokenMixin, forms.Form):
+class OnwardReferralForm(SubmissionTokenMixin, ShareConsentFields, forms.Form):
     provider = forms.ModelChoiceField(queryset=None, empty_label="Choose a provider", label="Refer to")
     issue = forms.ModelChoiceField(queryset=None, required=False, empty_label="The whole case")
     note = forms.CharField(widget=_textarea(), max_length=4000, label="What they are asked to help with")
@@ -300,5 +351,58 @@ class OnwardReferralForm(SubmissionTokenMixin, forms.Form):
 class ProviderForm(SubmissionTokenMixin, forms.ModelForm):
     class Meta:
         model = AdviceProvider
-        fields = ["name", "specialisms", "phone", "email", "website", "how_to_refer", "is_active"]
+        fields = [
+            "name",
+            "specialisms",
+            "area",
+            "phone",
+            "email",
+            "website",
+            "how_to_refer",
+            "capacity",
+            "takes_pro_bono",
+            "partner_organisation",
+            "is_active",
+        ]
         widgets = {"how_to_refer": _textarea()}
+        labels = {"specialisms": "What they help with", "partner_organisation": "Uses hjp as"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        own = self.instance.advice_organisation_id if self.instance.pk else None
+        self.fields["partner_organisation"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.ADVICE
+        ).exclude(pk=own)
+        self.fields["partner_organisation"].empty_label = "Not in hjp"
+
+
+class ProviderImportForm(forms.Form):
+    """An Open Referral UK feed's address, or a file of its JSON: one of the two."""
+
+    feed_url = forms.URLField(
+        label="Feed address", required=False, help_text="e.g. https://example.gov.uk/api/services"
+    )
+    feed_file = forms.FileField(label="Or a JSON file", required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and bool(data.get("feed_url")) == bool(data.get("feed_file")):
+            raise forms.ValidationError("Give either the feed's address or a JSON file, not both.")
+        return data
+
+
+class HandoverDecisionForm(SubmissionTokenMixin, forms.Form):
+    note = forms.CharField(
+        widget=_textarea(), max_length=2000, required=False, label="Note for the service and the referrer"
+    )
+
+    def __init__(self, *args, note_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].required = note_required
+
+
+class HandoverCloseForm(SubmissionTokenMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose an outcome")] + Handover.Outcome.choices, label="What became of it"
+    )
+    note = forms.CharField(widget=_textarea(), max_length=2000, required=False, label="Note")

@@ -20,7 +20,12 @@ PrivateMediaStorage = EncryptedPrivateStorage
 
 
 class AdviceProvider(TimeStampedModel):
-    """A partner advice provider that referrals and cases can be passed on to. Supervisors keep the list."""
+    """A partner advice provider that referrals and cases can be passed on to. Supervisors keep the list (by
+    hand, or imported from an Open Referral UK feed: casework.oruk)."""
+
+    class Capacity(models.TextChoices):
+        OPEN = "open", "Open to new referrals"
+        CLOSED = "closed", "Closed to new referrals"
 
     advice_organisation = models.ForeignKey(
         Organisation,
@@ -34,12 +39,36 @@ class AdviceProvider(TimeStampedModel):
     email = models.EmailField(blank=True)
     website = models.URLField(blank=True)
     how_to_refer = models.TextField(blank=True)
+    area = models.CharField(max_length=200, blank=True, help_text="Where it helps people, e.g. Leeds, West Yorkshire")
+    capacity = models.CharField(max_length=10, choices=Capacity.choices, default=Capacity.OPEN)
+    takes_pro_bono = models.BooleanField("takes volunteer or pro bono cases", default=False)
+    # Another advice organisation in this hjp: a handover reaches its triage (referrals.models.Handover).
+    partner_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="listed_as_provider",
+        limit_choices_to={"kind": Organisation.Kind.ADVICE},
+        help_text="Set when the provider uses hjp too: referrals handed over reach its triage.",
+    )
+    # The service's id in the Open Referral UK feed it was imported from: a later import updates it.
+    oruk_id = models.CharField("Open Referral UK id", max_length=100, blank=True)
     is_active = models.BooleanField("in use", default=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["advice_organisation", "name"], name="provider_unique_name_per_org")
+            models.UniqueConstraint(fields=["advice_organisation", "name"], name="provider_unique_name_per_org"),
+            models.UniqueConstraint(
+                fields=["advice_organisation", "oruk_id"],
+                condition=~Q(oruk_id=""),
+                name="provider_unique_oruk_id_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(partner_organisation__isnull=True) | ~Q(partner_organisation=F("advice_organisation")),
+                name="provider_partner_is_another_org",
+            ),
         ]
 
     def __str__(self):
@@ -409,6 +438,11 @@ class OnwardReferral(models.Model):
     note = models.TextField()
     made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     made_at = models.DateTimeField(default=timezone.now)
+    # Made with the patient's consent to share with the provider: the referral handed over (to its triage when
+    # the provider uses hjp, by a single-use link when not), whose answer and outcome come back.
+    handover = models.OneToOneField(
+        "referrals.Handover", on_delete=models.PROTECT, null=True, blank=True, related_name="onward_referral"
+    )
 
     class Meta:
         ordering = ["-made_at", "-pk"]

@@ -7,7 +7,7 @@ from casework.models import AdviceProvider, Case, CaseNote, EvidenceRequest
 from hjp.accounts.models import Membership, Role, User
 from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Handover, Referral, ReferralStatus
 from referrals.permissions import get_referral_for_user, is_author
 
 
@@ -51,6 +51,14 @@ def can_answer_evidence(user, evidence: EvidenceRequest) -> bool:
 def get_provider_for_supervisor(user, pk) -> AdviceProvider:
     qs = AdviceProvider.objects.filter(advice_organisation_id__in=roles_for(user).supervisor_org_ids)
     return get_visible_or_404(qs, pk, "No such provider.")
+
+
+def get_handover_for_user(user, pk) -> Handover:
+    """A handover for the advice workers of either organisation (`Handover.objects.visible_to`); 404 otherwise."""
+    qs = Handover.objects.select_related(
+        "referral__patient", "referral__consent", "from_organisation", "to_organisation", "made_by"
+    ).visible_to(user)
+    return get_visible_or_404(qs, pk, "No such handover.")
 
 
 def case_workers(organisation_id: int) -> QuerySet[User]:

@@ -40,6 +40,7 @@ from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.models import (
     ConsentChange,
+    Handover,
     KnownDeadlineKind,
     Referral,
     ReferralStatus,
@@ -365,7 +366,7 @@ def case_record(case: Case) -> CaseRecord:
         evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
         onward_referrals=ShortList(
             OnwardReferral.objects.filter(case=case),
-            ("provider", "made_by", "issue__category", "issue__sub_category"),
+            ("provider", "made_by", "issue__category", "issue__sub_category", "handover"),
         ),
         status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
         consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
@@ -439,6 +440,20 @@ def next_appointment(case: Case) -> Appointment | None:
 
 
 # --- providers and evidence ---------------------------------------------------------------------------------
+
+
+HANDOVERS_SHOWN = 20
+
+
+def handovers_waiting(*, user, limit: int = HANDOVERS_SHOWN) -> list[Handover]:
+    """Referrals other advice services handed over to the user's, waiting for an answer, oldest first: shown at
+    the top of triage (one query)."""
+    return list(
+        Handover.objects.filter(to_organisation_id__in=roles_for(user).advice_org_ids, state=Handover.State.SENT)
+        .visible_to(user)
+        .select_related("referral__patient", "referral__consent", "from_organisation")
+        .order_by("made_at", "pk")[:limit]
+    )
 
 
 def advice_providers(*, user, active_only: bool = False) -> QuerySet[AdviceProvider]:

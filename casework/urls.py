@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.views import case, caseload, evidence, providers, records, triage
+from casework.views import case, caseload, evidence, handovers, providers, records, triage
 
 app_name = "casework"
 
@@ -43,4 +43,13 @@ urlpatterns = [
     path("providers/", providers.providers, name="providers"),
     path("providers/new/", providers.provider_form, name="provider_add"),
     path("providers/<int:pk>/", providers.provider_form, name="provider_edit"),
+    path("providers/import/", providers.provider_import, name="provider_import"),
+    path("handovers/<int:pk>/", handovers.handover_detail, name="handover"),
+    path("handovers/<int:pk>/accept/", handovers.handover_accept, name="handover_accept"),
+    path("handovers/<int:pk>/decline/", handovers.handover_decline, name="handover_decline"),
+    path("handovers/<int:pk>/close/", handovers.handover_close, name="handover_close"),
+    path("handovers/<int:pk>/link/", handovers.handover_link, name="handover_link"),
+    # The partner outside hjp: no sign-in, the signed single-use token is the key.
+    path("shared/<str:token>/", handovers.handover_download, name="handover_download"),
+    path("shared/<str:token>/download/", handovers.handover_download_file, name="handover_download_file"),
 ]

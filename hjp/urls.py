@@ -20,5 +20,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("casework/", include("casework.urls")),
     path("outcomes/", include("outcomes.urls")),
+    # Open Referral UK: the partnership's advice services, public (casework.oruk).
+    path("open-referral/", include("casework.open_referral_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,11 +1,19 @@
 """What outcomes does when something below it changes: report outcomes when consent is given later, and mark
 the referral whose figures a save or a delete may move (outcomes.running_figures), in the same transaction."""
 
-from casework.models import Case
+from casework.models import Case, OnwardReferral
 from outcomes import running_figures
 from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore
 from outcomes.services import outcome_report_on_consent_given_later
-from referrals.models import Consent, ConsentScope, Patient, Referral, ReferralStatus, ReferralStatusChange
+from referrals.models import (
+    Consent,
+    ConsentScope,
+    Handover,
+    Patient,
+    Referral,
+    ReferralStatus,
+    ReferralStatusChange,
+)
 
 
 def report_outcomes_on_consent_given_later(sender, *, referral, scope, given, actor, **kwargs):
@@ -42,6 +50,8 @@ COUNTED_FIELDS = {
     ),
     DecisionOutcome: ({"issue", "stage", "result", "entered_in_error_at"}, lambda o: {"case__issues": o.issue_id}),
     WellbeingScore: ({"case", "moment", "total"}, lambda s: {"case": s.case_id}),
+    OnwardReferral: ({"referral", "provider", "made_at", "handover"}, lambda o: {"pk": o.referral_id}),
+    Handover: ({"referral", "state", "outcome"}, lambda h: {"pk": h.referral_id}),
 }
 
 
@@ -55,6 +65,8 @@ OWNER_KEYS = {
     FinancialOutcome: ("issue_id", "case__issues"),
     DecisionOutcome: ("issue_id", "case__issues"),
     WellbeingScore: ("case_id", "case"),
+    OnwardReferral: ("referral_id", "pk"),
+    Handover: ("referral_id", "pk"),
 }
 _LOADED = "_figures_owner_loaded"
 _UNKNOWN = object()

@@ -3,7 +3,7 @@ read a few hundred summary rows at any scale instead of aggregating the raw tabl
 
 Each referral *contributes* to monthly cells (FigureCell, CaseloadCell): `facts_of` reads what the counting
 rules of outcomes.selectors.figures look at (its submission, triage, case, counted outcomes, wellbeing
-scores and consent to outcome feedback) and `cells_of` turns those facts into cells; the facts are kept (ReferralContribution) so that a
+scores, consent to outcome feedback and onward referrals with their handovers) and `cells_of` turns those facts into cells; the facts are kept (ReferralContribution) so that a
 change adds only the difference. A change marks its referral pending (`mark_pending`, in the change's own
 transaction: outcomes.receivers does it for every save and delete that can move a figure; a bulk write that
 bypasses the models must call it itself, or end with a rebuild); `refresh_pending` brings pending referrals up to date (the `refresh_figures` task after
@@ -24,6 +24,7 @@ from django.db import connection, router, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from casework.models import OnwardReferral
 from outcomes.models import (
     CaseloadCell,
     DecisionOutcome,
@@ -33,7 +34,7 @@ from outcomes.models import (
     ReferralContribution,
     WellbeingScore,
 )
-from outcomes.selectors.figures import DECISION_DECIDED, DECISION_WON
+from outcomes.selectors.figures import DECISION_DECIDED, DECISION_WON, onward_result
 from referrals.models import Referral, ReferralStatus, ReferralStatusChange
 
 S = ReferralStatus
@@ -56,6 +57,8 @@ CLOSED, ANNUAL, ONE_OFF, MONEY_CASES = "closed", "money_annual", "money_one_off"
 WON, DECISIONS = "decisions_won", "decisions_decided"
 SCORED, SCORE_START, SCORE_CLOSE = "wellbeing_scored", "wellbeing_start", "wellbeing_close"
 CONFIRMED, EXPECTED = "confirmed", "expected"
+# Onward referrals, in the month each was made, keyed "<provider id>:<result>" (outcomes.selectors.figures).
+ONWARD = "onward"
 # A referring organisation's figures for its digest (outcomes.selectors.digest), keyed by the organisation's id
 # (money by "<id>:confirmed" or "<id>:expected"): referrals made are ORGANISATION; outcomes count only where the
 # patient agreed to outcome feedback (consent scope 3).
@@ -145,9 +148,21 @@ def facts_of(where: Q) -> dict[int, dict]:
     ):
         scores[case_id][moment] = total
 
+    onward = defaultdict(list)
+    for row in (
+        _primary(OnwardReferral)
+        .filter(referral_id__in=[row["pk"] for row in rows])
+        .values("referral_id", "provider_id", "made_at", "handover__state", "handover__outcome")
+        .order_by("pk")
+    ):
+        result = onward_result(row["handover__state"], row["handover__outcome"])
+        onward[row["referral_id"]].append([month_of(row["made_at"]), row["provider_id"], result])
+
     facts = {}
     for row in rows:
         fact = {"p": row["partnership_id"], "o": row["referring_organisation_id"]}
+        if row["pk"] in onward:
+            fact["h"] = onward[row["pk"]]
         case_id = row["case__pk"]
         if row["submitted_at"] is not None and row["status"] != S.ENTERED_IN_ERROR:
             contacted = row["case__first_contact_at"]
@@ -216,6 +231,8 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
         count(DECILE, "" if referral["d"] is None else referral["d"])
         for reason in referral["dr"]:
             count(DECLINED, reason)
+    for month, provider_id, result in fact.get("h", ()):
+        _add(cells, ("cell", partnership, month, ONWARD, f"{provider_id}:{result}"), 1, sign=sign)
     if case := fact.get("c"):
         _add(cells, ("load", partnership, case["o"], case["a"]), 1, sign=sign)
         if month := case.get("x"):

@@ -227,7 +227,7 @@ class ReferralQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ReferralQuerySet":
         """Referrals the user may see: their own (drafts included); their organisation's where it shares
         visibility (not drafts); and, for advisors and supervisors, what was sent to their advice
-        organisation (not drafts).
+        organisation (not drafts), or handed over to it by another (`Handover.to_organisation`).
 
         Access follows the user's current role, not authorship alone: the referrer side needs a referrer
         membership today in the referral's referring organisation. A referrer who moved to another role or
@@ -242,6 +242,12 @@ class ReferralQuerySet(models.QuerySet):
                 visible |= sent & Q(referring_organisation_id__in=roles.shared_visibility_org_ids)
         if roles.advice_org_ids:
             visible |= sent & Q(advice_organisation_id__in=roles.advice_org_ids)
+            # A partner advice organisation in hjp that a referral was handed over to (with the patient's
+            # consent to share with it) sees that referral from then on; the organisation that handed it over
+            # keeps what it saw.
+            visible |= sent & Q(
+                pk__in=Handover.objects.filter(to_organisation_id__in=roles.advice_org_ids).values("referral_id")
+            )
         return self.filter(visible)
 
     def with_current_author(self) -> "ReferralQuerySet":
@@ -465,3 +471,115 @@ class ReferralStatusChange(models.Model):
         if not self.decline_reason:
             return self.reason
         return f"{self.get_decline_reason_display()}. {self.reason}".strip()
+
+
+class HandoverState(models.TextChoices):
+    SENT = "sent", "Sent, waiting for the partner"
+    ACCEPTED = "accepted", "Accepted by the partner"
+    DECLINED = "declined", "Declined by the partner"
+    CLOSED = "closed", "Closed: outcome recorded"
+    STOPPED = "stopped", "Stopped: consent withdrawn"
+
+
+OPEN_HANDOVER_STATES = (HandoverState.SENT, HandoverState.ACCEPTED)
+
+
+class HandoverOutcome(models.TextChoices):
+    """What became of a referral handed over to a partner, as the partner reports it."""
+
+    RESOLVED = "resolved", "Helped: problem resolved"
+    ADVICE_GIVEN = "advice_given", "Advice given"
+    REFERRED_ON = "referred_on", "Referred on again"
+    NO_CONTACT = "no_contact", "Could not contact the patient"
+    PATIENT_WITHDREW = "patient_withdrew", "Patient no longer wanted help"
+    OTHER = "other", "Other"
+
+
+class HandoverQuerySet(models.QuerySet):
+    """Who may see a handover (its page, its actions): the advice workers of the organisation that handed it
+    over and of the one it went to, while they may see its referral (`Referral.objects.visible_to`). The
+    referrer reads its answers on the referral's timeline."""
+
+    def visible_to(self, user) -> "HandoverQuerySet":
+        advice_org_ids = roles_for(user).advice_org_ids
+        return self.filter(
+            Q(from_organisation_id__in=advice_org_ids) | Q(to_organisation_id__in=advice_org_ids),
+            referral__in=Referral.objects.visible_to(user).values("pk"),
+        )
+
+
+class Handover(models.Model):
+    """A referral handed to a partner provider with the patient's consent to share it with that provider (who
+    said so, how and when, recorded by `made_by`). To another advice organisation in hjp (`to_organisation`):
+    that organisation sees the referral (`Referral.objects.visible_to`), accepts or declines it in its triage
+    and records its outcome. Outside hjp (no `to_organisation`): the partner downloads a summary once, through
+    a signed link that expires (`link_nonce`, `link_expires_at`, `link_used_at`), and the advisor who handed it
+    over records the outcome the partner reports. casework's onward referral and redirect make these."""
+
+    State = HandoverState
+    Outcome = HandoverOutcome
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="handovers")
+    from_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="handovers_made")
+    to_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="handovers_received"
+    )
+    provider_name = models.CharField(max_length=200)
+    state = models.CharField(max_length=10, choices=HandoverState.choices, default=HandoverState.SENT)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    made_at = models.DateTimeField(default=timezone.now)
+    consent_given_by = models.CharField(max_length=20, choices=Consent.GivenBy.choices)
+    consent_method = models.CharField(max_length=10, choices=ConsentChange.Method.choices)
+    consent_said_at = models.DateTimeField(help_text="When the patient agreed to share with this provider.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    outcome = models.CharField(max_length=20, choices=HandoverOutcome.choices, blank=True)
+    outcome_note = models.TextField(blank=True)
+    outcome_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome_at = models.DateTimeField(null=True, blank=True)
+    link_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    link_expires_at = models.DateTimeField(null=True, blank=True)
+    link_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = HandoverQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["made_at", "pk"]
+        indexes = [models.Index(fields=["to_organisation", "state"], name="handover_to_state_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=[HandoverState.SENT, HandoverState.STOPPED])
+                | Q(decided_at__isnull=False, decided_by__isnull=False),
+                name="handover_decided_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=HandoverState.CLOSED)
+                | Q(outcome_at__isnull=False, outcome_by__isnull=False) & ~Q(outcome=""),
+                name="handover_closed_has_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(to_organisation__isnull=True) | Q(link_nonce=""), name="handover_link_only_outside"
+            ),
+            # One open handover of a referral to one organisation at a time.
+            models.UniqueConstraint(
+                fields=["referral", "to_organisation"],
+                condition=Q(state__in=[HandoverState.SENT, HandoverState.ACCEPTED]),
+                name="handover_one_open_per_partner",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.referral} to {self.provider_name}"
+
+    @property
+    def is_inside(self) -> bool:
+        return self.to_organisation_id is not None
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_HANDOVER_STATES

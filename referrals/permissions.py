@@ -55,9 +55,22 @@ CONSENT_WITHDRAWABLE_STATUSES = frozenset(
 )
 
 
+def is_handed_over(referral: Referral) -> bool:
+    """Whether it was handed over to a partner (`referrals.models.Handover`), who may hold the patient's details:
+    read from the `has_handovers` annotation where the caller made one (referrals.selectors.referral_detail)."""
+    if hasattr(referral, "has_handovers"):
+        return referral.has_handovers
+    return referral.handovers.exists()
+
+
 def can_withdraw_consent(user, referral: Referral) -> bool:
     consent = getattr(referral, "consent", None)
-    if consent is None or consent.is_withdrawn or referral.status not in CONSENT_WITHDRAWABLE_STATUSES:
+    if consent is None or consent.is_withdrawn:
+        return False
+    # A redirect ends the referral's own work, but one handed over to a partner is still in use there.
+    if referral.status not in CONSENT_WITHDRAWABLE_STATUSES and not (
+        referral.status == ReferralStatus.REDIRECTED and is_handed_over(referral)
+    ):
         return False
     if referral.patient.redacted_at:  # anonymised after the retention period: nothing more is recorded about them
         return False

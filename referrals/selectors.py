@@ -1,6 +1,9 @@
 """Reads for referrals. Each takes the acting user and returns only what that user may see."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from hjp.accounts.models import Partnership
@@ -11,6 +14,7 @@ from referrals.models import (
     OPEN_STATUSES,
     SORT_AT,
     ConsentChange,
+    Handover,
     Patient,
     ProblemCategory,
     Referral,
@@ -62,23 +66,121 @@ def patients_found_by(text: str) -> QuerySet[Patient]:
 
 
 def referral_detail(*, user, pk) -> Referral:
-    queryset = Referral.objects.select_related(
-        "patient",
-        "consent__recorded_by",
-        "consent__withdrawn_by",
-        "referrer",
-        "referring_organisation",
-        "referring_team",
-        "partnership",
-        "advice_organisation",
-        "case",  # the case opened from it (casework.Case.referral), which the page links advice workers to
-    ).prefetch_related(
-        "categories",
-        # The people on the steps and on the consent's changes come with them, not in a query of their own.
-        Prefetch("status_changes", queryset=ReferralStatusChange.objects.select_related("actor")),
-        Prefetch("consent__changes", queryset=ConsentChange.objects.select_related("recorded_by")),
+    queryset = (
+        Referral.objects.select_related(
+            "patient",
+            "consent__recorded_by",
+            "consent__withdrawn_by",
+            "referrer",
+            "referring_organisation",
+            "referring_team",
+            "partnership",
+            "advice_organisation",
+            "case",  # the case opened from it (casework.Case.referral), which the page links advice workers to
+        )
+        .prefetch_related(
+            "categories",
+            # The people on the steps and on the consent's changes come with them, not in a query of their own.
+            Prefetch("status_changes", queryset=ReferralStatusChange.objects.select_related("actor")),
+            Prefetch("consent__changes", queryset=ConsentChange.objects.select_related("recorded_by")),
+        )
+        .annotate(has_handovers=Exists(Handover.objects.filter(referral=OuterRef("pk"))))
     )
-    return get_referral_for_user(user, pk, queryset=queryset)
+    referral = get_referral_for_user(user, pk, queryset=queryset)
+    # Most referrals are never handed over: only those that were read their handovers (one query more).
+    referral.handover_list = (
+        list(
+            Handover.objects.filter(referral=referral).select_related(
+                "from_organisation", "to_organisation", "made_by", "decided_by", "outcome_by"
+            )
+        )
+        if referral.has_handovers
+        else []
+    )
+    for handover in referral.handover_list:
+        handover.referral = referral
+    return referral
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    title: str
+    who: str
+    at: datetime
+    lines: tuple[str, ...] = ()
+    handover: Handover | None = None
+
+
+def referral_timeline(referral: Referral, *, user) -> list[TimelineEntry]:
+    """For a referral read by `referral_detail`: the referral's steps and what became of each handover of it, oldest first. The notes of a partner's
+    outcome are for the referrer only where the patient agreed to outcomes being reported back (scope 3)."""
+    entries = [
+        TimelineEntry(
+            title=step.get_to_status_display(),
+            # No actor: hjp itself discarded a draft nobody sent (referrals.services.retention).
+            who=step.actor.full_name if step.actor else "hjp (draft not sent in time)",
+            at=step.at,
+            lines=tuple(
+                line
+                for line in (
+                    f"Reason: {step.get_decline_reason_display()}" if step.decline_reason else "",
+                    step.reason,
+                )
+                if line
+            ),
+        )
+        for step in referral.status_changes.all()
+    ]
+    advice_side = bool(roles_for(user).advice_org_ids)
+    consent = getattr(referral, "consent", None)
+    outcomes_shown = advice_side or (consent is not None and consent.allows_outcome_feedback)
+    for handover in referral.handover_list:
+        shared = (
+            f"The patient's consent to share with {handover.provider_name}: "
+            f"{handover.get_consent_given_by_display().lower()}, {handover.get_consent_method_display().lower()}, "
+            f"{format_date(timezone.localdate(handover.consent_said_at))}"
+        )
+        how = "in hjp" if handover.is_inside else "outside hjp"
+        entries.append(
+            TimelineEntry(
+                title=f"Handed over to {handover.provider_name} ({how})",
+                who=handover.made_by.full_name,
+                at=handover.made_at,
+                lines=(shared,),
+                handover=handover,
+            )
+        )
+        if handover.decided_at and handover.decided_at != handover.outcome_at:
+            verb = "Declined" if handover.state == Handover.State.DECLINED else "Accepted"
+            entries.append(
+                TimelineEntry(
+                    title=f"{verb} by {handover.provider_name}",
+                    who=handover.decided_by.full_name,
+                    at=handover.decided_at,
+                    lines=(handover.decision_note,) if handover.decision_note else (),
+                )
+            )
+        if handover.state == Handover.State.CLOSED:
+            lines = [f"Outcome: {handover.get_outcome_display()}"] if outcomes_shown else []
+            if outcomes_shown and handover.outcome_note:
+                lines.append(handover.outcome_note)
+            entries.append(
+                TimelineEntry(
+                    title=f"Closed by {handover.provider_name}",
+                    who=handover.outcome_by.full_name,
+                    at=handover.outcome_at,
+                    lines=tuple(lines),
+                )
+            )
+        if handover.state == Handover.State.STOPPED:
+            entries.append(
+                TimelineEntry(
+                    title=f"Handover to {handover.provider_name} stopped: consent withdrawn",
+                    who=consent.withdrawn_by.full_name,
+                    at=consent.withdrawn_at,
+                )
+            )
+    return sorted(entries, key=lambda entry: entry.at)
 
 
 def partnerships_for_referrer(user) -> QuerySet[Partnership]:

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
+from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
@@ -178,6 +178,7 @@ def referral_detail(request, pk):
     # The step that put the referral in its state: its reason (why declined, where redirected) comes first.
     current_step = next((step for step in reversed(timeline) if step.to_status == referral.status), None)
     advice_side = permissions.is_advice_side(user, referral)
+    advice_org_ids = roles_for(user).advice_org_ids
     consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
     return render(
@@ -188,7 +189,12 @@ def referral_detail(request, pk):
             "patient": referral.patient,
             "consent": consent,
             "consent_changes": list(consent.changes.all()) if consent is not None else [],
-            "timeline": timeline,
+            "timeline": selectors.referral_timeline(referral, user=user),
+            "handovers": [
+                (handover, services.handover_targets(handover=handover, user=user))
+                for handover in referral.handover_list
+                if handover.from_organisation_id in advice_org_ids or handover.to_organisation_id in advice_org_ids
+            ],
             "current_step": current_step,
             "possible_duplicates": duplicates.get(referral.pk, []),
             "can_edit": permissions.can_edit_draft(user, referral),

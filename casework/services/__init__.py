@@ -33,7 +33,13 @@ from casework.services.lifecycle import (
     case_set_business_status,
     case_transition,
 )
-from casework.services.providers import onward_referral_make, provider_save
+from casework.services.providers import (
+    ImportResult,
+    ShareConsent,
+    onward_referral_make,
+    provider_save,
+    providers_import,
+)
 from casework.services.records import (
     appointment_book,
     appointment_mark_entered_in_error,
@@ -49,7 +55,9 @@ from casework.services.triage import referral_accept, referral_decline, referral
 from hjp.core.redaction import REDACTED
 
 __all__ = [
+    "ImportResult",
     "REDACTED",
+    "ShareConsent",
     "StaleCaseError",
     "appointment_book",
     "appointment_mark_entered_in_error",
@@ -80,6 +88,7 @@ __all__ = [
     "new_case_reference",
     "onward_referral_make",
     "provider_save",
+    "providers_import",
     "referral_accept",
     "referral_decline",
     "referral_redirect",

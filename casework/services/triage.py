@@ -6,6 +6,7 @@ from casework.models import AdviceProvider, Case, CaseIssue, Deadline, OnwardRef
 from casework.permissions import can_triage, case_workers, is_supervisor_of
 from casework.services.common import clean_and_save, refresh_next_deadline, require_worker
 from casework.services.lifecycle import case_open
+from casework.services.providers import ShareConsent, check_provider, hand_over
 from casework.services.records import deadline_due_date
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -86,20 +87,23 @@ def referral_decline(*, referral: Referral, actor, reason: str, explanation: str
 
 @once_per_submission
 @transaction.atomic
-def referral_redirect(*, referral: Referral, actor, provider: AdviceProvider, note: str) -> OnwardReferral:
+def referral_redirect(
+    *, referral: Referral, actor, provider: AdviceProvider, note: str, share: ShareConsent | None = None
+) -> OnwardReferral:
     """Pass a submitted referral to a provider from the organisation's directory. The referrer reads the
-    provider's name and the note on the referral's timeline."""
+    provider's name and the note on the referral's timeline. With `share` (the patient's consent to share with
+    the provider) the referral is handed over to it (casework.services.providers.hand_over)."""
     if not can_triage(actor, referral):
         raise DomainError("Only a submitted referral to your advice service can be redirected.")
-    if provider.advice_organisation_id != referral.advice_organisation_id or not provider.is_active:
-        raise DomainError("Choose a provider from your service's directory.")
+    check_provider(provider, referral)
+    handover = hand_over(referral=referral, actor=actor, provider=provider, share=share)
     referral_transition(
         referral=referral,
         to_status=S.REDIRECTED,
         actor=actor,
         reason=f"Passed to {provider.name}. {note.strip()}",
     )
-    onward = OnwardReferral(referral=referral, provider=provider, note=note.strip(), made_by=actor)
+    onward = OnwardReferral(referral=referral, provider=provider, note=note.strip(), made_by=actor, handover=handover)
     clean_and_save(onward)
     audit_record(actor=actor, action=Action.CREATE, obj=onward, summary="redirected at triage")
     return onward

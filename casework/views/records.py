@@ -268,6 +268,7 @@ def onward_add(request, pk):
             provider=d["provider"],
             issue=d["issue"],
             note=d["note"],
+            share=form.share_consent(),
             submission_token=form.submission_token,
         ),
         success="Onward referral recorded.",

@@ -24,7 +24,15 @@ def triage(request):
     for referral in page.object_list:
         referral.possible_duplicates = duplicates.get(referral.pk, [])
     audit_page(request, Action.LIST, object_type="referrals.referral", summary=f"triage queue page {page.number}")
-    return render(request, "casework/triage.html", {"page": page, "counts": selectors.triage_counts(user=user)})
+    return render(
+        request,
+        "casework/triage.html",
+        {
+            "page": page,
+            "counts": selectors.triage_counts(user=user),
+            "handovers": selectors.handovers_waiting(user=user),
+        },
+    )
 
 
 def _triage_referral(request, pk):
@@ -116,6 +124,7 @@ def triage_redirect(request, pk):
             actor=request.user,
             provider=d["provider"],
             note=d["note"],
+            share=form.share_consent(),
             submission_token=form.submission_token,
         ),
         success=f"Referral {referral.reference} passed on. The referrer can read where to.",

@@ -391,6 +391,10 @@ NOTIFICATION_SENDING_MARGIN_SECONDS = env_int("NOTIFICATION_SENDING_MARGIN_SECON
 DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)
 REMINDER_HOUR = env_int("REMINDER_HOUR", 7)
+# How long a download link for a partner provider outside hjp stays valid (referrals.services.handover).
+HANDOVER_LINK_DAYS = env_int("HANDOVER_LINK_DAYS", 7)
+# Fetching an Open Referral UK feed (casework.oruk): give up after this many seconds.
+ORUK_FEED_TIMEOUT_SECONDS = env_int("ORUK_FEED_TIMEOUT_SECONDS", 15)
 # Beat reads the periodic jobs from the database (hjp.core.PeriodicJob, edited in the admin), each run claimed
 # once per due time, so a second beat started by mistake runs nothing twice.
 CELERY_BEAT_SCHEDULER = "hjp.core.scheduler:DatabaseScheduler"

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Case, DateField, F, Q, Sum, Value, When
 
+from casework.models import AdviceProvider
 from hjp.accounts.models import Funding, Organisation, Profession, Team
 from hjp.core.money import pennies
 from outcomes import running_figures as rf
@@ -16,6 +17,7 @@ from outcomes.models import CaseloadCell, DecisionStage, FigureCell
 from outcomes.running_figures import MONTHLY_MEASURES
 from outcomes.selectors.figures import (
     ALL_STAGES,
+    ONWARD_RESULTS,
     ZERO,
     DecisionSuccess,
     MoneyGain,
@@ -89,6 +91,16 @@ class Wellbeing:
 
 
 @dataclass(frozen=True)
+class OnwardRow:
+    """Onward referrals made to one provider: how many, and how many of them have each result (in the order of
+    outcomes.selectors.figures.ONWARD_RESULTS)."""
+
+    provider: str
+    made: int
+    results: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class PartnershipSummary:
     totals: Totals
     breakdowns: tuple[Breakdown, ...]
@@ -98,6 +110,7 @@ class PartnershipSummary:
     money: MoneyTotals
     value_for_money: ValueForMoney
     wellbeing: Wellbeing
+    onward: tuple[OnwardRow, ...] = ()
 
     @property
     def all_decisions(self) -> DecisionSuccess:
@@ -303,6 +316,27 @@ def funding_in_period(*, partnership, period: Period) -> Decimal:
     return pennies(total)
 
 
+def onward_rows(counts: dict[tuple[int, str], int]) -> tuple[OnwardRow, ...]:
+    """Rows by provider from counts by (provider id, result), the most used first; the providers' names in one
+    query, made only when there is something to name."""
+    names = (
+        dict(AdviceProvider.objects.filter(pk__in={pk for pk, _ in counts}).values_list("pk", "name")) if counts else {}
+    )
+    rows = []
+    for provider_id, name in names.items():
+        results = tuple(counts.get((provider_id, result), 0) for result, _ in ONWARD_RESULTS)
+        rows.append(OnwardRow(provider=name, made=sum(results), results=results))
+    return tuple(sorted(rows, key=lambda row: (-row.made, row.provider)))
+
+
+def _onward(cells: _Cells) -> tuple[OnwardRow, ...]:
+    counts = {}
+    for key, n in cells.keyed(rf.ONWARD).items():
+        provider_id, result = key.split(":", 1)
+        counts[int(provider_id), result] = n
+    return onward_rows(counts)
+
+
 def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
     """Every figure of the managers' dashboard for one partnership and period (whole calendar months), in a
     fixed number of queries whatever the number of referrals: read from the running totals
@@ -344,6 +378,7 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
             gain_per_pound=pennies(confirmed / funding) if funding else None,
         ),
         wellbeing=_wellbeing(cells),
+        onward=_onward(cells),
     )
 
 

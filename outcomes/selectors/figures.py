@@ -10,7 +10,9 @@ Counting rules, shown on the pages too:
   the case was opened and worked, and its outcomes stay for statistics when its free text is redacted;
 - the open caseload is the cases open at the end of the period;
 - the median wait to first contact (dashboard, funder report) is the median of the waits rounded to the nearest
-  hour (half an hour up), in days to one decimal.
+  hour (half an hour up), in days to one decimal;
+- onward referrals count those *made* in the period (at triage or during a case), by provider, each with what
+  has become of it so far (`onward_result`).
 
 The dashboard, the funder report, its CSV and the digest read these figures from running totals kept per
 partnership and month (outcomes.running_figures: each referral's contribution, worked out by these rules, and the
@@ -28,11 +30,11 @@ from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, Query
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from casework.models import Case
+from casework.models import Case, OnwardReferral
 from hjp.core.dates import format_date
 from hjp.core.money import pennies
 from outcomes.models import SUCCESSFUL_RESULTS, DecisionOutcome, DecisionResult, DecisionStage, FinancialOutcome
-from referrals.models import Referral, ReferralStatus
+from referrals.models import HandoverOutcome, HandoverState, Referral, ReferralStatus
 
 S = ReferralStatus
 ZERO = Decimal("0.00")
@@ -228,3 +230,33 @@ def money_totals(closed: QuerySet[Case]) -> MoneyTotals:
         return MoneyGain(annual=annual, one_off=one_off, total=annual + one_off, cases=figures[f"{kind}_cases"])
 
     return MoneyTotals(confirmed=gain("confirmed"), expected=gain("expected"))
+
+
+# What has become of an onward referral, in the dashboard's column order: referred by name only (no consent to
+# share: nothing reached the provider), or handed over and then waiting, accepted, declined, closed (resolved, or
+# another outcome) or stopped by a withdrawal of consent.
+ONWARD_RESULTS = (
+    ("recorded", "Named only, not handed over"),
+    ("sent", "Waiting for an answer"),
+    ("accepted", "Accepted, being worked"),
+    ("declined", "Declined"),
+    ("resolved", "Closed: problem resolved"),
+    ("closed", "Closed: another outcome"),
+    ("stopped", "Stopped: consent withdrawn"),
+)
+
+
+def onward_result(state: str | None, outcome: str | None) -> str:
+    """An onward referral's result (ONWARD_RESULTS) from its handover's state and outcome (None: no handover)."""
+    if state is None:
+        return "recorded"
+    if state == HandoverState.CLOSED:
+        return "resolved" if outcome == HandoverOutcome.RESOLVED else "closed"
+    return state
+
+
+def onward_referrals_made(*, period: Period, **scope) -> QuerySet[OnwardReferral]:
+    """Onward referrals made in the period. `scope` as for `referrals_received`, on the referral."""
+    return OnwardReferral.objects.filter(
+        **_scoped("referral__", scope), made_at__gte=period.starts_at, made_at__lt=period.ends_before
+    )

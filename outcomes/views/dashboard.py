@@ -9,6 +9,7 @@ from hjp.core.forms import error_summary
 from outcomes import permissions
 from outcomes.forms import PeriodForm
 from outcomes.selectors.dashboard import chart_data, partnership_summary
+from outcomes.selectors.figures import ONWARD_RESULTS
 
 
 def choose_partnership(request, partnerships, *, funder_report=False):
@@ -45,4 +46,5 @@ def dashboard(request):
     partnerships, partnership = choose_partnership(request, permissions.dashboard_partnerships(request.user))
     context = summary_context(request, partnerships, partnership, current=True)
     context["chart_data"] = chart_data(context["summary"])
+    context["onward_results"] = [label for _, label in ONWARD_RESULTS]
     return render(request, "outcomes/dashboard.html", context)

@@ -3,6 +3,17 @@ withdrawal of consent (consent). Callers import from here."""
 
 from referrals.services.consent import consent_scope_change, consent_withdraw
 from referrals.services.erasure import referrals_erase, register_eraser
+from referrals.services.handover import (
+    LinkRefused,
+    handover_close,
+    handover_decide,
+    handover_for_token,
+    handover_link_issue,
+    handover_link_open,
+    handover_make,
+    handover_targets,
+    link_refusal,
+)
 from referrals.services.saving import (
     DuplicateReferralError,
     ReferrerContext,
@@ -26,11 +37,20 @@ __all__ = [
     "STATUS_NOTICES",
     "TRANSITIONS",
     "DuplicateReferralError",
+    "LinkRefused",
     "ReferrerContext",
     "StaleReferralError",
     "allowed_targets",
     "consent_scope_change",
     "consent_withdraw",
+    "handover_close",
+    "handover_decide",
+    "handover_for_token",
+    "handover_link_issue",
+    "handover_link_open",
+    "handover_make",
+    "handover_targets",
+    "link_refusal",
     "referral_save",
     "referral_set_case_status",
     "referral_transition",

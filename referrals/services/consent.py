@@ -13,6 +13,7 @@ from hjp.core.redaction import ErasureReason
 from referrals import permissions
 from referrals.models import Consent, ConsentChange, ConsentScope, Referral, ReferralStatus
 from referrals.services.erasure import referrals_erase
+from referrals.services.handover import handovers_stop_for_consent
 from referrals.services.transitions import _referral_cancel_for_consent
 from referrals.signals import consent_scope_changed, consent_withdrawn
 
@@ -36,6 +37,7 @@ def consent_withdraw(*, referral: Referral, actor) -> Referral:
     consent.save(update_fields=["withdrawn_at", "withdrawn_by", "updated_at"])
     if referral.status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS):
         _referral_cancel_for_consent(referral=referral, actor=actor)
+    handovers_stop_for_consent(referral=referral)
     consent_withdrawn.send(sender=Referral, referral=referral, actor=actor)
     referrals_erase(referral_ids=[referral.pk], reason=ErasureReason.CONSENT_WITHDRAWN, actor=actor, now=now)
     audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn")

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from hjp.core.redaction import ErasureReason, message_body, placeholder
 from hjp.notifications.services import messages_stop_for_referrals
-from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
+from referrals.models import Consent, ConsentChange, Handover, Patient, Referral, ReferralStatusChange
 from referrals.services.transitions import CONSENT_WITHDRAWN_REASON
 
 # Called as eraser(referral_ids=, reason=, actor=, now=) inside the erasing transaction. `actor` is None when
@@ -90,6 +90,10 @@ def referrals_erase(*, referral_ids: list[int], reason: str, actor=None, now: da
     ReferralStatusChange.objects.filter(referral_id__in=referral_ids).exclude(
         Q(reason="") | Q(reason=CONSENT_WITHDRAWN_REASON) | Q(reason=text)
     ).update(reason=text)
+    # A handover keeps who handed it to whom, when, and what became of it; the words typed may describe the patient.
+    handovers = Handover.objects.filter(referral_id__in=referral_ids)
+    handovers.exclude(decision_note="").exclude(decision_note=text).update(decision_note=text)
+    handovers.exclude(outcome_note="").exclude(outcome_note=text).update(outcome_note=text)
     messages_stop_for_referrals(referral_ids=referral_ids, body=message_body(reason))
     for eraser in _erasers:
         eraser(referral_ids=referral_ids, reason=reason, actor=actor, now=now)

@@ -20,7 +20,7 @@ PINNED = {
     'advisor home "Today"': 9,
     "advisor's referrals": 6,
     "advisor's referrals, page 2000": 5,
-    "triage": 8,
+    "triage": 9,
     "caseload": 7,
     "whole-service caseload": 9,
     "case with many notes": 9,

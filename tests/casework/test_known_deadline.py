@@ -133,7 +133,7 @@ def test_triage_queries_are_pinned_with_deadlines(
             known_deadline_kind=KnownDeadlineKind.DECISION_LETTER if i % 2 else KnownDeadlineKind.DUE,
         )
     client.force_login(advisor_user)
-    with django_assert_num_queries(8):  # with the one query for possible duplicates of the page
+    with django_assert_num_queries(9):  # with possible duplicates of the page and handovers waiting
         response = client.get(reverse("casework:triage"))
     assert len(response.context["page"].object_list) == 3 + more
 

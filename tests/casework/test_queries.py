@@ -14,10 +14,11 @@ pytestmark = pytest.mark.django_db
 
 # Each includes what every signed-in page costs (session read; the user with its inbox count and second-factor
 # devices; memberships: tests/core/test_request_overhead.py), the audit entry and the page's own
-# fixed set of reads. Triage: also one query for possible duplicates of the page's referrals.
+# fixed set of reads. Triage: also one query for possible duplicates of the page's referrals, and one for the
+# referrals other advice services handed over to it (casework.selectors.handovers_waiting).
 # No list counts its rows (hjp.core.pagination); the case page reads its timeline a page at a time (notes,
 # appointments) and the next appointment apart.
-TRIAGE_QUERIES = 8
+TRIAGE_QUERIES = 9
 CASELOAD_QUERIES = 9
 # The case with its referral, patient and consent; its categories; its short lists in one query (issues,
 # deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, with the people

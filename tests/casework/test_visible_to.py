@@ -197,6 +197,9 @@ OBJECT_GATED = {
 # Pages gated by a permission granted in the admin, not a membership role: the data protection role
 # (outcomes.permissions.has_subject_access_role; who looked also its advice organisation's supervisors).
 PERMISSION_GATED = {"outcomes:subject_access", "outcomes:subject_access_export", "outcomes:who_looked"}
+# Pages for a provider outside hjp, without signing in: the signed, single-use link is the key
+# (tests/casework/test_handover_links.py).
+TOKEN_GATED = {"casework:handover_download", "casework:handover_download_file"}
 
 
 def _role_sets(view):
@@ -224,4 +227,4 @@ def test_every_page_of_the_apps_has_one_role_gate_or_is_gated_by_its_object():
     }
     assert len(views) > 30
     ungated = {name for name, view in views.items() if _role_sets(view) is None}
-    assert ungated == OBJECT_GATED | PERMISSION_GATED
+    assert ungated == OBJECT_GATED | PERMISSION_GATED | TOKEN_GATED

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from casework import services as casework_services
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
+from referrals import services as referral_services
 from tests import factories
 from tests.casework.test_services import PDF
 from tests.support.auth import authenticator_for
@@ -55,7 +57,9 @@ class Row:
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
 # a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
-# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient.
+# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient;
+# "handover" a third referral of OWNER's, redirected and handed over to OTHER_ADVISOR's service; "outside_handover"
+# the case's onward referral handed over to a provider outside hjp, and "handover_token" its download link's key.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -134,6 +138,20 @@ MATRIX: dict[str, Row] = {
     "casework:providers": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:provider_add": Row((), grant(200, SUPERVISOR, OTHER_ADVISOR)),  # to their own service's list
     "casework:provider_edit": Row(("provider",), grant(200, SUPERVISOR)),
+    "casework:provider_import": Row((), grant(200, SUPERVISOR, OTHER_ADVISOR)),  # into their own service's list
+    # A referral handed over to OTHER_ADVISOR's service: both services' workers; only the partner answers (the
+    # service that handed it over is sent back to the handover's page, 302).
+    "casework:handover": Row(("handover",), grant(200, *ADVICE_SIDE, OTHER_ADVISOR)),
+    "casework:handover_accept": Row(("handover",), grant(200, OTHER_ADVISOR) | dict.fromkeys(ADVICE_SIDE, 302)),
+    "casework:handover_decline": Row(("handover",), grant(200, OTHER_ADVISOR) | dict.fromkeys(ADVICE_SIDE, 302)),
+    # One handed to a provider outside hjp: the service that handed it over records its outcome, makes its link.
+    "casework:handover_close": Row(("outside_handover",), grant(200, *ADVICE_SIDE)),
+    "casework:handover_link": Row(("outside_handover",), grant(200, *ADVICE_SIDE)),
+    # The provider's page behind the signed link: no sign-in; the download itself is a POST.
+    "casework:handover_download": Row(("handover_token",), grant(200, *SIGNED_IN, anonymous=200)),
+    "casework:handover_download_file": Row(("handover_token",), grant(405, *SIGNED_IN, anonymous=405)),
+    # Open Referral UK: the partnership's services, public.
+    "oruk:services": Row((), grant(200, *SIGNED_IN, anonymous=200)),
     # Outcomes: aggregates for managers and funders; a case's outcomes for its advice organisation.
     "outcomes:dashboard": Row((), grant(200, MANAGER)),
     "outcomes:funder_report": Row((), grant(200, MANAGER, FUNDER)),
@@ -223,7 +241,29 @@ def world(
             url=reverse("referrals:detail", args=[case_referral.pk]),
             referral_id=case_referral.pk,
         )
+    other_service = factories.AdviceOrganisationFactory()
+    handed_over = factories.ReferralFactory(
+        referrer=referrer_user, referring_organisation=health_org, partnership=partnership
+    )
+    share = casework_services.ShareConsent(given_by="patient", method="phone", said_at=timezone.now())
+    handover = casework_services.referral_redirect(
+        referral=handed_over,
+        actor=advisor_user,
+        provider=factories.AdviceProviderFactory(advice_organisation=advice_org, partner_organisation=other_service),
+        note="Housing.",
+        share=share,
+    ).handover
+    outside_handover = casework_services.onward_referral_make(
+        case=case,
+        actor=advisor_user,
+        provider=factories.AdviceProviderFactory(advice_organisation=advice_org),
+        note="x",
+        share=share,
+    ).handover
     objects = {
+        "handover": handover.pk,
+        "outside_handover": outside_handover.pk,
+        "handover_token": referral_services.handover_link_issue(handover=outside_handover, actor=advisor_user),
         "referral": referral.pk,
         "case": case.pk,
         "issue": case.issues.get().pk,
@@ -249,7 +289,7 @@ def world(
         COLLEAGUE: factories.referrer(health_org),
         OTHER_REFERRER: factories.referrer(factories.OrganisationFactory()),
         ADVISOR: advisor_user,
-        OTHER_ADVISOR: factories.advisor(factories.AdviceOrganisationFactory(), supervisor=True),
+        OTHER_ADVISOR: factories.advisor(other_service, supervisor=True),
         SUPERVISOR: supervisor_user,
         MANAGER: manager_user,
         FUNDER: funder_user,

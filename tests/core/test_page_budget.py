@@ -42,7 +42,7 @@ PAGES = [
     ("advisor", "casework:today_list:evidence", 5),
     ("advisor", "referrals:list", 6),
     ("advisor", "referrals:detail", 9),
-    ("advisor", "casework:triage", 8),
+    ("advisor", "casework:triage", 9),
     ("advisor", "casework:caseload", 7),
     ("supervisor", "casework:caseload:organisation", 9),
     ("advisor", "casework:case", 9),

@@ -3,6 +3,7 @@ running totals (outcomes.running_figures): the reference the tests hold the runn
 difference by design: the median wait is worked out here from the exact waits; tests that compare medians use
 waits in whole hours."""
 
+from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from outcomes.selectors.dashboard import (
     ValueForMoney,
     Wellbeing,
     funding_in_period,
+    onward_rows,
 )
 from outcomes.selectors.digest import DigestFigures
 from outcomes.selectors.figures import (
@@ -35,6 +37,8 @@ from outcomes.selectors.figures import (
     money_sum,
     money_totals,
     one_decimal,
+    onward_referrals_made,
+    onward_result,
     referral_totals,
     referrals_received,
 )
@@ -230,7 +234,17 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
             gain_per_pound=pennies(confirmed / funding) if funding else None,
         ),
         wellbeing=wellbeing,
+        onward=_onward(onward_referrals_made(period=period, partnership=partnership)),
     )
+
+
+def _onward(made) -> tuple:
+    """Onward referrals by provider and result, counted from the onward referrals and their handovers."""
+    counts = Counter(
+        (provider_id, onward_result(state, outcome))
+        for provider_id, state, outcome in made.values_list("provider_id", "handover__state", "handover__outcome")
+    )
+    return onward_rows(dict(counts))
 
 
 def raw_digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:

@@ -33,7 +33,16 @@ from outcomes.models import (
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.selectors.digest import digest_figures
 from referrals import services as referral_services
-from referrals.models import ConsentChange, ConsentScope, DeclineReason, Referral, ReferralStatus, Setting
+from referrals.models import (
+    ConsentChange,
+    ConsentScope,
+    DeclineReason,
+    Handover,
+    HandoverOutcome,
+    Referral,
+    ReferralStatus,
+    Setting,
+)
 from referrals.services.retention import anonymise_expired_records
 from tests import factories
 from tests.outcomes.raw_figures import raw_digest_figures, raw_partnership_summary
@@ -65,6 +74,13 @@ class History:
         self.supervisor = factories.advisor(advice, supervisor=True)
         self.referrers = {org: factories.referrer(org) for org in (self.riverside, self.hilltop, self.outside)}
         self.provider = factories.AdviceProviderFactory(advice_organisation=advice)
+        # Onward referrals handed over: to a partner in hjp (which answers and closes) and to one outside it.
+        self.partner = factories.AdviceOrganisationFactory(name="Partner Law Centre")
+        self.partner_advisor = factories.advisor(self.partner)
+        self.partner_provider = factories.AdviceProviderFactory(
+            advice_organisation=advice, name="Partner Law Centre", partner_organisation=self.partner
+        )
+        self.outside_provider = factories.AdviceProviderFactory(advice_organisation=advice, name="Outside Law Centre")
 
     def tick(self):
         self.now += timedelta(hours=self.rng.randint(1, 60))
@@ -106,7 +122,10 @@ class History:
                 referral=referral, actor=advisor, reason=self.rng.choice(list(DeclineReason)), explanation="Not ours."
             )
         elif choice < 0.9:
-            casework_services.referral_redirect(referral=referral, actor=advisor, provider=self.provider, note="Them.")
+            provider = self.rng.choice([self.provider, self.partner_provider, self.outside_provider])
+            casework_services.referral_redirect(
+                referral=referral, actor=advisor, provider=provider, note="Them.", share=self.share(provider)
+            )
         else:
             to_status = self.rng.choice([S.CANCELLED, S.ENTERED_IN_ERROR])
             referral_services.referral_transition(
@@ -208,9 +227,41 @@ class History:
             result = "refused" if outcome.result != "refused" else "awarded"
             corrections.outcome_update(outcome=outcome, actor=self.supervisor, version=outcome.version, result=result)
 
+    def share(self, provider):
+        """The patient's consent to share with the provider, but for the provider named only."""
+        if provider == self.provider:
+            return None
+        return casework_services.ShareConsent(given_by="patient", method="phone", said_at=timezone.now())
+
+    def onward(self):
+        case = self.pick(self.cases(closed_at__isnull=True))
+        if case:
+            provider = self.rng.choice([self.provider, self.partner_provider, self.outside_provider])
+            casework_services.onward_referral_make(
+                case=case, actor=case.advisor, provider=provider, note="Specialist help.", share=self.share(provider)
+            )
+
+    def partner_answer(self):
+        handover = self.pick(
+            Handover.objects.filter(referral__partnership=self.partnership, state__in=["sent", "accepted"])
+        )
+        if handover is None:
+            return
+        actor = self.partner_advisor if handover.is_inside else handover.made_by
+        outcome = self.rng.choice(list(HandoverOutcome))
+        if handover.state == "accepted" or (not handover.is_inside and self.rng.random() < 0.5):
+            referral_services.handover_close(handover=handover, actor=actor, outcome=outcome, note="Done.")
+        else:
+            accept = self.rng.random() < 0.7
+            referral_services.handover_decide(
+                handover=handover, actor=actor, accept=accept, note="" if accept else "Full."
+            )
+
     def withdraw_consent(self):
         referral = self.pick(
-            Referral.objects.filter(partnership=self.partnership, status__in=[S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS])
+            Referral.objects.filter(
+                partnership=self.partnership, status__in=[S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.REDIRECTED]
+            )
         )
         if referral:
             referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
@@ -239,6 +290,8 @@ class History:
         (correct, 2),
         (withdraw_consent, 1),
         (feedback_consent, 1),
+        (onward, 2),
+        (partner_answer, 3),
     ]
 
     def walk(self, steps: int):
@@ -299,6 +352,11 @@ def test_a_random_history_gives_the_same_figures_incrementally_rebuilt_and_from_
     # What the walk built shows on the page too: something was received, decided and closed.
     year = partnership_summary(partnership=history.partnership, period=periods.FixedPeriod(periods.YEAR, 2025).period)
     assert year.totals.received and year.totals.decided and year.totals.closed
+    # Onward referrals, some handed over and answered: what became of them is counted by provider.
+    onward = {row.provider: row for summary in incremental for row in summary.onward}
+    assert any(sum(row.results[1:]) for row in onward.values())  # handed over
+    # and answered by the partner (the figures of which the comparisons above held equal)
+    assert Handover.objects.filter(referral__partnership=history.partnership).exclude(state="sent").exists()
 
 
 def test_rebuilding_one_partnership_leaves_the_others_alone(db, time_machine):

@@ -135,7 +135,7 @@ def test_triage_finds_duplicates_in_one_query_however_many(
                 partnership=partnership, referring_organisation=organisation, patient__nhs_number=nhs_number
             )
     client = as_user(advisor_user)
-    with django_assert_num_queries(8):  # as tests/casework/test_queries.py pins TRIAGE_QUERIES
+    with django_assert_num_queries(9):  # as tests/casework/test_queries.py pins TRIAGE_QUERIES
         response = client.get(reverse("casework:triage"))
     rows = response.context["page"].object_list
     assert len(rows) == 2 * pairs and all(len(r.possible_duplicates) == 1 for r in rows)

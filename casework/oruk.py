@@ -1,0 +1,210 @@
+"""Open Referral UK: the UK profile of the Human Services Data Specification 3.0 (HSDS), the standard local
+authorities' service directories speak. hjp reads partner providers from an ORUK feed or file
+(`provider_records`, for `casework.services.providers_import`) and publishes each partnership's advice service
+as ORUK JSON (`partnership_services`), so that councils' service finders can list it. Nothing about a patient
+is ever published."""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from hjp.accounts.models import Organisation, Partnership
+from referrals.models import ProblemCategory
+
+# The most a feed may send (bytes): a local authority's whole directory is well under this.
+MAX_FEED_BYTES = 20 * 1024 * 1024
+# HSDS service.status values, and whether a provider with that status takes new referrals (None: gone).
+STATUS_CAPACITY = {"active": True, "temporarily closed": False, "inactive": False, "defunct": None}
+# Our ids in the published feed are UUIDs (HSDS 3.0 asks for them), the same on every read.
+ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://hjp.invalid/open-referral")
+
+
+class OrukError(Exception):
+    """The feed or file cannot be read; the message says why, fit to show a supervisor."""
+
+
+@dataclass(frozen=True)
+class ProviderRecord:
+    """One service of a feed, as a provider in the directory would hold it."""
+
+    oruk_id: str
+    name: str
+    specialisms: str
+    area: str
+    phone: str
+    email: str
+    website: str
+    how_to_refer: str
+    open_to_referrals: bool
+    in_use: bool
+
+
+def fetch_feed(url: str) -> bytes:
+    """The body of an ORUK feed's services endpoint, within the timeout and the size limit."""
+    try:
+        response = requests.get(
+            url,
+            timeout=settings.ORUK_FEED_TIMEOUT_SECONDS,
+            headers={"Accept": "application/json"},
+            stream=True,
+        )
+        response.raise_for_status()
+        body = response.raw.read(MAX_FEED_BYTES + 1, decode_content=True)
+    except requests.Timeout as error:
+        raise OrukError(f"The feed did not answer within {settings.ORUK_FEED_TIMEOUT_SECONDS} seconds.") from error
+    except requests.HTTPError as error:
+        raise OrukError(f"The feed answered with an error ({error.response.status_code}).") from error
+    except (requests.RequestException, OSError) as error:
+        raise OrukError("The feed could not be reached: check its address.") from error
+    if len(body) > MAX_FEED_BYTES:
+        raise OrukError("The feed is too large to import.")
+    return body
+
+
+def parse(raw: bytes | str) -> list[dict]:
+    """The services of an ORUK document: an HSDS 3.0 page (`contents`), an ORUK 1 page (`content`), a list of
+    services, or one service."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise OrukError("That is not JSON: give an Open Referral UK services feed or file.") from error
+    if isinstance(data, dict):
+        data = data.get("contents", data.get("content", [data] if "name" in data else None))
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise OrukError("No services found: an Open Referral UK feed lists services under 'contents'.")
+    return data
+
+
+def _text(value, limit: int) -> str:
+    return str(value).strip()[:limit] if isinstance(value, str | int | float) else ""
+
+
+def _names(items, *keys) -> list[str]:
+    names = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        for key in keys:
+            item = item.get(key) if isinstance(item, dict) else None
+        if isinstance(item, dict):
+            item = item.get("name") or item.get("description")
+        if isinstance(item, str) and item.strip() and item.strip() not in names:
+            names.append(item.strip())
+    return names
+
+
+def _first_phone(service: dict) -> str:
+    phones = list(service.get("phones") or [])
+    for contact in service.get("contacts") or []:
+        if isinstance(contact, dict):
+            phones += contact.get("phones") or []
+    return next((_text(p.get("number"), 30) for p in phones if isinstance(p, dict) and p.get("number")), "")
+
+
+def provider_records(services: list[dict]) -> tuple[list[ProviderRecord], list[str]]:
+    """The services that can be providers, and a line for each one that cannot (no id or name)."""
+    records, problems = [], []
+    for position, service in enumerate(services, start=1):
+        oruk_id, name = _text(service.get("id"), 100), _text(service.get("name"), 200)
+        if not oruk_id or not name:
+            problems.append(f"Service {position} has no id or no name: left out.")
+            continue
+        status = _text(service.get("status"), 30).lower() or "active"
+        capacity = STATUS_CAPACITY.get(status, True)
+        taxonomy = _names(service.get("attributes"), "taxonomy_term") + _names(
+            service.get("service_taxonomys"), "taxonomy"
+        )
+        areas = _names(service.get("service_areas"), "name") or _names(service.get("service_areas"), "description")
+        records.append(
+            ProviderRecord(
+                oruk_id=oruk_id,
+                name=name,
+                specialisms=", ".join(taxonomy)[:300] or _text(service.get("description"), 300),
+                area=", ".join(areas)[:200],
+                phone=_first_phone(service),
+                email=_text(service.get("email"), 254),
+                website=_text(service.get("url"), 200),
+                how_to_refer=_text(service.get("application_process"), 4000) or _text(service.get("description"), 4000),
+                open_to_referrals=bool(capacity),
+                in_use=capacity is not None,
+            )
+        )
+    return records, problems
+
+
+# --- what hjp publishes ------------------------------------------------------------------------------------------
+
+
+def _id(kind: str, pk) -> str:
+    return str(uuid.uuid5(ID_NAMESPACE, f"{kind}:{pk}"))
+
+
+def partnership_services(*, base_url: str) -> dict:
+    """Every partnership in force today as one ORUK service of its advice organisation, as an HSDS 3.0 page
+    (all in one page: a handful of partnerships). Three queries: the partnerships with their advice services,
+    their health services, and the problem categories every service helps with."""
+    today = timezone.localdate()
+    partnerships = list(
+        Partnership.objects.filter(Q(end_date__isnull=True) | Q(end_date__gte=today), start_date__lte=today)
+        .select_related("advice_organisation")
+        .prefetch_related(Prefetch("health_organisations", queryset=Organisation.objects.order_by("name")))
+        .order_by("name")
+    )
+    categories = list(ProblemCategory.objects.all())
+    services = [_service(p, categories, base_url) for p in partnerships]
+    return {
+        "total_items": len(services),
+        "total_pages": 1,
+        "page_number": 1,
+        "size": len(services),
+        "first_page": True,
+        "last_page": True,
+        "empty": not services,
+        "contents": services,
+    }
+
+
+def _service(partnership: Partnership, categories: list[ProblemCategory], base_url: str) -> dict:
+    advice = partnership.advice_organisation
+    health = ", ".join(o.name for o in partnership.health_organisations.all())
+    service_id = _id("partnership", partnership.pk)
+    return {
+        "id": service_id,
+        "name": f"{advice.name}: welfare rights advice for patients",
+        "description": (
+            f"Free, independent welfare rights advice (benefits, debt, housing and more) for patients referred by "
+            f"their health professionals at {health or 'partner health services'}, through {partnership.name}."
+        ),
+        "status": "active",
+        "url": base_url,
+        "application_process": "Referral by a health professional of a partner health service, with the patient's "
+        "consent, through hjp.",
+        "fees_description": "Free",
+        "organization": {
+            "id": _id("organisation", advice.pk),
+            "name": advice.name,
+            "description": f"{advice.name}, an advice service working in partnership with health services.",
+        },
+        "attributes": [
+            {
+                "id": _id(f"attribute:{partnership.pk}", category.pk),
+                "link_id": service_id,
+                "link_type": "service",
+                "link_entity": "service",
+                "taxonomy_term_id": _id("category", category.pk),
+                "taxonomy_term": {
+                    "id": _id("category", category.pk),
+                    "code": category.code,
+                    "name": category.name,
+                    "description": f"Advice about {category.name.lower()}",
+                    "vocabulary": "hjp-problem-categories",
+                },
+            }
+            for category in categories
+        ],
+    }
