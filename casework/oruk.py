@@ -4,9 +4,12 @@ authorities' service directories speak. hjp reads partner providers from an ORUK
 as ORUK JSON (`partnership_services`), so that councils' service finders can list it. Nothing about a patient
 is ever published."""
 
+import ipaddress
 import json
+import socket
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -44,19 +47,44 @@ class ProviderRecord:
     in_use: bool
 
 
+def check_feed_address(url: str) -> None:
+    """Refuse an address the server should not fetch on a user's word: anything but http(s), and (unless
+    ORUK_FEED_ALLOW_PRIVATE_ADDRESSES) a host that resolves to a loopback, private, link-local or otherwise
+    non-public address, such as the cloud's metadata service or the database. A feed is a public directory."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise OrukError("Give the feed's address starting with https://.")
+    if settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES:
+        return
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except (OSError, UnicodeError) as error:
+        raise OrukError("The feed could not be reached: check its address.") from error
+    if not addresses or any(not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses):
+        raise OrukError("That address is not on the public internet: give the council's published feed.")
+
+
 def fetch_feed(url: str) -> bytes:
-    """The body of an ORUK feed's services endpoint, within the timeout and the size limit."""
+    """The body of an ORUK feed's services endpoint, within the timeout and the size limit. Redirects are not
+    followed (each hop would need the address check again)."""
+    check_feed_address(url)
     try:
         response = requests.get(
             url,
             timeout=settings.ORUK_FEED_TIMEOUT_SECONDS,
             headers={"Accept": "application/json"},
             stream=True,
+            allow_redirects=False,
         )
+        if response.is_redirect:
+            raise OrukError(
+                f"The feed moved to {response.headers.get('Location', 'another address')}: give that address."
+            )
         response.raise_for_status()
         body = response.raw.read(MAX_FEED_BYTES + 1, decode_content=True)
     except requests.Timeout as error:
-        raise OrukError(f"The feed did not answer within {settings.ORUK_FEED_TIMEOUT_SECONDS} seconds.") from error
+        seconds = settings.ORUK_FEED_TIMEOUT_SECONDS
+        raise OrukError(f"The feed did not answer within {seconds} second{'s' if seconds != 1 else ''}.") from error
     except requests.HTTPError as error:
         raise OrukError(f"The feed answered with an error ({error.response.status_code}).") from error
     except (requests.RequestException, OSError) as error:

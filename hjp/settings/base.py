@@ -395,6 +395,9 @@ REMINDER_HOUR = env_int("REMINDER_HOUR", 7)
 HANDOVER_LINK_DAYS = env_int("HANDOVER_LINK_DAYS", 7)
 # Fetching an Open Referral UK feed (casework.oruk): give up after this many seconds.
 ORUK_FEED_TIMEOUT_SECONDS = env_int("ORUK_FEED_TIMEOUT_SECONDS", 15)
+# A feed address a supervisor types is fetched by the server: only public addresses, unless this is set (a feed on
+# the organisation's own network; the tests' feed on loopback).
+ORUK_FEED_ALLOW_PRIVATE_ADDRESSES = env_bool("ORUK_FEED_ALLOW_PRIVATE_ADDRESSES", False)
 # Beat reads the periodic jobs from the database (hjp.core.PeriodicJob, edited in the admin), each run claimed
 # once per due time, so a second beat started by mistake runs nothing twice.
 CELERY_BEAT_SCHEDULER = "hjp.core.scheduler:DatabaseScheduler"

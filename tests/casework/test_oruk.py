@@ -137,7 +137,8 @@ class _Feed(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def feed_server():
+def feed_server(settings):
+    settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES = True  # the test's feed is on loopback
     servers = []
 
     def start(delay=0.0):
@@ -171,7 +172,7 @@ def test_a_feed_that_does_not_answer_in_time_gives_a_clear_message(client, super
     assert time.monotonic() - started < 2.5
     assert response.status_code == 400
     html = response.content.decode()
-    assert "The feed did not answer within 1 seconds." in html and url in html  # what was typed is kept
+    assert "The feed did not answer within 1 second." in html and url in html  # what was typed is kept
     assert not AdviceProvider.objects.exists()
 
 
@@ -190,3 +191,48 @@ def test_the_supervisor_uploads_a_file_and_bad_files_are_refused(client, supervi
         reverse("casework:provider_import"), {"feed_file": SimpleUploadedFile("feed.json", FEED.read_bytes())}
     )
     assert response.status_code == 302 and AdviceProvider.objects.count() == 2
+
+
+class _Moved(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(302)
+        self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5432/",  # the database
+        "http://169.254.169.254/latest/meta-data/",  # a cloud's metadata service
+        "http://10.1.2.3/services",
+        "http://[::1]/services",
+        "http://localhost/services",
+        "file:///etc/passwd",
+        "ftp://example.org/services",
+    ],
+)
+def test_the_server_fetches_no_address_off_the_public_internet(client, supervisor_user, url):
+    client.force_login(supervisor_user)
+    response = client.post(reverse("casework:provider_import"), {"feed_url": url})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert any(why in html for why in ("not on the public internet", "starting with https://", "Enter a valid URL"))
+    assert not AdviceProvider.objects.exists()
+
+
+def test_a_feed_that_redirects_is_not_followed(client, supervisor_user, settings):
+    settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES = True
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Moved)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client.force_login(supervisor_user)
+        url = f"http://127.0.0.1:{server.server_address[1]}/services"
+        response = client.post(reverse("casework:provider_import"), {"feed_url": url})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 400 and "The feed moved to http://169.254.169.254/" in response.content.decode()
