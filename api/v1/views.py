@@ -205,31 +205,39 @@ class ReferralDetail(V1View):
 
 class ReferralMove(V1View):
     """A move of a referral (and its case) by the advice service, through the same services and transition
-    tables as the pages; a move the tables refuse now is 409 with the reason."""
+    tables as the pages; a move the tables refuse now is 409 with the reason. The referral is looked up first,
+    so one the client may not see is 404 whatever was sent."""
 
     required_scopes = {"POST": WRITE_CASES}
     serializer_class = api_serializers.ReferralSerializer
     input_class = None
 
     def post(self, request, pk: int):
+        target = self.target(pk)
         data = {}
         if self.input_class is not None:
             body = self.input_class(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
-        self.move(pk, data)
+        self.move(target, data)
         return self.referral_response(pk)
 
-    def move(self, pk: int, data: dict) -> None:
+    def target(self, pk: int):
+        """A referral sent to the client's advice organisation (404 otherwise)."""
+        return get_triage_referral_for_user(self.request.user, pk)
+
+    def move(self, target, data: dict) -> None:
         raise NotImplementedError
 
-    def case_of(self, pk: int):
-        user = self.request.user
-        referral = selectors.referral_detail(user=user, pk=pk)
+
+class CaseMove(ReferralMove):
+    def target(self, pk: int):
+        """The case of a referral sent to the client's advice organisation (404 otherwise; 409 without one)."""
+        referral = super().target(pk)
         case = getattr(referral, "case", None)
         if case is None:
             raise DomainError("This referral has no case: accept it first.")
-        return get_case_for_user(user, case.pk)
+        return get_case_for_user(self.request.user, case.pk)
 
 
 def _bound(form_class, values: dict, **kwargs):
@@ -244,9 +252,8 @@ MOVE_RESPONSES = {200: api_serializers.ReferralSerializer, **BAD_INPUT, **NOT_FO
 
 @extend_schema(tags=["moves"], summary="Accept a submitted referral (opens its case)", responses=MOVE_RESPONSES)
 class ReferralAccept(ReferralMove):
-    def move(self, pk, data):
-        user = self.request.user
-        casework_services.referral_accept(referral=get_triage_referral_for_user(user, pk), actor=user)
+    def move(self, referral, data):
+        casework_services.referral_accept(referral=referral, actor=self.request.user)
 
 
 @extend_schema(
@@ -258,13 +265,11 @@ class ReferralAccept(ReferralMove):
 class ReferralDecline(ReferralMove):
     input_class = inputs.DeclineInput
 
-    def move(self, pk, data):
-        user = self.request.user
-        referral = get_triage_referral_for_user(user, pk)
+    def move(self, referral, data):
         form = _bound(casework_forms.DeclineForm, data)
         casework_services.referral_decline(
             referral=referral,
-            actor=user,
+            actor=self.request.user,
             reason=form.cleaned_data["reason"],
             explanation=form.cleaned_data["explanation"],
         )
@@ -276,11 +281,10 @@ class ReferralDecline(ReferralMove):
     request=inputs.InProgressInput,
     responses=MOVE_RESPONSES,
 )
-class ReferralInProgress(ReferralMove):
+class ReferralInProgress(CaseMove):
     input_class = inputs.InProgressInput
 
-    def move(self, pk, data):
-        case = self.case_of(pk)
+    def move(self, case, data):
         values = {
             "kind": data["kind"],
             "occurred_at": data["first_contact_at"],
@@ -304,11 +308,10 @@ class ReferralInProgress(ReferralMove):
     request=inputs.CloseInput,
     responses=MOVE_RESPONSES,
 )
-class ReferralClose(ReferralMove):
+class ReferralClose(CaseMove):
     input_class = inputs.CloseInput
 
-    def move(self, pk, data):
-        case = self.case_of(pk)
+    def move(self, case, data):
         form = _bound(CaseCloseForm, {**data, "version": case.version})
         outcome_services.case_close_with_outcomes(
             case=case,
