@@ -23,4 +23,6 @@ urlpatterns = [
     # Open Referral UK: the partnership's advice services, public (casework.oruk).
     path("open-referral/", include("casework.open_referral_urls")),
     path("admin/", admin.site.urls),
+    # The interface for systems: /oauth/token/ and the REST API under /api/v1/ (api/urls.py).
+    path("", include("api.urls")),
 ]

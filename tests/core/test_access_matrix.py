@@ -17,6 +17,7 @@ from casework import services as casework_services
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
 from referrals import services as referral_services
+from referrals.models import Referral
 from tests import factories
 from tests.casework.test_services import PDF
 from tests.support.auth import authenticator_for
@@ -180,8 +181,11 @@ MATRIX: dict[str, Row] = {
 SKIPPED_NAMESPACES = {
     "admin": "Django's admin site, behind Django's own staff check (admin:index is in the table; the audit "
     "log's read-only admin is tested in tests/core/test_access.py)",
+    "api_v1": "the API for systems answers bearer tokens, not sessions: API_MATRIX below (its schema and docs are "
+    "public and hold no data: tests/api/test_docs.py)",
 }
 SKIPPED = {
+    "oauth_token": "the OAuth 2.0 token endpoint, POST only, for system clients: tests/api/test_foundation.py",
     "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
     "follows a real reset link",
 }
@@ -402,3 +406,108 @@ def test_the_owner_moved_to_manager_gets_what_a_manager_gets_on_every_url(client
         if got != expected:
             wrong[url] = f"got {got}, a manager gets {expected}"
     assert not wrong
+
+
+# --- the API for systems: every endpoint x every kind of client -------------------------------------------------
+# A client acts as a system account holding its organisation's role (api.ApiClient), so it gets what a person of
+# that organisation gets, and never more; a session cookie gets nothing (401). Managers and funders belong to
+# partnerships, not organisations, so no client of theirs can exist (test_no_client_for_other_than_health_or_advice).
+NO_TOKEN = "no token"
+SESSION = "the owner's signed-in session, no token"
+OWN_HEALTH = "client of the referral's health organisation"
+OTHER_HEALTH = "client of another health organisation"
+OTHER_ADVICE = "client of another advice organisation"
+OWN_ADVICE = "client of the advice organisation"  # last: its moves change the objects
+CLIENTS = [NO_TOKEN, SESSION, OWN_HEALTH, OTHER_HEALTH, OTHER_ADVICE, OWN_ADVICE]
+
+
+def api_grant(**given) -> dict[str, int]:
+    """401 without a token; 404 (the same as missing) for every client not named."""
+    names = {
+        "own_health": OWN_HEALTH,
+        "other_health": OTHER_HEALTH,
+        "other_advice": OTHER_ADVICE,
+        "own_advice": OWN_ADVICE,
+    }
+    return {NO_TOKEN: 401, SESSION: 401} | dict.fromkeys(CLIENTS[2:], 404) | {names[k]: v for k, v in given.items()}
+
+
+# (method, URL name, the object its id names, body): what each client gets. A health client holds no cases:write,
+# so it is refused every move by scope (403) before anything is looked up. The lists answer 200 with only the
+# client's own rows: the test checks the referral is absent from the others' answers.
+API_MATRIX = {
+    ("GET", "api_v1:referral_list", None): api_grant(
+        own_health=200, other_health=200, other_advice=200, own_advice=200
+    ),
+    # The referral was made by a person (OWNER): its organisation's client sees it only where the organisation
+    # shares visibility, like COLLEAGUE (its own referrals it sees: tests/api/test_referrals.py).
+    ("GET", "api_v1:referral_detail", "referral"): api_grant(own_advice=200),
+    ("POST", "api_v1:referral_accept", "referral"): api_grant(own_health=403, other_health=403, own_advice=200),
+    ("POST", "api_v1:referral_decline", "referral"): api_grant(own_health=403, other_health=403, own_advice=400),
+    ("POST", "api_v1:referral_in_progress", "case_referral"): api_grant(
+        own_health=403, other_health=403, own_advice=400
+    ),
+    ("POST", "api_v1:referral_close", "case_referral"): api_grant(own_health=403, other_health=403, own_advice=400),
+}
+
+
+@pytest.fixture
+def api_world(world, health_org, advice_org):
+    from tests.api.conftest import register, token_for
+
+    objects, users = world
+    tokens = {
+        OWN_HEALTH: token_for(register(health_org)),
+        OTHER_HEALTH: token_for(register(factories.OrganisationFactory())),
+        OTHER_ADVICE: token_for(register(factories.AdviceOrganisationFactory())),
+        OWN_ADVICE: token_for(register(advice_org)),
+    }
+    return objects, users, tokens
+
+
+def test_every_api_url_is_in_the_api_matrix():
+    api_names = {name for name in url_names() if name.startswith("api_v1:")} - {"api_v1:schema", "api_v1:docs"}
+    assert api_names == {name for _, name, _ in API_MATRIX}
+
+
+API_ROWS = sorted(API_MATRIX.items(), key=lambda item: item[0][1])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "expected"), API_ROWS, ids=[key[1] for key, _ in API_ROWS])
+def test_api_url_by_client(client, api_world, key, expected):
+    method, url_name, kind = key
+    objects, users, tokens = api_world
+    referral = Referral.objects.select_related("patient").get(pk=objects[kind or "referral"])
+    url = reverse(url_name, args=[objects[kind]] if kind else [])
+    got, leaked = {}, []
+    for who in CLIENTS:
+        client.logout()
+        headers = {}
+        if who == SESSION:
+            client.force_login(users[OWNER])
+        elif who in tokens:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        if method == "GET":
+            response = client.get(url, headers=headers)
+        else:
+            response = client.post(url, {}, content_type="application/json", headers=headers)
+        got[who] = response.status_code
+        if expected[who] != 200 or (kind is None and who in (OWN_HEALTH, OTHER_HEALTH, OTHER_ADVICE)):
+            text = response.content.decode()
+            if referral.reference in text or referral.patient.family_name in text:
+                leaked.append(who)
+    wrong = {who: f"got {got[who]}, the matrix says {expected[who]}" for who in CLIENTS if got[who] != expected[who]}
+    assert not wrong, f"{method} {url}: {wrong}"
+    assert not leaked, f"{method} {url} shows the referral to {leaked}"
+
+
+@pytest.mark.django_db
+def test_no_client_for_other_than_health_or_advice_organisations(health_org):
+    from django.core.exceptions import ValidationError
+
+    from tests.api.conftest import register
+
+    health_org.kind = "funder"
+    with pytest.raises(ValidationError):
+        register(health_org, scopes=["referrals:read"])
