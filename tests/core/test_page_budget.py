@@ -74,6 +74,12 @@ PAGES = [
     ("referrer", "notifications:detail", 8),
     ("advisor", "accounts:security", 6),
 ]
+REFERRAL_PAGES = (
+    "referrals:detail",
+    "outcomes:referral_outcome",
+    "referrals:withdraw_consent",
+    "referrals:consent_change",
+)
 # The case's pages that take the case and one of its rows.
 CASE_ROW_PAGES = {
     "outcomes:outcome_edit": lambda case: ["financial", FinancialOutcome.objects.filter(issue__case=case).first().pk],
@@ -183,9 +189,7 @@ class World:
         name, _, variant = page.partition(":")[2].partition(":")
         url_name = f"{page.partition(':')[0]}:{name}"
         args, query = [], {}
-        if url_name in ("referrals:detail", "outcomes:referral_outcome", "referrals:withdraw_consent"):
-            args = [self.referral.pk]
-        elif url_name == "referrals:consent_change":
+        if url_name in REFERRAL_PAGES:
             args = [self.referral.pk]
         elif url_name in CASE_ROW_PAGES:
             args = [self.case.pk, *CASE_ROW_PAGES[url_name](self.case)]
