@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from casework import services as casework_services
 from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
 from outcomes import running_figures
@@ -176,12 +177,7 @@ class World:
                 recorded_by=self.advisor,
                 recorded_at=timezone.now(),
             )
-            AuditEvent.objects.create(
-                actor=self.advisor,
-                action=AuditEvent.Action.VIEW,
-                object_type="casework.case",
-                object_id=str(self.case.pk),
-            )
+            audit_record(actor=self.advisor, action=AuditEvent.Action.VIEW, obj=self.case)
         running_figures.refresh_pending()
 
     def get(self, client, page):
