@@ -115,6 +115,8 @@ class Case(TimeStampedModel):
     """One per accepted referral. `version` goes up on every edit of the case or its issues, deadlines and
     appointments: an edit form carries the version it was loaded with and a stale one is refused."""
 
+    audit_referral = "referral_id"
+
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case")
     reference = models.CharField(max_length=12, unique=True)
     advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
@@ -173,6 +175,8 @@ class IssueStatus(models.TextChoices):
 
 
 class CaseIssue(TimeStampedModel):
+    audit_referral = "case__referral_id"
+
     Status = IssueStatus
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="issues")
@@ -207,6 +211,8 @@ class CaseNote(EnteredInError):
     """A note on the case's timeline. Never edited or deleted: one written in error is marked so (struck through,
     with who and why) by its author or a supervisor."""
 
+    audit_referral = "case__referral_id"
+
     class Kind(models.TextChoices):
         CALL = "call", "Phone call"
         MEETING = "meeting", "Meeting"
@@ -239,6 +245,8 @@ class AppointmentKind(models.TextChoices):
 class Appointment(EnteredInError, TimeStampedModel):
     """An appointment with the patient. One booked in error is marked so (kept, struck through, with who and
     why) by whoever booked it or a supervisor; it is no longer the next appointment."""
+
+    audit_referral = "case__referral_id"
 
     Kind = AppointmentKind
 
@@ -288,6 +296,8 @@ class Deadline(TimeStampedModel):
     """A deadline or task. Appeal-clock kinds derive `due_date` from `basis_date` (see appeal_clock).
     It is open until settled: done by the advisor, or closed with the case (the case closed, or stopped on a
     withdrawal of consent, with it still open). A settled deadline stays settled if the case is reopened."""
+
+    audit_referral = "case__referral_id"
 
     class Settlement(models.TextChoices):
         DONE = "done", "Done"
@@ -372,6 +382,8 @@ class EvidenceRequest(TimeStampedModel):
     """A request to the referrer for medical evidence; needs consent scope 2. Overdue is not a stored state:
     a request still `requested` after its due date is overdue."""
 
+    audit_referral = "case__referral_id"
+
     State = EvidenceState
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_requests")
@@ -430,6 +442,8 @@ class EvidenceRequest(TimeStampedModel):
 class OnwardReferral(models.Model):
     """A referral passed on to another advice provider: at triage (the referral is redirected, no case) or
     during a case for specialist help (the case goes on)."""
+
+    audit_referral = "referral_id"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="onward_referrals")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="onward_referrals")

@@ -121,13 +121,14 @@ class CaseFilters:
 
 # Each sort's keys, unique and never null (hjp.core.pagination pages through them); "next_deadline" is served
 # by the indexes on Case.NEXT_DEADLINE_KEY, "name" by the patient's name index (a case has one patient, so the
-# patient's id is as unique as the case's).
+# patient's id is as unique as the case's), "advisor" by the advisors' name index (accounts' user_name_idx: the
+# advisors in name order, each one's cases through the advisor index, sorted one advisor at a time).
 CASE_SORTS = {
     "next_deadline": ("deadline_key", "-opened_at", "-pk"),
     "opened": ("opened_at", "-pk"),
     "-opened": ("-opened_at", "-pk"),
     "name": ("referral__patient__family_name", "referral__patient__given_name", "referral__patient_id"),
-    "advisor": ("advisor__full_name", "-opened_at", "-pk"),
+    "advisor": ("advisor__full_name", "advisor_id", "-opened_at", "-pk"),
 }
 
 

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from casework.models import ClosureReason
-from hjp.core.forms import DateBoxesField, DateInput, SubmissionTokenMixin, VersionMixin
+from hjp.core.forms import DateBoxesField, DateInput, RowChoiceField, SubmissionTokenMixin, VersionMixin
 from hjp.core.nhs_number import normalise_nhs_number
 from outcomes import periods
 from outcomes.models import (
@@ -23,7 +23,7 @@ from referrals.validators import validate_nhs_number
 class _IssueForm(SubmissionTokenMixin, forms.ModelForm):
     def __init__(self, *args, issues=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["issue"] = forms.ModelChoiceField(queryset=issues, label="Issue", empty_label=None)
+        self.fields["issue"] = RowChoiceField(issues, label="Issue", empty_label=None)
         self.order_fields(["issue"])
 
 

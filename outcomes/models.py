@@ -67,6 +67,8 @@ def annualise(amount: Decimal | None, period: str | None) -> Decimal:
 class FinancialOutcome(CorrectableOutcome):
     """Money gained on one case issue: a recurring amount (annualised) and/or a one-off amount."""
 
+    audit_referral = "issue__case__referral_id"
+
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="financial_outcomes")
     kind = models.CharField(max_length=30, choices=FinancialKind.choices)
     # The benefits are the benefits category's sub-categories (an admin-kept list).
@@ -132,6 +134,8 @@ SUCCESSFUL_RESULTS = (DecisionResult.AWARDED, DecisionResult.INCREASED)
 
 
 class DecisionOutcome(CorrectableOutcome):
+    audit_referral = "issue__case__referral_id"
+
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="decisions")
     stage = models.CharField(max_length=30, choices=DecisionStage.choices)
     result = models.CharField(max_length=12, choices=DecisionResult.choices)
@@ -173,6 +177,8 @@ class NonFinancialKind(models.TextChoices):
 
 
 class NonFinancialOutcome(CorrectableOutcome):
+    audit_referral = "issue__case__referral_id"
+
     issue = models.ForeignKey(CaseIssue, on_delete=models.CASCADE, related_name="non_financial_outcomes")
     kind = models.CharField(max_length=30, choices=NonFinancialKind.choices)
     note = models.CharField(max_length=300, blank=True)
@@ -205,6 +211,8 @@ class OutcomeChange(models.Model):
     """One correction of a recorded outcome: who, when, what (each field's old and new value, as shown to
     people), and why. Kept for the case's lifetime; the outcomes page reads them as 'changed by X on D:
     amount £A → £B'."""
+
+    audit_referral = "case__referral_id"
 
     class Action(models.TextChoices):
         EDITED = "edited", "changed"
@@ -248,6 +256,8 @@ def _item():
 class WellbeingScore(TimeStampedModel):
     """The Short Warwick-Edinburgh Mental Wellbeing Scale: 7 items scored 1-5 (raw total 7-35),
     at the start and at the close of a case, when the patient agrees."""
+
+    audit_referral = "case__referral_id"
 
     class Moment(models.TextChoices):
         START = "start", "At the start"
@@ -296,6 +306,8 @@ class NoOutcomeReason(models.TextChoices):
 
 class CaseClosure(TimeStampedModel):
     """What closed a case on the outcomes side: 'no outcome' and why, when nothing was recorded."""
+
+    audit_referral = "case__referral_id"
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="outcome_closure")
     no_outcome_reason = models.CharField(max_length=20, choices=NoOutcomeReason.choices, blank=True)

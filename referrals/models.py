@@ -152,6 +152,8 @@ class Patient(TimeStampedModel):
     """The person referred. Everything but the deprivation decile is removed when consent is withdrawn or the
     retention period ends (`referrals.services.erasure`): `redacted_at` and `redaction_reason` say when and why."""
 
+    audit_referral = "referral__id"
+
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField(null=True, blank=True, validators=[validate_not_in_future])
@@ -275,6 +277,8 @@ SORT_AT = Coalesce("submitted_at", "created_at")
 
 
 class Referral(TimeStampedModel):
+    audit_referral = "id"
+
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
     referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
@@ -347,6 +351,8 @@ class Referral(TimeStampedModel):
 
 
 class Consent(TimeStampedModel):
+    audit_referral = "referral_id"
+
     class GivenBy(models.TextChoices):
         PATIENT = "patient", "The patient"
         REPRESENTATIVE = "representative", "A representative with authority"
@@ -409,6 +415,8 @@ class ConsentChange(models.Model):
     """Scope 2 or 3 given later, or withdrawn on its own, on the patient's word: recorded like the original
     consent (who gave it, how, when, who recorded it), and kept as the consent's history."""
 
+    audit_referral = "consent__referral_id"
+
     class Method(models.TextChoices):
         IN_PERSON = "in_person", "In person"
         PHONE = "phone", "By phone"
@@ -441,6 +449,8 @@ class ConsentChange(models.Model):
 class ReferralStatusChange(models.Model):
     """One step of the referral's timeline: who moved it, when, and why. A decline keeps its coded reason
     (`decline_reason`) apart from the advisor's words (`reason`), so declines can be counted by reason."""
+
+    audit_referral = "referral_id"
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=ReferralStatus.choices, blank=True)

@@ -81,6 +81,9 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["full_name", "email"]
+        # The whole-service caseload sorted by advisor walks the advisors in this order and each one's cases
+        # (casework.selectors.CASE_SORTS["advisor"]), rather than sorting every case the service has.
+        indexes = [models.Index(fields=["full_name", "id"], name="user_name_idx")]
 
     def __str__(self):
         return self.full_name or self.email

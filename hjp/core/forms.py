@@ -380,3 +380,40 @@ class ReasonForm(forms.Form):
         self.fields["reason"].label = label
         if required_message:
             self.fields["reason"].error_messages["required"] = required_message
+
+
+class _RowChoiceIterator(forms.models.ModelChoiceIterator):
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for row in self.field.rows:
+            yield self.choice(row)
+
+    def __len__(self):
+        return len(self.field.rows) + (self.field.empty_label is not None)
+
+    def __bool__(self):
+        return self.field.empty_label is not None or bool(self.field.rows)
+
+
+class RowChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over rows the page has already read (a prefetched queryset): showing the choices and
+    checking the one submitted read nothing more. (ModelChoiceField copies its queryset, dropping what was
+    read, so each form showing it would read the rows, and their prefetches, again.)"""
+
+    iterator = _RowChoiceIterator
+
+    def __init__(self, queryset, **kwargs):
+        self.rows = list(queryset)
+        super().__init__(queryset=queryset, **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = self.to_field_name or "pk"
+        if isinstance(value, self.queryset.model):
+            value = getattr(value, key)
+        for row in self.rows:
+            if str(getattr(row, key)) == str(value):
+                return row
+        raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})

@@ -10,8 +10,9 @@ Only for lists that stay short (a few rows each): every list is read whole, with
 
 from dataclasses import dataclass
 
+from django.db import connections
 from django.db.models import F, Model, QuerySet, Value, Window
-from django.db.models.functions import Cast, RowNumber
+from django.db.models.functions import RowNumber
 
 
 @dataclass(frozen=True)
@@ -50,28 +51,46 @@ def _ordering(queryset) -> list:
     return list(queryset.query.order_by or queryset.model._meta.ordering or ["pk"])
 
 
+def _null(field, connection) -> str:
+    return f"CAST(NULL AS {field.cast_db_type(connection)})"
+
+
 def read_short_lists(**lists: ShortList) -> dict[str, list]:
-    """Each list's rows, in its order, from one query (see the module docstring)."""
+    """Each list's rows, in its order, from one query (see the module docstring).
+
+    Each list's own SELECT is built by the ORM with only its own columns (its number, its row numbers, its
+    fields); the UNION ALL then pads each one with typed NULLs for the other lists' columns as plain SQL. Built
+    by the ORM as one queryset, every list would carry an expression for every column of every list, and
+    compiling them cost more than all the rest of a case's page."""
     names = list(lists)
+    database = lists[names[0]].queryset.db
+    connection = connections[database]
     layouts = [_nodes(lists[name].queryset.model, lists[name].related) for name in names]
     columns = [[(node, field) for node in nodes for field in node.fields] for nodes in layouts]
-    branches = []
+    nulls = [", ".join(_null(field, connection) for _, field in own) for own in columns]
+    branches, params, compilers = [], [], []
     for index, name in enumerate(names):
         queryset = lists[name].queryset
-        select = [Value(index), Window(RowNumber(), order_by=_ordering(queryset))]
-        for other, other_columns in enumerate(columns):
-            select += [
-                node.expression(field) if other == index else Cast(Value(None), output_field=field)
-                for node, field in other_columns
-            ]
-        branches.append(queryset.order_by().values_list(*select))
-    rows = branches[0].union(*branches[1:], all=True).order_by() if len(branches) > 1 else branches[0]
-    database = lists[names[0]].queryset.db
+        select = {"c0": Value(index), "c1": Window(RowNumber(), order_by=_ordering(queryset))}
+        select.update({f"c{n + 2}": node.expression(field) for n, (node, field) in enumerate(columns[index])})
+        compiler = queryset.order_by().values(**select).query.get_compiler(using=database)
+        sql, branch_params = compiler.as_sql()
+        own = ", ".join(f"s.c{n + 2}" for n in range(len(columns[index])))
+        padded = ", ".join(part for part in ("s.c0, s.c1", *nulls[:index], own, *nulls[index + 1 :]) if part)
+        branches.append(f"SELECT {padded} FROM ({sql}) s")
+        params.extend(branch_params)
+        compilers.append((compiler, compiler.get_converters([column for column, _, _ in compiler.select])))
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(branches), params)
+        rows = cursor.fetchall()
     found: dict[str, list] = {name: [] for name in names}
     starts = [2 + sum(len(c) for c in columns[:index]) for index in range(len(names))]
-    for row in rows:
-        index, position = row[0], row[1]
-        values = iter(row[starts[index] : starts[index] + len(columns[index])])
+    for wide in rows:
+        index = wide[0]
+        compiler, converters = compilers[index]
+        own_row = (index, wide[1], *wide[starts[index] : starts[index] + len(columns[index])])
+        row = next(compiler.apply_converters([own_row], converters)) if converters else own_row
+        position, values = row[1], iter(row[2:])
         built: dict[str, Model | None] = {}
         for node in layouts[index]:
             chunk = [next(values) for _ in node.fields]

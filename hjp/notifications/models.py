@@ -18,6 +18,8 @@ class Message(models.Model):
     delivered by a Celery job: into the user's in-app inbox (exactly once) and, where they have an email
     address, as an email with no patient details (at most once, see Delivery). `key` makes each message unique."""
 
+    audit_referral = "referral_id"
+
     class Status(models.TextChoices):
         PENDING = "pending", "Waiting to be delivered"
         DELIVERED = "delivered", "Delivered"

@@ -151,17 +151,19 @@ def feedback_sql(first: int, last: int) -> list[str]:
             WHERE m.referral_id BETWEEN {first} AND {last} AND m.key LIKE 'scale:%'""",
         # The audit trail: each move on the timeline, the referrer reading the referral, the advisor reading it
         # at triage, and the case read from 1 to 5 times.
-        f"""INSERT INTO audit_auditevent (action, object_type, object_id, summary, ip_address, path, at, actor_id)
+        f"""INSERT INTO audit_auditevent (action, object_type, object_id, summary, ip_address, path, at, actor_id,
+                referral_ref)
             SELECT CASE WHEN s.from_status = '' THEN 'create' ELSE 'transition' END, 'referrals.referral',
-                   s.referral_id::text, '', '10.0.0.1'::inet, '/referrals/' || s.referral_id || '/', s.at, s.actor_id
+                   s.referral_id::text, '', '10.0.0.1'::inet, '/referrals/' || s.referral_id || '/', s.at, s.actor_id,
+                   s.referral_id
             FROM referrals_referralstatuschange s WHERE s.referral_id BETWEEN {first} AND {last}
             UNION ALL
             SELECT 'view', 'referrals.referral', r.id::text, '', '10.0.0.1'::inet, '/referrals/' || r.id || '/',
-                   r.submitted_at + interval '2 hours', r.referrer_id
+                   r.submitted_at + interval '2 hours', r.referrer_id, r.id
             FROM {referrals}
             UNION ALL
             SELECT 'view', 'casework.case', c.id::text, '', '10.0.0.2'::inet, '/casework/cases/' || c.id || '/',
-                   c.opened_at + g * interval '1 day', c.advisor_id
+                   c.opened_at + g * interval '1 day', c.advisor_id, c.referral_id
             FROM casework_case c CROSS JOIN LATERAL generate_series(1, 1 + {sql_hash("c.id", 22, 5)}) g
             WHERE c.referral_id BETWEEN {first} AND {last}""",
     ]

@@ -9,8 +9,7 @@ is exported as it is held: the placeholders and what erasure keeps.
 
 from datetime import date
 
-from django.db.models import CharField, FileField, Model, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import FileField, Model, Q, QuerySet
 
 from casework.models import Appointment, Case, CaseIssue, CaseNote, Deadline, EvidenceRequest, OnwardReferral
 from hjp.audit.models import AuditEvent
@@ -60,38 +59,15 @@ def _referral_of(patient: Patient) -> Referral | None:
         return None
 
 
-def _ids(queryset: QuerySet) -> QuerySet:
-    """The primary keys as text, as AuditEvent.object_id holds them: a subquery, not a list."""
-    return queryset.annotate(pk_text=Cast("pk", CharField())).values("pk_text")
-
-
 def patient_audit_trail(patient: Patient) -> QuerySet[AuditEvent]:
-    """Every audit entry naming this patient's record or anything hanging off it (by object type and id), or
-    naming the referral by its reference in the summary ("case opened for HJP-..."); newest first. One query."""
+    """Every audit entry about this patient's record: the referral or anything hanging off it (its patient,
+    consent, case and all on the case, outcomes, messages), by the patient record each entry names
+    (AuditEvent.referral_ref, read from audit_referral_idx in its order); newest first. One query."""
     referral = _referral_of(patient)
-    naming = Q(object_type="referrals.patient", object_id=str(patient.pk))
-    if referral is not None:
-        by_referral = {
-            "referrals.referral": Referral.objects.filter(pk=referral.pk),
-            "referrals.consent": Consent.objects.filter(referral=referral),
-            "casework.case": Case.objects.filter(referral=referral),
-            "casework.caseissue": CaseIssue.objects.filter(case__referral=referral),
-            "casework.casenote": CaseNote.objects.filter(case__referral=referral),
-            "casework.appointment": Appointment.objects.filter(case__referral=referral),
-            "casework.deadline": Deadline.objects.filter(case__referral=referral),
-            "casework.evidencerequest": EvidenceRequest.objects.filter(case__referral=referral),
-            "casework.onwardreferral": OnwardReferral.objects.filter(referral=referral),
-            "outcomes.financialoutcome": FinancialOutcome.objects.filter(issue__case__referral=referral),
-            "outcomes.decisionoutcome": DecisionOutcome.objects.filter(issue__case__referral=referral),
-            "outcomes.nonfinancialoutcome": NonFinancialOutcome.objects.filter(issue__case__referral=referral),
-            "outcomes.wellbeingscore": WellbeingScore.objects.filter(case__referral=referral),
-            "outcomes.caseclosure": CaseClosure.objects.filter(case__referral=referral),
-            # The inbox messages about the patient (status notices, outcome reports): who opened them.
-            "notifications.message": Message.objects.filter(referral_id=referral.pk),
-        }
-        for object_type, queryset in by_referral.items():
-            naming |= Q(object_type=object_type, object_id__in=_ids(queryset))
-        naming |= Q(summary__contains=referral.reference)
+    if referral is None:
+        naming = Q(object_type="referrals.patient", object_id=str(patient.pk))
+    else:
+        naming = Q(referral_ref=referral.pk)
     return AuditEvent.objects.filter(naming).select_related("actor").order_by("-at", "-id")
 
 

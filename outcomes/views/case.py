@@ -31,7 +31,7 @@ def _case(request, case_pk):
 def _page(request, case, *, bound=None, status=200):
     """The outcomes page; `bound` replaces one of its forms with the submitted one (to show errors)."""
     issues = case.issues.all()
-    scores = {s.moment: s for s in case.wellbeing_scores.all()}
+    scores = selectors.case_scores(case)
     forms_ = {
         "financial": FinancialOutcomeForm(issues=issues, prefix="financial"),
         "decision": DecisionOutcomeForm(issues=issues, prefix="decision"),
@@ -60,7 +60,7 @@ def _page(request, case, *, bound=None, status=200):
             "referral": case.referral,
             "issues": issues,
             "scores": scores,
-            "totals": selectors.case_money(case=case),
+            "totals": selectors.counted_money(issues),
             "can_correct": permissions.can_correct_outcomes(request.user, case),
             "can_confirm": permissions.can_confirm_expected_gain(request.user, case),
             "forms": forms_,

@@ -93,12 +93,17 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from hjp.audit.models import AuditEvent
-from hjp.audit.services import audit_record
 
-entry = audit_record(actor=None, action="create", object_type="tests.thing", object_id="7", summary="kept")
+# Written as SQL: migrated back to audit 0001, the table has only that migration's columns.
+with connection.cursor() as cursor:
+    cursor.execute(
+        "INSERT INTO audit_auditevent (action, object_type, object_id, summary, path, at)"
+        " VALUES ('create', 'tests.thing', '7', 'kept', '', CURRENT_TIMESTAMP)"
+    )
+    entry_pk = cursor.lastrowid
 attempts = {
-    "orm update": lambda: AuditEvent.objects.filter(pk=entry.pk).update(summary="rewritten"),
-    "orm delete": lambda: AuditEvent.objects.filter(pk=entry.pk).delete(),
+    "orm update": lambda: AuditEvent.objects.filter(pk=entry_pk).update(summary="rewritten"),
+    "orm delete": lambda: AuditEvent.objects.filter(pk=entry_pk).delete(),
     "raw update": lambda: connection.cursor().execute("UPDATE audit_auditevent SET summary = 'x'"),
     "raw delete": lambda: connection.cursor().execute("DELETE FROM audit_auditevent"),
 }
@@ -110,7 +115,7 @@ for name, attempt in attempts.items():
         outcome[name] = "allowed"
     except IntegrityError as exc:
         outcome[name] = str(exc)
-outcome["kept"] = AuditEvent.objects.filter(pk=entry.pk).values_list("summary", flat=True).first()
+outcome["kept"] = AuditEvent.objects.filter(pk=entry_pk).values_list("summary", flat=True).first()
 print(json.dumps(outcome))
 """
 

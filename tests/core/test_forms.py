@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.template import Context, Template
 
-from hjp.core.forms import DateBoxesField, error_summary, require_to_submit
+from hjp.core.forms import DateBoxesField, RowChoiceField, error_summary, require_to_submit
 from referrals.models import Patient, ProblemCategory
 
 
@@ -186,3 +186,16 @@ def test_the_sign_in_summary_says_what_to_do_without_repeating_the_label(client)
     html = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
     assert '<a href="#id_username">Enter your email address</a>' in html
     assert '<a href="#id_password">Enter your password</a>' in html
+
+
+@pytest.mark.django_db
+def test_a_choice_of_rows_already_read_lists_and_checks_them_without_a_query(django_assert_num_queries):
+    chosen, other, elsewhere = (ProblemCategory.objects.create(code=f"c{i}", name=f"Category {i}") for i in range(3))
+    rows = ProblemCategory.objects.filter(pk__in=[chosen.pk, other.pk]).order_by("pk")
+    with django_assert_num_queries(1):  # reading the rows, once
+        field = RowChoiceField(rows, empty_label=None)
+    with django_assert_num_queries(0):
+        assert [label for _, label in field.choices] == ["Category 0", "Category 1"]
+        assert field.clean(str(other.pk)) == other
+        with pytest.raises(forms.ValidationError):
+            field.clean(str(elsewhere.pk))  # a row the page did not offer

@@ -130,3 +130,31 @@ def test_a_cases_timeline_is_read_newest_first_from_its_indexes(world):
     appointments = Appointment.objects.filter(case=case).order_by("-starts_at", "-pk")[:21]
     assert "case_note_timeline_idx" in _plan(notes, "enable_sort")
     assert "appointment_timeline_idx" in _plan(appointments, "enable_sort")
+
+
+def test_the_service_caseload_by_advisor_walks_the_advisors_in_name_order(
+    world, supervisor_user, health_org, partnership
+):
+    """Sorted by advisor, the whole service's caseload is read advisor by advisor from the name index, each
+    advisor's cases sorted on their own (an incremental sort), entered at the cursor: never a sort of every case
+    the service has."""
+    other = factories.advisor(partnership.advice_organisation)
+    for _ in range(4):
+        referral = factories.ReferralFactory(
+            referring_organisation=health_org, partnership=partnership, status=ReferralStatus.IN_PROGRESS
+        )
+        factories.CaseFactory(referral=referral, advisor=other)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    queryset = casework_selectors.case_list(
+        user=supervisor_user, filters=casework_selectors.CaseFilters(scope="organisation", sort="advisor")
+    )
+    keys = queryset.query.order_by
+    rows = list(queryset)
+    assert [case.advisor.full_name for case in rows] == sorted(case.advisor.full_name for case in rows)
+    middle = rows[5]
+    for page in (queryset.all()[:26], queryset.filter(keyset_filter(keys, [_key(middle, key) for key in keys]))[:26]):
+        plan = _plan(page, "enable_sort", "enable_hashjoin", "enable_mergejoin")
+        assert "Index Scan using user_name_idx " in plan, plan
+        assert re.search(r"Incremental Sort.*\n.*\n\s*Presorted Key: accounts_user\.full_name, ", plan), plan
+        assert "Sort" not in plan.replace("Sort Key", "").replace("Incremental Sort", "").replace("Presorted", ""), plan

@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from casework import services as casework_services
 from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
 from outcomes import running_figures
+from outcomes.models import FinancialOutcome, OutcomeChange, OutcomeKind
 from referrals.models import ConsentChange, ReferralStatus
 from tests import factories
 from tests.casework.test_queries import _fill_case
@@ -52,7 +54,40 @@ PAGES = [
     ("manager", "outcomes:dashboard", 8),
     ("funder", "outcomes:funder_report", 8),
     ("funder", "outcomes:funder_report_csv", 9),
+    # The case's other pages: its outcomes, and the forms that add to it or change it.
+    ("advisor", "outcomes:case_outcomes", 10),
+    ("advisor", "outcomes:outcome_edit", 7),
+    ("advisor", "casework:case_edit", 5),
+    ("supervisor", "casework:reallocate", 6),
+    ("advisor", "casework:note_add", 5),
+    ("advisor", "casework:issue_add", 7),
+    ("advisor", "casework:issue_edit", 8),
+    ("advisor", "casework:issue_resolve", 6),
+    ("advisor", "casework:appointment_add", 5),
+    ("advisor", "casework:appointment_edit", 6),
+    ("advisor", "casework:deadline_add", 6),
+    ("advisor", "casework:evidence_add", 6),
+    ("advisor", "casework:onward_add", 7),
+    ("advisor", "casework:providers", 4),
+    ("referrer", "referrals:create", 9),
+    ("referrer", "referrals:withdraw_consent", 8),
+    ("advisor", "referrals:consent_change", 8),
+    ("referrer", "notifications:detail", 8),
+    ("advisor", "accounts:security", 6),
 ]
+REFERRAL_PAGES = (
+    "referrals:detail",
+    "outcomes:referral_outcome",
+    "referrals:withdraw_consent",
+    "referrals:consent_change",
+)
+# The case's pages that take the case and one of its rows.
+CASE_ROW_PAGES = {
+    "outcomes:outcome_edit": lambda case: ["financial", FinancialOutcome.objects.filter(issue__case=case).first().pk],
+    "casework:issue_edit": lambda case: [case.issues.first().pk],
+    "casework:issue_resolve": lambda case: [case.issues.first().pk],
+    "casework:appointment_edit": lambda case: [case.appointments.first().pk],
+}
 
 
 class World:
@@ -83,6 +118,7 @@ class World:
             occurred_at=timezone.now(),
             first_contact=True,
         )
+        factories.WellbeingScoreFactory(case=self.case, moment="start", score=20)  # read with the case
         self.grow(1)
 
     def _referral(self, **fields):
@@ -95,7 +131,17 @@ class World:
         day_start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         _fill_case(self.case, n)
         for issue in self.case.issues.all()[:n]:
-            factories.FinancialOutcomeFactory(issue=issue)
+            outcome = factories.FinancialOutcomeFactory(issue=issue)
+            OutcomeChange.objects.create(  # the outcomes page lists each outcome's corrections
+                case=self.case,
+                outcome_kind=OutcomeKind.FINANCIAL,
+                outcome_id=outcome.pk,
+                action=OutcomeChange.Action.EDITED,
+                changes=[{"field": "Regular amount", "old": "£90.00", "new": "£100.00"}],
+                reason="Award letter.",
+                actor=self.advisor,
+                at=timezone.now(),
+            )
         for i in range(n):
             self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
             case = factories.CaseFactory(
@@ -131,22 +177,24 @@ class World:
                 recorded_by=self.advisor,
                 recorded_at=timezone.now(),
             )
-            AuditEvent.objects.create(
-                actor=self.advisor,
-                action=AuditEvent.Action.VIEW,
-                object_type="casework.case",
-                object_id=str(self.case.pk),
-            )
+            audit_record(actor=self.advisor, action=AuditEvent.Action.VIEW, obj=self.case)
         running_figures.refresh_pending()
 
     def get(self, client, page):
+        """A call that opens the page as the client."""
         name, _, variant = page.partition(":")[2].partition(":")
         url_name = f"{page.partition(':')[0]}:{name}"
         args, query = [], {}
-        if url_name in ("referrals:detail", "outcomes:referral_outcome"):
+        if url_name in REFERRAL_PAGES:
             args = [self.referral.pk]
-        elif url_name == "casework:case":
+        elif url_name in CASE_ROW_PAGES:
+            args = [self.case.pk, *CASE_ROW_PAGES[url_name](self.case)]
+        elif url_name in ("casework:case", "outcomes:case_outcomes") or (
+            url_name.startswith("casework:") and url_name.endswith(("_edit", "_add", "reallocate"))
+        ):
             args = [self.case.pk]
+        elif url_name == "notifications:detail":
+            args = [self.referrer.messages.order_by("-pk").first().pk]
         elif url_name == "casework:today_list":
             args = [variant]
         elif url_name == "outcomes:who_looked":
@@ -157,17 +205,18 @@ class World:
             query = PERIOD
         url = reverse(url_name, args=args)
         if variant == "search":
-            return client.post(url, {"nhs_number": NHS_NUMBER})
-        return client.get(url, query)
+            return lambda: client.post(url, {"nhs_number": NHS_NUMBER})
+        return lambda: client.get(url, query)
 
 
 def _counts(world, client_for):
     counts = {}
     for who, page, _ in PAGES:
         client = client_for(who)
-        world.get(client, page)  # the session's first page may save it (its idle timer): not what is counted
+        world.get(client, page)()  # the session's first page may save it (its idle timer): not what is counted
+        send = world.get(client, page)  # (finding the page's rows is not what is counted either)
         with CaptureQueriesContext(connection) as captured:
-            response = world.get(client, page)
+            response = send()
         assert response.status_code == 200, (who, page)
         counts[(who, page)] = len(captured.captured_queries)
     return counts

@@ -258,12 +258,16 @@ def test_the_outcomes_page_makes_the_same_number_of_queries_with_more_correction
         corrections.outcome_mark_entered_in_error(outcome=outcome, actor=advisor_user, version=2, reason="x")
         factories.DecisionOutcomeFactory(issue=outcome.issue)
     with django_assert_num_queries(QUERIES_OF_THE_OUTCOMES_PAGE):
-        client.get(reverse("outcomes:case_outcomes", args=[case.pk]))
+        page = client.get(reverse("outcomes:case_outcomes", args=[case.pk]))
+    text = page.content.decode()
+    assert text.count("Entered in error</strong>, marked by") == 5
+    assert text.count(f"Changed by {advisor_user.full_name} on ") == 6  # the first money and the five more
 
 
-# The same with one correction as with five more outcomes, each corrected and marked entered in error (the
-# outcomes page's 25 of tests/referrals/test_sub_categories.py).
-QUERIES_OF_THE_OUTCOMES_PAGE = 25
+# The same with one correction as with five more outcomes, each corrected and marked entered in error: three
+# before the view (tests/core/test_page_budget.py), the case with its scores and corrections, its issues, their
+# outcomes of each kind (3), the audit entry and the benefits to choose from.
+QUERIES_OF_THE_OUTCOMES_PAGE = 10
 
 
 def test_correcting_through_the_page(as_user, case, money, advisor_user):
