@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_partnership_retention_years"),
+        ("accounts", "0005_hash_recovery_codes"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
