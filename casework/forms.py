@@ -8,8 +8,8 @@ from casework.models import (
     CaseState,
     Deadline,
 )
-from casework.uploads import MAX_EVIDENCE_BYTES
 from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
+from hjp.core.uploads import MAX_EVIDENCE_BYTES
 from referrals.models import CaseStatus, DeclineReason, ProblemCategory, ProblemSubCategory
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
