@@ -75,12 +75,13 @@ def _referral_message_save(
     *, referral: Referral, actor, text: str, document: EvidenceDocument | None
 ) -> ReferralMessage:
     # The referral's row lock orders this with a withdrawal of consent (which takes it first): a message is
-    # either written before the withdrawal, and erased by it, or refused after it.
-    locked = (
-        Referral.objects.select_for_update(of=("self",))
-        .select_related("patient", "consent", "referrer", "referring_organisation", "advice_organisation")
-        .get(pk=referral.pk)
-    )
+    # either written before the withdrawal, and erased by it, or refused after it. The consent and the patient are
+    # read after the lock, in a statement of their own: joined to the locking one, they would be the rows as they
+    # were when it began waiting (PostgreSQL re-reads only the locked row), and miss a withdrawal committed meanwhile.
+    Referral.objects.select_for_update(of=("self",)).filter(pk=referral.pk).values_list("pk").get()
+    locked = Referral.objects.select_related(
+        "patient", "consent", "referrer", "referring_organisation", "advice_organisation"
+    ).get(pk=referral.pk)
     side = permissions.thread_side(actor, locked)
     if side is None:
         raise DomainError(NOT_YOURS)
