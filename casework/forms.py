@@ -9,9 +9,9 @@ from casework.models import (
     Deadline,
 )
 from casework.services import ShareConsent
-from casework.uploads import MAX_EVIDENCE_BYTES
 from hjp.accounts.models import Organisation
 from hjp.core.forms import DateInput, DateTimeInput, ReasonForm, SubmissionTokenMixin
+from hjp.core.uploads import MAX_EVIDENCE_BYTES
 from referrals.models import (
     CaseStatus,
     Consent,

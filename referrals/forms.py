@@ -15,6 +15,7 @@ from hjp.core.forms import (
     require_to_submit,
 )
 from hjp.core.nhs_number import format_nhs_number, normalise_nhs_number
+from hjp.core.uploads import MAX_EVIDENCE_BYTES
 from referrals.models import (
     Consent,
     ConsentChange,
@@ -27,6 +28,7 @@ from referrals.models import (
     Setting,
     Sex,
 )
+from referrals.services.thread import MAX_MESSAGE_CHARACTERS
 from referrals.validators import normalise_postcode, validate_nhs_number, validate_postcode
 
 # Fields a draft may leave empty but a submission needs (shown without "(optional)" either way).
@@ -488,3 +490,27 @@ class ReferralFilterForm(forms.Form):
         choices=[("", "Any state")] + [c for c in ReferralStatus.choices], required=False, label="State"
     )
     q = forms.CharField(required=False, label="Search", max_length=100, help_text="Name, NHS number or reference")
+
+
+class ReferralMessageForm(SubmissionTokenMixin, forms.Form):
+    """A message on the referral's conversation: text, a document, or both."""
+
+    text = forms.CharField(
+        required=False,
+        label="Your message",
+        max_length=MAX_MESSAGE_CHARACTERS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The other side is told in their inbox; their email says only that there is a message.",
+    )
+    attachment = forms.FileField(
+        required=False,
+        label="Document (optional)",
+        help_text=f"PDF, PNG or JPEG, at most {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/png,image/jpeg"}),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors and not cleaned.get("text", "").strip() and not cleaned.get("attachment"):
+            raise forms.ValidationError("Write a message, attach a document, or both.")
+        return cleaned

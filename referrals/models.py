@@ -13,6 +13,7 @@ from hjp.core import appeal_clock
 from hjp.core.dates import format_date
 from hjp.core.models import TimeStampedModel
 from hjp.core.redaction import ErasureReason
+from hjp.core.storage import private_storage
 from referrals.validators import validate_not_in_future
 
 
@@ -593,3 +594,33 @@ class Handover(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_HANDOVER_STATES
+
+
+class ThreadSide(models.TextChoices):
+    REFERRER = "referrer", "Referrer"
+    ADVICE = "advice", "Advice service"
+
+
+class ReferralMessage(TimeStampedModel):
+    """One message of the conversation on a sent referral (and so its case), between the referrer's side and the
+    advice organisation's staff. Its document, if any, is checked, encrypted and stored as evidence documents are
+    (hjp/core/uploads.py, hjp/core/storage.py). An erasure (consent withdrawn, retention) replaces the text with a
+    placeholder and removes the document; the row stays, so the conversation's length is still counted."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="thread")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Which side wrote it, fixed when written: the page shows it without asking about the author's roles again.
+    side = models.CharField(max_length=10, choices=ThreadSide.choices)
+    text = models.TextField(blank=True)
+    attachment = models.FileField(storage=private_storage, upload_to="messages/%Y/%m/", blank=True, max_length=200)
+    attachment_type = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(F("referral"), F("created_at").desc(), F("id").desc(), name="thread_newest_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text="") | ~Q(attachment=""), name="thread_message_has_content"),
+        ]
+
+    def __str__(self):
+        return f"Message {self.pk} on {self.referral_id}"

@@ -2,10 +2,11 @@
 the model's QuerySet; the checks here are for actions on a referral the user can already see."""
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from hjp.accounts.roles import roles_for
 from hjp.core.lookups import get_visible_or_404
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Referral, ReferralStatus, ThreadSide
 
 
 def is_author(user, referral: Referral) -> bool:
@@ -35,6 +36,42 @@ def is_advice_side(user, referral: Referral) -> bool:
 
 def is_supervisor_for(user, referral: Referral) -> bool:
     return referral.advice_organisation_id in roles_for(user).supervisor_org_ids
+
+
+def thread_side(user, referral: Referral) -> str | None:
+    """The side of the referral's conversation the user speaks for (ThreadSide), or None: they have no part in
+    it. A draft has no conversation; managers, funders and every other organisation never see one."""
+    if referral.status == ReferralStatus.DRAFT:
+        return None
+    if is_advice_side(user, referral):
+        return ThreadSide.ADVICE
+    if is_referrer_side(user, referral):
+        return ThreadSide.REFERRER
+    return None
+
+
+def thread_closed_reason(referral: Referral) -> str:
+    """Why nobody may write on the referral's conversation any more ("" while they may): consent withdrawn, or the
+    patient's details anonymised after the retention period."""
+    consent = getattr(referral, "consent", None)
+    if consent is not None and consent.is_withdrawn:
+        return "The patient withdrew their consent, so this conversation is closed: no more messages can be sent."
+    if referral.patient.redacted_at:
+        return "The patient's details were anonymised after the retention period, so this conversation is closed."
+    return ""
+
+
+def can_write_message(user, referral: Referral) -> bool:
+    return thread_side(user, referral) is not None and not thread_closed_reason(referral)
+
+
+def get_thread_referral_for_user(user, pk, *, queryset: QuerySet[Referral] | None = None) -> Referral:
+    """The referral whose conversation the user takes part in; 404 for anyone else, and for a draft, as for a
+    referral that does not exist."""
+    referral = get_referral_for_user(user, pk, queryset=queryset)
+    if thread_side(user, referral) is None:
+        raise Http404("No such referral.")
+    return referral
 
 
 def can_edit_draft(user, referral: Referral) -> bool:

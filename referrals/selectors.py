@@ -9,6 +9,7 @@ from django.utils import timezone
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
+from hjp.core.lookups import get_visible_or_404
 from hjp.core.nhs_number import normalise_nhs_number
 from referrals.models import (
     OPEN_STATUSES,
@@ -18,10 +19,14 @@ from referrals.models import (
     Patient,
     ProblemCategory,
     Referral,
+    ReferralMessage,
     ReferralStatus,
     ReferralStatusChange,
 )
-from referrals.permissions import get_referral_for_user
+from referrals.permissions import get_referral_for_user, thread_side
+
+# How many of the latest messages the referral's and the case's pages show; the conversation's page has them all.
+THREAD_PREVIEW = 5
 
 
 def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:
@@ -324,3 +329,25 @@ def message_patient_labels(*, user, referral_ids) -> dict[int, str]:
             label += f", born {format_date(patient.date_of_birth)}"
         labels[referral.pk] = label
     return labels
+
+
+def thread_messages(*, user, referral: Referral) -> QuerySet[ReferralMessage]:
+    """The referral's conversation, newest first (for a keyset page), with its authors; nothing for a user who
+    has no part in it (`thread_side`: not for drafts, managers, funders or any other organisation)."""
+    if thread_side(user, referral) is None:
+        return ReferralMessage.objects.none()
+    return ReferralMessage.objects.filter(referral=referral).select_related("author").order_by("-created_at", "-pk")
+
+
+def thread_preview(*, user, referral: Referral) -> tuple[list[ReferralMessage], bool]:
+    """The latest THREAD_PREVIEW messages, oldest first, and whether there are earlier ones: one query (none for
+    a user with no part in the conversation)."""
+    if thread_side(user, referral) is None:
+        return [], False
+    rows = list(thread_messages(user=user, referral=referral)[: THREAD_PREVIEW + 1])
+    return rows[:THREAD_PREVIEW][::-1], len(rows) > THREAD_PREVIEW
+
+
+def get_thread_message_for_user(*, user, referral: Referral, pk) -> ReferralMessage:
+    """A message of the referral's conversation the user takes part in, or 404 (missing and forbidden alike)."""
+    return get_visible_or_404(thread_messages(user=user, referral=referral), pk, "No such message.")

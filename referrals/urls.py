@@ -14,4 +14,6 @@ urlpatterns = [
     path("<int:pk>/entered-in-error/", views.referral_entered_in_error, name="entered_in_error"),
     path("<int:pk>/withdraw-consent/", views.consent_withdraw, name="withdraw_consent"),
     path("<int:pk>/consent/", views.consent_scope_change, name="consent_change"),
+    path("<int:pk>/messages/", views.thread, name="thread"),
+    path("<int:pk>/messages/<int:message_pk>/document/", views.thread_attachment, name="thread_attachment"),
 ]

@@ -1,6 +1,8 @@
+import logging
+
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,7 +15,10 @@ from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 from hjp.core.pagination import keyset_page
 from hjp.core.search import page_query, search_filters, search_redirect
+from hjp.core.storage import UnreadableFile
 from hjp.core.submissions import AlreadySubmitted
+from hjp.notifications import services as notification_services
+from hjp.notifications.models import MessageKind
 from referrals import permissions, selectors, services
 from referrals.forms import (
     ConsentForm,
@@ -22,10 +27,12 @@ from referrals.forms import (
     PatientForm,
     ReferralFilterForm,
     ReferralForm,
+    ReferralMessageForm,
 )
-from referrals.models import ReferralStatus
+from referrals.models import Referral, ReferralStatus
 
 PAGE_SIZE = 20
+logger = logging.getLogger(__name__)
 
 
 @role_required(REFERRERS, message="Only referrers have this page.")
@@ -206,7 +213,8 @@ def referral_detail(request, pk):
             and referral.status in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED),
             "show_next_steps": referral.status == ReferralStatus.SUBMITTED
             and permissions.is_referrer_side(user, referral),
-        },
+        }
+        | thread_context(user=user, referral=referral),
     )
 
 
@@ -351,4 +359,104 @@ def consent_scope_change(request, pk):
             "action_url": request.get_full_path(),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def thread_context(*, user, referral) -> dict:
+    """What the referral's and the case's pages need to show the conversation: its latest messages (one query,
+    none for a user with no part in it) and the form to write."""
+    side = permissions.thread_side(user, referral)
+    if side is None:
+        return {"thread_side": None}
+    thread_list, earlier = selectors.thread_preview(user=user, referral=referral)
+    return {
+        "thread_side": side,
+        "thread_list": thread_list,
+        "thread_earlier": earlier,
+        "thread_closed": permissions.thread_closed_reason(referral),
+        "thread_form": ReferralMessageForm(),
+    }
+
+
+THREAD_PAGE_SIZE = 20
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
+def thread(request, pk):
+    """The whole conversation on a referral, a page at a time (newest page first, each oldest first), and the
+    form to write on it. Opening it marks the user's inbox notices of its messages read."""
+    user = request.user
+    referral = permissions.get_thread_referral_for_user(
+        user,
+        pk,
+        queryset=Referral.objects.select_related(
+            "patient", "consent", "referring_organisation", "advice_organisation", "case"
+        ),
+    )
+    form = ReferralMessageForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        submission = submit_form(
+            request,
+            form,
+            lambda data: services.referral_message_post(
+                referral=referral,
+                actor=user,
+                text=data["text"],
+                upload=data["attachment"],
+                submission_token=form.submission_token,
+            ),
+            refusal_fields={services.MessageFileRefused: "attachment"},
+        )
+        if submission.saved:
+            messages.success(request, "Message sent.")
+        if submission.done:
+            return redirect(f"{reverse('referrals:thread', args=[referral.pk])}#message-{submission.result.pk}")
+    page = keyset_page(request, selectors.thread_messages(user=user, referral=referral), per_page=THREAD_PAGE_SIZE)
+    notification_services.messages_mark_read_about(
+        user=user, referral_id=referral.pk, kind=MessageKind.REFERRAL_MESSAGE
+    )
+    audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary=f"conversation page {page.number}")
+    case = getattr(referral, "case", None)
+    return render(
+        request,
+        "referrals/thread.html",
+        {
+            "referral": referral,
+            "patient": referral.patient,
+            "page": page,
+            "thread_list": page.object_list[::-1],
+            "thread_closed": permissions.thread_closed_reason(referral),
+            "form": form,
+            "errors": error_summary(form),
+            "back_to_case": case.pk if case is not None and permissions.is_advice_side(user, referral) else None,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@role_required(REFERRERS, ADVICE_WORKERS, message="No referrals here.")
+def thread_attachment(request, pk, message_pk):
+    """A document sent in the conversation, decrypted, to those who take part in it, never cached; audited."""
+    user = request.user
+    referral = permissions.get_thread_referral_for_user(user, pk)
+    message = selectors.get_thread_message_for_user(user=user, referral=referral, pk=message_pk)
+    if not message.attachment:
+        raise Http404("No document.")
+    try:
+        document = message.attachment.open("rb")
+    except UnreadableFile:
+        logger.error(
+            "Document of message %s (%s) cannot be decrypted with EVIDENCE_ENCRYPTION_KEYS",
+            message.pk,
+            message.attachment.name,
+        )
+        return render(request, "referrals/attachment_unreadable.html", {"referral": referral}, status=503)
+    audit_record(actor=user, action=AuditEvent.Action.DOWNLOAD, obj=message, summary="message document")
+    extension = message.attachment.name.rsplit(".", 1)[-1]
+    return FileResponse(
+        document,
+        as_attachment=True,
+        filename=f"message-{referral.reference}-{message.pk}.{extension}",
+        content_type=message.attachment_type,
     )

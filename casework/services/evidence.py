@@ -1,10 +1,8 @@
 """Medical evidence requests to the referrer, and the referrer's answers."""
 
-import logging
 import uuid
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -14,25 +12,24 @@ from django.utils import timezone
 from casework.models import Case, EvidenceRequest
 from casework.permissions import can_answer_evidence, is_evidence_addressee
 from casework.services.common import clean_and_save, lock_case
-from casework.uploads import EvidenceDocument, evidence_document, read_evidence_upload
+from hjp.accounts.roles import roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
-from hjp.core.virus_scan import ScannerUnavailable, VirusFound, virus_scan
+from hjp.core.uploads import DocumentRefused, EvidenceDocument, checked_document
 from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from referrals.permissions import author_is_current
+from referrals.services import advice_side_recipients
 
 Action = AuditEvent.Action
-logger = logging.getLogger(__name__)
 NOT_ANSWERABLE = "This request cannot be answered: it is not addressed to you, or is already closed."
 
 
-class EvidenceFileRefused(DomainError):
-    """The attached document was refused; the message says why and what to do (the page shows it on the
-    document field)."""
+# The attached document was refused; the message says why and what to do (the page shows it on the field).
+EvidenceFileRefused = DocumentRefused
 
 
 @once_per_submission
@@ -75,7 +72,12 @@ def evidence_request_create(*, case: Case, actor, what_is_needed: str, due_date:
 def _lock_evidence_for_answer(evidence: EvidenceRequest, actor) -> EvidenceRequest:
     locked = (
         EvidenceRequest.objects.select_for_update(of=("self",))
-        .select_related("case__referral__consent")
+        .select_related(
+            "case__referral__consent",
+            "case__referral__patient",
+            "case__referral__referring_organisation",
+            "requested_by",
+        )
         .get(pk=evidence.pk)
     )
     if not can_answer_evidence(actor, locked):
@@ -92,7 +94,7 @@ def evidence_request_answer(
     submission_token: uuid.UUID | None = None,
 ) -> EvidenceRequest:
     """The referrer answers with text, a document (PDF, PNG or JPEG, at most 10 MB), or both. The document
-    is scanned for viruses and checked (casework/uploads.py) before any row is locked, then stored encrypted
+    is scanned for viruses and checked (hjp/core/uploads.py) before any row is locked, then stored encrypted
     under PRIVATE_MEDIA_ROOT with a random name. A refused document raises EvidenceFileRefused."""
     if not is_evidence_addressee(actor, evidence):  # before any scan; the rest is checked on the locked row
         raise DomainError(NOT_ANSWERABLE)
@@ -103,33 +105,9 @@ def evidence_request_answer(
 
 
 def _checked_document(*, evidence: EvidenceRequest, actor, upload: UploadedFile) -> EvidenceDocument:
-    """The upload scanned and checked, or EvidenceFileRefused saying why. A virus found is written to the
-    audit log at once, outside the transaction that the refusal rolls back."""
-    try:
-        content = read_evidence_upload(upload)
-        virus_scan(content)
-        return evidence_document(content)
-    except ValidationError as exc:
-        raise EvidenceFileRefused(exc.messages[0]) from None
-    except VirusFound as exc:
-        logger.warning("Evidence document for evidence request %s refused: virus %s", evidence.pk, exc.signature)
-        with transaction.atomic():
-            audit_record(
-                actor=actor,
-                action=Action.REFUSE,
-                obj=evidence,
-                summary=f"evidence document refused: virus found ({exc.signature})",
-            )
-        raise EvidenceFileRefused(
-            "The file contains a virus, so it was not sent. Do not open it again; send a clean copy, or write "
-            "your answer instead."
-        ) from None
-    except ScannerUnavailable as exc:
-        logger.error("Evidence document for evidence request %s not accepted: no virus scan (%s)", evidence.pk, exc)
-        raise EvidenceFileRefused(
-            "The file could not be checked for viruses, so it was not sent. Try again later, or write your "
-            "answer instead."
-        ) from None
+    return checked_document(
+        upload=upload, actor=actor, obj=evidence, what="evidence document", instead="write your answer instead"
+    )
 
 
 @once_per_submission
@@ -148,6 +126,7 @@ def _evidence_request_answer_save(
     locked.answered_at, locked.answered_by = timezone.now(), actor
     clean_and_save(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence answered")
+    _tell_the_advice_side(locked, answered=True)
     return locked
 
 
@@ -162,7 +141,29 @@ def evidence_request_decline(*, evidence: EvidenceRequest, actor, reason: str) -
     locked.answered_at, locked.answered_by = timezone.now(), actor
     clean_and_save(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=locked, summary="evidence declined")
+    _tell_the_advice_side(locked, answered=False)
     return locked
+
+
+def _tell_the_advice_side(evidence: EvidenceRequest, *, answered: bool) -> None:
+    """The reply (or the referrer's word that they cannot provide it) reaches the advisor who asked, while they
+    still work for the advice organisation, and whoever hears about the referral (`advice_side_recipients`: the
+    case's advisor), in their inbox and not only on their home page."""
+    referral = evidence.case.referral
+    recipients = {user.pk: user for user in advice_side_recipients(referral)}
+    asker = evidence.requested_by
+    if asker.is_active and referral.advice_organisation_id in roles_for(asker).advice_org_ids:
+        recipients.setdefault(asker.pk, asker)
+    for recipient in recipients.values():
+        message_queue(
+            recipient=recipient,
+            kind=MessageKind.EVIDENCE_REPLY,
+            key=f"evidence_request:{evidence.pk}:{'answered' if answered else 'declined'}:user:{recipient.pk}",
+            subject=render_subject("evidence_reply", referral=referral, answered=answered),
+            body=render_message("evidence_reply", referral=referral, answered=answered),
+            url=reverse("casework:evidence_detail", args=[evidence.pk]),
+            referral_id=referral.pk,
+        )
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ from hjp.audit.models import AuditEvent
 from hjp.core.pagination import BEFORE, INVALID_CURSOR_MESSAGE
 from referrals.forms import ConsentWithdrawalForm
 from referrals.permissions import can_change_consent_scope
+from referrals.views import thread_context
 
 Action = AuditEvent.Action
 
@@ -51,7 +52,8 @@ def case_detail(request, pk):
             "can_change_consent": can_change_consent_scope(user, referral),
             "consent_change_from": "?from=case",
             "note_form": forms.NoteForm(awaiting_contact=case.state == CaseState.AWAITING_CONTACT),
-        },
+        }
+        | thread_context(user=user, referral=referral),
     )
 
 

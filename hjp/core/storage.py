@@ -15,7 +15,7 @@ EVIDENCE_ENCRYPTION_KEYS; every key in the list decrypts, so a new key can be pu
 the old one are re-encrypted (`manage.py rotate_evidence_keys`, through `reencrypt`).
 
 A document is encrypted and decrypted whole in memory: uploads are capped at 10 MB before they get here
-(casework/uploads.py), so a file is at most about 13.4 MB stored.
+(hjp/core/uploads.py), so a file is at most about 13.4 MB stored.
 
 Every removal of a stored file goes through `EncryptedPrivateStorage.delete`, and a re-encryption never brings a
 deleted document back: on the disk a lock file makes the two wait for each other; in a bucket, shared by many

@@ -11,6 +11,17 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
     DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
     SECURITY_NOTICE = "security_notice", "Sign-in security notice"
+    REFERRAL_MESSAGE = "referral_message", "Message on a referral"
+    EVIDENCE_REPLY = "evidence_reply", "Reply to an evidence request"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
+    DAILY_SUMMARY = "daily_summary", "Daily summary"
+
+
+# Always emailed at once, whatever the recipient chose: a change to how they sign in must reach them now, and
+# the daily summary is the email itself (it never shows in the inbox).
+ALWAYS_EMAILED = frozenset({MessageKind.SECURITY_NOTICE, MessageKind.DAILY_SUMMARY})
+# The kinds a user chooses to have by email (NotificationPreference.email_kinds), in the order the page lists them.
+CHOOSABLE_KINDS = [kind for kind in MessageKind if kind not in ALWAYS_EMAILED]
 
 
 class Message(models.Model):
@@ -104,3 +115,28 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.status} ({self.message_id})"
+
+
+class NotificationPreference(models.Model):
+    """Which kinds of message also come by email, and whether they come as one daily summary instead of one email
+    each. The inbox always gets everything. A user without a row gets every kind by email, one each."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    email_kinds = models.JSONField(default=list, blank=True, help_text="MessageKind values that also come by email.")
+    daily_summary = models.BooleanField(
+        default=False, help_text="One email a day saying how many of those arrived, instead of one email each."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Notification preferences of {self.user}"
+
+
+def emails_at_once(preference: NotificationPreference | None, kind: str) -> bool:
+    """Whether a message of `kind` goes by email as soon as it is delivered, for a user with `preference` (None:
+    no row, so every kind)."""
+    if kind in ALWAYS_EMAILED or preference is None:
+        return True
+    return kind in preference.email_kinds and not preference.daily_summary

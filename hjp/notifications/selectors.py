@@ -4,7 +4,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from hjp.core.lookups import get_visible_or_404
-from hjp.notifications.models import Message
+from hjp.notifications.models import Message, MessageKind
 
 # Where a user object keeps its inbox count once read (with the signed-in user: hjp.accounts.backends).
 UNREAD_COUNT_ATTRIBUTE = "_hjp_unread_messages"
@@ -22,7 +22,12 @@ def register_referral_labeller(labeller: ReferralLabeller) -> None:
 
 
 def inbox(*, user) -> QuerySet[Message]:
-    return Message.objects.filter(recipient=user, status=Message.Status.DELIVERED).order_by("-delivered_at", "-pk")
+    """The user's delivered messages, newest first; a daily summary is an email about the inbox, not in it."""
+    return (
+        Message.objects.filter(recipient=user, status=Message.Status.DELIVERED)
+        .exclude(kind=MessageKind.DAILY_SUMMARY)
+        .order_by("-delivered_at", "-pk")
+    )
 
 
 def with_patient_labels(*, user, messages: Iterable[Message]) -> list[Message]:

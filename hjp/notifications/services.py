@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core import mail
 from django.core.mail import EmailMessage
 from django.db import OperationalError, connection, transaction
-from django.db.models import F, Q, Value
+from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +29,14 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason, message_body
-from hjp.notifications.models import Delivery, Message
+from hjp.notifications.models import (
+    CHOOSABLE_KINDS,
+    Delivery,
+    Message,
+    MessageKind,
+    NotificationPreference,
+    emails_at_once,
+)
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.selectors import forget_unread_count
 
@@ -160,14 +167,18 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
     message. Messages composed again at delivery (outcome reports, digests) go alone: they are never taken along,
     and take nothing along, since composing them takes longer, and a withdrawal of consent must not wait behind a
     batch of them. (Their `prepare`, a digest's count of what is pending, ran before, with no row locked.)"""
-    own = list(Message.objects.select_for_update(of=("self",)).select_related("recipient").filter(pk=message_id))
+    own = list(
+        Message.objects.select_for_update(of=("self",))
+        .select_related("recipient__notification_preference")
+        .filter(pk=message_id)
+    )
     if not own:
         return []
     if own[0].kind in _COMPOSERS:
         return _deliver_and_claim({message_id: own[0]})
     others = list(
         Message.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("recipient")
+        .select_related("recipient__notification_preference")
         .filter(status=Message.Status.PENDING)
         .exclude(pk=message_id)
         .exclude(kind__in=list(_COMPOSERS))
@@ -216,7 +227,7 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     `unknown` once older than a send can take). The email is made before it is claimed: whatever fails while
     making it leaves it certainly unsent."""
     now = timezone.now()
-    claimed, cancel, no_address = [], [], []
+    claimed, cancel, no_address, not_wanted = [], [], [], []
     subject, bodies = render_subject("email"), {}  # the same for every email of a kind: written once a batch
     deliveries = Delivery.objects.select_for_update().filter(message_id__in=messages, channel=Delivery.Channel.EMAIL)
     for delivery in deliveries.order_by("pk"):
@@ -235,11 +246,15 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
         if message.stopped_at is not None or message.status == Message.Status.CANCELLED:
             cancel.append(delivery.pk)
             continue
+        if not emails_at_once(getattr(message.recipient, "notification_preference", None), message.kind):
+            not_wanted.append(delivery.pk)
+            continue
         if message.kind not in bodies:
             bodies[message.kind] = email_body(message)
         email = EmailMessage(
             subject=subject,
-            body=bodies[message.kind],
+            # A summary's body is a count and a link (notifications_daily_summary), written for the email.
+            body=message.body if message.kind == MessageKind.DAILY_SUMMARY else bodies[message.kind],
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient.email],
             headers={"Message-ID": email_message_id(delivery.pk)},
@@ -249,10 +264,15 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     Delivery.objects.filter(pk__in=no_address).update(
         status=Delivery.Status.CANCELLED, last_error="The recipient has no email address or cannot sign in."
     )
+    if not_wanted:
+        Delivery.objects.filter(pk__in=not_wanted).update(status=Delivery.Status.CANCELLED, last_error=NOT_WANTED)
     Delivery.objects.filter(pk__in=[c.delivery_id for c in claimed]).update(
         status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
     )
     return claimed
+
+
+NOT_WANTED = "Not emailed: the recipient's notification preferences (another kind, or the daily summary)."
 
 
 def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
@@ -523,4 +543,75 @@ def messages_mark_all_read(*, user) -> int:
         read_at=timezone.now()
     )
     forget_unread_count(user)
+    return marked
+
+
+@transaction.atomic
+def notification_preference_set(*, user, email_kinds: list[str], daily_summary: bool) -> NotificationPreference:
+    """Record which kinds of message also come to `user` by email, and whether as one daily summary. Audited."""
+    unknown = set(email_kinds) - set(CHOOSABLE_KINDS)
+    if unknown:
+        raise DomainError(f"Unknown kinds of message: {', '.join(sorted(unknown))}.")
+    preference, _ = NotificationPreference.objects.select_for_update().get_or_create(user=user)
+    preference.email_kinds = [kind for kind in CHOOSABLE_KINDS if kind in email_kinds]
+    preference.daily_summary = daily_summary
+    preference.save()
+    audit_record(
+        actor=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=preference,
+        summary=f"email: {', '.join(preference.email_kinds) or 'none'}; daily summary: {'yes' if daily_summary else 'no'}",
+    )
+    return preference
+
+
+def daily_summaries_send(*, day=None) -> int:
+    """For each user who asked for a daily summary: one email saying how many messages of the kinds they chose
+    arrived in their inbox on `day` (yesterday by default, in local time), with a link to sign in; nothing when
+    none did. Queued through the outbox with a key per user and day, so a second run for the same day sends
+    nothing again. Returns how many were queued. Two queries, then the outbox's writes for each summary."""
+    day = day or timezone.localdate() - timedelta(days=1)
+    start = timezone.make_aware(datetime.combine(day, datetime.min.time()))
+    preferences = {
+        preference.user_id: preference
+        for preference in NotificationPreference.objects.filter(daily_summary=True, user__is_active=True)
+        .exclude(email_kinds=[])
+        .select_related("user")
+    }
+    arrived = (
+        Message.objects.filter(
+            recipient__in=list(preferences),
+            status=Message.Status.DELIVERED,
+            delivered_at__gte=start,
+            delivered_at__lt=start + timedelta(days=1),
+        )
+        .order_by()
+        .values_list("recipient", "kind")
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[int, int] = {}
+    for recipient_id, kind, n in arrived if preferences else ():
+        if kind in preferences[recipient_id].email_kinds:
+            counts[recipient_id] = counts.get(recipient_id, 0) + n
+    inbox_url = f"{settings.SITE_URL}{reverse('notifications:inbox')}"
+    for recipient_id, count in sorted(counts.items()):
+        with transaction.atomic():
+            message_queue(
+                recipient=preferences[recipient_id].user,
+                kind=MessageKind.DAILY_SUMMARY,
+                key=f"daily_summary:{recipient_id}:{day.isoformat()}",
+                subject=render_subject("daily_summary", day=day, count=count),
+                body=render_message("daily_summary", day=day, count=count, inbox_url=inbox_url),
+            )
+    return len(counts)
+
+
+def messages_mark_read_about(*, user, referral_id: int, kind: str) -> int:
+    """The user read what their notices of `kind` about the referral point to (its conversation): mark them read,
+    so the inbox's unread count says only what is still new. One UPDATE (atomic alone: no savepoint)."""
+    marked = Message.objects.filter(
+        recipient=user, referral_id=referral_id, kind=kind, status=Message.Status.DELIVERED, read_at__isnull=True
+    ).update(read_at=timezone.now())
+    if marked:
+        forget_unread_count(user)
     return marked

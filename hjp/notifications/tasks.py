@@ -24,3 +24,8 @@ def deliver_message(self, message_id: int) -> None:
 @shared_task(acks_late=True)
 def sweep_undelivered() -> int:
     return services.messages_sweep()
+
+
+@shared_task(acks_late=True)
+def send_daily_summaries() -> int:
+    return services.daily_summaries_send()

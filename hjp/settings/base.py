@@ -267,7 +267,7 @@ AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", "").strip()
 AWS_LOCATION = os.environ.get("AWS_LOCATION", "").strip().strip("/")  # a folder (key prefix) in the bucket
 if EVIDENCE_STORAGE == "s3" and not AWS_STORAGE_BUCKET_NAME:
     raise ImproperlyConfigured("EVIDENCE_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME (a private bucket).")
-# A request with a document up to the evidence size limit (10 MB, casework/uploads.py) and the rest of its form
+# A request with a document up to the evidence size limit (10 MB, hjp/core/uploads.py) and the rest of its form
 # stays in memory (Django compares the whole request's length), so an accepted document never touches the disk
 # unencrypted; larger ones (refused anyway) go to a temporary file that Django deletes.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
@@ -403,6 +403,8 @@ ORUK_FEED_TIMEOUT_SECONDS = env_int("ORUK_FEED_TIMEOUT_SECONDS", 15)
 # A feed address a supervisor types is fetched by the server: only public addresses, unless this is set (a feed on
 # the organisation's own network; the tests' feed on loopback).
 ORUK_FEED_ALLOW_PRIVATE_ADDRESSES = env_bool("ORUK_FEED_ALLOW_PRIVATE_ADDRESSES", False)
+# When the daily summaries of the inbox go to the users who chose one (hjp.notifications.services.daily_summaries_send).
+DAILY_SUMMARY_HOUR = env_int("DAILY_SUMMARY_HOUR", 7)
 # Beat reads the periodic jobs from the database (hjp.core.PeriodicJob, edited in the admin), each run claimed
 # once per due time, so a second beat started by mistake runs nothing twice.
 CELERY_BEAT_SCHEDULER = "hjp.core.scheduler:DatabaseScheduler"
@@ -438,6 +440,11 @@ CELERY_BEAT_SCHEDULE = {
     "delete-stored-files": {
         "task": "hjp.core.tasks.delete_stored_files",
         "schedule": 600,
+    },
+    # One email a day instead of one a message, for the users who chose it: yesterday's inbox, counted.
+    "daily-summaries": {
+        "task": "hjp.notifications.tasks.send_daily_summaries",
+        "schedule": crontab(minute=15, hour=DAILY_SUMMARY_HOUR),
     },
     # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it, and drafts
     # abandoned for DRAFT_RETENTION_DAYS.

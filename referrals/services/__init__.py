@@ -21,6 +21,12 @@ from referrals.services.saving import (
     referral_save,
     referrer_context,
 )
+from referrals.services.thread import (
+    MAX_MESSAGE_CHARACTERS,
+    MessageFileRefused,
+    advice_side_recipients,
+    referral_message_post,
+)
 from referrals.services.transitions import (
     CONSENT_WITHDRAWN_REASON,
     REASON_REQUIRED,
@@ -36,10 +42,13 @@ __all__ = [
     "REASON_REQUIRED",
     "STATUS_NOTICES",
     "TRANSITIONS",
+    "MAX_MESSAGE_CHARACTERS",
     "DuplicateReferralError",
     "LinkRefused",
+    "MessageFileRefused",
     "ReferrerContext",
     "StaleReferralError",
+    "advice_side_recipients",
     "allowed_targets",
     "consent_scope_change",
     "consent_withdraw",
@@ -51,6 +60,7 @@ __all__ = [
     "handover_make",
     "handover_targets",
     "link_refusal",
+    "referral_message_post",
     "referral_save",
     "referral_set_case_status",
     "referral_transition",

@@ -14,6 +14,7 @@ from referrals import permissions
 from referrals.models import Consent, ConsentChange, ConsentScope, Referral, ReferralStatus
 from referrals.services.erasure import referrals_erase
 from referrals.services.handover import handovers_stop_for_consent
+from referrals.services.thread import consent_withdrawn_notify
 from referrals.services.transitions import _referral_cancel_for_consent
 from referrals.signals import consent_scope_changed, consent_withdrawn
 
@@ -40,6 +41,7 @@ def consent_withdraw(*, referral: Referral, actor) -> Referral:
     handovers_stop_for_consent(referral=referral)
     consent_withdrawn.send(sender=Referral, referral=referral, actor=actor)
     referrals_erase(referral_ids=[referral.pk], reason=ErasureReason.CONSENT_WITHDRAWN, actor=actor, now=now)
+    consent_withdrawn_notify(referral=referral, actor=actor)
     audit_record(actor=actor, action=AuditEvent.Action.REDACT, obj=referral, summary="consent withdrawn")
     referral.refresh_from_db()
     return referral

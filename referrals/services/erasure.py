@@ -5,7 +5,7 @@ retention period alike, so the two cannot drift.
 NHS number, contact details, address and postcode, language and interpreter need, access needs, sex,
 ethnicity), representatives' names (on the consent and its later changes), the free text written about them
 in every app (the reasons given for corrections and for records marked entered in error too), the messages
-about them, and their documents. It keeps what reports count: dates, states, categories and sub-categories,
+about them (the inbox's and the referral's conversation, with its documents), and their documents. It keeps what reports count: dates, states, categories and sub-categories,
 outcomes and money, the deprivation decile, the referring organisation and team. It settles what was left open (the apps' erasers cancel open
 evidence requests and booked appointments, and close open deadlines and issues with the case).
 
@@ -21,9 +21,18 @@ from django.db.models import Case, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from hjp.core.file_deletions import stored_files_delete_later
 from hjp.core.redaction import ErasureReason, message_body, placeholder
 from hjp.notifications.services import messages_stop_for_referrals
-from referrals.models import Consent, ConsentChange, Handover, Patient, Referral, ReferralStatusChange
+from referrals.models import (
+    Consent,
+    ConsentChange,
+    Handover,
+    Patient,
+    Referral,
+    ReferralMessage,
+    ReferralStatusChange,
+)
 from referrals.services.transitions import CONSENT_WITHDRAWN_REASON
 
 # Called as eraser(referral_ids=, reason=, actor=, now=) inside the erasing transaction. `actor` is None when
@@ -94,6 +103,11 @@ def referrals_erase(*, referral_ids: list[int], reason: str, actor=None, now: da
     handovers = Handover.objects.filter(referral_id__in=referral_ids)
     handovers.exclude(decision_note="").exclude(decision_note=text).update(decision_note=text)
     handovers.exclude(outcome_note="").exclude(outcome_note=text).update(outcome_note=text)
+    # The conversation keeps who wrote when, and so its length; what was said and the documents sent go.
+    thread = ReferralMessage.objects.filter(referral_id__in=referral_ids)
+    documents = list(thread.exclude(attachment="").values_list("attachment", flat=True))
+    thread.exclude(text=text).update(text=text, attachment="", attachment_type="", updated_at=now)
+    stored_files_delete_later(names=documents)  # once the erasure has committed; a periodic job retries
     messages_stop_for_referrals(referral_ids=referral_ids, body=message_body(reason))
     for eraser in _erasers:
         eraser(referral_ids=referral_ids, reason=reason, actor=actor, now=now)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 PINNED = {
     "referrer home": 7,
     "My referrals": 6,
-    "referral": 8,
+    "referral": 9,
     "inbox": 6,
     'advisor home "Today"': 9,
     "advisor's referrals": 6,
@@ -23,7 +23,7 @@ PINNED = {
     "triage": 9,
     "caseload": 7,
     "whole-service caseload": 9,
-    "case with many notes": 9,
+    "case with many notes": 10,
     "manager dashboard": 8,
     "funder report": 8,
     "funder CSV": 9,

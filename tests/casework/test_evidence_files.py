@@ -103,7 +103,7 @@ def test_a_document_that_no_key_opens_is_explained_and_logged_not_a_server_error
 
 
 def test_uploads_up_to_the_size_limit_are_held_in_memory_so_plaintext_never_touches_the_disk(settings):
-    from casework.uploads import MAX_EVIDENCE_BYTES
+    from hjp.core.uploads import MAX_EVIDENCE_BYTES
 
     # Django keeps an upload in memory when the whole request fits: the document and an answer of 10,000
     # characters (up to 4 bytes each), with room for the multipart framing.
@@ -308,7 +308,7 @@ def test_a_file_with_a_virus_is_refused_audited_and_not_stored(
     client, evidence, referrer_user, private_media, settings, caplog
 ):
     client.force_login(referrer_user)
-    with FakeClamd() as clamd, caplog.at_level(logging.WARNING, logger="casework.services.evidence"):
+    with FakeClamd() as clamd, caplog.at_level(logging.WARNING, logger="hjp.core.uploads"):
         settings.CLAMD_URL = clamd.url
         response = _send(client, evidence, "letter.pdf", EICAR)
 
@@ -333,11 +333,11 @@ def test_when_the_scanner_is_down_the_upload_is_refused_and_logged(
 ):
     settings.CLAMD_URL = down_clamd_url()
     client.force_login(referrer_user)
-    with caplog.at_level(logging.ERROR, logger="casework.services.evidence"):
+    with caplog.at_level(logging.ERROR, logger="hjp.core.uploads"):
         response = _send(client, evidence, "letter.pdf", pdf_bytes())
     _refused(response, evidence, private_media, "The file could not be checked for viruses, so it was not sent.")
     assert "Try again later" in response.content.decode()
-    assert [r.levelname for r in caplog.records if r.name == "casework.services.evidence"] == ["ERROR"]
+    assert [r.levelname for r in caplog.records if r.name == "hjp.core.uploads"] == ["ERROR"]
     assert not AuditEvent.objects.filter(action="refuse").exists()
 
 

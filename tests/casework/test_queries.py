@@ -22,8 +22,9 @@ TRIAGE_QUERIES = 9
 CASELOAD_QUERIES = 9
 # The case with its referral, patient and consent; its categories; its short lists in one query (issues,
 # deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, with the people
-# they name, and the next appointment: casework.selectors.case_record); a page of notes and one of appointments.
-CASE_PAGE_QUERIES = 9
+# they name, and the next appointment: casework.selectors.case_record); a page of notes and one of appointments;
+# the conversation's latest messages with their authors (referrals.selectors.thread_preview).
+CASE_PAGE_QUERIES = 10
 HOME_QUERIES = 9
 
 

@@ -9,8 +9,8 @@ from PIL import Image
 
 from casework import services
 from casework.models import Case, CaseState, Deadline, EvidenceRequest
-from casework.uploads import MAX_EVIDENCE_BYTES
 from hjp.audit.models import AuditEvent
+from hjp.core.uploads import MAX_EVIDENCE_BYTES
 from referrals.models import ReferralStatus
 from tests import factories
 from tests.support.documents import jpeg_bytes, png_bytes

@@ -57,10 +57,11 @@ class Row:
 # One row per URL name. Objects: "referral" a submitted referral (not yet accepted) of OWNER's organisation to
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
-# a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
-# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient;
-# "handover" a third referral of OWNER's, redirected and handed over to OTHER_ADVISOR's service; "outside_handover"
-# the case's onward referral handed over to a provider outside hjp, and "handover_token" its download link's key.
+# a "message" in OWNER's inbox; a "thread_message" (with a document) OWNER wrote on "referral"; "moment" a
+# wellbeing moment; an "outcome" (money) of the case's issue, of the "outcome_kind" named in its URL;
+# "case_referral" the referral of the case; "patient" the referral's patient; "handover" a third referral of
+# OWNER's, redirected and handed over to OTHER_ADVISOR's service; "outside_handover" the case's onward referral
+# handed over to a provider outside hjp, and "handover_token" its download link's key.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -94,6 +95,7 @@ MATRIX: dict[str, Row] = {
     "notifications:inbox": Row((), grant(200, *SIGNED_IN)),
     "notifications:detail": Row(("message",), grant(200, OWNER)),
     "notifications:mark_all_read": Row((), grant(405, *SIGNED_IN)),
+    "notifications:preferences": Row((), grant(200, *SIGNED_IN)),
     # Referrers' pages; the advice side reads the referrals sent to it.
     "referrals:home": Row((), grant(200, *REFERRERS)),
     # Its search form POSTs to it and is redirected back with an opaque search id (tests/core/test_search_out_of_urls.py).
@@ -107,6 +109,10 @@ MATRIX: dict[str, Row] = {
     "referrals:entered_in_error": Row(("referral",), grant(200, OWNER)),
     "referrals:withdraw_consent": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:consent_change": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    # The conversation on a referral and its documents: its two sides only, never managers, funders or any other
+    # organisation (a colleague only where the practice shares referrals: tests/referrals/test_thread.py).
+    "referrals:thread": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:thread_attachment": Row(("referral", "thread_message"), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:today_list": Row(("today_section",), grant(200, *ADVICE_WORKERS)),  # "See all" of the advisor's day
@@ -245,6 +251,9 @@ def world(
             url=reverse("referrals:detail", args=[case_referral.pk]),
             referral_id=case_referral.pk,
         )
+    thread_message = referral_services.referral_message_post(
+        referral=referral, actor=referrer_user, text="A letter", upload=SimpleUploadedFile("a.pdf", PDF)
+    )
     other_service = factories.AdviceOrganisationFactory()
     handed_over = factories.ReferralFactory(
         referrer=referrer_user, referring_organisation=health_org, partnership=partnership
@@ -268,6 +277,7 @@ def world(
         "handover": handover.pk,
         "outside_handover": outside_handover.pk,
         "handover_token": referral_services.handover_link_issue(handover=outside_handover, actor=advisor_user),
+        "thread_message": thread_message.pk,
         "referral": referral.pk,
         "case": case.pk,
         "issue": case.issues.get().pk,

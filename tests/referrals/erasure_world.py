@@ -71,6 +71,8 @@ IDENTIFYING = [
     "ZX-outcome-in-error",
     "ZX-appointment-in-error",
     "ZX-consent-change",
+    "ZX-thread-referrer",
+    "ZX-thread-advice",
 ]
 
 
@@ -83,7 +85,7 @@ class History:
 
 def patient_history(private_media: Path) -> History:
     """A referral accepted and worked: notes, issues, appointments, deadlines, evidence answered with a
-    document, an onward referral, outcomes, messages; an outcome corrected, an outcome, a note and an
+    document, an onward referral, outcomes, messages, a conversation with a document; an outcome corrected, an outcome, a note and an
     appointment marked entered in error, consent to outcome feedback withdrawn and given again on a representative's word, each
     with the reason typed. Returns it with the document's path on disk."""
     patient = factories.PatientFactory(
@@ -201,6 +203,17 @@ def patient_history(private_media: Path) -> History:
     )
     CaseClosure.objects.create(case=case, no_outcome_reason="", no_outcome_note="ZX-closure: Zebedee moved away")
     factories.WellbeingScoreFactory(case=case, score=17)
+    # The conversation on the referral: a document from the referrer and the advisor's reply (each also tells
+    # the other side in their inbox).
+    referral_services.referral_message_post(
+        referral=referral,
+        actor=referral.referrer,
+        text="ZX-thread-referrer: Zebedee has moved in with Marisol",
+        upload=SimpleUploadedFile("zq-letter.pdf", DOCUMENT, content_type="application/pdf"),
+    )
+    referral_services.referral_message_post(
+        referral=referral, actor=advisor, text="ZX-thread-advice: thank you, we will ring Quillfeather there"
+    )
     message_queue(
         recipient=referral.referrer,
         kind=MessageKind.STATUS_NOTICE,

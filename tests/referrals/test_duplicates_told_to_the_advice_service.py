@@ -47,6 +47,7 @@ def _sent(client, partnership, nhs_number, family_name):
         text = text.replace(varying, "<masked>")
     text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
     text = re.sub(r'nonce="[^"]+"', "", text)
+    text = re.sub(r'name="submission_token" value="[^"]+"', "", text)  # the conversation's form
     chain = [(url.replace(str(new.pk), "<pk>"), status) for url, status in response.redirect_chain]
     return new, chain, response.status_code, text
 

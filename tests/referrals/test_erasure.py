@@ -131,6 +131,7 @@ def test_every_page_about_the_patient_says_why_their_details_went_and_shows_none
                 reverse("casework:evidence_detail", args=[evidence.pk]),
                 reverse("notifications:inbox"),
                 reverse("notifications:detail", args=[message.pk]),
+                reverse("referrals:thread", args=[referral.pk]),
             ],
             case.advisor: [
                 reverse("casework:home"),
@@ -140,6 +141,7 @@ def test_every_page_about_the_patient_says_why_their_details_went_and_shows_none
                 reverse("casework:evidence_detail", args=[evidence.pk]),
                 reverse("referrals:list"),
                 reverse("referrals:detail", args=[referral.pk]),
+                reverse("referrals:thread", args=[referral.pk]),
             ],
         }
         for user, urls in pages.items():

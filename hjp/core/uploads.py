@@ -1,16 +1,24 @@
-"""Checks for uploaded medical evidence, before anything is stored: size, type by content (not by name or the
+"""Checks for uploaded documents (medical evidence, attachments to the messages on a referral), before anything is
+stored: a virus scan (hjp/core/virus_scan.py), then size, type by content (not by name or the
 browser's word), no web-page code hidden in the file, PDFs that a real parser opens and that carry nothing
 that runs, and pictures redrawn by Pillow (which drops their metadata and anything after the picture)."""
 
 import io
+import logging
 import re
 from dataclasses import dataclass
 
 import filetype
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from PIL import Image, ImageOps
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+from hjp.core.errors import DomainError
+from hjp.core.virus_scan import ScannerUnavailable, VirusFound, virus_scan
+
+logger = logging.getLogger(__name__)
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
 ALLOWED_EVIDENCE_TYPES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
@@ -160,3 +168,43 @@ def _redrawn_picture(content: bytes, mime: str) -> bytes:
     else:
         upright.save(out, "PNG")
     return out.getvalue()
+
+
+class DocumentRefused(DomainError):
+    """The attached document was refused; the message says why and what to do (the page shows it on the
+    document field)."""
+
+
+def checked_document(*, upload, actor, obj, what: str, instead: str) -> EvidenceDocument:
+    """The upload scanned for viruses and checked (above), or DocumentRefused saying why and, in `instead`,
+    what else to do ("write your answer instead"); `what` names the document in the log ("evidence document").
+    A virus found is written to the audit log (against `obj`,
+    the record the document was for) at once, outside the transaction that the refusal rolls back. Call it
+    before any row is locked: a scan takes time."""
+    from hjp.audit.models import AuditEvent
+    from hjp.audit.services import audit_record
+
+    label = f"{obj._meta.label_lower} {obj.pk}"
+    try:
+        content = read_evidence_upload(upload)
+        virus_scan(content)
+        return evidence_document(content)
+    except ValidationError as exc:
+        raise DocumentRefused(exc.messages[0]) from None
+    except VirusFound as exc:
+        logger.warning("%s for %s refused: virus %s", what, label, exc.signature)
+        with transaction.atomic():
+            audit_record(
+                actor=actor,
+                action=AuditEvent.Action.REFUSE,
+                obj=obj,
+                summary=f"{what} refused: virus found ({exc.signature})",
+            )
+        raise DocumentRefused(
+            f"The file contains a virus, so it was not sent. Do not open it again; send a clean copy, or {instead}."
+        ) from None
+    except ScannerUnavailable as exc:
+        logger.error("%s for %s not accepted: no virus scan (%s)", what, label, exc)
+        raise DocumentRefused(
+            f"The file could not be checked for viruses, so it was not sent. Try again later, or {instead}."
+        ) from None
