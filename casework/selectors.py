@@ -38,6 +38,7 @@ from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
+from referrals.clinics.selectors import advisor_bookings
 from referrals.models import (
     ConsentChange,
     KnownDeadlineKind,
@@ -226,6 +227,8 @@ def advisor_choices(*, user) -> QuerySet[User]:
 
 # The most rows each section of the advisor's day shows; "See all" opens the whole list a page at a time.
 HOME_SECTION_LENGTH = 20
+# The advisor's clinic bookings on their day: today and the six days after.
+CLINIC_DAYS_AHEAD = 7
 
 
 @dataclass
@@ -239,6 +242,9 @@ class AdvisorHome:
     more_evidence_answers: bool
     new_referrals: list
     waiting_count: int
+    clinic_bookings_today: list
+    clinic_bookings_week: list
+    more_clinic_bookings: bool
 
 
 def _my_open_cases(user) -> QuerySet[Case]:
@@ -307,6 +313,9 @@ def advisor_home(*, user) -> AdvisorHome:
     appointments, more_appointments = _first(home_appointments(user=user))
     deadlines, more_deadlines = _first(home_deadlines(user=user))
     evidence, more_evidence = _first(home_evidence_answers(user=user))
+    clinic, more_clinic = _first(
+        advisor_bookings(user=user, start=_day_start(), end=_day_start() + timedelta(days=CLINIC_DAYS_AHEAD))
+    )
     queue = triage_queue(user=user)
     return AdvisorHome(
         appointments_today=[a for a in appointments if a.starts_at < tomorrow],
@@ -319,6 +328,10 @@ def advisor_home(*, user) -> AdvisorHome:
         # The home page shows no categories: not the queue's prefetch of them.
         new_referrals=list(queue.prefetch_related(None)[:5]),
         waiting_count=queue.count(),
+        # The patients booked into the advisor's own clinic sessions (when referred, before any case exists).
+        clinic_bookings_today=[b for b in clinic if b.session.starts_at < tomorrow],
+        clinic_bookings_week=[b for b in clinic if b.session.starts_at >= tomorrow],
+        more_clinic_bookings=more_clinic,
     )
 
 

@@ -462,3 +462,7 @@ class ReferralStatusChange(models.Model):
         if not self.decline_reason:
             return self.reason
         return f"{self.get_decline_reason_display()}. {self.reason}".strip()
+
+
+# The advice clinics' models live beside their services (referrals/clinics/); Django finds them through here.
+from referrals.clinics.models import ClinicBooking, ClinicSession  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from referrals import views
+from referrals.clinics.urls import urlpatterns as clinic_urlpatterns
 
 app_name = "referrals"
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("<int:pk>/entered-in-error/", views.referral_entered_in_error, name="entered_in_error"),
     path("<int:pk>/withdraw-consent/", views.consent_withdraw, name="withdraw_consent"),
     path("<int:pk>/consent/", views.consent_scope_change, name="consent_change"),
+    *clinic_urlpatterns,
 ]

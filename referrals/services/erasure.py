@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from hjp.core.redaction import ErasureReason, message_body, placeholder
 from hjp.notifications.services import messages_stop_for_referrals
+from referrals.clinics.services import clinic_bookings_erase
 from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
 from referrals.services.transitions import CONSENT_WITHDRAWN_REASON
 
@@ -90,6 +91,8 @@ def referrals_erase(*, referral_ids: list[int], reason: str, actor=None, now: da
     ReferralStatusChange.objects.filter(referral_id__in=referral_ids).exclude(
         Q(reason="") | Q(reason=CONSENT_WITHDRAWN_REASON) | Q(reason=text)
     ).update(reason=text)
+    # A withdrawn or expired patient's clinic bookings are cancelled: their slots are free for others.
+    clinic_bookings_erase(referral_ids=referral_ids, reason=reason, actor=actor, now=now)
     messages_stop_for_referrals(referral_ids=referral_ids, body=message_body(reason))
     for eraser in _erasers:
         eraser(referral_ids=referral_ids, reason=reason, actor=actor, now=now)
