@@ -38,6 +38,7 @@ from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
+from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
 from referrals.models import (
     ConsentChange,
@@ -357,7 +358,7 @@ def case_detail(*, user, pk) -> Case:
 @dataclass(frozen=True)
 class CaseRecord:
     """The short lists of a case's page, read together (hjp.core.short_lists): its issues, deadlines, evidence
-    requests and onward referrals, its referral's steps and the later changes of its consent, each with the
+    requests and onward referrals, its referral's steps, the later changes of its consent and its clinic booking, each with the
     people and categories it names, and its next appointment."""
 
     issues: list[CaseIssue]
@@ -366,6 +367,7 @@ class CaseRecord:
     onward_referrals: list[OnwardReferral]
     status_changes: list[ReferralStatusChange]
     consent_changes: list[ConsentChange]
+    clinic_bookings: list[ClinicBooking]  # the referral's active advice clinic booking (at most one)
     next_appointment: Appointment | None  # as `next_appointment` gives it
 
 
@@ -382,6 +384,7 @@ def case_record(case: Case) -> CaseRecord:
         ),
         status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
         consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
+        clinic_bookings=ShortList(ClinicBooking.objects.active().filter(referral=referral), ("session__advisor",)),
         next_appointment=ShortList(
             Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
         ),

@@ -11,7 +11,6 @@ from casework.views.pages import audit_page, case_form_page, case_values, get_ca
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.core.pagination import BEFORE, INVALID_CURSOR_MESSAGE
-from referrals.clinics.selectors import referral_bookings
 from referrals.forms import ConsentWithdrawalForm
 from referrals.permissions import can_change_consent_scope
 
@@ -46,7 +45,7 @@ def case_detail(request, pk):
             ],
             "timeline_page": timeline,
             "next_appointment": record.next_appointment,
-            "clinic_bookings": referral_bookings(referral_id=referral.pk),
+            "clinic_bookings": record.clinic_bookings,
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
             "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,

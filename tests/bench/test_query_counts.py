@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 PINNED = {
     "referrer home": 7,
     "My referrals": 6,
-    "referral": 8,
+    "referral": 9,
     "inbox": 6,
-    'advisor home "Today"': 9,
+    'advisor home "Today"': 10,
     "advisor's referrals": 6,
     "advisor's referrals, page 2000": 5,
     "triage": 8,

@@ -55,7 +55,8 @@ class Row:
 # the advice organisation; "case" an open case of ADVISOR's (from another referral of OWNER); its "issue",
 # "appointment", "deadline", an "evidence" request OWNER answered; a "provider" of the advice organisation;
 # a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
-# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient.
+# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient;
+# "clinic" a clinic session of the partnership run by ADVISOR, "booking" the referral's slot in it.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -102,6 +103,15 @@ MATRIX: dict[str, Row] = {
     "referrals:entered_in_error": Row(("referral",), grant(200, OWNER)),
     "referrals:withdraw_consent": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:consent_change": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
+    # Advice clinics: every referrer and advice worker has the list (each sees their partnerships' sessions);
+    # a session for the partnership's referrers and its advice organisation; cancelled by its advisor (ADVISOR)
+    # or a supervisor; a booking (of "referral") by either side of its referral.
+    "referrals:clinic_list": Row((), grant(200, *REFERRERS, *ADVICE_WORKERS)),
+    "referrals:clinic_add": Row((), grant(200, *ADVICE_WORKERS)),
+    "referrals:clinic_detail": Row(("clinic",), grant(200, OWNER, COLLEAGUE, *ADVICE_SIDE)),
+    "referrals:clinic_cancel": Row(("clinic",), grant(200, *ADVICE_SIDE)),
+    "referrals:booking_change": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:booking_cancel": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:today_list": Row(("today_section",), grant(200, *ADVICE_WORKERS)),  # "See all" of the advisor's day
@@ -223,6 +233,7 @@ def world(
             url=reverse("referrals:detail", args=[case_referral.pk]),
             referral_id=case_referral.pk,
         )
+    clinic = factories.ClinicSessionFactory(partnership=partnership, advisor=advisor_user)
     objects = {
         "referral": referral.pk,
         "case": case.pk,
@@ -242,6 +253,8 @@ def world(
         "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
         "patient": referral.patient_id,
         "today_section": "deadlines",
+        "clinic": clinic.pk,
+        "booking": factories.ClinicBookingFactory(session=clinic, referral=referral).pk,
     }
     users = {
         ANONYMOUS: None,
