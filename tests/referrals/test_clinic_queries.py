@@ -14,8 +14,8 @@ LIST_QUERIES = 6
 # The session with its advisor and partnership; its bookings with their patients and whether the user sees each
 # referral (one query); the audit entry.
 DETAIL_QUERIES = 6
-# The referral form: its own eight (the partnerships counted twice and read three times, for the preselection
-# and the choices, and the categories) and the clinic part's two: the sessions and their bookings' slots.
+# The referral form: its own nine (three before any view; the partnerships counted twice and read twice, for the
+# preselection and the choices; the categories) and the clinic part's two: the sessions and their bookings' slots.
 FORM_QUERIES = 11
 # The booking with its session, advisor, referral and patient; the sessions of its partnership and their slots;
 # the audit entry.
