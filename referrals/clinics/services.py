@@ -10,6 +10,7 @@ the partial unique index `clinic_booking_one_per_slot` stands behind it whatever
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -263,9 +264,18 @@ def clinic_session_cancel(*, session: ClinicSession, actor, reason: str) -> Clin
 
 def clinic_bookings_erase(*, referral_ids: list[int], reason: str, actor=None, now: datetime) -> None:
     """The erasure path's part for clinics (`referrals.services.erasure`): a withdrawn or expired patient's
-    bookings are cancelled, freeing their slots, and the interpreter asked for and the reasons typed go. Three
-    queries for any batch."""
-    bookings = ClinicBooking.objects.filter(referral_id__in=referral_ids)
-    bookings.active().update(cancelled_at=now, cancelled_by=actor, updated_at=now)
-    bookings.update(interpreter="", interpreter_language="")
-    bookings.exclude(cancellation_reason="").update(cancellation_reason=placeholder(reason))
+    bookings are cancelled, freeing their slots, and the interpreter asked for and the reasons typed go. One
+    query for any batch (every SET reads the row as it was)."""
+    still_booked = Q(cancelled_at__isnull=True)
+    ClinicBooking.objects.filter(referral_id__in=referral_ids).update(
+        cancelled_at=Case(When(still_booked, then=Value(now)), default=F("cancelled_at")),
+        cancelled_by=Case(
+            When(still_booked, then=Value(actor.pk if actor else None)),
+            default=F("cancelled_by"),
+            output_field=BigIntegerField(),
+        ),
+        cancellation_reason=Case(When(cancellation_reason="", then=Value("")), default=Value(placeholder(reason))),
+        interpreter="",
+        interpreter_language="",
+        updated_at=now,
+    )
