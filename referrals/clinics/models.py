@@ -108,6 +108,11 @@ class ClinicSession(TimeStampedModel):
         return self.starts_at + timedelta(minutes=self.slot_minutes * slot)
 
     @property
+    def where_short(self) -> str:
+        """The place, or how (by phone, by video) when there is none: for a sentence."""
+        return self.place or self.get_mode_display().lower()
+
+    @property
     def where(self) -> str:
         """Where the advisor will be, as one line: the place, or how (phone, video)."""
         label = self.get_mode_display()
