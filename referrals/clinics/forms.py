@@ -20,13 +20,18 @@ def slot_choices(sessions, *, keep: str = "") -> list:
     (a "session:slot" value, the booking's own slot when it is moved) stays a choice though it is taken."""
     groups = []
     for session in sessions:
+        # Each option says where as well as when: a closed list shows the option, not its group.
         options = [
-            (slot_value(session.pk, s.number), f"{timezone.localtime(s.starts_at):%a %-d %b %H:%M}")
+            (
+                slot_value(session.pk, s.number),
+                f"{timezone.localtime(s.starts_at):%a %-d %b %H:%M}, {session.where_short}",
+            )
             for s in free_slots(session)
         ]
         if keep.startswith(f"{session.pk}:") and keep not in dict(options):
             number = int(keep.split(":")[1])
-            options.insert(0, (keep, f"{timezone.localtime(session.slot_starts_at(number)):%a %-d %b %H:%M} (now)"))
+            when = timezone.localtime(session.slot_starts_at(number))
+            options.insert(0, (keep, f"{when:%a %-d %b %H:%M}, {session.where_short} (booked now)"))
         if options:
             label = f"{session.where} · {session.advisor.full_name} · {session.slot_minutes} minutes"
             groups.append((label, sorted(options, key=lambda o: int(o[0].split(":")[1]))))
@@ -44,10 +49,7 @@ class SlotFieldsMixin:
             label="Book an advice clinic slot" if not required else "Slot",
             choices=blank + choices,
             required=required,
-            help_text="The advice service's sessions at the practice, on the ward, or by phone or video. "
-            "The slot is booked when the referral is sent; a draft keeps none."
-            if not required
-            else "",
+            help_text="Booked when you submit the referral; a draft keeps no slot." if not required else "",
             error_messages={
                 "required": "Choose a slot",
                 "invalid_choice": "That slot is no longer free: choose another",

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from referrals.clinics.models import ClinicBooking
 from referrals.models import Referral, ReferralStatus
 from tests import factories
-from tests.e2e.conftest import assert_accessible, screenshot, sign_in
+from tests.e2e.conftest import SCREENSHOTS, assert_accessible, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -45,6 +45,8 @@ def test_a_referrer_books_a_clinic_slot_while_referring_and_the_advisor_sees_it(
     slots.select_option(f"{session.pk}:1")
     page.get_by_label("A British Sign Language (BSL) interpreter").check()
     assert_accessible(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#clinic-booking-fields").screenshot(path=str(SCREENSHOTS / "referrer-clinic-slot-in-form.png"))
     page.get_by_role("button", name="Submit referral").click()
 
     expect(page.get_by_role("heading", name="Referral R")).to_be_visible()
