@@ -14,6 +14,7 @@ from hjp.core.pagination import keyset_page
 from hjp.core.search import page_query, search_filters, search_redirect
 from hjp.core.submissions import AlreadySubmitted
 from referrals import permissions, selectors, services
+from referrals.clinics import permissions as clinic_permissions
 from referrals.clinics import selectors as clinic_selectors
 from referrals.clinics.forms import ClinicBookingForm
 from referrals.clinics.services import SlotTakenError
@@ -202,6 +203,7 @@ def referral_detail(request, pk):
     advice_side = permissions.is_advice_side(user, referral)
     consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
+    clinic_bookings = clinic_selectors.referral_bookings(referral_id=referral.pk)
     return render(
         request,
         "referrals/referral_detail.html",
@@ -213,7 +215,8 @@ def referral_detail(request, pk):
             "timeline": timeline,
             "current_step": current_step,
             "possible_duplicates": duplicates.get(referral.pk, []),
-            "clinic_bookings": clinic_selectors.referral_bookings(referral_id=referral.pk),
+            "clinic_bookings": clinic_bookings,
+            "can_book_clinic": not clinic_bookings and clinic_permissions.can_book_for(user, referral),
             "can_edit": permissions.can_edit_draft(user, referral),
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,

@@ -95,6 +95,14 @@ class ClinicBookingForm(SlotFieldsMixin, forms.Form):
         self._add_slot_fields(sessions, required=False)
 
 
+class BookingAddForm(SlotFieldsMixin, forms.Form):
+    """A slot for a referral already sent."""
+
+    def __init__(self, *args, sessions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_slot_fields(sessions, required=True)
+
+
 class BookingChangeForm(SlotFieldsMixin, forms.Form):
     """Move a booking and change its interpreter: its own slot is the first choice."""
 

@@ -9,6 +9,7 @@ interpreter by either side of its referral: the referrer side or the advice side
 from hjp.accounts.roles import roles_for
 from referrals import permissions as referral_permissions
 from referrals.clinics.models import ClinicBooking, ClinicSession
+from referrals.models import OPEN_STATUSES, Referral
 
 
 def advice_org_of(session: ClinicSession) -> int:
@@ -44,3 +45,12 @@ def is_either_side(user, booking: ClinicBooking) -> bool:
 
 def can_change_booking(user, booking: ClinicBooking) -> bool:
     return not booking.is_cancelled and not booking.session.is_cancelled and is_either_side(user, booking)
+
+
+def can_book_for(user, referral: Referral) -> bool:
+    """Book a slot for a referral already sent (its booking cancelled, or none made): either side, while the
+    referral is open and its patient's consent stands. The database refuses a second booking of the referral."""
+    consent = getattr(referral, "consent", None)
+    if referral.status not in OPEN_STATUSES or consent is None or consent.is_withdrawn:
+        return False
+    return referral_permissions.is_referrer_side(user, referral) or referral_permissions.is_advice_side(user, referral)

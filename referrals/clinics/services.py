@@ -128,23 +128,29 @@ def _interpreter_fields(interpreter: str, interpreter_language: str) -> dict:
 def _tell(booking: ClinicBooking, *, what: str, actor, recipient, key: str, reason: str = "") -> None:
     referral = booking.referral
     url = reverse("referrals:detail", args=[referral.pk])
+    context = {
+        "what": what,
+        "booking": booking,
+        "referral": referral,
+        "actor": actor,
+        "reason": reason,
+        "to_advisor": recipient.pk == booking.session.advisor_id,
+    }
     message_queue(
         recipient=recipient,
         kind=MessageKind.CLINIC_BOOKING,
         key=key,
-        subject=render_subject("clinic_booking", what=what, booking=booking, referral=referral),
-        body=render_message(
-            "clinic_booking", what=what, booking=booking, referral=referral, actor=actor, reason=reason
-        ),
+        subject=render_subject("clinic_booking", **context),
+        body=render_message("clinic_booking", **context),
         url=url,
         referral_id=referral.pk,
     )
 
 
-def _tell_the_other_side(booking: ClinicBooking, *, what: str, actor, reason: str = "") -> None:
+def _tell_the_other_side(booking: ClinicBooking, *, what: str, actor, reason: str = "", key: str = "") -> None:
     """The advisor of the session when the referrer side acted; the referrer (while still its author) when the
     advice side did."""
-    key = f"clinic_booking:{booking.pk}:{what}:{timezone.now().timestamp()}"
+    key = key or f"clinic_booking:{booking.pk}:{what}:{timezone.now().timestamp()}"
     referral = booking.referral
     if referral_permissions.is_advice_side(actor, referral):
         if referral_permissions.author_is_current(referral):
@@ -171,14 +177,27 @@ def clinic_booking_make(
     )
     _save_holding_the_slot(booking)
     audit_record(actor=actor, action=Action.CREATE, obj=booking, summary=f"clinic slot booked ({referral.reference})")
-    _tell(
-        booking,
-        what="booked",
-        actor=actor,
-        recipient=session.advisor,
-        key=f"clinic_booking:{booking.pk}:booked",
-    )
+    _tell_the_other_side(booking, what="booked", actor=actor, key=f"clinic_booking:{booking.pk}:booked")
     return booking
+
+
+@transaction.atomic
+def clinic_booking_add(
+    *, referral: Referral, actor, session_id: int, slot: int, interpreter: str = "", interpreter_language: str = ""
+) -> ClinicBooking:
+    """Book a slot for a referral already sent, by either side (`permissions.can_book_for`): after its booking
+    was cancelled, or when none was made. Locks the referral, then the session."""
+    locked = Referral.objects.select_for_update(of=("self",)).select_related("consent").get(pk=referral.pk)
+    if not permissions.can_book_for(actor, locked):
+        raise DomainError("A clinic slot can be booked only while the referral is open and consent stands.")
+    return clinic_booking_make(
+        referral=locked,
+        actor=actor,
+        session_id=session_id,
+        slot=slot,
+        interpreter=interpreter,
+        interpreter_language=interpreter_language,
+    )
 
 
 def _lock_booking(booking: ClinicBooking, *also_sessions: int) -> tuple[ClinicBooking, dict[int, ClinicSession]]:

@@ -12,8 +12,9 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
+from referrals import selectors as referral_selectors
 from referrals.clinics import permissions, selectors, services
-from referrals.clinics.forms import BookingChangeForm, ClinicSessionForm
+from referrals.clinics.forms import BookingAddForm, BookingChangeForm, ClinicSessionForm
 
 Action = AuditEvent.Action
 
@@ -146,6 +147,48 @@ def booking_change(request, pk):
             "submit_label": "Save the change",
             "errors": error_summary(form),
             "back_referral": booking.referral_id,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def booking_add(request, pk):
+    """Book a slot for a referral already sent (`pk` is the referral's), by either side of it."""
+    user = request.user
+    referral = referral_selectors.referral_detail(user=user, pk=pk)
+    if not permissions.can_book_for(user, referral):
+        raise Http404("No such referral.")
+    if selectors.referral_bookings(referral_id=referral.pk):
+        messages.info(request, "This referral already has a clinic appointment: move it instead.")
+        return redirect("referrals:detail", pk=referral.pk)
+    sessions = selectors.upcoming_sessions(user=user, partnership_ids=[referral.partnership_id])
+    form = BookingAddForm(request.POST or None, sessions=sessions)
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.clinic_booking_add(
+            referral=referral,
+            actor=user,
+            session_id=data["session_id"],
+            slot=data["slot"],
+            interpreter=data.get("interpreter") or "",
+            interpreter_language=data.get("interpreter_language") or "",
+        ),
+    )
+    if submission.saved:
+        messages.success(request, "The clinic slot is booked; the other side is told.")
+        return redirect("referrals:detail", pk=referral.pk)
+    audit_record(actor=user, action=Action.VIEW, obj=referral, summary="clinic booking form")
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "title": f"Book an advice clinic slot for referral {referral.reference}",
+            "submit_label": "Book the slot",
+            "errors": error_summary(form),
+            "back_referral": referral.pk,
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -110,6 +110,8 @@ MATRIX: dict[str, Row] = {
     "referrals:clinic_add": Row((), grant(200, *ADVICE_WORKERS)),
     "referrals:clinic_detail": Row(("clinic",), grant(200, OWNER, COLLEAGUE, *ADVICE_SIDE)),
     "referrals:clinic_cancel": Row(("clinic",), grant(200, *ADVICE_SIDE)),
+    # The referral has its booking already: those who may book are sent back to its page.
+    "referrals:booking_add": Row(("referral",), grant(302, OWNER, *ADVICE_SIDE)),
     "referrals:booking_change": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:booking_cancel": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.

@@ -15,6 +15,7 @@ from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
 from hjp.notifications.models import Message, MessageKind
 from referrals import services
+from referrals.clinics import services as clinic_services
 from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Referral, ReferralStatus
 from tests import factories
@@ -299,3 +300,47 @@ def test_a_withdrawal_of_consent_cancels_the_booking_frees_the_slot_and_erases_t
     booking.refresh_from_db()
     assert booking.is_cancelled and (booking.interpreter, booking.interpreter_language) == ("", "")
     factories.ClinicBookingFactory(session=session, slot=0)
+
+
+def test_after_a_cancellation_either_side_books_another_slot_from_the_referral_page(
+    as_user, referral, advisor_user, session, django_capture_on_commit_callbacks
+):
+    booking = factories.ClinicBookingFactory(session=session, slot=0, referral=referral)
+    booking.cancelled_at, booking.cancelled_by = timezone.now(), advisor_user
+    booking.save()
+    client = as_user(referral.referrer)
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    url = reverse("referrals:booking_add", args=[referral.pk])
+    assert url in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"slot": f"{session.pk}:2", "interpreter": ""})
+
+    assert response.status_code == 302
+    assert ClinicBooking.objects.active().get(referral=referral).slot == 2
+    (notice,) = clinic_messages(advisor_user)
+    assert "into your advice clinic" in notice.body
+    # Booked now: the page offers to move it, not to book another.
+    assert client.get(url).status_code == 302
+    assert url not in client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+
+
+def test_the_advice_side_books_for_a_referral_and_the_referrer_is_told(
+    as_user, referral, supervisor_user, session, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = as_user(supervisor_user).post(
+            reverse("referrals:booking_add", args=[referral.pk]), {"slot": f"{session.pk}:1", "interpreter": "bsl"}
+        )
+
+    assert response.status_code == 302
+    (notice,) = clinic_messages(referral.referrer)
+    assert "into the advice clinic" in notice.body and "BSL interpreter" in notice.body
+
+
+def test_no_slot_is_booked_once_consent_is_withdrawn(as_user, referral, session):
+    services.consent_withdraw(referral=referral, actor=referral.referrer)
+    client = as_user(referral.referrer)
+    assert client.get(reverse("referrals:booking_add", args=[referral.pk])).status_code == 404
+    with pytest.raises(DomainError, match="consent stands"):
+        clinic_services.clinic_booking_add(referral=referral, actor=referral.referrer, session_id=session.pk, slot=0)
