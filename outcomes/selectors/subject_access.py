@@ -24,6 +24,7 @@ from outcomes.models import (
     OutcomeChange,
     WellbeingScore,
 )
+from referrals.clinics.models import ClinicBooking
 from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
 
 # The most a search lists: a name and date of birth, or an NHS number, names a handful of records at most.
@@ -88,6 +89,7 @@ def patient_audit_trail(patient: Patient) -> QuerySet[AuditEvent]:
             "outcomes.caseclosure": CaseClosure.objects.filter(case__referral=referral),
             # The inbox messages about the patient (status notices, outcome reports): who opened them.
             "notifications.message": Message.objects.filter(referral_id=referral.pk),
+            "referrals.clinicbooking": ClinicBooking.objects.filter(referral=referral),
         }
         for object_type, queryset in by_referral.items():
             naming |= Q(object_type=object_type, object_id__in=_ids(queryset))
@@ -153,6 +155,7 @@ def subject_access_data(patient: Patient) -> dict:
         "deadlines": [],
         "evidence_requests": [],
         "onward_referrals": [],
+        "clinic_bookings": [],
         "outcomes": {"financial": [], "decision": [], "non_financial": []},
         "outcome_changes": [],
         "wellbeing_scores": [],
@@ -171,6 +174,7 @@ def subject_access_data(patient: Patient) -> dict:
         data["consent_changes"] = _rows(ConsentChange.objects.filter(consent=consent).order_by("pk"))
     data["referral_timeline"] = _rows(ReferralStatusChange.objects.filter(referral=referral).order_by("pk"))
     data["onward_referrals"] = _rows(OnwardReferral.objects.filter(referral=referral).order_by("pk"))
+    data["clinic_bookings"] = _rows(ClinicBooking.objects.filter(referral=referral).order_by("pk"))
     data["messages"] = _rows(Message.objects.filter(referral_id=referral.pk).order_by("created_at", "pk"))
     case = Case.objects.filter(referral=referral).first()
     if case is None:
