@@ -38,6 +38,8 @@ from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
+from referrals.clinics.models import ClinicBooking
+from referrals.clinics.selectors import advisor_bookings
 from referrals.models import (
     ConsentChange,
     Handover,
@@ -228,6 +230,8 @@ def advisor_choices(*, user) -> QuerySet[User]:
 
 # The most rows each section of the advisor's day shows; "See all" opens the whole list a page at a time.
 HOME_SECTION_LENGTH = 20
+# The advisor's clinic bookings on their day: today and the six days after.
+CLINIC_DAYS_AHEAD = 7
 
 
 @dataclass
@@ -241,6 +245,9 @@ class AdvisorHome:
     more_evidence_answers: bool
     new_referrals: list
     waiting_count: int
+    clinic_bookings_today: list
+    clinic_bookings_week: list
+    more_clinic_bookings: bool
 
 
 def _my_open_cases(user) -> QuerySet[Case]:
@@ -309,6 +316,9 @@ def advisor_home(*, user) -> AdvisorHome:
     appointments, more_appointments = _first(home_appointments(user=user))
     deadlines, more_deadlines = _first(home_deadlines(user=user))
     evidence, more_evidence = _first(home_evidence_answers(user=user))
+    clinic, more_clinic = _first(
+        advisor_bookings(user=user, start=_day_start(), end=_day_start() + timedelta(days=CLINIC_DAYS_AHEAD))
+    )
     queue = triage_queue(user=user)
     return AdvisorHome(
         appointments_today=[a for a in appointments if a.starts_at < tomorrow],
@@ -321,6 +331,10 @@ def advisor_home(*, user) -> AdvisorHome:
         # The home page shows no categories: not the queue's prefetch of them.
         new_referrals=list(queue.prefetch_related(None)[:5]),
         waiting_count=queue.count(),
+        # The patients booked into the advisor's own clinic sessions (when referred, before any case exists).
+        clinic_bookings_today=[b for b in clinic if b.session.starts_at < tomorrow],
+        clinic_bookings_week=[b for b in clinic if b.session.starts_at >= tomorrow],
+        more_clinic_bookings=more_clinic,
     )
 
 
@@ -346,7 +360,7 @@ def case_detail(*, user, pk) -> Case:
 @dataclass(frozen=True)
 class CaseRecord:
     """The short lists of a case's page, read together (hjp.core.short_lists): its issues, deadlines, evidence
-    requests and onward referrals, its referral's steps and the later changes of its consent, each with the
+    requests and onward referrals, its referral's steps, the later changes of its consent and its clinic booking, each with the
     people and categories it names, and its next appointment."""
 
     issues: list[CaseIssue]
@@ -355,6 +369,7 @@ class CaseRecord:
     onward_referrals: list[OnwardReferral]
     status_changes: list[ReferralStatusChange]
     consent_changes: list[ConsentChange]
+    clinic_bookings: list[ClinicBooking]  # the referral's active advice clinic booking (at most one)
     next_appointment: Appointment | None  # as `next_appointment` gives it
 
 
@@ -371,6 +386,7 @@ def case_record(case: Case) -> CaseRecord:
         ),
         status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
         consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
+        clinic_bookings=ShortList(ClinicBooking.objects.active().filter(referral=referral), ("session__advisor",)),
         next_appointment=ShortList(
             Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
         ),

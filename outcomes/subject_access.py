@@ -32,6 +32,7 @@ SECTIONS = [
     ("onward_referrals", "Onward referrals"),
     ("outcome_changes", "Outcome corrections"),
     ("wellbeing_scores", "Wellbeing scores"),
+    ("clinic_bookings", "Advice clinic bookings"),
     ("messages", "Messages about the referral"),
     ("audit_trail", "Who viewed or changed the record"),
 ]

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from referrals import services
+from referrals.clinics import services as clinic_services
+from referrals.clinics.models import ClinicSession
 from referrals.models import (
     Consent,
     ContactMethod,
@@ -221,3 +223,50 @@ def _backdate(referral: Referral, sent_at, rng: random.Random) -> None:
     for change in ReferralStatusChange.objects.filter(referral=referral).order_by("at", "pk"):
         ReferralStatusChange.objects.filter(pk=change.pk).update(at=moment)
         moment = min(moment + timedelta(days=rng.randint(1, 12), hours=rng.randint(1, 6)), timezone.now())
+
+
+# The advice clinics of the demo: (days from today, hour, minute, mode, place, slots, minutes, whose).
+CLINICS = [
+    (1, 9, 30, "practice", "Riverside Surgery, room 4", 6, 30, "advisor"),
+    (2, 14, 0, "ward", "St Luke's Hospital, Ward 7 day room", 4, 30, "advisor"),
+    (3, 10, 0, "phone", "", 8, 20, "supervisor"),
+]
+
+
+@transaction.atomic
+def seed_clinics(world) -> int:
+    """Publish the demo's advice clinic sessions, from tomorrow, unless upcoming ones exist; book two of the
+    waiting referrals into the first (one with an interpreter). Returns how many sessions were published."""
+    partnership = world.partnership
+    if ClinicSession.objects.filter(partnership=partnership, starts_at__gt=timezone.now()).exists():
+        return 0
+    today = timezone.localtime()
+    sessions = []
+    for days, hour, minute, mode, place, slots, minutes, whose in CLINICS:
+        advisor = world.users[whose]
+        sessions.append(
+            clinic_services.clinic_session_publish(
+                actor=advisor,
+                partnership=partnership,
+                advisor=advisor,
+                mode=mode,
+                place=place,
+                starts_at=(today + timedelta(days=days)).replace(hour=hour, minute=minute, second=0, microsecond=0),
+                slot_minutes=minutes,
+                slot_count=slots,
+                notes="Ask at reception for the welfare rights adviser." if mode == "practice" else "",
+            )
+        )
+    waiting = Referral.objects.filter(
+        partnership=partnership, status=S.SUBMITTED, referrer=world.users["referrer"]
+    ).order_by("pk")[:2]
+    for slot, (referral, interpreter) in enumerate(zip(waiting, [("language", "Polish"), ("", "")], strict=False)):
+        clinic_services.clinic_booking_make(
+            referral=referral,
+            actor=referral.referrer,
+            session_id=sessions[0].pk,
+            slot=slot * 2,
+            interpreter=interpreter[0],
+            interpreter_language=interpreter[1],
+        )
+    return len(sessions)

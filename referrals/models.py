@@ -558,6 +558,7 @@ class Handover(models.Model):
     link_used_at = models.DateTimeField(null=True, blank=True)
 
     objects = HandoverQuerySet.as_manager()
+    audit_referral = "referral_id"  # hjp.audit: the patient record its audit entries are about
 
     class Meta:
         ordering = ["made_at", "pk"]
@@ -614,6 +615,7 @@ class ReferralMessage(TimeStampedModel):
     text = models.TextField(blank=True)
     attachment = models.FileField(storage=private_storage, upload_to="messages/%Y/%m/", blank=True, max_length=200)
     attachment_type = models.CharField(max_length=50, blank=True)
+    audit_referral = "referral_id"  # hjp.audit: the patient record its audit entries are about
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -624,3 +626,7 @@ class ReferralMessage(TimeStampedModel):
 
     def __str__(self):
         return f"Message {self.pk} on {self.referral_id}"
+
+
+# The advice clinics' models live beside their services (referrals/clinics/); Django finds them through here.
+from referrals.clinics.models import ClinicBooking, ClinicSession  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from referrals import views
+from referrals.clinics.urls import urlpatterns as clinic_urlpatterns
 
 app_name = "referrals"
 
@@ -16,4 +17,5 @@ urlpatterns = [
     path("<int:pk>/consent/", views.consent_scope_change, name="consent_change"),
     path("<int:pk>/messages/", views.thread, name="thread"),
     path("<int:pk>/messages/<int:message_pk>/document/", views.thread_attachment, name="thread_attachment"),
+    *clinic_urlpatterns,
 ]

@@ -20,6 +20,10 @@ from hjp.core.submissions import AlreadySubmitted
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
 from referrals import permissions, selectors, services
+from referrals.clinics import permissions as clinic_permissions
+from referrals.clinics import selectors as clinic_selectors
+from referrals.clinics.forms import ClinicBookingForm
+from referrals.clinics.services import SlotTakenError
 from referrals.forms import (
     ConsentForm,
     ConsentScopeChangeForm,
@@ -103,6 +107,17 @@ def _referral_forms(request, *, referral=None, submitting=False):
     )
 
 
+def _booking_form(request, *, without_slot: bool = False) -> ClinicBookingForm:
+    """The referral form's clinic part: the free slots of the sessions the referrer sees (two queries)."""
+    data = None
+    if request.method == "POST":
+        data = request.POST.copy()
+        if without_slot:
+            data["booking-slot"] = ""
+    sessions = clinic_selectors.upcoming_sessions(user=request.user)[: clinic_selectors.UPCOMING_LIMIT]
+    return ClinicBookingForm(data, prefix="booking", sessions=sessions)
+
+
 def _resent_message(created) -> str:
     if created is not None and created.status == ReferralStatus.DRAFT:
         # e.g. "Save as draft" and then "Submit" before the page changed: say plainly it was not sent.
@@ -125,8 +140,9 @@ def referral_form(request, pk=None):
             return redirect("referrals:detail", pk=referral.pk)
     submitting = request.POST.get("action") == "submit"
     patient_form, consent_form, referral_form_ = _referral_forms(request, referral=referral, submitting=submitting)
+    booking_form = _booking_form(request)
     duplicates = []
-    if all(f.is_valid() for f in (patient_form, consent_form)):
+    if all(f.is_valid() for f in (patient_form, consent_form, booking_form)):
         submission = submit_form(
             request,
             referral_form_,
@@ -139,6 +155,7 @@ def referral_form(request, pk=None):
                 version=referral_form_.version,
                 submit=submitting,
                 submission_token=referral_form_.submission_token,
+                booking=booking_form.booking() if submitting else None,
             ),
             refusal_fields={services.DuplicateReferralError: "duplicate_reason"},
             resent_message=_resent_message,
@@ -149,13 +166,20 @@ def referral_form(request, pk=None):
                 messages.success(request, f"Referral {saved.reference} sent to {saved.advice_organisation}.")
             else:
                 messages.success(request, f"Draft {saved.reference} saved. It has not been sent yet.")
+                if booking_form.booking():
+                    messages.info(request, "A draft holds no clinic slot: choose one again when you send it.")
         if submission.done:
             if submission.result is None:
                 return redirect("referrals:list")
             return redirect("referrals:detail", pk=submission.result.pk)
         if isinstance(submission.refusal, services.DuplicateReferralError):
             duplicates = submission.refusal.duplicates
-    forms_ = (consent_form, patient_form, referral_form_)  # the order of the page, so of the error summary
+        if isinstance(submission.refusal, SlotTakenError):
+            # Said beside the slots, which are read again: the taken one is no longer offered.
+            referral_form_.errors.pop("__all__", None)
+            booking_form = _booking_form(request, without_slot=True)
+            booking_form.add_error("slot", submission.refusal.message)
+    forms_ = (consent_form, patient_form, referral_form_, booking_form)  # the page's order, so the summary's
     if referral is not None:
         audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral, summary="draft edit form")
     return render(
@@ -166,6 +190,7 @@ def referral_form(request, pk=None):
             "patient_form": patient_form,
             "consent_form": consent_form,
             "referral_form": referral_form_,
+            "booking_form": booking_form,
             "errors": error_summary(*forms_),
             # Only duplicates this referrer may open: of others they learn nothing (the advice service checks).
             "duplicates": duplicates,
@@ -188,6 +213,7 @@ def referral_detail(request, pk):
     advice_org_ids = roles_for(user).advice_org_ids
     consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
+    clinic_bookings = clinic_selectors.referral_bookings(referral_id=referral.pk)
     return render(
         request,
         "referrals/referral_detail.html",
@@ -204,6 +230,8 @@ def referral_detail(request, pk):
             ],
             "current_step": current_step,
             "possible_duplicates": duplicates.get(referral.pk, []),
+            "clinic_bookings": clinic_bookings,
+            "can_book_clinic": not clinic_bookings and clinic_permissions.can_book_for(user, referral),
             "can_edit": permissions.can_edit_draft(user, referral),
             "can_cancel": ReferralStatus.CANCELLED in targets,
             "can_mark_error": ReferralStatus.ENTERED_IN_ERROR in targets,

@@ -20,6 +20,7 @@ from casework.models import (
 from casework.services.common import refresh_next_deadline
 from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
 from outcomes.models import DecisionOutcome, FinancialOutcome, NonFinancialOutcome, WellbeingScore, annualise
+from referrals.clinics.models import ClinicBooking, ClinicMode, ClinicSession
 from referrals.models import (
     Consent,
     Patient,
@@ -359,3 +360,39 @@ class ReferralStatusChangeFactory(factory.django.DjangoModelFactory):
     to_status = ReferralStatus.ACCEPTED
     actor = factory.LazyAttribute(lambda o: advisor(o.referral.advice_organisation))
     at = factory.LazyFunction(timezone.now)
+
+
+# --- advice clinics -----------------------------------------------------------------------------------------
+
+
+class ClinicSessionFactory(factory.django.DjangoModelFactory):
+    """A session tomorrow at 10:00 at a practice: six slots of 30 minutes, by an advisor of the partnership's
+    advice organisation."""
+
+    class Meta:
+        model = ClinicSession
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    advisor = factory.LazyAttribute(lambda o: advisor(o.partnership.advice_organisation))
+    mode = ClinicMode.PRACTICE
+    place = "Riverside Surgery, room 4"
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.localtime() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    )
+    slot_minutes = 30
+    slot_count = 6
+    published_by = factory.LazyAttribute(lambda o: o.advisor)
+
+
+class ClinicBookingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ClinicBooking
+
+    session = factory.SubFactory(ClinicSessionFactory)
+    slot = 0
+    referral = factory.LazyAttribute(
+        lambda o: ReferralFactory(
+            partnership=o.session.partnership, referring_organisation=o.session.partnership.health_organisations.first()
+        )
+    )
+    booked_by = factory.LazyAttribute(lambda o: o.referral.referrer)

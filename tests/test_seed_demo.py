@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from hjp.accounts.demo import DEMO_TOTP_SECRET
 from hjp.accounts.models import User
 from hjp.audit.models import AuditEvent
+from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Referral, ReferralStatus
 
 
@@ -15,9 +16,11 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo")
     first = Referral.objects.count()
+    clinics = (ClinicSession.objects.count(), ClinicBooking.objects.active().count())
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert Referral.objects.count() == first >= 45
+    assert clinics == (ClinicSession.objects.count(), ClinicBooking.objects.active().count()) == (3, 2)
     assert "gp@demo.hjp.test" in out and "hjp-demo-password-2026" in out
     assert "manage.py demo_code" in out and DEMO_TOTP_SECRET in out  # how to pass the second step
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)

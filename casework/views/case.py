@@ -46,6 +46,7 @@ def case_detail(request, pk):
             ],
             "timeline_page": timeline,
             "next_appointment": record.next_appointment,
+            "clinic_bookings": record.clinic_bookings,
             "is_supervisor": is_supervisor,
             "can_request_evidence": case.is_open and consent.allows_evidence_requests,
             "consent_withdrawn_case_open": consent.is_withdrawn and case.is_open,

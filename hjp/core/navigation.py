@@ -23,6 +23,7 @@ NAV_ITEMS = [
     ("Cases", "casework:caseload", ADVICE_WORKERS),
     ("Referrals", "referrals:list", ADVICE_WORKERS),
     ("Providers", "casework:providers", ADVICE_WORKERS),
+    ("Clinics", "referrals:clinic_list", ADVICE_WORKERS),
     ("People", "accounts:people", SUPERVISORS),
     ("Dashboard", "outcomes:dashboard", MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),

@@ -11,6 +11,7 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
     DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
     SECURITY_NOTICE = "security_notice", "Sign-in security notice"
+    CLINIC_BOOKING = "clinic_booking", "Advice clinic booking"
     REFERRAL_MESSAGE = "referral_message", "Message on a referral"
     EVIDENCE_REPLY = "evidence_reply", "Reply to an evidence request"
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"

@@ -23,6 +23,7 @@ from outcomes.models import (
     OutcomeChange,
     WellbeingScore,
 )
+from referrals.clinics.models import ClinicBooking
 from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
 
 # The most a search lists: a name and date of birth, or an NHS number, names a handful of records at most.
@@ -129,6 +130,7 @@ def subject_access_data(patient: Patient) -> dict:
         "deadlines": [],
         "evidence_requests": [],
         "onward_referrals": [],
+        "clinic_bookings": [],
         "outcomes": {"financial": [], "decision": [], "non_financial": []},
         "outcome_changes": [],
         "wellbeing_scores": [],
@@ -147,6 +149,7 @@ def subject_access_data(patient: Patient) -> dict:
         data["consent_changes"] = _rows(ConsentChange.objects.filter(consent=consent).order_by("pk"))
     data["referral_timeline"] = _rows(ReferralStatusChange.objects.filter(referral=referral).order_by("pk"))
     data["onward_referrals"] = _rows(OnwardReferral.objects.filter(referral=referral).order_by("pk"))
+    data["clinic_bookings"] = _rows(ClinicBooking.objects.filter(referral=referral).order_by("pk"))
     data["messages"] = _rows(Message.objects.filter(referral_id=referral.pk).order_by("created_at", "pk"))
     case = Case.objects.filter(referral=referral).first()
     if case is None:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from hjp.core.file_deletions import stored_files_delete_later
 from hjp.core.redaction import ErasureReason, message_body, placeholder
 from hjp.notifications.services import messages_stop_for_referrals
+from referrals.clinics.services import clinic_bookings_erase
 from referrals.models import (
     Consent,
     ConsentChange,
@@ -108,6 +109,8 @@ def referrals_erase(*, referral_ids: list[int], reason: str, actor=None, now: da
     documents = list(thread.exclude(attachment="").values_list("attachment", flat=True))
     thread.exclude(text=text).update(text=text, attachment="", attachment_type="", updated_at=now)
     stored_files_delete_later(names=documents)  # once the erasure has committed; a periodic job retries
+    # A withdrawn or expired patient's clinic bookings are cancelled: their slots are free for others.
+    clinic_bookings_erase(referral_ids=referral_ids, reason=reason, actor=actor, now=now)
     messages_stop_for_referrals(referral_ids=referral_ids, body=message_body(reason))
     for eraser in _erasers:
         eraser(referral_ids=referral_ids, reason=reason, actor=actor, now=now)

@@ -16,6 +16,7 @@ from hjp.core.references import new_reference
 from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from referrals import permissions
+from referrals.clinics.services import clinic_booking_make
 from referrals.models import Consent, Patient, Referral, ReferralStatus
 from referrals.selectors import open_duplicates
 from referrals.services.transitions import referral_transition
@@ -119,13 +120,16 @@ def referral_save(
     referral: Referral | None = None,
     version: int | None = None,
     submit: bool = False,
+    booking: dict | None = None,
 ) -> Referral:
     """Create a referral or update a draft, and submit it when `submit` is true.
 
     Editing a draft with `version` (the one its form was loaded with) refuses a stale one: StaleReferralError.
     Submitting needs consent scope 1 (sharing with the advice service), and refuses a second open referral of
     the same patient to the same advice service without a reason: DuplicateReferralError. With a
-    `submission_token` (see hjp.core.submissions) a form sent twice saves once."""
+    `submission_token` (see hjp.core.submissions) a form sent twice saves once. `booking` (session_id, slot,
+    interpreter, interpreter_language) books an advice clinic slot as the referral is sent, in its
+    transaction: a slot taken meanwhile refuses the whole send (`SlotTakenError`); a draft holds no slot."""
     referral_data = dict(referral_data)
     partnership = referral_data["partnership"]
     _check_partnership(actor, partnership)
@@ -183,4 +187,6 @@ def referral_save(
             )
         referral_transition(referral=referral, to_status=S.SUBMITTED, actor=actor)
         referral.refresh_from_db()
+        if booking:
+            clinic_booking_make(referral=referral, actor=actor, **booking)
     return referral

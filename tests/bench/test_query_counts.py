@@ -17,7 +17,7 @@ PINNED = {
     "My referrals": 6,
     "referral": 9,
     "inbox": 6,
-    'advisor home "Today"': 9,
+    'advisor home "Today"': 10,
     "advisor's referrals": 6,
     "advisor's referrals, page 2000": 5,
     "triage": 9,

@@ -21,11 +21,13 @@ pytestmark = pytest.mark.django_db
 TRIAGE_QUERIES = 9
 CASELOAD_QUERIES = 9
 # The case with its referral, patient and consent; its categories; its short lists in one query (issues,
-# deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, with the people
-# they name, and the next appointment: casework.selectors.case_record); a page of notes and one of appointments;
-# the conversation's latest messages with their authors (referrals.selectors.thread_preview).
+# deadlines, evidence requests, onward referrals, the referral's steps and the consent's changes, the clinic
+# booking, with the people they name, and the next appointment: casework.selectors.case_record); a page of notes
+# and one of appointments; the conversation's latest messages with their authors (referrals.selectors.thread_preview).
 CASE_PAGE_QUERIES = 10
-HOME_QUERIES = 9
+# The home's own: appointments, deadlines, evidence replies, the advisor's clinic bookings, new referrals and
+# their count.
+HOME_QUERIES = 10
 
 
 def _add_referrals(n, health_org, partnership):
@@ -107,6 +109,9 @@ def test_advisor_home_queries_do_not_grow(
 ):
     _add_cases(2 + more, advisor_user, health_org, partnership)
     _add_referrals(2 + more, health_org, partnership)
+    clinic = factories.ClinicSessionFactory(partnership=partnership, advisor=advisor_user, slot_count=20)
+    for slot in range(2 + more):
+        factories.ClinicBookingFactory(session=clinic, slot=slot, interpreter="bsl")
     client = as_user(advisor_user)
     with django_assert_num_queries(HOME_QUERIES):
         assert client.get(reverse("casework:home")).status_code == 200

@@ -62,6 +62,9 @@ class Row:
 # "case_referral" the referral of the case; "patient" the referral's patient; "handover" a third referral of
 # OWNER's, redirected and handed over to OTHER_ADVISOR's service; "outside_handover" the case's onward referral
 # handed over to a provider outside hjp, and "handover_token" its download link's key.
+# a "message" in OWNER's inbox; "moment" a wellbeing moment; an "outcome" (money) of the case's issue, of the
+# "outcome_kind" named in its URL; "case_referral" the referral of the case; "patient" the referral's patient;
+# "clinic" a clinic session of the partnership run by ADVISOR, "booking" the referral's slot in it.
 MATRIX: dict[str, Row] = {
     # Everyone signed in is sent to their role's home; nobody else.
     "home": Row((), grant(302, *SIGNED_IN)),
@@ -113,6 +116,17 @@ MATRIX: dict[str, Row] = {
     # organisation (a colleague only where the practice shares referrals: tests/referrals/test_thread.py).
     "referrals:thread": Row(("referral",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:thread_attachment": Row(("referral", "thread_message"), grant(200, OWNER, *ADVICE_SIDE)),
+    # Advice clinics: every referrer and advice worker has the list (each sees their partnerships' sessions);
+    # a session for the partnership's referrers and its advice organisation; cancelled by its advisor (ADVISOR)
+    # or a supervisor; a booking (of "referral") by either side of its referral.
+    "referrals:clinic_list": Row((), grant(200, *REFERRERS, *ADVICE_WORKERS)),
+    "referrals:clinic_add": Row((), grant(200, *ADVICE_WORKERS)),
+    "referrals:clinic_detail": Row(("clinic",), grant(200, OWNER, COLLEAGUE, *ADVICE_SIDE)),
+    "referrals:clinic_cancel": Row(("clinic",), grant(200, *ADVICE_SIDE)),
+    # The referral has its booking already: those who may book are sent back to its page.
+    "referrals:booking_add": Row(("referral",), grant(302, OWNER, *ADVICE_SIDE)),
+    "referrals:booking_change": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
+    "referrals:booking_cancel": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:today_list": Row(("today_section",), grant(200, *ADVICE_WORKERS)),  # "See all" of the advisor's day
@@ -273,6 +287,7 @@ def world(
         note="x",
         share=share,
     ).handover
+    clinic = factories.ClinicSessionFactory(partnership=partnership, advisor=advisor_user)
     objects = {
         "handover": handover.pk,
         "outside_handover": outside_handover.pk,
@@ -296,6 +311,8 @@ def world(
         "outcome": factories.FinancialOutcomeFactory(issue=case.issues.get()).pk,
         "patient": referral.patient_id,
         "today_section": "deadlines",
+        "clinic": clinic.pk,
+        "booking": factories.ClinicBookingFactory(session=clinic, referral=referral).pk,
     }
     users = {
         ANONYMOUS: None,

@@ -38,7 +38,7 @@ PAGES = [
     ("referrer", "outcomes:referral_outcome", 10),
     ("referrer", "casework:evidence_list", 5),
     ("referrer", "notifications:inbox", 6),
-    ("advisor", "casework:home", 9),
+    ("advisor", "casework:home", 10),
     ("advisor", "casework:today_list:appointments", 5),
     ("advisor", "casework:today_list:deadlines", 5),
     ("advisor", "casework:today_list:evidence", 5),
@@ -109,6 +109,10 @@ class World:
         self.referral.patient.save()
         self.referral.consent.outcome_feedback = True  # the referrer's outcome page shows the outcomes
         self.referral.consent.save()
+        factories.ClinicBookingFactory(
+            session=factories.ClinicSessionFactory(partnership=self.partnership, advisor=self.advisor),
+            referral=self.referral,
+        )
         self.case = casework_services.referral_accept(referral=self.referral, actor=self.advisor)
         casework_services.case_note_add(
             case=self.case,
@@ -142,8 +146,10 @@ class World:
                 actor=self.advisor,
                 at=timezone.now(),
             )
+        clinic = factories.ClinicSessionFactory(partnership=self.partnership, advisor=self.advisor, slot_count=40)
         for i in range(n):
-            self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
+            waiting = self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
+            factories.ClinicBookingFactory(session=clinic, slot=i, referral=waiting, interpreter="bsl")
             case = factories.CaseFactory(
                 advisor=self.advisor, referral=self._referral(status=ReferralStatus.IN_PROGRESS)
             )

@@ -312,3 +312,21 @@ def test_a_supervisor_who_moved_away_no_longer_sees_who_looked(as_user, supervis
     supervisor_user.memberships.filter(role=Role.SUPERVISOR).update(organisation=factories.AdviceOrganisationFactory())
     url = reverse("outcomes:who_looked", args=[held["patient"].pk])
     assert as_user(supervisor_user).get(url).status_code == 404
+
+
+def test_the_export_holds_the_clinic_bookings_and_their_audit_entries(as_user, dpo, held):
+    session = factories.ClinicSessionFactory(partnership=held["referral"].partnership)
+    booking = factories.ClinicBookingFactory(
+        session=session, referral=held["referral"], interpreter="language", interpreter_language="Tigrinya"
+    )
+    AuditEvent.objects.create(
+        actor=held["referral"].referrer,
+        action=AuditEvent.Action.CREATE,
+        object_type="referrals.clinicbooking",
+        object_id=str(booking.pk),
+    )
+    archive = _export(as_user(dpo), held["patient"])
+    data = json.loads(archive.read("data.json"))
+    assert [(b["id"], b["interpreter_language"]) for b in data["clinic_bookings"]] == [(booking.pk, "Tigrinya")]
+    assert any(e["object_type"] == "referrals.clinicbooking" for e in data["audit_trail"])
+    assert "Advice clinic bookings (1)" in archive.read("summary.html").decode()

@@ -22,6 +22,7 @@ from hjp.notifications.services import message_queue
 from outcomes.corrections import outcome_mark_entered_in_error, outcome_update
 from outcomes.models import CaseClosure, NonFinancialOutcome
 from referrals import services as referral_services
+from referrals.clinics import services as clinic_services
 from referrals.models import ConsentScope, ProblemSubCategory, Referral
 from tests import factories
 
@@ -73,6 +74,7 @@ IDENTIFYING = [
     "ZX-consent-change",
     "ZX-thread-referrer",
     "ZX-thread-advice",
+    "ZX-clinic-cancelled",
 ]
 
 
@@ -213,6 +215,15 @@ def patient_history(private_media: Path) -> History:
     )
     referral_services.referral_message_post(
         referral=referral, actor=advisor, text="ZX-thread-advice: thank you, we will ring Quillfeather there"
+    # Advice clinic bookings: one cancelled with a reason (the advisor told), one booked with an interpreter.
+    clinic = factories.ClinicSessionFactory(partnership=referral.partnership, advisor=advisor)
+    clinic_services.clinic_booking_cancel(
+        booking=factories.ClinicBookingFactory(session=clinic, slot=0, referral=referral),
+        actor=referral.referrer,
+        reason="ZX-clinic-cancelled: Zebedee has a scan that morning",
+    )
+    factories.ClinicBookingFactory(
+        session=clinic, slot=1, referral=referral, interpreter="language", interpreter_language="Tigrinya"
     )
     message_queue(
         recipient=referral.referrer,

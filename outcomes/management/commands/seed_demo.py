@@ -5,12 +5,13 @@ from casework.demo import seed_casework
 from hjp.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_world
 from outcomes.demo import seed_outcomes
 from outcomes.services import figures_rebuild
-from referrals.demo import seed_referrals
+from referrals.demo import seed_clinics, seed_referrals
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo partnership, one user per role, about 50 referrals with cases and outcomes. Safe to run again."
+        "Create the demo partnership, one user per role, about 50 referrals with cases and outcomes, and advice "
+        "clinic sessions. Safe to run again."
     )
 
     def handle(self, *args, **options):
@@ -20,11 +21,13 @@ class Command(BaseCommand):
         made = seed_referrals(world)
         cases = seed_casework(world)
         with_outcomes = seed_outcomes(world)
+        clinics = seed_clinics(world)
         # The seeders backdate rows with queryset updates, which no receiver sees: count the figures afresh.
         figures_rebuild()
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes)."
+                f"Demo partnership ready ({made} new referrals, {cases} new cases, {with_outcomes} closed with outcomes, "
+                f"{clinics} new advice clinic sessions)."
             )
         )
         self.stdout.write(f"Sign in at {settings.SITE_URL}/ with any of these; the password is {DEMO_PASSWORD}")

@@ -1,0 +1,226 @@
+"""Advice clinic pages: the upcoming sessions (both sides), publishing and cancelling a session (the advice
+side), a session's slots, and moving or cancelling a booking (either side of its referral). Every page checks
+the user's right to the object (404 for missing and forbidden alike) and audits what shows patient data."""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+from hjp.core.formpage import submit_form
+from hjp.core.forms import ReasonForm, error_summary
+from referrals import selectors as referral_selectors
+from referrals.clinics import permissions, selectors, services
+from referrals.clinics.forms import BookingAddForm, BookingChangeForm, ClinicSessionForm
+
+Action = AuditEvent.Action
+
+
+@role_required(REFERRERS, ADVICE_WORKERS, message="No clinics here.")
+def clinic_list(request):
+    """Upcoming sessions with their free slots. No patient is named here: the slots are counted."""
+    user = request.user
+    sessions = list(selectors.upcoming_sessions(user=user)[: selectors.UPCOMING_LIMIT])
+    for session in sessions:
+        session.free_count = len(selectors.free_slots(session))
+    audit_record(actor=user, action=Action.LIST, object_type="referrals.clinicsession", summary="clinic sessions")
+    return render(
+        request,
+        "referrals/clinics/clinic_list.html",
+        {"sessions": sessions, "can_publish": permissions.can_publish(user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@role_required(ADVICE_WORKERS, message="Only the advice service publishes clinics.")
+def clinic_add(request):
+    user = request.user
+    form = ClinicSessionForm(request.POST or None, user=user)
+    submission = submit_form(request, form, lambda data: services.clinic_session_publish(actor=user, **data))
+    if submission.saved:
+        messages.success(request, "The session is published: referrers can book its slots now.")
+        return redirect("referrals:clinic_detail", pk=submission.result.pk)
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "title": "Publish an advice clinic session",
+            "submit_label": "Publish session",
+            "errors": error_summary(form),
+            "back_url": "referrals:clinic_list",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def clinic_detail(request, pk):
+    user = request.user
+    session = selectors.get_session_for_user(user, pk)
+    bookings = selectors.session_bookings(user=user, session=session)
+    audit_record(actor=user, action=Action.VIEW, obj=session)
+    return render(
+        request,
+        "referrals/clinics/clinic_detail.html",
+        {
+            "session": session,
+            "slots": selectors.slots_of(session, bookings),
+            "advice_side": permissions.is_advice_side(user, session),
+            "can_cancel": permissions.can_cancel_session(user, session),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def clinic_cancel(request, pk):
+    user = request.user
+    session = selectors.get_session_for_user(user, pk)
+    if not permissions.can_cancel_session(user, session):
+        raise Http404("No such clinic session.")
+    form = ReasonForm(
+        request.POST or None,
+        label="Why is the session cancelled? The referrers of its bookings read this.",
+        required_message="Enter why the session is cancelled",
+    )
+    submission = submit_form(
+        request, form, lambda data: services.clinic_session_cancel(session=session, actor=user, reason=data["reason"])
+    )
+    if submission.saved:
+        messages.success(request, "The session is cancelled; the referrers of its bookings are told.")
+        return redirect("referrals:clinic_detail", pk=session.pk)
+    audit_record(actor=user, action=Action.VIEW, obj=session)
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "title": f"Cancel the session of {session.starts_at:%-d %b %H:%M}",
+            "submit_label": "Cancel the session",
+            "danger": True,
+            "errors": error_summary(form),
+            "back_url": "referrals:clinic_list",
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _booking(request, pk):
+    booking = selectors.get_booking_for_user(request.user, pk)
+    if not permissions.can_change_booking(request.user, booking):
+        raise Http404("No such booking.")
+    return booking
+
+
+@require_http_methods(["GET", "POST"])
+def booking_change(request, pk):
+    """Move the booking to another free slot of its partnership, or change the interpreter it asks for."""
+    user = request.user
+    booking = _booking(request, pk)
+    sessions = selectors.upcoming_sessions(user=user, partnership_ids=[booking.referral.partnership_id])
+    form = BookingChangeForm(request.POST or None, sessions=sessions, booking=booking)
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.clinic_booking_change(
+            booking=booking,
+            actor=user,
+            session_id=data["session_id"],
+            slot=data["slot"],
+            interpreter=data.get("interpreter") or "",
+            interpreter_language=data.get("interpreter_language") or "",
+        ),
+    )
+    if submission.saved:
+        messages.success(request, "The booking is changed; the other side is told.")
+        return redirect("referrals:detail", pk=booking.referral_id)
+    audit_record(actor=user, action=Action.VIEW, obj=booking)
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "booking": booking,
+            "title": f"Change the clinic booking of referral {booking.referral.reference}",
+            "submit_label": "Save the change",
+            "errors": error_summary(form),
+            "back_referral": booking.referral_id,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def booking_add(request, pk):
+    """Book a slot for a referral already sent (`pk` is the referral's), by either side of it."""
+    user = request.user
+    referral = referral_selectors.referral_detail(user=user, pk=pk)
+    if not permissions.can_book_for(user, referral):
+        raise Http404("No such referral.")
+    if selectors.referral_bookings(referral_id=referral.pk):
+        messages.info(request, "This referral already has a clinic appointment: move it instead.")
+        return redirect("referrals:detail", pk=referral.pk)
+    sessions = selectors.upcoming_sessions(user=user, partnership_ids=[referral.partnership_id])
+    form = BookingAddForm(request.POST or None, sessions=sessions)
+    submission = submit_form(
+        request,
+        form,
+        lambda data: services.clinic_booking_add(
+            referral=referral,
+            actor=user,
+            session_id=data["session_id"],
+            slot=data["slot"],
+            interpreter=data.get("interpreter") or "",
+            interpreter_language=data.get("interpreter_language") or "",
+        ),
+    )
+    if submission.saved:
+        messages.success(request, "The clinic slot is booked; the other side is told.")
+        return redirect("referrals:detail", pk=referral.pk)
+    audit_record(actor=user, action=Action.VIEW, obj=referral, summary="clinic booking form")
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "title": f"Book an advice clinic slot for referral {referral.reference}",
+            "submit_label": "Book the slot",
+            "errors": error_summary(form),
+            "back_referral": referral.pk,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def booking_cancel(request, pk):
+    user = request.user
+    booking = _booking(request, pk)
+    form = ReasonForm(
+        request.POST or None,
+        label="Why is the appointment cancelled? The other side reads this.",
+        required_message="Enter why the appointment is cancelled",
+    )
+    submission = submit_form(
+        request, form, lambda data: services.clinic_booking_cancel(booking=booking, actor=user, reason=data["reason"])
+    )
+    if submission.saved:
+        messages.success(request, "The appointment is cancelled and its slot is free; the other side is told.")
+        return redirect("referrals:detail", pk=booking.referral_id)
+    audit_record(actor=user, action=Action.VIEW, obj=booking)
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {
+            "form": form,
+            "booking": booking,
+            "title": f"Cancel the clinic appointment of referral {booking.referral.reference}",
+            "submit_label": "Cancel the appointment",
+            "danger": True,
+            "errors": error_summary(form),
+            "back_referral": booking.referral_id,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
