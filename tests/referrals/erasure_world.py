@@ -215,6 +215,7 @@ def patient_history(private_media: Path) -> History:
     )
     referral_services.referral_message_post(
         referral=referral, actor=advisor, text="ZX-thread-advice: thank you, we will ring Quillfeather there"
+    )
     # Advice clinic bookings: one cancelled with a reason (the advisor told), one booked with an interpreter.
     clinic = factories.ClinicSessionFactory(partnership=referral.partnership, advisor=advisor)
     clinic_services.clinic_booking_cancel(
