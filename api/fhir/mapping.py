@@ -264,9 +264,43 @@ def current_step(referral: Referral):
     )
 
 
-def task_resource(referral: Referral) -> dict:
+def outcome_outputs(issues) -> list[dict]:
+    """What the case achieved, as Task.output: each counted outcome of each issue (loaded with them, as
+    `outcomes.selectors.issues_with_counted_outcomes` does), coded from hjp's outcome-kind CodeSystem: money as
+    Money in pounds (a year of a recurring award, and a one-off amount apart), a decision as its stage and result,
+    any other outcome as true."""
+    outputs = []
+    for issue in issues:
+        about = issue.sub_category.name if issue.sub_category_id else issue.category.name
+        for money in issue.financial_outcomes.all():
+            kind = codes.coding("outcome-kind", f"financial-{money.kind}")
+            benefit = f" ({money.benefit.name})" if money.benefit_id else ""
+            state = "confirmed" if money.confirmed else "expected"
+            for amount, what in ((money.annual_amount, "a year"), (money.one_off_amount, "one-off")):
+                if amount:
+                    outputs.append(
+                        {
+                            "type": {"coding": [kind], "text": f"{kind['display']}{benefit}, {what}, {state}"},
+                            "valueMoney": {"value": float(amount), "currency": "GBP"},
+                        }
+                    )
+        for decision in issue.decisions.all():
+            outputs.append(
+                {
+                    "type": {"coding": [codes.coding("outcome-kind", "decision")], "text": f"Decision: {about}"},
+                    "valueString": f"{decision.get_stage_display()}: {decision.get_result_display().lower()}",
+                }
+            )
+        for other in issue.non_financial_outcomes.all():
+            kind = codes.coding("outcome-kind", f"non-financial-{other.kind}")
+            outputs.append({"type": {"coding": [kind], "text": kind["display"]}, "valueBoolean": True})
+    return outputs
+
+
+def task_resource(referral: Referral, *, outputs: list[dict] | None = None) -> dict:
     """The Task: the referral's state as FHIR Task.status, the case status as businessStatus, and why it was
-    declined, redirected, cancelled or marked entered in error as statusReason (coded for a decline)."""
+    declined, redirected, cancelled or marked entered in error as statusReason (coded for a decline); `outputs`
+    (`outcome_outputs`) once the case closed, where consent scope 3 allows them to be told."""
     status_reason = None
     if referral.status in STATUS_REASON_STATES:
         step = current_step(referral)
@@ -296,5 +330,6 @@ def task_resource(referral: Referral) -> dict:
             "lastModified": instant(referral.updated_at),
             "requester": organisation_reference(referral.referring_organisation),
             "owner": organisation_reference(referral.advice_organisation),
+            "output": outputs or [],
         }
     )

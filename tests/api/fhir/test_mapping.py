@@ -166,3 +166,33 @@ def test_every_code_system_validates(name):
     resource = valid(CodeSystem, codes.code_system_resource(name))
     assert resource["url"].endswith(f"/fhir/CodeSystem/{name}")
     assert resource["count"] == len(resource["concept"]) > 0
+
+
+def test_the_outcomes_are_the_tasks_output():
+    from outcomes.selectors.case import issues_with_counted_outcomes
+
+    case = factories.CaseFactory(referral=factories.ReferralFactory(status=S.CLOSED))
+    issue = factories.CaseIssueFactory(case=case)
+    factories.FinancialOutcomeFactory(issue=issue, one_off_amount=350)
+    factories.DecisionOutcomeFactory(issue=issue)
+    factories.NonFinancialOutcomeFactory(issue=issue, kind="eviction_prevented")
+    factories.NonFinancialOutcomeFactory(
+        issue=issue,
+        kind="housing_improved",
+        entered_in_error_at=timezone.now(),
+        entered_in_error_by=case.advisor,
+        entered_in_error_reason="Another patient's",
+    )
+    outputs = mapping.outcome_outputs(issues_with_counted_outcomes(case=case))
+    resource = valid(Task, mapping.task_resource(case.referral, outputs=outputs))
+    got = [
+        (o["type"]["coding"][0]["code"], next(v for k, v in o.items() if k.startswith("value")))
+        for o in resource["output"]
+    ]
+    assert got == [
+        ("financial-new_or_increased_award", {"value": 5200.0, "currency": "GBP"}),
+        ("financial-new_or_increased_award", {"value": 350.0, "currency": "GBP"}),
+        ("decision", "Initial claim: awarded"),
+        ("non-financial-eviction_prevented", True),
+    ]
+    assert resource["output"][0]["type"]["text"] == "New or increased benefit award (Personal Independence Payment (PIP)), a year, confirmed"
