@@ -21,4 +21,6 @@ urlpatterns = [
     path("casework/", include("casework.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("admin/", admin.site.urls),
+    # The interface for systems: /oauth/token/ and the REST API under /api/v1/ (api/urls.py).
+    path("", include("api.urls")),
 ]

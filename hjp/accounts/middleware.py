@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -48,6 +49,14 @@ OPEN_WHILE = {
 STAGE_PAGE = {VERIFY: "accounts:verify", ENROL: "accounts:enrol"}
 
 
+def bearer_token_only(view):
+    """Mark a view that authenticates each request by a bearer token alone (the API for systems, /oauth/token/):
+    neither the sign-in redirect nor the second-factor stages apply to it, and a session cookie gives it no user."""
+    view = login_not_required(view)
+    view.bearer_token_only = True
+    return view
+
+
 def second_factor_stage(request) -> str | None:
     """VERIFY, ENROL or None (see the module docstring) for the signed-in user of `request`."""
     user = request.user
@@ -70,6 +79,8 @@ class SecondFactorMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if getattr(view_func, "bearer_token_only", False):
+            return None  # the session's user is not the API's: the view ignores it
         if not request.user.is_authenticated:
             return None  # LoginRequiredMiddleware sends them to sign in
         if request.session.get(VERIFIED_AT_SESSION_KEY) is not None and not request.user.is_verified():

@@ -7,7 +7,9 @@ request for that; each entry point sets the context around the work it runs:
 - web requests: `AuditContextMiddleware` (in settings.MIDDLEWARE, after AuthenticationMiddleware);
 - Celery tasks: the `task_prerun`/`task_postrun` receivers below (connected in `AuditConfig.ready`), which name
   the task (`celery:<task name>`) and give no address;
-- anything else (an API, a script) wraps its work in `with audit_context(...)`.
+- the API: the middleware's context, whose user its token authentication replaces with the client's system
+  account (`audit_context_set_user`);
+- anything else (a script) wraps its work in `with audit_context(...)`.
 
 Outside every entry point (management commands such as seed_demo, a shell) there is no context, and audit
 entries carry no address and no path."""
@@ -46,6 +48,13 @@ def audit_context(*, user=None, ip_address: str | None = None, path: str = ""):
         yield _current.get()
     finally:
         _current.reset(token)
+
+
+def audit_context_set_user(user) -> None:
+    """Name `user` in the current context, keeping its address and path: an entry point that learns who is acting
+    only after the middleware ran (the API's bearer token). The middleware restores the context before it."""
+    current = _current.get() or AuditContext()
+    _current.set(AuditContext(user=user, ip_address=current.ip_address, path=current.path))
 
 
 def request_audit_context(request):

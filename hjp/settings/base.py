@@ -55,6 +55,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "django_otp_webauthn",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from this installation, no CDN
+    "oauth2_provider",
     "hjp.core",
     "hjp.accounts",
     "hjp.audit",
@@ -63,6 +67,7 @@ INSTALLED_APPS = [
     "referrals",
     "casework",
     "outcomes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -432,6 +437,53 @@ CELERY_BEAT_SCHEDULE = {
         "task": "referrals.tasks.anonymise_expired_records",
         "schedule": crontab(minute=0, hour=2),
     },
+}
+
+# The API for systems (api/): OAuth 2.0 client credentials only (django-oauth-toolkit; each Application is an
+# api.ApiClient's, confidential, grant "client-credentials"), bearer tokens valid for API_TOKEN_SECONDS, a token's
+# scopes at most its client's. Every view authenticates by bearer token alone, needs a scope and is rate limited
+# per client (API_RATE_LIMIT, counted in the shared cache: Redis in production).
+API_SCOPES = {
+    "referrals:read": "Read the referrals the client's organisation may see",
+    "referrals:write": "Submit referrals (health organisations)",
+    "cases:write": "Accept, decline and move referrals and cases (advice organisations)",
+}
+# django-oauth-toolkit's own Application model (named, so api.ApiClient's migration can depend on it).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    # oauthlib's server with the client-credentials grant alone: no password, code or implicit grant to try.
+    "OAUTH2_SERVER_CLASS": "oauthlib.oauth2.BackendApplicationServer",
+    "SCOPES": API_SCOPES,
+    "DEFAULT_SCOPES": list(API_SCOPES),
+    "SCOPES_BACKEND_CLASS": "api.oauth.ClientScopes",
+    "OAUTH2_VALIDATOR_CLASS": "api.oauth.ClientValidator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env_int("API_TOKEN_SECONDS", 60 * 60),
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["client_credentials"],
+    # Tokens only in the Authorization header, never in a URL (RFC 9700).
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ClientAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "api.permissions.HasScope"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": os.environ.get("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "hjp API for systems",
+    "DESCRIPTION": "Referrals from health services to welfare rights advice, for GP systems, hospital EPRs and "
+    "advice services' own systems. Authenticate with OAuth 2.0 client credentials at /oauth/token/.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Operations (hjp/operations): /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>", and not at all

@@ -1,0 +1,83 @@
+"""Registering and revoking API clients (the admin and `manage.py create_api_client` call these)."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import AccessToken, get_application_model
+
+from api.models import SERVICE_USER_NAME_PREFIX, ApiClient
+from hjp.accounts.models import Membership, Organisation, Profession, Role, User
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_record
+
+# The organisation's role its client acts with: what a person of that organisation would do through the pages.
+CLIENT_ROLE = {Organisation.Kind.HEALTH: Role.REFERRER, Organisation.Kind.ADVICE: Role.ADVISOR}
+
+
+@dataclass(frozen=True)
+class NewClient:
+    client: ApiClient
+    client_secret: str  # shown once: only its hash is kept
+
+
+@transaction.atomic
+def api_client_create(*, actor, organisation: Organisation, name: str, scopes, expires_at=None) -> NewClient:
+    """Register a system client of `organisation`: an OAuth 2.0 application (confidential, client credentials
+    only) and the system account it acts as, holding the organisation's role. Returns the client and its secret,
+    which is not kept in clear and cannot be shown again."""
+    name = (name or "").strip()
+    if organisation.kind not in CLIENT_ROLE:
+        raise ValidationError({"organisation": "Only health and advice organisations can have API clients."})
+    Application = get_application_model()
+    secret = generate_client_secret()
+    application = Application(
+        name=name,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=secret,
+        hash_client_secret=True,
+    )
+    service_user = User(
+        email=f"api-client-{application.client_id.lower()}@api-clients.invalid",
+        full_name=f"{SERVICE_USER_NAME_PREFIX}{name}",
+    )
+    service_user.set_unusable_password()  # it can never sign in on the pages
+    client = ApiClient(
+        name=name,
+        organisation=organisation,
+        allowed_scopes=" ".join(sorted(set(scopes))),
+        expires_at=expires_at,
+        created_by=actor,
+    )
+    client.full_clean(exclude=["application", "service_user"])
+    application.save()
+    service_user.full_clean()
+    service_user.save()
+    role = CLIENT_ROLE[organisation.kind]
+    Membership.objects.create(
+        user=service_user,
+        role=role,
+        organisation=organisation,
+        profession=Profession.OTHER if role == Role.REFERRER else "",
+    )
+    client.application = application
+    client.service_user = service_user
+    client.save()
+    audit_record(actor=actor, action=AuditEvent.Action.CREATE, obj=client, summary=f"API client {client.pk} registered")
+    return NewClient(client=client, client_secret=secret)
+
+
+@transaction.atomic
+def api_client_revoke(*, actor, client: ApiClient) -> ApiClient:
+    """Revoke a client: its tokens stop working at once (they are deleted too) and it gets no new ones."""
+    locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if locked.revoked_at is None:
+        locked.revoked_at = timezone.now()
+        locked.save(update_fields=["revoked_at", "updated_at"])
+        AccessToken.objects.filter(application_id=locked.application_id).delete()
+        audit_record(actor=actor, action=AuditEvent.Action.UPDATE, obj=locked, summary="API client revoked")
+    client.refresh_from_db()
+    return locked
