@@ -416,3 +416,36 @@ def test_the_referrer_cancels_with_a_reason(health_client, sent_referral, fhir):
         Task,
     )
     assert cancelled["statusReason"]["text"] == "Patient moved away"
+
+
+@pytest.mark.parametrize("scope_3", [True, False])
+def test_a_closed_task_gives_its_outcomes_only_where_consent_scope_3_allows(
+    scope_3, advice_client, health_client, health_org, partnership, fhir
+):
+    referral = factories.ReferralFactory(
+        referrer=health_client.client.service_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        consent__outcome_feedback=scope_3,
+    )
+    advice = fhir(advice_client)
+    path = f"/fhir/Task/{referral.pk}"
+    for status in ("accepted", "in-progress"):
+        assert advice.patch(path, [{"op": "replace", "path": "/status", "value": status}]).status_code == 200
+    referral.refresh_from_db()
+    factories.FinancialOutcomeFactory(issue=referral.case.issues.get())
+    assert advice.patch(path, [{"op": "replace", "path": "/status", "value": "completed"}]).status_code == 200
+    task = resource(fhir(health_client).get(path), Task)
+    assert task["status"] == "completed"
+    if scope_3:
+        assert task["output"] == [
+            {
+                "type": {
+                    "coding": [codes.coding("outcome-kind", "financial-new_or_increased_award")],
+                    "text": "New or increased benefit award (Personal Independence Payment (PIP)), a year, confirmed",
+                },
+                "valueMoney": {"value": 5200.0, "currency": "GBP"},
+            }
+        ]
+    else:
+        assert "output" not in task
