@@ -82,6 +82,8 @@ class JsonPatchParser(FhirJsonParser):
 
 
 class FhirView(ClientView, APIView):
+    # Described by its CapabilityStatement (/fhir/metadata), not in the REST API's OpenAPI schema.
+    schema = None
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
     parser_classes = [FhirJsonParser, PlainJsonParser, JsonPatchParser]
 

@@ -449,3 +449,24 @@ def test_a_closed_task_gives_its_outcomes_only_where_consent_scope_3_allows(
         ]
     else:
         assert "output" not in task
+
+
+def test_too_many_requests_is_an_operation_outcome_with_retry_after(health_client, fhir, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "2/minute"}}
+    system = fhir(health_client)
+    assert [system.get("/fhir/Task").status_code for _ in range(2)] == [200, 200]
+    refused = system.get("/fhir/Task")
+    assert outcome(refused, 429)[0]["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_a_failure_on_the_server_is_an_operation_outcome_too(health_client, sent_referral, fhir, monkeypatch):
+    from api.fhir import views
+
+    def broken(referral):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views.mapping, "service_request_resource", broken)
+    issues = outcome(fhir(health_client).get(f"/fhir/ServiceRequest/{sent_referral.pk}"), 500)
+    assert issues[0]["code"] == "exception"
+    assert "a bug" not in issues[0]["diagnostics"]
