@@ -337,6 +337,14 @@ def _partnership(request: dict, partnerships, base: str, reader: _Reader):
     """The partnership to refer through: the only one the client's organisation is in, or the one whose advice
     service the ServiceRequest's performer names (Organization/<id>)."""
     performers = request.get("performer") or []
+    if not partnerships:
+        reader.problem(
+            "business-rule",
+            "Your organisation refers to no advice service today: only a health organisation in a running "
+            "partnership can send referrals.",
+            f"{base}.performer",
+        )
+        return ""
     if not performers:
         if len(partnerships) == 1:
             return partnerships[0].pk

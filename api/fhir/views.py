@@ -7,6 +7,7 @@ requests 429."""
 
 import json
 import logging
+from urllib.parse import urlencode
 
 from django.http import Http404
 from django.utils import timezone
@@ -240,10 +241,12 @@ class TaskSearch(FhirView):
             summary="FHIR Task search",
         )
         base = codes.base_url()
-        query = "&".join(f"{name}={value}" for name, value in page.used)
+        query = urlencode(page.used)
         links = [{"relation": "self", "url": f"{base}/Task?{query}"}]
         if page.next_cursor:
-            links.append({"relation": "next", "url": f"{base}/Task?{query}&_cursor={page.next_cursor}"})
+            links.append(
+                {"relation": "next", "url": f"{base}/Task?{urlencode([*page.used, ('_cursor', page.next_cursor)])}"}
+            )
         return Response(
             {
                 "resourceType": "Bundle",

@@ -198,6 +198,13 @@ def test_an_oversized_bundle_is_refused_with_413(health_client, fhir, partnershi
     assert Referral.objects.count() == 0
 
 
+def test_an_advice_services_client_cannot_refer(advice_client, fhir):
+    issues = outcome(fhir(advice_client).post("/fhir/", example_bundle()), 422)
+    assert issues[0]["code"] == "business-rule"
+    assert "refers to no advice service" in issues[0]["diagnostics"]
+    assert Referral.objects.count() == 0
+
+
 def test_a_duplicate_is_refused_with_its_reason_to_give(health_client, fhir, partnership):
     system = fhir(health_client)
     system.post("/fhir/", example_bundle())
@@ -287,10 +294,13 @@ def test_task_search_by_owner_status_focus_and_last_updated(health_client, healt
     since = (timezone.now() - timedelta(days=1)).isoformat()
     assert sorted(ids(_lastUpdated=f"gt{since}")) == sorted([two.pk, three.pk])
     assert ids(owner="Organization/0") == []
+    # An offset sent unencoded ("+" read as a space) is still the offset.
+    unencoded = resource(system.get(f"/fhir/Task?_lastUpdated=gt{since.replace('+', '%20')}"), Bundle)
+    assert sorted(int(e["resource"]["id"]) for e in unencoded["entry"]) == sorted([two.pk, three.pk])
     assert outcome(system.get("/fhir/Task", {"status": "bogus"}), 400)[0]["code"] == "code-invalid"
     assert outcome(system.get("/fhir/Task", {"_lastUpdated": "gtyesterday"}), 400)
     assert outcome(system.get("/fhir/Task", {"_count": "0"}), 400)
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, summary="FHIR Task search").count() == 5
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, summary="FHIR Task search").count() == 6
 
 
 def test_task_search_pages_through_next_links(health_client, health_org, partnership, fhir):
