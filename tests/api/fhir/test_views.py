@@ -480,3 +480,11 @@ def test_a_failure_on_the_server_is_an_operation_outcome_too(health_client, sent
     issues = outcome(fhir(health_client).get(f"/fhir/ServiceRequest/{sent_referral.pk}"), 500)
     assert issues[0]["code"] == "exception"
     assert "a bug" not in issues[0]["diagnostics"]
+
+
+def test_the_fhir_version_in_accept_is_understood_and_xml_is_not_served(client):
+    versioned = client.get("/fhir/metadata", headers={"Accept": "application/fhir+json; fhirVersion=4.0"})
+    assert resource(versioned, CapabilityStatement)["fhirVersion"] == "4.0.1"
+    plain = client.get("/fhir/metadata", headers={"Accept": "application/json"})
+    assert plain.status_code == 200 and plain["Content-Type"].startswith("application/json")
+    assert outcome(client.get("/fhir/metadata", headers={"Accept": "application/fhir+xml"}), 406)
