@@ -53,9 +53,18 @@ def _path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not str(part).startswith("function-") and part not in ("__root__",):
+        elif not str(part).startswith("function-") and part not in ("__root__", "root"):
             path += f".{part}"
     return path
+
+
+def _resource_types(document: dict) -> list[tuple[int, str]]:
+    entries = document.get("entry")
+    return [
+        (i, entry["resource"].get("resourceType"))
+        for i, entry in enumerate(entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+    ]
 
 
 def check_structure(document) -> None:
@@ -73,8 +82,19 @@ def check_structure(document) -> None:
                 for problem in error.errors(include_url=False)[:50]
             ],
         ) from None
-    except (ValueError, TypeError) as error:
-        raise FhirError.one(400, "structure", f"This is not a valid FHIR Bundle: {error}", "Bundle") from None
+    except (ValueError, TypeError, LookupError):
+        # fhir.resources looks an unknown resourceType up and fails: name the entries that hold one.
+        raise FhirError(
+            400,
+            [
+                Issue(
+                    "not-supported", f"Unknown resource type {kind!r}.", (f"Bundle.entry[{i}].resource.resourceType",)
+                )
+                for i, kind in _resource_types(document)
+                if kind not in REQUIRED_RESOURCES
+            ]
+            or [Issue("structure", "This is not a valid FHIR Bundle.", ("Bundle",))],
+        ) from None
     if document.get("type") != "transaction":
         raise FhirError.one(400, "invalid", "The Bundle must be of type transaction.", "Bundle.type")
 
