@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from api import idempotency
 from api.fhir import capability, codes, mapping, moves, queries
 from api.fhir.outcome import FhirError, Issue, operation_outcome
-from api.fhir.submission import REQUIRED_RESOURCES, read_submission
+from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
 from api.permissions import token_scopes
 from api.views import ClientView
@@ -181,7 +181,7 @@ class Transaction(FhirView):
         submission = read_submission(document, user=request.user)
         key = request.headers.get(idempotency.HEADER)
         if key is None and not submission.if_none_exist:
-            return self._answer(*self._create(document, submission))
+            return self._answer(*self._create(submission))
         try:
             if key is not None:
                 key = idempotency.clean_key(key)
@@ -194,7 +194,7 @@ class Transaction(FhirView):
                 client=request.user.api_client,
                 key=key,
                 digest=digest,
-                create=lambda: self._create(document, submission),
+                create=lambda: self._create(submission),
             )
         except DomainError as refused:
             raise FhirError.one(422, "business-rule", refused.message) from None
@@ -203,7 +203,7 @@ class Transaction(FhirView):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def _create(self, document: dict, submission) -> tuple[int, dict]:
+    def _create(self, submission) -> tuple[int, dict]:
         try:
             referral = referral_services.referral_save(
                 actor=self.request.user,
@@ -220,7 +220,6 @@ class Transaction(FhirView):
             "ServiceRequest": f"ServiceRequest/{referral.pk}",
             "Task": f"Task/{referral.pk}",
         }
-        order = [entry["resource"]["resourceType"] for entry in document["entry"]]
         return 200, {
             "resourceType": "Bundle",
             "type": "transaction-response",
@@ -232,8 +231,7 @@ class Transaction(FhirView):
                         "lastModified": mapping.instant(referral.updated_at),
                     }
                 }
-                for kind in order
-                if kind in REQUIRED_RESOURCES
+                for kind in submission.order
             ],
         }
 
