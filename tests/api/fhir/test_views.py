@@ -148,9 +148,18 @@ def test_the_readme_example_bundle_makes_one_submitted_referral(health_client, f
         f"Task/{referral.pk}",
     ]
     assert {e["response"]["status"] for e in answer["entry"]} == {"201 Created"}
-    created = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, object_id=str(referral.pk))
-    assert created.actor.get_full_name().startswith("API client:") or str(created.actor).startswith("API client:")
+    created = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="referrals.referral", object_id=str(referral.pk)
+    )
+    assert created.actor == health_client.client.service_user
+    assert created.actor.get_full_name() == f"API client: {health_client.client.name}"
     assert created.path == "/fhir/"
+
+
+def test_the_base_url_without_its_slash_takes_the_bundle_too(health_client, fhir, partnership):
+    answer = resource(fhir(health_client).post("/fhir", example_bundle()), Bundle)
+    assert answer["type"] == "transaction-response"
+    assert Referral.objects.count() == 1
 
 
 def test_a_retried_bundle_with_its_idempotency_key_makes_one_referral(health_client, fhir, partnership):
