@@ -204,7 +204,10 @@ SKIPPED_NAMESPACES = {
     "api_v1": "the API for systems answers bearer tokens, not sessions: API_MATRIX below (its schema and docs are "
     "public and hold no data: tests/api/test_docs.py)",
 }
+SKIPPED_NAMESPACES["fhir"] = "HL7 FHIR answers bearer tokens, not sessions: FHIR_MATRIX below"
 SKIPPED = {
+    "fhir_base": "the FHIR base without its slash, the same view as fhir:transaction in FHIR_MATRIX: "
+    "tests/api/fhir/test_views.py",
     "oauth_token": "the OAuth 2.0 token endpoint, POST only, for system clients: tests/api/test_foundation.py",
     "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
     "follows a real reset link",
@@ -538,3 +541,106 @@ def test_no_client_for_other_than_health_or_advice_organisations(health_org):
     health_org.kind = "funder"
     with pytest.raises(ValidationError):
         register(health_org, scopes=["referrals:read"])
+
+
+# --- HL7 FHIR R4 (/fhir/): every URL x every kind of API client --------------------------------------------------
+# The FHIR interface answers bearer tokens only. Clients: of the referral's health organisation (it made
+# "api_referral" through its system account), of its advice organisation, of another health organisation, of
+# another advice organisation; no token; and a signed-in session's cookies alone. "web_referral" was made by a
+# person (OWNER) of the same health organisation, which does not share referrals internally: its client sees it as
+# OWNER's colleagues do, that is not at all. Objects the client may not see are 404, as missing ones are.
+# (NO_TOKEN, SESSION and the clients are the API matrix's, above.)
+TOKEN_CLIENTS = [OWN_HEALTH, OWN_ADVICE, OTHER_HEALTH, OTHER_ADVICE]
+
+
+def clients_get(status, *callers, default=404, anonymous=401) -> dict[str, int]:
+    return (
+        {c: default for c in TOKEN_CLIENTS} | dict.fromkeys(callers, status) | {NO_TOKEN: anonymous, SESSION: anonymous}
+    )
+
+
+FHIR_MATRIX: dict[str, Row] = {
+    # Public, as FHIR expects: what the server does, and hjp's code systems.
+    "fhir:metadata": Row((), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
+    "fhir:code_system": Row(("code_system",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
+    # POST only (a GET is not a transaction).
+    "fhir:transaction": Row((), clients_get(405, *TOKEN_CLIENTS)),
+    # Every client may search; each finds only its own organisation's (tested in tests/api/fhir/test_views.py).
+    "fhir:task_search": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:task": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:service_request": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:consent": Row(("api_consent",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:patient": Row(("api_patient",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:unknown": Row(("unknown",), clients_get(404, *TOKEN_CLIENTS, anonymous=404)),
+}
+# The same URLs naming what a person of the health organisation referred: its advice organisation's client only.
+FHIR_WEB_REFERRAL = {
+    "fhir:task": "web_referral",
+    "fhir:service_request": "web_referral",
+    "fhir:consent": "web_consent",
+    "fhir:patient": "web_patient",
+}
+
+
+def test_every_fhir_url_is_in_the_fhir_matrix():
+    assert {name for name in url_names() if name.startswith("fhir:")} == set(FHIR_MATRIX)
+
+
+@pytest.fixture
+def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
+    from tests.api.conftest import register, token_for
+
+    own_health = register(health_org)
+    api_referral = factories.ReferralFactory(
+        referrer=own_health.client.service_user, referring_organisation=health_org, partnership=partnership
+    )
+    objects = {
+        "api_referral": api_referral.pk,
+        "api_consent": api_referral.consent.pk,
+        "api_patient": api_referral.patient_id,
+        "web_referral": referral.pk,
+        "web_consent": referral.consent.pk,
+        "web_patient": referral.patient_id,
+        "code_system": "case-status",
+        "unknown": "Observation/1",
+    }
+    tokens = {
+        OWN_HEALTH: token_for(own_health),
+        OWN_ADVICE: token_for(register(advice_org)),
+        OTHER_HEALTH: token_for(register(factories.OrganisationFactory())),
+        OTHER_ADVICE: token_for(register(factories.AdviceOrganisationFactory())),
+    }
+    return objects, tokens, referrer_user
+
+
+FHIR_ROWS = sorted(FHIR_MATRIX.items())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("url_name", "row"), FHIR_ROWS, ids=[name for name, _ in FHIR_ROWS])
+def test_fhir_url_by_client(client, fhir_world, url_name, row):
+    objects, tokens, person = fhir_world
+
+    def answers(url) -> dict[str, int]:
+        got = {}
+        for caller in CLIENTS:
+            client.logout()
+            headers = {"Authorization": f"Bearer {tokens[caller]}"} if caller in tokens else {}
+            if caller == SESSION:
+                client.force_login(person)
+            response = client.get(url, headers=headers)
+            assert response["Content-Type"].startswith("application/fhir+json"), (url, caller)
+            got[caller] = response.status_code
+        return got
+
+    url = reverse(url_name, args=[objects[kind] for kind in row.args])
+    got = answers(url)
+    assert got == row.expected, f"GET {url}"
+    if url_name in FHIR_WEB_REFERRAL:
+        url = reverse(url_name, args=[objects[FHIR_WEB_REFERRAL[url_name]]])
+        assert answers(url) == clients_get(200, OWN_ADVICE), f"GET {url}"
+    for position, _kind in enumerate(row.args if url_name != "fhir:unknown" else ()):
+        args = [objects[k] for k in row.args]
+        args[position] = "999999"
+        response = client.get(reverse(url_name, args=args), headers={"Authorization": f"Bearer {tokens[OWN_HEALTH]}"})
+        assert response.status_code == 404, (url_name, "missing")

@@ -1,0 +1,86 @@
+"""The CapabilityStatement of `GET /fhir/metadata`: only what `api.fhir.views` does, nothing it does not."""
+
+from api.fhir import codes
+
+FHIR_VERSION = "4.0.1"
+SCOPES_NOTE = (
+    "OAuth 2.0 client credentials (POST /oauth/token/). Scopes: referrals:read (read and search), "
+    "referrals:write (submit a referral Bundle; cancel its Task), cases:write (move Tasks). A client acts with its organisation's "
+    "rights only: it sees what its service user would see on the web pages, and every read is audited."
+)
+TASK_SEARCH = [
+    ("owner", "reference", "The advice organisation the Task is with: Organization/<id>."),
+    ("status", "token", "Task.status; several separated by commas."),
+    ("focus", "reference", "The referral's ServiceRequest: ServiceRequest/<id>."),
+    ("_lastUpdated", "date", "When the Task last changed, with the prefixes gt, ge, lt, le (poll for changes)."),
+    ("_count", "number", "Tasks a page (default 20, at most 100); the Bundle's next link gives the next page."),
+]
+
+
+def capability_statement(*, published: str) -> dict:
+    read = [{"code": "read"}]
+    return {
+        "resourceType": "CapabilityStatement",
+        "url": f"{codes.base_url()}/metadata",
+        "name": "HjpFhirServer",
+        "title": "hjp: referrals to welfare rights advice",
+        "status": "active",
+        "experimental": False,
+        "date": published,
+        "publisher": "hjp",
+        "kind": "instance",
+        "implementation": {"description": "hjp FHIR R4 interface", "url": codes.base_url()},
+        "fhirVersion": FHIR_VERSION,
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": "Submit a referral as a transaction Bundle (Patient, Consent, ServiceRequest, Task); "
+                "follow it through its Task. A withdrawn patient's Patient is redacted (no name, identifier, birth date "
+                "or contact; meta.security REDACTED).",
+                "security": {
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": SCOPES_NOTE,
+                },
+                "resource": [
+                    {
+                        "type": "Task",
+                        "interaction": [
+                            {"code": "read"},
+                            {"code": "search-type"},
+                            {"code": "update"},
+                            {"code": "patch"},
+                        ],
+                        "versioning": "no-version",
+                        "updateCreate": False,
+                        "conditionalUpdate": False,
+                        "searchParam": [
+                            {"name": name, "type": kind, "documentation": documentation}
+                            for name, kind, documentation in TASK_SEARCH
+                        ],
+                        "documentation": "Moving a Task (scope cases:write; referrals:write to cancel or mark "
+                        "entered-in-error with a statusReason text): status accepted, rejected (with a "
+                        "statusReason coded from the decline-reason CodeSystem), in-progress (the first contact with "
+                        "the patient) or completed (a statusReason coded from closure-reason, else work completed); "
+                        "businessStatus from case-status. The same transitions as the web pages: a move they refuse "
+                        "is refused with 409.",
+                    },
+                    {"type": "ServiceRequest", "interaction": read, "conditionalCreate": True},
+                    {"type": "Consent", "interaction": read},
+                    {"type": "Patient", "interaction": read},
+                    {"type": "CodeSystem", "interaction": read},
+                ],
+                "interaction": [{"code": "transaction"}],
+            }
+        ],
+    }

@@ -1,0 +1,133 @@
+"""What a client may read through FHIR: the referrals its service user may see (`Referral.objects.visible_to`,
+the web pages' one rule), loaded with what the mapping reads. A resource the user may not see is missing: 404,
+the same as one that does not exist."""
+
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from api.fhir.outcome import FhirError
+from hjp.core.pagination import decode_position, encode_position, keyset_filter
+from referrals.models import FHIR_TASK_STATUS, Referral, ReferralStatusChange
+from referrals.permissions import get_referral_for_user
+
+TASK_ORDER = ("updated_at", "pk")
+DEFAULT_COUNT, MAX_COUNT = 20, 100
+PREFIXES = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte", "eq": None}
+
+
+def _task_rows(user) -> QuerySet[Referral]:
+    return (
+        Referral.objects.visible_to(user)
+        .select_related("referring_organisation", "advice_organisation")
+        .prefetch_related(Prefetch("status_changes", queryset=ReferralStatusChange.objects.order_by("at", "id")))
+    )
+
+
+def referral_for(user, pk, *, as_request: bool = False) -> Referral:
+    """The referral (a Task, or with `as_request` a ServiceRequest: they share its id), loaded for its mapping."""
+    if not str(pk).isdigit():
+        raise Http404("No such resource.")
+    rows = _task_rows(user).select_related("consent", "case")
+    if as_request:
+        rows = rows.select_related("referrer").prefetch_related("categories")
+    return get_referral_for_user(user, int(pk), queryset=rows)
+
+
+def referral_of_patient(user, pk) -> Referral:
+    if not str(pk).isdigit():
+        raise Http404("No such resource.")
+    referral = Referral.objects.visible_to(user).select_related("patient").filter(patient_id=int(pk)).first()
+    if referral is None:
+        raise Http404("No such resource.")
+    return referral
+
+
+def referral_of_consent(user, pk) -> Referral:
+    if not str(pk).isdigit():
+        raise Http404("No such resource.")
+    referral = (
+        Referral.objects.visible_to(user)
+        .select_related("consent", "referring_organisation")
+        .filter(consent__pk=int(pk))
+        .first()
+    )
+    if referral is None:
+        raise Http404("No such resource.")
+    return referral
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    rows: list[Referral]
+    next_cursor: str
+    used: list[tuple[str, str]]  # the search parameters applied, for the self link
+
+
+def _reference_id(value: str, kind: str, name: str) -> int:
+    target = value.removeprefix(f"{kind}/")
+    if not target.isdigit():
+        raise FhirError.one(400, "invalid", f"{name} must be {kind}/<id>, not {value!r}.", name)
+    return int(target)
+
+
+def _instant(value: str, name: str) -> datetime:
+    # A "+01:00" offset sent unencoded in a query string arrives as " 01:00".
+    value = value.replace(" ", "+")
+    parsed = parse_datetime(value) or (
+        datetime.combine(day, time.min) if (day := parse_date(value)) is not None else None
+    )
+    if parsed is None:
+        raise FhirError.one(
+            400, "invalid", f"{name} must be a FHIR date or instant, like gt2026-01-31T09:00:00Z.", name
+        )
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+
+
+def task_search(user, params) -> TaskPage:
+    """One page of the Tasks the user may see, filtered by owner, status, focus and _lastUpdated, oldest change
+    first (so that a poller's `_lastUpdated=gt<last seen>` never misses one); FhirError (400) for a parameter
+    that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
+    rows = _task_rows(user)
+    used = []
+    for value in params.getlist("owner"):
+        rows = rows.filter(advice_organisation_id=_reference_id(value, "Organization", "owner"))
+        used.append(("owner", value))
+    for value in params.getlist("focus"):
+        rows = rows.filter(pk=_reference_id(value, "ServiceRequest", "focus"))
+        used.append(("focus", value))
+    for value in params.getlist("status"):
+        wanted = set(value.split(","))
+        unknown = wanted - set(FHIR_TASK_STATUS.values())
+        if unknown:
+            raise FhirError.one(400, "code-invalid", f"Unknown Task status {', '.join(sorted(unknown))}.", "status")
+        rows = rows.filter(status__in=[state for state, code in FHIR_TASK_STATUS.items() if code in wanted])
+        used.append(("status", value))
+    for value in params.getlist("_lastUpdated"):
+        prefix = value[:2] if value[:2] in PREFIXES else "eq"
+        moment = _instant(value[2:] if value[:2] in PREFIXES else value, "_lastUpdated")
+        lookup = PREFIXES[prefix]
+        rows = rows.filter(**{f"updated_at__{lookup}": moment} if lookup else {"updated_at": moment})
+        used.append(("_lastUpdated", value))
+    count = params.get("_count", str(DEFAULT_COUNT))
+    if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
+        raise FhirError.one(400, "invalid", f"_count must be a number from 1 to {MAX_COUNT}.", "_count")
+    count = int(count)
+    used.append(("_count", str(count)))
+    rows = rows.order_by(*TASK_ORDER)
+    label = ["fhir-task", *TASK_ORDER, *(f"{k}={v}" for k, v in used)]
+    cursor = params.get("_cursor", "")
+    if cursor:
+        position = decode_position(cursor, label)
+        if position is None:
+            raise FhirError.one(400, "invalid", "That page link is no longer valid: search again.", "_cursor")
+        rows = rows.filter(keyset_filter(TASK_ORDER, position[0]))
+    page = list(rows[: count + 1])
+    more = len(page) > count
+    page = page[:count]
+    next_cursor = encode_position(label, [page[-1].updated_at, page[-1].pk]) if more else ""
+    return TaskPage(rows=page, next_cursor=next_cursor, used=used)

@@ -1,0 +1,17 @@
+from django.urls import path, re_path
+
+from api.fhir import views
+
+app_name = "fhir"
+
+urlpatterns = [
+    path("", views.Transaction.as_view(), name="transaction"),
+    path("metadata", views.Metadata.as_view(), name="metadata"),
+    path("CodeSystem/<str:name>", views.CodeSystemRead.as_view(), name="code_system"),
+    path("Task", views.TaskSearch.as_view(), name="task_search"),
+    path("Task/<str:pk>", views.TaskInstance.as_view(), name="task"),
+    path("ServiceRequest/<str:pk>", views.ServiceRequestRead.as_view(), name="service_request"),
+    path("Consent/<str:pk>", views.ConsentRead.as_view(), name="consent"),
+    path("Patient/<str:pk>", views.PatientRead.as_view(), name="patient"),
+    re_path(r"^(?P<rest>.+)$", views.Unknown.as_view(), name="unknown"),
+]
