@@ -131,7 +131,10 @@ def _children_cpu_seconds() -> float:
 
 
 def _broker_backlog() -> int:
-    return redis.Redis.from_url(settings.REDIS_URL).llen("celery")
+    """The tasks waiting in the broker, and those a worker holds unacknowledged (kombu's `unacked` hash): a
+    worker stopped while it holds one gives it back to the queue."""
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    return broker.llen("celery") + broker.hlen("unacked")
 
 
 def _bench_user() -> User:
