@@ -10,6 +10,7 @@ When the broker cannot be reached, the message waits in the outbox and the perio
 
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -135,6 +136,7 @@ def message_deliver(*, message_id: int) -> None:
 # task whose message is not remembered reads its statuses (`_kind_to_deliver`).
 SETTLED_MEMORY = 10_000
 _settled: dict[int, None] = {}
+_settled_lock = threading.Lock()
 
 
 def _remember_settled(message_ids) -> None:
@@ -142,9 +144,10 @@ def _remember_settled(message_ids) -> None:
     ids = list(message_ids)
 
     def remember() -> None:
-        _settled.update(dict.fromkeys(ids))
-        for old in list(itertools.islice(_settled, max(0, len(_settled) - SETTLED_MEMORY))):
-            del _settled[old]
+        with _settled_lock:  # (tasks run eagerly in a threaded web process, without a broker)
+            _settled.update(dict.fromkeys(ids))
+            for old in list(itertools.islice(_settled, max(0, len(_settled) - SETTLED_MEMORY))):
+                del _settled[old]
 
     if ids:
         transaction.on_commit(remember)

@@ -197,3 +197,17 @@ def test_consent_withdrawn_while_a_batch_is_going_stops_its_emails_not_yet_hande
     stopped = withdrawn.deliveries.get(channel=Delivery.Channel.EMAIL)
     assert (stopped.status, stopped.attempts) == (Delivery.Status.CANCELLED, 0)
     assert statuses(own)["email"] == statuses(other)["email"] == Delivery.Status.SENT
+
+
+@pytest.mark.django_db
+def test_a_worker_remembers_only_what_committed_and_at_most_the_newest_settled_memory(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(services, "SETTLED_MEMORY", 3)
+    with django_capture_on_commit_callbacks(execute=False):  # rolled back: nothing remembered
+        services._remember_settled([1, 2])
+    assert list(services._settled) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services._remember_settled([1, 2, 3])
+        services._remember_settled([4, 5])
+    assert list(services._settled) == [3, 4, 5]
