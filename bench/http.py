@@ -112,9 +112,20 @@ def interleaved(base: str, path: str, bare_path: str, cookie: str, *, seconds: i
 
 class Gunicorn:
     """gunicorn with 2 sync workers on loopback, as Procfile's web process runs (production settings, here the
-    bench settings that add the bare view)."""
+    bench settings that add the bare view), with no access log unless `access_log` (hjp/settings/bench.py: a line
+    for each of the tens of thousands of requests would bury the bench's report). Its output goes to `output`
+    (a file), or where the bench's own goes."""
 
-    def __init__(self, *, python_bin: str, port: int, env: dict[str, str], workers: int = 2):
+    def __init__(
+        self,
+        *,
+        python_bin: str,
+        port: int,
+        env: dict[str, str],
+        workers: int = 2,
+        access_log: bool = False,
+        output=None,
+    ):
         self.port = port
         self.command = [
             f"{python_bin}/gunicorn",
@@ -128,11 +139,12 @@ class Gunicorn:
             "--log-level",
             "warning",
         ]
-        self.env = env
+        self.env = {**env, "BENCH_ACCESS_LOG": "on" if access_log else "off"}
+        self.output = output
         self.process = None
 
     def __enter__(self):
-        self.process = subprocess.Popen(self.command, env=self.env)
+        self.process = subprocess.Popen(self.command, env=self.env, stdout=self.output, stderr=self.output)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -15,6 +15,16 @@ hypothesis_settings.register_profile("thorough", max_examples=2000, deadline=Non
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "hjp"))
 
 
+@pytest.fixture(autouse=True)
+def _worker_memory_of_settled_messages():
+    """Each test starts as a fresh worker process would: remembering no message as delivered."""
+    from hjp.notifications.services import forget_settled
+
+    forget_settled()
+    yield
+    forget_settled()
+
+
 @pytest.fixture
 def health_org(db):
     return factories.OrganisationFactory(name="Riverside Surgery")

@@ -8,7 +8,9 @@ automatically but marked `unknown` for a person to check once older than the ema
 Every email carries a Message-ID derived from its delivery, so a copy a person resends is recognisable.
 When the broker cannot be reached, the message waits in the outbox and the periodic sweep delivers it."""
 
+import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -29,6 +31,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason, message_body
+from hjp.notifications.mime import BatchEmail, SharedText
 from hjp.notifications.models import (
     CHOOSABLE_KINDS,
     Delivery,
@@ -121,6 +124,8 @@ def message_deliver(*, message_id: int) -> None:
     """Deliver every channel of a message that is not yet sent, and with it up to NOTIFICATION_DELIVERY_BATCH - 1
     other messages waiting in the outbox (`_claim_batch`). Raises when this message's email fails, so the task
     retries; an email of another message that fails is left `failed` for its own task or the sweep to retry."""
+    if message_id in _settled:
+        return
     kind = _kind_to_deliver(message_id)
     if kind is None:
         return
@@ -128,6 +133,36 @@ def message_deliver(*, message_id: int) -> None:
         prepare()
     claimed = _claim_batch(message_id)
     _send_claimed(claimed, message_id=message_id)
+
+
+# The messages this process committed as settled for good: delivered to the inbox (or cancelled), and the email
+# sent, cancelled or never to be sent (no address), statuses nothing moves on from (an email `failed` or `unknown`
+# is never in here: a retry or a person may send it). Most tasks of a busy outbox come for a message that went in
+# an earlier task's batch, usually in the same worker process: they end here without a query. Filled after the
+# commit that settled them (transaction.on_commit), at most SETTLED_MEMORY ids, the oldest forgotten first; a
+# task whose message is not remembered reads its statuses (`_kind_to_deliver`).
+SETTLED_MEMORY = 10_000
+_settled: dict[int, None] = {}
+_settled_lock = threading.Lock()
+
+
+def _remember_settled(message_ids) -> None:
+    """After the current transaction commits (at once outside one), remember these messages as settled."""
+    ids = list(message_ids)
+
+    def remember() -> None:
+        with _settled_lock:  # (tasks run eagerly in a threaded web process, without a broker)
+            _settled.update(dict.fromkeys(ids))
+            for old in list(itertools.islice(_settled, max(0, len(_settled) - SETTLED_MEMORY))):
+                del _settled[old]
+
+    if ids:
+        transaction.on_commit(remember)
+
+
+def forget_settled() -> None:
+    """Forget every message remembered as settled (tests, to act as another worker process)."""
+    _settled.clear()
 
 
 def _kind_to_deliver(message_id: int) -> str | None:
@@ -229,9 +264,13 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     now = timezone.now()
     claimed, cancel, no_address, not_wanted = [], [], [], []
     subject, bodies = render_subject("email"), {}  # the same for every email of a kind: written once a batch
+    shared = SharedText()  # and so is its MIME form (hjp.notifications.mime)
     deliveries = Delivery.objects.select_for_update().filter(message_id__in=messages, channel=Delivery.Channel.EMAIL)
+    settled = set(messages)  # the messages whose email is settled too, once the claim commits
     for delivery in deliveries.order_by("pk"):
         message = messages[delivery.message_id]
+        if delivery.status not in (S.SENT, S.CANCELLED):
+            settled.discard(message.pk)
         if delivery.status == Delivery.Status.SENDING:
             if delivery.last_attempt_at <= now - sending_unknown_after():
                 _mark_unknown(delivery)
@@ -242,16 +281,19 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
             continue  # the retries have given up; a person may resend it from the delivery log
         if not (message.recipient.email and message.recipient.is_active):
             no_address.append(delivery.pk)
+            settled.add(message.pk)
             continue
         if message.stopped_at is not None or message.status == Message.Status.CANCELLED:
             cancel.append(delivery.pk)
+            settled.add(message.pk)
             continue
         if not emails_at_once(getattr(message.recipient, "notification_preference", None), message.kind):
             not_wanted.append(delivery.pk)
             continue
         if message.kind not in bodies:
             bodies[message.kind] = email_body(message)
-        email = EmailMessage(
+        email = BatchEmail(
+            shared=shared,
             subject=subject,
             # A summary's body is a count and a link (notifications_daily_summary), written for the email.
             body=message.body if message.kind == MessageKind.DAILY_SUMMARY else bodies[message.kind],
@@ -269,6 +311,7 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     Delivery.objects.filter(pk__in=[c.delivery_id for c in claimed]).update(
         status=Delivery.Status.SENDING, attempts=F("attempts") + 1, last_attempt_at=now
     )
+    _remember_settled(settled)
     return claimed
 
 
@@ -307,7 +350,7 @@ def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
                 if item.message_id == message_id:
                     raise DeliveryFailed(error) from exc
                 return
-            sent.append(item.delivery_id)
+            sent.append(item)
     finally:
         _record_sent(sent)
         _close_quietly(mailer)
@@ -340,17 +383,19 @@ def _close_quietly(mailer) -> None:
         logger.warning("Closing the connection to the mail server failed.", exc_info=True)
 
 
-def _record_sent(delivery_ids: list[int]) -> None:
+def _record_sent(sent: list[_Claimed]) -> None:
     # Also from `unknown`: a send that outlived the margin still ended in an answer, so its fate is known. Not
     # waiting for the disk: should PostgreSQL itself crash and lose this, the emails stay `sending` and are
     # marked for a person to check, never sent again.
-    if not delivery_ids:
+    if not sent:
         return
     with transaction.atomic():
         _commit_without_waiting_for_the_disk()
-        Delivery.objects.filter(pk__in=delivery_ids, status__in=may_become(S.SENT)).update(
-            status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
-        )
+        recorded = Delivery.objects.filter(
+            pk__in=[item.delivery_id for item in sent], status__in=may_become(S.SENT)
+        ).update(status=Delivery.Status.SENT, sent_at=timezone.now(), last_error="")
+        if recorded == len(sent):  # (else one moved on meanwhile: its task reads what happened)
+            _remember_settled(item.message_id for item in sent)
 
 
 def _give_back(unsent: list[_Claimed]) -> None:

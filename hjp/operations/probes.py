@@ -2,9 +2,9 @@
 
 - /healthz/live: the process answers (nothing else is touched: a database outage must not get every web process
   restarted);
-- /healthz/ready: it can serve: the database, the cache, the Celery broker and the evidence storage answer. 200
-  with {"database": "ok", ...}, or 503 naming what failed (the kind of error, never its text, which can hold
-  addresses or credentials). Each check has a time limit of a couple of seconds (a dependency that accepts the
+- /healthz/ready: it can serve: the database (and the read replica, when DATABASE_REPLICA_URL is set), the
+  cache, the Celery broker and the evidence storage answer. 200 with {"database": "ok", ...}, or 503 naming what
+  failed (the kind of error, never its text, which can hold addresses or credentials). Each check has a time limit of a couple of seconds (a dependency that accepts the
   connection and never answers must not hold a worker until gunicorn kills it), and the result is kept in the
   process for READINESS_CACHE_SECONDS, so a flood of probes costs one round of checks. The names of the checks
   go only to a client on loopback or a private network (as hjp.core.proxies.client_address sees it) or with the
@@ -27,9 +27,10 @@ import kombu
 from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpResponse, JsonResponse
 
+from hjp.core.db_routers import REPLICA
 from hjp.core.proxies import client_address
 from hjp.core.storage import private_storage
 from hjp.operations import metrics
@@ -43,14 +44,22 @@ CHECK_TIMEOUT_SECONDS = 2
 READINESS_CACHE_SECONDS = 5
 
 
-def _database() -> None:
-    connection = connections["default"]
+def _select_one(alias: str) -> None:
+    connection = connections[alias]
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception:
         connection.close()  # the next request opens a fresh connection rather than reuse a broken one
         raise
+
+
+def _database() -> None:
+    _select_one(DEFAULT_DB_ALIAS)
+
+
+def _replica() -> None:
+    _select_one(REPLICA)
 
 
 def _cache() -> None:
@@ -86,6 +95,14 @@ def _storage() -> None:
 CHECKS = {"database": _database, "cache": _cache, "broker": _broker, "storage": _storage}
 
 
+def checks() -> dict:
+    """CHECKS, and the read replica right after the database when one is configured (DATABASE_REPLICA_URL): the
+    figure pages read from it."""
+    if not settings.READ_FROM_REPLICA:
+        return CHECKS
+    return {"database": _database, "replica": _replica, **CHECKS}
+
+
 _last_results: tuple[float, dict[str, str]] | None = None
 _checking = threading.Lock()
 
@@ -111,7 +128,7 @@ def forget_readiness() -> None:
 
 def _run_checks() -> dict[str, str]:
     results = {}
-    for name, check in CHECKS.items():
+    for name, check in checks().items():
         try:
             check()
         except Exception as error:  # any failure means not ready; the probe itself must never fail

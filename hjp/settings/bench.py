@@ -22,5 +22,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collected static files
-# The benchmark signs its users in (bench/queries.py): django-axes would log each sign-in.
-LOGGING = {**LOGGING, "loggers": {"axes": {"level": "WARNING"}}}
+# The benchmark signs its users in (bench/queries.py): django-axes would log each sign-in. Its gunicorn
+# (bench.http.Gunicorn) runs with BENCH_ACCESS_LOG=off: no access line for each of the tens of thousands of
+# requests wrk makes, which would bury the bench's report; warnings and errors are logged as in production.
+_LOGGERS = {"axes": {"level": "WARNING"}}
+if os.environ.get("BENCH_ACCESS_LOG", "on") == "off":
+    _LOGGERS["hjp.access"] = {"level": "WARNING"}
+LOGGING = {**LOGGING, "loggers": _LOGGERS}

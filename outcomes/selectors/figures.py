@@ -18,25 +18,23 @@ The dashboard, the funder report, its CSV and the digest read these figures from
 partnership and month (outcomes.running_figures: each referral's contribution, worked out by these rules, and the
 difference applied when it changes), not from the raw tables; tests/outcomes/test_running_figures.py holds both
 to the same figures on a random history. An exact median cannot be kept as a running total, hence the hours.
-The querysets below remain the definitions of record: the tests' reference (tests/outcomes/raw_figures.py)
-counts the raw tables with them.
+These rules are the definitions of record; the tests' reference, tests/outcomes/raw_figures.py, counts the raw
+tables by them with querysets (`referrals_received`, `cases_closed`, `referral_totals`, `decision_success`,
+`money_totals`), which the app no longer uses. Here remain what the pages share: the period, the rounding, the
+figures' shapes and the decision results counted as won and as decided.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
-from casework.models import Case, OnwardReferral
 from hjp.core.dates import format_date
-from hjp.core.money import pennies
-from outcomes.models import SUCCESSFUL_RESULTS, DecisionOutcome, DecisionResult, DecisionStage, FinancialOutcome
-from referrals.models import HandoverOutcome, HandoverState, Referral, ReferralStatus
+from outcomes.models import SUCCESSFUL_RESULTS, DecisionResult
+from referrals.models import HandoverOutcome, HandoverState
 
-S = ReferralStatus
 ZERO = Decimal("0.00")
 DECIDED_RESULTS = (*SUCCESSFUL_RESULTS, DecisionResult.REFUSED)
 
@@ -83,36 +81,10 @@ def one_decimal(value) -> Decimal | None:
     return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-# Of referrals received: accepted once a case was opened for it (so one cancelled later, when the patient
-# withdrew consent, still counts); decided when accepted, declined or redirected; contacted once the advisor
-# first reached the patient.
-ACCEPTED = Q(case__isnull=False)
-DECIDED = ACCEPTED | Q(status__in=[S.DECLINED, S.REDIRECTED])
-CONTACTED = Q(case__first_contact_at__isnull=False)
 # Of decisions on claims and appeals: won when awarded or increased, out of those decided (won or refused;
 # a withdrawn claim was never decided).
 DECISION_WON = Q(result__in=SUCCESSFUL_RESULTS)
 DECISION_DECIDED = Q(result__in=DECIDED_RESULTS)
-
-
-def _scoped(prefix: str, scope: dict) -> dict:
-    return {f"{prefix}{field}": value for field, value in scope.items()}
-
-
-def referrals_received(*, period: Period, **scope) -> QuerySet[Referral]:
-    """Referrals submitted in the period, less those entered in error. `scope` says whose: `partnership=`
-    (dashboard, funder report) or `referring_organisation=` (a referring organisation's digest)."""
-    return Referral.objects.filter(
-        **scope, submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before
-    ).exclude(status=S.ENTERED_IN_ERROR)
-
-
-def cases_closed(*, period: Period, **scope) -> QuerySet[Case]:
-    """Cases closed in the period, whatever the closure reason: a case closed because the patient withdrew
-    consent counts (see the module docstring). `scope` as for `referrals_received`, on the case's referral."""
-    return Case.objects.filter(
-        **_scoped("referral__", scope), closed_at__gte=period.starts_at, closed_at__lt=period.ends_before
-    )
 
 
 @dataclass(frozen=True)
@@ -128,18 +100,6 @@ class ReferralTotals:
     def acceptance_rate(self) -> int | None:
         """Accepted of decided, in percent."""
         return percent(self.accepted, self.decided)
-
-
-def referral_totals(received: QuerySet[Referral]) -> ReferralTotals:
-    """Received, accepted, decided and contacted, in one query."""
-    return ReferralTotals(
-        **received.aggregate(
-            received=Count("pk"),
-            accepted=Count("pk", filter=ACCEPTED),
-            decided=Count("pk", filter=DECIDED),
-            contacted=Count("pk", filter=CONTACTED),
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -158,44 +118,6 @@ class DecisionSuccess:
 ALL_STAGES = "All claims and appeals"
 
 
-def decision_success(closed: QuerySet[Case]) -> list[DecisionSuccess]:
-    """Per decision stage, then all stages (ALL_STAGES, last): decisions won (awarded or increased) out of
-    decided (won or refused; withdrawn claims are left out), on the `closed` cases (`cases_closed`)."""
-    rows = {
-        row["stage"]: row
-        for row in DecisionOutcome.objects.counted()
-        .filter(issue__case__in=closed)
-        .values("stage")
-        .annotate(successful=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
-        .order_by()
-    }
-    stages = [
-        DecisionSuccess(
-            stage=stage.label,
-            successful=rows.get(stage, {}).get("successful", 0),
-            decided=rows.get(stage, {}).get("decided", 0),
-        )
-        for stage in DecisionStage
-    ]
-    stages.append(
-        DecisionSuccess(
-            stage=ALL_STAGES,
-            successful=sum(s.successful for s in stages),
-            decided=sum(s.decided for s in stages),
-        )
-    )
-    return stages
-
-
-POUNDS_FIELD = DecimalField(max_digits=14, decimal_places=2)
-GAIN = ExpressionWrapper(F("annual_amount") + F("one_off_amount"), output_field=POUNDS_FIELD)
-
-
-def money_sum(expression, confirmed: bool):
-    """The sum of `expression` over the confirmed (or the expected) financial outcomes, 0.00 for none."""
-    return Coalesce(Sum(expression, filter=Q(confirmed=confirmed)), ZERO, output_field=POUNDS_FIELD)
-
-
 @dataclass(frozen=True)
 class MoneyGain:
     """Money gained, confirmed or expected: recurring amounts annualised, one-off amounts, their total, and
@@ -211,25 +133,6 @@ class MoneyGain:
 class MoneyTotals:
     confirmed: MoneyGain
     expected: MoneyGain
-
-
-def money_totals(closed: QuerySet[Case]) -> MoneyTotals:
-    """Money gained on the `closed` cases (`cases_closed`), confirmed and expected apart, in one query."""
-    outcomes = FinancialOutcome.objects.counted().filter(issue__case__in=closed)
-    figures = outcomes.aggregate(
-        confirmed_annual=money_sum("annual_amount", True),
-        confirmed_one_off=money_sum("one_off_amount", True),
-        confirmed_cases=Count("issue__case", distinct=True, filter=Q(confirmed=True)),
-        expected_annual=money_sum("annual_amount", False),
-        expected_one_off=money_sum("one_off_amount", False),
-        expected_cases=Count("issue__case", distinct=True, filter=Q(confirmed=False)),
-    )
-
-    def gain(kind: str) -> MoneyGain:
-        annual, one_off = pennies(figures[f"{kind}_annual"]), pennies(figures[f"{kind}_one_off"])
-        return MoneyGain(annual=annual, one_off=one_off, total=annual + one_off, cases=figures[f"{kind}_cases"])
-
-    return MoneyTotals(confirmed=gain("confirmed"), expected=gain("expected"))
 
 
 # What has become of an onward referral, in the dashboard's column order: referred by name only (no consent to
@@ -253,10 +156,3 @@ def onward_result(state: str | None, outcome: str | None) -> str:
     if state == HandoverState.CLOSED:
         return "resolved" if outcome == HandoverOutcome.RESOLVED else "closed"
     return state
-
-
-def onward_referrals_made(*, period: Period, **scope) -> QuerySet[OnwardReferral]:
-    """Onward referrals made in the period. `scope` as for `referrals_received`, on the referral."""
-    return OnwardReferral.objects.filter(
-        **_scoped("referral__", scope), made_at__gte=period.starts_at, made_at__lt=period.ends_before
-    )

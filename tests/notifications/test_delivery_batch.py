@@ -57,6 +57,25 @@ def test_one_delivery_takes_the_waiting_messages_along_in_the_same_number_of_que
 
 
 @pytest.mark.django_db
+def test_the_tasks_of_messages_that_went_in_this_process_s_batch_end_without_a_query(
+    django_capture_on_commit_callbacks, django_assert_num_queries, settings
+):
+    """A worker process remembers the messages it settled (once committed); another process reads them."""
+    settings.NOTIFICATION_STOP_RECHECK_SECONDS = 60
+    with django_capture_on_commit_callbacks(execute=False):
+        messages = waiting(factories.UserFactory.create_batch(3))
+    with django_capture_on_commit_callbacks(execute=True):  # the batch's commits, as in a worker
+        services.message_deliver(message_id=messages[0].pk)
+    with django_assert_num_queries(0):
+        for message in messages:
+            services.message_deliver(message_id=message.pk)
+    services.forget_settled()  # another worker process
+    with django_assert_num_queries(1):
+        services.message_deliver(message_id=messages[1].pk)
+    assert len(mail.outbox) == 3
+
+
+@pytest.mark.django_db
 def test_a_batch_is_as_large_as_the_setting(django_capture_on_commit_callbacks, settings):
     settings.NOTIFICATION_DELIVERY_BATCH = 3
     with django_capture_on_commit_callbacks(execute=False):
@@ -96,7 +115,8 @@ def test_an_email_refused_mid_batch_fails_alone_and_the_ones_after_it_are_given_
     try:
         with django_capture_on_commit_callbacks(execute=False):
             own, refused, after = waiting([own_user, refused_user, after_user])
-        services.message_deliver(message_id=own.pk)  # its own email went: the task does not retry
+        with django_capture_on_commit_callbacks(execute=True):  # what the worker remembers as settled, too
+            services.message_deliver(message_id=own.pk)  # its own email went: the task does not retry
         assert smtp.message_ids() == [services.email_message_id(own.deliveries.get(channel="email").pk)]
 
         refused_email = refused.deliveries.get(channel=Delivery.Channel.EMAIL)
@@ -107,7 +127,7 @@ def test_an_email_refused_mid_batch_fails_alone_and_the_ones_after_it_are_given_
         for message in (own, refused, after):
             assert statuses(message)["inbox"] == "sent"
 
-        services.message_deliver(message_id=after.pk)  # its own task, later
+        services.message_deliver(message_id=after.pk)  # its own task, later (its email was not remembered as sent)
         after_email.refresh_from_db()
         assert after_email.status == Delivery.Status.SENT and after_email.attempts == 1
         with pytest.raises(services.DeliveryFailed):  # the refused one's own task retries, with backoff
@@ -177,3 +197,17 @@ def test_consent_withdrawn_while_a_batch_is_going_stops_its_emails_not_yet_hande
     stopped = withdrawn.deliveries.get(channel=Delivery.Channel.EMAIL)
     assert (stopped.status, stopped.attempts) == (Delivery.Status.CANCELLED, 0)
     assert statuses(own)["email"] == statuses(other)["email"] == Delivery.Status.SENT
+
+
+@pytest.mark.django_db
+def test_a_worker_remembers_only_what_committed_and_at_most_the_newest_settled_memory(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr(services, "SETTLED_MEMORY", 3)
+    with django_capture_on_commit_callbacks(execute=False):  # rolled back: nothing remembered
+        services._remember_settled([1, 2])
+    assert list(services._settled) == []
+    with django_capture_on_commit_callbacks(execute=True):
+        services._remember_settled([1, 2, 3])
+        services._remember_settled([4, 5])
+    assert list(services._settled) == [3, 4, 5]

@@ -8,6 +8,7 @@ import threading
 
 import pytest
 from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
 from hjp.audit.models import AuditEvent
 from hjp.operations import probes
@@ -213,3 +214,39 @@ def test_only_a_client_inside_the_network_or_with_the_metrics_token_is_told_whic
     settings.CELERY_BROKER_URL = "memory://"
     probes.forget_readiness()
     assert client.get(READY, REMOTE_ADDR="81.2.69.160").json() == {"status": "ready"}
+
+
+# With a read replica (DATABASE_REPLICA_URL), readiness checks it too. Tested with Django's test mirror: the
+# "replica" alias is a second connection to the test database (hjp/settings/test.py).
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_ready_checks_the_read_replica_when_one_is_configured(client, settings):
+    settings.READ_FROM_REPLICA = True
+    with (
+        CaptureQueriesContext(connections["default"]) as primary,
+        CaptureQueriesContext(connections["replica"]) as replica,
+    ):
+        response = client.get(READY)
+    assert (response.status_code, response.json()) == (200, {"database": "ok", "replica": "ok", **ALL_OK})
+    assert [q["sql"] for q in primary.captured_queries] == [q["sql"] for q in replica.captured_queries] == ["SELECT 1"]
+
+    settings.READ_FROM_REPLICA = False  # none configured: nothing more is asked
+    probes.forget_readiness()
+    assert client.get(READY).json() == ALL_OK
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_ready_is_503_naming_the_replica_when_it_is_unreachable(client, settings):
+    settings.READ_FROM_REPLICA = True
+    replica = connections["replica"]
+    replica.close()
+    port = replica.settings_dict["PORT"]
+    replica.settings_dict["PORT"] = _closed_port()
+    try:
+        response = client.get(READY)
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+
+    assert response.status_code == 503
+    assert response.json() == {**ALL_OK, "replica": "failed: OperationalError"}
+    assert "127.0.0.1" not in response.content.decode()

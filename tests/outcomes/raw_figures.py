@@ -1,20 +1,32 @@
 """The figures of the managers' dashboard worked out from the raw tables, as the dashboard did before it read
 running totals (outcomes.running_figures): the reference the tests hold the running totals to. The one
 difference by design: the median wait is worked out here from the exact waits; tests that compare medians use
-waits in whole hours."""
+waits in whole hours. The querysets that count each figure from the raw tables (referrals received, cases
+closed, and their totals) live here too: the app reads none of them any more."""
 
 from collections import Counter
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, FilteredRelation, Q, QuerySet
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from casework.models import Case
+from casework.models import Case, OnwardReferral
 from hjp.accounts.models import Organisation, Profession, Team
 from hjp.core.money import pennies
-from outcomes.models import FinancialOutcome, WellbeingScore
+from outcomes.models import DecisionOutcome, DecisionStage, FinancialOutcome, WellbeingScore
 from outcomes.selectors.dashboard import (
     DEPRIVATION_DECILES,
     AdvisorCaseload,
@@ -30,22 +42,128 @@ from outcomes.selectors.dashboard import (
 )
 from outcomes.selectors.digest import DigestFigures
 from outcomes.selectors.figures import (
-    GAIN,
+    ALL_STAGES,
+    DECISION_DECIDED,
+    DECISION_WON,
+    ZERO,
+    DecisionSuccess,
+    MoneyGain,
+    MoneyTotals,
     Period,
-    cases_closed,
-    decision_success,
-    money_sum,
-    money_totals,
+    ReferralTotals,
     one_decimal,
-    onward_referrals_made,
     onward_result,
-    referral_totals,
-    referrals_received,
 )
 from referrals.models import DeclineReason, Referral, ReferralStatus, Setting
 
 S = ReferralStatus
 Moment = WellbeingScore.Moment
+
+
+# The definitions of record of the figures (the counting rules in outcomes/selectors/figures.py's docstring),
+# as querysets over the raw tables.
+# Of referrals received: accepted once a case was opened for it (so one cancelled later, when the patient
+# withdrew consent, still counts); decided when accepted, declined or redirected; contacted once the advisor
+# first reached the patient.
+ACCEPTED = Q(case__isnull=False)
+DECIDED = ACCEPTED | Q(status__in=[S.DECLINED, S.REDIRECTED])
+CONTACTED = Q(case__first_contact_at__isnull=False)
+
+
+def _scoped(prefix: str, scope: dict) -> dict:
+    return {f"{prefix}{field}": value for field, value in scope.items()}
+
+
+def referrals_received(*, period: Period, **scope) -> QuerySet[Referral]:
+    """Referrals submitted in the period, less those entered in error. `scope` says whose: `partnership=`
+    (dashboard, funder report) or `referring_organisation=` (a referring organisation's digest)."""
+    return Referral.objects.filter(
+        **scope, submitted_at__gte=period.starts_at, submitted_at__lt=period.ends_before
+    ).exclude(status=S.ENTERED_IN_ERROR)
+
+
+def onward_referrals_made(*, period: Period, **scope) -> QuerySet[OnwardReferral]:
+    """Onward referrals made in the period. `scope` as for `referrals_received`, on the referral."""
+    return OnwardReferral.objects.filter(
+        **_scoped("referral__", scope), made_at__gte=period.starts_at, made_at__lt=period.ends_before
+    )
+
+
+def cases_closed(*, period: Period, **scope) -> QuerySet[Case]:
+    """Cases closed in the period, whatever the closure reason: a case closed because the patient withdrew
+    consent counts (see the module docstring). `scope` as for `referrals_received`, on the case's referral."""
+    return Case.objects.filter(
+        **_scoped("referral__", scope), closed_at__gte=period.starts_at, closed_at__lt=period.ends_before
+    )
+
+
+def referral_totals(received: QuerySet[Referral]) -> ReferralTotals:
+    """Received, accepted, decided and contacted, in one query."""
+    return ReferralTotals(
+        **received.aggregate(
+            received=Count("pk"),
+            accepted=Count("pk", filter=ACCEPTED),
+            decided=Count("pk", filter=DECIDED),
+            contacted=Count("pk", filter=CONTACTED),
+        )
+    )
+
+
+def decision_success(closed: QuerySet[Case]) -> list[DecisionSuccess]:
+    """Per decision stage, then all stages (ALL_STAGES, last): decisions won (awarded or increased) out of
+    decided (won or refused; withdrawn claims are left out), on the `closed` cases (`cases_closed`)."""
+    rows = {
+        row["stage"]: row
+        for row in DecisionOutcome.objects.counted()
+        .filter(issue__case__in=closed)
+        .values("stage")
+        .annotate(successful=Count("pk", filter=DECISION_WON), decided=Count("pk", filter=DECISION_DECIDED))
+        .order_by()
+    }
+    stages = [
+        DecisionSuccess(
+            stage=stage.label,
+            successful=rows.get(stage, {}).get("successful", 0),
+            decided=rows.get(stage, {}).get("decided", 0),
+        )
+        for stage in DecisionStage
+    ]
+    stages.append(
+        DecisionSuccess(
+            stage=ALL_STAGES,
+            successful=sum(s.successful for s in stages),
+            decided=sum(s.decided for s in stages),
+        )
+    )
+    return stages
+
+
+POUNDS_FIELD = DecimalField(max_digits=14, decimal_places=2)
+GAIN = ExpressionWrapper(F("annual_amount") + F("one_off_amount"), output_field=POUNDS_FIELD)
+
+
+def money_sum(expression, confirmed: bool):
+    """The sum of `expression` over the confirmed (or the expected) financial outcomes, 0.00 for none."""
+    return Coalesce(Sum(expression, filter=Q(confirmed=confirmed)), ZERO, output_field=POUNDS_FIELD)
+
+
+def money_totals(closed: QuerySet[Case]) -> MoneyTotals:
+    """Money gained on the `closed` cases (`cases_closed`), confirmed and expected apart, in one query."""
+    outcomes = FinancialOutcome.objects.counted().filter(issue__case__in=closed)
+    figures = outcomes.aggregate(
+        confirmed_annual=money_sum("annual_amount", True),
+        confirmed_one_off=money_sum("one_off_amount", True),
+        confirmed_cases=Count("issue__case", distinct=True, filter=Q(confirmed=True)),
+        expected_annual=money_sum("annual_amount", False),
+        expected_one_off=money_sum("one_off_amount", False),
+        expected_cases=Count("issue__case", distinct=True, filter=Q(confirmed=False)),
+    )
+
+    def gain(kind: str) -> MoneyGain:
+        annual, one_off = pennies(figures[f"{kind}_annual"]), pennies(figures[f"{kind}_one_off"])
+        return MoneyGain(annual=annual, one_off=one_off, total=annual + one_off, cases=figures[f"{kind}_cases"])
+
+    return MoneyTotals(confirmed=gain("confirmed"), expected=gain("expected"))
 
 
 def _counted_by(queryset, *fields) -> list[dict]:

@@ -18,12 +18,13 @@ from casework.models import CaseState, ClosureReason
 from hjp.audit.models import AuditEvent
 from hjp.core.redaction import ErasureReason
 from hjp.notifications.models import Delivery, Message, MessageKind
-from outcomes.selectors.figures import Period, cases_closed, money_totals, referral_totals, referrals_received
+from outcomes.selectors.figures import Period
 from referrals import services
 from referrals.models import Patient, ReferralStatus
 from referrals.services.retention import anonymise_expired_records, retention_cutoff, retention_preview
 from referrals.tasks import anonymise_expired_records as anonymise_task
 from tests import factories
+from tests.outcomes.raw_figures import cases_closed, money_totals, referral_totals, referrals_received
 from tests.referrals.erasure_world import leftovers_in_models, leftovers_in_tables, leftovers_on_disk, patient_history
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 """How fast one Celery worker process delivers the outbox: `manage.py bench_delivery --messages 2000`.
 
 Queues N status notices to one invented user (inbox and email each), with the broker up and no worker
-running; then starts `celery -A hjp worker --pool prefork --concurrency 1` with the console email backend and
-DEBUG off, waits until every email is sent, and reports messages per second from the first delivery to the
-last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`). The bench's messages
+running; then starts `celery -A hjp worker --pool prefork --concurrency 1` (or `--pool solo`) with the console
+email backend and DEBUG off, waits until every email is sent, and reports messages per second from the first
+delivery to the last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`). The bench's messages
 and user are deleted afterwards. Needs DATABASE_URL and REDIS_URL, and no other worker on that broker
 (it would share the work)."""
 
@@ -37,8 +37,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--messages", type=int, default=2000)
         parser.add_argument("--timeout", type=int, default=300, help="Give up after this many seconds.")
+        parser.add_argument(
+            "--pool",
+            choices=["prefork", "solo"],
+            default="prefork",
+            help="prefork (the default, as the Procfile runs it: a parent process and one child that runs the "
+            "tasks) or solo (the tasks run in the worker process itself).",
+        )
 
-    def handle(self, *args, messages: int, timeout: int, **options):
+    def handle(self, *args, messages: int, timeout: int, pool: str, **options):
         if messages < 2:
             raise CommandError("--messages must be at least 2.")
         if connection.vendor != "postgresql" or not settings.REDIS_URL:
@@ -62,13 +69,13 @@ class Command(BaseCommand):
                     )
             self.stdout.write(f"Starting one worker process; waiting for {messages} deliveries...")
             cpu_before = _children_cpu_seconds()
-            elapsed = self._run_worker(run=run, messages=messages, timeout=timeout)
+            elapsed = self._run_worker(run=run, messages=messages, timeout=timeout, pool=pool)
             cpu = _children_cpu_seconds() - cpu_before
             bench = Delivery.objects.filter(message__key__startswith=f"bench:{run}:")
             span = bench.aggregate(first=Min("message__delivered_at"), last=Max("sent_at"))
             seconds = (span["last"] - span["first"]).total_seconds()
             self.stdout.write(
-                f"{messages} messages delivered (inbox + console email) by one worker process in {seconds:.2f} s "
+                f"{messages} messages delivered (inbox + console email) by one worker process ({pool}) in {seconds:.2f} s "
                 f"from first to last: {messages / seconds:.0f} messages/s "
                 f"({elapsed:.1f} s from the worker's start; the worker used {cpu:.1f} s of CPU, start included; "
                 f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)."
@@ -77,7 +84,7 @@ class Command(BaseCommand):
             Message.objects.filter(key__startswith=f"bench:{run}:").delete()
             user.delete()
 
-    def _run_worker(self, *, run: str, messages: int, timeout: int) -> float:
+    def _run_worker(self, *, run: str, messages: int, timeout: int, pool: str) -> float:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
@@ -90,7 +97,7 @@ class Command(BaseCommand):
         with tempfile.TemporaryFile() as log:
             started = time.monotonic()
             worker = subprocess.Popen(
-                [CELERY, "-A", "hjp", "worker", "--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING"]
+                [CELERY, "-A", "hjp", "worker", "--pool", pool, "--concurrency", "1", "--loglevel", "WARNING"]
                 + ["--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{run}@%h"],
                 cwd=settings.BASE_DIR,
                 env=env,
@@ -124,7 +131,10 @@ def _children_cpu_seconds() -> float:
 
 
 def _broker_backlog() -> int:
-    return redis.Redis.from_url(settings.REDIS_URL).llen("celery")
+    """The tasks waiting in the broker, and those a worker holds unacknowledged (kombu's `unacked` hash): a
+    worker stopped while it holds one gives it back to the queue."""
+    broker = redis.Redis.from_url(settings.REDIS_URL)
+    return broker.llen("celery") + broker.hlen("unacked")
 
 
 def _bench_user() -> User:
