@@ -7,4 +7,5 @@ from hjp.accounts.middleware import bearer_token_only
 urlpatterns = [
     path("oauth/token/", bearer_token_only(TokenView.as_view()), name="oauth_token"),
     path("api/v1/", include("api.v1.urls")),
+    path("fhir/", include("api.fhir.urls")),
 ]

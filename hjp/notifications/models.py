@@ -11,6 +11,8 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REMINDER = "evidence_reminder", "Evidence reminder"
     DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
     SECURITY_NOTICE = "security_notice", "Sign-in security notice"
+    # To a system client's account: one notification of a change to a Task it follows, POSTed to its endpoint.
+    WEBHOOK = "webhook", "Webhook notification"
 
 
 class Message(models.Model):
@@ -74,13 +76,16 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         INBOX = "inbox", "In-app inbox"
         EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook (HTTPS POST to a system client)"
 
     Status = DeliveryStatus
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Each hand-over to the mail server counts one.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Each hand-over to the mail server (or POST to a webhook endpoint) counts one."
+    )
     last_error = models.TextField(blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the last attempt began.")
     sent_at = models.DateTimeField(null=True, blank=True)

@@ -195,4 +195,7 @@ def test_the_outcomes_are_the_tasks_output():
         ("decision", "Initial claim: awarded"),
         ("non-financial-eviction_prevented", True),
     ]
-    assert resource["output"][0]["type"]["text"] == "New or increased benefit award (Personal Independence Payment (PIP)), a year, confirmed"
+    assert (
+        resource["output"][0]["type"]["text"]
+        == "New or increased benefit award (Personal Independence Payment (PIP)), a year, confirmed"
+    )
