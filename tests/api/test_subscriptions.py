@@ -4,8 +4,10 @@ The real worker, retries and giving up are in test_webhook_worker.py."""
 
 import json
 import socket
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.parameters import Parameters
 from fhir.resources.R4B.subscription import Subscription as FhirSubscription
@@ -235,3 +237,29 @@ def test_a_task_run_again_after_its_notification_went_sends_nothing(
     for message in Message.objects.filter(kind="webhook"):
         outbox.message_deliver(message_id=message.pk)
     assert len(listener.received()) == 2
+
+
+def test_a_notification_left_sending_by_a_dead_worker_is_sent_again_by_the_sweep_and_no_sooner(
+    client, health_client, sent_referral, listener, django_capture_on_commit_callbacks
+):
+    subscribe(client, health_client, listener.url)
+    with django_capture_on_commit_callbacks(execute=False):
+        referral_accept(referral=sent_referral, actor=factories.advisor(sent_referral.advice_organisation))
+    stale, fresh = Delivery.objects.filter(channel="webhook").order_by("pk")
+    now = timezone.now()
+    # What a worker killed mid-POST leaves: the attempt committed as sending, its outcome never recorded.
+    Message.objects.filter(kind="webhook").update(status=Message.Status.DELIVERED)
+    Delivery.objects.filter(pk=stale.pk).update(
+        status="sending", attempts=1, last_attempt_at=now - outbox.webhook_sending_stale_after() - timedelta(seconds=1)
+    )
+    Delivery.objects.filter(pk=fresh.pk).update(status="sending", attempts=1, last_attempt_at=now)
+    # Celery runs in-process here; the other message handed over is the referrer's status notice, still pending.
+    assert outbox.messages_sweep(older_than=timedelta(0)) == 2
+    [received] = listener.received()
+    assert received.headers["hjp-event-id"] == subscriptions.event_id(stale.message.subscription_notification)
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, stale.attempts) == ("sent", 2)
+    assert fresh.status == "sending"  # its worker may still be posting it: not sent a second time yet
+    outbox.message_deliver(message_id=fresh.message_id)  # a redelivered task, too soon
+    assert len(listener.received()) == 1
