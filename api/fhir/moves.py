@@ -77,7 +77,8 @@ def task_move(*, referral: Referral, wanted: dict, actor) -> Referral:
             _move(referral, status, reason, wanted, actor)
             referral = Referral.objects.get(pk=referral.pk)
         business = _coded(wanted.get("businessStatus"), "case-status", CaseStatus.values, "Task.businessStatus")
-        if business and business != referral.case_status:
+        # Only a business status the client changed: one copied from the Task as it was follows the move.
+        if business and wanted.get("businessStatus") != current.get("businessStatus"):
             casework.case_set_business_status(case=referral.case, business_status=business, actor=actor)
     except (DomainError, StaleVersionError) as refused:
         raise FhirError.one(409, "business-rule", getattr(refused, "message", str(refused)), "Task.status") from None

@@ -77,6 +77,8 @@ def _reference_id(value: str, kind: str, name: str) -> int:
 
 
 def _instant(value: str, name: str) -> datetime:
+    # A "+01:00" offset sent unencoded in a query string arrives as " 01:00".
+    value = value.replace(" ", "+")
     parsed = parse_datetime(value) or (
         datetime.combine(day, time.min) if (day := parse_date(value)) is not None else None
     )

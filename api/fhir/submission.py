@@ -53,9 +53,18 @@ def _path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif not str(part).startswith("function-") and part not in ("__root__",):
+        elif not str(part).startswith("function-") and part not in ("__root__", "root"):
             path += f".{part}"
     return path
+
+
+def _resource_types(document: dict) -> list[tuple[int, str]]:
+    entries = document.get("entry")
+    return [
+        (i, entry["resource"].get("resourceType"))
+        for i, entry in enumerate(entries if isinstance(entries, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("resource"), dict)
+    ]
 
 
 def check_structure(document) -> None:
@@ -73,8 +82,19 @@ def check_structure(document) -> None:
                 for problem in error.errors(include_url=False)[:50]
             ],
         ) from None
-    except (ValueError, TypeError) as error:
-        raise FhirError.one(400, "structure", f"This is not a valid FHIR Bundle: {error}", "Bundle") from None
+    except (ValueError, TypeError, LookupError):
+        # fhir.resources looks an unknown resourceType up and fails: name the entries that hold one.
+        raise FhirError(
+            400,
+            [
+                Issue(
+                    "not-supported", f"Unknown resource type {kind!r}.", (f"Bundle.entry[{i}].resource.resourceType",)
+                )
+                for i, kind in _resource_types(document)
+                if kind not in REQUIRED_RESOURCES
+            ]
+            or [Issue("structure", "This is not a valid FHIR Bundle.", ("Bundle",))],
+        ) from None
     if document.get("type") != "transaction":
         raise FhirError.one(400, "invalid", "The Bundle must be of type transaction.", "Bundle.type")
 
@@ -337,6 +357,14 @@ def _partnership(request: dict, partnerships, base: str, reader: _Reader):
     """The partnership to refer through: the only one the client's organisation is in, or the one whose advice
     service the ServiceRequest's performer names (Organization/<id>)."""
     performers = request.get("performer") or []
+    if not partnerships:
+        reader.problem(
+            "business-rule",
+            "Your organisation refers to no advice service today: only a health organisation in a running "
+            "partnership can send referrals.",
+            f"{base}.performer",
+        )
+        return ""
     if not performers:
         if len(partnerships) == 1:
             return partnerships[0].pk

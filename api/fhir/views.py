@@ -7,10 +7,12 @@ requests 429."""
 
 import json
 import logging
+from urllib.parse import urlencode
 
 from django.http import Http404
 from django.utils import timezone
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -81,8 +83,22 @@ class JsonPatchParser(FhirJsonParser):
     media_type = "application/json-patch+json"
 
 
+class FhirNegotiation(DefaultContentNegotiation):
+    """FHIR clients name the version in the Accept header (application/fhir+json; fhirVersion=4.0): read the media
+    type without its parameters (but its weight), as there is one version here."""
+
+    def get_accept_list(self, request):
+        return [
+            ";".join([part.split(";")[0].strip(), *(p for p in part.split(";")[1:] if p.strip().startswith("q="))])
+            for part in super().get_accept_list(request)
+        ]
+
+
 class FhirView(ClientView, APIView):
+    # Described by its CapabilityStatement (/fhir/metadata), not in the REST API's OpenAPI schema.
+    schema = None
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
+    content_negotiation_class = FhirNegotiation
     parser_classes = [FhirJsonParser, PlainJsonParser, JsonPatchParser]
 
     def initial(self, request, *args, **kwargs):
@@ -238,10 +254,12 @@ class TaskSearch(FhirView):
             summary="FHIR Task search",
         )
         base = codes.base_url()
-        query = "&".join(f"{name}={value}" for name, value in page.used)
+        query = urlencode(page.used)
         links = [{"relation": "self", "url": f"{base}/Task?{query}"}]
         if page.next_cursor:
-            links.append({"relation": "next", "url": f"{base}/Task?{query}&_cursor={page.next_cursor}"})
+            links.append(
+                {"relation": "next", "url": f"{base}/Task?{urlencode([*page.used, ('_cursor', page.next_cursor)])}"}
+            )
         return Response(
             {
                 "resourceType": "Bundle",

@@ -2,8 +2,11 @@
 where it is, never a 500."""
 
 import copy
+import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from api.fhir import codes
 from api.fhir.outcome import FhirError
@@ -11,7 +14,7 @@ from api.fhir.submission import read_submission
 from referrals import services
 from referrals.models import Consent, ReferralStatus
 from tests import factories
-from tests.api.fhir.bundles import CONSENT, PATIENT, SERVICE_REQUEST, TASK, changed, example_bundle
+from tests.api.fhir.bundles import CONSENT, EXAMPLE, PATIENT, SERVICE_REQUEST, TASK, changed, example_bundle
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +148,13 @@ def test_another_resource_type_is_not_supported(gp):
         {"resourceType": "Patient"},
         {"resourceType": "Bundle", "type": "transaction", "entry": "not a list"},
         {"resourceType": "Bundle", "type": "collection", "entry": []},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [1]},
+        {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": "text"}]},
+        {
+            "resourceType": "Bundle",
+            "type": "transaction",
+            "entry": [{"request": {"method": "DELETE", "url": "Patient/1"}}],
+        },
     ],
 )
 def test_what_is_not_a_transaction_bundle_is_a_structure_problem(gp, document):
@@ -168,3 +178,46 @@ def test_a_representative_needs_their_authority(gp):
     status, issues = problems(bundle, gp)
     assert status == 422
     assert issues[0][1].startswith("Enter the representative's authority to consent")
+
+
+def test_an_unknown_resource_type_is_named_not_a_crash(gp):
+    bundle = example_bundle()
+    bundle["entry"].append({"resource": {"resourceType": "Foo"}, "request": {"method": "POST", "url": "Foo"}})
+    status, issues = problems(bundle, gp)
+    assert (status, issues) == (
+        400,
+        [("not-supported", "Unknown resource type 'Foo'.", ["Bundle.entry[4].resource.resourceType"])],
+    )
+
+
+def _paths(node, prefix=()):
+    """Every place in a JSON document, as a tuple of keys and indexes."""
+    yield prefix
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        yield from _paths(child, (*prefix, key))
+
+
+EXAMPLE_PATHS = list(_paths(json.loads(EXAMPLE.read_text())))[1:]
+ODD_VALUES = [REMOVE := object(), "", "x", 0, -1, 10**30, True, None, [], {}, [{}], {"a": 1}, "2026-02-30", "💥" * 3]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(changes=st.lists(st.tuples(st.sampled_from(EXAMPLE_PATHS), st.sampled_from(ODD_VALUES)), min_size=1, max_size=3))
+def test_any_changed_bundle_is_a_referral_or_an_operation_outcome_never_a_crash(gp, changes):
+    bundle = example_bundle()
+    for path, value in changes:
+        node = bundle
+        try:
+            for key in path[:-1]:
+                node = node[key]
+            if value is REMOVE:
+                del node[path[-1]]
+            else:
+                node[path[-1]] = copy.deepcopy(value)
+        except (KeyError, IndexError, TypeError):
+            continue  # an earlier change removed or replaced this place
+    try:
+        read_submission(bundle, user=gp)
+    except FhirError as refused:
+        assert refused.status in (400, 422) and refused.issues

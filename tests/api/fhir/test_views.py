@@ -27,6 +27,7 @@ from tests.api.fhir.bundles import CONSENT, PATIENT, example_bundle
 
 pytestmark = pytest.mark.django_db
 FHIR_JSON = "application/fhir+json"
+QUERIES_PER_SEARCH = 5
 
 
 class Fhir:
@@ -198,6 +199,13 @@ def test_an_oversized_bundle_is_refused_with_413(health_client, fhir, partnershi
     assert Referral.objects.count() == 0
 
 
+def test_an_advice_services_client_cannot_refer(advice_client, fhir):
+    issues = outcome(fhir(advice_client).post("/fhir/", example_bundle()), 422)
+    assert issues[0]["code"] == "business-rule"
+    assert "refers to no advice service" in issues[0]["diagnostics"]
+    assert Referral.objects.count() == 0
+
+
 def test_a_duplicate_is_refused_with_its_reason_to_give(health_client, fhir, partnership):
     system = fhir(health_client)
     system.post("/fhir/", example_bundle())
@@ -287,10 +295,13 @@ def test_task_search_by_owner_status_focus_and_last_updated(health_client, healt
     since = (timezone.now() - timedelta(days=1)).isoformat()
     assert sorted(ids(_lastUpdated=f"gt{since}")) == sorted([two.pk, three.pk])
     assert ids(owner="Organization/0") == []
+    # An offset sent unencoded ("+" read as a space) is still the offset.
+    unencoded = resource(system.get(f"/fhir/Task?_lastUpdated=gt{since.replace('+', '%20')}"), Bundle)
+    assert sorted(int(e["resource"]["id"]) for e in unencoded["entry"]) == sorted([two.pk, three.pk])
     assert outcome(system.get("/fhir/Task", {"status": "bogus"}), 400)[0]["code"] == "code-invalid"
     assert outcome(system.get("/fhir/Task", {"_lastUpdated": "gtyesterday"}), 400)
     assert outcome(system.get("/fhir/Task", {"_count": "0"}), 400)
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, summary="FHIR Task search").count() == 5
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.LIST, summary="FHIR Task search").count() == 6
 
 
 def test_task_search_pages_through_next_links(health_client, health_org, partnership, fhir):
@@ -313,14 +324,11 @@ def test_task_search_costs_the_same_for_few_and_many(
     for referral in made[::2]:
         factories.ReferralStatusChangeFactory(referral=referral)
     system = fhir(health_client)
-    # The token with its client and system account (1), the client's roles (1), the page (1), its timeline
-    # steps (1), the audit entry (1), and the savepoint of the rate limit's ... see the count below.
+    # The token read with its client and system account, that account's roles, the page, its timeline steps
+    # (for the status reasons) and the audit entry: 5, for one Task or many.
     with django_assert_num_queries(QUERIES_PER_SEARCH):
         bundle = resource(system.get("/fhir/Task"), Bundle)
     assert len(bundle["entry"]) == rows
-
-
-QUERIES_PER_SEARCH = 0  # pinned after the merge with the API foundation
 
 
 # --- moving Tasks -------------------------------------------------------------------------------------------------
@@ -419,3 +427,65 @@ def test_the_referrer_cancels_with_a_reason(health_client, sent_referral, fhir):
         Task,
     )
     assert cancelled["statusReason"]["text"] == "Patient moved away"
+
+
+@pytest.mark.parametrize("scope_3", [True, False])
+def test_a_closed_task_gives_its_outcomes_only_where_consent_scope_3_allows(
+    scope_3, advice_client, health_client, health_org, partnership, fhir
+):
+    referral = factories.ReferralFactory(
+        referrer=health_client.client.service_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        consent__outcome_feedback=scope_3,
+    )
+    advice = fhir(advice_client)
+    path = f"/fhir/Task/{referral.pk}"
+    for status in ("accepted", "in-progress"):
+        assert advice.patch(path, [{"op": "replace", "path": "/status", "value": status}]).status_code == 200
+    referral.refresh_from_db()
+    factories.FinancialOutcomeFactory(issue=referral.case.issues.get())
+    assert advice.patch(path, [{"op": "replace", "path": "/status", "value": "completed"}]).status_code == 200
+    task = resource(fhir(health_client).get(path), Task)
+    assert task["status"] == "completed"
+    if scope_3:
+        assert task["output"] == [
+            {
+                "type": {
+                    "coding": [codes.coding("outcome-kind", "financial-new_or_increased_award")],
+                    "text": "New or increased benefit award (Personal Independence Payment (PIP)), a year, confirmed",
+                },
+                "valueMoney": {"value": 5200.0, "currency": "GBP"},
+            }
+        ]
+    else:
+        assert "output" not in task
+
+
+def test_too_many_requests_is_an_operation_outcome_with_retry_after(health_client, fhir, settings):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"client": "2/minute"}}
+    system = fhir(health_client)
+    assert [system.get("/fhir/Task").status_code for _ in range(2)] == [200, 200]
+    refused = system.get("/fhir/Task")
+    assert outcome(refused, 429)[0]["code"] == "throttled"
+    assert 0 < int(refused["Retry-After"]) <= 60
+
+
+def test_a_failure_on_the_server_is_an_operation_outcome_too(health_client, sent_referral, fhir, monkeypatch):
+    from api.fhir import views
+
+    def broken(referral):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(views.mapping, "service_request_resource", broken)
+    issues = outcome(fhir(health_client).get(f"/fhir/ServiceRequest/{sent_referral.pk}"), 500)
+    assert issues[0]["code"] == "exception"
+    assert "a bug" not in issues[0]["diagnostics"]
+
+
+def test_the_fhir_version_in_accept_is_understood_and_xml_is_not_served(client):
+    versioned = client.get("/fhir/metadata", headers={"Accept": "application/fhir+json; fhirVersion=4.0"})
+    assert resource(versioned, CapabilityStatement)["fhirVersion"] == "4.0.1"
+    plain = client.get("/fhir/metadata", headers={"Accept": "application/json"})
+    assert plain.status_code == 200 and plain["Content-Type"].startswith("application/json")
+    assert outcome(client.get("/fhir/metadata", headers={"Accept": "application/fhir+xml"}), 406)
