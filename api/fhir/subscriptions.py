@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -196,10 +196,18 @@ def notify_subscribers(*, referral_id: int, change: str, **kwargs) -> int:
     this change for each active subscription whose client's system account may see the referral
     (`Referral.objects.visible_to`, the pages' one rule). Returns how many were queued."""
     now = timezone.now()
+    # Only a client of the referral's referring or advice organisation can see it (its system account holds a
+    # membership of its own organisation alone): the cost of a change does not grow with every client's
+    # subscriptions. `visible_to` below still decides.
+    referral = Referral.objects.filter(pk=referral_id)
     candidates = list(
         Subscription.objects.filter(status=Subscription.Status.ACTIVE, client__revoked_at__isnull=True)
         .filter(Q(end__isnull=True) | Q(end__gt=now))
         .filter(Q(client__expires_at__isnull=True) | Q(client__expires_at__gt=now))
+        .filter(
+            Q(client__organisation_id=Subquery(referral.values("referring_organisation_id")[:1]))
+            | Q(client__organisation_id=Subquery(referral.values("advice_organisation_id")[:1]))
+        )
         .select_related("client__service_user")
         .order_by("pk")
     )

@@ -263,3 +263,30 @@ def test_a_notification_left_sending_by_a_dead_worker_is_sent_again_by_the_sweep
     assert fresh.status == "sending"  # its worker may still be posting it: not sent a second time yet
     outbox.message_deliver(message_id=fresh.message_id)  # a redelivered task, too soon
     assert len(listener.received()) == 1
+
+
+@pytest.mark.parametrize("strangers", [1, 6])
+def test_a_change_costs_one_query_however_many_clients_elsewhere_subscribed(
+    client, other_health_org, sent_referral, listener, strangers, django_assert_num_queries
+):
+    from referrals.signals import task_changed
+
+    for n in range(strangers):
+        subscribe(client, register(other_health_org, name=f"Elsewhere {n}"), listener.url)
+    with django_assert_num_queries(1):
+        task_changed.send(sender=None, referral_id=sent_referral.pk, change="audit-1")
+    assert not SubscriptionNotification.objects.exists()
+
+
+def test_the_outbox_keeps_what_went_not_the_task_it_carried(
+    client, health_client, sent_referral, listener, django_capture_on_commit_callbacks
+):
+    subscribe(client, health_client, listener.url, content="full-resource")
+    accept(sent_referral, django_capture_on_commit_callbacks)
+    for message, received in zip(
+        Message.objects.filter(kind="webhook").order_by("pk"), listener.received(), strict=True
+    ):
+        assert message.body == (
+            f"Event {received.headers['hjp-event-id']}: {len(received.body)} bytes, signed, to the subscription's endpoint."
+        )
+        assert '"Task"' in received.body.decode() and "Task" not in message.body
