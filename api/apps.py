@@ -7,6 +7,7 @@ class ApiConfig(AppConfig):
 
     def ready(self):
         from api.fhir.subscriptions import compose_notification, notify_subscribers
+        from api.v1 import schema  # noqa: F401  (registers the OpenAPI account of client credentials)
         from hjp.notifications.models import MessageKind
         from hjp.notifications.services import register_webhook
         from referrals.signals import task_changed

@@ -8,13 +8,18 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, get_application_model
 
-from api.models import SERVICE_USER_NAME_PREFIX, ApiClient
+from api.models import READ_REFERRALS, SCOPES, SERVICE_USER_NAME_PREFIX, WRITE_CASES, WRITE_REFERRALS, ApiClient
 from hjp.accounts.models import Membership, Organisation, Profession, Role, User
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 
 # The organisation's role its client acts with: what a person of that organisation would do through the pages.
 CLIENT_ROLE = {Organisation.Kind.HEALTH: Role.REFERRER, Organisation.Kind.ADVICE: Role.ADVISOR}
+# The scopes that mean something for each kind: a health organisation sends referrals, an advice one moves them.
+KIND_SCOPES = {
+    Organisation.Kind.HEALTH: frozenset({READ_REFERRALS, WRITE_REFERRALS}),
+    Organisation.Kind.ADVICE: frozenset({READ_REFERRALS, WRITE_CASES}),
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +36,14 @@ def api_client_create(*, actor, organisation: Organisation, name: str, scopes, e
     name = (name or "").strip()
     if organisation.kind not in CLIENT_ROLE:
         raise ValidationError({"organisation": "Only health and advice organisations can have API clients."})
+    scopes = set(scopes)
+    misplaced = sorted(scopes & set(SCOPES) - KIND_SCOPES[organisation.kind])
+    if misplaced:
+        raise ValidationError(
+            {
+                "allowed_scopes": f"An {organisation.get_kind_display().lower()}'s client cannot hold {', '.join(misplaced)}."
+            }
+        )
     Application = get_application_model()
     secret = generate_client_secret()
     application = Application(

@@ -5,7 +5,7 @@ from api.fhir import codes
 FHIR_VERSION = "4.0.1"
 SCOPES_NOTE = (
     "OAuth 2.0 client credentials (POST /oauth/token/). Scopes: referrals:read (read and search), "
-    "referrals:write (submit a referral Bundle), cases:write (move Tasks). A client acts with its organisation's "
+    "referrals:write (submit a referral Bundle; cancel its Task), cases:write (move Tasks). A client acts with its organisation's "
     "rights only: it sees what its service user would see on the web pages, and every read is audited."
 )
 TASK_SEARCH = [
@@ -68,7 +68,8 @@ def capability_statement(*, published: str) -> dict:
                             {"name": name, "type": kind, "documentation": documentation}
                             for name, kind, documentation in TASK_SEARCH
                         ],
-                        "documentation": "Moving a Task (scope cases:write): status accepted, rejected (with a "
+                        "documentation": "Moving a Task (scope cases:write; referrals:write to cancel or mark "
+                        "entered-in-error with a statusReason text): status accepted, rejected (with a "
                         "statusReason coded from the decline-reason CodeSystem), in-progress (the first contact with "
                         "the patient) or completed (a statusReason coded from closure-reason, else work completed); "
                         "businessStatus from case-status. The same transitions as the web pages: a move they refuse "

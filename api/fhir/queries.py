@@ -28,15 +28,14 @@ def _task_rows(user) -> QuerySet[Referral]:
     )
 
 
-def _full_rows(user) -> QuerySet[Referral]:
-    return _task_rows(user).select_related("referrer", "consent", "case").prefetch_related("categories")
-
-
-def referral_for(user, pk) -> Referral:
-    """The referral (a Task or a ServiceRequest: they share its id), loaded for either mapping."""
+def referral_for(user, pk, *, as_request: bool = False) -> Referral:
+    """The referral (a Task, or with `as_request` a ServiceRequest: they share its id), loaded for its mapping."""
     if not str(pk).isdigit():
         raise Http404("No such resource.")
-    return get_referral_for_user(user, int(pk), queryset=_full_rows(user))
+    rows = _task_rows(user).select_related("consent", "case")
+    if as_request:
+        rows = rows.select_related("referrer").prefetch_related("categories")
+    return get_referral_for_user(user, int(pk), queryset=rows)
 
 
 def referral_of_patient(user, pk) -> Referral:

@@ -6,6 +6,7 @@ a referral sent from a GP system meets exactly the rules of one typed in, and th
 (`referrals.services.referral_save`). Every problem is reported at once, each as an OperationOutcome issue
 with the FHIRPath of what it is about: the form's message, the Bundle's place."""
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +36,8 @@ class Submission:
     consent_data: dict
     referral_data: dict
     if_none_exist: str = ""
+    # The resource types in the Bundle's order, for the transaction-response's entries.
+    order: tuple[str, ...] = ()
 
 
 @dataclass
@@ -67,13 +70,14 @@ def _resource_types(document: dict) -> list[tuple[int, str]]:
     ]
 
 
-def check_structure(document) -> None:
-    """The document is an R4 Bundle (fhir.resources' model: every element known, of its type), of type
-    transaction; otherwise FhirError (400) naming each problem."""
+def check_structure(document) -> dict:
+    """The document as an R4 Bundle (fhir.resources' model: every element known, of its type), of type
+    transaction, with each element in its JSON form (a dateTime a string, however it was sent); otherwise
+    FhirError (400) naming each problem."""
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         raise FhirError.one(400, "structure", "Send a FHIR Bundle (resourceType Bundle) of type transaction.", "Bundle")
     try:
-        Bundle.model_validate(document)
+        bundle = Bundle.model_validate(document)
     except PydanticValidationError as error:
         raise FhirError(
             400,
@@ -97,6 +101,17 @@ def check_structure(document) -> None:
         ) from None
     if document.get("type") != "transaction":
         raise FhirError.one(400, "invalid", "The Bundle must be of type transaction.", "Bundle.type")
+    return json.loads(bundle.model_dump_json(by_alias=True, exclude_none=True))
+
+
+def _without_nulls(node):
+    """The document without its JSON nulls (which fhir.resources lets through in lists and elements): an element
+    that is null is an element not given."""
+    if isinstance(node, dict):
+        return {key: _without_nulls(value) for key, value in node.items() if value is not None}
+    if isinstance(node, list):
+        return [_without_nulls(value) for value in node if value is not None]
+    return node
 
 
 def _entries(document: dict, reader: _Reader) -> dict[str, tuple[int, dict, dict]]:
@@ -410,7 +425,7 @@ def _form_issues(form, name: str, reader: _Reader) -> None:
 def read_submission(document, *, user) -> Submission:
     """The referral a transaction Bundle describes, checked by the web form's forms; FhirError (400 for a
     malformed Bundle, 422 for one that breaks the form's rules) naming every problem otherwise."""
-    check_structure(document)
+    document = _without_nulls(check_structure(document))
     reader = _Reader()
     found = _entries(document, reader)
     if reader.issues:
@@ -440,4 +455,5 @@ def read_submission(document, *, user) -> Submission:
         consent_data=consent_form.cleaned_data,
         referral_data=referral_form.cleaned_data,
         if_none_exist=(s_entry.get("request") or {}).get("ifNoneExist", ""),
+        order=tuple(kind for _index, kind in sorted((index, kind) for kind, (index, _r, _e) in found.items())),
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,8 +22,9 @@ from rest_framework.views import APIView
 from api import idempotency
 from api.fhir import capability, codes, mapping, moves, queries, subscriptions
 from api.fhir.outcome import FhirError, Issue, operation_outcome
-from api.fhir.submission import REQUIRED_RESOURCES, read_submission
+from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
+from api.permissions import token_scopes
 from api.views import ClientView
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -180,7 +181,7 @@ class Transaction(FhirView):
         submission = read_submission(document, user=request.user)
         key = request.headers.get(idempotency.HEADER)
         if key is None and not submission.if_none_exist:
-            return self._answer(*self._create(document, submission))
+            return self._answer(*self._create(submission))
         try:
             if key is not None:
                 key = idempotency.clean_key(key)
@@ -193,7 +194,7 @@ class Transaction(FhirView):
                 client=request.user.api_client,
                 key=key,
                 digest=digest,
-                create=lambda: self._create(document, submission),
+                create=lambda: self._create(submission),
             )
         except DomainError as refused:
             raise FhirError.one(422, "business-rule", refused.message) from None
@@ -202,7 +203,7 @@ class Transaction(FhirView):
             response["Idempotent-Replayed"] = "true"
         return response
 
-    def _create(self, document: dict, submission) -> tuple[int, dict]:
+    def _create(self, submission) -> tuple[int, dict]:
         try:
             referral = referral_services.referral_save(
                 actor=self.request.user,
@@ -219,7 +220,6 @@ class Transaction(FhirView):
             "ServiceRequest": f"ServiceRequest/{referral.pk}",
             "Task": f"Task/{referral.pk}",
         }
-        order = [entry["resource"]["resourceType"] for entry in document["entry"]]
         return 200, {
             "resourceType": "Bundle",
             "type": "transaction-response",
@@ -231,8 +231,7 @@ class Transaction(FhirView):
                         "lastModified": mapping.instant(referral.updated_at),
                     }
                 }
-                for kind in order
-                if kind in REQUIRED_RESOURCES
+                for kind in submission.order
             ],
         }
 
@@ -277,10 +276,27 @@ class TaskSearch(FhirView):
         )
 
 
-class TaskInstance(FhirView):
-    """GET /fhir/Task/<id>; PUT or PATCH (JSON Patch) to move it (scope cases:write)."""
+class MovesTasks(BasePermission):
+    """A PUT or PATCH of a Task needs a scope that moves referrals: cases:write (the advice side's moves) or
+    referrals:write (the referrer's: cancel, entered in error); which one the move needs is checked with it."""
 
-    required_scopes = {"GET": READ_REFERRALS, "PUT": WRITE_CASES, "PATCH": WRITE_CASES}
+    message = "This token holds no scope that moves a Task: cases:write or referrals:write."
+
+    def has_permission(self, request, view):
+        return request.method not in ("PUT", "PATCH") or bool(token_scopes(request) & MOVE_SCOPES)
+
+
+# The referrer's moves need referrals:write; every other move of a Task, cases:write.
+REFERRER_MOVES = frozenset({"cancelled", "entered-in-error"})
+MOVE_SCOPES = frozenset({WRITE_CASES, WRITE_REFERRALS})
+
+
+class TaskInstance(FhirView):
+    """GET /fhir/Task/<id>; PUT or PATCH (JSON Patch) to move it: cases:write for the advice side's moves,
+    referrals:write for the referrer's (cancelled, entered in error)."""
+
+    required_scopes = {"GET": READ_REFERRALS, "PUT": READ_REFERRALS, "PATCH": READ_REFERRALS}
+    permission_classes = [*APIView.permission_classes, MovesTasks]
 
     def get(self, request, pk: str):
         referral = queries.referral_for(request.user, pk)
@@ -298,6 +314,10 @@ class TaskInstance(FhirView):
         return self._move(request, referral, moves.patched(mapping.task_resource(referral), request.data))
 
     def _move(self, request, referral, wanted: dict) -> Response:
+        status = wanted.get("status")
+        needed = WRITE_REFERRALS if status in REFERRER_MOVES else WRITE_CASES
+        if needed not in token_scopes(request):
+            raise FhirError.one(403, "forbidden", f"This move needs a token with the scope {needed}.", "Task.status")
         moves.task_move(referral=referral, wanted=wanted, actor=request.user)
         referral = queries.referral_for(request.user, referral.pk)
         _audit_read(request, referral, "Task")
@@ -308,7 +328,7 @@ class ServiceRequestRead(FhirView):
     required_scopes = {"GET": READ_REFERRALS}
 
     def get(self, request, pk: str):
-        referral = queries.referral_for(request.user, pk)
+        referral = queries.referral_for(request.user, pk, as_request=True)
         _audit_read(request, referral, "ServiceRequest")
         return Response(mapping.service_request_resource(referral))
 

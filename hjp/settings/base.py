@@ -489,6 +489,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "DeclineReasonEnum": "referrals.models.DeclineReason",
+    },
 }
 
 # Operations (hjp/operations): /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>", and not at all

@@ -6,11 +6,13 @@ from django.test import Client
 from api.services import api_client_create
 from tests import factories
 
-ALL_SCOPES = ("referrals:read", "referrals:write", "cases:write")
+KIND_SCOPES = {"health": ("referrals:read", "referrals:write"), "advice": ("referrals:read", "cases:write")}
 
 
-def register(organisation, *, name=None, scopes=ALL_SCOPES, **kwargs):
-    """A registered API client of `organisation` (api_client_create's NewClient: .client and .client_secret)."""
+def register(organisation, *, name=None, scopes=None, **kwargs):
+    """A registered API client of `organisation` (api_client_create's NewClient: .client and .client_secret),
+    with every scope its kind of organisation may hold unless `scopes` says otherwise."""
+    scopes = KIND_SCOPES[organisation.kind] if scopes is None else scopes
     return api_client_create(
         actor=None, organisation=organisation, name=name or f"{organisation.name} system", scopes=scopes, **kwargs
     )

@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from casework import services as casework_services
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
+from referrals.models import Referral
 from tests import factories
 from tests.casework.test_services import PDF
 from tests.support.auth import authenticator_for
@@ -162,12 +163,17 @@ MATRIX: dict[str, Row] = {
 SKIPPED_NAMESPACES = {
     "admin": "Django's admin site, behind Django's own staff check (admin:index is in the table; the audit "
     "log's read-only admin is tested in tests/core/test_access.py)",
-    "api_v1": "the API for systems answers bearer tokens, not sessions: tests/api/ (a session alone gets 401: "
-    "tests/api/test_foundation.py)",
+    "api_v1": "the API for systems answers bearer tokens, not sessions: API_MATRIX below",
 }
 SKIPPED_NAMESPACES["fhir"] = "HL7 FHIR answers bearer tokens, not sessions: FHIR_MATRIX below"
 SKIPPED = {
+    "fhir_base": "the FHIR base without its slash, the same view as fhir:transaction in FHIR_MATRIX: "
+    "tests/api/fhir/test_views.py",
     "oauth_token": "the OAuth 2.0 token endpoint, POST only, for system clients: tests/api/test_foundation.py",
+    **{f"api_v1:{name}": "API_MATRIX below" for name in ("referral_list", "referral_detail")},
+    **{f"api_v1:referral_{move}": "API_MATRIX below" for move in ("accept", "decline", "in_progress", "close")},
+    "api_v1:schema": "public, no data: tests/api/test_docs.py",
+    "api_v1:docs": "public, no data: tests/api/test_docs.py",
     "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
     "follows a real reset link",
 }
@@ -368,44 +374,143 @@ def test_the_owner_moved_to_manager_gets_what_a_manager_gets_on_every_url(client
     assert not wrong
 
 
+# --- the API for systems: every endpoint x every kind of client -------------------------------------------------
+# A client acts as a system account holding its organisation's role (api.ApiClient), so it gets what a person of
+# that organisation gets, and never more; a session cookie gets nothing (401). Managers and funders belong to
+# partnerships, not organisations, so no client of theirs can exist (test_no_client_for_other_than_health_or_advice).
+NO_TOKEN = "no token"
+SESSION = "the owner's signed-in session, no token"
+OWN_HEALTH = "client of the referral's health organisation"
+OTHER_HEALTH = "client of another health organisation"
+OTHER_ADVICE = "client of another advice organisation"
+OWN_ADVICE = "client of the advice organisation"  # last: its moves change the objects
+CLIENTS = [NO_TOKEN, SESSION, OWN_HEALTH, OTHER_HEALTH, OTHER_ADVICE, OWN_ADVICE]
+
+
+def api_grant(**given) -> dict[str, int]:
+    """401 without a token; 404 (the same as missing) for every client not named."""
+    names = {
+        "own_health": OWN_HEALTH,
+        "other_health": OTHER_HEALTH,
+        "other_advice": OTHER_ADVICE,
+        "own_advice": OWN_ADVICE,
+    }
+    return {NO_TOKEN: 401, SESSION: 401} | dict.fromkeys(CLIENTS[2:], 404) | {names[k]: v for k, v in given.items()}
+
+
+# (method, URL name, the object its id names, body): what each client gets. A health client holds no cases:write,
+# so it is refused every move by scope (403) before anything is looked up. The lists answer 200 with only the
+# client's own rows: the test checks the referral is absent from the others' answers.
+API_MATRIX = {
+    ("GET", "api_v1:referral_list", None): api_grant(
+        own_health=200, other_health=200, other_advice=200, own_advice=200
+    ),
+    # The referral was made by a person (OWNER): its organisation's client sees it only where the organisation
+    # shares visibility, like COLLEAGUE (its own referrals it sees: tests/api/test_referrals.py).
+    ("GET", "api_v1:referral_detail", "referral"): api_grant(own_advice=200),
+    ("POST", "api_v1:referral_accept", "referral"): api_grant(own_health=403, other_health=403, own_advice=200),
+    ("POST", "api_v1:referral_decline", "referral"): api_grant(own_health=403, other_health=403, own_advice=400),
+    ("POST", "api_v1:referral_in_progress", "case_referral"): api_grant(
+        own_health=403, other_health=403, own_advice=400
+    ),
+    ("POST", "api_v1:referral_close", "case_referral"): api_grant(own_health=403, other_health=403, own_advice=400),
+}
+
+
+@pytest.fixture
+def api_world(world, health_org, advice_org):
+    from tests.api.conftest import register, token_for
+
+    objects, users = world
+    tokens = {
+        OWN_HEALTH: token_for(register(health_org)),
+        OTHER_HEALTH: token_for(register(factories.OrganisationFactory())),
+        OTHER_ADVICE: token_for(register(factories.AdviceOrganisationFactory())),
+        OWN_ADVICE: token_for(register(advice_org)),
+    }
+    return objects, users, tokens
+
+
+def test_every_api_url_is_in_the_api_matrix():
+    api_names = {name for name in url_names() if name.startswith("api_v1:")} - {"api_v1:schema", "api_v1:docs"}
+    assert api_names == {name for _, name, _ in API_MATRIX}
+
+
+API_ROWS = sorted(API_MATRIX.items(), key=lambda item: item[0][1])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "expected"), API_ROWS, ids=[key[1] for key, _ in API_ROWS])
+def test_api_url_by_client(client, api_world, key, expected):
+    method, url_name, kind = key
+    objects, users, tokens = api_world
+    referral = Referral.objects.select_related("patient").get(pk=objects[kind or "referral"])
+    url = reverse(url_name, args=[objects[kind]] if kind else [])
+    got, leaked = {}, []
+    for who in CLIENTS:
+        client.logout()
+        headers = {}
+        if who == SESSION:
+            client.force_login(users[OWNER])
+        elif who in tokens:
+            headers["Authorization"] = f"Bearer {tokens[who]}"
+        if method == "GET":
+            response = client.get(url, headers=headers)
+        else:
+            response = client.post(url, {}, content_type="application/json", headers=headers)
+        got[who] = response.status_code
+        if expected[who] != 200 or (kind is None and who in (OWN_HEALTH, OTHER_HEALTH, OTHER_ADVICE)):
+            text = response.content.decode()
+            if referral.reference in text or referral.patient.family_name in text:
+                leaked.append(who)
+    wrong = {who: f"got {got[who]}, the matrix says {expected[who]}" for who in CLIENTS if got[who] != expected[who]}
+    assert not wrong, f"{method} {url}: {wrong}"
+    assert not leaked, f"{method} {url} shows the referral to {leaked}"
+
+
+@pytest.mark.django_db
+def test_no_client_for_other_than_health_or_advice_organisations(health_org):
+    from django.core.exceptions import ValidationError
+
+    from tests.api.conftest import register
+
+    health_org.kind = "funder"
+    with pytest.raises(ValidationError):
+        register(health_org, scopes=["referrals:read"])
+
+
 # --- HL7 FHIR R4 (/fhir/): every URL x every kind of API client --------------------------------------------------
 # The FHIR interface answers bearer tokens only. Clients: of the referral's health organisation (it made
 # "api_referral" through its system account), of its advice organisation, of another health organisation, of
 # another advice organisation; no token; and a signed-in session's cookies alone. "web_referral" was made by a
 # person (OWNER) of the same health organisation, which does not share referrals internally: its client sees it as
 # OWNER's colleagues do, that is not at all. Objects the client may not see are 404, as missing ones are.
-OWN_HEALTH_CLIENT = "client of the referral's health organisation"
-OWN_ADVICE_CLIENT = "client of the advice organisation"
-OTHER_HEALTH_CLIENT = "client of another health organisation"
-OTHER_ADVICE_CLIENT = "client of another advice organisation"
-NO_TOKEN = "no token"
-SESSION_ONLY = "a signed-in session, no token"
-FHIR_CALLERS = [OWN_HEALTH_CLIENT, OWN_ADVICE_CLIENT, OTHER_HEALTH_CLIENT, OTHER_ADVICE_CLIENT, NO_TOKEN, SESSION_ONLY]
-CLIENTS = FHIR_CALLERS[:4]
+# (NO_TOKEN, SESSION and the clients are the API matrix's, above.)
+TOKEN_CLIENTS = [OWN_HEALTH, OWN_ADVICE, OTHER_HEALTH, OTHER_ADVICE]
 
 
 def clients_get(status, *callers, default=404, anonymous=401) -> dict[str, int]:
     return (
-        {c: default for c in CLIENTS} | dict.fromkeys(callers, status) | {NO_TOKEN: anonymous, SESSION_ONLY: anonymous}
+        {c: default for c in TOKEN_CLIENTS} | dict.fromkeys(callers, status) | {NO_TOKEN: anonymous, SESSION: anonymous}
     )
 
 
 FHIR_MATRIX: dict[str, Row] = {
     # Public, as FHIR expects: what the server does, and hjp's code systems.
-    "fhir:metadata": Row((), clients_get(200, *CLIENTS, anonymous=200)),
-    "fhir:code_system": Row(("code_system",), clients_get(200, *CLIENTS, anonymous=200)),
+    "fhir:metadata": Row((), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
+    "fhir:code_system": Row(("code_system",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
     # POST only (a GET is not a transaction).
-    "fhir:transaction": Row((), clients_get(405, *CLIENTS)),
+    "fhir:transaction": Row((), clients_get(405, *TOKEN_CLIENTS)),
     # Every client may search; each finds only its own organisation's (tested in tests/api/fhir/test_views.py).
-    "fhir:task_search": Row((), clients_get(200, *CLIENTS)),
-    "fhir:task": Row(("api_referral",), clients_get(200, OWN_HEALTH_CLIENT, OWN_ADVICE_CLIENT)),
-    "fhir:service_request": Row(("api_referral",), clients_get(200, OWN_HEALTH_CLIENT, OWN_ADVICE_CLIENT)),
-    "fhir:consent": Row(("api_consent",), clients_get(200, OWN_HEALTH_CLIENT, OWN_ADVICE_CLIENT)),
-    "fhir:patient": Row(("api_patient",), clients_get(200, OWN_HEALTH_CLIENT, OWN_ADVICE_CLIENT)),
-    "fhir:unknown": Row(("unknown",), clients_get(404, *CLIENTS, anonymous=404)),
+    "fhir:task_search": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:task": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:service_request": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:consent": Row(("api_consent",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:patient": Row(("api_patient",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    "fhir:unknown": Row(("unknown",), clients_get(404, *TOKEN_CLIENTS, anonymous=404)),
     # Every client lists its own subscriptions; one subscription is its client's alone.
-    "fhir:subscriptions": Row((), clients_get(200, *CLIENTS)),
-    "fhir:subscription": Row(("api_subscription",), clients_get(200, OWN_HEALTH_CLIENT)),
+    "fhir:subscriptions": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:subscription": Row(("api_subscription",), clients_get(200, OWN_HEALTH)),
 }
 # The same URLs naming what a person of the health organisation referred: its advice organisation's client only.
 FHIR_WEB_REFERRAL = {
@@ -445,10 +550,10 @@ def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
         )[0].pk,
     }
     tokens = {
-        OWN_HEALTH_CLIENT: token_for(own_health),
-        OWN_ADVICE_CLIENT: token_for(register(advice_org)),
-        OTHER_HEALTH_CLIENT: token_for(register(factories.OrganisationFactory())),
-        OTHER_ADVICE_CLIENT: token_for(register(factories.AdviceOrganisationFactory())),
+        OWN_HEALTH: token_for(own_health),
+        OWN_ADVICE: token_for(register(advice_org)),
+        OTHER_HEALTH: token_for(register(factories.OrganisationFactory())),
+        OTHER_ADVICE: token_for(register(factories.AdviceOrganisationFactory())),
     }
     return objects, tokens, referrer_user
 
@@ -463,10 +568,10 @@ def test_fhir_url_by_client(client, fhir_world, url_name, row):
 
     def answers(url) -> dict[str, int]:
         got = {}
-        for caller in FHIR_CALLERS:
+        for caller in CLIENTS:
             client.logout()
             headers = {"Authorization": f"Bearer {tokens[caller]}"} if caller in tokens else {}
-            if caller == SESSION_ONLY:
+            if caller == SESSION:
                 client.force_login(person)
             response = client.get(url, headers=headers)
             assert response["Content-Type"].startswith("application/fhir+json"), (url, caller)
@@ -478,11 +583,9 @@ def test_fhir_url_by_client(client, fhir_world, url_name, row):
     assert got == row.expected, f"GET {url}"
     if url_name in FHIR_WEB_REFERRAL:
         url = reverse(url_name, args=[objects[FHIR_WEB_REFERRAL[url_name]]])
-        assert answers(url) == clients_get(200, OWN_ADVICE_CLIENT), f"GET {url}"
+        assert answers(url) == clients_get(200, OWN_ADVICE), f"GET {url}"
     for position, _kind in enumerate(row.args if url_name != "fhir:unknown" else ()):
         args = [objects[k] for k in row.args]
         args[position] = "999999"
-        response = client.get(
-            reverse(url_name, args=args), headers={"Authorization": f"Bearer {tokens[OWN_HEALTH_CLIENT]}"}
-        )
+        response = client.get(reverse(url_name, args=args), headers={"Authorization": f"Bearer {tokens[OWN_HEALTH]}"})
         assert response.status_code == 404, (url_name, "missing")

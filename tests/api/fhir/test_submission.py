@@ -221,3 +221,14 @@ def test_any_changed_bundle_is_a_referral_or_an_operation_outcome_never_a_crash(
         read_submission(bundle, user=gp)
     except FhirError as refused:
         assert refused.status in (400, 422) and refused.issues
+
+
+def test_json_nulls_are_elements_not_given(gp, partnership):
+    bundle = example_bundle()
+    bundle["entry"][PATIENT]["resource"]["name"][0]["given"] = [None, "Alex"]
+    bundle["entry"][PATIENT]["resource"]["address"][0]["line"] = [None]
+    bundle["entry"][PATIENT]["resource"]["address"][0]["text"] = None
+    submission = read_submission(bundle, user=gp)
+    assert submission.patient_data["given_name"] == "Alex"
+    assert submission.patient_data["address"] == ""  # the phone the patient prefers is a way to reach them
+    assert submission.order == ("Patient", "Consent", "ServiceRequest", "Task")

@@ -149,9 +149,18 @@ def test_the_readme_example_bundle_makes_one_submitted_referral(health_client, f
         f"Task/{referral.pk}",
     ]
     assert {e["response"]["status"] for e in answer["entry"]} == {"201 Created"}
-    created = AuditEvent.objects.get(action=AuditEvent.Action.CREATE, object_id=str(referral.pk))
-    assert created.actor.get_full_name().startswith("API client:") or str(created.actor).startswith("API client:")
+    created = AuditEvent.objects.get(
+        action=AuditEvent.Action.CREATE, object_type="referrals.referral", object_id=str(referral.pk)
+    )
+    assert created.actor == health_client.client.service_user
+    assert created.actor.get_full_name() == f"API client: {health_client.client.name}"
     assert created.path == "/fhir/"
+
+
+def test_the_base_url_without_its_slash_takes_the_bundle_too(health_client, fhir, partnership):
+    answer = resource(fhir(health_client).post("/fhir", example_bundle()), Bundle)
+    assert answer["type"] == "transaction-response"
+    assert Referral.objects.count() == 1
 
 
 def test_a_retried_bundle_with_its_idempotency_key_makes_one_referral(health_client, fhir, partnership):
@@ -199,11 +208,16 @@ def test_an_oversized_bundle_is_refused_with_413(health_client, fhir, partnershi
     assert Referral.objects.count() == 0
 
 
-def test_an_advice_services_client_cannot_refer(advice_client, fhir):
-    issues = outcome(fhir(advice_client).post("/fhir/", example_bundle()), 422)
+def test_a_client_whose_organisation_refers_nowhere_is_told(health_client, fhir):
+    # Its organisation is in no partnership (the fixture's partnership is not asked for).
+    issues = outcome(fhir(health_client).post("/fhir/", example_bundle()), 422)
     assert issues[0]["code"] == "business-rule"
     assert "refers to no advice service" in issues[0]["diagnostics"]
     assert Referral.objects.count() == 0
+
+
+def test_an_advice_services_client_holds_no_scope_to_refer(advice_client, fhir):
+    assert outcome(fhir(advice_client).post("/fhir/", example_bundle()), 403)[0]["code"] == "forbidden"
 
 
 def test_a_duplicate_is_refused_with_its_reason_to_give(health_client, fhir, partnership):
@@ -237,6 +251,26 @@ def test_each_resource_reads_and_is_audited_in_the_clients_name(health_client, s
         "FHIR Task",
     ]
     assert {e.actor_id for e in views} == {health_client.client.service_user.pk}
+
+
+@pytest.mark.parametrize(
+    ("kind", "queries"),
+    # The token read with its client and system account, that account's roles, the referral with what the resource
+    # shows (a Task: its timeline steps; a ServiceRequest: those and its problem categories), the audit entry.
+    [("Task", 5), ("ServiceRequest", 6), ("Consent", 4), ("Patient", 4)],
+)
+def test_each_read_costs_a_fixed_number_of_queries(
+    kind, queries, health_client, sent_referral, client, django_assert_num_queries
+):
+    ids = {
+        "Task": sent_referral.pk,
+        "ServiceRequest": sent_referral.pk,
+        "Consent": sent_referral.consent.pk,
+        "Patient": sent_referral.patient_id,
+    }
+    system = Fhir(client, token_for(health_client))
+    with django_assert_num_queries(queries):
+        assert system.get(f"/fhir/{kind}/{ids[kind]}").status_code == 200
 
 
 def test_another_organisations_client_finds_nothing(sent_referral, other_health_org, fhir):
@@ -398,9 +432,15 @@ def test_a_move_the_pages_refuse_is_refused_with_409(advice_client, health_clien
     path = f"/fhir/Task/{sent_referral.pk}"
     to_completed = [{"op": "replace", "path": "/status", "value": "completed"}]
     assert outcome(fhir(advice_client).patch(path, to_completed), 409)[0]["code"] == "business-rule"
-    # The referrer's side may not accept its own referral.
+    # The referrer's side may not accept its own referral: its client holds no cases:write.
     accept = [{"op": "replace", "path": "/status", "value": "accepted"}]
-    assert outcome(fhir(health_client).patch(path, accept), 409)
+    assert outcome(fhir(health_client).patch(path, accept), 403)[0]["expression"] == ["Task.status"]
+    # Nor may the advice side cancel it for the referrer: its client holds no referrals:write.
+    cancel = [
+        {"op": "replace", "path": "/status", "value": "cancelled"},
+        {"op": "add", "path": "/statusReason", "value": {"text": "Not ours to cancel"}},
+    ]
+    assert outcome(fhir(advice_client).patch(path, cancel), 403)
     sent_referral.refresh_from_db()
     assert sent_referral.status == ReferralStatus.SUBMITTED
 

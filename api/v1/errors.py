@@ -1,0 +1,48 @@
+"""The API's errors, one shape for all: {"detail": "...", "errors": {"section.field": ["..."]}} (errors only
+when the request's content was wrong). A refused action (DomainError: a move the state table does not allow, a
+duplicate) is 409 with the message the page would show."""
+
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from api.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
+from api.v1.forms_bridge import flatten_errors
+from hjp.core.errors import DomainError
+
+INVALID = "The request was not accepted: correct what `errors` names and send it again."
+
+
+class InvalidContent(Exception):
+    """The request's content was wrong: `errors` by API name, as flatten_errors gives them."""
+
+    def __init__(self, errors: dict[str, list[str]], *, status_code: int = status.HTTP_400_BAD_REQUEST, detail=""):
+        super().__init__(detail or INVALID)
+        self.errors = errors
+        self.status_code = status_code
+        self.detail = detail or INVALID
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text='What was wrong, by field: "patient.nhs_number", "consent.share_with_advice_service" ...',
+    )
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, InvalidContent):
+        return Response({"detail": exc.detail, "errors": exc.errors}, status=exc.status_code)
+    if isinstance(exc, exceptions.ValidationError):
+        return Response({"detail": INVALID, "errors": flatten_errors(exc.detail)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, exceptions.ParseError):
+        return Response({"detail": f"The body is not valid JSON: {exc.detail}"}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IdempotencyKeyReused):
+        return Response({"detail": exc.message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    if isinstance(exc, InvalidIdempotencyKey):
+        return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
+    return drf_exception_handler(exc, context)
