@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
 from api.models import SCOPES, ApiClient
-from api.services import api_client_create, api_client_revoke
+from api.services import api_client_create, api_client_revoke, check_client_scopes
 from hjp.accounts.models import Organisation
 
 
@@ -24,6 +24,15 @@ class ApiClientCreationForm(forms.ModelForm):
         self.fields["organisation"].queryset = Organisation.objects.filter(
             kind__in=[Organisation.Kind.HEALTH, Organisation.Kind.ADVICE]
         )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("organisation") and cleaned.get("scopes"):
+            try:
+                check_client_scopes(organisation=cleaned["organisation"], scopes=cleaned["scopes"])
+            except ValidationError as error:
+                self.add_error("scopes", error.messages)
+        return cleaned
 
 
 @admin.register(ApiClient)
@@ -55,17 +64,13 @@ class ApiClientAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return super().save_model(request, obj, form, change)
-        try:
-            created = api_client_create(
-                actor=request.user,
-                organisation=form.cleaned_data["organisation"],
-                name=form.cleaned_data["name"],
-                scopes=form.cleaned_data["scopes"],
-                expires_at=form.cleaned_data["expires_at"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-            raise
+        created = api_client_create(
+            actor=request.user,
+            organisation=form.cleaned_data["organisation"],
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            expires_at=form.cleaned_data["expires_at"],
+        )
         obj.pk = created.client.pk
         messages.warning(
             request,

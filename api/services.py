@@ -22,6 +22,16 @@ KIND_SCOPES = {
 }
 
 
+def check_client_scopes(*, organisation: Organisation, scopes) -> None:
+    """Only health and advice organisations have clients, each with the scopes its kind may use."""
+    if organisation.kind not in CLIENT_ROLE:
+        raise ValidationError({"organisation": "Only health and advice organisations can have API clients."})
+    misplaced = sorted(set(scopes) & set(SCOPES) - KIND_SCOPES[organisation.kind])
+    if misplaced:
+        kind = organisation.get_kind_display().lower()
+        raise ValidationError({"allowed_scopes": f"A client of a {kind} cannot hold {', '.join(misplaced)}."})
+
+
 @dataclass(frozen=True)
 class NewClient:
     client: ApiClient

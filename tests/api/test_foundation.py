@@ -31,6 +31,7 @@ def test_client_credentials_give_a_bearer_token_for_an_hour_with_the_clients_sco
     assert body["expires_in"] == 3600
     assert set(body["scope"].split()) == {"referrals:read", "referrals:write"}
     assert "refresh_token" not in body
+    assert AccessToken.objects.get().token == ""  # kept hashed only (RFC 9700)
     assert ApiCaller(body["access_token"]).get(LIST).status_code == 200
 
 

@@ -327,3 +327,26 @@ def test_the_detail_costs_a_fixed_number_of_queries(gp_system, sent_referral, dj
     with django_assert_num_queries(7):
         response = gp_system.get(f"/api/v1/referrals/{sent_referral.pk}/")
     assert response.status_code == 200
+
+
+def test_a_client_cannot_refer_to_a_partnership_its_organisation_is_not_in(gp_system):
+    elsewhere = factories.PartnershipFactory()
+    response = gp_system.post(LIST, referral_body(referral={"partnership": elsewhere.pk}))
+    assert response.status_code == 400 and "referral.partnership" in response.json()["errors"]
+    assert not Referral.objects.exists()
+
+
+def test_after_a_withdrawal_of_consent_the_api_shows_no_patient_details_and_no_moves(
+    advice_system, sent_referral, health_client
+):
+    from referrals.services import consent_withdraw
+
+    consent_withdraw(referral=sent_referral, actor=health_client.client.service_user)
+
+    body = advice_system.get(f"/api/v1/referrals/{sent_referral.pk}/").json()
+    assert body["status"] == "cancelled" and body["moves"] == []
+    assert body["patient"]["removed"].startswith("Details removed")
+    assert {value for name, value in body["patient"].items() if name != "removed"} == {None}
+    assert sent_referral.patient.family_name not in str(advice_system.get(LIST).json())
+    refused = advice_system.post(f"/api/v1/referrals/{sent_referral.pk}/accept/")
+    assert refused.status_code == 409
