@@ -90,3 +90,60 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self):
         return f"{self.client_id}:{self.key}"
+
+
+class Subscription(TimeStampedModel):
+    """A client's FHIR Subscription (the Subscriptions R5 Backport IG's R4 profile) to the topic of its Tasks'
+    changes: each change of a Task its system account may see is POSTed to `endpoint` as a notification Bundle,
+    signed with `secret` (HMAC-SHA256, the Hjp-Signature header), through the outbox (api.fhir.subscriptions)."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        OFF = "off", "Off"
+
+    class Content(models.TextChoices):
+        ID_ONLY = "id-only", "The Task's id only"
+        FULL_RESOURCE = "full-resource", "The whole Task"
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="subscriptions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    reason = models.CharField(max_length=300, blank=True)
+    endpoint = models.URLField(max_length=500)
+    content = models.CharField(max_length=20, choices=Content.choices, default=Content.ID_ONLY)
+    # Kept to sign with (the client checks the signature with its copy): shown once, when the subscription is made.
+    secret = models.CharField(max_length=100)
+    events_since_start = models.PositiveBigIntegerField(default=0)
+    end = models.DateTimeField(null=True, blank=True, help_text="After this no more notifications are sent.")
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"Subscription {self.pk} of {self.client}"
+
+    def is_active(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.status == self.Status.ACTIVE and (self.end is None or now < self.end)
+
+
+class SubscriptionNotification(models.Model):
+    """One change of a Task told to one subscription: its number in the subscription's events and the outbox
+    message that carries it (unique per subscription and change: the message's key)."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notifications")
+    message = models.OneToOneField(
+        "notifications.Message", on_delete=models.CASCADE, related_name="subscription_notification"
+    )
+    event_number = models.PositiveBigIntegerField()
+    referral_id = models.BigIntegerField(db_index=True)
+    change = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "event_number"], name="subscription_event_number_unique"),
+            models.UniqueConstraint(fields=["subscription", "change"], name="subscription_change_once"),
+        ]
+
+    def __str__(self):
+        return f"Event {self.event_number} of subscription {self.subscription_id}"

@@ -40,6 +40,7 @@ from outcomes.selectors.digest import DigestPeriod, digest_periods
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
 from referrals.permissions import author_is_current
+from referrals.signals import task_changed
 
 Action = AuditEvent.Action
 
@@ -62,7 +63,8 @@ def _record(outcome, *, case: Case, actor) -> None:
     _check_issue(case, outcome.issue)
     outcome.full_clean()
     outcome.save()
-    audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}")
+    entry = audit_record(actor=actor, action=Action.CREATE, obj=outcome, summary=f"case {case.pk}")
+    task_changed.send(sender=Referral, referral_id=case.referral_id, change=f"audit-{entry.pk}")
 
 
 @once_per_submission

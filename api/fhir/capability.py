@@ -79,6 +79,23 @@ def capability_statement(*, published: str) -> dict:
                     {"type": "Consent", "interaction": read},
                     {"type": "Patient", "interaction": read},
                     {"type": "CodeSystem", "interaction": read},
+                    {
+                        "type": "Subscription",
+                        "supportedProfile": [
+                            "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"
+                        ],
+                        "interaction": [
+                            {"code": "create"},
+                            {"code": "read"},
+                            {"code": "search-type"},
+                            {"code": "delete"},
+                        ],
+                        "documentation": "Topic-based subscriptions (Subscriptions R5 Backport, R4): criteria is the "
+                        "one topic, <base>/SubscriptionTopic/task-changed (a change of a Task the client may see); "
+                        "channel rest-hook to an https:// endpoint; payload application/fhir+json with content id-only "
+                        "or full-resource. Each notification is signed: Hjp-Signature: sha256=<HMAC-SHA256 of the body "
+                        "under the secret returned once at creation>. See the README.",
+                    },
                 ],
                 "interaction": [{"code": "transaction"}],
             }

@@ -13,5 +13,7 @@ urlpatterns = [
     path("ServiceRequest/<str:pk>", views.ServiceRequestRead.as_view(), name="service_request"),
     path("Consent/<str:pk>", views.ConsentRead.as_view(), name="consent"),
     path("Patient/<str:pk>", views.PatientRead.as_view(), name="patient"),
+    path("Subscription", views.SubscriptionCollection.as_view(), name="subscriptions"),
+    path("Subscription/<str:pk>", views.SubscriptionInstance.as_view(), name="subscription"),
     re_path(r"^(?P<rest>.+)$", views.Unknown.as_view(), name="unknown"),
 ]

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
-from api.fhir import capability, codes, mapping, moves, queries
+from api.fhir import capability, codes, mapping, moves, queries, subscriptions
 from api.fhir.outcome import FhirError, Issue, operation_outcome
 from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
@@ -352,6 +352,56 @@ class PatientRead(FhirView):
         referral = queries.referral_of_patient(request.user, pk)
         _audit_read(request, referral, "Patient")
         return Response(mapping.patient_resource(referral.patient))
+
+
+class SubscriptionCollection(FhirView):
+    """POST /fhir/Subscription registers a subscription to the changes of the Tasks the client may see (the answer
+    carries its signing secret, once); GET /fhir/Subscription lists the client's own."""
+
+    required_scopes = {"GET": READ_REFERRALS, "POST": READ_REFERRALS}
+
+    def post(self, request):
+        wanted = subscriptions.read_subscription(request.data)
+        subscription, secret = subscriptions.subscription_create(
+            client=request.user.api_client, actor=request.user, wanted=wanted
+        )
+        response = Response(subscriptions.subscription_resource(subscription, secret=secret), status=201)
+        response["Location"] = f"{codes.base_url()}/Subscription/{subscription.pk}"
+        return response
+
+    def get(self, request):
+        base = codes.base_url()
+        own = request.user.api_client.subscriptions.order_by("pk")
+        return Response(
+            {
+                "resourceType": "Bundle",
+                "type": "searchset",
+                "total": len(own),
+                "entry": [
+                    {
+                        "fullUrl": f"{base}/Subscription/{subscription.pk}",
+                        "resource": subscriptions.subscription_resource(subscription),
+                        "search": {"mode": "match"},
+                    }
+                    for subscription in own
+                ],
+            }
+        )
+
+
+class SubscriptionInstance(FhirView):
+    """GET /fhir/Subscription/<id>; DELETE ends it (status off). Only the client's own: another's is 404."""
+
+    required_scopes = {"GET": READ_REFERRALS, "DELETE": READ_REFERRALS}
+
+    def get(self, request, pk: str):
+        subscription = subscriptions.subscription_for(request.user.api_client, pk)
+        return Response(subscriptions.subscription_resource(subscription))
+
+    def delete(self, request, pk: str):
+        subscription = subscriptions.subscription_for(request.user.api_client, pk)
+        subscriptions.subscription_off(subscription=subscription, actor=request.user)
+        return Response(status=204)
 
 
 class Unknown(FhirView):

@@ -16,13 +16,15 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REPLY = "evidence_reply", "Reply to an evidence request"
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
     DAILY_SUMMARY = "daily_summary", "Daily summary"
+    # To a system client's account: one notification of a change to a Task it follows, POSTed to its endpoint.
+    WEBHOOK = "webhook", "Webhook notification"
 
 
 # Always emailed at once, whatever the recipient chose: a change to how they sign in must reach them now, and
 # the daily summary is the email itself (it never shows in the inbox).
 ALWAYS_EMAILED = frozenset({MessageKind.SECURITY_NOTICE, MessageKind.DAILY_SUMMARY})
 # The kinds a user chooses to have by email (NotificationPreference.email_kinds), in the order the page lists them.
-CHOOSABLE_KINDS = [kind for kind in MessageKind if kind not in ALWAYS_EMAILED]
+CHOOSABLE_KINDS = [kind for kind in MessageKind if kind not in ALWAYS_EMAILED and kind != MessageKind.WEBHOOK]
 
 
 class Message(models.Model):
@@ -88,13 +90,16 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         INBOX = "inbox", "In-app inbox"
         EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook (HTTPS POST to a system client)"
 
     Status = DeliveryStatus
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Each hand-over to the mail server counts one.")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Each hand-over to the mail server (or POST to a webhook endpoint) counts one."
+    )
     last_error = models.TextField(blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When the last attempt began.")
     sent_at = models.DateTimeField(null=True, blank=True)

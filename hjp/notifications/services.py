@@ -31,6 +31,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.redaction import ErasureReason, message_body
+from hjp.notifications import webhooks
 from hjp.notifications.mime import BatchEmail, SharedText
 from hjp.notifications.models import (
     CHOOSABLE_KINDS,
@@ -85,6 +86,17 @@ def register_composer(
         _PREPARERS[kind] = prepare
 
 
+# The app that owns a kind of webhook notification registers how to compose it at each attempt
+# (`register_webhook`): it returns a `webhooks.WebhookRequest` (the endpoint, the secret, the body, the event's id)
+# or None when the notification may no longer go (the subscription ended, the client may no longer see what it is
+# about): it is then cancelled. It runs under the message's row lock, so it only reads.
+_WEBHOOKS: dict[str, Callable[[Message], webhooks.WebhookRequest | None]] = {}
+
+
+def register_webhook(kind: str, compose: Callable[[Message], webhooks.WebhookRequest | None]) -> None:
+    _WEBHOOKS[kind] = compose
+
+
 def message_queue(
     *, recipient, kind: str, key: str, subject: str, body: str, url: str = "", referral_id: int | None = None
 ) -> Message:
@@ -108,6 +120,19 @@ def message_queue(
     return message
 
 
+def webhook_queue(*, recipient, kind: str, key: str, subject: str) -> tuple[Message, bool]:
+    """Put a webhook notification in the outbox, once per key (a change, to one subscription), and deliver it
+    after the surrounding transaction commits. Its body is composed at each attempt (`register_webhook`).
+    Returns the message and whether it was new."""
+    message, created = Message.objects.get_or_create(
+        key=key, defaults={"recipient": recipient, "kind": kind, "subject": subject[:200], "body": ""}
+    )
+    if created:
+        Delivery.objects.create(message=message, channel=Delivery.Channel.WEBHOOK)
+        transaction.on_commit(lambda: enqueue_delivery(message.pk), robust=True)
+    return message, created
+
+
 def enqueue_delivery(message_id: int) -> bool:
     """Hand the message to Celery. If the broker is down, the message stays pending for the sweep."""
     from hjp.notifications.tasks import deliver_message
@@ -128,6 +153,9 @@ def message_deliver(*, message_id: int) -> None:
         return
     kind = _kind_to_deliver(message_id)
     if kind is None:
+        return
+    if compose := _WEBHOOKS.get(kind):
+        _deliver_webhook(message_id, compose)
         return
     if prepare := _PREPARERS.get(kind):
         prepare()
@@ -216,7 +244,7 @@ def _claim_batch(message_id: int) -> list[_Claimed]:
         .select_related("recipient__notification_preference")
         .filter(status=Message.Status.PENDING)
         .exclude(pk=message_id)
-        .exclude(kind__in=list(_COMPOSERS))
+        .exclude(kind__in=[*_COMPOSERS, *_WEBHOOKS])
         .order_by("pk")[: settings.NOTIFICATION_DELIVERY_BATCH - 1]
     )
     return _deliver_and_claim({message.pk: message for message in own + others})
@@ -354,6 +382,88 @@ def _send_claimed(claimed: list[_Claimed], *, message_id: int) -> None:
     finally:
         _record_sent(sent)
         _close_quietly(mailer)
+
+
+@dataclass
+class _WebhookClaim:
+    delivery_id: int
+    attempt: int
+    request: webhooks.WebhookRequest
+
+
+def _deliver_webhook(message_id: int, compose) -> None:
+    """POST a webhook notification: at least once. The attempt is committed as `sending` (under the row locks:
+    a second run of the task waits, then finds it sent or being sent, and sends nothing), the POST made with no
+    lock held, then the delivery recorded `sent`, or `failed` and the task retried with backoff until
+    NOTIFICATION_MAX_ATTEMPTS, when it is given up (logged, and kept `failed` for a person to resend). A worker
+    that dies mid-POST leaves it `sending`: once older than a POST can take, it is sent again (the receiver
+    de-duplicates on the event id)."""
+    claim = _claim_webhook(message_id, compose)
+    if claim is None:
+        return
+    try:
+        webhooks.post(claim.request)
+    except webhooks.WebhookError as error:
+        reason = str(error)[:2000]
+        Delivery.objects.filter(pk=claim.delivery_id, status__in=may_become(S.FAILED)).update(
+            status=Delivery.Status.FAILED, last_error=reason
+        )
+        if claim.attempt >= settings.NOTIFICATION_MAX_ATTEMPTS:
+            logger.error(
+                "Webhook notification %s given up after %s attempts: %s", claim.request.event_id, claim.attempt, reason
+            )
+            return
+        logger.warning("Webhook notification %s failed (attempt %s): %s", claim.request.event_id, claim.attempt, reason)
+        raise DeliveryFailed(reason) from None
+    Delivery.objects.filter(pk=claim.delivery_id, status__in=may_become(S.SENT)).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
+    )
+    logger.info("Webhook notification %s sent (attempt %s).", claim.request.event_id, claim.attempt)
+
+
+@transaction.atomic
+def _claim_webhook(message_id: int, compose) -> _WebhookClaim | None:
+    message = Message.objects.select_for_update(of=("self",)).select_related("recipient").filter(pk=message_id).first()
+    delivery = (
+        Delivery.objects.select_for_update().filter(message_id=message_id, channel=Delivery.Channel.WEBHOOK).first()
+    )
+    if message is None or delivery is None:
+        return None
+    now = timezone.now()
+    if delivery.status == Delivery.Status.SENDING:
+        if delivery.last_attempt_at > now - webhook_sending_stale_after():
+            return None  # another worker is sending it
+        delivery.status = Delivery.Status.FAILED
+        delivery.last_error = "The worker stopped while posting it; sent again."
+    if delivery.status not in may_become(S.SENDING):
+        return None
+    if delivery.status == Delivery.Status.FAILED and delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+        return None  # given up; a person may resend it from the delivery log
+    request = compose(message)
+    if request is None:
+        message.status = Message.Status.CANCELLED
+        message.save(update_fields=["status"])
+        delivery.status = Delivery.Status.CANCELLED
+        delivery.last_error = "No longer to be sent: the subscription ended or the client may no longer see it."
+        delivery.save(update_fields=["status", "last_error"])
+        return None
+    # What went, not its content: a full Task is not kept here, where no withdrawal of consent would reach it.
+    message.body = f"Event {request.event_id}: {len(request.body)} bytes, signed, to the subscription's endpoint."
+    message.status = Message.Status.DELIVERED
+    message.delivered_at = message.delivered_at or now
+    message.save(update_fields=["body", "status", "delivered_at"])
+    delivery.status = Delivery.Status.SENDING
+    delivery.attempts += 1
+    delivery.last_attempt_at = now
+    delivery.save(update_fields=["status", "attempts", "last_attempt_at", "last_error"])
+    return _WebhookClaim(delivery.pk, delivery.attempts, request)
+
+
+def webhook_sending_stale_after() -> timedelta:
+    """How long a webhook may stay `sending` before nobody can still be posting it."""
+    return timedelta(
+        seconds=settings.NOTIFICATION_WEBHOOK_TIMEOUT_SECONDS * 2 + settings.NOTIFICATION_SENDING_MARGIN_SECONDS
+    )
 
 
 def _cancel_stopped(unsent: list[_Claimed]) -> set[int]:
@@ -529,13 +639,23 @@ def messages_sweep(*, older_than: timedelta | None = None, max_attempts: int | N
             message__created_at__lte=cutoff,
         ).values_list("message_id", flat=True)
     )
+    # A webhook whose worker died mid-POST goes again (at least once).
+    ids |= set(
+        Delivery.objects.filter(
+            channel=Delivery.Channel.WEBHOOK,
+            status=Delivery.Status.SENDING,
+            last_attempt_at__lte=timezone.now() - webhook_sending_stale_after(),
+        ).values_list("message_id", flat=True)
+    )
     return sum(enqueue_delivery(pk) for pk in sorted(ids))
 
 
 def emails_mark_unknown() -> int:
     """Mark `unknown` every email left `sending` longer than a send can take. Returns how many."""
     stale = Delivery.objects.filter(
-        status__in=may_become(S.UNKNOWN), last_attempt_at__lte=timezone.now() - sending_unknown_after()
+        channel=Delivery.Channel.EMAIL,
+        status__in=may_become(S.UNKNOWN),
+        last_attempt_at__lte=timezone.now() - sending_unknown_after(),
     )
     marked = stale.update(status=Delivery.Status.UNKNOWN, last_error=UNKNOWN_NOTE)
     if marked:
@@ -546,9 +666,12 @@ def emails_mark_unknown() -> int:
 @transaction.atomic
 def delivery_resend(*, delivery: Delivery, actor) -> bool:
     """A person checked the mail server's log and found an `unknown` (or given-up `failed`) email did not go:
-    send it again (same Message-ID). Returns False when the delivery is in no state to be resent."""
+    send it again (same Message-ID); or a webhook the retries gave up on is to be tried again. Returns False when
+    the delivery is in no state to be resent."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if delivery.channel != Delivery.Channel.EMAIL or delivery.status not in may_become(S.PENDING):
+    if delivery.channel not in (Delivery.Channel.EMAIL, Delivery.Channel.WEBHOOK) or delivery.status not in may_become(
+        S.PENDING
+    ):
         return False
     delivery.status = Delivery.Status.PENDING
     delivery.last_error = f"Resent by {actor} after checking."

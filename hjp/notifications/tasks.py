@@ -12,7 +12,7 @@ from hjp.notifications import services
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(services.DeliveryFailed, DatabaseError, OSError),
-    retry_backoff=5,
+    retry_backoff=settings.NOTIFICATION_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=settings.NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS,  # the visibility timeout exceeds it
     retry_jitter=True,
     max_retries=8,

@@ -363,6 +363,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 90)
 # Redis hands a task that was not acknowledged back to another worker after this long (kombu's default is an
 # hour). Tasks acknowledge late and a retry waits for its countdown unacknowledged, so this must exceed the
 # longest retry countdown plus the task time limit (retry_backoff_max=600 + 120), or a waiting retry would run twice.
+NOTIFICATION_RETRY_BACKOFF_SECONDS = env_int("NOTIFICATION_RETRY_BACKOFF_SECONDS", 5)  # the first retry's countdown
 NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS = 600  # the longest countdown of an email retry (hjp.notifications.tasks)
 _VISIBILITY_FLOOR = NOTIFICATION_RETRY_BACKOFF_MAX_SECONDS + CELERY_TASK_TIME_LIMIT
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", _VISIBILITY_FLOOR + 180)}
@@ -392,6 +393,10 @@ NOTIFICATION_STOP_RECHECK_SECONDS = 0.05
 # checking" once older than the email timeout plus this margin. The margin covers a slow conversation
 # (each SMTP step may take the timeout) up to the task's hard time limit, after which no worker is still on it.
 NOTIFICATION_SENDING_MARGIN_SECONDS = env_int("NOTIFICATION_SENDING_MARGIN_SECONDS", CELERY_TASK_TIME_LIMIT)
+# Webhooks (API clients' subscriptions to their Tasks): seconds a connect or the answer may take, and whether a
+# plain http:// endpoint on loopback is accepted (DEBUG and the tests only; production takes https:// alone).
+NOTIFICATION_WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT", 5)
+WEBHOOK_ALLOW_HTTP_LOOPBACK = DEBUG
 # When the periodic feedback jobs run (server time, Europe/London).
 DIGEST_DAY_OF_MONTH = env_int("DIGEST_DAY_OF_MONTH", 1)
 DIGEST_HOUR = env_int("DIGEST_HOUR", 7)

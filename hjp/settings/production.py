@@ -68,6 +68,7 @@ LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 LOGGING = logging_config(LOG_FORMAT)
 
 DEBUG = False
+WEBHOOK_ALLOW_HTTP_LOOPBACK = False  # webhook endpoints are https:// and on the internet, never this machine
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

@@ -21,6 +21,9 @@ READ_FROM_REPLICA = False
 # A short visibility timeout, so a task held by a killed worker comes back within a test.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 30}
 
+# The tests' webhook receivers listen on http://127.0.0.1 (tests/support/webhook_listener.py).
+WEBHOOK_ALLOW_HTTP_LOOPBACK = True
+
 MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 if os.environ.get("HJP_TEST_SMTP_PORT"):
     # A worker started by the tests talks real SMTP to the test's own mail server on loopback

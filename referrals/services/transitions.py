@@ -15,6 +15,7 @@ from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from referrals import permissions
 from referrals.models import CaseStatus, Consent, DeclineReason, Referral, ReferralStatus, ReferralStatusChange
+from referrals.signals import task_changed
 
 S = ReferralStatus
 
@@ -153,12 +154,13 @@ def _transition(
     # Triage's answer; a case reopened to awaiting its first contact is not accepted a second time.
     if to_status in STATUS_NOTICES and from_status == S.SUBMITTED:
         _queue_status_notice(locked, change)
-    audit_record(
+    entry = audit_record(
         actor=actor,
         action=AuditEvent.Action.TRANSITION,
         obj=locked,
         summary=f"{from_status} -> {to_status}",
     )
+    task_changed.send(sender=Referral, referral_id=locked.pk, change=f"audit-{entry.pk}")
     referral.refresh_from_db()
     return locked
 
@@ -196,11 +198,12 @@ def referral_set_case_status(*, referral: Referral, case_status: str, actor) -> 
         previous = locked.case_status
         locked.case_status = case_status
         locked.save(update_fields=["case_status", "updated_at"])
-        audit_record(
+        entry = audit_record(
             actor=actor,
             action=AuditEvent.Action.UPDATE,
             obj=locked,
             summary=f"case status {previous or 'none'} -> {case_status or 'none'}",
         )
+        task_changed.send(sender=Referral, referral_id=locked.pk, change=f"audit-{entry.pk}")
     referral.refresh_from_db()
     return locked

@@ -572,6 +572,9 @@ FHIR_MATRIX: dict[str, Row] = {
     "fhir:consent": Row(("api_consent",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
     "fhir:patient": Row(("api_patient",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
     "fhir:unknown": Row(("unknown",), clients_get(404, *TOKEN_CLIENTS, anonymous=404)),
+    # Every client lists its own subscriptions; one subscription is its client's alone.
+    "fhir:subscriptions": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:subscription": Row(("api_subscription",), clients_get(200, OWN_HEALTH)),
 }
 # The same URLs naming what a person of the health organisation referred: its advice organisation's client only.
 FHIR_WEB_REFERRAL = {
@@ -588,6 +591,7 @@ def test_every_fhir_url_is_in_the_fhir_matrix():
 
 @pytest.fixture
 def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
+    from api.fhir.subscriptions import Wanted, subscription_create
     from tests.api.conftest import register, token_for
 
     own_health = register(health_org)
@@ -603,6 +607,11 @@ def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
         "web_patient": referral.patient_id,
         "code_system": "case-status",
         "unknown": "Observation/1",
+        "api_subscription": subscription_create(
+            client=own_health.client,
+            actor=None,
+            wanted=Wanted(endpoint="https://hooks.example.org/hjp", content="id-only", reason="", end=None),
+        )[0].pk,
     }
     tokens = {
         OWN_HEALTH: token_for(own_health),

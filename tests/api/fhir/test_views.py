@@ -91,6 +91,7 @@ def test_metadata_is_a_truthful_capability_statement(client):
         "Consent": ["read"],
         "Patient": ["read"],
         "CodeSystem": ["read"],
+        "Subscription": ["create", "read", "search-type", "delete"],
     }
     assert [p["name"] for p in rest["resource"][0]["searchParam"]] == [
         "owner",
