@@ -130,7 +130,8 @@ class SubscriptionNotification(models.Model):
     """One change of a Task told to one subscription: its number in the subscription's events and the outbox
     message that carries it (unique per subscription and change: the message's key)."""
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="notifications")
+    # PROTECT: the log of what was told is kept; a subscription is ended (status off), never deleted.
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="notifications")
     message = models.OneToOneField(
         "notifications.Message", on_delete=models.CASCADE, related_name="subscription_notification"
     )

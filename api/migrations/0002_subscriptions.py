@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('change', models.CharField(max_length=100)),
                 ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('message', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='subscription_notification', to='notifications.message')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='api.subscription')),
+                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notifications', to='api.subscription')),
             ],
             options={
                 'constraints': [models.UniqueConstraint(fields=('subscription', 'event_number'), name='subscription_event_number_unique'), models.UniqueConstraint(fields=('subscription', 'change'), name='subscription_change_once')],

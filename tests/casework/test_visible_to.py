@@ -193,6 +193,13 @@ OBJECT_GATED = {
     "referrals:consent_change",
     "casework:evidence_detail",
     "casework:evidence_file",
+    # A clinic session (ClinicSession.objects.visible_to: its advice service and the partnership's referrers) and
+    # a booking (through its referral's visibility), each checked in referrals.clinics.permissions.
+    "referrals:clinic_detail",
+    "referrals:clinic_cancel",
+    "referrals:booking_add",
+    "referrals:booking_change",
+    "referrals:booking_cancel",
 }
 # Pages gated by a permission granted in the admin, not a membership role: the data protection role
 # (outcomes.permissions.has_subject_access_role; who looked also its advice organisation's supervisors).
