@@ -5,7 +5,9 @@ the object, with the response. A retry with the same key and the same request ge
 nothing is created twice; while the first request is still in flight, the retry waits on the unique index and
 then finds its row. The same key with a different request is refused (422). A request that fails (bad input, a
 refused move) rolls its record back with everything else: the key is free for the corrected request. Records
-are kept for IDEMPOTENCY_LIFETIME, then the key may be used again."""
+are kept for IDEMPOTENCY_LIFETIME, then the key may be used again: the client's next create deletes its own
+expired records, and the periodic job `purge-idempotency-records` (api.tasks) deletes everyone's, so the stored
+responses (with the patients' details they carry) of a client that stopped calling do not stay."""
 
 import hashlib
 import json
@@ -78,3 +80,11 @@ def idempotent_create(*, client: ApiClient, key: str, digest: str, create) -> Id
     record.status_code, record.response_body = status_code, body
     record.save(update_fields=["status_code", "response_body"])
     return IdempotentResponse(status_code=status_code, body=body, replayed=False)
+
+
+def idempotency_records_purge(*, now=None) -> int:
+    """Delete every client's records older than IDEMPOTENCY_LIFETIME (their keys may be used again). Returns how
+    many went. Idempotent; a record still in a create's open transaction is not yet visible, so not touched."""
+    cutoff = (now or timezone.now()) - IDEMPOTENCY_LIFETIME
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -66,6 +66,7 @@ def api_client_create(*, actor, organisation: Organisation, name: str, scopes, e
     service_user = User(
         email=f"api-client-{application.client_id.lower()}@api-clients.invalid",
         full_name=f"{SERVICE_USER_NAME_PREFIX}{name}",
+        is_system_account=True,  # sent no email, assigned no case (hjp.notifications, casework.permissions)
     )
     service_user.set_unusable_password()  # it can never sign in on the pages
     client = ApiClient(

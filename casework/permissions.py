@@ -62,9 +62,11 @@ def get_handover_for_user(user, pk) -> Handover:
 
 
 def case_workers(organisation_id: int) -> QuerySet[User]:
-    """The advisors and supervisors of an advice organisation: who a case can be assigned to."""
+    """The advisors and supervisors of an advice organisation: who a case can be assigned to. Not a system
+    account (an API client's), which holds the advisor role to act for the organisation but works no case."""
     return User.objects.filter(
         is_active=True,
+        is_system_account=False,
         pk__in=Membership.objects.filter(
             organisation_id=organisation_id, role__in=[Role.ADVISOR, Role.SUPERVISOR]
         ).values("user_id"),

@@ -9,6 +9,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from api.idempotency import IdempotencyKeyReused, InvalidIdempotencyKey
 from api.v1.forms_bridge import flatten_errors
 from hjp.core.errors import DomainError
+from hjp.core.versioning import StaleVersionError
 
 INVALID = "The request was not accepted: correct what `errors` names and send it again."
 
@@ -30,6 +31,9 @@ class ErrorSerializer(serializers.Serializer):
         required=False,
         help_text='What was wrong, by field: "patient.nhs_number", "consent.share_with_advice_service" ...',
     )
+    current_version = serializers.IntegerField(
+        required=False, help_text="With a stale `version` (409): the record's version now, to read it again at."
+    )
 
 
 def exception_handler(exc, context):
@@ -43,6 +47,10 @@ def exception_handler(exc, context):
         return Response({"detail": exc.message}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     if isinstance(exc, InvalidIdempotencyKey):
         return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, StaleVersionError):
+        return Response(
+            {"detail": exc.message, "current_version": exc.current.version}, status=status.HTTP_409_CONFLICT
+        )
     if isinstance(exc, DomainError):
         return Response({"detail": exc.message}, status=status.HTTP_409_CONFLICT)
     return drf_exception_handler(exc, context)

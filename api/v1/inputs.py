@@ -2,6 +2,7 @@
 of a referral (modulus-11 NHS number, postcode, consent scope 1, what a submission needs) are the web form's,
 applied after this (api.v1.forms_bridge)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from casework.models import CaseNote, ClosureReason
@@ -86,6 +87,43 @@ class ReferralCreateInput(serializers.Serializer):
     referral = ReferralInput()
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": BIGGEST_ID},
+            {"type": "string", "format": "email", "maxLength": 254},
+        ]
+    }
+)
+class AdvisorField(serializers.Field):
+    """A case worker named by their user id (an integer) or their email address (a string)."""
+
+    default_error_messages = {"invalid": "Give the advisor's user id (an integer) or email address (a string)."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, int):
+            if not 1 <= data <= BIGGEST_ID:
+                self.fail("invalid")
+            return data
+        data = data.strip()
+        if not data or len(data) > 254:
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
+class AcceptInput(serializers.Serializer):
+    advisor = AdvisorField(
+        help_text="The advisor responsible for the case: a case worker (advisor or supervisor) of this advice "
+        "service, by user id or email address. The client's own system account cannot hold a case.",
+        error_messages={"required": "Name the advisor responsible for the case, by user id or email address."},
+    )
+
+
 class DeclineInput(serializers.Serializer):
     reason = serializers.ChoiceField(choices=DeclineReason.choices)
     explanation = serializers.CharField(help_text="The referrer reads this.")
@@ -98,6 +136,13 @@ class InProgressInput(serializers.Serializer):
 
 
 class CloseInput(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text="The case's version (`case_version`) the close was decided on: if the case changed since, "
+        "nothing is closed and the answer is 409 with `current_version`. Leave it out to close the case as it is.",
+    )
     closure_reason = serializers.ChoiceField(
         choices=[c for c in ClosureReason.choices if c[0] != ClosureReason.CONSENT_WITHDRAWN]
     )

@@ -117,6 +117,10 @@ class ReferralSerializer(ReferralSummarySerializer):
     known_deadline_due = serializers.DateField(read_only=True, allow_null=True)
     timeline = StatusChangeSerializer(source="status_changes", many=True, read_only=True)
     moves = serializers.SerializerMethodField(help_text="The states this client may move the referral to now.")
+    case_version = serializers.SerializerMethodField(
+        help_text="The version of the referral's case (null without one): send it as `version` when closing, "
+        "to be refused (409) if the case changed since."
+    )
 
     class Meta(ReferralSummarySerializer.Meta):
         fields = [
@@ -134,10 +138,15 @@ class ReferralSerializer(ReferralSummarySerializer):
             "consent",
             "timeline",
             "moves",
+            "case_version",
         ]
 
     def get_referrer(self, referral) -> str:
         return referral.referrer.full_name
+
+    def get_case_version(self, referral) -> int | None:
+        case = getattr(referral, "case", None)
+        return case.version if case is not None else None
 
     def get_moves(self, referral) -> list[str]:
         return self.context.get("moves", [])

@@ -19,7 +19,8 @@ from api.v1.forms_bridge import form_data, form_errors
 from api.views import ClientView
 from casework import forms as casework_forms
 from casework import services as casework_services
-from casework.permissions import get_case_for_user, get_triage_referral_for_user
+from casework.permissions import case_workers, get_case_for_user, get_triage_referral_for_user
+from hjp.accounts.models import normalise_email
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
@@ -250,10 +251,38 @@ def _bound(form_class, values: dict, **kwargs):
 MOVE_RESPONSES = {200: api_serializers.ReferralSerializer, **BAD_INPUT, **NOT_FOUND, **REFUSED, **ERRORS}
 
 
-@extend_schema(tags=["moves"], summary="Accept a submitted referral (opens its case)", responses=MOVE_RESPONSES)
+@extend_schema(
+    tags=["moves"],
+    summary="Accept a submitted referral (opens its case, held by the advisor named)",
+    description="The case is the named advisor's: a case worker of this advice service, by user id or email "
+    "address (400 naming `advisor` otherwise).",
+    request=inputs.AcceptInput,
+    responses=MOVE_RESPONSES,
+)
 class ReferralAccept(ReferralMove):
+    input_class = inputs.AcceptInput
+
     def move(self, referral, data):
-        casework_services.referral_accept(referral=referral, actor=self.request.user)
+        casework_services.referral_accept(
+            referral=referral, actor=self.request.user, advisor=_case_worker(referral, data["advisor"])
+        )
+
+
+def _case_worker(referral, named: int | str):
+    """The case worker of the referral's advice organisation named by user id or email address (400 otherwise)."""
+    workers = case_workers(referral.advice_organisation_id)
+    by = {"pk": named} if isinstance(named, int) else {"email": normalise_email(named)}
+    advisor = workers.filter(**by).first()
+    if advisor is None:
+        raise InvalidContent(
+            {
+                "advisor": [
+                    f"No advisor or supervisor of {referral.advice_organisation.name} has this "
+                    f"{'user id' if isinstance(named, int) else 'email address'}."
+                ]
+            }
+        )
+    return advisor
 
 
 @extend_schema(
@@ -305,18 +334,27 @@ class ReferralInProgress(CaseMove):
 @extend_schema(
     tags=["moves"],
     summary="Close the case (with its outcomes recorded, or a reason there are none)",
+    description="With `version` (the referral's `case_version` when the client read it) the close is refused "
+    "with 409 and `current_version` if anyone changed the case since, as the page refuses a stale form.",
     request=inputs.CloseInput,
-    responses=MOVE_RESPONSES,
+    responses={
+        **MOVE_RESPONSES,
+        409: OpenApiResponse(
+            ErrorSerializer,
+            description="Refused, with the reason (e.g. no outcome recorded); or `version` is stale: nothing was "
+            "closed, and `current_version` is the case's version now.",
+        ),
+    },
 )
 class ReferralClose(CaseMove):
     input_class = inputs.CloseInput
 
     def move(self, case, data):
-        form = _bound(CaseCloseForm, {**data, "version": case.version})
+        form = _bound(CaseCloseForm, {**data, "version": data.get("version", case.version)})
         outcome_services.case_close_with_outcomes(
             case=case,
             actor=self.request.user,
-            version=form.cleaned_data["version"],
+            version=data.get("version"),  # None: no check, the case is closed as it is when locked
             closure_reason=form.cleaned_data["closure_reason"],
             note=form.cleaned_data["note"],
             no_outcome_reason=form.cleaned_data["no_outcome_reason"],

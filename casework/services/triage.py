@@ -23,12 +23,15 @@ Action = AuditEvent.Action
 @once_per_submission
 @transaction.atomic
 def referral_accept(*, referral: Referral, actor, advisor=None) -> Case:
-    """Accept a submitted referral and open its case, assigned to the actor or (by a supervisor) to another
-    advisor of the same organisation. The case starts with one issue per problem the referrer ticked."""
+    """Accept a submitted referral and open its case, assigned to the actor or (by a supervisor, or by the
+    organisation's own system through the API) to another advisor of the same organisation. A system account
+    works no case: it names the advisor. The case starts with one issue per problem the referrer ticked."""
     organisation_id = referral.advice_organisation_id
     require_worker(actor, organisation_id)
+    if advisor is None and actor.is_system_account:
+        raise DomainError("Name the advisor responsible for the case.")
     advisor = advisor or actor
-    if advisor.pk != actor.pk and not is_supervisor_of(actor, organisation_id):
+    if advisor.pk != actor.pk and not (is_supervisor_of(actor, organisation_id) or actor.is_system_account):
         raise DomainError("Only a supervisor can assign a new case to someone else.")
     if not case_workers(organisation_id).filter(pk=advisor.pk).exists():
         raise DomainError("A case can only be assigned to an advisor of this advice service.")

@@ -42,7 +42,7 @@ class UserAdmin(BaseUserAdmin):
     add_form = HjpUserCreationForm
     ordering = ("email",)
     list_display = ("email", "full_name", "is_active", "is_staff", "last_login")
-    list_filter = ("is_active", "is_staff", "memberships__role")
+    list_filter = ("is_active", "is_staff", "is_system_account", "memberships__role")
     search_fields = ("email", "full_name")
     inlines = [MembershipInline]
     actions = ["reset_second_factors"]

@@ -71,6 +71,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin pages.")
     is_active = models.BooleanField(default=True)
+    is_system_account = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="A system's account (an API client's service user): it never signs in, reads no inbox and is "
+        "sent no email, and no case is assigned to it.",
+    )
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()

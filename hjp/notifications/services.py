@@ -97,6 +97,14 @@ def register_webhook(kind: str, compose: Callable[[Message], webhooks.WebhookReq
     _WEBHOOKS[kind] = compose
 
 
+def may_be_emailed(recipient) -> bool:
+    """Whether a message to `recipient` goes by email as well as to the inbox: a person who can sign in, with an
+    address. A system account (an API client's service user) is sent none: its address is not a mailbox. Its
+    messages stay in its inbox, delivered at once (the record that the notice was given; the system reads the
+    referral's state through the API instead)."""
+    return bool(recipient.email) and recipient.is_active and not recipient.is_system_account
+
+
 def message_queue(
     *, recipient, kind: str, key: str, subject: str, body: str, url: str = "", referral_id: int | None = None
 ) -> Message:
@@ -114,7 +122,7 @@ def message_queue(
     )
     if created:
         Delivery.objects.create(message=message, channel=Delivery.Channel.INBOX)
-        if recipient.email and recipient.is_active:
+        if may_be_emailed(recipient):
             Delivery.objects.create(message=message, channel=Delivery.Channel.EMAIL)
         transaction.on_commit(lambda: enqueue_delivery(message.pk), robust=True)
     return message
@@ -307,7 +315,7 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
             continue
         if delivery.status == Delivery.Status.FAILED and delivery.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
             continue  # the retries have given up; a person may resend it from the delivery log
-        if not (message.recipient.email and message.recipient.is_active):
+        if not may_be_emailed(message.recipient):
             no_address.append(delivery.pk)
             settled.add(message.pk)
             continue
@@ -332,7 +340,8 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
         claimed.append(_Claimed(delivery.pk, message.pk, email, delivery.status, delivery.last_attempt_at))
     Delivery.objects.filter(pk__in=cancel).update(status=Delivery.Status.CANCELLED)
     Delivery.objects.filter(pk__in=no_address).update(
-        status=Delivery.Status.CANCELLED, last_error="The recipient has no email address or cannot sign in."
+        status=Delivery.Status.CANCELLED,
+        last_error="The recipient has no email address, cannot sign in, or is a system account.",
     )
     if not_wanted:
         Delivery.objects.filter(pk__in=not_wanted).update(status=Delivery.Status.CANCELLED, last_error=NOT_WANTED)

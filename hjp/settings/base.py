@@ -437,6 +437,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.accounts.tasks.purge_password_reset_requests",
         "schedule": crontab(minute=40, hour=3),
     },
+    # The API's idempotency records past their 24 hours (api.idempotency), with the responses they kept.
+    "purge-idempotency-records": {
+        "task": "api.tasks.purge_idempotency_records",
+        "schedule": crontab(minute=50, hour=3),
+    },
     "purge-submission-tokens": {
         "task": "hjp.core.tasks.purge_submission_tokens",
         "schedule": crontab(minute=30, hour=3),

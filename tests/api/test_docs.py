@@ -47,3 +47,16 @@ def test_the_docs_page_uses_only_this_installations_files(db):
     assert init.status_code == 200 and init["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in init.content.decode()
     assert not re.search(r"https?://", init.content.decode())
+
+
+def test_the_schema_says_accept_names_the_advisor_and_close_takes_a_version(db):
+    schema = yaml.safe_load(Client().get("/api/v1/schema/").content)
+    components = schema["components"]["schemas"]
+    accept = schema["paths"]["/api/v1/referrals/{id}/accept/"]["post"]["requestBody"]
+    assert accept["required"] and components["AcceptInputRequest"]["required"] == ["advisor"]
+    close = schema["paths"]["/api/v1/referrals/{id}/close/"]["post"]
+    assert components["CloseInputRequest"]["properties"]["version"]["type"] == "integer"
+    assert "version" not in components["CloseInputRequest"].get("required", [])
+    assert "current_version" in close["responses"]["409"]["description"]
+    assert "current_version" in components["Error"]["properties"]
+    assert components["Referral"]["properties"]["case_version"]["nullable"]

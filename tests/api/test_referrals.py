@@ -7,12 +7,18 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from casework.models import Case
 from hjp.audit.models import AuditEvent
 from referrals.models import Referral, ReferralStatus
 from tests import factories
 from tests.api.conftest import register
 
 LIST = "/api/v1/referrals/"
+# The moves cost what the services cost the pages (locks, the transition, the case and its issues, the status
+# notice to the referrer, audit entries, the figures to refresh), plus the token, the memberships, the named
+# advisor (one query) and the referral read back: the same whatever the referral holds.
+ACCEPT_QUERIES = 57
+CLOSE_QUERIES = 73
 
 
 def referral_body(**sections) -> dict:
@@ -240,11 +246,14 @@ def moved(response, status):
     return response.json()
 
 
-def test_the_advice_service_accepts_records_first_contact_and_closes(advice_system, advice_client, sent_referral):
+def test_the_advice_service_accepts_records_first_contact_and_closes(
+    advice_system, advice_client, sent_referral, advisor_user
+):
     base = f"/api/v1/referrals/{sent_referral.pk}"
     assert set(advice_system.get(f"{base}/").json()["moves"]) == {"accepted", "declined", "redirected"}
 
-    moved(advice_system.post(f"{base}/accept/"), "accepted")
+    moved(advice_system.post(f"{base}/accept/", {"advisor": advisor_user.pk}), "accepted")
+    assert Case.objects.get(referral=sent_referral).advisor == advisor_user
     body = moved(
         advice_system.post(
             f"{base}/in-progress/",
@@ -275,11 +284,11 @@ def test_declining_needs_a_coded_reason_and_an_explanation(advice_system, sent_r
     assert body["fhir_status"] == "rejected"
 
 
-def test_a_move_the_table_refuses_is_409_with_the_reason(advice_system, sent_referral):
+def test_a_move_the_table_refuses_is_409_with_the_reason(advice_system, sent_referral, advisor_user):
     base = f"/api/v1/referrals/{sent_referral.pk}"
-    moved(advice_system.post(f"{base}/accept/"), "accepted")
+    moved(advice_system.post(f"{base}/accept/", {"advisor": advisor_user.email}), "accepted")
 
-    again = advice_system.post(f"{base}/accept/")
+    again = advice_system.post(f"{base}/accept/", {"advisor": advisor_user.email})
     assert again.status_code == 409 and again.json()["detail"] == "This referral is already accepted."
     declined = advice_system.post(f"{base}/decline/", {"reason": "other", "explanation": "x"})
     assert declined.status_code == 409
@@ -337,7 +346,7 @@ def test_a_client_cannot_refer_to_a_partnership_its_organisation_is_not_in(gp_sy
 
 
 def test_after_a_withdrawal_of_consent_the_api_shows_no_patient_details_and_no_moves(
-    advice_system, sent_referral, health_client
+    advice_system, sent_referral, health_client, advisor_user
 ):
     from referrals.services import consent_withdraw
 
@@ -348,5 +357,109 @@ def test_after_a_withdrawal_of_consent_the_api_shows_no_patient_details_and_no_m
     assert body["patient"]["removed"].startswith("Details removed")
     assert {value for name, value in body["patient"].items() if name != "removed"} == {None}
     assert sent_referral.patient.family_name not in str(advice_system.get(LIST).json())
-    refused = advice_system.post(f"/api/v1/referrals/{sent_referral.pk}/accept/")
+    refused = advice_system.post(f"/api/v1/referrals/{sent_referral.pk}/accept/", {"advisor": advisor_user.pk})
     assert refused.status_code == 409
+
+
+def test_accepting_names_the_advisor_responsible_a_case_worker_of_the_service(
+    advice_system, advice_client, sent_referral, advisor_user, supervisor_user
+):
+    url = f"/api/v1/referrals/{sent_referral.pk}/accept/"
+    elsewhere = factories.advisor(factories.AdviceOrganisationFactory())
+    for body, says in [
+        ({}, "Name the advisor responsible"),
+        ({"advisor": advice_client.client.service_user.pk}, "has this user id"),  # the client's own account
+        ({"advisor": elsewhere.pk}, "has this user id"),
+        ({"advisor": elsewhere.email}, "has this email address"),
+        ({"advisor": advisor_user.full_name}, "has this email address"),
+        ({"advisor": True}, "user id (an integer) or email address"),
+        ({"advisor": 0}, "user id (an integer) or email address"),
+    ]:
+        refused = advice_system.post(url, body)
+        assert refused.status_code == 400, body
+        assert list(refused.json()["errors"]) == ["advisor"] and says in refused.json()["errors"]["advisor"][0]
+    assert not Case.objects.exists()
+    assert Referral.objects.get().status == ReferralStatus.SUBMITTED
+
+    moved(advice_system.post(url, {"advisor": f"  {supervisor_user.email.upper()} "}), "accepted")
+    assert Case.objects.get().advisor == supervisor_user
+
+
+@pytest.mark.parametrize("categories", [1, 4])
+def test_accepting_costs_the_same_queries_for_few_and_many_categories(
+    advice_system,
+    advice_client,
+    health_client,
+    health_org,
+    partnership,
+    advisor_user,
+    categories,
+    django_assert_num_queries,
+):
+    from referrals.models import ProblemCategory
+
+    referral = factories.ReferralFactory(
+        referrer=health_client.client.service_user,
+        referring_organisation=health_org,
+        partnership=partnership,
+        categories=ProblemCategory.objects.order_by("pk")[:categories],
+    )
+    with django_assert_num_queries(ACCEPT_QUERIES):
+        response = advice_system.post(f"/api/v1/referrals/{referral.pk}/accept/", {"advisor": advisor_user.email})
+    assert response.status_code == 200 and len(response.json()["categories"]) == categories
+
+
+@pytest.fixture
+def case_in_progress(advice_system, sent_referral, advisor_user):
+    base = f"/api/v1/referrals/{sent_referral.pk}"
+    moved(advice_system.post(f"{base}/accept/", {"advisor": advisor_user.pk}), "accepted")
+    moved(
+        advice_system.post(
+            f"{base}/in-progress/",
+            {"first_contact_at": timezone.now().isoformat(), "kind": "call", "text": "Spoke to Maria."},
+        ),
+        "in_progress",
+    )
+    return Case.objects.get(referral=sent_referral)
+
+
+CLOSE = {"closure_reason": "advice_given", "no_outcome_reason": "advice_only"}
+
+
+def test_closing_with_a_stale_version_is_409_with_the_current_version_and_closes_nothing(
+    advice_system, case_in_progress, advisor_user
+):
+    url = f"/api/v1/referrals/{case_in_progress.referral_id}"
+    read_at = advice_system.get(f"{url}/").json()["case_version"]
+    assert read_at == case_in_progress.version
+    from casework.services import case_update
+
+    case_update(case=case_in_progress, actor=advisor_user, version=read_at, summary="Rent arrears too.", case_status="")
+    current = Case.objects.get(pk=case_in_progress.pk).version
+
+    stale = advice_system.post(f"{url}/close/", {**CLOSE, "version": read_at})
+    assert stale.status_code == 409
+    assert stale.json()["current_version"] == current and "Someone else changed this case" in stale.json()["detail"]
+    assert Case.objects.get(pk=case_in_progress.pk).is_open
+
+    bad = advice_system.post(f"{url}/close/", {**CLOSE, "version": "latest"})
+    assert bad.status_code == 400 and list(bad.json()["errors"]) == ["version"]
+    closed = moved(advice_system.post(f"{url}/close/", {**CLOSE, "version": current}), "closed")
+    assert closed["case_version"] == current + 1
+
+
+def test_closing_without_a_version_closes_the_case_as_it_is(advice_system, case_in_progress, advisor_user):
+    from casework.services import case_update
+
+    case_update(
+        case=case_in_progress, actor=advisor_user, version=case_in_progress.version, summary="x", case_status=""
+    )
+    moved(advice_system.post(f"/api/v1/referrals/{case_in_progress.referral_id}/close/", CLOSE), "closed")
+
+
+def test_closing_costs_a_fixed_number_of_queries(advice_system, case_in_progress, django_assert_num_queries):
+    with django_assert_num_queries(CLOSE_QUERIES):
+        response = advice_system.post(
+            f"/api/v1/referrals/{case_in_progress.referral_id}/close/", {**CLOSE, "version": case_in_progress.version}
+        )
+    assert response.status_code == 200

@@ -472,7 +472,8 @@ API_MATRIX = {
     # The referral was made by a person (OWNER): its organisation's client sees it only where the organisation
     # shares visibility, like COLLEAGUE (its own referrals it sees: tests/api/test_referrals.py).
     ("GET", "api_v1:referral_detail", "referral"): api_grant(own_advice=200),
-    ("POST", "api_v1:referral_accept", "referral"): api_grant(own_health=403, other_health=403, own_advice=200),
+    # Every move is posted an empty body: the client that may make it is told what is missing (accept: the advisor).
+    ("POST", "api_v1:referral_accept", "referral"): api_grant(own_health=403, other_health=403, own_advice=400),
     ("POST", "api_v1:referral_decline", "referral"): api_grant(own_health=403, other_health=403, own_advice=400),
     ("POST", "api_v1:referral_in_progress", "case_referral"): api_grant(
         own_health=403, other_health=403, own_advice=400
