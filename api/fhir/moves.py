@@ -12,6 +12,8 @@ from api.fhir import codes, mapping
 from api.fhir.outcome import FhirError
 from casework import services as casework
 from casework.models import CaseState, ClosureReason
+from casework.permissions import case_workers
+from hjp.accounts.models import normalise_email
 from hjp.core.errors import DomainError
 from hjp.core.versioning import StaleVersionError
 from referrals import services as referrals
@@ -19,7 +21,10 @@ from referrals.models import CaseStatus, DeclineReason, Referral, ReferralStatus
 
 S = ReferralStatus
 # What a client may change in a Task; everything else it sends must be as the server has it.
-WRITABLE = frozenset({"status", "statusReason", "businessStatus", "executionPeriod", "note"})
+WRITABLE = frozenset({"status", "statusReason", "businessStatus", "executionPeriod", "note", "extension"})
+# Accepting names the advisor responsible for the case (a system account works no case): this extension on the
+# Task, valueString = the email address of an advisor or supervisor of the advice service.
+ADVISOR_EXTENSION = "responsible-advisor"
 IGNORED = frozenset({"meta", "lastModified", "text", "output"})
 
 
@@ -89,10 +94,31 @@ def task_move(*, referral: Referral, wanted: dict, actor) -> Referral:
     return referral
 
 
+def _named_advisor(referral: Referral, wanted: dict):
+    """The case worker the accepting Task names in its responsible-advisor extension; FhirError (422) otherwise."""
+    url = codes.extension_url(ADVISOR_EXTENSION)
+    named = [e for e in wanted.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
+    email = named[0].get("valueString") if named else None
+    advisor = (
+        case_workers(referral.advice_organisation_id).filter(email=normalise_email(email)).first()
+        if isinstance(email, str) and email.strip()
+        else None
+    )
+    if advisor is None:
+        raise FhirError.one(
+            422,
+            "required" if not named else "value",
+            "Name the advisor responsible for the case: an advisor or supervisor of "
+            f"{referral.advice_organisation.name}, by email address, as Task.extension {url} (valueString).",
+            "Task.extension",
+        )
+    return advisor
+
+
 def _move(referral: Referral, status: str, reason: dict, wanted: dict, actor) -> None:
     text = (reason.get("text") or "").strip()
     if status == "accepted":
-        casework.referral_accept(referral=referral, actor=actor)
+        casework.referral_accept(referral=referral, actor=actor, advisor=_named_advisor(referral, wanted))
     elif status == "rejected":
         code = _coded(reason, "decline-reason", DeclineReason.values, "Task.statusReason")
         if not code:

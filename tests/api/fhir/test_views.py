@@ -17,6 +17,8 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
 from api.fhir import codes
+from api.fhir.codes import extension_url
+from api.fhir.moves import ADVISOR_EXTENSION
 from api.fhir.views import MAX_BODY_BYTES
 from hjp.audit.models import AuditEvent
 from referrals import services as referral_services
@@ -365,17 +367,33 @@ def test_task_search_costs_the_same_for_few_and_many(
     assert len(bundle["entry"]) == rows
 
 
+def accept_with(advisor) -> list[dict]:
+    """The JSON Patch that accepts a Task, naming the advisor responsible for the case."""
+    return [
+        {"op": "replace", "path": "/status", "value": "accepted"},
+        {
+            "op": "add",
+            "path": "/extension",
+            "value": [{"url": extension_url(ADVISOR_EXTENSION), "valueString": advisor.email}],
+        },
+    ]
+
+
 # --- moving Tasks -------------------------------------------------------------------------------------------------
 
 
-def test_the_advice_service_moves_a_task_through_the_pages_transitions(advice_client, sent_referral, fhir):
+def test_the_advice_service_moves_a_task_through_the_pages_transitions(
+    advice_client, advisor_user, sent_referral, fhir
+):
     system = fhir(advice_client)
     path = f"/fhir/Task/{sent_referral.pk}"
-    accepted = resource(system.patch(path, [{"op": "replace", "path": "/status", "value": "accepted"}]), Task)
+    unnamed = system.patch(path, [{"op": "replace", "path": "/status", "value": "accepted"}])
+    assert outcome(unnamed, 422)[0]["expression"] == ["Task.extension"]
+    accepted = resource(system.patch(path, accept_with(advisor_user)), Task)
     assert accepted["status"] == "accepted"
     assert accepted["businessStatus"]["coding"][0]["code"] == "awaiting_first_contact"
     sent_referral.refresh_from_db()
-    assert sent_referral.case.advisor == advice_client.client.service_user
+    assert sent_referral.case.advisor == advisor_user
 
     working = resource(system.patch(path, [{"op": "replace", "path": "/status", "value": "in-progress"}]), Task)
     assert working["status"] == "in-progress"
@@ -471,7 +489,7 @@ def test_the_referrer_cancels_with_a_reason(health_client, sent_referral, fhir):
 
 @pytest.mark.parametrize("scope_3", [True, False])
 def test_a_closed_task_gives_its_outcomes_only_where_consent_scope_3_allows(
-    scope_3, advice_client, health_client, health_org, partnership, fhir
+    scope_3, advice_client, advisor_user, health_client, health_org, partnership, fhir
 ):
     referral = factories.ReferralFactory(
         referrer=health_client.client.service_user,
@@ -481,8 +499,8 @@ def test_a_closed_task_gives_its_outcomes_only_where_consent_scope_3_allows(
     )
     advice = fhir(advice_client)
     path = f"/fhir/Task/{referral.pk}"
-    for status in ("accepted", "in-progress"):
-        assert advice.patch(path, [{"op": "replace", "path": "/status", "value": status}]).status_code == 200
+    assert advice.patch(path, accept_with(advisor_user)).status_code == 200
+    assert advice.patch(path, [{"op": "replace", "path": "/status", "value": "in-progress"}]).status_code == 200
     referral.refresh_from_db()
     factories.FinancialOutcomeFactory(issue=referral.case.issues.get())
     assert advice.patch(path, [{"op": "replace", "path": "/status", "value": "completed"}]).status_code == 200
