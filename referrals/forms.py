@@ -10,6 +10,7 @@ from hjp.core.forms import (
     DateInput,
     DateTimeInput,
     InlineRadioSelect,
+    RowChoiceField,
     SubmissionTokenMixin,
     VersionMixin,
     require_to_submit,
@@ -364,11 +365,21 @@ class ReferralForm(SubmissionTokenMixin, VersionMixin, forms.ModelForm):
 
     def __init__(self, *args, submitting: bool = False, partnerships=None, categories=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The partnerships the view has read once: shown and checked from those rows, with no query of their own.
+        model_field = self.fields["partnership"]
+        self.fields["partnership"] = RowChoiceField(
+            partnerships,
+            label=model_field.label,
+            help_text=model_field.help_text,
+            widget=model_field.widget,
+            error_messages=model_field.error_messages,
+            required=model_field.required,
+        )
         self.submitting = submitting
         require_to_submit(self, REFERRAL_REQUIRED_TO_SUBMIT, submitting=submitting)
         self.fields["expected_discharge_date"].shown_as_required = True
-        self.fields["partnership"].queryset = partnerships
-        self.fields["partnership"].empty_label = None if partnerships.count() == 1 else "Choose an advice service"
+        rows = self.fields["partnership"].rows
+        self.fields["partnership"].empty_label = None if len(rows) == 1 else "Choose an advice service"
         self.fields["categories"].queryset = categories
         self.fields["urgency"].choices = Referral._meta.get_field("urgency").choices
         self.fields["setting"].choices = [("", "Choose a setting"), *Setting.choices]

@@ -11,9 +11,11 @@ from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
 from hjp.core.lookups import get_visible_or_404
 from hjp.core.nhs_number import normalise_nhs_number
+from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.models import (
     OPEN_STATUSES,
     SORT_AT,
+    ClinicBooking,
     ConsentChange,
     Handover,
     Patient,
@@ -339,13 +341,35 @@ def thread_messages(*, user, referral: Referral) -> QuerySet[ReferralMessage]:
     return ReferralMessage.objects.filter(referral=referral).select_related("author").order_by("-created_at", "-pk")
 
 
+def referral_page_lists(*, user, referral: Referral) -> dict[str, list]:
+    """The referral page's short lists, in one query: its active clinic booking ("clinic_bookings", with the
+    session and its advisor) and, for a user who takes part in the conversation, its latest messages ("thread",
+    newest first, one more than THREAD_PREVIEW to tell whether there are earlier ones)."""
+    lists = {
+        "clinic_bookings": ShortList(
+            ClinicBooking.objects.active().filter(referral_id=referral.pk), ("session__advisor", "session__partnership")
+        )
+    }
+    if thread_side(user, referral) is not None:
+        lists["thread"] = ShortList(
+            ReferralMessage.objects.filter(referral=referral).order_by("-created_at", "-pk"),
+            ("author",),
+            limit=THREAD_PREVIEW + 1,
+        )
+    return read_short_lists(**lists)
+
+
+def thread_preview_of(rows: list[ReferralMessage]) -> tuple[list[ReferralMessage], bool]:
+    """The preview (oldest first) and whether there are earlier messages, from the latest THREAD_PREVIEW + 1."""
+    return rows[:THREAD_PREVIEW][::-1], len(rows) > THREAD_PREVIEW
+
+
 def thread_preview(*, user, referral: Referral) -> tuple[list[ReferralMessage], bool]:
     """The latest THREAD_PREVIEW messages, oldest first, and whether there are earlier ones: one query (none for
     a user with no part in the conversation)."""
     if thread_side(user, referral) is None:
         return [], False
-    rows = list(thread_messages(user=user, referral=referral)[: THREAD_PREVIEW + 1])
-    return rows[:THREAD_PREVIEW][::-1], len(rows) > THREAD_PREVIEW
+    return thread_preview_of(list(thread_messages(user=user, referral=referral)[: THREAD_PREVIEW + 1]))
 
 
 def get_thread_message_for_user(*, user, referral: Referral, pk) -> ReferralMessage:

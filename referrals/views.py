@@ -82,10 +82,11 @@ def referral_list(request):
 def _referral_forms(request, *, referral=None, submitting=False):
     user = request.user
     partnerships = selectors.partnerships_for_referrer(user)
+    rows = list(partnerships)  # read once: the form shows and checks these rows
     data = request.POST if request.method == "POST" else None
     initial_referral = {}
-    if referral is None and partnerships.count() == 1:
-        initial_referral["partnership"] = partnerships.first()
+    if referral is None and len(rows) == 1:
+        initial_referral["partnership"] = rows[0]
     return (
         PatientForm(data, prefix="patient", instance=referral.patient if referral else None, submitting=submitting),
         ConsentForm(
@@ -213,7 +214,8 @@ def referral_detail(request, pk):
     advice_org_ids = roles_for(user).advice_org_ids
     consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
-    clinic_bookings = clinic_selectors.referral_bookings(referral_id=referral.pk)
+    lists = selectors.referral_page_lists(user=user, referral=referral)
+    clinic_bookings = lists["clinic_bookings"]
     return render(
         request,
         "referrals/referral_detail.html",
@@ -242,7 +244,7 @@ def referral_detail(request, pk):
             "show_next_steps": referral.status == ReferralStatus.SUBMITTED
             and permissions.is_referrer_side(user, referral),
         }
-        | thread_context(user=user, referral=referral),
+        | thread_context(user=user, referral=referral, latest=lists.get("thread")),
     )
 
 
@@ -390,13 +392,17 @@ def consent_scope_change(request, pk):
     )
 
 
-def thread_context(*, user, referral) -> dict:
+def thread_context(*, user, referral, latest: list | None = None) -> dict:
     """What the referral's and the case's pages need to show the conversation: its latest messages (one query,
-    none for a user with no part in it) and the form to write."""
+    none for a user with no part in it, or none at all where the page read them with its other short lists:
+    `latest`, newest first) and the form to write."""
     side = permissions.thread_side(user, referral)
     if side is None:
         return {"thread_side": None}
-    thread_list, earlier = selectors.thread_preview(user=user, referral=referral)
+    if latest is not None:
+        thread_list, earlier = selectors.thread_preview_of(latest)
+    else:
+        thread_list, earlier = selectors.thread_preview(user=user, referral=referral)
     return {
         "thread_side": side,
         "thread_list": thread_list,

@@ -6,7 +6,7 @@ one wide row (NULL, cast to the column's type, in every other list's), numbered 
 instances with the forward relations named in `related` attached, as select_related attaches them. Each column
 keeps its field's type, so values are converted exactly as a query of the model would convert them.
 
-Only for lists that stay short (a few rows each): every list is read whole, with no page."""
+Only for lists that stay short (a few rows each): every list is read whole, or its first `limit` rows."""
 
 from dataclasses import dataclass
 
@@ -19,6 +19,7 @@ from django.db.models.functions import RowNumber
 class ShortList:
     queryset: QuerySet  # the rows, filtered; its ordering (or the model's) is the list's order
     related: tuple[str, ...] = ()  # forward relations read with each row, as for select_related: "issue__category"
+    limit: int | None = None  # at most this many rows, the first in the list's order (None: the whole list)
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ def read_short_lists(**lists: ShortList) -> dict[str, list]:
         sql, branch_params = compiler.as_sql()
         own = ", ".join(f"s.c{n + 2}" for n in range(len(columns[index])))
         padded = ", ".join(part for part in ("s.c0, s.c1", *nulls[:index], own, *nulls[index + 1 :]) if part)
-        branches.append(f"SELECT {padded} FROM ({sql}) s")
+        limit = lists[name].limit
+        branches.append(f"SELECT {padded} FROM ({sql}) s" + (" WHERE s.c1 <= %s" if limit is not None else ""))
         params.extend(branch_params)
+        if limit is not None:
+            params.append(limit)
         compilers.append((compiler, compiler.get_converters([column for column, _, _ in compiler.select])))
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(branches), params)

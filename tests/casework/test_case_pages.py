@@ -202,7 +202,9 @@ def test_a_duplicate_provider_name_is_refused_without_a_500(client, supervisor_u
         reverse("casework:provider_add"), once({"name": provider.name, "specialisms": "x", "is_active": "on"})
     )
     assert response.status_code == 400 and response.context["errors"]
-    response = client.post(reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on"}), follow=True)
+    response = client.post(
+        reverse("casework:provider_add"), once({"name": "Shelter", "is_active": "on", "capacity": "open"}), follow=True
+    )
     assert response.redirect_chain[-1][0] == reverse("casework:providers")
     assert "Shelter" in response.content.decode()
     assert AdviceProvider.objects.filter(name=provider.name).count() == 1

@@ -97,7 +97,7 @@ FORMS = {
         "casework:provider_add",
         "supervisor",
         lambda w: [],
-        lambda w: {"name": "Shelter", "is_active": "on"},
+        lambda w: {"name": "Shelter", "is_active": "on", "capacity": "open"},
         "",
         lambda w: AdviceProvider.objects,
     ),

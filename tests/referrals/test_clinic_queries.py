@@ -14,9 +14,9 @@ LIST_QUERIES = 6
 # The session with its advisor and partnership; its bookings with their patients and whether the user sees each
 # referral (one query); the audit entry.
 DETAIL_QUERIES = 6
-# The referral form: its own nine (three before any view; the partnerships counted twice and read twice, for the
-# preselection and the choices; the categories) and the clinic part's two: the sessions and their bookings' slots.
-FORM_QUERIES = 11
+# The referral form: its own five (three before any view; the partnerships, read once for the preselection and the
+# choices; the categories) and the clinic part's two: the sessions and their bookings' slots.
+FORM_QUERIES = 7
 # The booking with its session, advisor, referral and patient; the sessions of its partnership and their slots;
 # the audit entry.
 CHANGE_QUERIES = 7
