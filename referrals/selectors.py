@@ -33,10 +33,17 @@ THREAD_PREVIEW = 5
 
 def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:
     """The referrals a user may see, newest first (by when sent; a draft by when begun), filtered by state and
-    by text (`referrals_matching`)."""
+    by text (`referrals_matching`). An advisor's or supervisor's list is what was sent to their service
+    (`received_by`, read in its index's order at any depth); referrals handed over to it by another service are
+    listed in its triage, and open from there."""
+    roles = roles_for(user)
+    visible = (
+        Referral.objects.received_by(user)
+        if roles.advice_org_ids and not roles.referrer_org_ids
+        else Referral.objects.visible_to(user)
+    )
     qs = (
-        Referral.objects.visible_to(user)
-        .annotate(sort_at=SORT_AT)
+        visible.annotate(sort_at=SORT_AT)
         .select_related("patient", "advice_organisation", "referrer", "referring_organisation")
         .prefetch_related("categories")
         .order_by("-sort_at", "-pk")
@@ -72,7 +79,12 @@ def patients_found_by(text: str) -> QuerySet[Patient]:
     return Patient.objects.filter(patients).order_by()
 
 
-def referral_detail(*, user, pk) -> Referral:
+HANDOVER_RELATED = ("from_organisation", "to_organisation", "made_by", "decided_by", "outcome_by")
+
+
+def referral_detail(*, user, pk, read_handovers: bool = True) -> Referral:
+    """The referral with what its pages show. `read_handovers=False` for a page that reads them itself with its
+    other short lists (`referral_page_lists`): `handover_list` is then set there."""
     queryset = (
         Referral.objects.select_related(
             "patient",
@@ -95,18 +107,20 @@ def referral_detail(*, user, pk) -> Referral:
     )
     referral = get_referral_for_user(user, pk, queryset=queryset)
     # Most referrals are never handed over: only those that were read their handovers (one query more).
-    referral.handover_list = (
-        list(
-            Handover.objects.filter(referral=referral).select_related(
-                "from_organisation", "to_organisation", "made_by", "decided_by", "outcome_by"
-            )
+    if read_handovers:
+        _set_handovers(
+            referral,
+            list(Handover.objects.filter(referral=referral).select_related(*HANDOVER_RELATED))
+            if referral.has_handovers
+            else [],
         )
-        if referral.has_handovers
-        else []
-    )
-    for handover in referral.handover_list:
-        handover.referral = referral
     return referral
+
+
+def _set_handovers(referral: Referral, handovers: list[Handover]) -> None:
+    referral.handover_list = handovers
+    for handover in handovers:
+        handover.referral = referral
 
 
 @dataclass(frozen=True)
@@ -343,8 +357,9 @@ def thread_messages(*, user, referral: Referral) -> QuerySet[ReferralMessage]:
 
 def referral_page_lists(*, user, referral: Referral) -> dict[str, list]:
     """The referral page's short lists, in one query: its active clinic booking ("clinic_bookings", with the
-    session and its advisor) and, for a user who takes part in the conversation, its latest messages ("thread",
-    newest first, one more than THREAD_PREVIEW to tell whether there are earlier ones)."""
+    session and its advisor); for a user who takes part in the conversation, its latest messages ("thread",
+    newest first, one more than THREAD_PREVIEW to tell whether there are earlier ones); and its handovers, set
+    as `referral.handover_list` (for a referral read with `referral_detail(read_handovers=False)`)."""
     lists = {
         "clinic_bookings": ShortList(
             ClinicBooking.objects.active().filter(referral_id=referral.pk), ("session__advisor", "session__partnership")
@@ -356,7 +371,11 @@ def referral_page_lists(*, user, referral: Referral) -> dict[str, list]:
             ("author",),
             limit=THREAD_PREVIEW + 1,
         )
-    return read_short_lists(**lists)
+    if referral.has_handovers:
+        lists["handovers"] = ShortList(Handover.objects.filter(referral=referral), HANDOVER_RELATED)
+    found = read_short_lists(**lists)
+    _set_handovers(referral, found.pop("handovers", []))
+    return found
 
 
 def thread_preview_of(rows: list[ReferralMessage]) -> tuple[list[ReferralMessage], bool]:

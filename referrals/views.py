@@ -204,7 +204,8 @@ def referral_form(request, pk=None):
 
 def referral_detail(request, pk):
     user = request.user
-    referral = selectors.referral_detail(user=user, pk=pk)
+    referral = selectors.referral_detail(user=user, pk=pk, read_handovers=False)
+    lists = selectors.referral_page_lists(user=user, referral=referral)
     audit_record(actor=user, action=AuditEvent.Action.VIEW, obj=referral)
     targets = services.allowed_targets(referral=referral, user=user)
     timeline = list(referral.status_changes.all())
@@ -214,7 +215,6 @@ def referral_detail(request, pk):
     advice_org_ids = roles_for(user).advice_org_ids
     consent = getattr(referral, "consent", None)
     duplicates = selectors.possible_duplicates(user=user, referrals=[referral]) if advice_side else {}
-    lists = selectors.referral_page_lists(user=user, referral=referral)
     clinic_bookings = lists["clinic_bookings"]
     return render(
         request,

@@ -239,8 +239,8 @@ def test_consent_withdrawn_while_the_handover_is_open_stops_it_everywhere(
 # What every signed-in page costs (session; the user with its inbox count and devices; memberships), the audit
 # entry, and the handover with its referral, patient, consent and organisations in one query.
 HANDOVER_PAGE_QUERIES = 5
-# tests/core/test_page_budget.py pins the referral page at 8 (referrer) and 9 (advisor); one handed over reads its
-# handovers (with the people and organisations they name) in one query more.
+# tests/core/test_page_budget.py pins the referral page at 9 (referrer) and 10 (advisor); one handed over reads its
+# handovers (with the people and organisations they name) in the same query as its other short lists.
 REFERRAL_PAGE_WITH_HANDOVERS = {"referrer": 9, "advisor": 10}
 
 

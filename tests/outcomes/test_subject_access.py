@@ -319,12 +319,7 @@ def test_the_export_holds_the_clinic_bookings_and_their_audit_entries(as_user, d
     booking = factories.ClinicBookingFactory(
         session=session, referral=held["referral"], interpreter="language", interpreter_language="Tigrinya"
     )
-    AuditEvent.objects.create(
-        actor=held["referral"].referrer,
-        action=AuditEvent.Action.CREATE,
-        object_type="referrals.clinicbooking",
-        object_id=str(booking.pk),
-    )
+    audit_record(actor=held["referral"].referrer, action=AuditEvent.Action.CREATE, obj=booking)
     archive = _export(as_user(dpo), held["patient"])
     data = json.loads(archive.read("data.json"))
     assert [(b["id"], b["interpreter_language"]) for b in data["clinic_bookings"]] == [(booking.pk, "Tigrinya")]
