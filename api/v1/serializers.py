@@ -4,27 +4,11 @@ removed (consent withdrawn, or the retention period over) shows none of them."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from referrals.forms import PatientForm
 from referrals.models import Consent, Patient, Referral, ReferralStatusChange
 
-PATIENT_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "nhs_number",
-    "address",
-    "postcode",
-    "phone",
-    "email",
-    "preferred_contact_method",
-    "contact_times",
-    "may_leave_message",
-    "language",
-    "interpreter_needed",
-    "access_needs",
-    "sex",
-    "ethnicity",
-    "deprivation_decile",
-)
+# The patient's fields, in the web form's order (the same order as its error summary).
+PATIENT_FIELDS = tuple(PatientForm.Meta.fields)
 PATIENT_SUMMARY_FIELDS = ("given_name", "family_name", "date_of_birth", "nhs_number")
 
 

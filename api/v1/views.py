@@ -116,19 +116,28 @@ class ReferralList(V1View):
         body.is_valid(raise_exception=True)
         key = clean_key(request.headers.get(IDEMPOTENCY_HEADER))
 
+        made = {}
+
         def create():
             referral = self._submit(body.validated_data)
-            response = self.referral_response(referral.pk, status_code=status.HTTP_201_CREATED)
-            return response.status_code, response.data
+            made["response"] = self.referral_response(referral.pk, status_code=status.HTTP_201_CREATED)
+            # Only the referral's id is kept for a retry: a replay reads the referral again, as its user may see it
+            # now (redacted once consent is withdrawn) and audited, never a stored copy of patient details.
+            return status.HTTP_201_CREATED, {"id": referral.pk}
 
         if key is None:
-            status_code, data = create()
-            replayed = False
+            create()
+            response, replayed = made["response"], False
         else:
             digest = request_hash(method="POST", path=request.path, body=request.data)
             result = idempotent_create(client=request.user.api_client, key=key, digest=digest, create=create)
-            status_code, data, replayed = result.status_code, result.body, result.replayed
-        response = Response(data, status=status_code)
+            replayed = result.replayed
+            response = (
+                self.referral_response(result.body["id"], status_code=result.status_code)
+                if replayed
+                else made["response"]
+            )
+        data = response.data
         response["Location"] = reverse("api_v1:referral_detail", args=[data["id"]])
         if replayed:
             response["Idempotent-Replayed"] = "true"

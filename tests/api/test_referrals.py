@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from api.models import IdempotencyRecord
 from casework.models import Case
 from hjp.audit.models import AuditEvent
+from referrals import services as referral_services
 from referrals.models import Referral, ReferralStatus
 from tests import factories
 from tests.api.conftest import register
@@ -16,9 +18,11 @@ from tests.api.conftest import register
 LIST = "/api/v1/referrals/"
 # The moves cost what the services cost the pages (locks, the transition, the case and its issues, the status
 # notice to the referrer, audit entries, the figures to refresh), plus the token, the memberships, the named
-# advisor (one query) and the referral read back: the same whatever the referral holds.
-ACCEPT_QUERIES = 57
-CLOSE_QUERIES = 73
+# advisor (one query) and the referral read back, and for each change of the Task (the state, then the case
+# status) the subscriptions that follow it (one query each, api.fhir.subscriptions): the same whatever the referral
+# holds.
+ACCEPT_QUERIES = 59
+CLOSE_QUERIES = 75
 
 
 def referral_body(**sections) -> dict:
@@ -167,6 +171,24 @@ def test_a_retried_post_with_the_same_idempotency_key_makes_one_referral(gp_syst
     assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
     assert again["Location"] == first["Location"]
     assert Referral.objects.count() == 1
+
+
+def test_a_retry_after_consent_is_withdrawn_gets_the_referral_as_it_is_now_and_nothing_kept_of_the_patient(
+    gp_system,
+):
+    body = referral_body()
+    first = gp_system.post(LIST, body, **{"Idempotency-Key": "after-withdrawal"})
+    referral = Referral.objects.get(pk=first.json()["id"])
+    given_name = referral.patient.given_name
+    assert IdempotencyRecord.objects.get(key="after-withdrawal").response_body == {"id": referral.pk}
+    referral_services.consent_withdraw(referral=referral, actor=referral.referrer)
+
+    again = gp_system.post(LIST, body, **{"Idempotency-Key": "after-withdrawal"})
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert given_name not in again.content.decode()
+    assert (
+        AuditEvent.objects.filter(object_id=str(referral.pk), action=AuditEvent.Action.VIEW, summary="API").count() == 2
+    )
 
 
 def test_the_same_key_with_another_body_is_422(gp_system):
