@@ -16,6 +16,8 @@ from casework.permissions import case_workers
 from hjp.accounts.models import normalise_email
 from hjp.core.errors import DomainError
 from hjp.core.versioning import StaleVersionError
+from outcomes import services as outcome_services
+from outcomes.models import NoOutcomeReason
 from referrals import services as referrals
 from referrals.models import CaseStatus, DeclineReason, Referral, ReferralStatus
 
@@ -25,6 +27,9 @@ WRITABLE = frozenset({"status", "statusReason", "businessStatus", "executionPeri
 # Accepting names the advisor responsible for the case (a system account works no case): this extension on the
 # Task, valueString = the email address of an advisor or supervisor of the advice service.
 ADVISOR_EXTENSION = "responsible-advisor"
+# Completing a Task whose case recorded no outcome says why, as the pages ask: this extension, valueCode one of
+# outcomes.models.NoOutcomeReason's codes.
+NO_OUTCOME_EXTENSION = "no-outcome-reason"
 IGNORED = frozenset({"meta", "lastModified", "text", "output"})
 
 
@@ -94,6 +99,29 @@ def task_move(*, referral: Referral, wanted: dict, actor) -> Referral:
     return referral
 
 
+def _extension_value(wanted: dict, name: str, kind: str):
+    url = codes.extension_url(name)
+    extensions = wanted.get("extension")
+    found = (
+        [e for e in extensions if isinstance(e, dict) and e.get("url") == url] if isinstance(extensions, list) else []
+    )
+    return found[0].get(kind) if found else None
+
+
+def _no_outcome_reason(wanted: dict) -> str:
+    value = _extension_value(wanted, NO_OUTCOME_EXTENSION, "valueCode")
+    if value is None:
+        return ""
+    if value not in NoOutcomeReason.values:
+        raise FhirError.one(
+            422,
+            "code-invalid",
+            f"{codes.extension_url(NO_OUTCOME_EXTENSION)} takes one of: {', '.join(NoOutcomeReason.values)}.",
+            "Task.extension",
+        )
+    return value
+
+
 def _named_advisor(referral: Referral, wanted: dict):
     """The case worker the accepting Task names in its responsible-advisor extension; FhirError (422) otherwise."""
     url = codes.extension_url(ADVISOR_EXTENSION)
@@ -137,13 +165,14 @@ def _move(referral: Referral, status: str, reason: dict, wanted: dict, actor) ->
         )
     elif status == "completed":
         closure = _coded(reason, "closure-reason", ClosureReason.values, "Task.statusReason")
-        case = referral.case
-        casework.case_close(
-            case=case,
+        # The pages' close: an outcome or a reason for none, and the referrer's outcome report in the same transaction.
+        outcome_services.case_close_with_outcomes(
+            case=referral.case,
             actor=actor,
-            version=case.version,
+            version=None,
             closure_reason=closure or ClosureReason.WORK_COMPLETED,
             note=text,
+            no_outcome_reason=_no_outcome_reason(wanted),
         )
     elif status in ("cancelled", "entered-in-error"):
         referrals.referral_transition(

@@ -18,7 +18,7 @@ from fhir.resources.R4B.task import Task
 
 from api.fhir import codes
 from api.fhir.codes import extension_url
-from api.fhir.moves import ADVISOR_EXTENSION
+from api.fhir.moves import ADVISOR_EXTENSION, NO_OUTCOME_EXTENSION
 from api.fhir.views import MAX_BODY_BYTES
 from hjp.audit.models import AuditEvent
 from referrals import services as referral_services
@@ -402,23 +402,20 @@ def test_the_advice_service_moves_a_task_through_the_pages_transitions(
     lodged = dict(working, businessStatus={"coding": [codes.coding("case-status", "appeal_lodged")]})
     assert resource(system.put(path, lodged), Task)["businessStatus"]["coding"][0]["code"] == "appeal_lodged"
 
-    done = resource(
-        system.patch(
-            path,
-            [
-                {"op": "replace", "path": "/status", "value": "completed"},
-                {
-                    "op": "add",
-                    "path": "/statusReason",
-                    "value": {"coding": [codes.coding("closure-reason", "advice_given")]},
-                },
-            ],
-        ),
-        Task,
-    )
+    complete = [
+        {"op": "replace", "path": "/status", "value": "completed"},
+        {"op": "add", "path": "/statusReason", "value": {"coding": [codes.coding("closure-reason", "advice_given")]}},
+    ]
+    # As on the pages: no outcome recorded, and no reason for none, is refused.
+    assert "at least one outcome" in outcome(system.patch(path, complete), 409)[0]["diagnostics"]
+    no_outcome = {"url": extension_url(NO_OUTCOME_EXTENSION), "valueCode": "no_contact"}
+    done = resource(system.patch(path, [*complete, {"op": "add", "path": "/extension", "value": [no_outcome]}]), Task)
     assert done["status"] == "completed"
     sent_referral.case.refresh_from_db()
     assert sent_referral.case.closure_reason == "advice_given"
+    assert sent_referral.case.outcome_closure.no_outcome_reason == "no_contact"
+    # The referrer is told the case closed, as when it is closed on the page.
+    assert sent_referral.referrer.messages.filter(kind="outcome_report").exists()
     steps = list(sent_referral.status_changes.values_list("to_status", flat=True))
     assert steps[-3:] == ["accepted", "in_progress", "closed"]
 
