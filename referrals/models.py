@@ -246,10 +246,13 @@ class ReferralQuerySet(models.QuerySet):
         if roles.advice_org_ids:
             visible |= sent & Q(advice_organisation_id__in=roles.advice_org_ids)
             # A partner advice organisation in hjp that a referral was handed over to (with the patient's
-            # consent to share with it) sees that referral from then on; the organisation that handed it over
-            # keeps what it saw.
+            # consent to share with it) sees that referral while the handover stands: waiting for its answer,
+            # accepted, or closed with its outcome; not once it declined it, nor once consent was withdrawn. The
+            # organisation that handed it over keeps what it saw.
             visible |= sent & Q(
-                pk__in=Handover.objects.filter(to_organisation_id__in=roles.advice_org_ids).values("referral_id")
+                pk__in=Handover.objects.filter(
+                    to_organisation_id__in=roles.advice_org_ids, state__in=PARTNER_SEES_STATES
+                ).values("referral_id")
             )
         return self.filter(visible)
 
@@ -495,6 +498,8 @@ class HandoverState(models.TextChoices):
 
 
 OPEN_HANDOVER_STATES = (HandoverState.SENT, HandoverState.ACCEPTED)
+# The handovers through which the partner organisation sees the referral (Referral.objects.visible_to).
+PARTNER_SEES_STATES = (HandoverState.SENT, HandoverState.ACCEPTED, HandoverState.CLOSED)
 
 
 class HandoverOutcome(models.TextChoices):

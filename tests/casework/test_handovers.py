@@ -174,6 +174,17 @@ def test_only_the_partner_answers_and_only_once(
         referral_services.handover_decide(handover=handover, actor=partner_advisor, accept=True)
 
 
+def test_a_partner_that_declined_no_longer_sees_the_patient(
+    client, advisor_user, referral, partner_advisor, partner_provider
+):
+    handover = _hand_over(referral, advisor_user, partner_provider)
+    assert _page(client, partner_advisor, "referrals:detail", referral.pk).status_code == 200
+    referral_services.handover_decide(handover=handover, actor=partner_advisor, accept=False, note="No capacity.")
+    assert set(Referral.objects.visible_to(partner_advisor)) == set()
+    assert _page(client, partner_advisor, "referrals:detail", referral.pk).status_code == 404
+    assert set(Referral.objects.visible_to(advisor_user)) == {referral}  # the service that handed it over keeps it
+
+
 def test_the_outcome_reaches_the_referrer_only_with_consent_to_report_outcomes(
     client, advisor_user, referrer_user, referral, partner_advisor, partner_provider, django_capture_on_commit_callbacks
 ):
@@ -212,7 +223,9 @@ def test_consent_can_be_withdrawn_after_a_redirect_that_handed_the_referral_over
     referral_services.consent_withdraw(referral=Referral.objects.get(pk=referral.pk), actor=referrer_user)
     handover.refresh_from_db()
     assert handover.state == Handover.State.STOPPED
-    html = _page(client, partner_advisor, "referrals:detail", referral.pk).content.decode()
+    # The partner no longer sees the patient at all; the service that handed it over sees the handover stopped.
+    assert _page(client, partner_advisor, "referrals:detail", referral.pk).status_code == 404
+    html = _page(client, advisor_user, "referrals:detail", referral.pk).content.decode()
     assert name not in html and "stopped: consent withdrawn" in html
 
 
@@ -229,9 +242,10 @@ def test_consent_withdrawn_while_the_handover_is_open_stops_it_everywhere(
     referral_services.consent_withdraw(referral=referral, actor=referrer_user)
     handover = Handover.objects.get(pk=onward.handover_id)
     assert handover.state == Handover.State.STOPPED and handover.decision_note != "Seen her."
-    html = _page(client, partner_advisor, "referrals:detail", referral.pk).content.decode()
+    assert _page(client, partner_advisor, "referrals:detail", referral.pk).status_code == 404
+    assert _page(client, partner_advisor, "casework:handover", handover.pk).status_code == 404
+    html = _page(client, advisor_user, "referrals:detail", referral.pk).content.decode()
     assert name not in html and "Seen her." not in html and "stopped: consent withdrawn" in html
-    assert name not in _page(client, partner_advisor, "casework:handover", handover.pk).content.decode()
     with pytest.raises(DomainError, match="withdrawn"):
         referral_services.handover_close(handover=handover, actor=partner_advisor, outcome="resolved")
 
