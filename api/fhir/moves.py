@@ -7,9 +7,11 @@ import jsonpatch
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from fhir.resources.R4B.task import Task as FhirTask
+from pydantic import ValidationError as PydanticValidationError
 
 from api.fhir import codes, mapping
-from api.fhir.outcome import FhirError
+from api.fhir.outcome import FhirError, Issue
 from casework import services as casework
 from casework.models import CaseState, ClosureReason
 from casework.permissions import case_workers
@@ -57,6 +59,25 @@ def _coded(value: dict | None, system_name: str, allowed, where: str) -> str:
     return ""
 
 
+def check_well_formed(wanted) -> None:
+    """A Task the R4 model accepts (types, dates, codes' shapes), so a malformed one is a 400 naming each
+    problem, never a 500 further on."""
+    if not isinstance(wanted, dict):
+        raise FhirError.one(400, "structure", "Send a FHIR Task.", "Task")
+    try:
+        FhirTask.model_validate(wanted)
+    except PydanticValidationError as error:
+        raise FhirError(
+            400,
+            [
+                Issue("structure", problem["msg"], (".".join(["Task", *(str(p) for p in problem["loc"])]),))
+                for problem in error.errors(include_url=False)[:50]
+            ],
+        ) from None
+    except (ValueError, TypeError, LookupError):
+        raise FhirError.one(400, "structure", "This is not a valid FHIR Task.", "Task") from None
+
+
 def _check_only_writable_changed(current: dict, wanted: dict) -> None:
     if wanted.get("resourceType") != "Task" or str(wanted.get("id", current["id"])) != current["id"]:
         raise FhirError.one(400, "invalid", "Send this Task, with its own id.", "Task.id")
@@ -80,6 +101,7 @@ def task_move(*, referral: Referral, wanted: dict, actor) -> Referral:
     """Make the moves that turn the referral's Task into `wanted`: a change of status, then of businessStatus.
     FhirError: 422 for what the request lacks (a reason), 409 for a move the services refuse."""
     current = mapping.task_resource(referral)
+    check_well_formed(wanted)
     _check_only_writable_changed(current, wanted)
     status, reason = wanted.get("status"), wanted.get("statusReason") or {}
     try:
@@ -159,7 +181,12 @@ def _move(referral: Referral, status: str, reason: dict, wanted: dict, actor) ->
             )
         casework.referral_decline(referral=referral, actor=actor, reason=code, explanation=text)
     elif status == "in-progress":
-        start = parse_datetime((wanted.get("executionPeriod") or {}).get("start", "") or "")
+        try:
+            start = parse_datetime((wanted.get("executionPeriod") or {}).get("start", "") or "")
+        except (ValueError, TypeError):
+            raise FhirError.one(
+                400, "structure", "executionPeriod.start is not a real date and time.", "Task.executionPeriod.start"
+            ) from None
         casework.case_transition(
             case=referral.case, to_state=CaseState.IN_PROGRESS, actor=actor, first_contact_at=start or timezone.now()
         )

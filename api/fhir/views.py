@@ -314,6 +314,7 @@ class TaskInstance(FhirView):
         return self._move(request, referral, moves.patched(mapping.task_resource(referral), request.data))
 
     def _move(self, request, referral, wanted: dict) -> Response:
+        moves.check_well_formed(wanted)
         status = wanted.get("status")
         needed = WRITE_REFERRALS if status in REFERRER_MOVES else WRITE_CASES
         if needed not in token_scopes(request):

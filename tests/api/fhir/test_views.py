@@ -544,3 +544,33 @@ def test_the_fhir_version_in_accept_is_understood_and_xml_is_not_served(client):
     plain = client.get("/fhir/metadata", headers={"Accept": "application/json"})
     assert plain.status_code == 200 and plain["Content-Type"].startswith("application/json")
     assert outcome(client.get("/fhir/metadata", headers={"Accept": "application/fhir+xml"}), 406)
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        [{"op": "replace", "path": "/status", "value": ["accepted"]}],
+        [
+            {"op": "replace", "path": "/status", "value": "in-progress"},
+            {"op": "add", "path": "/executionPeriod", "value": {"start": "2026-02-30T10:00:00Z"}},
+        ],
+        [
+            {"op": "replace", "path": "/status", "value": "in-progress"},
+            {"op": "add", "path": "/executionPeriod", "value": {"start": 5}},
+        ],
+        [
+            {"op": "replace", "path": "/status", "value": "rejected"},
+            {"op": "add", "path": "/statusReason", "value": "no"},
+        ],
+        [
+            {"op": "replace", "path": "/status", "value": "rejected"},
+            {"op": "add", "path": "/statusReason", "value": {"coding": ["x"]}},
+        ],
+    ],
+)
+def test_a_malformed_task_is_a_400_naming_the_problem_never_a_500(advice_client, sent_referral, fhir, operations):
+    response = fhir(advice_client).patch(f"/fhir/Task/{sent_referral.pk}", operations)
+    issues = outcome(response, 400)
+    assert issues and all(issue["code"] == "structure" for issue in issues)
+    sent_referral.refresh_from_db()
+    assert sent_referral.status == ReferralStatus.SUBMITTED
