@@ -4,7 +4,7 @@ removed (consent withdrawn, or the retention period over) shows none of them."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from referrals.forms import PatientForm
+from referrals.forms import ConsentForm, PatientForm
 from referrals.models import Consent, Patient, Referral, ReferralStatusChange
 
 # The patient's fields, in the web form's order (the same order as its error summary).
@@ -45,17 +45,8 @@ class PatientSerializer(PatientSummarySerializer):
 class ConsentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Consent
-        fields = [
-            "given_by",
-            "representative_name",
-            "representative_authority",
-            "method",
-            "given_at",
-            "share_with_advice_service",
-            "medical_evidence",
-            "outcome_feedback",
-            "withdrawn_at",
-        ]
+        # What the web form records, and when it was withdrawn.
+        fields = [*ConsentForm.Meta.fields, "withdrawn_at"]
 
 
 class StatusChangeSerializer(serializers.ModelSerializer):
