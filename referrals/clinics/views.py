@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
-from hjp.audit.services import audit_record
+from hjp.audit.services import audit_record, audit_records
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 from referrals import selectors as referral_selectors
@@ -61,7 +61,8 @@ def clinic_detail(request, pk):
     user = request.user
     session = selectors.get_session_for_user(user, pk)
     bookings = selectors.session_bookings(user=user, session=session)
-    audit_record(actor=user, action=Action.VIEW, obj=session)
+    # The session, and each booking whose patient the page names: that patient's "who has looked" lists the page.
+    audit_records(actor=user, action=Action.VIEW, objs=[session, *(b for b in bookings if b.visible)])
     return render(
         request,
         "referrals/clinics/clinic_detail.html",
