@@ -67,8 +67,9 @@ def test_a_referral_handed_over_to_a_partner_is_accepted_and_closed_and_both_sid
             "Possession claim struck out.",
         ):
             expect(page.get_by_text(text, exact=False).first).to_be_visible()
+        if user is referrer_user:
+            screenshot(page, "referrer-handover-timeline")
         page.goto("/inbox/")
         expect(
             page.get_by_role("link", name=re.compile(f"Referral {referral.reference} closed by {PARTNER}"))
         ).to_be_visible()
-    screenshot(page, "referrer-sees-the-partners-outcome")
