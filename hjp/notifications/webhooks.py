@@ -99,7 +99,7 @@ def post(request: WebhookRequest) -> int:
             max_bytes=MAX_ANSWER_BYTES,
         )
     except safe_http.UnsafeAddress as error:
-        raise WebhookError(f"The endpoint's host: {error} Not sent.") from None
+        raise WebhookError(f"{error} Not sent.") from None
     except safe_http.RequestFailed as error:
         raise WebhookError(str(error)) from None
     if not 200 <= answer.status < 300:
