@@ -1,6 +1,7 @@
 """Demo casework for `manage.py seed_demo`: a provider directory, and a case for every demo referral the
 referrals demo planned to be accepted, in progress or closed, with issues, notes, appointments, deadlines and
-evidence requests, split between the demo advisor and supervisor. The referrals demo leaves those referrals
+evidence requests, split between the demo advisor and supervisor, and two referrals handed over to a partner
+advice service in hjp (one accepted, one waiting). The referrals demo leaves those referrals
 submitted; each case is opened and moved through the case lifecycle (casework.services.lifecycle), so the
 case, its referral and the status the referrer reads agree, then back-dated over the weeks after the referral
 was sent. Idempotent."""
@@ -25,16 +26,21 @@ from casework.models import (
 )
 from casework.services import case_open, case_set_business_status, case_transition
 from casework.services.common import refresh_next_deadline
+from casework.services.providers import ShareConsent, onward_referral_make
 from hjp.core import appeal_clock
 from referrals.demo import planned_status
 from referrals.models import (
     CaseStatus,
+    Consent,
+    ConsentChange,
+    Handover,
     ProblemCategory,
     ProblemSubCategory,
     Referral,
     ReferralStatus,
     ReferralStatusChange,
 )
+from referrals.services import handover_decide
 
 S = ReferralStatus
 # The referral states a case reaches, in the order it reaches them.
@@ -154,7 +160,53 @@ def seed_casework(world, *, seed: int = 20261128) -> int:
             made_by=world.users["advisor"],
             made_at=_changed_at(referral, S.REDIRECTED),
         )
+    _seed_handovers(world, now)
     return made
+
+
+def _seed_handovers(world, now: datetime) -> None:
+    """Citywide hands two in-progress cases' referrals over to Northside Law Centre, another advice service in
+    this hjp, with the patient's consent to share: Northside (partner@demo.hjp.test) has accepted one and has the
+    other waiting in its triage. Once only."""
+    partner = world.partner_advice
+    if Handover.objects.filter(to_organisation=partner).exists():
+        return
+    provider, _ = AdviceProvider.objects.get_or_create(
+        advice_organisation=world.advice,
+        name=partner.name,
+        defaults={
+            "specialisms": "housing possession, immigration",
+            "phone": "0113 496 0099",
+            "how_to_refer": "Hand over in hjp (with the patient's consent to share).",
+            "partner_organisation": partner,
+        },
+    )
+    cases = [
+        case
+        for case in Case.objects.filter(referral__partnership=world.partnership, state=CaseState.IN_PROGRESS)
+        .select_related("referral__consent", "advisor")
+        .order_by("pk")
+        if not case.referral.consent.is_withdrawn
+    ][:2]
+    for accepted, case in zip((True, False), cases, strict=False):
+        onward = onward_referral_make(
+            case=case,
+            actor=case.advisor,
+            provider=provider,
+            note="Possession hearing coming up: Northside's housing solicitors take it on; we keep the benefits work.",
+            share=ShareConsent(
+                given_by=Consent.GivenBy.PATIENT,
+                method=ConsentChange.Method.PHONE,
+                said_at=now - timedelta(hours=2),
+            ),
+        )
+        if accepted:
+            handover_decide(
+                handover=onward.handover,
+                actor=world.users["partner"],
+                accept=True,
+                note="We will call the patient this week and ask for the court papers.",
+            )
 
 
 def _referrals_to_take_on(world) -> list[tuple[Referral, str]]:

@@ -4,19 +4,17 @@ authorities' service directories speak. hjp reads partner providers from an ORUK
 as ORUK JSON (`partnership_services`), so that councils' service finders can list it. Nothing about a patient
 is ever published."""
 
-import ipaddress
 import json
-import socket
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from hjp.accounts.models import Organisation, Partnership
+from hjp.core import safe_http
 from referrals.models import ProblemCategory
 
 # The most a feed may send (bytes): a local authority's whole directory is well under this.
@@ -47,51 +45,41 @@ class ProviderRecord:
     in_use: bool
 
 
-def check_feed_address(url: str) -> None:
-    """Refuse an address the server should not fetch on a user's word: anything but http(s), and (unless
-    ORUK_FEED_ALLOW_PRIVATE_ADDRESSES) a host that resolves to a loopback, private, link-local or otherwise
-    non-public address, such as the cloud's metadata service or the database. A feed is a public directory."""
+def fetch_feed(url: str) -> bytes:
+    """The body of an ORUK feed's services endpoint, within the timeout and the size limit. Only http(s); the
+    address a supervisor typed is fetched by hjp's one rule for outgoing requests (`hjp.core.safe_http`): unless
+    ORUK_FEED_ALLOW_PRIVATE_ADDRESSES, a host that resolves to a loopback, private, link-local or otherwise
+    non-public address (the cloud's metadata service, the database) is refused, and the connection goes to the
+    address checked, not to the name again. A feed is a public directory. Redirects are not followed (each hop
+    would need the check again)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise OrukError("Give the feed's address starting with https://.")
-    if settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES:
-        return
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except (OSError, UnicodeError) as error:
-        raise OrukError("The feed could not be reached: check its address.") from error
-    if not addresses or any(not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses):
-        raise OrukError("That address is not on the public internet: give the council's published feed.")
-
-
-def fetch_feed(url: str) -> bytes:
-    """The body of an ORUK feed's services endpoint, within the timeout and the size limit. Redirects are not
-    followed (each hop would need the address check again)."""
-    check_feed_address(url)
-    try:
-        response = requests.get(
+        answer = safe_http.request(
+            "GET",
             url,
+            allow_private=settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES,
             timeout=settings.ORUK_FEED_TIMEOUT_SECONDS,
-            headers={"Accept": "application/json"},
-            stream=True,
-            allow_redirects=False,
+            headers={"Accept": "application/json", "User-Agent": "hjp-oruk/1"},
+            max_bytes=MAX_FEED_BYTES,
         )
-        if response.is_redirect:
-            raise OrukError(
-                f"The feed moved to {response.headers.get('Location', 'another address')}: give that address."
-            )
-        response.raise_for_status()
-        body = response.raw.read(MAX_FEED_BYTES + 1, decode_content=True)
-    except requests.Timeout as error:
-        seconds = settings.ORUK_FEED_TIMEOUT_SECONDS
-        raise OrukError(f"The feed did not answer within {seconds} second{'s' if seconds != 1 else ''}.") from error
-    except requests.HTTPError as error:
-        raise OrukError(f"The feed answered with an error ({error.response.status_code}).") from error
-    except (requests.RequestException, OSError) as error:
-        raise OrukError("The feed could not be reached: check its address.") from error
-    if len(body) > MAX_FEED_BYTES:
+    except safe_http.PrivateAddress:
+        raise OrukError("That address is not on the public internet: give the council's published feed.") from None
+    except safe_http.UnsafeAddress:
+        raise OrukError("The feed could not be reached: check its address.") from None
+    except safe_http.RequestFailed as error:
+        if error.timed_out:
+            seconds = settings.ORUK_FEED_TIMEOUT_SECONDS
+            raise OrukError(f"The feed did not answer within {seconds} second{'s' if seconds != 1 else ''}.") from None
+        raise OrukError("The feed could not be reached: check its address.") from None
+    if 300 <= answer.status < 400:
+        raise OrukError(f"The feed moved to {answer.headers.get('Location', 'another address')}: give that address.")
+    if answer.status >= 400:
+        raise OrukError(f"The feed answered with an error ({answer.status}).")
+    if len(answer.body) > MAX_FEED_BYTES:
         raise OrukError("The feed is too large to import.")
-    return body
+    return answer.body
 
 
 def parse(raw: bytes | str) -> list[dict]:

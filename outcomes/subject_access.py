@@ -1,7 +1,7 @@
 """A subject access export: everything held about one patient record as one zip, audited.
 
 The zip holds `summary.html` (printable, for the person asking), `data.json` (the same, machine-readable: every
-stored field of every row) and `documents/` (the evidence files as they were uploaded, decrypted). What is read
+stored field of every row) and `documents/` (the evidence files and the conversation's documents as they were uploaded, decrypted). What is read
 is outcomes.selectors.subject_access; who may is outcomes.permissions.
 """
 
@@ -33,6 +33,8 @@ SECTIONS = [
     ("outcome_changes", "Outcome corrections"),
     ("wellbeing_scores", "Wellbeing scores"),
     ("clinic_bookings", "Advice clinic bookings"),
+    ("conversation", "The conversation on the referral"),
+    ("handovers", "Handovers to partner services"),
     ("messages", "Messages about the referral"),
     ("audit_trail", "Who viewed or changed the record"),
 ]

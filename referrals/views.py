@@ -1,8 +1,6 @@
-import logging
-
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,11 +9,11 @@ from django.views.decorators.http import require_http_methods
 from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
+from hjp.core.downloads import private_file_response
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 from hjp.core.pagination import keyset_page
 from hjp.core.search import page_query, search_filters, search_redirect
-from hjp.core.storage import UnreadableFile
 from hjp.core.submissions import AlreadySubmitted
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
@@ -36,7 +34,6 @@ from referrals.forms import (
 from referrals.models import Referral, ReferralStatus
 
 PAGE_SIZE = 20
-logger = logging.getLogger(__name__)
 
 
 @role_required(REFERRERS, message="Only referrers have this page.")
@@ -477,20 +474,13 @@ def thread_attachment(request, pk, message_pk):
     message = selectors.get_thread_message_for_user(user=user, referral=referral, pk=message_pk)
     if not message.attachment:
         raise Http404("No document.")
-    try:
-        document = message.attachment.open("rb")
-    except UnreadableFile:
-        logger.error(
-            "Document of message %s (%s) cannot be decrypted with EVIDENCE_ENCRYPTION_KEYS",
-            message.pk,
-            message.attachment.name,
-        )
-        return render(request, "referrals/attachment_unreadable.html", {"referral": referral}, status=503)
-    audit_record(actor=user, action=AuditEvent.Action.DOWNLOAD, obj=message, summary="message document")
-    extension = message.attachment.name.rsplit(".", 1)[-1]
-    return FileResponse(
-        document,
-        as_attachment=True,
-        filename=f"message-{referral.reference}-{message.pk}.{extension}",
+    return private_file_response(
+        request,
+        file=message.attachment,
         content_type=message.attachment_type,
+        filename=f"message-{referral.reference}-{message.pk}",
+        audit_obj=message,
+        audit_summary="message document",
+        unreadable_template="referrals/attachment_unreadable.html",
+        unreadable_context={"referral": referral},
     )

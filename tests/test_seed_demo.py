@@ -8,7 +8,7 @@ from hjp.accounts.demo import DEMO_TOTP_SECRET
 from hjp.accounts.models import User
 from hjp.audit.models import AuditEvent
 from referrals.clinics.models import ClinicBooking, ClinicSession
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Handover, Referral, ReferralStatus
 
 
 @pytest.mark.django_db
@@ -17,6 +17,7 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     call_command("seed_demo")
     first = Referral.objects.count()
     clinics = (ClinicSession.objects.count(), ClinicBooking.objects.active().count())
+    handovers = list(Handover.objects.values_list("to_organisation__name", "state").order_by("pk"))
     call_command("seed_demo")
     out = capsys.readouterr().out
     assert Referral.objects.count() == first >= 45
@@ -25,6 +26,10 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     assert "manage.py demo_code" in out and DEMO_TOTP_SECRET in out  # how to pass the second step
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     assert User.objects.filter(email="advisor@demo.hjp.test").exists()
+    # A second advice service in the demo: one referral handed over to it and accepted, one waiting in its triage.
+    assert handovers == list(Handover.objects.values_list("to_organisation__name", "state").order_by("pk"))
+    assert handovers == [("Northside Law Centre", "accepted"), ("Northside Law Centre", "sent")]
+    assert "partner@demo.hjp.test" in out
     # A management command is no entry point with an address: its audit entries say none, and no path.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}

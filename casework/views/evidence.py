@@ -1,9 +1,7 @@
 """Medical evidence: the referrer's requests and answers, and the permission-checked document download."""
 
-import logging
-
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -13,13 +11,12 @@ from casework.models import EvidenceRequest
 from casework.views.pages import PAGE_SIZE, audit_page
 from hjp.accounts.roles import REFERRERS, role_required, roles_for
 from hjp.audit.models import AuditEvent
+from hjp.core.downloads import private_file_response
 from hjp.core.formpage import submit_form
 from hjp.core.forms import error_summary
 from hjp.core.pagination import keyset_page
-from hjp.core.storage import UnreadableFile
 
 Action = AuditEvent.Action
-logger = logging.getLogger(__name__)
 
 
 @role_required(REFERRERS, message="No evidence requests here.")
@@ -108,20 +105,13 @@ def evidence_file(request, pk):
     evidence = permissions.get_evidence_request_for_user(request.user, pk)
     if not evidence.answer_file:
         raise Http404("No document.")
-    try:
-        document = evidence.answer_file.open("rb")
-    except UnreadableFile:
-        logger.error(
-            "Evidence document of evidence request %s (%s) cannot be decrypted with EVIDENCE_ENCRYPTION_KEYS",
-            evidence.pk,
-            evidence.answer_file.name,
-        )
-        return render(request, "casework/evidence_file_unreadable.html", {"evidence": evidence}, status=503)
-    audit_page(request, Action.DOWNLOAD, obj=evidence, summary="evidence document")
-    extension = evidence.answer_file.name.rsplit(".", 1)[-1]
-    return FileResponse(
-        document,
-        as_attachment=True,
-        filename=f"evidence-{evidence.case.reference}-{evidence.pk}.{extension}",
+    return private_file_response(
+        request,
+        file=evidence.answer_file,
         content_type=evidence.answer_file_type,
+        filename=f"evidence-{evidence.case.reference}-{evidence.pk}",
+        audit_obj=evidence,
+        audit_summary="evidence document",
+        unreadable_template="casework/evidence_file_unreadable.html",
+        unreadable_context={"evidence": evidence},
     )

@@ -25,6 +25,8 @@ class DemoWorld:
     hospital: Organisation
     ward: Team
     users: dict[str, User]
+    # Another advice service in this hjp, a partner Citywide hands referrals over to (casework.demo).
+    partner_advice: Organisation
 
 
 def _user(email, name, *, staff=False) -> User:
@@ -72,6 +74,9 @@ def seed_world() -> DemoWorld:
     hospital, _ = Organisation.objects.get_or_create(
         name="St Luke's Hospital", defaults={"kind": Organisation.Kind.HEALTH, "ods_code": "RXX01"}
     )
+    partner_advice, _ = Organisation.objects.get_or_create(
+        name="Northside Law Centre", defaults={"kind": Organisation.Kind.ADVICE}
+    )
     ward, _ = Team.objects.get_or_create(organisation=hospital, name="Ward 7 (older people's medicine)")
     partnership, _ = Partnership.objects.get_or_create(
         name="Citywide Health Justice Partnership",
@@ -93,14 +98,16 @@ def seed_world() -> DemoWorld:
         "manager": _user("manager@demo.hjp.test", "Morgan Ellis"),
         "funder": _user("funder@demo.hjp.test", "Jordan Blake"),
         "admin": _user("admin@demo.hjp.test", "Alex Admin", staff=True),
+        "partner": _user("partner@demo.hjp.test", "Lee Hart"),
     }
     _member(users["referrer"], Role.REFERRER, organisation=riverside, profession=Profession.GP)
     _member(users["nurse"], Role.REFERRER, organisation=hillview, profession=Profession.NURSE)
     _member(users["ward"], Role.REFERRER, organisation=hospital, team=ward, profession=Profession.SOCIAL_WORKER)
     _member(users["advisor"], Role.ADVISOR, organisation=advice)
     _member(users["supervisor"], Role.SUPERVISOR, organisation=advice)
+    _member(users["partner"], Role.ADVISOR, organisation=partner_advice)
     _member(users["manager"], Role.MANAGER, partnership=partnership)
     _member(users["funder"], Role.FUNDER, partnership=partnership)
     for user in users.values():
         demo_authenticator_add(user)
-    return DemoWorld(partnership, advice, [riverside, hillview], hospital, ward, users)
+    return DemoWorld(partnership, advice, [riverside, hillview], hospital, ward, users, partner_advice)

@@ -17,13 +17,28 @@ def audit_record(
     """Write one audit entry. Call it inside the transaction of the change it records. Where the change came
     from (client address and path, or the Celery task) is read from the audit context its entry point set
     (`hjp.audit.context`); outside every entry point there is none, and the entry carries no address."""
+    entry = _entry(actor=actor, action=action, obj=obj, object_type=object_type, object_id=object_id, summary=summary)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_records(*, actor, action: str, objs: list[models.Model], summary: str = "") -> list[AuditEvent]:
+    """One audit entry for each of `objs` (each naming its own patient record, like `audit_record`), written in
+    one INSERT: for a page that shows several patients' records at once, so that each record's "who has looked"
+    lists the page, whatever the number of rows."""
+    return AuditEvent.objects.bulk_create(
+        [_entry(actor=actor, action=action, obj=obj, summary=summary) for obj in objs]
+    )
+
+
+def _entry(*, actor, action: str, obj=None, object_type: str = "", object_id: str = "", summary: str = ""):
     referral_ref = None
     if obj is not None:
         object_type = obj._meta.label_lower
         object_id = str(obj.pk)
         referral_ref = _referral_ref(obj)
     context = current_audit_context()
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         object_type=object_type,

@@ -6,20 +6,20 @@ signed with HMAC-SHA256 under the subscription's secret, in the `Hjp-Signature` 
 `Hjp-Event-Id` header names the change, the same on every retry, so a receiver de-duplicates on it.
 
 An endpoint is https:// (http:// only to loopback, and only where WEBHOOK_ALLOW_HTTP_LOOPBACK: DEBUG and the
-tests). Where loopback is not allowed, the host's addresses are resolved at each send and the connection made to
-the address checked, so a name that resolves to this machine or the private network is refused (no server-side
-request forgery through DNS). Redirects are never followed: any answer but 2xx is a failure."""
+tests). The send follows hjp's one rule for outgoing requests (`hjp.core.safe_http`): where loopback is not
+allowed, the host's addresses are resolved at each send and the connection made to the address checked, so a name
+that resolves to this machine or the private network is refused (no server-side request forgery through DNS).
+Redirects are never followed: any answer but 2xx is a failure."""
 
 import hashlib
 import hmac
-import http.client
 import ipaddress
-import socket
-import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from hjp.core import safe_http
 
 SIGNATURE_HEADER = "Hjp-Signature"
 EVENT_ID_HEADER = "Hjp-Event-Id"
@@ -75,59 +75,12 @@ def endpoint_problem(url: str) -> str | None:
     return None
 
 
-def _address_for(host: str, port: int) -> str:
-    """The address to connect to: where loopback is not allowed, the first of the host's addresses, refusing a
-    host any of whose addresses is not on the internet."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError as error:
-        raise WebhookError(f"The endpoint's host could not be resolved: {error}") from None
-    addresses = [info[4][0] for info in infos]
-    if not addresses:
-        raise WebhookError("The endpoint's host has no address.")
-    if not settings.WEBHOOK_ALLOW_HTTP_LOOPBACK and any(
-        not ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses
-    ):
-        raise WebhookError("The endpoint's host resolves to a private, loopback or reserved address: not sent.")
-    return addresses[0]
-
-
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, host, port, *, address, **kwargs):
-        super().__init__(host, port, **kwargs)
-        self._address = address
-
-    def connect(self):
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """HTTPS to the address already checked, verifying the certificate for the host name."""
-
-    def __init__(self, host, port, *, address, **kwargs):
-        super().__init__(host, port, context=ssl.create_default_context(), **kwargs)
-        self._address = address
-
-    def connect(self):
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def post(request: WebhookRequest) -> int:
     """POST the notification, signed; returns the 2xx status. Raises WebhookError otherwise (3xx included: no
     redirect is followed). Each connect and read may take NOTIFICATION_WEBHOOK_TIMEOUT_SECONDS."""
     problem = endpoint_problem(request.url)
     if problem:
         raise WebhookError(problem)
-    parts = urlsplit(request.url)
-    https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
-    address = _address_for(parts.hostname, port)
-    connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
-    connection = connection_class(
-        parts.hostname, port, address=address, timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT_SECONDS
-    )
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = {
         **request.headers,
         "Content-Type": request.content_type,
@@ -136,13 +89,19 @@ def post(request: WebhookRequest) -> int:
         EVENT_ID_HEADER: request.event_id,
     }
     try:
-        connection.request("POST", path, body=request.body, headers=headers)
-        answer = connection.getresponse()
-        answer.read(MAX_ANSWER_BYTES)
-    except (OSError, http.client.HTTPException) as error:
-        raise WebhookError(f"{type(error).__name__}: {error}") from None
-    finally:
-        connection.close()
+        answer = safe_http.request(
+            "POST",
+            request.url,
+            allow_private=settings.WEBHOOK_ALLOW_HTTP_LOOPBACK,
+            timeout=settings.NOTIFICATION_WEBHOOK_TIMEOUT_SECONDS,
+            body=request.body,
+            headers=headers,
+            max_bytes=MAX_ANSWER_BYTES,
+        )
+    except safe_http.UnsafeAddress as error:
+        raise WebhookError(f"{error} Not sent.") from None
+    except safe_http.RequestFailed as error:
+        raise WebhookError(str(error)) from None
     if not 200 <= answer.status < 300:
         raise WebhookError(f"HTTP {answer.status} {answer.reason}".strip())
     return answer.status

@@ -3,7 +3,8 @@
 Read here because outcomes is the one app that may import all the others (referrals <- casework <- outcomes).
 A patient record is one referral's patient; what hangs off it is the referral (with its consent and timeline),
 its case (notes, appointments, deadlines, evidence requests, issues and their outcomes, corrections), the
-messages about the referral and the audit entries naming any of those objects. A removed (anonymised) patient
+conversation on the referral (its documents too), its handovers to partners, the inbox messages about the referral
+and the audit entries naming any of those objects. A removed (anonymised) patient
 is exported as it is held: the placeholders and what erasure keeps.
 """
 
@@ -24,7 +25,15 @@ from outcomes.models import (
     WellbeingScore,
 )
 from referrals.clinics.models import ClinicBooking
-from referrals.models import Consent, ConsentChange, Patient, Referral, ReferralStatusChange
+from referrals.models import (
+    Consent,
+    ConsentChange,
+    Handover,
+    Patient,
+    Referral,
+    ReferralMessage,
+    ReferralStatusChange,
+)
 
 # The most a search lists: a name and date of birth, or an NHS number, names a handful of records at most.
 SEARCH_LIMIT = 50
@@ -111,9 +120,27 @@ def audit_entry_row(entry: AuditEvent) -> dict:
     }
 
 
+def _conversation_row(message: ReferralMessage) -> dict:
+    """A message of the conversation on the referral: every stored field, with who wrote it and the name of its
+    document (the file itself is in documents/)."""
+    return {
+        **_row(message),
+        "author_name": message.author.get_full_name(),
+        "attachment_name": message.attachment.name.rsplit("/", 1)[-1] if message.attachment else "",
+    }
+
+
+def _handover_row(handover: Handover) -> dict:
+    """A handover of the referral to a partner: every stored field (but the secret of its download link, a
+    credential rather than information about the patient), with the partner's name and the state in words."""
+    row = {key: value for key, value in _row(handover).items() if key != "link_nonce"}
+    partner = handover.to_organisation.name if handover.to_organisation else f"{handover.provider_name} (outside hjp)"
+    return {**row, "partner": partner, "state_text": handover.get_state_display()}
+
+
 def subject_access_data(patient: Patient) -> dict:
     """Everything held about one patient record, section by section, as plain values (JSON-ready with
-    DjangoJSONEncoder). `documents` lists the evidence files to add to an export as (stored name, file name)."""
+    DjangoJSONEncoder). `documents` lists the evidence files and the conversation's documents to add to an export as (stored name, file name)."""
     referral = _referral_of(patient)
     data = {
         "patient": _row(patient),
@@ -131,6 +158,8 @@ def subject_access_data(patient: Patient) -> dict:
         "evidence_requests": [],
         "onward_referrals": [],
         "clinic_bookings": [],
+        "conversation": [],
+        "handovers": [],
         "outcomes": {"financial": [], "decision": [], "non_financial": []},
         "outcome_changes": [],
         "wellbeing_scores": [],
@@ -151,6 +180,19 @@ def subject_access_data(patient: Patient) -> dict:
     data["onward_referrals"] = _rows(OnwardReferral.objects.filter(referral=referral).order_by("pk"))
     data["clinic_bookings"] = _rows(ClinicBooking.objects.filter(referral=referral).order_by("pk"))
     data["messages"] = _rows(Message.objects.filter(referral_id=referral.pk).order_by("created_at", "pk"))
+    thread = list(
+        ReferralMessage.objects.filter(referral=referral).select_related("author").order_by("created_at", "pk")
+    )
+    data["conversation"] = [_conversation_row(message) for message in thread]
+    data["handovers"] = [
+        _handover_row(handover)
+        for handover in Handover.objects.filter(referral=referral).select_related("to_organisation").order_by("pk")
+    ]
+    data["documents"] = [
+        {"stored_name": m.attachment.name, "file_name": f"message-{m.pk}-{m.attachment.name.rsplit('/', 1)[-1]}"}
+        for m in thread
+        if m.attachment
+    ]
     case = Case.objects.filter(referral=referral).first()
     if case is None:
         return data
@@ -161,7 +203,7 @@ def subject_access_data(patient: Patient) -> dict:
     data["deadlines"] = _rows(Deadline.objects.filter(case=case).order_by("pk"))
     evidence = list(EvidenceRequest.objects.filter(case=case).order_by("pk"))
     data["evidence_requests"] = _rows(evidence)
-    data["documents"] = [
+    data["documents"] += [
         {"stored_name": e.answer_file.name, "file_name": f"evidence-{e.pk}-{e.answer_file.name.rsplit('/', 1)[-1]}"}
         for e in evidence
         if e.answer_file

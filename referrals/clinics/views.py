@@ -2,14 +2,17 @@
 side), a session's slots, and moving or cancelling a booking (either side of its referral). Every page checks
 the user's right to the object (404 for missing and forbidden alike) and audits what shows patient data."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from hjp.accounts.roles import ADVICE_WORKERS, REFERRERS, role_required
 from hjp.audit.models import AuditEvent
-from hjp.audit.services import audit_record
+from hjp.audit.services import audit_record, audit_records
 from hjp.core.formpage import submit_form
 from hjp.core.forms import ReasonForm, error_summary
 from referrals import selectors as referral_selectors
@@ -17,6 +20,27 @@ from referrals.clinics import permissions, selectors, services
 from referrals.clinics.forms import BookingAddForm, BookingChangeForm, ClinicSessionForm
 
 Action = AuditEvent.Action
+
+
+def _form_page(
+    request, form, perform, *, success: str, next_url: str | Callable, audit_obj, audit_summary: str = "", **page
+):
+    """A clinic form page: a valid POST calls one service (`perform`, through `hjp.core.formpage.submit_form`)
+    and goes to `next_url` (or `next_url(result)`) with `success`; otherwise the form again, with what was typed and what refused it,
+    and the view of `audit_obj` audited. `page` is the template's: title, submit_label, danger, back_url or
+    back_referral."""
+    submission = submit_form(request, form, perform)
+    if submission.saved:
+        messages.success(request, success)
+        return redirect(next_url(submission.result) if callable(next_url) else next_url)
+    if audit_obj is not None:
+        audit_record(actor=request.user, action=Action.VIEW, obj=audit_obj, summary=audit_summary)
+    return render(
+        request,
+        "referrals/clinics/form_page.html",
+        {"form": form, "errors": error_summary(form), **page},
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @role_required(REFERRERS, ADVICE_WORKERS, message="No clinics here.")
@@ -39,21 +63,16 @@ def clinic_list(request):
 def clinic_add(request):
     user = request.user
     form = ClinicSessionForm(request.POST or None, user=user)
-    submission = submit_form(request, form, lambda data: services.clinic_session_publish(actor=user, **data))
-    if submission.saved:
-        messages.success(request, "The session is published: referrers can book its slots now.")
-        return redirect("referrals:clinic_detail", pk=submission.result.pk)
-    return render(
+    return _form_page(
         request,
-        "referrals/clinics/form_page.html",
-        {
-            "form": form,
-            "title": "Publish an advice clinic session",
-            "submit_label": "Publish session",
-            "errors": error_summary(form),
-            "back_url": "referrals:clinic_list",
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.clinic_session_publish(actor=user, **data),
+        success="The session is published: referrers can book its slots now.",
+        next_url=lambda session: reverse("referrals:clinic_detail", args=[session.pk]),
+        audit_obj=None,
+        title="Publish an advice clinic session",
+        submit_label="Publish session",
+        back_url="referrals:clinic_list",
     )
 
 
@@ -61,7 +80,8 @@ def clinic_detail(request, pk):
     user = request.user
     session = selectors.get_session_for_user(user, pk)
     bookings = selectors.session_bookings(user=user, session=session)
-    audit_record(actor=user, action=Action.VIEW, obj=session)
+    # The session, and each booking whose patient the page names: that patient's "who has looked" lists the page.
+    audit_records(actor=user, action=Action.VIEW, objs=[session, *(b for b in bookings if b.visible)])
     return render(
         request,
         "referrals/clinics/clinic_detail.html",
@@ -85,26 +105,28 @@ def clinic_cancel(request, pk):
         label="Why is the session cancelled? The referrers of its bookings read this.",
         required_message="Enter why the session is cancelled",
     )
-    submission = submit_form(
-        request, form, lambda data: services.clinic_session_cancel(session=session, actor=user, reason=data["reason"])
-    )
-    if submission.saved:
-        messages.success(request, "The session is cancelled; the referrers of its bookings are told.")
-        return redirect("referrals:clinic_detail", pk=session.pk)
-    audit_record(actor=user, action=Action.VIEW, obj=session)
-    return render(
+    return _form_page(
         request,
-        "referrals/clinics/form_page.html",
-        {
-            "form": form,
-            "title": f"Cancel the session of {session.starts_at:%-d %b %H:%M}",
-            "submit_label": "Cancel the session",
-            "danger": True,
-            "errors": error_summary(form),
-            "back_url": "referrals:clinic_list",
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.clinic_session_cancel(session=session, actor=user, reason=data["reason"]),
+        success="The session is cancelled; the referrers of its bookings are told.",
+        next_url=reverse("referrals:clinic_detail", args=[session.pk]),
+        audit_obj=session,
+        title=f"Cancel the session of {session.starts_at:%-d %b %H:%M}",
+        submit_label="Cancel the session",
+        danger=True,
+        back_url="referrals:clinic_list",
     )
+
+
+def _slot_choice(data) -> dict:
+    """The slot and interpreter a booking form chose, as the booking services take them."""
+    return {
+        "session_id": data["session_id"],
+        "slot": data["slot"],
+        "interpreter": data.get("interpreter") or "",
+        "interpreter_language": data.get("interpreter_language") or "",
+    }
 
 
 def _booking(request, pk):
@@ -121,34 +143,16 @@ def booking_change(request, pk):
     booking = _booking(request, pk)
     sessions = selectors.upcoming_sessions(user=user, partnership_ids=[booking.referral.partnership_id])
     form = BookingChangeForm(request.POST or None, sessions=sessions, booking=booking)
-    submission = submit_form(
+    return _form_page(
         request,
         form,
-        lambda data: services.clinic_booking_change(
-            booking=booking,
-            actor=user,
-            session_id=data["session_id"],
-            slot=data["slot"],
-            interpreter=data.get("interpreter") or "",
-            interpreter_language=data.get("interpreter_language") or "",
-        ),
-    )
-    if submission.saved:
-        messages.success(request, "The booking is changed; the other side is told.")
-        return redirect("referrals:detail", pk=booking.referral_id)
-    audit_record(actor=user, action=Action.VIEW, obj=booking)
-    return render(
-        request,
-        "referrals/clinics/form_page.html",
-        {
-            "form": form,
-            "booking": booking,
-            "title": f"Change the clinic booking of referral {booking.referral.reference}",
-            "submit_label": "Save the change",
-            "errors": error_summary(form),
-            "back_referral": booking.referral_id,
-        },
-        status=400 if request.method == "POST" else 200,
+        lambda data: services.clinic_booking_change(booking=booking, actor=user, **_slot_choice(data)),
+        success="The booking is changed; the other side is told.",
+        next_url=reverse("referrals:detail", args=[booking.referral_id]),
+        audit_obj=booking,
+        title=f"Change the clinic booking of referral {booking.referral.reference}",
+        submit_label="Save the change",
+        back_referral=booking.referral_id,
     )
 
 
@@ -164,33 +168,17 @@ def booking_add(request, pk):
         return redirect("referrals:detail", pk=referral.pk)
     sessions = selectors.upcoming_sessions(user=user, partnership_ids=[referral.partnership_id])
     form = BookingAddForm(request.POST or None, sessions=sessions)
-    submission = submit_form(
+    return _form_page(
         request,
         form,
-        lambda data: services.clinic_booking_add(
-            referral=referral,
-            actor=user,
-            session_id=data["session_id"],
-            slot=data["slot"],
-            interpreter=data.get("interpreter") or "",
-            interpreter_language=data.get("interpreter_language") or "",
-        ),
-    )
-    if submission.saved:
-        messages.success(request, "The clinic slot is booked; the other side is told.")
-        return redirect("referrals:detail", pk=referral.pk)
-    audit_record(actor=user, action=Action.VIEW, obj=referral, summary="clinic booking form")
-    return render(
-        request,
-        "referrals/clinics/form_page.html",
-        {
-            "form": form,
-            "title": f"Book an advice clinic slot for referral {referral.reference}",
-            "submit_label": "Book the slot",
-            "errors": error_summary(form),
-            "back_referral": referral.pk,
-        },
-        status=400 if request.method == "POST" else 200,
+        lambda data: services.clinic_booking_add(referral=referral, actor=user, **_slot_choice(data)),
+        success="The clinic slot is booked; the other side is told.",
+        next_url=reverse("referrals:detail", args=[referral.pk]),
+        audit_obj=referral,
+        audit_summary="clinic booking form",
+        title=f"Book an advice clinic slot for referral {referral.reference}",
+        submit_label="Book the slot",
+        back_referral=referral.pk,
     )
 
 
@@ -203,24 +191,15 @@ def booking_cancel(request, pk):
         label="Why is the appointment cancelled? The other side reads this.",
         required_message="Enter why the appointment is cancelled",
     )
-    submission = submit_form(
-        request, form, lambda data: services.clinic_booking_cancel(booking=booking, actor=user, reason=data["reason"])
-    )
-    if submission.saved:
-        messages.success(request, "The appointment is cancelled and its slot is free; the other side is told.")
-        return redirect("referrals:detail", pk=booking.referral_id)
-    audit_record(actor=user, action=Action.VIEW, obj=booking)
-    return render(
+    return _form_page(
         request,
-        "referrals/clinics/form_page.html",
-        {
-            "form": form,
-            "booking": booking,
-            "title": f"Cancel the clinic appointment of referral {booking.referral.reference}",
-            "submit_label": "Cancel the appointment",
-            "danger": True,
-            "errors": error_summary(form),
-            "back_referral": booking.referral_id,
-        },
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda data: services.clinic_booking_cancel(booking=booking, actor=user, reason=data["reason"]),
+        success="The appointment is cancelled and its slot is free; the other side is told.",
+        next_url=reverse("referrals:detail", args=[booking.referral_id]),
+        audit_obj=booking,
+        title=f"Cancel the clinic appointment of referral {booking.referral.reference}",
+        submit_label="Cancel the appointment",
+        danger=True,
+        back_referral=booking.referral_id,
     )

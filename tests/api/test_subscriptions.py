@@ -125,7 +125,7 @@ def test_production_takes_only_https_endpoints_on_the_internet(settings, endpoin
 def test_production_refuses_a_name_that_resolves_to_the_private_network(settings, monkeypatch):
     settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = False
     resolved = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.0.0.5", 443))]
-    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda *args, **kwargs: resolved)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: resolved)
     request = webhooks.WebhookRequest(url="https://hooks.example.org/hook", secret="s", body=b"{}", event_id="e")
     assert webhooks.endpoint_problem(request.url) is None  # the name is fine; where it leads at send time is not
     with pytest.raises(webhooks.WebhookError, match="private, loopback or reserved"):

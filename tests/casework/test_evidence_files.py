@@ -62,6 +62,8 @@ def _download(client, advisor_user, evidence) -> bytes:
     client.force_login(advisor_user)
     response = client.get(reverse("casework:evidence_file", args=[evidence.pk]))
     assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;") and response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
     return b"".join(response.streaming_content)
 
 
@@ -91,13 +93,13 @@ def test_a_document_that_no_key_opens_is_explained_and_logged_not_a_server_error
     settings.EVIDENCE_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # the key that made it was dropped
 
     client.force_login(advisor_user)
-    with caplog.at_level(logging.ERROR, logger="casework.views.evidence"):
+    with caplog.at_level(logging.ERROR, logger="hjp.core.downloads"):
         response = client.get(reverse("casework:evidence_file", args=[evidence.pk]))
 
     assert response.status_code == 503
     html = response.content.decode()
     assert "This file cannot be opened; the service has been told." in html and "Traceback" not in html
-    [logged] = [record for record in caplog.records if record.name == "casework.views.evidence"]
+    [logged] = [record for record in caplog.records if record.name == "hjp.core.downloads"]
     assert logged.levelname == "ERROR" and f"evidence request {evidence.pk}" in logged.getMessage()
     assert not AuditEvent.objects.filter(action="download", object_id=str(evidence.pk)).exists()
 

@@ -4,6 +4,7 @@ input and a feed that does not answer."""
 
 import copy
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -236,3 +237,37 @@ def test_a_feed_that_redirects_is_not_followed(client, supervisor_user, settings
         server.shutdown()
         server.server_close()
     assert response.status_code == 400 and "The feed moved to http://169.254.169.254/" in response.content.decode()
+
+
+def test_a_name_that_answers_public_then_private_cannot_make_the_fetch_reach_the_private_address(
+    client, supervisor_user, feed_server, settings, monkeypatch
+):
+    """DNS rebinding: the name answers a public address to the check and this machine to any later look-up. The
+    fetch connects to the address it checked, never to the name again, so the feed on loopback is never asked."""
+    url = feed_server()
+    settings.ORUK_FEED_ALLOW_PRIVATE_ADDRESSES = False
+    port = int(url.split(":")[2].split("/")[0])
+    public, private = "93.184.215.14", "127.0.0.1"
+    answers = iter([public])
+
+    def rebinding_resolver(host, *args, **kwargs):
+        address = next(answers, private)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    connected_to = []
+    real_connect = socket.create_connection
+
+    def connect(address, *args, **kwargs):
+        connected_to.append(address[0])
+        if address[0] != private:  # no network in the tests: the public address refuses
+            raise ConnectionRefusedError("refused")
+        return real_connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket, "create_connection", connect)
+    client.force_login(supervisor_user)
+    response = client.post(reverse("casework:provider_import"), {"feed_url": f"http://feeds.example.org:{port}/x"})
+
+    assert connected_to == [public]
+    assert response.status_code == 400 and "The feed could not be reached" in response.content.decode()
+    assert not AdviceProvider.objects.exists()

@@ -23,6 +23,7 @@ from hjp.audit.services import audit_record
 from hjp.core.redaction import ErasureReason
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import Message, MessageKind
+from referrals import services as referral_services
 from referrals.services.erasure import referrals_erase
 from tests import factories
 from tests.support.documents import pdf_bytes
@@ -325,3 +326,46 @@ def test_the_export_holds_the_clinic_bookings_and_their_audit_entries(as_user, d
     assert [(b["id"], b["interpreter_language"]) for b in data["clinic_bookings"]] == [(booking.pk, "Tigrinya")]
     assert any(e["object_type"] == "referrals.clinicbooking" for e in data["audit_trail"])
     assert "Advice clinic bookings (1)" in archive.read("summary.html").decode()
+
+
+def test_the_export_holds_the_conversation_with_its_documents_and_the_handovers(
+    as_user, dpo, held, referrer_user, advisor_user
+):
+    referral = held["referral"]
+    referral_services.referral_message_post(
+        referral=referral,
+        actor=referrer_user,
+        text="Her new decision letter came today.",
+        upload=SimpleUploadedFile("decision-letter.pdf", pdf_bytes()),
+    )
+    referral_services.referral_message_post(referral=referral, actor=advisor_user, text="Thank you, we will read it.")
+    partner = factories.AdviceOrganisationFactory(name="Northside Law Centre")
+    handover = referral_services.handover_make(
+        referral=referral,
+        actor=advisor_user,
+        provider_name="Northside Law Centre",
+        to_organisation=partner,
+        consent_given_by="patient",
+        consent_method="phone",
+        consent_said_at=timezone.now(),
+    )
+    referral_services.handover_decide(handover=handover, actor=factories.advisor(partner), accept=True, note="Yes")
+
+    archive = _export(as_user(dpo), held["patient"])
+    data = json.loads(archive.read("data.json"))
+    conversation = [(m["text"], m["author_name"], m["attachment_name"]) for m in data["conversation"]]
+    assert conversation[0][0] == "Her new decision letter came today."
+    assert conversation[0][1] == referrer_user.get_full_name() and conversation[0][2].endswith(".pdf")
+    assert conversation[1] == ("Thank you, we will read it.", advisor_user.get_full_name(), "")
+    [row] = data["handovers"]
+    assert (row["partner"], row["state"], row["state_text"]) == (
+        "Northside Law Centre",
+        "accepted",
+        "Accepted by the partner",
+    )
+    assert row["made_at"] and row["decided_at"] and row["consent_given_by"] == "patient" and "link_nonce" not in row
+    html = archive.read("summary.html").decode()
+    assert "The conversation on the referral (2)" in html and "Her new decision letter came today." in html
+    assert "Handovers to partner services (1)" in html and "Northside Law Centre" in html
+    documents = sorted(name for name in archive.namelist() if name.startswith("documents/message-"))
+    assert len(documents) == 1 and archive.read(documents[0]) == pdf_bytes()

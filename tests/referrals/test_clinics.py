@@ -5,6 +5,7 @@ it and the other is told, an interpreter can be asked for, and a withdrawal of c
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -281,6 +282,27 @@ def test_referrers_see_their_partnerships_sessions_and_only_their_own_patients_i
     assert AuditEvent.objects.filter(
         object_type="referrals.clinicsession", object_id=str(session.pk), action=AuditEvent.Action.VIEW
     ).exists()
+
+
+def test_the_session_page_is_in_who_has_looked_at_each_patient_it_names_and_no_other(
+    as_user, referral, health_org, advice_org, session
+):
+    mine = factories.ClinicBookingFactory(session=session, slot=0, referral=referral)
+    other = factories.ClinicBookingFactory(session=session, slot=1)
+    colleague = factories.referrer(health_org)  # sees the slot booked, not whose it is
+    assert as_user(colleague).get(reverse("referrals:clinic_detail", args=[session.pk])).status_code == 200
+    as_user(referral.referrer).get(reverse("referrals:clinic_detail", args=[session.pk]))
+
+    dpo = factories.UserFactory()
+    dpo.user_permissions.add(Permission.objects.get(content_type__app_label="referrals", codename="subject_access"))
+    client = as_user(dpo)
+    session_url = reverse("referrals:clinic_detail", args=[session.pk])
+    looked = client.get(reverse("outcomes:who_looked", args=[mine.referral.patient.pk])).content.decode()
+    assert session_url in looked and escape(referral.referrer.full_name) in looked
+    assert escape(colleague.full_name) not in looked
+    assert (
+        session_url not in client.get(reverse("outcomes:who_looked", args=[other.referral.patient.pk])).content.decode()
+    )
 
 
 def test_the_referrer_home_links_to_the_clinics(as_user, referrer_user):

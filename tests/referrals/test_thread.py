@@ -147,7 +147,8 @@ def test_a_document_is_checked_stored_encrypted_and_its_download_audited(
     client.force_login(advisor_user)
     response = client.get(reverse("referrals:thread_attachment", args=[referral.pk, message.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
-    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Disposition"].startswith("attachment;") and response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
     assert AuditEvent.objects.filter(
         actor=advisor_user, action=AuditEvent.Action.DOWNLOAD, object_type="referrals.referralmessage"
     ).exists()

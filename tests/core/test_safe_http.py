@@ -1,0 +1,67 @@
+"""The one rule for outgoing requests (hjp.core.safe_http): the address checked is the address connected to, and
+a host with any address off the public internet is refused unless the use allows it."""
+
+import socket
+
+import pytest
+
+from hjp.core import safe_http
+
+PUBLIC, PRIVATE = "93.184.215.14", "10.0.0.5"
+
+
+def _resolver(*answers):
+    """A resolver that gives each answer in turn, then the last one for ever (a rebinding name)."""
+    queue = list(answers)
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        address = queue.pop(0) if len(queue) > 1 else queue[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    return getaddrinfo
+
+
+@pytest.fixture
+def connections(monkeypatch):
+    """Where connections were attempted; every one refused (the tests touch no network)."""
+    attempted = []
+
+    def connect(address, *args, **kwargs):
+        attempted.append(address[0])
+        raise ConnectionRefusedError("refused")
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    return attempted
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_rebinding_name_is_connected_to_at_the_address_checked_only(monkeypatch, connections, scheme):
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver(PUBLIC, PRIVATE))
+    with pytest.raises(safe_http.RequestFailed):
+        safe_http.request("GET", f"{scheme}://feeds.example.org/x", allow_private=False, timeout=1)
+    assert connections == [PUBLIC]
+
+
+@pytest.mark.parametrize("addresses", [[PRIVATE], ["127.0.0.1"], ["169.254.169.254"], [PUBLIC, "::1"]])
+def test_a_host_with_any_address_off_the_internet_is_refused_before_connecting(monkeypatch, connections, addresses):
+    infos = [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 443)) for a in addresses]
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: infos)
+    with pytest.raises(safe_http.PrivateAddress):
+        safe_http.request("GET", "https://hooks.example.org/", allow_private=False, timeout=1)
+    assert connections == []
+
+
+def test_where_private_addresses_are_allowed_the_checked_address_is_still_the_one_connected_to(
+    monkeypatch, connections
+):
+    monkeypatch.setattr(socket, "getaddrinfo", _resolver(PRIVATE, PUBLIC))
+    with pytest.raises(safe_http.RequestFailed):
+        safe_http.request("GET", "http://feed.internal/x", allow_private=True, timeout=1)
+    assert connections == [PRIVATE]
+
+
+def test_only_http_urls_are_fetched(connections):
+    for url in ("file:///etc/passwd", "ftp://example.org/", "http:///nohost"):
+        with pytest.raises(safe_http.UnsafeAddress):
+            safe_http.request("GET", url, allow_private=True, timeout=1)
+    assert connections == []
