@@ -145,9 +145,15 @@ def _patient_reported_rows(own) -> list[ReportRow]:
     wellbeing = own.wellbeing
     rows = [
         _count(scores, "Cases with both of the patient's own scores", wellbeing.cases),
-        _over(scores, "Average score at start", wellbeing.average_start, SCORE, cases=wellbeing.cases),
-        _over(scores, "Average score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases),
-        _over(scores, "Average change", wellbeing.average_change, CHANGE, cases=wellbeing.cases),
+        _over(
+            scores, "Average of the patient's own score at start", wellbeing.average_start, SCORE, cases=wellbeing.cases
+        ),
+        _over(
+            scores, "Average of the patient's own score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases
+        ),
+        _over(
+            scores, "Average change in the patient's own score", wellbeing.average_change, CHANGE, cases=wellbeing.cases
+        ),
     ]
     experience = "The patients' experience survey (cases closed in the period)"
     for question in own.experience:

@@ -59,8 +59,8 @@ WON, DECISIONS = "decisions_won", "decisions_decided"
 SCORED, SCORE_START, SCORE_CLOSE = "wellbeing_scored", "wellbeing_start", "wellbeing_close"
 # The patient's own answers (outcomes.patient_voice): SWEMWBS where both scores are self-reported, and the
 # experience survey keyed by answer (ExperienceAnswer), in the month the case closed like every outcome.
-SELF_SCORED, SELF_START, SELF_CLOSE = "self_wellbeing_scored", "self_wellbeing_start", "self_wellbeing_close"
-EXPERIENCE_EASY, EXPERIENCE_DIFFERENCE = "experience_easy", "experience_difference"
+SELF_SCORED, SELF_START, SELF_CLOSE = "own_wellbeing_scored", "own_wellbeing_start", "own_wellbeing_close"
+EXPERIENCE_EASY, EXPERIENCE_DIFFERENCE = "experience_easy", "experience_made_diff"
 CONFIRMED, EXPECTED = "confirmed", "expected"
 # Onward referrals, in the month each was made, keyed "<provider id>:<result>" (outcomes.selectors.figures).
 ONWARD = "onward"

@@ -114,7 +114,6 @@ def _patient_render(request, template, context, *, language, status=200):
             {**context, "language": language, "languages": LANGUAGE_CHOICES.items()},
             status=status,
         )
-    response["Referrer-Policy"] = "no-referrer"  # the link's token must not leak to another site
     response["Content-Language"] = language
     return response
 

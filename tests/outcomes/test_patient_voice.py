@@ -3,7 +3,8 @@ GOV.UK Notify), used once, expiring, refused after consent withdrawal; the pages
 
 import re
 import threading
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -13,11 +14,15 @@ from django.utils import timezone
 
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
-from outcomes import patient_voice
+from outcomes import disclosure, patient_voice, running_figures
 from outcomes.models import ExperienceSurvey, PatientLink, WellbeingScore
+from outcomes.report import funder_report_rows
+from outcomes.selectors.dashboard import partnership_summary
+from outcomes.selectors.figures import Period
 from outcomes.services import wellbeing_record
 from referrals.services import consent_withdraw
 from tests import factories
+from tests.outcomes.raw_figures import raw_partnership_summary
 from tests.support.fake_notify import API_KEY, FakeNotify
 
 ANSWERS = {f"item_{i}": "4" for i in range(1, 8)}
@@ -237,7 +242,7 @@ def test_the_page_shows_only_the_first_name_and_records_the_answers(client, emai
     html = page.content.decode()
     assert "Hello Megan" in html and "Pritchard-Voice" not in html and case.reference not in html
     assert "Was it easy to get help?" in html and "<script" not in html
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"  # the link's token goes to no other site
     response = client.post(url, CLOSE_ANSWERS)
     assert response.status_code == 302 and response["Location"].startswith(reverse("patient_link_thanks"))
     assert "Thank you" in client.get(response["Location"]).content.decode()
@@ -329,3 +334,88 @@ def test_sending_without_an_address_says_what_to_do(as_user, case):
     )
     assert response.status_code == 400 and "no email address" in response.content.decode()
     assert not PatientLink.objects.exists()
+
+
+# --- the dashboard and the funder report ----------------------------------------------------------------------
+
+FUNDER_WELLBEING = "Wellbeing in the patients' own answers (SWEMWBS, cases closed in the period)"
+FUNDER_EXPERIENCE = "The patients' experience survey (cases closed in the period)"
+QUARTER = Period(start=date(2026, 1, 1), end=date(2026, 3, 31))
+
+
+def closed_case(referral):
+    return factories.CaseFactory(
+        referral=referral,
+        state="closed",
+        closure_reason="work_completed",
+        opened_at=datetime(2026, 1, 12, 12, tzinfo=UTC),
+        first_contact_at=datetime(2026, 1, 13, 12, tzinfo=UTC),
+        closed_at=datetime(2026, 2, 20, 12, tzinfo=UTC),
+    )
+
+
+def closed_cases_with_own_answers(partnership, n, *, easy="yes"):
+    """n cases closed in February 2026, each with the patient's own scores (14 then 21) and survey."""
+    for _ in range(n):
+        referral = factories.ReferralFactory(
+            partnership=partnership,
+            referring_organisation=partnership.health_organisations.first(),
+            status="closed",
+            submitted_at=datetime(2026, 1, 10, 12, tzinfo=UTC),
+        )
+        case = closed_case(referral)
+        for moment, score in (("start", 14), ("close", 21)):
+            factories.WellbeingScoreFactory(case=case, moment=moment, score=score, self_reported=True, recorded_by=None)
+        ExperienceSurvey.objects.create(case=case, easy_to_get_help=easy, made_a_difference="partly")
+    running_figures.refresh_pending()
+
+
+@pytest.fixture
+def partnership(db):
+    return factories.PartnershipFactory(health_organisations=[factories.OrganisationFactory()])
+
+
+def test_a_few_own_answers_are_exact_for_managers_and_withheld_for_funders(partnership):
+    closed_cases_with_own_answers(partnership, 3)
+    # An advisor's scores count in the existing wellbeing figure, not in the patients' own.
+    advisor_scored = closed_case(factories.ReferralFactory(partnership=partnership, status="closed"))
+    factories.WellbeingScoreFactory(case=advisor_scored, moment="start", score=10)
+    factories.WellbeingScoreFactory(case=advisor_scored, moment="close", score=12)
+    running_figures.refresh_pending()
+    summary = partnership_summary(partnership=partnership, period=QUARTER)
+    own = summary.patient_reported
+    assert summary.wellbeing.cases == 4
+    assert (own.wellbeing.cases, own.wellbeing.average_change) == (3, Decimal("7.0"))
+    assert [(row.question, row.answers) for row in own.experience] == [
+        ("Was it easy to get help?", (("Yes", 3), ("Partly", 0), ("No", 0))),
+        ("Did the help make a difference?", (("Yes", 0), ("Partly", 3), ("No", 0))),
+    ]
+    rows = {(row.section, row.measure): row.display for row in funder_report_rows(summary)}
+    assert rows[(FUNDER_WELLBEING, "Cases with both of the patient's own scores")] == "fewer than 10"
+    assert rows[(FUNDER_WELLBEING, "Average change in the patient's own score")] == disclosure.NOT_SHOWN
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Yes")] == "fewer than 10"
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Yes: share")] == disclosure.NOT_SHOWN
+
+
+def test_enough_own_answers_are_published_rounded_with_shares_from_the_rounded_counts(partnership):
+    closed_cases_with_own_answers(partnership, 12)
+    closed_cases_with_own_answers(partnership, 11, easy="no")
+    summary = partnership_summary(partnership=partnership, period=QUARTER)
+    assert summary == raw_partnership_summary(partnership=partnership, period=QUARTER)
+    rows = {(row.section, row.measure): row.display for row in funder_report_rows(summary)}
+    assert rows[(FUNDER_WELLBEING, "Cases with both of the patient's own scores")] == "25"  # 23
+    assert rows[(FUNDER_WELLBEING, "Average change in the patient's own score")] == "+7.0"
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Answered")] == "25"  # 23
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Yes")] == "10"  # 12
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? No")] == "10"  # 11
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Yes: share")] == "40%"  # the published 10 of 25
+    assert rows[(FUNDER_EXPERIENCE, "Was it easy to get help? Partly")] == "fewer than 10"
+
+
+def test_the_managers_dashboard_shows_the_patients_own_words(as_user, partnership):
+    closed_cases_with_own_answers(partnership, 3)
+    manager = factories.partnership_member(partnership, "manager")
+    html = as_user(manager).get(reverse("outcomes:dashboard"), {"period": "quarter-2025-4"}).content.decode()
+    assert "In patients' own words" in html
+    assert re.search(r"both of the patient's own scores</th><td class=\"text-end\">3</td>", html)
+    assert re.search(r"Was it easy to get help\?</th><td class=\"text-end\">3</td>", html)
