@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from outcomes import patient_voice
 from outcomes.models import ExperienceSurvey, WellbeingScore
 from tests import factories
-from tests.e2e.conftest import assert_accessible, assert_fits_width, screenshot
+from tests.e2e.conftest import assert_accessible, assert_fits_width, screenshot, sign_in
 
 SMALL_PHONE = {"width": 360, "height": 740}
 
@@ -32,6 +32,7 @@ def test_the_patient_answers_once_on_a_phone(new_page, link):
     expect(page.get_by_text("Pritchard-Voice")).to_have_count(0)
     assert_accessible(page)
     assert_fits_width(page)
+    screenshot(page, "patient-own-link-phone")
 
     # Sent with one statement unanswered: told which, with what was chosen kept.
     for number in range(1, 8):
@@ -51,7 +52,6 @@ def test_the_patient_answers_once_on_a_phone(new_page, link):
     page.get_by_role("button", name="Send my answers").click()
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     assert_accessible(page)
-    screenshot(page, "patient-own-link-phone")
 
     score = WellbeingScore.objects.get(case=sent.case, moment="close")
     assert score.self_reported and score.total == 4 * 6 + 3
@@ -74,3 +74,20 @@ def test_the_patient_can_switch_to_welsh(new_page, link):
     expect(page.get_by_role("button", name="Anfon fy atebion")).to_be_visible()
     assert_accessible(page)
     assert_fits_width(page)
+
+
+def test_the_advisors_page_is_accessible_and_sends_a_link(new_page, link):
+    sent, _ = link
+    page = new_page(viewport=SMALL_PHONE)
+    sign_in(page, sent.case.advisor)
+    page.goto(f"/outcomes/cases/{sent.case.pk}/patient-voice/")
+    expect(page.get_by_role("heading", name="Links sent")).to_be_visible()
+    expect(page.get_by_text("Sending: Sent.")).to_be_visible()
+    assert_accessible(page)
+    assert_fits_width(page)
+    page.get_by_role("group", name="What the link asks").get_by_label("Wellbeing at the start").check()
+    page.get_by_role("group", name="Send it by").get_by_label("Email").check()
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text("The link is on its way to the patient.")).to_be_visible()
+    assert sent.case.patient_links.count() == 2
+    assert_accessible(page)

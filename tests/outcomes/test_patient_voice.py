@@ -316,7 +316,7 @@ def test_the_advisor_records_the_agreement_and_sends_a_link(as_user, case, djang
         second = client.post(reverse("outcomes:patient_link_send", args=[case.pk]), data)  # a double click
     assert first.status_code == second.status_code == 302
     assert PatientLink.objects.filter(case=case).count() == 1 and len(mail.outbox) == 1
-    assert "Sent" in client.get(url).content.decode()
+    assert "Sending: Sent." in client.get(url).content.decode()
 
 
 def test_sending_without_an_address_says_what_to_do(as_user, case):
