@@ -10,7 +10,8 @@ import pytest
 from django.core import mail
 from django.db import close_old_connections
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
@@ -24,6 +25,7 @@ from referrals.services import consent_withdraw
 from tests import factories
 from tests.outcomes.raw_figures import raw_partnership_summary
 from tests.support.fake_notify import API_KEY, FakeNotify
+from tests.support.snapshots import assert_matches_snapshot
 
 ANSWERS = {f"item_{i}": "4" for i in range(1, 8)}
 CLOSE_ANSWERS = ANSWERS | {"easy_to_get_help": "yes", "made_a_difference": "partly", "comments": "Thank you, Sam."}
@@ -419,3 +421,23 @@ def test_the_managers_dashboard_shows_the_patients_own_words(as_user, partnershi
     assert "In patients' own words" in html
     assert re.search(r"both of the patient's own scores</th><td class=\"text-end\">3</td>", html)
     assert re.search(r"Was it easy to get help\?</th><td class=\"text-end\">3</td>", html)
+
+
+# --- the wording of the email, reviewed ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("language", "name"), [("English", "patient_link_email"), ("Welsh", "patient_link_email_cy")])
+def test_the_link_email_wording(case, settings, django_capture_on_commit_callbacks, language, name):
+    settings.SITE_URL = "https://hjp.example.test"
+    case.referral.patient.language = language
+    case.referral.patient.save()
+    case.referral.advice_organisation.name = "Riverside Advice"
+    case.referral.advice_organisation.save()
+    agreed(case)
+    with django_capture_on_commit_callbacks(execute=True):
+        link, token = send(case)
+    [email] = mail.outbox
+    expires = timezone.localtime(link.expires_at)
+    with translation.override(link.language):  # the token and the date change with every run
+        body = email.body.replace(token, "<token>").replace(date_format(expires, "j F Y"), "<expiry date>")
+    assert_matches_snapshot(f"Subject: {email.subject}\n\n{body}", name)
