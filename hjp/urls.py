@@ -20,6 +20,8 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("casework/", include("casework.urls")),
     path("outcomes/", include("outcomes.urls")),
+    # The patient's own link (no sign-in): outcomes.patient_voice.
+    path("p/", include("outcomes.patient_urls")),
     # Open Referral UK: the partnership's advice services, public (casework.oruk).
     path("open-referral/", include("casework.open_referral_urls")),
     path("admin/", admin.site.urls),

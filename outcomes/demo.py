@@ -3,9 +3,13 @@ the feedback their referrers would have had. Written directly and back-dated to 
 dashboard has a year of figures. Idempotent."""
 
 import random
+import secrets
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from casework.models import Case, CaseState, ClosureReason
 from outcomes import services
@@ -14,11 +18,15 @@ from outcomes.models import (
     DecisionOutcome,
     DecisionResult,
     DecisionStage,
+    ExperienceAnswer,
+    ExperienceSurvey,
     FinancialKind,
     FinancialOutcome,
     NonFinancialKind,
     NonFinancialOutcome,
     NoOutcomeReason,
+    PatientLink,
+    PatientVoiceAgreement,
     Period,
     WellbeingScore,
     annualise,
@@ -121,6 +129,8 @@ def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
     if rng.random() < 0.6:
         start = [rng.randint(1, 3) for _ in range(7)]
         close = [min(5, s + rng.randint(0, 2)) for s in start]
+        # About half the patients answered themselves, through their own link (outcomes.patient_voice).
+        own = case.pk % 2 == 0
         for moment, items, at in (
             (WellbeingScore.Moment.START, start, case.opened_at),
             (WellbeingScore.Moment.CLOSE, close, closed_at),
@@ -129,10 +139,18 @@ def _outcomes_for(case: Case, issues, rng: random.Random) -> None:
                 case=case,
                 moment=moment,
                 total=sum(items),
-                recorded_by=case.advisor,
+                recorded_by=None if own else case.advisor,
+                self_reported=own,
                 **{f"item_{n}": v for n, v in enumerate(items, 1)},
             )
             WellbeingScore.objects.filter(pk=score.pk).update(created_at=at, updated_at=at)
+        if own:
+            answers = list(ExperienceAnswer)
+            ExperienceSurvey.objects.create(
+                case=case,
+                easy_to_get_help=answers[0 if case.pk % 5 else 1],
+                made_a_difference=answers[case.pk % 7 // 3],
+            )
 
 
 def _wellbeing_starts(world, rng: random.Random) -> None:
@@ -148,3 +166,40 @@ def _wellbeing_starts(world, rng: random.Random) -> None:
             recorded_by=case.advisor,
             **{f"item_{n}": v for n, v in enumerate(items, 1)},
         )
+
+
+@transaction.atomic
+def seed_patient_voice(world) -> str:
+    """One open demo case whose patient agreed to their own link, with an unused link for the start (made anew
+    when the last one was used or expired): returns its address, for the seed to print."""
+    from outcomes.patient_voice import language_for, link_token, link_url, token_hash
+
+    case = (
+        Case.objects.filter(referral__partnership=world.partnership, state=CaseState.IN_PROGRESS)
+        .select_related("referral__patient", "advisor")
+        .order_by("pk")
+        .first()
+    )
+    if case is None:
+        return ""
+    PatientVoiceAgreement.objects.get_or_create(case=case, defaults={"agreed": True, "recorded_by": case.advisor})
+    link = (
+        PatientLink.objects.filter(case=case, used_at__isnull=True, expires_at__gt=timezone.now())
+        .order_by("-pk")
+        .first()
+    )
+    if link is None:
+        nonce = secrets.token_hex(16)
+        link = PatientLink.objects.create(
+            case=case,
+            moment=WellbeingScore.Moment.START,
+            channel=PatientLink.Channel.EMAIL,
+            nonce=nonce,
+            token_hash=token_hash(link_token(nonce)),
+            language=language_for(case.referral.patient.language),
+            created_by=case.advisor,
+            expires_at=timezone.now() + timedelta(days=settings.PATIENT_LINK_DAYS),
+            send_status=PatientLink.SendStatus.SENT,
+            sent_at=timezone.now(),
+        )
+    return link_url(link)

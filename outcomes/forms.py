@@ -2,6 +2,7 @@ from datetime import date
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casework.models import ClosureReason
 from hjp.core.forms import DateBoxesField, DateInput, RowChoiceField, SubmissionTokenMixin, VersionMixin
@@ -11,10 +12,12 @@ from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
     DecisionOutcome,
+    ExperienceAnswer,
     FinancialOutcome,
     NonFinancialOutcome,
     NoOutcomeReason,
     OutcomeKind,
+    PatientLink,
 )
 from outcomes.selectors.figures import Period
 from referrals.validators import validate_nhs_number
@@ -287,3 +290,102 @@ class WhoLookedForm(forms.Form):
         if since and until and until < since:
             self.add_error("until", "The end date must be the same as or after the start date")
         return cleaned
+
+
+# --- the patient's own voice ----------------------------------------------------------------------------------
+
+# The SWEMWBS statements and scale as the patient reads them, translated (the staff form uses SWEMWBS_ITEMS).
+PATIENT_ITEMS = [
+    _("I've been feeling optimistic about the future"),
+    _("I've been feeling useful"),
+    _("I've been feeling relaxed"),
+    _("I've been dealing with problems well"),
+    _("I've been thinking clearly"),
+    _("I've been feeling close to other people"),
+    _("I've been able to make up my own mind about things"),
+]
+PATIENT_SCALE = [
+    (1, _("None of the time")),
+    (2, _("Rarely")),
+    (3, _("Some of the time")),
+    (4, _("Often")),
+    (5, _("All of the time")),
+]
+EXPERIENCE_CHOICES = [
+    (ExperienceAnswer.YES, _("Yes")),
+    (ExperienceAnswer.PARTLY, _("Partly")),
+    (ExperienceAnswer.NO, _("No")),
+]
+
+
+class PatientAnswersForm(forms.Form):
+    """What the patient answers through their own link: the seven SWEMWBS statements and, at the close, the
+    experience survey. Rendered by its own template (plain radios in fieldsets, no JavaScript)."""
+
+    def __init__(self, *args, asks_experience: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asks_experience = asks_experience
+        for i, statement in enumerate(PATIENT_ITEMS, 1):
+            self.fields[f"item_{i}"] = forms.TypedChoiceField(
+                label=statement,
+                choices=PATIENT_SCALE,
+                coerce=int,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": _("Choose how often you have felt this")},
+            )
+        if asks_experience:
+            self.fields["easy_to_get_help"] = forms.ChoiceField(
+                label=_("Was it easy to get help?"),
+                choices=EXPERIENCE_CHOICES,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": _("Choose yes, partly or no")},
+            )
+            self.fields["made_a_difference"] = forms.ChoiceField(
+                label=_("Did the help make a difference to you?"),
+                choices=EXPERIENCE_CHOICES,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                error_messages={"required": _("Choose yes, partly or no")},
+            )
+            self.fields["comments"] = forms.CharField(
+                label=_("Is there anything else you want to tell us?"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                error_messages={"max_length": _("Write 2,000 characters or fewer")},
+            )
+
+    @property
+    def items(self) -> list[int]:
+        return [self.cleaned_data[f"item_{i}"] for i in range(1, 8)]
+
+    @property
+    def statements(self):
+        return [self[f"item_{i}"] for i in range(1, 8)]
+
+
+class PatientVoiceAgreementForm(forms.Form):
+    agreed = forms.TypedChoiceField(
+        label="Has the patient agreed to be sent their own link?",
+        choices=[("yes", "Yes, they agreed"), ("no", "No")],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the patient agreed"},
+    )
+
+
+class PatientLinkForm(SubmissionTokenMixin, forms.Form):
+    moment = forms.ChoiceField(
+        label="What the link asks",
+        choices=[
+            ("start", "Wellbeing at the start"),
+            ("close", "Wellbeing at the close, and how the help was"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what the link asks"},
+    )
+    channel = forms.ChoiceField(
+        label="Send it by",
+        choices=PatientLink.Channel.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how to send the link"},
+    )

@@ -255,7 +255,11 @@ def _item():
 
 class WellbeingScore(TimeStampedModel):
     """The Short Warwick-Edinburgh Mental Wellbeing Scale: 7 items scored 1-5 (raw total 7-35),
-    at the start and at the close of a case, when the patient agrees."""
+    at the start and at the close of a case, when the patient agrees.
+
+    One score per moment, whoever recorded it: an advisor (`recorded_by`) or the patient themselves through
+    their own link (`self_reported`, no `recorded_by`). The patient's own answer wins: it replaces an
+    advisor's score of the same moment, and an advisor cannot overwrite it (outcomes.services)."""
 
     audit_referral = "case__referral_id"
 
@@ -273,11 +277,19 @@ class WellbeingScore(TimeStampedModel):
     item_6 = _item()
     item_7 = _item()
     total = models.PositiveSmallIntegerField(editable=False)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    self_reported = models.BooleanField(default=False, help_text="Completed by the patient through their own link.")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["case", "moment"], name="wellbeing_one_per_moment"),
+            models.CheckConstraint(
+                condition=Q(self_reported=True, recorded_by__isnull=True)
+                | Q(self_reported=False, recorded_by__isnull=False),
+                name="wellbeing_recorded_by_advisor_or_patient",
+            ),
             models.CheckConstraint(condition=Q(total__gte=7, total__lte=35), name="wellbeing_total_7_to_35"),
             *[
                 models.CheckConstraint(
@@ -384,3 +396,80 @@ class FiguresPending(models.Model):
 
     def __str__(self):
         return f"Referral {self.referral_id} to count again"
+
+
+# --- the patient's own voice -----------------------------------------------------------------------------
+
+
+class PatientVoiceAgreement(TimeStampedModel):
+    """Whether the patient agreed to be sent their own link (SWEMWBS and the experience survey), as the advice
+    service recorded it on the case. Without `agreed`, no link can be sent."""
+
+    audit_referral = "case__referral_id"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="patient_voice_agreement")
+    agreed = models.BooleanField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self):
+        return f"case {self.case_id}: {'agreed' if self.agreed else 'not agreed'}"
+
+
+class PatientLink(TimeStampedModel):
+    """A personal, single-use, expiring link sent to the patient. Only the hash of its token is kept: the token
+    is derived from SECRET_KEY and `nonce` when the link is sent (outcomes.patient_voice), so it never sits in
+    the database or the task queue. The row is also the send's outbox entry (`send_status`)."""
+
+    audit_referral = "case__referral_id"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    class SendStatus(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Could not be sent"
+        CANCELLED = "cancelled", "Cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="patient_links")
+    moment = models.CharField(max_length=5, choices=WellbeingScore.Moment.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    nonce = models.CharField(max_length=32, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    language = models.CharField(max_length=10, default="en-gb")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    send_status = models.CharField(max_length=10, choices=SendStatus.choices, default=SendStatus.PENDING)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} link for case {self.case_id} ({self.moment})"
+
+
+class ExperienceAnswer(models.TextChoices):
+    YES = "yes", "Yes"
+    PARTLY = "partly", "Partly"
+    NO = "no", "No"
+
+
+class ExperienceSurvey(TimeStampedModel):
+    """The patient's own answers at the close: was it easy to get help, did it make a difference, and what
+    they want to say (free text, erased with the patient's other details)."""
+
+    audit_referral = "case__referral_id"
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="experience_survey")
+    easy_to_get_help = models.CharField(max_length=6, choices=ExperienceAnswer.choices)
+    made_a_difference = models.CharField(max_length=6, choices=ExperienceAnswer.choices)
+    comments = models.TextField(blank=True, max_length=2000)
+
+    def __str__(self):
+        return f"experience survey of case {self.case_id}"

@@ -3,7 +3,7 @@ the referral whose figures a save or a delete may move (outcomes.running_figures
 
 from casework.models import Case, OnwardReferral
 from outcomes import running_figures
-from outcomes.models import DecisionOutcome, FinancialOutcome, WellbeingScore
+from outcomes.models import DecisionOutcome, ExperienceSurvey, FinancialOutcome, WellbeingScore
 from outcomes.services import outcome_report_on_consent_given_later
 from referrals.models import (
     Consent,
@@ -49,7 +49,8 @@ COUNTED_FIELDS = {
         lambda o: {"case__issues": o.issue_id},
     ),
     DecisionOutcome: ({"issue", "stage", "result", "entered_in_error_at"}, lambda o: {"case__issues": o.issue_id}),
-    WellbeingScore: ({"case", "moment", "total"}, lambda s: {"case": s.case_id}),
+    WellbeingScore: ({"case", "moment", "total", "self_reported"}, lambda s: {"case": s.case_id}),
+    ExperienceSurvey: ({"case", "easy_to_get_help", "made_a_difference"}, lambda s: {"case": s.case_id}),
     OnwardReferral: ({"referral", "provider", "made_at", "handover"}, lambda o: {"pk": o.referral_id}),
     Handover: ({"referral", "state", "outcome"}, lambda h: {"pk": h.referral_id}),
 }
@@ -65,6 +66,7 @@ OWNER_KEYS = {
     FinancialOutcome: ("issue_id", "case__issues"),
     DecisionOutcome: ("issue_id", "case__issues"),
     WellbeingScore: ("case_id", "case"),
+    ExperienceSurvey: ("case_id", "case"),
     OnwardReferral: ("referral_id", "pk"),
     Handover: ("referral_id", "pk"),
 }

@@ -133,6 +133,38 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
         _over(scores, "Average score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases),
         _over(scores, "Average change", wellbeing.average_change, CHANGE, cases=wellbeing.cases),
     ]
+    if own := summary.patient_reported:
+        rows += _patient_reported_rows(own)
+    return rows
+
+
+def _patient_reported_rows(own) -> list[ReportRow]:
+    """What patients answered themselves (outcomes.patient_voice), under the same disclosure rules: counts
+    rounded, shares worked out from the published counts, averages only over 10 cases or more."""
+    scores = "Wellbeing in the patients' own answers (SWEMWBS, cases closed in the period)"
+    wellbeing = own.wellbeing
+    rows = [
+        _count(scores, "Cases with both of the patient's own scores", wellbeing.cases),
+        _over(
+            scores, "Average of the patient's own score at start", wellbeing.average_start, SCORE, cases=wellbeing.cases
+        ),
+        _over(
+            scores, "Average of the patient's own score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases
+        ),
+        _over(
+            scores, "Average change in the patient's own score", wellbeing.average_change, CHANGE, cases=wellbeing.cases
+        ),
+    ]
+    experience = "The patients' experience survey (cases closed in the period)"
+    for question in own.experience:
+        rows.append(_count(experience, f"{question.question} Answered", question.answered))
+        for label, n in question.answers:
+            rows += [
+                _count(experience, f"{question.question} {label}", n),
+                _shown_or_not(
+                    experience, f"{question.question} {label}: share", disclosure.rate(n, question.answered), PERCENT
+                ),
+            ]
     return rows
 
 

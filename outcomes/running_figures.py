@@ -28,6 +28,7 @@ from casework.models import OnwardReferral
 from outcomes.models import (
     CaseloadCell,
     DecisionOutcome,
+    ExperienceSurvey,
     FigureCell,
     FiguresPending,
     FinancialOutcome,
@@ -56,6 +57,10 @@ ORGANISATION, TEAM, PROFESSION, SETTING, DECILE, DECLINED = (
 CLOSED, ANNUAL, ONE_OFF, MONEY_CASES = "closed", "money_annual", "money_one_off", "money_cases"
 WON, DECISIONS = "decisions_won", "decisions_decided"
 SCORED, SCORE_START, SCORE_CLOSE = "wellbeing_scored", "wellbeing_start", "wellbeing_close"
+# The patient's own answers (outcomes.patient_voice): SWEMWBS where both scores are self-reported, and the
+# experience survey keyed by answer (ExperienceAnswer), in the month the case closed like every outcome.
+SELF_SCORED, SELF_START, SELF_CLOSE = "own_wellbeing_scored", "own_wellbeing_start", "own_wellbeing_close"
+EXPERIENCE_EASY, EXPERIENCE_DIFFERENCE = "experience_easy", "experience_made_diff"
 CONFIRMED, EXPECTED = "confirmed", "expected"
 # Onward referrals, in the month each was made, keyed "<provider id>:<result>" (outcomes.selectors.figures).
 ONWARD = "onward"
@@ -142,11 +147,19 @@ def facts_of(where: Q) -> dict[int, dict]:
         .order_by()
     ):
         decisions[row["issue__case_id"]][row["stage"]] = [row["won"], row["decided"]]
-    scores = defaultdict(dict)
-    for case_id, moment, total in (
-        _primary(WellbeingScore).filter(case_id__in=closed).values_list("case_id", "moment", "total")
+    scores, own_scores = defaultdict(dict), defaultdict(dict)
+    for case_id, moment, total, self_reported in (
+        _primary(WellbeingScore).filter(case_id__in=closed).values_list("case_id", "moment", "total", "self_reported")
     ):
         scores[case_id][moment] = total
+        if self_reported:
+            own_scores[case_id][moment] = total
+    experience = {
+        case_id: [easy, difference]
+        for case_id, easy, difference in _primary(ExperienceSurvey)
+        .filter(case_id__in=closed)
+        .values_list("case_id", "easy_to_get_help", "made_a_difference")
+    }
 
     onward = defaultdict(list)
     for row in (
@@ -183,12 +196,15 @@ def facts_of(where: Q) -> dict[int, dict]:
             case = {"a": row["case__advisor_id"], "o": month_of(row["case__opened_at"])}
             if row["case__closed_at"] is not None:
                 start, close = scores[case_id].get(Moment.START), scores[case_id].get(Moment.CLOSE)
+                own = [own_scores[case_id].get(Moment.START), own_scores[case_id].get(Moment.CLOSE)]
                 case |= {
                     "x": month_of(row["case__closed_at"]),
                     "m": money.get(case_id, {}),
                     "dz": decisions.get(case_id, {}),
                     "wb": [start, close] if start is not None and close is not None else None,
                     "fb": bool(row["consent__outcome_feedback"]),
+                    "ws": own if None not in own else None,
+                    "ex": experience.get(case_id),
                 }
             fact["c"] = case
         facts[row["pk"]] = fact
@@ -253,6 +269,13 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
                 add(SCORED, n=1)
                 add(SCORE_START, n=case["wb"][0])
                 add(SCORE_CLOSE, n=case["wb"][1])
+            if case.get("ws"):
+                add(SELF_SCORED, n=1)
+                add(SELF_START, n=case["ws"][0])
+                add(SELF_CLOSE, n=case["ws"][1])
+            if case.get("ex"):
+                add(EXPERIENCE_EASY, case["ex"][0], n=1)
+                add(EXPERIENCE_DIFFERENCE, case["ex"][1], n=1)
             organisation = str(fact["o"])
             add(ORG_CLOSED, organisation, n=1)
             if case["fb"]:

@@ -36,6 +36,7 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
+from outcomes.patient_voice import patient_links_erase
 from outcomes.selectors.digest import DigestPeriod, digest_periods
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
@@ -105,6 +106,10 @@ def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], versio
     if len(items) != 7 or any(not 1 <= int(i) <= 5 for i in items):
         raise DomainError("The wellbeing scale has 7 items, each scored from 1 to 5.")
     moment = WellbeingScore.Moment(moment)
+    if WellbeingScore.objects.filter(case=case, moment=moment, self_reported=True).exists():
+        raise DomainError(
+            "The patient recorded this score themselves, through their own link: it stays as they gave it."
+        )
     score, _ = WellbeingScore.objects.select_for_update().get_or_create(
         case=case,
         moment=moment,
@@ -142,6 +147,7 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     CaseClosure.objects.filter(case__referral_id__in=referral_ids).exclude(no_outcome_note="").update(
         no_outcome_note=text, updated_at=now
     )
+    patient_links_erase(referral_ids=referral_ids)
 
 
 def case_has_outcomes(case: Case) -> bool:

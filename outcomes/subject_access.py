@@ -32,6 +32,8 @@ SECTIONS = [
     ("onward_referrals", "Onward referrals"),
     ("outcome_changes", "Outcome corrections"),
     ("wellbeing_scores", "Wellbeing scores"),
+    ("patient_links", "Links sent to the patient for their own answers"),
+    ("experience_survey", "The patient's own answers about the help"),
     ("clinic_bookings", "Advice clinic bookings"),
     ("conversation", "The conversation on the referral"),
     ("handovers", "Handovers to partner services"),

@@ -6,7 +6,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from outcomes import running_figures, services
+from outcomes import patient_voice, running_figures, services
 
 
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -29,3 +29,17 @@ def refresh_figures() -> int:
     marks one, and by beat every minute for any a broker outage left behind). Idempotent: a referral is read
     anew each time, and only the difference is added."""
     return running_figures.refresh_pending()
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(patient_voice.LinkSendFailed,),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=5,
+)
+def send_patient_link(self, link_id: int) -> bool:
+    """Send the patient's own link once (outcomes.patient_voice): a link already sent, being sent or cancelled
+    is left alone, so a redelivered task sends nothing twice."""
+    return patient_voice.patient_link_deliver(link_id=link_id)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.views import case, corrections, dashboard, referrer, report, subject_access
+from outcomes.views import case, corrections, dashboard, patient_voice, referrer, report, subject_access
 
 app_name = "outcomes"
 
@@ -18,6 +18,14 @@ urlpatterns = [
     path("cases/<int:case_pk>/non-financial/", case.non_financial_add, name="non_financial_add"),
     path("cases/<int:case_pk>/wellbeing/<str:moment>/", case.wellbeing_record, name="wellbeing_record"),
     path("cases/<int:case_pk>/close/", case.case_close, name="case_close"),
+    # Advisors: the patient's agreement to their own link, and sending it.
+    path("cases/<int:case_pk>/patient-voice/", patient_voice.case_patient_voice, name="patient_voice"),
+    path(
+        "cases/<int:case_pk>/patient-voice/agreement/",
+        patient_voice.patient_voice_agreement,
+        name="patient_voice_agreement",
+    ),
+    path("cases/<int:case_pk>/patient-voice/send/", patient_voice.patient_link_send, name="patient_link_send"),
     # Advisors while the case is open, supervisors after: correcting a recorded outcome.
     path("cases/<int:case_pk>/<str:kind>/<int:pk>/correct/", corrections.outcome_edit, name="outcome_edit"),
     path(

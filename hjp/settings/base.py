@@ -227,6 +227,9 @@ OTP_WEBAUTHN_TIMEOUT_SECONDS = 5 * 60
 SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E030"]
 
 LANGUAGE_CODE = "en-gb"
+# The patient's own pages are translated (outcomes.patient_voice); staff pages are in English.
+LANGUAGES = [("en-gb", "English"), ("cy", "Cymraeg")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
@@ -327,6 +330,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hjp <no-reply@hjp.loc
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The address that emails link to; emails carry no patient details, only this link to sign in.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# The patient's own link (outcomes.patient_voice): how long it works, and GOV.UK Notify for text messages. The
+# base URL is Notify's own unless set (tests point it at a fake Notify on loopback); without NOTIFY_API_KEY a
+# text message cannot be sent (the link is marked failed, and email still works).
+PATIENT_LINK_DAYS = env_int("PATIENT_LINK_DAYS", 14)
+NOTIFY_API_KEY = os.environ.get("NOTIFY_API_KEY", "")
+NOTIFY_BASE_URL = os.environ.get("NOTIFY_BASE_URL", "https://api.notifications.service.gov.uk")
+NOTIFY_SMS_TEMPLATE_ID = os.environ.get("NOTIFY_SMS_TEMPLATE_ID", "")
 
 # Celery: a real broker when REDIS_URL is set; otherwise tasks run in-process.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -116,8 +116,8 @@ def casework_sql(first: int, last: int, benefits: int, debt: int, sub_categories
             FROM {cases} AND c.closed_at IS NOT NULL""",
         # Wellbeing: at the start in four cases out of ten, and at the close of most of those.
         f"""INSERT INTO outcomes_wellbeingscore (created_at, updated_at, moment, item_1, item_2, item_3, item_4,
-                item_5, item_6, item_7, total, case_id, recorded_by_id)
-            SELECT w.at, w.at, w.moment, w.s, w.s, w.s, w.s, w.s, w.s, w.s, 7 * w.s, w.id, w.advisor_id
+                item_5, item_6, item_7, total, case_id, recorded_by_id, self_reported)
+            SELECT w.at, w.at, w.moment, w.s, w.s, w.s, w.s, w.s, w.s, w.s, 7 * w.s, w.id, w.advisor_id, FALSE
             FROM (SELECT c.id, c.advisor_id, c.first_contact_at AS at, 'start' AS moment, 1 + {h("c.id", 19, 3)} AS s
                   FROM {cases} AND c.first_contact_at IS NOT NULL AND {h("c.id", 20, 10)} < 4
                   UNION ALL

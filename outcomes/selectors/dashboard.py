@@ -13,7 +13,7 @@ from casework.models import AdviceProvider
 from hjp.accounts.models import Funding, Organisation, Profession, Team
 from hjp.core.money import pennies
 from outcomes import running_figures as rf
-from outcomes.models import CaseloadCell, DecisionStage, FigureCell
+from outcomes.models import CaseloadCell, DecisionStage, ExperienceAnswer, FigureCell
 from outcomes.running_figures import MONTHLY_MEASURES
 from outcomes.selectors.figures import (
     ALL_STAGES,
@@ -91,6 +91,27 @@ class Wellbeing:
 
 
 @dataclass(frozen=True)
+class ExperienceRow:
+    """One question of the patients' experience survey: how many answered yes, partly and no."""
+
+    question: str
+    answers: tuple[tuple[str, int], ...]
+
+    @property
+    def answered(self) -> int:
+        return sum(n for _, n in self.answers)
+
+
+@dataclass(frozen=True)
+class PatientReported:
+    """What patients said themselves through their own link (outcomes.patient_voice), over the cases closed in
+    the period: SWEMWBS where both scores are their own, and the experience survey."""
+
+    wellbeing: Wellbeing
+    experience: tuple[ExperienceRow, ...]
+
+
+@dataclass(frozen=True)
 class OnwardRow:
     """Onward referrals made to one provider: how many, and how many of them have each result (in the order of
     outcomes.selectors.figures.ONWARD_RESULTS)."""
@@ -111,6 +132,7 @@ class PartnershipSummary:
     value_for_money: ValueForMoney
     wellbeing: Wellbeing
     onward: tuple[OnwardRow, ...] = ()
+    patient_reported: PatientReported | None = None
 
     @property
     def all_decisions(self) -> DecisionSuccess:
@@ -252,16 +274,36 @@ def open_caseload(*, partnership, period: Period) -> tuple[AdvisorCaseload, ...]
     )
 
 
-def _wellbeing(cells: _Cells) -> Wellbeing:
+def _wellbeing(cells: _Cells, measures=(rf.SCORED, rf.SCORE_START, rf.SCORE_CLOSE)) -> Wellbeing:
     """The SWEMWBS change over the cases closed with a score at the start and at the close."""
-    scored = cells.n(rf.SCORED)
+    scored_measure, start_measure, close_measure = measures
+    scored = cells.n(scored_measure)
 
     def average(total: int) -> Decimal | None:
         return one_decimal(Decimal(total) / scored) if scored else None
 
-    start, close = cells.n(rf.SCORE_START), cells.n(rf.SCORE_CLOSE)
+    start, close = cells.n(start_measure), cells.n(close_measure)
     return Wellbeing(
         cases=scored, average_start=average(start), average_close=average(close), average_change=average(close - start)
+    )
+
+
+EXPERIENCE_QUESTIONS = (
+    (rf.EXPERIENCE_EASY, "Was it easy to get help?"),
+    (rf.EXPERIENCE_DIFFERENCE, "Did the help make a difference?"),
+)
+
+
+def _patient_reported(cells: _Cells) -> PatientReported:
+    return PatientReported(
+        wellbeing=_wellbeing(cells, (rf.SELF_SCORED, rf.SELF_START, rf.SELF_CLOSE)),
+        experience=tuple(
+            ExperienceRow(
+                question=question,
+                answers=tuple((answer.label, cells.n(measure, answer)) for answer in ExperienceAnswer),
+            )
+            for measure, question in EXPERIENCE_QUESTIONS
+        ),
     )
 
 
@@ -379,6 +421,7 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
         ),
         wellbeing=_wellbeing(cells),
         onward=_onward(cells),
+        patient_reported=_patient_reported(cells),
     )
 
 

@@ -19,9 +19,11 @@ from hjp.notifications.models import Message
 from outcomes.models import (
     CaseClosure,
     DecisionOutcome,
+    ExperienceSurvey,
     FinancialOutcome,
     NonFinancialOutcome,
     OutcomeChange,
+    PatientLink,
     WellbeingScore,
 )
 from referrals.clinics.models import ClinicBooking
@@ -163,6 +165,8 @@ def subject_access_data(patient: Patient) -> dict:
         "outcomes": {"financial": [], "decision": [], "non_financial": []},
         "outcome_changes": [],
         "wellbeing_scores": [],
+        "patient_links": [],
+        "experience_survey": [],
         "case_closure": None,
         "messages": [],
         "audit_trail": [audit_entry_row(entry) for entry in patient_audit_trail(patient)],
@@ -215,6 +219,12 @@ def subject_access_data(patient: Patient) -> dict:
     }
     data["outcome_changes"] = _rows(OutcomeChange.objects.filter(case=case).order_by("pk"))
     data["wellbeing_scores"] = _rows(WellbeingScore.objects.filter(case=case).order_by("pk"))
+    # The links sent to the patient, without what could rebuild one (its nonce and its token's hash).
+    data["patient_links"] = [
+        {key: value for key, value in row.items() if key not in ("nonce", "token_hash")}
+        for row in _rows(PatientLink.objects.filter(case=case).order_by("pk"))
+    ]
+    data["experience_survey"] = _rows(ExperienceSurvey.objects.filter(case=case).order_by("pk"))
     closure = CaseClosure.objects.filter(case=case).first()
     data["case_closure"] = _row(closure) if closure else None
     return data

@@ -186,6 +186,10 @@ MATRIX: dict[str, Row] = {
     "outcomes:non_financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:wellbeing_record": Row(("case", "moment"), grant(405, *SIGNED_IN)),
     "outcomes:case_close": Row(("case",), grant(302, *ADVICE_SIDE)),  # to the close form on the outcomes page
+    # The patient's own link: the case's advice organisation records the agreement and sends it (POST only).
+    "outcomes:patient_voice": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "outcomes:patient_voice_agreement": Row(("case",), grant(405, *SIGNED_IN)),
+    "outcomes:patient_link_send": Row(("case",), grant(405, *SIGNED_IN)),
     # Correcting a recorded outcome of an open case: its advice organisation's workers.
     "outcomes:outcome_edit": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
     "outcomes:outcome_entered_in_error": Row(("case", "outcome_kind", "outcome"), grant(200, *ADVICE_SIDE)),
@@ -209,6 +213,9 @@ SKIPPED = {
     "fhir_base": "the FHIR base without its slash, the same view as fhir:transaction in FHIR_MATRIX: "
     "tests/api/fhir/test_views.py",
     "oauth_token": "the OAuth 2.0 token endpoint, POST only, for system clients: tests/api/test_foundation.py",
+    "patient_link": "the patient's own page, no sign-in, reached only with a token made for one patient: "
+    "tests/outcomes/test_patient_voice.py (unknown, used, expired and withdrawn links)",
+    "patient_link_thanks": "the patient's thank-you page, no sign-in, no data: tests/outcomes/test_patient_voice.py",
     "password_reset_confirm": "takes a one-time token made for one user; tests/core/test_auth_and_security.py "
     "follows a real reset link",
 }

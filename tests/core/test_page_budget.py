@@ -17,7 +17,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
-from outcomes import running_figures
+from outcomes import patient_voice, running_figures
 from outcomes.models import FinancialOutcome, OutcomeChange, OutcomeKind
 from referrals.models import ConsentChange, ReferralStatus
 from tests import factories
@@ -57,6 +57,7 @@ PAGES = [
     # The case's other pages: its outcomes, and the forms that add to it or change it.
     ("advisor", "outcomes:case_outcomes", 10),
     ("advisor", "outcomes:outcome_edit", 7),
+    ("advisor", "outcomes:patient_voice", 7),
     ("advisor", "casework:case_edit", 5),
     ("supervisor", "casework:reallocate", 6),
     ("advisor", "casework:note_add", 5),
@@ -123,6 +124,7 @@ class World:
             first_contact=True,
         )
         factories.WellbeingScoreFactory(case=self.case, moment="start", score=20)  # read with the case
+        patient_voice.patient_voice_agreement_record(case=self.case, actor=self.advisor, agreed=True)
         self.grow(1)
 
     def _referral(self, **fields):
@@ -146,6 +148,8 @@ class World:
                 actor=self.advisor,
                 at=timezone.now(),
             )
+        for _ in range(n):  # the links sent to the patient, listed on the patient's own link page
+            patient_voice.patient_link_send(case=self.case, actor=self.advisor, moment="start", channel="sms")
         clinic = factories.ClinicSessionFactory(partnership=self.partnership, advisor=self.advisor, slot_count=40)
         for i in range(n):
             waiting = self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
@@ -195,7 +199,7 @@ class World:
             args = [self.referral.pk]
         elif url_name in CASE_ROW_PAGES:
             args = [self.case.pk, *CASE_ROW_PAGES[url_name](self.case)]
-        elif url_name in ("casework:case", "outcomes:case_outcomes") or (
+        elif url_name in ("casework:case", "outcomes:case_outcomes", "outcomes:patient_voice") or (
             url_name.startswith("casework:") and url_name.endswith(("_edit", "_add", "reallocate"))
         ):
             args = [self.case.pk]

@@ -26,14 +26,24 @@ from django.utils import timezone
 from casework.models import Case, OnwardReferral
 from hjp.accounts.models import Organisation, Profession, Team
 from hjp.core.money import pennies
-from outcomes.models import DecisionOutcome, DecisionStage, FinancialOutcome, WellbeingScore
+from outcomes.models import (
+    DecisionOutcome,
+    DecisionStage,
+    ExperienceAnswer,
+    ExperienceSurvey,
+    FinancialOutcome,
+    WellbeingScore,
+)
 from outcomes.selectors.dashboard import (
     DEPRIVATION_DECILES,
+    EXPERIENCE_QUESTIONS,
     AdvisorCaseload,
     Breakdown,
     BreakdownRow,
+    ExperienceRow,
     Month,
     PartnershipSummary,
+    PatientReported,
     Totals,
     ValueForMoney,
     Wellbeing,
@@ -291,6 +301,28 @@ def _closed_and_wellbeing(closed: QuerySet[Case]) -> tuple[int, Wellbeing]:
     )
 
 
+def _patient_reported(closed: QuerySet[Case]) -> PatientReported:
+    """What patients answered themselves: SWEMWBS over the cases with both scores their own, and the
+    experience survey's answers, counted from the raw rows."""
+    own = closed.filter(wellbeing_scores__moment=Moment.START, wellbeing_scores__self_reported=True).filter(
+        wellbeing_scores__moment=Moment.CLOSE, wellbeing_scores__self_reported=True
+    )
+    _, wellbeing = _closed_and_wellbeing(closed.filter(pk__in=own.values("pk")))
+    surveys = ExperienceSurvey.objects.filter(case__in=closed)
+    return PatientReported(
+        wellbeing=wellbeing,
+        experience=tuple(
+            ExperienceRow(
+                question=question,
+                answers=tuple((answer.label, surveys.filter(**{field: answer}).count()) for answer in ExperienceAnswer),
+            )
+            for field, (_, question) in zip(
+                ("easy_to_get_help", "made_a_difference"), EXPERIENCE_QUESTIONS, strict=True
+            )
+        ),
+    )
+
+
 def _months(received: QuerySet[Referral], closed: QuerySet[Case], period: Period) -> tuple[Month, ...]:
     """Per month of the period: referrals received, and money gained on the cases closed in it."""
     referrals = {
@@ -353,6 +385,7 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
         ),
         wellbeing=wellbeing,
         onward=_onward(onward_referrals_made(period=period, partnership=partnership)),
+        patient_reported=_patient_reported(closed),
     )
 
 

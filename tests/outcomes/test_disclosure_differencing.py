@@ -39,6 +39,8 @@ TABLE_TOTALS = {
     "Referrals by deprivation decile (1 = most deprived)": RECEIVED,
 }
 DECISIONS = "Claims and appeals decided (cases closed in the period)"
+OWN_WELLBEING = "Wellbeing in the patients' own answers (SWEMWBS, cases closed in the period)"
+EXPERIENCE = "The patients' experience survey (cases closed in the period)"
 
 
 # --- the adversary -------------------------------------------------------------------------------------------
@@ -213,7 +215,22 @@ def _exact_counts(summary) -> dict:
     for stage in summary.decisions:
         counts[(DECISIONS, f"{stage.stage}: decisions")] = stage.decided
         counts[(DECISIONS, f"{stage.stage}: won")] = stage.successful
+    own = summary.patient_reported
+    counts[(OWN_WELLBEING, "Cases with both of the patient's own scores")] = own.wellbeing.cases
+    for question in own.experience:
+        counts[(EXPERIENCE, f"{question.question} Answered")] = question.answered
+        counts |= {(EXPERIENCE, f"{question.question} {label}"): n for label, n in question.answers}
     return counts
+
+
+def _experience_tables(exact_keys):
+    """Each question of the patients' experience survey: its answers add up to those who answered."""
+    tables = []
+    for total in [m for m in exact_keys if m[0] == EXPERIENCE and m[1].endswith(" Answered")]:
+        question = total[1].removesuffix(" Answered")
+        cells = [m for m in exact_keys if m[0] == EXPERIENCE and m[1].startswith(f"{question} ") and m != total]
+        tables.append((cells, total))
+    return tables
 
 
 def _decision_tables(exact_keys):
@@ -269,9 +286,11 @@ def test_no_count_from_1_to_4_can_be_recovered_by_subtraction(specs):
         partnership, practices = _build(specs)
         published, exact, families = _funder_reports(partnership)
         measures = list(next(iter(exact.values())))
-        tables = [
-            ([m for m in measures if m[0] == cells], total) for cells, total in TABLE_TOTALS.items()
-        ] + _decision_tables(measures)
+        tables = (
+            [([m for m in measures if m[0] == cells], total) for cells, total in TABLE_TOTALS.items()]
+            + _decision_tables(measures)
+            + _experience_tables(measures)
+        )
         problems = find_small_counts(published, exact, families, tables)
         digest_published, digest_exact, digest_families = _digests(practices)
         problems += find_small_counts(digest_published, digest_exact, digest_families, [])

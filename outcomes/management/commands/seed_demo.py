@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from casework.demo import seed_casework
 from hjp.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_world
-from outcomes.demo import seed_outcomes
+from outcomes.demo import seed_outcomes, seed_patient_voice
 from outcomes.services import figures_rebuild
 from referrals.demo import seed_clinics, seed_referrals
 
@@ -33,6 +33,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Sign in at {settings.SITE_URL}/ with any of these; the password is {DEMO_PASSWORD}")
         for role, user in world.users.items():
             self.stdout.write(f"  {role:<10} {user.email}")
+        voice_url = seed_patient_voice(world)
+        if voice_url:
+            self.stdout.write(f"A patient's own link (no sign-in; it works once): {voice_url}")
         self.stdout.write(
             "The second step asks for a code from the demo authenticator app: run `.venv/bin/python manage.py "
             f"demo_code` for the current one, or add the secret {DEMO_TOTP_SECRET} to an authenticator app."
