@@ -63,6 +63,10 @@ class OrganisationEngagement:
     total: TeamEngagement | None = None
 
     @property
+    def list_size_text(self) -> str:
+        return f"{self.organisation.list_size:,}" if self.organisation.list_size else ""
+
+    @property
     def per_thousand(self) -> Decimal | None:
         """The year's referrals per 1,000 registered patients, to one decimal place, where the list size is known."""
         size = self.organisation.list_size

@@ -74,9 +74,11 @@ PAGES = [
     ("advisor", "referrals:consent_change", 8),
     ("referrer", "notifications:detail", 8),
     ("advisor", "accounts:security", 6),
-    ("manager", "outcomes:engagement", 0),
-    ("supervisor", "outcomes:engagement", 0),
-    ("champion", "outcomes:engagement", 0),
+    # Whether figures wait to be counted, the teams, the cells; a lead's partnership's organisations (a
+    # supervisor's partnerships, one more); a champion's latest outcomes.
+    ("manager", "outcomes:engagement", 7),
+    ("supervisor", "outcomes:engagement", 8),
+    ("champion", "outcomes:engagement", 7),
 ]
 REFERRAL_PAGES = (
     "referrals:detail",

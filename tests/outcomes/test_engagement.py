@@ -217,7 +217,7 @@ def test_the_lead_reads_the_teams_and_no_patient(history):
     manager = factories.partnership_member(history.partnership, Role.MANAGER)
     page = _client(manager).get(URL).content.decode()
     assert "Engagement: " + history.partnership.name in page
-    assert "1.4 per 1,000 registered patients (5000 registered)" in page
+    assert "1.4 per 1,000 registered patients (5,000 registered)" in page
     assert "Ward B: last referral 5 Feb 2026" in page and "Ward C: never referred" in page
     assert "Winifred" not in page and "Ashdown" not in page
     assert history.closed_b.reference not in page  # a lead's view lists no referral
