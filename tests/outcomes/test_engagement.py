@@ -181,6 +181,7 @@ def test_the_engagement_view_by_role(history):
         "advisor of the partnership": factories.advisor(history.partnership.advice_organisation),
         "supervisor of another partnership": factories.advisor(other_partnership.advice_organisation, supervisor=True),
         "manager of another partnership": factories.partnership_member(other_partnership, Role.MANAGER),
+        "advisor of another partnership": factories.advisor(other_partnership.advice_organisation),
     }
     asks = {
         "default": {},
@@ -207,6 +208,7 @@ def test_the_engagement_view_by_role(history):
         "advisor of the partnership": nobody,
         "supervisor of another partnership": other_lead,
         "manager of another partnership": other_lead,
+        "advisor of another partnership": nobody,
     }
     assert seen == {(who, ask): status for who, by_ask in expected.items() for ask, status in by_ask.items()}
     assert _client(factories.UserFactory()).get(URL).status_code == 404
@@ -236,6 +238,7 @@ def test_a_champion_reads_the_outcomes_of_colleagues_referrals_without_the_patie
     text = outcome.content.decode()
     assert "What the advice achieved: referral " + history.closed_b.reference + " (Ward B)" in text
     assert "W.A." not in text and "Winifred" not in text
+    assert "Money gained for the patient" in text  # the patient agreed to outcome feedback
     # The referral itself, with the patient's details, stays the author's side's.
     assert client.get(reverse("referrals:detail", args=[history.closed_b.pk])).status_code == 404
     assert history.closed_b not in Referral.objects.visible_to(history.champion)
@@ -249,6 +252,17 @@ def test_with_shared_visibility_the_champion_sees_the_patient_as_any_colleague(h
     text = client.get(reverse("outcomes:referral_outcome", args=[history.closed_b.pk])).content.decode()
     assert "(W.A.)" in text
     assert client.get(reverse("referrals:detail", args=[history.closed_b.pk])).status_code == 200
+
+
+def test_after_consent_is_withdrawn_the_champion_reads_no_outcome(history):
+    from referrals.services import consent_withdraw
+
+    consent_withdraw(referral=history.closed_b, actor=history.colleague)
+    text = (
+        _client(history.champion).get(reverse("outcomes:referral_outcome", args=[history.closed_b.pk])).content.decode()
+    )
+    assert "The patient has not agreed to share the outcome with you." in text
+    assert "Money gained for the patient" not in text
 
 
 def test_no_champion_of_another_organisation_nor_plain_colleague_reads_the_outcome(history):
