@@ -270,7 +270,7 @@ def compose_digest(message) -> tuple[str, str]:
         return message.subject, message.body
     year, month = int(match[2]), int(match[3])
     blocks = digest_periods(organisation=organisation, year=year, month=month)
-    return render_subject("digest", period=Period.month(year, month)), digest_body(
+    return render_subject("digest", period=Period.month(year, month), organisation=organisation), digest_body(
         organisation=organisation, blocks=blocks, teams=digest_teams(organisation=organisation, year=year, month=month)
     )
 
@@ -360,9 +360,10 @@ def send_monthly_digests(*, year: int, month: int) -> int:
         kind=Organisation.Kind.HEALTH,
     ).distinct()
     queued = 0
-    subject = render_subject("digest", period=period)
     running_figures.refresh_pending()  # once, before any organisation's figures are read
     for organisation in active:
+        # Named: a lead gets one for each organisation of their partnerships.
+        subject = render_subject("digest", period=period, organisation=organisation)
         body = digest_body(
             organisation=organisation,
             blocks=digest_periods(organisation=organisation, year=year, month=month),

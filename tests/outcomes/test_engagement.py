@@ -383,7 +383,9 @@ def test_the_digest_goes_to_referrers_champions_and_leads_once_each_with_the_tea
     assert urls[history.champion] == f"{URL}?organisation={history.org.pk}"
     assert urls[manager] == urls[supervisor] == URL
 
-    body = about_riverside.get(recipient=history.champion).body
+    champions = about_riverside.get(recipient=history.champion)
+    assert champions.subject == "Referrals from Riverside Surgery in May 2026"  # a lead gets one per organisation
+    body = champions.body
     assert "Referrals by team, the last twelve months (1 Jun 2025 to 31 May 2026):" in body
     assert "- Ward A: fewer than 10 referrals\n" in body
     assert "- Ward B: fewer than 10 referrals\n" in body
