@@ -1,10 +1,10 @@
 """Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only.
-Who may correct a case's recorded outcomes."""
+Who reads the engagement of referring organisations. Who may correct a case's recorded outcomes."""
 
 from django.http import Http404
 
 from casework.permissions import is_case_worker, is_supervisor_of
-from hjp.accounts.models import Partnership
+from hjp.accounts.models import Organisation, Partnership
 from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
 
 
@@ -30,6 +30,47 @@ def get_partnership_for(user, pk, *, funder_report: bool = False) -> Partnership
     if found is None:
         raise Http404("No such partnership.")
     return found
+
+
+# --- engagement of referring organisations and teams ------------------------------------------------------
+
+
+def engagement_partnerships(user) -> list[Partnership]:
+    """The partnerships whose referring organisations' engagement the user leads, by name: those they manage, and
+    those of the advice organisations they supervise (one query, only for a supervisor)."""
+    roles = roles_for(user)
+    found = {pk: roles.partnerships[pk] for pk in roles.manager_partnership_ids}
+    if roles.supervisor_org_ids:
+        found |= {p.pk: p for p in Partnership.objects.filter(advice_organisation_id__in=roles.supervisor_org_ids)}
+    return _by_name(found.values())
+
+
+def engagement_organisations(user) -> list[Organisation]:
+    """The organisations the user is a practice champion of, by name: read with the memberships, no query."""
+    memberships = roles_for(user).referrer_memberships
+    return sorted((m.organisation for m in memberships if m.is_champion), key=lambda o: (o.name, o.pk))
+
+
+def _chosen(options, pk, message):
+    found = next((option for option in options if str(option.pk) == str(pk).strip()), None)
+    if found is None:
+        raise Http404(message)
+    return found
+
+
+def get_engagement_scope(user, *, partnership=None, organisation=None) -> tuple[list, list, Partnership | Organisation]:
+    """The partnerships the user leads, the organisations they champion, and the one whose engagement they asked
+    for (`partnership` or `organisation`, an id as typed), else the first; 404 for any other, and for a user who
+    may read none."""
+    partnerships, organisations = engagement_partnerships(user), engagement_organisations(user)
+    if organisation:
+        return partnerships, organisations, _chosen(organisations, organisation, "No such organisation.")
+    if partnership:
+        return partnerships, organisations, _chosen(partnerships, partnership, "No such partnership.")
+    first = partnerships[:1] or organisations[:1]
+    if not first:
+        raise Http404("You lead no referring organisation's engagement.")
+    return partnerships, organisations, first[0]
 
 
 # --- correcting a case's recorded outcomes ---------------------------------------------------------------

@@ -70,6 +70,12 @@ ONWARD = "onward"
 ORG_ACCEPTED, ORG_CLOSED = "org_accepted", "org_closed"
 ORG_ANNUAL, ORG_ONE_OFF, ORG_MONEY_CASES = "org_money_annual", "org_money_one_off", "org_money_cases"
 ORG_WON, ORG_DECIDED = "org_won", "org_decided"
+# Engagement (outcomes.selectors.engagement), in the month the referral was submitted, keyed "<organisation id>:<team
+# id>" ("<organisation id>:" without a team): referrals made, and those of them whose case has closed (an outcome
+# went back). Only facts marked ENGAGED carry them, so a contribution counted before they existed takes away
+# nothing it never added; `manage.py rebuild_figures` counts every referral.
+ENG_MADE, ENG_CLOSED = "eng_made", "eng_closed"
+ENGAGED = "e"
 # What the dashboard's month series reads month by month; every other measure is summed over the period.
 MONTHLY_MEASURES = (RECEIVED, ANNUAL, ONE_OFF)
 
@@ -173,7 +179,7 @@ def facts_of(where: Q) -> dict[int, dict]:
 
     facts = {}
     for row in rows:
-        fact = {"p": row["partnership_id"], "o": row["referring_organisation_id"]}
+        fact = {"p": row["partnership_id"], "o": row["referring_organisation_id"], ENGAGED: 1}
         if row["pk"] in onward:
             fact["h"] = onward[row["pk"]]
         case_id = row["case__pk"]
@@ -247,6 +253,10 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
         count(DECILE, "" if referral["d"] is None else referral["d"])
         for reason in referral["dr"]:
             count(DECLINED, reason)
+        if fact.get(ENGAGED):
+            team = f"{referral['o']}:{referral['t'] or ''}"
+            count(ENG_MADE, team)
+            count(ENG_CLOSED, team, n=int(bool(fact.get("c", {}).get("x"))))
     for month, provider_id, result in fact.get("h", ()):
         _add(cells, ("cell", partnership, month, ONWARD, f"{provider_id}:{result}"), 1, sign=sign)
     if case := fact.get("c"):

@@ -38,6 +38,7 @@ from outcomes.models import (
 )
 from outcomes.patient_voice import patient_links_erase
 from outcomes.selectors.digest import DigestPeriod, digest_periods
+from outcomes.selectors.engagement import TeamEngagement, engagement
 from outcomes.selectors.figures import Period
 from referrals.models import Referral
 from referrals.permissions import author_is_current
@@ -275,15 +276,23 @@ def compose_digest(message) -> tuple[str, str]:
         return message.subject, message.body
     year, month = int(match[2]), int(match[3])
     blocks = digest_periods(organisation=organisation, year=year, month=month)
-    return render_subject("digest", period=Period.month(year, month)), digest_body(
-        organisation=organisation, blocks=blocks
+    return render_subject("digest", period=Period.month(year, month), organisation=organisation), digest_body(
+        organisation=organisation, blocks=blocks, teams=digest_teams(organisation=organisation, year=year, month=month)
     )
 
 
-def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod]) -> str:
-    """The digest's figures for each of its periods, through the one disclosure method (outcomes.disclosure):
-    counts rounded to 5 and below 10 shown as 'fewer than 10', money and success rates only over 10 cases or
-    decisions or more, as in the funders' report."""
+def digest_teams(*, organisation: Organisation, year: int, month: int) -> list[TeamEngagement]:
+    """The organisation's teams over the twelve months ending with the digest's month (its second block), from
+    the engagement figures; only reads (the figures were counted before: `prepare_digest`)."""
+    last_day = Period.month(year, month).end
+    figures = engagement(organisations=[organisation], today=last_day, count_pending=False)
+    return figures.organisations[0].teams
+
+
+def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod], teams: list[TeamEngagement] = ()) -> str:
+    """The digest's figures for each of its periods, and the twelve months' referrals by team, through the one
+    disclosure method (outcomes.disclosure): counts rounded to 5 and below 10 shown as 'fewer than 10', money
+    and success rates only over 10 cases or decisions or more, as in the funders' report."""
     shown = [
         {
             "title": block.title,
@@ -298,19 +307,57 @@ def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod]) -> st
         }
         for block in blocks
     ]
+    by_team = [
+        {
+            "name": team.name,
+            "made": disclosure.count_text(team.made),
+            "outcome_rate": disclosure.rate(team.closed, team.made),
+        }
+        for team in teams
+    ]
     return render_message(
         "digest",
         organisation=organisation,
         month=blocks[0].period,
         blocks=shown,
+        teams=by_team,
+        teams_period=blocks[1].period if len(blocks) > 1 else None,
         shown_from=disclosure.SHOWN_FROM,
         method=disclosure.METHOD,
     )
 
 
+def digest_recipients(organisation: Organisation) -> dict[int, str]:
+    """Who gets an organisation's digest, by user id, with the page it links to: its referrers (their referrals;
+    its practice champions, its engagement) and the leads of its partnerships, the managers and the advice
+    organisations' supervisors (the engagement view). Active users only; each once, whatever roles they hold."""
+    engagement_url = reverse("outcomes:engagement")
+    partnerships = organisation.health_partnerships.all()
+    memberships = (
+        Membership.objects.filter(
+            Q(role=Role.REFERRER, organisation=organisation)
+            | Q(role=Role.MANAGER, partnership__in=partnerships)
+            | Q(role=Role.SUPERVISOR, organisation__in=partnerships.values("advice_organisation")),
+            user__is_active=True,
+        )
+        .order_by("user_id", "role")
+        .values_list("user_id", "role", "is_champion")
+    )
+    recipients: dict[int, str] = {}
+    for user_id, role, is_champion in memberships:
+        if role == Role.REFERRER and not is_champion:
+            recipients.setdefault(user_id, reverse("referrals:list"))
+        elif role == Role.REFERRER:
+            recipients[user_id] = f"{engagement_url}?organisation={organisation.pk}"
+        elif user_id not in recipients or recipients[user_id] == reverse("referrals:list"):
+            recipients[user_id] = engagement_url
+    return recipients
+
+
 def send_monthly_digests(*, year: int, month: int) -> int:
-    """Queue the digest of one month for every referrer of every health organisation that referred or had a
-    case closed in it. Idempotent: one message per organisation, month and user. Returns how many were queued."""
+    """Queue the digest of one month, with its team breakdown, for every referrer, practice champion and lead
+    (`digest_recipients`) of every health organisation that referred or had a case closed in it. Idempotent: one
+    message per organisation, month and user. Returns how many were queued."""
     period = Period.month(year, month)
     start, end = period.start, period.end
     active = Organisation.objects.filter(
@@ -319,22 +366,26 @@ def send_monthly_digests(*, year: int, month: int) -> int:
         kind=Organisation.Kind.HEALTH,
     ).distinct()
     queued = 0
-    subject = render_subject("digest", period=period)
     running_figures.refresh_pending()  # once, before any organisation's figures are read
     for organisation in active:
+        # Named: a lead gets one for each organisation of their partnerships.
+        subject = render_subject("digest", period=period, organisation=organisation)
         body = digest_body(
-            organisation=organisation, blocks=digest_periods(organisation=organisation, year=year, month=month)
+            organisation=organisation,
+            blocks=digest_periods(organisation=organisation, year=year, month=month),
+            teams=digest_teams(organisation=organisation, year=year, month=month),
         )
-        members = Membership.objects.filter(organisation=organisation, role=Role.REFERRER, user__is_active=True)
+        recipients = digest_recipients(organisation)
+        users = User.objects.in_bulk(list(recipients))
         with transaction.atomic():
-            for membership in members.select_related("user"):
+            for user_id, url in recipients.items():
                 message_queue(
-                    recipient=membership.user,
+                    recipient=users[user_id],
                     kind=MessageKind.DIGEST,
-                    key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:user:{membership.user_id}",
+                    key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:user:{user_id}",
                     subject=subject,
                     body=body,
-                    url=reverse("referrals:list"),
+                    url=url,
                 )
                 queued += 1
     return queued

@@ -256,6 +256,19 @@ class ReferralQuerySet(models.QuerySet):
             )
         return self.filter(visible)
 
+    def outcomes_visible_to(self, user) -> "ReferralQuerySet":
+        """Referrals whose outcomes the user may read: those `visible_to` them, and, for a practice champion
+        (`Membership.is_champion`), every sent referral of the organisation they champion. The champion's extra
+        referrals show their reference, team and outcomes only: the patient's details stay `visible_to`'s (a
+        champion of an organisation that shares visibility sees them through that clause, as any colleague).
+        `referrals.permissions.is_champion_for` is the same clause for one referral."""
+        champion_org_ids = roles_for(user).champion_org_ids
+        if not champion_org_ids:
+            return self.visible_to(user)
+        return self.visible_to(user) | self.filter(
+            ~Q(status=ReferralStatus.DRAFT), referring_organisation_id__in=champion_org_ids
+        )
+
     def with_current_author(self) -> "ReferralQuerySet":
         """Referrals whose author is still a referrer of the organisation they were made in: `visible_to`'s
         rule for the referrer side, asked of many authors at once (for messages addressed to them)."""
@@ -321,6 +334,8 @@ class Referral(TimeStampedModel):
             models.Index(F("advice_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_advice_sort_idx"),
             models.Index(F("referring_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_org_sort_idx"),
             models.Index(F("referrer"), SORT_AT.desc(), F("id").desc(), name="referral_referrer_sort_idx"),
+            # A team's latest referral (outcomes.selectors.engagement: teams that have not referred for 90 days).
+            models.Index(fields=["referring_team", "submitted_at"], name="referral_team_sent_idx"),
         ]
         constraints = [
             models.CheckConstraint(

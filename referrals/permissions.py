@@ -30,6 +30,21 @@ def is_referrer_side(user, referral: Referral) -> bool:
     )
 
 
+def is_champion_for(user, referral: Referral) -> bool:
+    """A practice champion of the organisation a sent referral was made in: they may read its outcome, not its
+    patient's details (the per-object form of `Referral.objects.outcomes_visible_to`'s champion clause)."""
+    return (
+        referral.status != ReferralStatus.DRAFT
+        and referral.referring_organisation_id in roles_for(user).champion_org_ids
+    )
+
+
+def may_read_outcome(user, referral: Referral) -> bool:
+    """Who on the referrer's side reads what the advice achieved: the referrer's side (`is_referrer_side`) and
+    the organisation's practice champions."""
+    return is_referrer_side(user, referral) or is_champion_for(user, referral)
+
+
 def is_advice_side(user, referral: Referral) -> bool:
     return referral.status != ReferralStatus.DRAFT and referral.advice_organisation_id in roles_for(user).advice_org_ids
 

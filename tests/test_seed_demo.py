@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hjp.accounts.demo import DEMO_TOTP_SECRET
-from hjp.accounts.models import User
+from hjp.accounts.models import Membership, Organisation, User
 from hjp.audit.models import AuditEvent
 from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Handover, Referral, ReferralStatus
@@ -30,6 +30,13 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     assert handovers == list(Handover.objects.values_list("to_organisation__name", "state").order_by("pk"))
     assert handovers == [("Northside Law Centre", "accepted"), ("Northside Law Centre", "sent")]
     assert "partner@demo.hjp.test" in out
+    # The engagement view: a practice champion to sign in as, and the practices' list sizes.
+    assert "champion@demo.hjp.test" in out
+    assert Membership.objects.filter(user__email="champion@demo.hjp.test", is_champion=True).count() == 1
+    assert set(Organisation.objects.exclude(list_size=None).values_list("name", "list_size")) == {
+        ("Riverside Surgery", 8400),
+        ("Hillview Medical Centre", 6100),
+    }
     # A management command is no entry point with an address: its audit entries say none, and no path.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}

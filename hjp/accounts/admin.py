@@ -93,7 +93,14 @@ class TeamInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "ods_code", "shares_referrals_internally", "requires_two_factor_for_referrers")
+    list_display = (
+        "name",
+        "kind",
+        "ods_code",
+        "list_size",
+        "shares_referrals_internally",
+        "requires_two_factor_for_referrers",
+    )
     list_filter = ("kind", "shares_referrals_internally", "requires_two_factor_for_referrers")
     search_fields = ("name", "ods_code")
     inlines = [TeamInline]
@@ -128,8 +135,8 @@ class FundingAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "role", "organisation", "team", "profession", "partnership")
-    list_filter = ("role", "profession")
+    list_display = ("user", "role", "organisation", "team", "profession", "is_champion", "partnership")
+    list_filter = ("role", "profession", "is_champion")
     search_fields = ("user__email", "user__full_name")
     autocomplete_fields = ("user", "organisation", "team", "partnership")
     list_select_related = ("user", "organisation", "team", "partnership")

@@ -50,13 +50,13 @@ def demo_authenticator_add(user):
     return device
 
 
-def _member(user, role, *, organisation=None, team=None, profession="", partnership=None):
+def _member(user, role, *, organisation=None, team=None, profession="", partnership=None, is_champion=False):
     Membership.objects.get_or_create(
         user=user,
         role=role,
         organisation=organisation,
         partnership=partnership,
-        defaults={"team": team, "profession": profession},
+        defaults={"team": team, "profession": profession, "is_champion": is_champion},
     )
 
 
@@ -78,6 +78,12 @@ def seed_world() -> DemoWorld:
         name="Northside Law Centre", defaults={"kind": Organisation.Kind.ADVICE}
     )
     ward, _ = Team.objects.get_or_create(organisation=hospital, name="Ward 7 (older people's medicine)")
+    # The engagement view: the practices' list sizes (referrals per 1,000 registered patients), and Hillview's
+    # teams, one of which has never referred.
+    for practice, size in ((riverside, 8400), (hillview, 6100)):
+        Organisation.objects.filter(pk=practice.pk, list_size__isnull=True).update(list_size=size)
+    nurses, _ = Team.objects.get_or_create(organisation=hillview, name="Practice nurses")
+    Team.objects.get_or_create(organisation=hillview, name="Care navigators")
     partnership, _ = Partnership.objects.get_or_create(
         name="Citywide Health Justice Partnership",
         defaults={"advice_organisation": advice, "start_date": date(2025, 4, 1)},
@@ -93,6 +99,7 @@ def seed_world() -> DemoWorld:
         "referrer": _user("gp@demo.hjp.test", "Dr Asha Patel"),
         "nurse": _user("nurse@demo.hjp.test", "Tom Okafor"),
         "ward": _user("ward@demo.hjp.test", "Grace Lindqvist"),
+        "champion": _user("champion@demo.hjp.test", "Dr Lena Marsh"),
         "advisor": _user("advisor@demo.hjp.test", "Sam Reid"),
         "supervisor": _user("supervisor@demo.hjp.test", "Priya Shah"),
         "manager": _user("manager@demo.hjp.test", "Morgan Ellis"),
@@ -101,7 +108,10 @@ def seed_world() -> DemoWorld:
         "partner": _user("partner@demo.hjp.test", "Lee Hart"),
     }
     _member(users["referrer"], Role.REFERRER, organisation=riverside, profession=Profession.GP)
-    _member(users["nurse"], Role.REFERRER, organisation=hillview, profession=Profession.NURSE)
+    _member(users["nurse"], Role.REFERRER, organisation=hillview, team=nurses, profession=Profession.NURSE)
+    # Hillview's practice champion: its figures and its referrals' outcomes, not the nurse's patients' names
+    # (Hillview does not share referrals between its referrers).
+    _member(users["champion"], Role.REFERRER, organisation=hillview, profession=Profession.GP, is_champion=True)
     _member(users["ward"], Role.REFERRER, organisation=hospital, team=ward, profession=Profession.SOCIAL_WORKER)
     _member(users["advisor"], Role.ADVISOR, organisation=advice)
     _member(users["supervisor"], Role.SUPERVISOR, organisation=advice)

@@ -113,6 +113,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return named[0] if len(named) >= 2 else " ".join(words)
 
 
+# The largest list size taken: England's largest practices have some 100,000 patients; a larger number is a typo.
+LIST_SIZE_MAX = 500_000
+
+
 class Organisation(TimeStampedModel):
     class Kind(models.TextChoices):
         HEALTH = "health", "Health service"
@@ -128,6 +132,14 @@ class Organisation(TimeStampedModel):
         default=False,
         help_text="Referrers of this organisation see each other's referrals (health organisations only).",
     )
+    list_size = models.PositiveIntegerField(
+        "registered patients",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(LIST_SIZE_MAX)],
+        help_text="A GP practice's list size (patients registered), for referrals per 1,000 registered patients on "
+        "the engagement view (health organisations only; leave blank where it does not apply).",
+    )
     requires_two_factor_for_referrers = models.BooleanField(
         "two-step sign-in for referrers",
         default=True,
@@ -137,9 +149,22 @@ class Organisation(TimeStampedModel):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(list_size__isnull=True) | Q(list_size__gte=1, list_size__lte=LIST_SIZE_MAX),
+                name="organisation_list_size_in_range",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        super().clean()
+        if self.list_size is not None and self.kind != self.Kind.HEALTH:
+            raise ValidationError({"list_size": "Only a health organisation has registered patients."})
 
 
 class Team(TimeStampedModel):
@@ -259,6 +284,12 @@ class Membership(TimeStampedModel):
     partnership = models.ForeignKey(
         Partnership, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships"
     )
+    is_champion = models.BooleanField(
+        "practice champion",
+        default=False,
+        help_text="A referrer who sees their organisation's engagement figures and the outcomes of its referrals "
+        "(not other referrers' patients' details unless the organisation shares visibility), and gets its digest.",
+    )
 
     class Meta:
         ordering = ["user", "role"]
@@ -273,6 +304,9 @@ class Membership(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(role=Role.REFERRER) | ~Q(profession=""),
                 name="membership_referrer_has_profession",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_champion=False) | Q(role=Role.REFERRER), name="membership_champion_is_referrer"
             ),
             models.UniqueConstraint(
                 fields=["user", "role", "organisation"],
@@ -306,6 +340,8 @@ class Membership(TimeStampedModel):
             errors["team"] = "The team must belong to the membership's organisation."
         if self.role != Role.REFERRER and self.profession:
             errors["profession"] = "Only referrers record a profession."
+        if self.role != Role.REFERRER and self.is_champion:
+            errors["is_champion"] = "Only a referrer can be a practice champion."
         if errors:
             raise ValidationError(errors)
 

@@ -12,6 +12,8 @@ from hjp.accounts.models import Membership, Role
 
 # Staff are not a membership role; they land on the admin site.
 ADMIN = "admin"
+# Nor is a practice champion: a referrer whose membership says so (Membership.is_champion).
+CHAMPION = "champion"
 
 # The role sets every gate and menu names, each written once.
 REFERRERS = frozenset({Role.REFERRER})
@@ -20,6 +22,10 @@ SUPERVISORS = frozenset({Role.SUPERVISOR})
 MANAGERS = frozenset({Role.MANAGER})
 FUNDERS = frozenset({Role.FUNDER})
 ADMINS = frozenset({ADMIN})
+CHAMPIONS = frozenset({CHAMPION})
+# Who reads the engagement of referring organisations and teams: managers and the advice service's supervisors
+# for their partnerships, a practice champion for their own organisation (outcomes.permissions).
+ENGAGEMENT_LEADS = MANAGERS | SUPERVISORS | CHAMPIONS
 # Who must sign in with a second factor from their first sign-in; a referrer must where any of their
 # organisations requires it of its referrers (Organisation.requires_two_factor_for_referrers).
 SECOND_FACTOR_ROLES = ADVICE_WORKERS | MANAGERS | FUNDERS | ADMINS
@@ -33,6 +39,9 @@ class Roles:
     roles: frozenset = field(default_factory=frozenset)
     referrer_org_ids: frozenset = field(default_factory=frozenset)
     shared_visibility_org_ids: frozenset = field(default_factory=frozenset)
+    # Organisations the user is a practice champion of (Membership.is_champion): their figures and their
+    # referrals' outcomes (referrals.models.ReferralQuerySet.outcomes_visible_to), not their patients' details.
+    champion_org_ids: frozenset = field(default_factory=frozenset)
     advisor_org_ids: frozenset = field(default_factory=frozenset)
     supervisor_org_ids: frozenset = field(default_factory=frozenset)
     manager_partnership_ids: frozenset = field(default_factory=frozenset)
@@ -52,6 +61,10 @@ class Roles:
     @property
     def is_referrer(self) -> bool:
         return Role.REFERRER in self.roles
+
+    @property
+    def is_champion(self) -> bool:
+        return bool(self.champion_org_ids)
 
     @property
     def is_advisor(self) -> bool:
@@ -76,7 +89,11 @@ class Roles:
 
     def holds_any(self, role_set) -> bool:
         """Whether the user holds any role of `role_set` (one of the named sets above, or their union)."""
-        return bool(self.roles & role_set) or (ADMIN in role_set and self.is_admin)
+        return (
+            bool(self.roles & role_set)
+            or (ADMIN in role_set and self.is_admin)
+            or (CHAMPION in role_set and self.is_champion)
+        )
 
     @property
     def primary_role(self) -> str | None:
@@ -102,6 +119,7 @@ def roles_for(user) -> Roles:
         shared_visibility_org_ids=frozenset(
             m.organisation_id for m in referrer if m.organisation.shares_referrals_internally
         ),
+        champion_org_ids=frozenset(m.organisation_id for m in referrer if m.is_champion),
         advisor_org_ids=frozenset(m.organisation_id for m in by_role(Role.ADVISOR)),
         supervisor_org_ids=frozenset(m.organisation_id for m in by_role(Role.SUPERVISOR)),
         manager_partnership_ids=frozenset(m.partnership_id for m in by_role(Role.MANAGER)),

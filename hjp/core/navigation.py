@@ -1,7 +1,16 @@
 """Where each role lands and what its navigation shows. URL names only, so the core imports no app."""
 
 from hjp.accounts.models import Role
-from hjp.accounts.roles import ADMIN, ADVICE_WORKERS, FUNDERS, MANAGERS, REFERRERS, SUPERVISORS, roles_for
+from hjp.accounts.roles import (
+    ADMIN,
+    ADVICE_WORKERS,
+    ENGAGEMENT_LEADS,
+    FUNDERS,
+    MANAGERS,
+    REFERRERS,
+    SUPERVISORS,
+    roles_for,
+)
 
 HOME_URL_NAMES = {
     Role.REFERRER: "referrals:home",
@@ -27,6 +36,7 @@ NAV_ITEMS = [
     ("People", "accounts:people", SUPERVISORS),
     ("Dashboard", "outcomes:dashboard", MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
+    ("Engagement", "outcomes:engagement", ENGAGEMENT_LEADS),
 ]
 
 

@@ -75,6 +75,11 @@ PAGES = [
     ("advisor", "referrals:consent_change", 8),
     ("referrer", "notifications:detail", 8),
     ("advisor", "accounts:security", 6),
+    # Whether figures wait to be counted, the teams, the cells; a lead's partnership's organisations (a
+    # supervisor's partnerships, one more); a champion's latest outcomes.
+    ("manager", "outcomes:engagement", 7),
+    ("supervisor", "outcomes:engagement", 8),
+    ("champion", "outcomes:engagement", 7),
 ]
 REFERRAL_PAGES = (
     "referrals:detail",
@@ -101,6 +106,7 @@ class World:
         self.supervisor = factories.advisor(advice_org, supervisor=True)
         self.manager = factories.partnership_member(self.partnership, "manager")
         self.funder = factories.partnership_member(self.partnership, "funder")
+        self.champion = factories.referrer(self.health_org, is_champion=True)
         self.dpo = factories.UserFactory()
         self.dpo.user_permissions.add(
             Permission.objects.get(content_type__app_label="referrals", codename="subject_access")
@@ -151,6 +157,14 @@ class World:
         for _ in range(n):  # the links sent to the patient, listed on the patient's own link page
             patient_voice.patient_link_send(case=self.case, actor=self.advisor, moment="start", channel="sms")
         clinic = factories.ClinicSessionFactory(partnership=self.partnership, advisor=self.advisor, slot_count=40)
+        for _ in range(n):  # the engagement view's teams, each with a referral whose case has closed
+            team = factories.TeamFactory(organisation=self.health_org)
+            factories.CaseFactory(
+                referral=self._referral(status=ReferralStatus.CLOSED, referring_team=team),
+                state="closed",
+                closed_at=timezone.now(),
+                closure_reason="work_completed",
+            )
         for i in range(n):
             waiting = self._referral(status=ReferralStatus.SUBMITTED, urgency="urgent" if i % 2 else "routine")
             factories.ClinicBookingFactory(session=clinic, slot=i, referral=waiting, interpreter="bsl")

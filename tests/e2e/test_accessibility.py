@@ -64,10 +64,11 @@ def demo(settings):
         ),
         "manager": ("manager@demo.hjp.test", ["/outcomes/dashboard/", "/outcomes/funder-report/"]),
         "funder": ("funder@demo.hjp.test", ["/outcomes/funder-report/"]),
+        "champion": ("champion@demo.hjp.test", ["/outcomes/engagement/"]),
     }
 
 
-@pytest.mark.parametrize("role", ["referrer", "advisor", "supervisor", "manager", "funder"])
+@pytest.mark.parametrize("role", ["referrer", "advisor", "supervisor", "manager", "funder", "champion"])
 def test_every_main_page_of_every_role_is_accessible_and_fits_a_phone(new_page, demo, role):
     email, paths = demo[role]
     user = User.objects.get(email=email)
