@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from hjp.core.money import format_money, pennies
 from outcomes import disclosure
-from outcomes.selectors.dashboard import PartnershipSummary
+from outcomes.selectors.dashboard import NOT_KNOWN, PartnershipSummary
 from outcomes.selectors.figures import Period
 
 COUNT, PERCENT, POUNDS, POUNDS_PER_POUND, DAYS = "count", "percent", "GBP", "GBP per GBP funded", "days"
@@ -126,6 +126,7 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
         ),
         _shown_or_not(for_money, "Gain per £1 of funding", _per(confirmed, value.funding), POUNDS_PER_POUND),
     ]
+    rows += deprivation_rows(summary)
     scores = "Wellbeing (SWEMWBS, cases closed in the period)"
     rows += [
         _count(scores, "Cases scored at start and close", wellbeing.cases),
@@ -133,6 +134,33 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
         _over(scores, "Average score at close", wellbeing.average_close, SCORE, cases=wellbeing.cases),
         _over(scores, "Average change", wellbeing.average_change, CHANGE, cases=wellbeing.cases),
     ]
+    return rows
+
+
+DEPRIVATION_SECTION = "Outcomes by deprivation decile (1 = most deprived; cases closed in the period)"
+
+
+def deprivation_rows(summary: PartnershipSummary) -> list[ReportRow]:
+    """Per decile, as published: cases closed, the share with a positive outcome (from the rounded counts), and the
+    confirmed money gained (over 10 cases or more). Referrals per decile are in 'Referrals by deprivation decile'."""
+    rows = []
+    for decile in summary.by_decile:
+        name = decile.decile if decile.decile == NOT_KNOWN else f"Decile {decile.decile}"
+        rows += [
+            _count(DEPRIVATION_SECTION, f"{name}: cases closed", decile.closed),
+            _shown_or_not(
+                DEPRIVATION_SECTION,
+                f"{name}: with a positive outcome",
+                disclosure.rate(decile.positive, decile.closed),
+                PERCENT,
+            ),
+            _shown_or_not(
+                DEPRIVATION_SECTION,
+                f"{name}: money gained, confirmed",
+                disclosure.money(decile.money, decile.money_cases),
+                POUNDS,
+            ),
+        ]
     return rows
 
 

@@ -65,6 +65,10 @@ ONWARD = "onward"
 ORG_ACCEPTED, ORG_CLOSED = "org_accepted", "org_closed"
 ORG_ANNUAL, ORG_ONE_OFF, ORG_MONEY_CASES = "org_money_annual", "org_money_one_off", "org_money_cases"
 ORG_WON, ORG_DECIDED = "org_won", "org_decided"
+# Outcomes by the patient's deprivation decile (keyed by the decile, "" when not known), of cases closed in the
+# month: how many closed, how many with a positive outcome (POSITIVE_OUTCOME), and confirmed money gained (n: the
+# cases with confirmed money, which the disclosure of the amount rests on).
+DECILE_CLOSED, DECILE_POSITIVE, DECILE_MONEY = "decile_closed", "decile_positive", "decile_money"
 # What the dashboard's month series reads month by month; every other measure is summed over the period.
 MONTHLY_MEASURES = (RECEIVED, ANNUAL, ONE_OFF)
 
@@ -195,6 +199,13 @@ def facts_of(where: Q) -> dict[int, dict]:
     return facts
 
 
+def positive_outcome(case: dict) -> bool:
+    """Whether a closed case (its facts) had a positive outcome: money gained, confirmed or expected, or a claim or
+    appeal won. The share of cases closed with one is the outcome the deprivation table shows."""
+    gained = any(Decimal(annual) + Decimal(one_off) > 0 for annual, one_off in case["m"].values())
+    return gained or any(won for won, _ in case["dz"].values())
+
+
 Cells = dict[
     tuple, list
 ]  # ("cell", partnership, month, measure, key) or ("load", partnership, month, advisor) -> [n, amount]
@@ -253,6 +264,12 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
                 add(SCORED, n=1)
                 add(SCORE_START, n=case["wb"][0])
                 add(SCORE_CLOSE, n=case["wb"][1])
+            decile = fact.get("r", {}).get("d")
+            decile = "" if decile is None else str(decile)
+            add(DECILE_CLOSED, decile, n=1)
+            add(DECILE_POSITIVE, decile, n=int(positive_outcome(case)))
+            if confirmed := case["m"].get(CONFIRMED):
+                add(DECILE_MONEY, decile, n=1, amount=Decimal(confirmed[0]) + Decimal(confirmed[1]))
             organisation = str(fact["o"])
             add(ORG_CLOSED, organisation, n=1)
             if case["fb"]:
