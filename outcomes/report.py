@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hjp.core.money import format_money, pennies
-from outcomes import disclosure
+from outcomes import charts, disclosure
 from outcomes.selectors.dashboard import NOT_KNOWN, PartnershipSummary
 from outcomes.selectors.figures import Period
 
@@ -162,6 +162,49 @@ def deprivation_rows(summary: PartnershipSummary) -> list[ReportRow]:
             ),
         ]
     return rows
+
+
+HEADLINE = ("Referrals received", "Acceptance rate", "Cases closed in the period", "Confirmed: total")
+
+
+def funder_report_headline(rows: list[ReportRow]) -> list[ReportRow]:
+    """The report's headline figures, as its rows publish them (the same rows, not a second computation)."""
+    return sorted((row for row in rows if row.measure in HEADLINE), key=lambda row: HEADLINE.index(row.measure))
+
+
+def funder_report_charts(summary: PartnershipSummary) -> list[tuple[str, str]]:
+    """The charts of the funder report as a PDF (outcomes.charts), each with its title, drawn from published figures
+    only: each count through `disclosure.rounded`, as the report's rows are, and a count kept back drawn as
+    "fewer than 10"."""
+    by_month, by_decile = "Referrals received per month", "Referrals and cases closed by deprivation decile"
+    return [
+        (
+            by_month,
+            charts.line_chart(
+                title=by_month,
+                description="Referrals received each month of the period, rounded as the report's figures are.",
+                labels=[month.month.strftime("%b %y") for month in summary.months],
+                series=[charts.Series("Referrals", tuple(disclosure.rounded(m.referrals) for m in summary.months))],
+                withheld_text=disclosure.FEWER,
+            ),
+        ),
+        (
+            by_decile,
+            charts.bar_chart(
+                title=by_decile,
+                description="Per IMD decile (1 = most deprived, then not known): referrals received and cases "
+                "closed in the period, rounded as the report's figures are.",
+                labels=[row.decile for row in summary.by_decile],
+                series=[
+                    charts.Series(
+                        "Referrals received", tuple(disclosure.rounded(row.referrals) for row in summary.by_decile)
+                    ),
+                    charts.Series("Cases closed", tuple(disclosure.rounded(row.closed) for row in summary.by_decile)),
+                ],
+                withheld_text=disclosure.FEWER,
+            ),
+        ),
+    ]
 
 
 def funder_report_csv_rows(*, partnership, period: Period, rows: list[ReportRow]) -> list[list]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outcomes.views import case, corrections, dashboard, referrer, report, subject_access
+from outcomes.views import case, corrections, dashboard, referrer, report, report_pdf, subject_access
 
 app_name = "outcomes"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("funder-report/", report.funder_report, name="funder_report"),
     path("funder-report.csv", report.funder_report_csv, name="funder_report_csv"),
+    path("funder-report.pdf", report_pdf.funder_report_pdf, name="funder_report_pdf"),
     # Referrers: what the advice achieved for their referral, when the patient agreed to share it.
     path("referrals/<int:referral_pk>/", referrer.referral_outcome, name="referral_outcome"),
     # Advisors: outcomes on a case, and closing it.

@@ -177,6 +177,7 @@ MATRIX: dict[str, Row] = {
     "outcomes:dashboard": Row((), grant(200, MANAGER)),
     "outcomes:funder_report": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:funder_report_csv": Row((), grant(200, MANAGER, FUNDER)),
+    "outcomes:funder_report_pdf": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
     # The referrer's page of what the advice achieved (a referral with a case).
     "outcomes:referral_outcome": Row(("case_referral",), grant(200, OWNER)),
