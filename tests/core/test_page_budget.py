@@ -70,7 +70,7 @@ PAGES = [
     ("advisor", "casework:evidence_add", 6),
     ("advisor", "casework:onward_add", 7),
     ("advisor", "casework:providers", 4),
-    ("referrer", "referrals:create", 7),
+    ("referrer", "referrals:create", 8),
     ("referrer", "referrals:withdraw_consent", 8),
     ("advisor", "referrals:consent_change", 8),
     ("referrer", "notifications:detail", 8),
