@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from hjp.core.money import format_money, pennies
-from outcomes import disclosure
-from outcomes.selectors.dashboard import PartnershipSummary
+from outcomes import charts, disclosure
+from outcomes.selectors.dashboard import NOT_KNOWN, PartnershipSummary
 from outcomes.selectors.figures import Period
 
 COUNT, PERCENT, POUNDS, POUNDS_PER_POUND, DAYS = "count", "percent", "GBP", "GBP per GBP funded", "days"
@@ -126,6 +126,7 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
         ),
         _shown_or_not(for_money, "Gain per £1 of funding", _per(confirmed, value.funding), POUNDS_PER_POUND),
     ]
+    rows += deprivation_rows(summary)
     scores = "Wellbeing (SWEMWBS, cases closed in the period)"
     rows += [
         _count(scores, "Cases scored at start and close", wellbeing.cases),
@@ -166,6 +167,76 @@ def _patient_reported_rows(own) -> list[ReportRow]:
                 ),
             ]
     return rows
+
+
+DEPRIVATION_SECTION = "Outcomes by deprivation decile (1 = most deprived; cases closed in the period)"
+
+
+def deprivation_rows(summary: PartnershipSummary) -> list[ReportRow]:
+    """Per decile, as published: cases closed, the share with a positive outcome (from the rounded counts), and the
+    confirmed money gained (over 10 cases or more). Referrals per decile are in 'Referrals by deprivation decile'."""
+    rows = []
+    for decile in summary.by_decile:
+        name = decile.decile if decile.decile == NOT_KNOWN else f"Decile {decile.decile}"
+        rows += [
+            _count(DEPRIVATION_SECTION, f"{name}: cases closed", decile.closed),
+            _shown_or_not(
+                DEPRIVATION_SECTION,
+                f"{name}: with a positive outcome",
+                disclosure.rate(decile.positive, decile.closed),
+                PERCENT,
+            ),
+            _shown_or_not(
+                DEPRIVATION_SECTION,
+                f"{name}: money gained, confirmed",
+                disclosure.money(decile.money, decile.money_cases),
+                POUNDS,
+            ),
+        ]
+    return rows
+
+
+HEADLINE = ("Referrals received", "Acceptance rate", "Cases closed in the period", "Confirmed: total")
+
+
+def funder_report_headline(rows: list[ReportRow]) -> list[ReportRow]:
+    """The report's headline figures, as its rows publish them (the same rows, not a second computation)."""
+    return sorted((row for row in rows if row.measure in HEADLINE), key=lambda row: HEADLINE.index(row.measure))
+
+
+def funder_report_charts(summary: PartnershipSummary) -> list[tuple[str, str]]:
+    """The charts of the funder report as a PDF (outcomes.charts), each with its title, drawn from published figures
+    only: each count through `disclosure.rounded`, as the report's rows are, and a count kept back drawn as
+    "fewer than 10"."""
+    by_month, by_decile = "Referrals received per month", "Referrals and cases closed by deprivation decile"
+    return [
+        (
+            by_month,
+            charts.line_chart(
+                title=by_month,
+                description="Referrals received each month of the period, rounded as the report's figures are.",
+                labels=[month.month.strftime("%b %y") for month in summary.months],
+                series=[charts.Series("Referrals", tuple(disclosure.rounded(m.referrals) for m in summary.months))],
+                withheld_text=disclosure.FEWER,
+            ),
+        ),
+        (
+            by_decile,
+            charts.bar_chart(
+                title=by_decile,
+                description="Per IMD decile (1 = most deprived, then not known): referrals received and cases "
+                "closed in the period, rounded as the report's figures are.",
+                labels=[row.decile for row in summary.by_decile],
+                series=[
+                    charts.Series(
+                        "Referrals received", tuple(disclosure.rounded(row.referrals) for row in summary.by_decile)
+                    ),
+                    charts.Series("Cases closed", tuple(disclosure.rounded(row.closed) for row in summary.by_decile)),
+                ],
+                withheld_text=disclosure.FEWER,
+            ),
+        ),
+    ]
 
 
 def funder_report_csv_rows(*, partnership, period: Period, rows: list[ReportRow]) -> list[list]:

@@ -76,6 +76,10 @@ ORG_WON, ORG_DECIDED = "org_won", "org_decided"
 # nothing it never added; `manage.py rebuild_figures` counts every referral.
 ENG_MADE, ENG_CLOSED = "eng_made", "eng_closed"
 ENGAGED = "e"
+# Outcomes by the patient's deprivation decile (keyed by the decile, "" when not known), of cases closed in the
+# month: how many closed, how many with a positive outcome (POSITIVE_OUTCOME), and confirmed money gained (n: the
+# cases with confirmed money, which the disclosure of the amount rests on).
+DECILE_CLOSED, DECILE_POSITIVE, DECILE_MONEY = "decile_closed", "decile_positive", "decile_money"
 # What the dashboard's month series reads month by month; every other measure is summed over the period.
 MONTHLY_MEASURES = (RECEIVED, ANNUAL, ONE_OFF)
 
@@ -217,6 +221,13 @@ def facts_of(where: Q) -> dict[int, dict]:
     return facts
 
 
+def positive_outcome(case: dict) -> bool:
+    """Whether a closed case (its facts) had a positive outcome: money gained, confirmed or expected, or a claim or
+    appeal won. The share of cases closed with one is the outcome the deprivation table shows."""
+    gained = any(Decimal(annual) + Decimal(one_off) > 0 for annual, one_off in case["m"].values())
+    return gained or any(won for won, _ in case["dz"].values())
+
+
 Cells = dict[
     tuple, list
 ]  # ("cell", partnership, month, measure, key) or ("load", partnership, month, advisor) -> [n, amount]
@@ -286,6 +297,12 @@ def cells_of(fact: dict, cells: Cells, sign: int = 1) -> None:
             if case.get("ex"):
                 add(EXPERIENCE_EASY, case["ex"][0], n=1)
                 add(EXPERIENCE_DIFFERENCE, case["ex"][1], n=1)
+            decile = fact.get("r", {}).get("d")
+            decile = "" if decile is None else str(decile)
+            add(DECILE_CLOSED, decile, n=1)
+            add(DECILE_POSITIVE, decile, n=int(positive_outcome(case)))
+            if confirmed := case["m"].get(CONFIRMED):
+                add(DECILE_MONEY, decile, n=1, amount=Decimal(confirmed[0]) + Decimal(confirmed[1]))
             organisation = str(fact["o"])
             add(ORG_CLOSED, organisation, n=1)
             if case["fb"]:

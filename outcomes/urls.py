@@ -1,6 +1,16 @@
 from django.urls import path
 
-from outcomes.views import case, corrections, dashboard, engagement, patient_voice, referrer, report, subject_access
+from outcomes.views import (
+    case,
+    corrections,
+    dashboard,
+    engagement,
+    patient_voice,
+    referrer,
+    report,
+    report_pdf,
+    subject_access,
+)
 
 app_name = "outcomes"
 
@@ -11,6 +21,7 @@ urlpatterns = [
     path("funder-report.csv", report.funder_report_csv, name="funder_report_csv"),
     # Leads (managers, supervisors) for their partnerships, practice champions for their organisation.
     path("engagement/", engagement.engagement_view, name="engagement"),
+    path("funder-report.pdf", report_pdf.funder_report_pdf, name="funder_report_pdf"),
     # Referrers: what the advice achieved for their referral, when the patient agreed to share it.
     path("referrals/<int:referral_pk>/", referrer.referral_outcome, name="referral_outcome"),
     # Advisors: outcomes on a case, and closing it.

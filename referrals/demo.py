@@ -4,6 +4,7 @@ services, then back-dated, so the demo has the same shape as real data. The stat
 
 import random
 from datetime import date, timedelta
+from pathlib import Path
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils import timezone
 from referrals import services
 from referrals.clinics import services as clinic_services
 from referrals.clinics.models import ClinicSession
+from referrals.deprivation import load_imd
 from referrals.models import (
     Consent,
     ContactMethod,
@@ -140,6 +142,15 @@ REASONS = {
 }
 
 
+DEMO_DATA = Path(__file__).resolve().parent / "demo_data"
+
+
+def seed_deprivation_sample() -> tuple[int, int]:
+    """A tiny postcode-to-decile table in the published files' layout (made-up areas), so demo patients get deciles
+    from their postcodes as they would with `manage.py load_imd` and the real files."""
+    return load_imd(imd_path=DEMO_DATA / "imd2019_file1_sample.csv", postcodes_path=DEMO_DATA / "postcodes_sample.csv")
+
+
 @transaction.atomic
 def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
     """Create the demo referrals unless the partnership already has them. Returns how many were made."""
@@ -168,6 +179,7 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 "date_of_birth": date(rng.randint(1940, 2000), rng.randint(1, 12), rng.randint(1, 28)),
                 "nhs_number": valid_nhs_number(rng),
                 "address": f"{rng.randint(1, 120)} {rng.choice(['Mill Lane', 'Station Road', 'Park View', 'Church Street'])}",
+                # Deciles come from these through the sample table (seed_deprivation_sample).
                 "postcode": rng.choice(["LS6 2AB", "LS7 3CD", "LS9 8EF", "LS11 5GH", "LS12 1JK"]),
                 "phone": f"07700 900{rng.randint(100, 999)}",
                 "preferred_contact_method": rng.choice([ContactMethod.PHONE, ContactMethod.TEXT]),
@@ -175,7 +187,6 @@ def seed_referrals(world, *, count: int = 50, seed: int = 20261128) -> int:
                 "may_leave_message": rng.random() < 0.7,
                 "language": rng.choice(["English"] * 4 + ["Polish", "Urdu", "Ukrainian"]),
                 "interpreter_needed": rng.random() < 0.15,
-                "deprivation_decile": rng.choice([1, 1, 2, 2, 3, 4, 5, 7, None]),
             },
             consent_data={
                 "given_by": Consent.GivenBy.PATIENT,

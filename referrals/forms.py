@@ -117,7 +117,6 @@ class PatientForm(forms.ModelForm):
             "access_needs",
             "sex",
             "ethnicity",
-            "deprivation_decile",
         ]
         labels = {
             "given_name": "First name",
@@ -129,7 +128,6 @@ class PatientForm(forms.ModelForm):
             "may_leave_message": "The advisor may leave a message (voicemail, text or with someone who answers)",
             "language": "Preferred language",
             "interpreter_needed": "They need an interpreter",
-            "deprivation_decile": "Deprivation decile",
         }
         widgets = {
             "given_name": forms.TextInput(attrs=_width("input-width-20", autocomplete="off", spellcheck="false")),
@@ -142,7 +140,6 @@ class PatientForm(forms.ModelForm):
             "language": forms.TextInput(attrs=_width("input-width-20")),
             "access_needs": forms.Textarea(attrs=_width("input-width-two-thirds", rows=2)),
             "ethnicity": forms.TextInput(attrs=_width("input-width-20")),
-            "deprivation_decile": forms.NumberInput(attrs=_width("input-width-3", min=1, max=10)),
         }
         help_texts = {
             "address": "Where the advisor can write to the patient.",
@@ -154,15 +151,12 @@ class PatientForm(forms.ModelForm):
             "language": "So the advisor can book an interpreter.",
             "access_needs": "For example large print, a hearing loop or a home visit.",
             "ethnicity": "Only to check that advice reaches everyone fairly. In the patient's own words.",
-            "deprivation_decile": "The Index of Multiple Deprivation decile of the patient's home, "
-            "from 1 (most deprived) to 10. Only to check the service reaches the areas that need it most.",
         }
         error_messages = {
             "given_name": {"required": "Enter the patient's first name"},
             "family_name": {"required": "Enter the patient's last name"},
             "email": {"invalid": "Enter an email address in the correct format, like name@example.com"},
             "preferred_contact_method": {"required": "Select how the advisor should contact the patient"},
-            "deprivation_decile": {"invalid": "Enter the deprivation decile as a number from 1 to 10"},
         }
 
     def __init__(self, *args, submitting: bool = False, **kwargs):
@@ -182,12 +176,6 @@ class PatientForm(forms.ModelForm):
         if value:
             validate_postcode(value)
         return normalise_postcode(value)
-
-    def clean_deprivation_decile(self):
-        value = self.cleaned_data.get("deprivation_decile")
-        if value is not None and not 1 <= value <= 10:
-            raise forms.ValidationError("Enter the deprivation decile as a number from 1 to 10")
-        return value
 
     def clean(self):
         cleaned = super().clean()

@@ -652,3 +652,30 @@ class ReferralMessage(TimeStampedModel):
 
 # The advice clinics' models live beside their services (referrals/clinics/); Django finds them through here.
 from referrals.clinics.models import ClinicBooking, ClinicSession  # noqa: E402, F401
+
+
+class DeprivationArea(models.Model):
+    """An English lower layer super output area (LSOA, 2011 boundaries) and its Index of Multiple Deprivation 2019
+    decile, 1 (most deprived) to 10: reference data loaded by `manage.py load_imd` (referrals.deprivation)."""
+
+    lsoa_code = models.CharField("LSOA code (2011)", max_length=9, primary_key=True)
+    imd_decile = models.PositiveSmallIntegerField("IMD 2019 decile")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(imd_decile__gte=1, imd_decile__lte=10), name="imd_decile_1_to_10"),
+        ]
+
+    def __str__(self):
+        return f"{self.lsoa_code}: decile {self.imd_decile}"
+
+
+class PostcodeArea(models.Model):
+    """A postcode (stored as referrals.validators.normalise_postcode writes it) and the LSOA (2011) it lies in: from
+    the ONS postcode directory, loaded by `manage.py load_imd` with the IMD file."""
+
+    postcode = models.CharField(max_length=8, primary_key=True)
+    lsoa_code = models.CharField("LSOA code (2011)", max_length=9)
+
+    def __str__(self):
+        return f"{self.postcode}: {self.lsoa_code}"

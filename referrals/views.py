@@ -17,7 +17,7 @@ from hjp.core.search import page_query, search_filters, search_redirect
 from hjp.core.submissions import AlreadySubmitted
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
-from referrals import permissions, selectors, services
+from referrals import deprivation, permissions, selectors, services
 from referrals.clinics import permissions as clinic_permissions
 from referrals.clinics import selectors as clinic_selectors
 from referrals.clinics.forms import ClinicBookingForm
@@ -194,6 +194,7 @@ def referral_form(request, pk=None):
             "duplicates": duplicates,
             "show_duplicate_reason": bool(duplicates) or bool(referral_form_["duplicate_reason"].value()),
             "draft_retention_days": settings.DRAFT_RETENTION_DAYS,
+            "deprivation_note": deprivation.deprivation_note(),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -8,7 +8,7 @@ from hjp.accounts.demo import DEMO_TOTP_SECRET
 from hjp.accounts.models import Membership, Organisation, User
 from hjp.audit.models import AuditEvent
 from referrals.clinics.models import ClinicBooking, ClinicSession
-from referrals.models import Handover, Referral, ReferralStatus
+from referrals.models import Handover, Patient, Referral, ReferralStatus
 
 
 @pytest.mark.django_db
@@ -37,6 +37,9 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
         ("Riverside Surgery", 8400),
         ("Hillview Medical Centre", 6100),
     }
+    # Deciles looked up from the postcodes through the sample table, as `load_imd` would with the real files.
+    assert set(Patient.objects.values_list("deprivation_decile", flat=True)) <= {1, 2, 3, 6, None}
+    assert Patient.objects.filter(deprivation_decile=1).exists()
     # A management command is no entry point with an address: its audit entries say none, and no path.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}

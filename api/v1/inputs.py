@@ -37,7 +37,13 @@ class PatientInput(serializers.Serializer):
     access_needs = text()
     sex = choice(Sex.choices)
     ethnicity = text()
-    deprivation_decile = serializers.IntegerField(required=False, allow_null=True, min_value=-(2**31), max_value=2**31)
+    deprivation_decile = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=-(2**31),
+        max_value=2**31,
+        help_text="Ignored: the decile is looked up from the postcode (blank where no lookup table is loaded).",
+    )
 
 
 class ConsentInput(serializers.Serializer):

@@ -579,6 +579,8 @@ def logging_config(log_format: str) -> dict:
         "formatters": {log_format: formatters[log_format]},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": log_format, "filters": ["request_id"]}},
         "root": {"handlers": ["console"], "level": LOG_LEVEL},
+        # WeasyPrint logs every step of every PDF (the funder report) at INFO: only its warnings are news.
+        "loggers": {"weasyprint": {"level": "WARNING"}},
     }
 
 

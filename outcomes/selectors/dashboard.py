@@ -25,10 +25,12 @@ from outcomes.selectors.figures import (
     Period,
     ReferralTotals,
     one_decimal,
+    percent,
 )
 from referrals.models import DeclineReason, Setting
 
 DEPRIVATION_DECILES = range(1, 11)
+NOT_KNOWN = "Not known"
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,24 @@ class OnwardRow:
 
 
 @dataclass(frozen=True)
+class DecileOutcomes:
+    """One deprivation decile ("1" to "10", or "Not known"): referrals received in the period, and of the cases
+    closed in it, how many, how many with a positive outcome (outcomes.running_figures.positive_outcome) and the
+    confirmed money gained, over `money_cases` cases."""
+
+    decile: str
+    referrals: int
+    closed: int
+    positive: int
+    money: Decimal
+    money_cases: int
+
+    @property
+    def positive_rate(self) -> int | None:
+        return percent(self.positive, self.closed)
+
+
+@dataclass(frozen=True)
 class PartnershipSummary:
     totals: Totals
     breakdowns: tuple[Breakdown, ...]
@@ -133,6 +153,7 @@ class PartnershipSummary:
     wellbeing: Wellbeing
     onward: tuple[OnwardRow, ...] = ()
     patient_reported: PatientReported | None = None
+    by_decile: tuple[DecileOutcomes, ...] = ()
 
     @property
     def all_decisions(self) -> DecisionSuccess:
@@ -251,13 +272,28 @@ def referral_breakdowns(cells: _Cells, *, partnership) -> tuple[Breakdown, ...]:
         _breakdown(
             "deprivation decile (1 = most deprived)",
             [(str(decile), cells.n(rf.DECILE, decile)) for decile in DEPRIVATION_DECILES]
-            + [("Not known", cells.n(rf.DECILE, ""))],
+            + [(NOT_KNOWN, cells.n(rf.DECILE, ""))],
         ),
         _breakdown(
             "reason for declining",
             [(reason.label, cells.n(rf.DECLINED, reason)) for reason in DeclineReason]
             + [("Not recorded", cells.n(rf.DECLINED, ""))],
         ),
+    )
+
+
+def outcomes_by_decile(cells: _Cells) -> tuple[DecileOutcomes, ...]:
+    """Every decile, 1 to 10, then "Not known", zeros included (as `referral_breakdowns`, for the same reason)."""
+    return tuple(
+        DecileOutcomes(
+            decile=label,
+            referrals=cells.n(rf.DECILE, key),
+            closed=cells.n(rf.DECILE_CLOSED, key),
+            positive=cells.n(rf.DECILE_POSITIVE, key),
+            money=cells.amount(rf.DECILE_MONEY, key),
+            money_cases=cells.n(rf.DECILE_MONEY, key),
+        )
+        for label, key in [*((str(d), str(d)) for d in DEPRIVATION_DECILES), (NOT_KNOWN, "")]
     )
 
 
@@ -422,6 +458,7 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
         wellbeing=_wellbeing(cells),
         onward=_onward(cells),
         patient_reported=_patient_reported(cells),
+        by_decile=outcomes_by_decile(cells),
     )
 
 

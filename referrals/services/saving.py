@@ -17,6 +17,7 @@ from hjp.core.submissions import once_per_submission
 from hjp.core.versioning import StaleVersionError, check_version
 from referrals import permissions
 from referrals.clinics.services import clinic_booking_make
+from referrals.deprivation import deprivation_decile_for
 from referrals.models import Consent, Patient, Referral, ReferralStatus
 from referrals.selectors import open_duplicates
 from referrals.services.transitions import referral_transition
@@ -26,11 +27,15 @@ S = ReferralStatus
 
 
 def _clean_patient_data(data: dict) -> dict:
+    """The patient's details as stored. The deprivation decile is never taken as given: it is looked up from the
+    postcode (referrals.deprivation), and blank where no table is loaded or the postcode is not in it."""
     data = dict(data)
+    data.pop("deprivation_decile", None)
     if "nhs_number" in data:
         data["nhs_number"] = normalise_nhs_number(data["nhs_number"])
     if "postcode" in data:
         data["postcode"] = normalise_postcode(data["postcode"])
+        data["deprivation_decile"] = deprivation_decile_for(data["postcode"])
     return data
 
 

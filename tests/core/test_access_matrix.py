@@ -179,6 +179,7 @@ MATRIX: dict[str, Row] = {
     "outcomes:funder_report_csv": Row((), grant(200, MANAGER, FUNDER)),
     # Leads of the partnership (its managers, its advice service's supervisors); champions: tests/outcomes/test_engagement.py.
     "outcomes:engagement": Row((), grant(200, MANAGER, SUPERVISOR)),
+    "outcomes:funder_report_pdf": Row((), grant(200, MANAGER, FUNDER)),
     "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
     # The referrer's page of what the advice achieved (a referral with a case).
     "outcomes:referral_outcome": Row(("case_referral",), grant(200, OWNER)),

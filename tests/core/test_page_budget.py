@@ -54,6 +54,7 @@ PAGES = [
     ("manager", "outcomes:dashboard", 8),
     ("funder", "outcomes:funder_report", 8),
     ("funder", "outcomes:funder_report_csv", 9),
+    ("funder", "outcomes:funder_report_pdf", 9),
     # The case's other pages: its outcomes, and the forms that add to it or change it.
     ("advisor", "outcomes:case_outcomes", 10),
     ("advisor", "outcomes:outcome_edit", 7),
@@ -70,7 +71,7 @@ PAGES = [
     ("advisor", "casework:evidence_add", 6),
     ("advisor", "casework:onward_add", 7),
     ("advisor", "casework:providers", 4),
-    ("referrer", "referrals:create", 7),
+    ("referrer", "referrals:create", 8),
     ("referrer", "referrals:withdraw_consent", 8),
     ("advisor", "referrals:consent_change", 8),
     ("referrer", "notifications:detail", 8),
@@ -225,7 +226,12 @@ class World:
             args = [self.referral.patient_id]
         elif url_name == "casework:caseload" and variant:
             query = {"scope": variant}
-        elif url_name in ("outcomes:dashboard", "outcomes:funder_report", "outcomes:funder_report_csv"):
+        elif url_name in (
+            "outcomes:dashboard",
+            "outcomes:funder_report",
+            "outcomes:funder_report_csv",
+            "outcomes:funder_report_pdf",
+        ):
             query = PERIOD
         url = reverse(url_name, args=args)
         if variant == "search":

@@ -13,9 +13,11 @@ from django.db.models import (
     Count,
     DecimalField,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
@@ -37,9 +39,11 @@ from outcomes.models import (
 from outcomes.selectors.dashboard import (
     DEPRIVATION_DECILES,
     EXPERIENCE_QUESTIONS,
+    NOT_KNOWN,
     AdvisorCaseload,
     Breakdown,
     BreakdownRow,
+    DecileOutcomes,
     ExperienceRow,
     Month,
     PartnershipSummary,
@@ -386,6 +390,40 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
         wellbeing=wellbeing,
         onward=_onward(onward_referrals_made(period=period, partnership=partnership)),
         patient_reported=_patient_reported(closed),
+        by_decile=_by_decile(received, closed),
+    )
+
+
+def _by_decile(received: QuerySet[Referral], closed: QuerySet[Case]) -> tuple[DecileOutcomes, ...]:
+    """Per decile of the patient: referrals received; cases closed, those with money gained or a decision won, and
+    the confirmed money and the cases it was gained on."""
+    decile = "referral__patient__deprivation_decile"
+    referrals = _counts(received, "patient__deprivation_decile")
+    counted = FinancialOutcome.objects.counted()
+    positive = Q(Exists(counted.filter(issue__case=OuterRef("pk")).annotate(gain=GAIN).filter(gain__gt=0))) | Q(
+        Exists(DecisionOutcome.objects.counted().filter(DECISION_WON, issue__case=OuterRef("pk")))
+    )
+    cases = {
+        row[decile]: row
+        for row in closed.values(decile).annotate(n=Count("pk"), positive=Count("pk", filter=positive)).order_by()
+    }
+    money = {
+        row["issue__case__referral__patient__deprivation_decile"]: row
+        for row in counted.filter(issue__case__in=closed, confirmed=True)
+        .values("issue__case__referral__patient__deprivation_decile")
+        .annotate(amount=Sum(GAIN), cases=Count("issue__case", distinct=True))
+        .order_by()
+    }
+    return tuple(
+        DecileOutcomes(
+            decile=label,
+            referrals=referrals.get(key, 0),
+            closed=cases.get(key, {}).get("n", 0),
+            positive=cases.get(key, {}).get("positive", 0),
+            money=pennies(money.get(key, {}).get("amount") or ZERO),
+            money_cases=money.get(key, {}).get("cases", 0),
+        )
+        for label, key in [*((str(d), d) for d in DEPRIVATION_DECILES), (NOT_KNOWN, None)]
     )
 
 

@@ -21,7 +21,7 @@ from casework.models import CaseState, ClosureReason
 from hjp.accounts.models import Profession
 from outcomes import disclosure, running_figures
 from outcomes.periods import MONTH, YEAR, FixedPeriod, rolling_twelve_months, year_to_date
-from outcomes.report import COUNT, funder_report_rows
+from outcomes.report import COUNT, DEPRIVATION_SECTION, funder_report_rows
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.selectors.digest import digest_figures
 from outcomes.services import digest_teams
@@ -39,6 +39,7 @@ TABLE_TOTALS = {
     "Referrals by referrer's profession": RECEIVED,
     "Referrals by setting": RECEIVED,
     "Referrals by deprivation decile (1 = most deprived)": RECEIVED,
+    DEPRIVATION_SECTION: ("Casework", "Cases closed in the period"),
 }
 DECISIONS = "Claims and appeals decided (cases closed in the period)"
 OWN_WELLBEING = "Wellbeing in the patients' own answers (SWEMWBS, cases closed in the period)"
@@ -218,6 +219,9 @@ def _exact_counts(summary) -> dict:
     }
     for breakdown in summary.breakdowns:
         counts |= {(f"Referrals by {breakdown.title}", row.label): row.n for row in breakdown.rows}
+    for decile in summary.by_decile:
+        name = decile.decile if decile.decile == "Not known" else f"Decile {decile.decile}"
+        counts[(DEPRIVATION_SECTION, f"{name}: cases closed")] = decile.closed
     for stage in summary.decisions:
         counts[(DECISIONS, f"{stage.stage}: decisions")] = stage.decided
         counts[(DECISIONS, f"{stage.stage}: won")] = stage.successful

@@ -15,8 +15,9 @@ LIST_QUERIES = 6
 # referral (one query); the audit entry.
 DETAIL_QUERIES = 6
 # The referral form: its own five (three before any view; the partnerships, read once for the preselection and the
-# choices; the categories) and the clinic part's two: the sessions and their bookings' slots.
-FORM_QUERIES = 7
+# choices; the categories), the clinic part's two: the sessions and their bookings' slots, and whether a
+# postcode-to-deprivation table is loaded (referrals.deprivation: the form says so where the decile would be typed).
+FORM_QUERIES = 8
 # The booking with its session, advisor, referral and patient; the sessions of its partnership and their slots;
 # the audit entry.
 CHANGE_QUERIES = 7

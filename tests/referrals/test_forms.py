@@ -102,7 +102,6 @@ def test_patient_errors_are_listed_in_the_order_of_the_page():
         "patient-nhs_number": "12",
         "patient-postcode": "nope",
         "patient-email": "not-an-email",
-        "patient-deprivation_decile": "11",
     }
     form = PatientForm(data, prefix="patient", submitting=True)
     assert not form.is_valid()
@@ -115,7 +114,6 @@ def test_patient_errors_are_listed_in_the_order_of_the_page():
         "id_patient-postcode",
         "id_patient-email",
         "id_patient-preferred_contact_method_0",
-        "id_patient-deprivation_decile",
     ]
 
 
@@ -217,7 +215,6 @@ def test_a_failed_submit_keeps_everything_typed_even_an_impossible_date(as_user,
                 "patient-access_needs": "Large print",
                 "patient-sex": "female",
                 "patient-ethnicity": "Polish",
-                "patient-deprivation_decile": "3",
                 "consent-outcome_feedback": "on",
                 "consent-given_by": "representative",
                 "consent-representative_name": "Jan Kowalski",
@@ -239,7 +236,6 @@ def test_a_failed_submit_keeps_everything_typed_even_an_impossible_date(as_user,
         'value="maria@example.com"',
         'value="Mornings"',
         'value="Polish"',
-        'value="3"',
         'value="Jan Kowalski"',
         'value="Lasting power of attorney"',
         'value="PIP decision letter"',

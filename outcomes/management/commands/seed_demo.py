@@ -5,7 +5,7 @@ from casework.demo import seed_casework
 from hjp.accounts.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_world
 from outcomes.demo import seed_outcomes, seed_patient_voice
 from outcomes.services import figures_rebuild
-from referrals.demo import seed_clinics, seed_referrals
+from referrals.demo import seed_clinics, seed_deprivation_sample, seed_referrals
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo only runs with DEBUG on: it creates users with a published password.")
         world = seed_world()
+        seed_deprivation_sample()  # before the referrals, whose deciles it gives
         made = seed_referrals(world)
         cases = seed_casework(world)
         with_outcomes = seed_outcomes(world)
