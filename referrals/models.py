@@ -321,6 +321,8 @@ class Referral(TimeStampedModel):
             models.Index(F("advice_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_advice_sort_idx"),
             models.Index(F("referring_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_org_sort_idx"),
             models.Index(F("referrer"), SORT_AT.desc(), F("id").desc(), name="referral_referrer_sort_idx"),
+            # Polling for changes: the FHIR Task search's _lastUpdated range and its keyset order (updated_at, id).
+            models.Index(fields=["updated_at", "id"], name="referral_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(

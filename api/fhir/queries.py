@@ -88,10 +88,9 @@ def _instant(value: str, name: str) -> datetime:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
-def task_search(user, params) -> TaskPage:
-    """One page of the Tasks the user may see, filtered by owner, status, focus and _lastUpdated, oldest change
-    first (so that a poller's `_lastUpdated=gt<last seen>` never misses one); FhirError (400) for a parameter
-    that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
+def task_search_rows(user, params) -> tuple[QuerySet[Referral], list[tuple[str, str]]]:
+    """The Tasks the user may see filtered by owner, status, focus and _lastUpdated, oldest change first (the
+    index `referral_updated_idx` serves the order and the _lastUpdated range), and the parameters applied."""
     rows = _task_rows(user)
     used = []
     for value in params.getlist("owner"):
@@ -113,12 +112,19 @@ def task_search(user, params) -> TaskPage:
         lookup = PREFIXES[prefix]
         rows = rows.filter(**{f"updated_at__{lookup}": moment} if lookup else {"updated_at": moment})
         used.append(("_lastUpdated", value))
+    return rows.order_by(*TASK_ORDER), used
+
+
+def task_search(user, params) -> TaskPage:
+    """One page of the Tasks the user may see, filtered by owner, status, focus and _lastUpdated, oldest change
+    first (so that a poller's `_lastUpdated=gt<last seen>` never misses one); FhirError (400) for a parameter
+    that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
+    rows, used = task_search_rows(user, params)
     count = params.get("_count", str(DEFAULT_COUNT))
     if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
         raise FhirError.one(400, "invalid", f"_count must be a number from 1 to {MAX_COUNT}.", "_count")
     count = int(count)
     used.append(("_count", str(count)))
-    rows = rows.order_by(*TASK_ORDER)
     label = ["fhir-task", *TASK_ORDER, *(f"{k}={v}" for k, v in used)]
     cursor = params.get("_cursor", "")
     if cursor:
