@@ -78,6 +78,20 @@ def capability_statement(*, published: str) -> dict:
                     {"type": "ServiceRequest", "interaction": read, "conditionalCreate": True},
                     {"type": "Consent", "interaction": read},
                     {"type": "Patient", "interaction": read},
+                    {
+                        "type": "Organization",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {
+                                "name": "identifier",
+                                "type": "token",
+                                "documentation": f"The ODS code ({codes.ODS_CODE}|<code>, or the code alone).",
+                            }
+                        ],
+                        "documentation": "The organisations the client may see: its own, those in a partnership "
+                        "with it, and those named on the referrals it may see (Task.owner, Task.requester, "
+                        "ServiceRequest.performer).",
+                    },
                     {"type": "CodeSystem", "interaction": read},
                     {
                         "type": "Subscription",

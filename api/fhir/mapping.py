@@ -62,13 +62,40 @@ def _drop_empty(resource: dict) -> dict:
 
 
 def organisation_reference(organisation) -> dict:
-    """An Organization by hjp's id (not served here: a logical reference), its ODS code where it has one."""
+    """An Organization by hjp's id (served at /fhir/Organization/<id> to the clients that may see it), its ODS code
+    where it has one."""
     identifier = (
         {"system": codes.ODS_CODE, "value": organisation.ods_code}
         if organisation.ods_code
         else {"system": codes.identifier_system("organisation"), "value": str(organisation.pk)}
     )
     return {"reference": f"Organization/{organisation.pk}", "identifier": identifier, "display": organisation.name}
+
+
+def organisation_resource(organisation) -> dict:
+    """The Organization: its name, kind, and identifiers (the ODS code under the NHS's system where it has one,
+    and hjp's own id)."""
+    health = organisation.kind == organisation.Kind.HEALTH
+    return _drop_empty(
+        {
+            "resourceType": "Organization",
+            "id": str(organisation.pk),
+            "meta": _meta(organisation.updated_at),
+            "identifier": [
+                *([{"system": codes.ODS_CODE, "value": organisation.ods_code}] if organisation.ods_code else []),
+                {"system": codes.identifier_system("organisation"), "value": str(organisation.pk)},
+            ],
+            "type": [
+                {
+                    "coding": [{"system": codes.ORGANIZATION_TYPE, "code": "prov", "display": "Healthcare Provider"}]
+                    if health
+                    else [],
+                    "text": organisation.get_kind_display(),
+                }
+            ],
+            "name": organisation.name,
+        }
+    )
 
 
 def referral_identifier(referral: Referral) -> dict:

@@ -355,6 +355,43 @@ class PatientRead(FhirView):
         return Response(mapping.patient_resource(referral.patient))
 
 
+class OrganizationRead(FhirView):
+    """GET /fhir/Organization/<id>: an organisation the client may see (its own, its partnerships', those on the
+    referrals it may see), as Task.owner, Task.requester and ServiceRequest.performer name them."""
+
+    required_scopes = {"GET": READ_REFERRALS}
+
+    def get(self, request, pk: str):
+        organisation = queries.organisation_for(request.user, request.user.api_client.organisation_id, pk)
+        return Response(mapping.organisation_resource(organisation))
+
+
+class OrganizationSearch(FhirView):
+    """GET /fhir/Organization?identifier=<ODS code>: the organisations the client may see, found by ODS code."""
+
+    required_scopes = {"GET": READ_REFERRALS}
+
+    def get(self, request):
+        rows, used = queries.organisation_search(request.user, request.user.api_client.organisation_id, request.GET)
+        base = codes.base_url()
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(rows),
+            "link": [{"relation": "self", "url": f"{base}/Organization?{urlencode(used)}"}],
+        }
+        if rows:  # FHIR allows no empty list
+            bundle["entry"] = [
+                {
+                    "fullUrl": f"{base}/Organization/{organisation.pk}",
+                    "resource": mapping.organisation_resource(organisation),
+                    "search": {"mode": "match"},
+                }
+                for organisation in rows
+            ]
+        return Response(bundle)
+
+
 class SubscriptionCollection(FhirView):
     """POST /fhir/Subscription registers a subscription to the changes of the Tasks the client may see (the answer
     carries its signing secret, once); GET /fhir/Subscription lists the client's own."""

@@ -576,6 +576,9 @@ FHIR_MATRIX: dict[str, Row] = {
     # Every client lists its own subscriptions; one subscription is its client's alone.
     "fhir:subscriptions": Row((), clients_get(200, *TOKEN_CLIENTS)),
     "fhir:subscription": Row(("api_subscription",), clients_get(200, OWN_HEALTH)),
+    # An organisation is served to its own clients and its partnerships' (a search finds only those).
+    "fhir:organization_search": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:organization": Row(("health_org",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
 }
 # The same URLs naming what a person of the health organisation referred: its advice organisation's client only.
 FHIR_WEB_REFERRAL = {
@@ -607,6 +610,7 @@ def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
         "web_consent": referral.consent.pk,
         "web_patient": referral.patient_id,
         "code_system": "case-status",
+        "health_org": health_org.pk,
         "unknown": "Observation/1",
         "api_subscription": subscription_create(
             client=own_health.client,

@@ -92,6 +92,7 @@ def test_metadata_is_a_truthful_capability_statement(client):
         "ServiceRequest": ["read"],
         "Consent": ["read"],
         "Patient": ["read"],
+        "Organization": ["read", "search-type"],
         "CodeSystem": ["read"],
         "Subscription": ["create", "read", "search-type", "delete"],
     }
