@@ -8,10 +8,15 @@ from fhir.resources.R4B.organization import Organization
 
 from api.fhir import codes
 from tests import factories
-from tests.api.conftest import register
-from tests.api.fhir.test_views import fhir, outcome, resource  # noqa: F401 (fhir: the fixture)
+from tests.api.conftest import register, token_for
+from tests.api.fhir.test_views import Fhir, outcome, resource
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fhir(client):
+    return lambda new_client: Fhir(client, token_for(new_client))
 
 
 @pytest.fixture
@@ -22,7 +27,9 @@ def coded(health_org, advice_org):
     advice_org.save()
 
 
-def test_the_references_a_client_reads_resolve_to_organizations(coded, fhir, health_client, advice_client, sent_referral):
+def test_the_references_a_client_reads_resolve_to_organizations(
+    coded, fhir, health_client, advice_client, sent_referral
+):
     for new_client in (health_client, advice_client):
         system = fhir(new_client)
         task = system.get(f"/fhir/Task/{sent_referral.pk}").json()
@@ -58,7 +65,10 @@ def test_a_search_by_ods_code_finds_only_what_the_client_may_see(coded, fhir, ad
         Organization.model_validate(found["entry"][0]["resource"])
     assert resource(system.get("/fhir/Organization", {"identifier": "Y99999"}), Bundle)["total"] == 0
     everything = resource(system.get("/fhir/Organization"), Bundle)
-    assert {e["resource"]["name"] for e in everything["entry"]} == {health_org.name, advice_client.client.organisation.name}
+    assert {e["resource"]["name"] for e in everything["entry"]} == {
+        health_org.name,
+        advice_client.client.organisation.name,
+    }
     issues = outcome(system.get("/fhir/Organization", {"identifier": "http://example.org/ids|B86012"}), 400)
     assert issues[0]["expression"] == ["identifier"]
 
