@@ -94,6 +94,12 @@ def capability_statement(*, published: str) -> dict:
                     },
                     {"type": "CodeSystem", "interaction": read},
                     {
+                        "type": "StructureDefinition",
+                        "interaction": read,
+                        "documentation": "hjp's extensions, each at its canonical URL "
+                        "(<base>/StructureDefinition/<name>).",
+                    },
+                    {
                         "type": "Subscription",
                         "supportedProfile": [
                             "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-subscription"

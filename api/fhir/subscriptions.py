@@ -52,7 +52,7 @@ def topic_url() -> str:
 
 
 def secret_extension_url() -> str:
-    return f"{codes.base_url()}/StructureDefinition/subscription-signing-secret"
+    return codes.extension_url("subscription-signing-secret")
 
 
 # --- registering ------------------------------------------------------------------------------------------

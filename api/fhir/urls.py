@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.Transaction.as_view(), name="transaction"),
     path("metadata", views.Metadata.as_view(), name="metadata"),
     path("CodeSystem/<str:name>", views.CodeSystemRead.as_view(), name="code_system"),
+    path("StructureDefinition/<str:name>", views.StructureDefinitionRead.as_view(), name="structure_definition"),
     path("Task", views.TaskSearch.as_view(), name="task_search"),
     path("Task/<str:pk>", views.TaskInstance.as_view(), name="task"),
     path("ServiceRequest/<str:pk>", views.ServiceRequestRead.as_view(), name="service_request"),

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
-from api.fhir import capability, codes, mapping, moves, queries, subscriptions
+from api.fhir import capability, codes, extensions, mapping, moves, queries, subscriptions
 from api.fhir.outcome import FhirError, Issue, operation_outcome
 from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
@@ -167,6 +167,18 @@ class CodeSystemRead(FhirView):
         if name not in codes.CODE_SYSTEMS:
             raise Http404
         return Response(codes.code_system_resource(name))
+
+
+class StructureDefinitionRead(FhirView):
+    """GET /fhir/StructureDefinition/<name>: one of hjp's extensions at its canonical URL (public)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, name: str):
+        if name not in extensions.EXTENSIONS:
+            raise Http404
+        return Response(extensions.structure_definition_resource(name))
 
 
 class Transaction(FhirView):

@@ -564,6 +564,7 @@ FHIR_MATRIX: dict[str, Row] = {
     # Public, as FHIR expects: what the server does, and hjp's code systems.
     "fhir:metadata": Row((), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
     "fhir:code_system": Row(("code_system",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
+    "fhir:structure_definition": Row(("extension",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
     # POST only (a GET is not a transaction).
     "fhir:transaction": Row((), clients_get(405, *TOKEN_CLIENTS)),
     # Every client may search; each finds only its own organisation's (tested in tests/api/fhir/test_views.py).
@@ -610,6 +611,7 @@ def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
         "web_consent": referral.consent.pk,
         "web_patient": referral.patient_id,
         "code_system": "case-status",
+        "extension": "responsible-advisor",
         "health_org": health_org.pk,
         "unknown": "Observation/1",
         "api_subscription": subscription_create(
