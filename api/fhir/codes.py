@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from casework.models import ClosureReason
+from hjp.accounts.models import Profession
 from outcomes.models import FinancialKind, NonFinancialKind, OutcomeKind
 from referrals.models import (
     CaseStatus,
@@ -142,6 +143,12 @@ CODE_SYSTEMS = {
             "hjp key date kinds",
             "What the key date on a referral is: a decision letter's date starts the appeal clock.",
             _choices(KnownDeadlineKind.choices),
+        ),
+        HjpCodeSystem(
+            "referrer-profession",
+            "hjp referrer professions",
+            "The referring practitioner's profession: ServiceRequest's requester PractitionerRole.code.",
+            _choices(Profession.choices),
         ),
         HjpCodeSystem(
             "setting",

@@ -204,6 +204,30 @@ def consent_resource(referral: Referral) -> dict:
     )
 
 
+def requester_role(referral: Referral) -> dict:
+    """Who referred, as the ServiceRequest's contained PractitionerRole: the person a referring system named (with
+    their professional registration), or else the referrer who made it on the pages; their profession and role,
+    and their organisation."""
+    named = getattr(referral, "referring_practitioner", None)
+    profession = codes.coding("referrer-profession", referral.referrer_profession)
+    if named is not None:
+        practitioner = {
+            "display": named.name,
+            "identifier": {"system": named.identifier_system, "value": named.identifier} if named.identifier else None,
+        }
+        role = named.role or profession["display"]
+    else:
+        practitioner = {"display": referral.referrer.get_full_name() or str(referral.referrer)}
+        role = profession["display"]
+    return {
+        "resourceType": "PractitionerRole",
+        "id": "requester",
+        "practitioner": practitioner,
+        "organization": organisation_reference(referral.referring_organisation),
+        "code": [{"coding": [profession], "text": role}],
+    }
+
+
 def service_request_resource(referral: Referral) -> dict:
     """The ServiceRequest: the problems (categories), urgency, the key date, who referred (a contained
     PractitionerRole: the referrer, their profession and organisation) and the advice service asked."""
@@ -240,19 +264,12 @@ def service_request_resource(referral: Referral) -> dict:
         extensions.append(
             {"url": codes.extension_url("expected-discharge-date"), "valueDate": day(referral.expected_discharge_date)}
         )
-    requester = {
-        "resourceType": "PractitionerRole",
-        "id": "requester",
-        "practitioner": {"display": referral.referrer.get_full_name() or str(referral.referrer)},
-        "organization": organisation_reference(referral.referring_organisation),
-        "code": [{"text": referral.get_referrer_profession_display()}],
-    }
     return _drop_empty(
         {
             "resourceType": "ServiceRequest",
             "id": str(referral.pk),
             "meta": _meta(referral.updated_at),
-            "contained": [requester],
+            "contained": [requester_role(referral)],
             "extension": extensions,
             "identifier": [referral_identifier(referral)],
             "status": SERVICE_REQUEST_STATUS[ReferralStatus(referral.status)],

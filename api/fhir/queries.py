@@ -36,7 +36,7 @@ def referral_for(user, pk, *, as_request: bool = False) -> Referral:
         raise Http404("No such resource.")
     rows = _task_rows(user).select_related("consent", "case")
     if as_request:
-        rows = rows.select_related("referrer").prefetch_related("categories")
+        rows = rows.select_related("referrer", "referring_practitioner").prefetch_related("categories")
     return get_referral_for_user(user, int(pk), queryset=rows)
 
 

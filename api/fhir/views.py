@@ -223,6 +223,7 @@ class Transaction(FhirView):
                 consent_data=submission.consent_data,
                 referral_data=submission.referral_data,
                 submit=True,
+                practitioner=submission.practitioner,
             )
         except DomainError as refused:
             raise FhirError.one(422, "business-rule", refused.message, "Bundle") from None
@@ -241,6 +242,20 @@ class Transaction(FhirView):
                         "status": "201 Created",
                         "location": locations[kind],
                         "lastModified": mapping.instant(referral.updated_at),
+                    }
+                    if kind in locations
+                    else {
+                        "status": "200 OK",
+                        # hjp keeps who referred on the referral, not as a resource of its own: say where.
+                        "outcome": operation_outcome(
+                            [
+                                Issue(
+                                    "informational",
+                                    f"Kept as the requester of ServiceRequest/{referral.pk}.",
+                                    severity="information",
+                                )
+                            ]
+                        ),
                     }
                 }
                 for kind in submission.order
