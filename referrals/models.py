@@ -2,8 +2,8 @@ import re
 from datetime import date
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, Upper

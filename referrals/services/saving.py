@@ -188,9 +188,7 @@ def referral_save(
     consent.full_clean()
     consent.save()
     if practitioner:
-        named = ReferringPractitioner(
-            referral=referral, **{k: v for k, v in practitioner.items() if k != "profession"}
-        )
+        named = ReferringPractitioner(referral=referral, **{k: v for k, v in practitioner.items() if k != "profession"})
         named.full_clean()
         named.save()
     audit_record(actor=actor, action=action, obj=referral, summary="referral saved as draft")
