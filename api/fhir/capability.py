@@ -73,7 +73,10 @@ def capability_statement(*, published: str) -> dict:
                         "statusReason coded from the decline-reason CodeSystem), in-progress (the first contact with "
                         "the patient) or completed (a statusReason coded from closure-reason, else work completed); "
                         "businessStatus from case-status. The same transitions as the web pages: a move they refuse "
-                        "is refused with 409.",
+                        "is refused with 409. POST Task/<id>/$redirect (cases:write) with a Parameters resource "
+                        "(provider: the id of a provider in the service's directory; note: for the referrer; share: "
+                        "parts given-by, method, said-at, the patient's consent to share with the provider, which "
+                        "hands the referral over) redirects a submitted referral as triage's page does.",
                     },
                     {"type": "ServiceRequest", "interaction": read, "conditionalCreate": True},
                     {"type": "Consent", "interaction": read},

@@ -10,6 +10,7 @@ urlpatterns = [
     path("CodeSystem/<str:name>", views.CodeSystemRead.as_view(), name="code_system"),
     path("StructureDefinition/<str:name>", views.StructureDefinitionRead.as_view(), name="structure_definition"),
     path("Task", views.TaskSearch.as_view(), name="task_search"),
+    path("Task/<str:pk>/$redirect", views.TaskRedirect.as_view(), name="task_redirect"),
     path("Task/<str:pk>", views.TaskInstance.as_view(), name="task"),
     path("ServiceRequest/<str:pk>", views.ServiceRequestRead.as_view(), name="service_request"),
     path("Consent/<str:pk>", views.ConsentRead.as_view(), name="consent"),

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
-from api.fhir import capability, codes, extensions, mapping, moves, queries, subscriptions
+from api.fhir import capability, codes, extensions, mapping, moves, queries, redirect, subscriptions
 from api.fhir.outcome import FhirError, Issue, operation_outcome
 from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
@@ -347,6 +347,20 @@ class TaskInstance(FhirView):
         if needed not in token_scopes(request):
             raise FhirError.one(403, "forbidden", f"This move needs a token with the scope {needed}.", "Task.status")
         moves.task_move(referral=referral, wanted=wanted, actor=request.user)
+        referral = queries.referral_for(request.user, referral.pk)
+        _audit_read(request, referral, "Task")
+        return Response(_task(referral))
+
+
+class TaskRedirect(FhirView):
+    """POST /fhir/Task/<id>/$redirect (cases:write): triage's redirect, with the page's form and service (a
+    provider of the service's directory, a note for the referrer, the patient's consent to share with it)."""
+
+    required_scopes = {"POST": WRITE_CASES}
+
+    def post(self, request, pk: str):
+        referral = queries.referral_for(request.user, pk)
+        redirect.task_redirect(referral=referral, parameters=request.data, actor=request.user)
         referral = queries.referral_for(request.user, referral.pk)
         _audit_read(request, referral, "Task")
         return Response(_task(referral))
