@@ -9,6 +9,7 @@ from django.utils import timezone
 from oauth2_provider.settings import oauth2_settings
 
 from hjp.accounts.models import Organisation
+from hjp.core.encrypted import EncryptedTextField
 from hjp.core.models import TimeStampedModel
 
 # Every scope a client may hold: reading referrals, submitting referrals, moving referrals and cases.
@@ -110,8 +111,9 @@ class Subscription(TimeStampedModel):
     reason = models.CharField(max_length=300, blank=True)
     endpoint = models.URLField(max_length=500)
     content = models.CharField(max_length=20, choices=Content.choices, default=Content.ID_ONLY)
-    # Kept to sign with (the client checks the signature with its copy): shown once, when the subscription is made.
-    secret = models.CharField(max_length=100)
+    # Kept to sign with (the client checks the signature with its copy): shown once, when the subscription is made;
+    # encrypted at rest with EVIDENCE_ENCRYPTION_KEYS (re-encrypted by manage.py rotate_encrypted_columns).
+    secret = EncryptedTextField()
     events_since_start = models.PositiveBigIntegerField(default=0)
     end = models.DateTimeField(null=True, blank=True, help_text="After this no more notifications are sent.")
 

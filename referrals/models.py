@@ -1,7 +1,9 @@
+import re
 from datetime import date
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce, Upper
@@ -336,6 +338,8 @@ class Referral(TimeStampedModel):
             models.Index(F("referrer"), SORT_AT.desc(), F("id").desc(), name="referral_referrer_sort_idx"),
             # A team's latest referral (outcomes.selectors.engagement: teams that have not referred for 90 days).
             models.Index(fields=["referring_team", "submitted_at"], name="referral_team_sent_idx"),
+            # Polling for changes: the FHIR Task search's _lastUpdated range and its keyset order (updated_at, id).
+            models.Index(fields=["updated_at", "id"], name="referral_updated_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -502,6 +506,59 @@ class ReferralStatusChange(models.Model):
         if not self.decline_reason:
             return self.reason
         return f"{self.get_decline_reason_display()}. {self.reason}".strip()
+
+
+# The UK's professional registers, as the identifier systems of UK Core's Practitioner name them, with the form
+# of a registration number (checked where hjp is given one): GMC 7 digits; NMC PIN 2 digits, a letter, 4 digits,
+# a letter; HCPC 2 letters and digits; GPhC 7 digits.
+PROFESSIONAL_REGISTERS = {
+    "https://fhir.hl7.org.uk/Id/gmc-number": ("GMC number", r"\d{7}"),
+    "https://fhir.hl7.org.uk/Id/nmc-number": ("NMC PIN", r"\d{2}[A-Z]\d{4}[A-Z]"),
+    "https://fhir.hl7.org.uk/Id/hcpc-number": ("HCPC number", r"[A-Z]{2}\d{5,6}"),
+    "https://fhir.hl7.org.uk/Id/gphc-number": ("GPhC number", r"\d{7}"),
+}
+
+
+class ReferringPractitioner(models.Model):
+    """Who referred, as the referring system names them, when a system sent the referral: the referral's
+    `referrer` is then the API client's system account, and this is the person behind it (their name, their
+    role or profession as the system gives it, and their professional registration, e.g. a GMC number)."""
+
+    audit_referral = "referral_id"
+
+    referral = models.OneToOneField(Referral, on_delete=models.CASCADE, related_name="referring_practitioner")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200, blank=True, help_text="As the referring system describes it.")
+    identifier_system = models.CharField(max_length=200, blank=True)
+    identifier = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(identifier="") | ~Q(identifier_system=""), name="referring_practitioner_identifier_system"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def register_label(self) -> str:
+        return PROFESSIONAL_REGISTERS.get(self.identifier_system, ("Identifier", ""))[0]
+
+    def clean(self):
+        errors = {}
+        if not self.name.strip():
+            errors["name"] = "Give the referring practitioner's name."
+        if self.identifier and not self.identifier_system:
+            errors["identifier_system"] = "Say whose identifier this is: its system (e.g. the GMC's)."
+        if self.identifier_system and not re.fullmatch(r"(https?://|urn:(oid|uuid):)\S+", self.identifier_system):
+            errors["identifier_system"] = "An identifier's system is a URI (https://... or urn:oid:...)."
+        register = PROFESSIONAL_REGISTERS.get(self.identifier_system)
+        if register and not re.fullmatch(register[1], self.identifier.strip().upper()):
+            errors["identifier"] = f"{self.identifier!r} is not a {register[0]}."
+        if errors:
+            raise ValidationError(errors)
 
 
 class HandoverState(models.TextChoices):

@@ -73,12 +73,35 @@ def capability_statement(*, published: str) -> dict:
                         "statusReason coded from the decline-reason CodeSystem), in-progress (the first contact with "
                         "the patient) or completed (a statusReason coded from closure-reason, else work completed); "
                         "businessStatus from case-status. The same transitions as the web pages: a move they refuse "
-                        "is refused with 409.",
+                        "is refused with 409. POST Task/<id>/$redirect (cases:write) with a Parameters resource "
+                        "(provider: the id of a provider in the service's directory; note: for the referrer; share: "
+                        "parts given-by, method, said-at, the patient's consent to share with the provider, which "
+                        "hands the referral over) redirects a submitted referral as triage's page does.",
                     },
                     {"type": "ServiceRequest", "interaction": read, "conditionalCreate": True},
                     {"type": "Consent", "interaction": read},
                     {"type": "Patient", "interaction": read},
+                    {
+                        "type": "Organization",
+                        "interaction": [{"code": "read"}, {"code": "search-type"}],
+                        "searchParam": [
+                            {
+                                "name": "identifier",
+                                "type": "token",
+                                "documentation": f"The ODS code ({codes.ODS_CODE}|<code>, or the code alone).",
+                            }
+                        ],
+                        "documentation": "The organisations the client may see: its own, those in a partnership "
+                        "with it, and those named on the referrals it may see (Task.owner, Task.requester, "
+                        "ServiceRequest.performer).",
+                    },
                     {"type": "CodeSystem", "interaction": read},
+                    {
+                        "type": "StructureDefinition",
+                        "interaction": read,
+                        "documentation": "hjp's extensions, each at its canonical URL "
+                        "(<base>/StructureDefinition/<name>).",
+                    },
                     {
                         "type": "Subscription",
                         "supportedProfile": [

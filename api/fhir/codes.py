@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from casework.models import ClosureReason
+from hjp.accounts.models import Profession
 from outcomes.models import FinancialKind, NonFinancialKind, OutcomeKind
 from referrals.models import (
     CaseStatus,
@@ -26,6 +27,7 @@ LOINC = "http://loinc.org"
 NHS_NUMBER = "https://fhir.nhs.uk/Id/nhs-number"
 ODS_CODE = "https://fhir.nhs.uk/Id/ods-organization-code"
 TASK_CODE = "http://hl7.org/fhir/CodeSystem/task-code"
+ORGANIZATION_TYPE = "http://terminology.hl7.org/CodeSystem/organization-type"
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_VALUE = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
@@ -141,6 +143,12 @@ CODE_SYSTEMS = {
             "hjp key date kinds",
             "What the key date on a referral is: a decision letter's date starts the appeal clock.",
             _choices(KnownDeadlineKind.choices),
+        ),
+        HjpCodeSystem(
+            "referrer-profession",
+            "hjp referrer professions",
+            "The referring practitioner's profession: ServiceRequest's requester PractitionerRole.code.",
+            _choices(Profession.choices),
         ),
         HjpCodeSystem(
             "setting",

@@ -62,13 +62,40 @@ def _drop_empty(resource: dict) -> dict:
 
 
 def organisation_reference(organisation) -> dict:
-    """An Organization by hjp's id (not served here: a logical reference), its ODS code where it has one."""
+    """An Organization by hjp's id (served at /fhir/Organization/<id> to the clients that may see it), its ODS code
+    where it has one."""
     identifier = (
         {"system": codes.ODS_CODE, "value": organisation.ods_code}
         if organisation.ods_code
         else {"system": codes.identifier_system("organisation"), "value": str(organisation.pk)}
     )
     return {"reference": f"Organization/{organisation.pk}", "identifier": identifier, "display": organisation.name}
+
+
+def organisation_resource(organisation) -> dict:
+    """The Organization: its name, kind, and identifiers (the ODS code under the NHS's system where it has one,
+    and hjp's own id)."""
+    health = organisation.kind == organisation.Kind.HEALTH
+    return _drop_empty(
+        {
+            "resourceType": "Organization",
+            "id": str(organisation.pk),
+            "meta": _meta(organisation.updated_at),
+            "identifier": [
+                *([{"system": codes.ODS_CODE, "value": organisation.ods_code}] if organisation.ods_code else []),
+                {"system": codes.identifier_system("organisation"), "value": str(organisation.pk)},
+            ],
+            "type": [
+                {
+                    "coding": [{"system": codes.ORGANIZATION_TYPE, "code": "prov", "display": "Healthcare Provider"}]
+                    if health
+                    else [],
+                    "text": organisation.get_kind_display(),
+                }
+            ],
+            "name": organisation.name,
+        }
+    )
 
 
 def referral_identifier(referral: Referral) -> dict:
@@ -177,6 +204,30 @@ def consent_resource(referral: Referral) -> dict:
     )
 
 
+def requester_role(referral: Referral) -> dict:
+    """Who referred, as the ServiceRequest's contained PractitionerRole: the person a referring system named (with
+    their professional registration), or else the referrer who made it on the pages; their profession and role,
+    and their organisation."""
+    named = getattr(referral, "referring_practitioner", None)
+    profession = codes.coding("referrer-profession", referral.referrer_profession)
+    if named is not None:
+        practitioner = {
+            "display": named.name,
+            "identifier": {"system": named.identifier_system, "value": named.identifier} if named.identifier else None,
+        }
+        role = named.role or profession["display"]
+    else:
+        practitioner = {"display": referral.referrer.get_full_name() or str(referral.referrer)}
+        role = profession["display"]
+    return {
+        "resourceType": "PractitionerRole",
+        "id": "requester",
+        "practitioner": practitioner,
+        "organization": organisation_reference(referral.referring_organisation),
+        "code": [{"coding": [profession], "text": role}],
+    }
+
+
 def service_request_resource(referral: Referral) -> dict:
     """The ServiceRequest: the problems (categories), urgency, the key date, who referred (a contained
     PractitionerRole: the referrer, their profession and organisation) and the advice service asked."""
@@ -213,19 +264,12 @@ def service_request_resource(referral: Referral) -> dict:
         extensions.append(
             {"url": codes.extension_url("expected-discharge-date"), "valueDate": day(referral.expected_discharge_date)}
         )
-    requester = {
-        "resourceType": "PractitionerRole",
-        "id": "requester",
-        "practitioner": {"display": referral.referrer.get_full_name() or str(referral.referrer)},
-        "organization": organisation_reference(referral.referring_organisation),
-        "code": [{"text": referral.get_referrer_profession_display()}],
-    }
     return _drop_empty(
         {
             "resourceType": "ServiceRequest",
             "id": str(referral.pk),
             "meta": _meta(referral.updated_at),
-            "contained": [requester],
+            "contained": [requester_role(referral)],
             "extension": extensions,
             "identifier": [referral_identifier(referral)],
             "status": SERVICE_REQUEST_STATUS[ReferralStatus(referral.status)],

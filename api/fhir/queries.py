@@ -5,12 +5,14 @@ the same as one that does not exist."""
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from api.fhir import codes
 from api.fhir.outcome import FhirError
+from hjp.accounts.models import Organisation, Partnership
 from hjp.core.pagination import decode_position, encode_position, keyset_filter
 from referrals.models import FHIR_TASK_STATUS, Referral, ReferralStatusChange
 from referrals.permissions import get_referral_for_user
@@ -34,7 +36,7 @@ def referral_for(user, pk, *, as_request: bool = False) -> Referral:
         raise Http404("No such resource.")
     rows = _task_rows(user).select_related("consent", "case")
     if as_request:
-        rows = rows.select_related("referrer").prefetch_related("categories")
+        rows = rows.select_related("referrer", "referring_practitioner").prefetch_related("categories")
     return get_referral_for_user(user, int(pk), queryset=rows)
 
 
@@ -88,10 +90,9 @@ def _instant(value: str, name: str) -> datetime:
     return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
 
 
-def task_search(user, params) -> TaskPage:
-    """One page of the Tasks the user may see, filtered by owner, status, focus and _lastUpdated, oldest change
-    first (so that a poller's `_lastUpdated=gt<last seen>` never misses one); FhirError (400) for a parameter
-    that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
+def task_search_rows(user, params) -> tuple[QuerySet[Referral], list[tuple[str, str]]]:
+    """The Tasks the user may see filtered by owner, status, focus and _lastUpdated, oldest change first (the
+    index `referral_updated_idx` serves the order and the _lastUpdated range), and the parameters applied."""
     rows = _task_rows(user)
     used = []
     for value in params.getlist("owner"):
@@ -113,12 +114,19 @@ def task_search(user, params) -> TaskPage:
         lookup = PREFIXES[prefix]
         rows = rows.filter(**{f"updated_at__{lookup}": moment} if lookup else {"updated_at": moment})
         used.append(("_lastUpdated", value))
+    return rows.order_by(*TASK_ORDER), used
+
+
+def task_search(user, params) -> TaskPage:
+    """One page of the Tasks the user may see, filtered by owner, status, focus and _lastUpdated, oldest change
+    first (so that a poller's `_lastUpdated=gt<last seen>` never misses one); FhirError (400) for a parameter
+    that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
+    rows, used = task_search_rows(user, params)
     count = params.get("_count", str(DEFAULT_COUNT))
     if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
         raise FhirError.one(400, "invalid", f"_count must be a number from 1 to {MAX_COUNT}.", "_count")
     count = int(count)
     used.append(("_count", str(count)))
-    rows = rows.order_by(*TASK_ORDER)
     label = ["fhir-task", *TASK_ORDER, *(f"{k}={v}" for k, v in used)]
     cursor = params.get("_cursor", "")
     if cursor:
@@ -131,3 +139,56 @@ def task_search(user, params) -> TaskPage:
     page = page[:count]
     next_cursor = encode_position(label, [page[-1].updated_at, page[-1].pk]) if more else ""
     return TaskPage(rows=page, next_cursor=next_cursor, used=used)
+
+
+def organisations_for(user, organisation_id: int) -> QuerySet[Organisation]:
+    """The organisations a client (of `organisation_id`, acting as `user`, its system account) may read as an
+    Organization: its own; those in a partnership with it (the advice service a health organisation refers to,
+    the health organisations referring to an advice service); and those named on a referral it may see (a
+    handed-over referral's referring and first advice organisations), so every Task.owner, Task.requester and
+    ServiceRequest.performer it reads resolves."""
+    partnerships = Partnership.objects.filter(
+        Q(advice_organisation_id=organisation_id) | Q(health_organisations__id=organisation_id)
+    ).values("pk")
+    members = Partnership.health_organisations.through.objects.filter(partnership_id__in=partnerships)
+    referrals = Referral.objects.visible_to(user)
+    return Organisation.objects.filter(
+        Q(pk=organisation_id)
+        | Q(pk__in=Partnership.objects.filter(pk__in=partnerships).values("advice_organisation_id"))
+        | Q(pk__in=members.values("organisation_id"))
+        | Q(pk__in=referrals.values("referring_organisation_id"))
+        | Q(pk__in=referrals.values("advice_organisation_id"))
+    )
+
+
+def organisation_for(user, organisation_id: int, pk) -> Organisation:
+    if not str(pk).isdigit():
+        raise Http404("No such resource.")
+    found = organisations_for(user, organisation_id).filter(pk=int(pk)).first()
+    if found is None:
+        raise Http404("No such resource.")
+    return found
+
+
+def organisation_search(user, organisation_id: int, params) -> tuple[list[Organisation], list[tuple[str, str]]]:
+    """The organisations the client may read, filtered by `identifier` (the ODS code, as
+    https://fhir.nhs.uk/Id/ods-organization-code|<code> or the code alone; hjp's own id under its Id/organisation
+    system), by name order; FhirError (400) for an identifier of another system."""
+    rows = organisations_for(user, organisation_id)
+    used = []
+    for value in params.getlist("identifier"):
+        system, _, code = value.rpartition("|")
+        if system in ("", codes.ODS_CODE):
+            rows = rows.filter(ods_code__iexact=code.strip())
+        elif system == codes.identifier_system("organisation"):
+            rows = rows.filter(pk=int(code)) if code.isdigit() else rows.none()
+        else:
+            raise FhirError.one(
+                400,
+                "not-supported",
+                f"Search an Organization by its ODS code ({codes.ODS_CODE}|<code>) or hjp's id "
+                f"({codes.identifier_system('organisation')}|<id>).",
+                "identifier",
+            )
+        used.append(("identifier", value))
+    return list(rows.order_by("name", "pk")[:MAX_COUNT]), used

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from fhir.resources.R4B.bundle import Bundle
@@ -18,12 +19,24 @@ from pydantic import ValidationError as PydanticValidationError
 
 from api.fhir import codes
 from api.fhir.outcome import FhirError, Issue
+from hjp.accounts.models import Profession
 from hjp.core.forms import SUBMISSION_TOKEN
 from referrals.forms import ConsentForm, PatientForm, ReferralForm
-from referrals.models import Consent, ContactMethod, KnownDeadlineKind, Setting, Sex, Urgency
+from referrals.models import (
+    PROFESSIONAL_REGISTERS,
+    Consent,
+    ContactMethod,
+    KnownDeadlineKind,
+    ReferringPractitioner,
+    Setting,
+    Sex,
+    Urgency,
+)
 from referrals.selectors import partnerships_for_referrer, problem_categories
 
 REQUIRED_RESOURCES = ("Patient", "Consent", "ServiceRequest", "Task")
+# Who referred, when the Bundle carries them as resources of their own (ServiceRequest.requester names them).
+PRACTITIONER_RESOURCES = ("Practitioner", "PractitionerRole")
 SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.ANOTHER, "unknown": Sex.PREFER_NOT_TO_SAY}
 
 
@@ -38,6 +51,8 @@ class Submission:
     if_none_exist: str = ""
     # The resource types in the Bundle's order, for the transaction-response's entries.
     order: tuple[str, ...] = ()
+    # Who referred (ReferringPractitioner's fields and the profession named, if any), when the Bundle says.
+    practitioner: dict | None = None
 
 
 @dataclass
@@ -95,7 +110,7 @@ def check_structure(document) -> dict:
                     "not-supported", f"Unknown resource type {kind!r}.", (f"Bundle.entry[{i}].resource.resourceType",)
                 )
                 for i, kind in _resource_types(document)
-                if kind not in REQUIRED_RESOURCES
+                if kind not in REQUIRED_RESOURCES + PRACTITIONER_RESOURCES
             ]
             or [Issue("structure", "This is not a valid FHIR Bundle.", ("Bundle",))],
         ) from None
@@ -121,10 +136,11 @@ def _entries(document: dict, reader: _Reader) -> dict[str, tuple[int, dict, dict
         resource = entry.get("resource") or {}
         kind = resource.get("resourceType", "")
         where = f"Bundle.entry[{index}]"
-        if kind not in REQUIRED_RESOURCES:
+        if kind not in REQUIRED_RESOURCES + PRACTITIONER_RESOURCES:
             reader.problem(
                 "not-supported",
-                f"A referral Bundle holds only a Patient, a Consent, a ServiceRequest and a Task, not a {kind or 'resource without a type'}.",
+                "A referral Bundle holds only a Patient, a Consent, a ServiceRequest and a Task (and the requester's "
+                f"Practitioner or PractitionerRole), not a {kind or 'resource without a type'}.",
                 f"{where}.resource",
             )
         elif kind in found:
@@ -402,6 +418,110 @@ def _partnership(request: dict, partnerships, base: str, reader: _Reader):
     return ""
 
 
+def _contained_or_entry(reference: dict, request: dict, base: str, found: dict, reader: _Reader):
+    """The resource a Reference points at, with its path: contained in the ServiceRequest ("#id") or an entry of
+    the Bundle (its fullUrl, or Type/id); (None, "") for a logical reference (one to nothing in the Bundle)."""
+    target = reference.get("reference", "")
+    if target.startswith("#"):
+        for i, contained in enumerate(request.get("contained") or []):
+            if contained.get("id") == target[1:]:
+                return contained, f"{base}.contained[{i}]"
+        reader.problem("invalid", f"{target} names nothing the ServiceRequest contains.", f"{base}.requester")
+        return None, ""
+    for kind in PRACTITIONER_RESOURCES:
+        if kind in found and _refers_to(reference, found[kind][2], kind):
+            return found[kind][1], f"Bundle.entry[{found[kind][0]}].resource"
+    return None, ""
+
+
+def _person_name(practitioner: dict) -> str:
+    name = (practitioner.get("name") or [{}])[0]
+    if name.get("text"):
+        return name["text"].strip()
+    return " ".join([*(name.get("prefix") or []), *(name.get("given") or []), name.get("family", "")]).strip()
+
+
+def _registration(identifiers: list[dict]) -> tuple[int, dict] | tuple[None, dict]:
+    """The professional registration among a practitioner's identifiers (a known register's first), if any."""
+    for i, identifier in enumerate(identifiers):
+        if identifier.get("system") in PROFESSIONAL_REGISTERS:
+            return i, identifier
+    return (0, identifiers[0]) if identifiers else (None, {})
+
+
+def _practitioner_data(index: int, request: dict, found: dict, reader: _Reader) -> dict | None:
+    """Who referred, from ServiceRequest.requester: a PractitionerRole or Practitioner (contained, or an entry of
+    the Bundle), or a logical reference's display and identifier. None when the Bundle names nobody (the client's
+    system account is then the only referrer on record). Checked by ReferringPractitioner's own rules."""
+    base = f"Bundle.entry[{index}].resource"
+    requester = request.get("requester")
+    used: set[str] = set()
+    data = None
+    if requester and not requester.get("reference", "").startswith("Organization/"):
+        data, where = {"name": "", "role": "", "identifier_system": "", "identifier": "", "profession": ""}, {}
+        person_ref, person_where = requester, f"{base}.requester"
+        resource, path = _contained_or_entry(requester, request, base, found, reader)
+        if resource is not None:
+            used.add(path)
+            kind = resource.get("resourceType")
+            if kind == "PractitionerRole":
+                for i, code in enumerate(resource.get("code") or []):
+                    data["role"] = (
+                        data["role"]
+                        or code.get("text")
+                        or next((c.get("display", "") for c in code.get("coding") or [] if c.get("display")), "")
+                    )
+                    where["role"] = f"{path}.code[{i}]"
+                    for j, coding in enumerate(code.get("coding") or []):
+                        if coding.get("system") == codes.system_url("referrer-profession"):
+                            data["profession"] = _code_of(
+                                coding,
+                                "referrer-profession",
+                                Profession.values,
+                                f"{path}.code[{i}].coding[{j}]",
+                                reader,
+                            )
+                person_ref, person_where = resource.get("practitioner") or {}, f"{path}.practitioner"
+                resource, path = _contained_or_entry(person_ref, request, base, found, reader)
+                if resource is not None:
+                    used.add(path)
+            if resource is not None and resource.get("resourceType") != "Practitioner":
+                reader.problem(
+                    "invalid", "The requester is a Practitioner or a PractitionerRole of one.", f"{path}.resourceType"
+                )
+                return None
+        if resource is not None:
+            data["name"], where["name"] = _person_name(resource), f"{path}.name"
+            i, identifier = _registration(resource.get("identifier") or [])
+            where["identifier"] = f"{path}.identifier[{i or 0}]"
+        else:
+            data["name"], where["name"] = (person_ref.get("display") or "").strip(), f"{person_where}.display"
+            identifier = person_ref.get("identifier") or {}
+            where["identifier"] = f"{person_where}.identifier"
+        data["identifier_system"] = identifier.get("system", "")
+        data["identifier"] = (identifier.get("value") or "").strip().upper()
+        where["identifier_system"] = where["identifier"]
+        checked = ReferringPractitioner(**{k: v for k, v in data.items() if k != "profession"})
+        try:
+            checked.full_clean(exclude=["referral"])
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                for message in messages:
+                    reader.problem(
+                        "required" if name == "name" and not data["name"] else "invalid",
+                        message,
+                        where.get(name, f"{base}.requester"),
+                    )
+    for kind in PRACTITIONER_RESOURCES:
+        if kind in found and f"Bundle.entry[{found[kind][0]}].resource" not in used:
+            reader.problem(
+                "invalid",
+                f"The Bundle's {kind} is not the ServiceRequest's requester: name it there, or leave it out.",
+                f"Bundle.entry[{found[kind][0]}]",
+            )
+    return data
+
+
 def _task_checks(index: int, task: dict, found: dict, reader: _Reader) -> None:
     base = f"Bundle.entry[{index}].resource"
     if task.get("status") != "requested":
@@ -445,6 +565,7 @@ def read_submission(document, *, user) -> Submission:
         categories=problem_categories(),
     )
     _task_checks(t_index, task, found, reader)
+    practitioner = _practitioner_data(s_index, service_request, found, reader)
     for form, name in ((patient_form, "patient"), (consent_form, "consent"), (referral_form, "referral")):
         if not form.is_valid():
             _form_issues(form, name, reader)
@@ -456,4 +577,5 @@ def read_submission(document, *, user) -> Submission:
         referral_data=referral_form.cleaned_data,
         if_none_exist=(s_entry.get("request") or {}).get("ifNoneExist", ""),
         order=tuple(kind for _index, kind in sorted((index, kind) for kind, (index, _r, _e) in found.items())),
+        practitioner=practitioner,
     )

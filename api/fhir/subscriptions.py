@@ -34,7 +34,7 @@ from hjp.audit.services import audit_record
 from hjp.notifications.models import Message, MessageKind
 from hjp.notifications.services import webhook_queue
 from hjp.notifications.webhooks import WebhookRequest, endpoint_problem
-from referrals.models import Referral
+from referrals.models import PARTNER_SEES_STATES, Handover, Referral
 
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition"
 SUBSCRIPTION_PROFILE = f"{BACKPORT}/backport-subscription"
@@ -52,7 +52,7 @@ def topic_url() -> str:
 
 
 def secret_extension_url() -> str:
-    return f"{codes.base_url()}/StructureDefinition/subscription-signing-secret"
+    return codes.extension_url("subscription-signing-secret")
 
 
 # --- registering ------------------------------------------------------------------------------------------
@@ -196,10 +196,14 @@ def notify_subscribers(*, referral_id: int, change: str, **kwargs) -> int:
     this change for each active subscription whose client's system account may see the referral
     (`Referral.objects.visible_to`, the pages' one rule). Returns how many were queued."""
     now = timezone.now()
-    # Only a client of the referral's referring or advice organisation can see it (its system account holds a
-    # membership of its own organisation alone): the cost of a change does not grow with every client's
-    # subscriptions. `visible_to` below still decides.
+    # Only a client of the referral's referring or advice organisation, or of a partner advice organisation it was
+    # handed over to while the partner sees it, can see it (its system account holds a membership of its own
+    # organisation alone): the cost of a change does not grow with every client's subscriptions. `visible_to`
+    # below still decides, and decides again at each attempt to send.
     referral = Referral.objects.filter(pk=referral_id)
+    partners = Handover.objects.filter(referral_id=referral_id, state__in=PARTNER_SEES_STATES).values(
+        "to_organisation_id"
+    )
     candidates = list(
         Subscription.objects.filter(status=Subscription.Status.ACTIVE, client__revoked_at__isnull=True)
         .filter(Q(end__isnull=True) | Q(end__gt=now))
@@ -207,6 +211,7 @@ def notify_subscribers(*, referral_id: int, change: str, **kwargs) -> int:
         .filter(
             Q(client__organisation_id=Subquery(referral.values("referring_organisation_id")[:1]))
             | Q(client__organisation_id=Subquery(referral.values("advice_organisation_id")[:1]))
+            | Q(client__organisation_id__in=partners)
         )
         .select_related("client__service_user")
         .order_by("pk")

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import idempotency
-from api.fhir import capability, codes, mapping, moves, queries, subscriptions
+from api.fhir import capability, codes, extensions, mapping, moves, queries, redirect, subscriptions
 from api.fhir.outcome import FhirError, Issue, operation_outcome
 from api.fhir.submission import read_submission
 from api.models import READ_REFERRALS, WRITE_CASES, WRITE_REFERRALS
@@ -169,6 +169,18 @@ class CodeSystemRead(FhirView):
         return Response(codes.code_system_resource(name))
 
 
+class StructureDefinitionRead(FhirView):
+    """GET /fhir/StructureDefinition/<name>: one of hjp's extensions at its canonical URL (public)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get(self, request, name: str):
+        if name not in extensions.EXTENSIONS:
+            raise Http404
+        return Response(extensions.structure_definition_resource(name))
+
+
 class Transaction(FhirView):
     """POST /fhir/: a transaction Bundle (Patient, Consent, ServiceRequest, Task) submits a referral, through the
     web form's rules and service. Idempotency-Key, or the ServiceRequest entry's ifNoneExist, makes a retried
@@ -211,6 +223,7 @@ class Transaction(FhirView):
                 consent_data=submission.consent_data,
                 referral_data=submission.referral_data,
                 submit=True,
+                practitioner=submission.practitioner,
             )
         except DomainError as refused:
             raise FhirError.one(422, "business-rule", refused.message, "Bundle") from None
@@ -229,6 +242,20 @@ class Transaction(FhirView):
                         "status": "201 Created",
                         "location": locations[kind],
                         "lastModified": mapping.instant(referral.updated_at),
+                    }
+                    if kind in locations
+                    else {
+                        "status": "200 OK",
+                        # hjp keeps who referred on the referral, not as a resource of its own: say where.
+                        "outcome": operation_outcome(
+                            [
+                                Issue(
+                                    "informational",
+                                    f"Kept as the requester of ServiceRequest/{referral.pk}.",
+                                    severity="information",
+                                )
+                            ]
+                        ),
                     }
                 }
                 for kind in submission.order
@@ -325,6 +352,20 @@ class TaskInstance(FhirView):
         return Response(_task(referral))
 
 
+class TaskRedirect(FhirView):
+    """POST /fhir/Task/<id>/$redirect (cases:write): triage's redirect, with the page's form and service (a
+    provider of the service's directory, a note for the referrer, the patient's consent to share with it)."""
+
+    required_scopes = {"POST": WRITE_CASES}
+
+    def post(self, request, pk: str):
+        referral = queries.referral_for(request.user, pk)
+        redirect.task_redirect(referral=referral, parameters=request.data, actor=request.user)
+        referral = queries.referral_for(request.user, referral.pk)
+        _audit_read(request, referral, "Task")
+        return Response(_task(referral))
+
+
 class ServiceRequestRead(FhirView):
     required_scopes = {"GET": READ_REFERRALS}
 
@@ -353,6 +394,43 @@ class PatientRead(FhirView):
         referral = queries.referral_of_patient(request.user, pk)
         _audit_read(request, referral, "Patient")
         return Response(mapping.patient_resource(referral.patient))
+
+
+class OrganizationRead(FhirView):
+    """GET /fhir/Organization/<id>: an organisation the client may see (its own, its partnerships', those on the
+    referrals it may see), as Task.owner, Task.requester and ServiceRequest.performer name them."""
+
+    required_scopes = {"GET": READ_REFERRALS}
+
+    def get(self, request, pk: str):
+        organisation = queries.organisation_for(request.user, request.user.api_client.organisation_id, pk)
+        return Response(mapping.organisation_resource(organisation))
+
+
+class OrganizationSearch(FhirView):
+    """GET /fhir/Organization?identifier=<ODS code>: the organisations the client may see, found by ODS code."""
+
+    required_scopes = {"GET": READ_REFERRALS}
+
+    def get(self, request):
+        rows, used = queries.organisation_search(request.user, request.user.api_client.organisation_id, request.GET)
+        base = codes.base_url()
+        bundle = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(rows),
+            "link": [{"relation": "self", "url": f"{base}/Organization?{urlencode(used)}"}],
+        }
+        if rows:  # FHIR allows no empty list
+            bundle["entry"] = [
+                {
+                    "fullUrl": f"{base}/Organization/{organisation.pk}",
+                    "resource": mapping.organisation_resource(organisation),
+                    "search": {"mode": "match"},
+                }
+                for organisation in rows
+            ]
+        return Response(bundle)
 
 
 class SubscriptionCollection(FhirView):

@@ -18,7 +18,7 @@ from hjp.core.versioning import StaleVersionError, check_version
 from referrals import permissions
 from referrals.clinics.services import clinic_booking_make
 from referrals.deprivation import deprivation_decile_for
-from referrals.models import Consent, Patient, Referral, ReferralStatus
+from referrals.models import Consent, Patient, Referral, ReferralStatus, ReferringPractitioner
 from referrals.selectors import open_duplicates
 from referrals.services.transitions import referral_transition
 from referrals.validators import normalise_postcode
@@ -126,6 +126,7 @@ def referral_save(
     version: int | None = None,
     submit: bool = False,
     booking: dict | None = None,
+    practitioner: dict | None = None,
 ) -> Referral:
     """Create a referral or update a draft, and submit it when `submit` is true.
 
@@ -134,7 +135,10 @@ def referral_save(
     the same patient to the same advice service without a reason: DuplicateReferralError. With a
     `submission_token` (see hjp.core.submissions) a form sent twice saves once. `booking` (session_id, slot,
     interpreter, interpreter_language) books an advice clinic slot as the referral is sent, in its
-    transaction: a slot taken meanwhile refuses the whole send (`SlotTakenError`); a draft holds no slot."""
+    transaction: a slot taken meanwhile refuses the whole send (`SlotTakenError`); a draft holds no slot.
+    `practitioner` (a new referral from a system: ReferringPractitioner's name, role, identifier_system and
+    identifier, and optionally the `profession` it names) records the person behind the system account; their
+    profession, when given, is the referral's referrer profession."""
     referral_data = dict(referral_data)
     partnership = referral_data["partnership"]
     _check_partnership(actor, partnership)
@@ -160,7 +164,11 @@ def referral_save(
             referrer_profession=ctx.profession,
         )
         action = AuditEvent.Action.CREATE
+        if practitioner and practitioner.get("profession"):
+            referral.referrer_profession = practitioner["profession"]
     else:
+        if practitioner:
+            raise DomainError("Who referred is recorded when the referral is made.")
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
         if not permissions.can_edit_draft(actor, referral):
             raise DomainError("Only the referrer's own drafts can be edited.")
@@ -184,6 +192,10 @@ def referral_save(
     consent.recorded_by = actor
     consent.full_clean()
     consent.save()
+    if practitioner:
+        named = ReferringPractitioner(referral=referral, **{k: v for k, v in practitioner.items() if k != "profession"})
+        named.full_clean()
+        named.save()
     audit_record(actor=actor, action=action, obj=referral, summary="referral saved as draft")
     if submit:
         if not consent.share_with_advice_service or not consent.given_at or not consent.method:

@@ -574,11 +574,14 @@ FHIR_MATRIX: dict[str, Row] = {
     # Public, as FHIR expects: what the server does, and hjp's code systems.
     "fhir:metadata": Row((), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
     "fhir:code_system": Row(("code_system",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
+    "fhir:structure_definition": Row(("extension",), clients_get(200, *TOKEN_CLIENTS, anonymous=200)),
     # POST only (a GET is not a transaction).
     "fhir:transaction": Row((), clients_get(405, *TOKEN_CLIENTS)),
     # Every client may search; each finds only its own organisation's (tested in tests/api/fhir/test_views.py).
     "fhir:task_search": Row((), clients_get(200, *TOKEN_CLIENTS)),
     "fhir:task": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
+    # POST only (cases:write; tested in tests/api/fhir/test_redirect.py).
+    "fhir:task_redirect": Row(("api_referral",), clients_get(405, *TOKEN_CLIENTS)),
     "fhir:service_request": Row(("api_referral",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
     "fhir:consent": Row(("api_consent",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
     "fhir:patient": Row(("api_patient",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
@@ -586,6 +589,9 @@ FHIR_MATRIX: dict[str, Row] = {
     # Every client lists its own subscriptions; one subscription is its client's alone.
     "fhir:subscriptions": Row((), clients_get(200, *TOKEN_CLIENTS)),
     "fhir:subscription": Row(("api_subscription",), clients_get(200, OWN_HEALTH)),
+    # An organisation is served to its own clients and its partnerships' (a search finds only those).
+    "fhir:organization_search": Row((), clients_get(200, *TOKEN_CLIENTS)),
+    "fhir:organization": Row(("health_org",), clients_get(200, OWN_HEALTH, OWN_ADVICE)),
 }
 # The same URLs naming what a person of the health organisation referred: its advice organisation's client only.
 FHIR_WEB_REFERRAL = {
@@ -617,6 +623,8 @@ def fhir_world(referral, referrer_user, health_org, partnership, advice_org):
         "web_consent": referral.consent.pk,
         "web_patient": referral.patient_id,
         "code_system": "case-status",
+        "extension": "responsible-advisor",
+        "health_org": health_org.pk,
         "unknown": "Observation/1",
         "api_subscription": subscription_create(
             client=own_health.client,
@@ -659,7 +667,8 @@ def test_fhir_url_by_client(client, fhir_world, url_name, row):
     if url_name in FHIR_WEB_REFERRAL:
         url = reverse(url_name, args=[objects[FHIR_WEB_REFERRAL[url_name]]])
         assert answers(url) == clients_get(200, OWN_ADVICE), f"GET {url}"
-    for position, _kind in enumerate(row.args if url_name != "fhir:unknown" else ()):
+    # (A POST-only URL answers a GET 405 whatever it names: its missing object is tested with its POST.)
+    for position, _kind in enumerate(row.args if url_name not in ("fhir:unknown", "fhir:task_redirect") else ()):
         args = [objects[k] for k in row.args]
         args[position] = "999999"
         response = client.get(reverse(url_name, args=args), headers={"Authorization": f"Bearer {tokens[OWN_HEALTH]}"})

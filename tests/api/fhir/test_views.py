@@ -92,7 +92,9 @@ def test_metadata_is_a_truthful_capability_statement(client):
         "ServiceRequest": ["read"],
         "Consent": ["read"],
         "Patient": ["read"],
+        "Organization": ["read", "search-type"],
         "CodeSystem": ["read"],
+        "StructureDefinition": ["read"],
         "Subscription": ["create", "read", "search-type", "delete"],
     }
     assert [p["name"] for p in rest["resource"][0]["searchParam"]] == [
