@@ -384,3 +384,7 @@ class FiguresPending(models.Model):
 
     def __str__(self):
         return f"Referral {self.referral_id} to count again"
+
+
+# The referrers' survey's model lives beside its services (outcomes/staff_survey/); Django finds it through here.
+from outcomes.staff_survey.models import StaffSurveyResponse  # noqa: E402, F401

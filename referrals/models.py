@@ -635,5 +635,7 @@ class ReferralMessage(TimeStampedModel):
         return f"Message {self.pk} on {self.referral_id}"
 
 
-# The advice clinics' models live beside their services (referrals/clinics/); Django finds them through here.
+# The advice clinics' and the service pages' models live beside their services (referrals/clinics/,
+# referrals/service_page/); Django finds them through here.
 from referrals.clinics.models import ClinicBooking, ClinicSession  # noqa: E402, F401
+from referrals.service_page.models import ServicePage  # noqa: E402, F401
