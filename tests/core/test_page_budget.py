@@ -72,7 +72,7 @@ PAGES = [
     ("referrer", "referrals:create", 7),
     ("referrer", "referrals:withdraw_consent", 8),
     ("advisor", "referrals:consent_change", 8),
-    ("referrer", "notifications:detail", 8),
+    ("referrer", "notifications:detail", 9),  # an outcome report: and whether the referrer rated the service
     ("advisor", "accounts:security", 6),
 ]
 REFERRAL_PAGES = (

@@ -195,4 +195,3 @@ def test_query_counts_are_pinned_with_few_and_many_rows(
     client = as_user(supervisor_user)
     with django_assert_num_queries(EDIT_QUERIES):
         assert client.get(reverse("referrals:service_page_edit", args=[partnership.pk])).status_code == 200
-
