@@ -10,7 +10,7 @@ from hjp.notifications.models import MessageKind
 from outcomes.staff_survey.models import StaffSurveyResponse
 from referrals.service_page import services as service_page_services
 from tests import factories
-from tests.e2e.conftest import assert_accessible, screenshot, sign_in
+from tests.e2e.conftest import PHONE, assert_accessible, assert_fits_width, screenshot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -70,3 +70,51 @@ def test_a_referrer_reads_the_service_page_from_home_and_rates_the_service_from_
     page.goto(f"/outcomes/staff-survey/{report.pk}/")
     expect(page.get_by_text("has been received already")).to_be_visible()
     assert not page.console_errors
+
+
+def test_the_advice_side_edits_the_page_and_reads_the_ratings_on_a_desktop_and_a_phone(
+    new_page, supervisor_user, partnership, health_org
+):
+    referral = factories.ReferralFactory(partnership=partnership, referring_organisation=health_org)
+    report = notification_services.message_queue(
+        recipient=referral.referrer,
+        kind=MessageKind.OUTCOME_REPORT,
+        key="e2e-results",
+        subject="Outcome",
+        body="Closed.",
+        referral_id=referral.pk,
+    )
+    StaffSurveyResponse.objects.create(
+        outcome_report=report,
+        partnership=partnership,
+        referring_organisation=health_org,
+        usefulness=4,
+        would_refer_again="yes",
+        comment="Helpful advisers.",
+    )
+    page = new_page()
+    sign_in(page, supervisor_user)
+    page.get_by_role("link", name="Service page").click()
+    page.get_by_role("link", name="Write this page").click()
+    page.get_by_label("What the service helps with").fill("Benefits.")
+    page.get_by_role("button", name="Save the page").click()
+    expect(page.locator("#error-summary")).to_contain_text("Enter who can be referred")
+    expect(page.get_by_label("What the service helps with")).to_have_value("Benefits.")
+    assert_accessible(page)
+    page.get_by_label("Who can be referred").fill("Adults.")
+    page.get_by_label("How to refer").fill("In hjp.")
+    page.get_by_label("Contacts").fill("0161 496 0000")
+    page.get_by_role("button", name="Save the page").click()
+    expect(page.get_by_text("The service page is saved")).to_be_visible()
+
+    page.get_by_role("link", name="Referrers' ratings").click()
+    expect(page.locator("#survey-comments")).to_contain_text("Helpful advisers.")
+    expect(page.locator("#survey-organisations")).to_contain_text("fewer than 10")
+    assert_accessible(page)
+    screenshot(page, "advisor-staff-survey-results")
+    phone = new_page(PHONE)
+    sign_in(phone, supervisor_user)
+    for path in ("/outcomes/staff-survey/", f"/referrals/service/{partnership.pk}/edit/"):
+        phone.goto(path)
+        assert_fits_width(phone)
+    assert not page.console_errors and not phone.console_errors
