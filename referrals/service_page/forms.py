@@ -19,6 +19,12 @@ class ServicePageForm(VersionMixin, forms.ModelForm):
             "contacts": {"required": "Enter who referrers can contact"},
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No version: the form was loaded before the page was first written. The service then refuses it, with
+        # its stale-page message, if someone has written the page since.
+        self.fields["version"].required = False
+
     def clean(self):
         cleaned = super().clean()
         for name in FIELDS:

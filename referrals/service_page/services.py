@@ -36,6 +36,9 @@ def service_page_save(*, partnership: Partnership, actor, version: int | None, *
     unknown = set(texts) - set(FIELDS)
     if unknown:
         raise DomainError(f"Not a part of the page: {', '.join(sorted(unknown))}.")
+    # Two first saves queue on the partnership's row (NO KEY UPDATE: referrals naming the partnership do not wait),
+    # so the second finds the page and is told someone else saved it, rather than meet the unique index.
+    list(Partnership.objects.select_for_update(no_key=True).filter(pk=partnership.pk).values_list("pk", flat=True))
     page = ServicePage.objects.select_for_update().filter(partnership=partnership).first()
     if page is None:
         if version is not None:

@@ -154,6 +154,18 @@ def test_two_editors_do_not_overwrite_each_other(as_user, supervisor_user, manag
     assert ServicePage.objects.get().contacts == "Theirs"
 
 
+def test_two_first_writers_do_not_overwrite_each_other(as_user, supervisor_user, manager_user, partnership):
+    client = as_user(supervisor_user)
+    url = reverse("referrals:service_page_edit", args=[partnership.pk])
+    mine = _form(contacts="Mine")  # loaded before there was a page: no version
+    services.service_page_save(
+        partnership=partnership, actor=manager_user, version=None, **(TEXTS | {"contacts": "Theirs"})
+    )
+    response = client.post(url, mine)
+    assert response.status_code == 400 and "Someone else saved this page" in response.content.decode()
+    assert ServicePage.objects.get().contacts == "Theirs"
+
+
 # The session, the user with its unread count and second factors, the memberships; the partnership with its
 # advice organisation and page; the partnership's upcoming sessions and their slots (referrers and the advice
 # side only).
