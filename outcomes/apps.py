@@ -10,6 +10,7 @@ class OutcomesConfig(AppConfig):
 
         from hjp.accounts.models import Team
         from hjp.notifications.models import MessageKind
+        from hjp.notifications.selectors import register_follow_up
         from hjp.notifications.services import register_composer
         from outcomes.receivers import (
             COUNTED_FIELDS,
@@ -23,6 +24,7 @@ class OutcomesConfig(AppConfig):
             report_outcomes_on_consent_given_later,
         )
         from outcomes.services import compose_digest, compose_outcome_report, outcomes_erase, prepare_digest
+        from outcomes.staff_survey.selectors import survey_follow_up
         from referrals.services.erasure import register_eraser
         from referrals.signals import consent_scope_changed
 
@@ -32,6 +34,8 @@ class OutcomesConfig(AppConfig):
         # Digests and outcome reports read the figures and the consent of the moment they are delivered.
         register_composer(MessageKind.OUTCOME_REPORT, compose_outcome_report)
         register_composer(MessageKind.DIGEST, compose_digest, prepare=prepare_digest)
+        # Under an outcome report in the inbox: rate the service (outcomes.staff_survey).
+        register_follow_up(MessageKind.OUTCOME_REPORT, survey_follow_up)
         # The running totals of the figures: every save or delete that can move one marks its referral.
         for model in COUNTED_FIELDS:
             post_save.connect(figures_on_save, sender=model, dispatch_uid=f"outcomes.figures.save.{model.__name__}")

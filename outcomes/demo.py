@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from casework.models import Case, CaseState, ClosureReason
+from hjp.notifications.models import Message, MessageKind
 from outcomes import services
 from outcomes.models import (
     CaseClosure,
@@ -31,7 +32,8 @@ from outcomes.models import (
     WellbeingScore,
     annualise,
 )
-from referrals.models import ProblemCategory, ProblemSubCategory
+from outcomes.staff_survey.models import StaffSurveyResponse
+from referrals.models import ProblemCategory, ProblemSubCategory, Referral
 
 AWARDS = [  # (benefit, weekly amount)
     ("pip", "108.55"),
@@ -203,3 +205,40 @@ def seed_patient_voice(world) -> str:
             sent_at=timezone.now(),
         )
     return link_url(link)
+
+
+# A few referrers' answers about the service, after the demo's outcome reports: (usefulness, would refer again,
+# comment).
+SURVEY_ANSWERS = [
+    (5, "yes", "The patient's PIP was awarded on reconsideration. Clear feedback, thank you."),
+    (4, "yes", ""),
+    (3, "unsure", "It took a while to hear that the case had been accepted."),
+    (5, "yes", "Very helpful to have the adviser in the practice on Tuesdays."),
+]
+
+
+@transaction.atomic
+def seed_staff_survey(world) -> int:
+    """Answers to the referrers' survey after the first of the demo's outcome reports that have none, up to
+    SURVEY_ANSWERS in all. Returns how many were made."""
+    answered = StaffSurveyResponse.objects.filter(partnership=world.partnership).count()
+    wanted = SURVEY_ANSWERS[answered:]
+    if not wanted:
+        return 0
+    referrals = Referral.objects.filter(partnership=world.partnership, consent__withdrawn_at__isnull=True)
+    reports = (
+        Message.objects.filter(kind=MessageKind.OUTCOME_REPORT, referral_id__in=referrals.values("pk"))
+        .exclude(staff_survey_responses__isnull=False)
+        .order_by("pk")[: len(wanted)]
+    )
+    organisations = dict(referrals.values_list("pk", "referring_organisation_id"))
+    for report, (usefulness, again, comment) in zip(reports, wanted, strict=False):
+        StaffSurveyResponse.objects.create(
+            outcome_report=report,
+            partnership=world.partnership,
+            referring_organisation_id=organisations[report.referral_id],
+            usefulness=usefulness,
+            would_refer_again=again,
+            comment=comment,
+        )
+    return min(len(wanted), len(reports))

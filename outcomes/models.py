@@ -473,3 +473,7 @@ class ExperienceSurvey(TimeStampedModel):
 
     def __str__(self):
         return f"experience survey of case {self.case_id}"
+
+
+# The referrers' survey's model lives beside its services (outcomes/staff_survey/); Django finds it through here.
+from outcomes.staff_survey.models import StaffSurveyResponse  # noqa: E402, F401

@@ -40,6 +40,7 @@ from outcomes.patient_voice import patient_links_erase
 from outcomes.selectors.digest import DigestPeriod, digest_periods
 from outcomes.selectors.engagement import TeamEngagement, engagement
 from outcomes.selectors.figures import Period
+from outcomes.staff_survey.services import staff_survey_erase
 from referrals.models import Referral
 from referrals.permissions import author_is_current
 from referrals.signals import task_changed
@@ -131,8 +132,9 @@ def wellbeing_record(*, case: Case, actor, moment: str, items: list[int], versio
 def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     """Outcomes' part of the one erasure path (`referrals.services.erasure`): blank the free text outcomes
     hold about the patient: notes, why an outcome was marked entered in error, and the corrections' reasons and
-    the old and new text of corrected notes (outcomes.corrections). The outcomes themselves (kinds, amounts,
-    results, scores) and who corrected them when remain for reports. Each outcome erased gets a new version,
+    the old and new text of corrected notes (outcomes.corrections), and the comments referrers gave after the
+    patient's outcome reports (outcomes.staff_survey). The outcomes themselves (kinds, amounts, results, scores,
+    survey ratings) and who corrected them when remain for reports. Each outcome erased gets a new version,
     so a correction form opened before cannot write the old text back."""
     text = placeholder(reason)
     for model in OUTCOME_MODELS.values():
@@ -149,6 +151,7 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
         no_outcome_note=text, updated_at=now
     )
     patient_links_erase(referral_ids=referral_ids)
+    staff_survey_erase(referral_ids=referral_ids)
 
 
 def case_has_outcomes(case: Case) -> bool:

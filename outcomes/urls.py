@@ -1,5 +1,6 @@
 from django.urls import path
 
+from outcomes.staff_survey import views as staff_survey
 from outcomes.views import (
     case,
     corrections,
@@ -24,6 +25,9 @@ urlpatterns = [
     path("funder-report.pdf", report_pdf.funder_report_pdf, name="funder_report_pdf"),
     # Referrers: what the advice achieved for their referral, when the patient agreed to share it.
     path("referrals/<int:referral_pk>/", referrer.referral_outcome, name="referral_outcome"),
+    # Referrers rate the service after an outcome report in their inbox; the advice service reads the results.
+    path("staff-survey/<int:message_pk>/", staff_survey.staff_survey, name="staff_survey"),
+    path("staff-survey/", staff_survey.staff_survey_results, name="staff_survey_results"),
     # Advisors: outcomes on a case, and closing it.
     path("cases/<int:case_pk>/", case.case_outcomes, name="case_outcomes"),
     path("cases/<int:case_pk>/financial/", case.financial_add, name="financial_add"),

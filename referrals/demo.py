@@ -25,6 +25,8 @@ from referrals.models import (
     Setting,
     Urgency,
 )
+from referrals.service_page.models import ServicePage
+from referrals.service_page.services import service_page_save
 from referrals.validators import NHS_NUMBER_WEIGHTS
 
 # How many days before the referral each demo patient's benefit decision letter is dated.
@@ -281,3 +283,28 @@ def seed_clinics(world) -> int:
             interpreter_language=interpreter[1],
         )
     return len(sessions)
+
+
+SERVICE_PAGE = {
+    "helps_with": "Welfare benefits: PIP, Universal Credit, ESA, Attendance Allowance, Carer's Allowance, Pension "
+    "Credit, Council Tax Reduction; claims, mandatory reconsiderations and tribunal appeals.\n"
+    "Debt, housing (rent arrears, disrepair, homelessness), employment and community care.",
+    "eligibility": "Adults registered at a partner practice or on a partner ward, and their carers.\n"
+    "No means test. We cannot help with criminal or family law matters: we will say where to go instead.",
+    "how_to_refer": "Ask the patient whether they agree to be referred and record their consent.\n"
+    "Refer in hjp (New referral): say what the problem is and any deadline on a letter the patient has.\n"
+    "Book a clinic slot in the form when the patient can come to the practice or the ward.",
+    "what_happens_next": "An advisor calls the patient within five working days (two for urgent referrals).\n"
+    "You hear whether the referral was accepted and, when the case closes, what it achieved (if the patient "
+    "agrees). We may ask you for medical evidence.",
+    "contacts": "Welfare rights duty line: 0161 496 0000 (weekdays 9:00 to 17:00)\n"
+    "advice-team@demo.hjp.test (no patient details by email, please)",
+}
+
+
+def seed_service_page(world) -> bool:
+    """The demo partnership's service page, written by its supervisor, unless there is one. Whether it was made."""
+    if ServicePage.objects.filter(partnership=world.partnership).exists():
+        return False
+    service_page_save(partnership=world.partnership, actor=world.users["supervisor"], version=None, **SERVICE_PAGE)
+    return True

@@ -707,7 +707,8 @@ class ReferralMessage(TimeStampedModel):
         return f"Message {self.pk} on {self.referral_id}"
 
 
-# The advice clinics' models live beside their services (referrals/clinics/); Django finds them through here.
+# The advice clinics' and the service pages' models live beside their services (referrals/clinics/,
+# referrals/service_page/); Django finds them through here.
 from referrals.clinics.models import ClinicBooking, ClinicSession  # noqa: E402, F401
 
 
@@ -736,3 +737,6 @@ class PostcodeArea(models.Model):
 
     def __str__(self):
         return f"{self.postcode}: {self.lsoa_code}"
+
+
+from referrals.service_page.models import ServicePage  # noqa: E402, F401

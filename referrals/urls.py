@@ -2,6 +2,7 @@ from django.urls import path
 
 from referrals import views
 from referrals.clinics.urls import urlpatterns as clinic_urlpatterns
+from referrals.service_page.urls import urlpatterns as service_page_urlpatterns
 
 app_name = "referrals"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("<int:pk>/messages/", views.thread, name="thread"),
     path("<int:pk>/messages/<int:message_pk>/document/", views.thread_attachment, name="thread_attachment"),
     *clinic_urlpatterns,
+    *service_page_urlpatterns,
 ]

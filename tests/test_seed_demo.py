@@ -7,8 +7,11 @@ from django.core.management import CommandError, call_command
 from hjp.accounts.demo import DEMO_TOTP_SECRET
 from hjp.accounts.models import Membership, Organisation, User
 from hjp.audit.models import AuditEvent
+from outcomes.demo import SURVEY_ANSWERS
+from outcomes.staff_survey.models import StaffSurveyResponse
 from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Handover, Patient, Referral, ReferralStatus
+from referrals.service_page.models import ServicePage
 
 
 @pytest.mark.django_db
@@ -22,6 +25,9 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     out = capsys.readouterr().out
     assert Referral.objects.count() == first >= 45
     assert clinics == (ClinicSession.objects.count(), ClinicBooking.objects.active().count()) == (3, 2)
+    # The service page for referrers, and a few answers to the referrers' survey, made once.
+    assert ServicePage.objects.get().contacts.startswith("Welfare rights duty line")
+    assert StaffSurveyResponse.objects.count() == len(SURVEY_ANSWERS)
     assert "gp@demo.hjp.test" in out and "hjp-demo-password-2026" in out
     assert "manage.py demo_code" in out and DEMO_TOTP_SECRET in out  # how to pass the second step
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)

@@ -35,6 +35,9 @@ NAV_ITEMS = [
     ("Clinics", "referrals:clinic_list", ADVICE_WORKERS),
     ("People", "accounts:people", SUPERVISORS),
     ("Dashboard", "outcomes:dashboard", MANAGERS),
+    # The advice service's page for referrers (its supervisors and the managers edit it) and what referrers said.
+    ("Service page", "referrals:service_page_list", ADVICE_WORKERS | MANAGERS),
+    ("Referrers' ratings", "outcomes:staff_survey_results", ADVICE_WORKERS | MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
     ("Engagement", "outcomes:engagement", ENGAGEMENT_LEADS),
 ]

@@ -21,6 +21,25 @@ def register_referral_labeller(labeller: ReferralLabeller) -> None:
         _referral_labellers.append(labeller)
 
 
+# What a message asks of its reader next (the outcome report: rate the service), registered by the app that owns
+# the kind when it loads: called as (user=, message=), it returns {"text", "url", "label"} or None.
+FollowUp = Callable[..., dict | None]
+_follow_ups: dict[str, FollowUp] = {}
+
+
+def register_follow_up(kind: str, follow_up: FollowUp) -> None:
+    _follow_ups[kind] = follow_up
+
+
+def follow_up_of(*, user, message: Message) -> dict | None:
+    """What the message's page offers under it; nothing for a withheld message or a kind with no follow-up (and
+    then no query)."""
+    follow_up = _follow_ups.get(message.kind)
+    if follow_up is None or getattr(message, "withheld", False):
+        return None
+    return follow_up(user=user, message=message)
+
+
 def inbox(*, user) -> QuerySet[Message]:
     """The user's delivered messages, newest first; a daily summary is an email about the inbox, not in it."""
     return (

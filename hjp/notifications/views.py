@@ -33,7 +33,12 @@ def message_detail(request, pk):
     safe_url = ""
     if not message.withheld and url_has_allowed_host_and_scheme(message.url, allowed_hosts=None):
         safe_url = message.url
-    return render(request, "notifications/message_detail.html", {"message": message, "safe_url": safe_url})
+    follow_up = selectors.follow_up_of(user=request.user, message=message)
+    return render(
+        request,
+        "notifications/message_detail.html",
+        {"message": message, "safe_url": safe_url, "follow_up": follow_up},
+    )
 
 
 @require_POST

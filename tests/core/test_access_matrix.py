@@ -127,6 +127,14 @@ MATRIX: dict[str, Row] = {
     "referrals:booking_add": Row(("referral",), grant(302, OWNER, *ADVICE_SIDE)),
     "referrals:booking_change": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
     "referrals:booking_cancel": Row(("booking",), grant(200, OWNER, *ADVICE_SIDE)),
+    # The advice service's page for referrers: the partnership's referrers (OWNER's organisation is in it), its
+    # advice organisation's workers and its managers (who edit it, with the supervisors); not funders, another
+    # organisation's referrers or another service. The list sends those with one partnership to its page.
+    "referrals:service_page_list": Row(
+        (), grant(302, OWNER, COLLEAGUE, *ADVICE_SIDE, MANAGER) | {OTHER_REFERRER: 200, OTHER_ADVISOR: 200}
+    ),
+    "referrals:service_page": Row(("partnership",), grant(200, OWNER, COLLEAGUE, *ADVICE_SIDE, MANAGER)),
+    "referrals:service_page_edit": Row(("partnership",), grant(200, SUPERVISOR, MANAGER)),
     # Casework: the advice organisation's own workers; lists naming no object show each service its own rows.
     "casework:home": Row((), grant(200, *ADVICE_WORKERS)),
     "casework:today_list": Row(("today_section",), grant(200, *ADVICE_WORKERS)),  # "See all" of the advisor's day
@@ -183,6 +191,10 @@ MATRIX: dict[str, Row] = {
     "outcomes:case_outcomes": Row(("case",), grant(200, *ADVICE_SIDE)),
     # The referrer's page of what the advice achieved (a referral with a case).
     "outcomes:referral_outcome": Row(("case_referral",), grant(200, OWNER)),
+    # The referrers' survey: the referrer an outcome report ("message") went to answers about it from their inbox;
+    # the advice service (its advisors and supervisors) and the partnership's managers read the results.
+    "outcomes:staff_survey": Row(("message",), grant(200, OWNER)),
+    "outcomes:staff_survey_results": Row((), grant(200, *ADVICE_SIDE, MANAGER)),
     # POST only: their forms are on the case's outcomes page (the method is refused before the case is looked up).
     "outcomes:financial_add": Row(("case",), grant(405, *SIGNED_IN)),
     "outcomes:decision_add": Row(("case",), grant(405, *SIGNED_IN)),
@@ -325,6 +337,7 @@ def world(
         "patient": referral.patient_id,
         "today_section": "deadlines",
         "clinic": clinic.pk,
+        "partnership": partnership.pk,
         "booking": factories.ClinicBookingFactory(session=clinic, referral=referral).pk,
     }
     users = {

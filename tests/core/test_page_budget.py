@@ -74,7 +74,7 @@ PAGES = [
     ("referrer", "referrals:create", 8),
     ("referrer", "referrals:withdraw_consent", 8),
     ("advisor", "referrals:consent_change", 8),
-    ("referrer", "notifications:detail", 8),
+    ("referrer", "notifications:detail", 9),  # an outcome report: and whether the referrer rated the service
     ("advisor", "accounts:security", 6),
     # Whether figures wait to be counted, the teams, the cells; a lead's partnership's organisations (a
     # supervisor's partnerships, one more); a champion's latest outcomes.
