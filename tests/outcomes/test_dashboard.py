@@ -15,8 +15,8 @@ from hjp.accounts.models import Profession, Role
 from outcomes import running_figures
 from outcomes.selectors.dashboard import (
     AdvisorCaseload,
-    Totals,
     FunderShare,
+    Totals,
     ValueForMoney,
     Wellbeing,
     chart_data,
