@@ -26,6 +26,7 @@ from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from outcomes import disclosure, running_figures
+from outcomes.case_studies import case_studies_erase
 from outcomes.corrections import outcome_changes_erase
 from outcomes.models import (
     OUTCOME_MODELS,
@@ -126,7 +127,8 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     """Outcomes' part of the one erasure path (`referrals.services.erasure`): blank the free text outcomes
     hold about the patient: notes, why an outcome was marked entered in error, and the corrections' reasons and
     the old and new text of corrected notes (outcomes.corrections). The outcomes themselves (kinds, amounts,
-    results, scores) and who corrected them when remain for reports. Each outcome erased gets a new version,
+    results, scores) and who corrected them when remain for reports. Case studies of the patient are withdrawn,
+    their text erased (outcomes.case_studies). Each outcome erased gets a new version,
     so a correction form opened before cannot write the old text back."""
     text = placeholder(reason)
     for model in OUTCOME_MODELS.values():
@@ -142,6 +144,7 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     CaseClosure.objects.filter(case__referral_id__in=referral_ids).exclude(no_outcome_note="").update(
         no_outcome_note=text, updated_at=now
     )
+    case_studies_erase(referral_ids=referral_ids, reason=reason, now=now)
 
 
 def case_has_outcomes(case: Case) -> bool:

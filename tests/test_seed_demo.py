@@ -5,8 +5,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hjp.accounts.demo import DEMO_TOTP_SECRET
-from hjp.accounts.models import User
+from hjp.accounts.models import Funding, InKindSupport, User
 from hjp.audit.models import AuditEvent
+from outcomes.models import CaseStudy, CaseStudyState
 from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Referral, ReferralStatus
 
@@ -25,6 +26,9 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     assert "manage.py demo_code" in out and DEMO_TOTP_SECRET in out  # how to pass the second step
     assert set(Referral.objects.values_list("status", flat=True)) == set(ReferralStatus.values)
     assert User.objects.filter(email="advisor@demo.hjp.test").exists()
+    # Two funders and in-kind support beside them; one approved story in the funder report.
+    assert Funding.objects.count() == 2 and InKindSupport.objects.count() == 2
+    assert list(CaseStudy.objects.values_list("state", flat=True)) == [CaseStudyState.INCLUDED]
     # A management command is no entry point with an address: its audit entries say none, and no path.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}

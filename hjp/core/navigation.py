@@ -27,6 +27,7 @@ NAV_ITEMS = [
     ("People", "accounts:people", SUPERVISORS),
     ("Dashboard", "outcomes:dashboard", MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
+    ("Case studies", "outcomes:case_studies", ADVICE_WORKERS | MANAGERS),
 ]
 
 
