@@ -406,6 +406,25 @@ def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
         assert text in html, text
 
 
+def test_the_page_shows_value_for_money_with_in_kind_support_and_each_funders_share(client, world):
+    client.force_login(world.manager)
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    # January to March 2026: cash 9,000 (the ICB's), in kind 900 (the room) + 180 (the ICB's admin time).
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="text-end">([^<]+)</td>', html)
+    assert ("In-kind support for the period (estimated value, prorated the same way)", "£1,080.00") in rows
+    assert ("Gain per £1 of cash funding", "£0.86") in rows  # 7,740 / 9,000
+    assert ("Gain per £1 of cash and in-kind support", "£0.77") in rows  # 7,740 / 10,080
+    funders = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="text-end">([^<]+)</td><td class="text-end">([^<]+)</td>'
+        r'<td class="text-end">([^<]+)</td></tr>',
+        html.split('id="funders-table"')[1],
+    )
+    assert funders == [
+        ("Integrated Care Board", "£9,000.00", "£180.00", "91%"),
+        ("Riverside Surgery", "£0.00", "£900.00", "9%"),
+    ]
+
+
 def test_the_charts_are_drawn_by_a_static_script_from_json_data(client, world):
     client.force_login(world.manager)
     html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
