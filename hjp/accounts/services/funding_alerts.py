@@ -5,7 +5,7 @@ partnership itself ends, so there is time to find the next funder. Run daily by 
 key, however often the job runs or however many beats run it."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -44,7 +44,7 @@ def threshold_for(*, ends_on: date, today: date) -> int | None:
 
 
 def _endings(today: date) -> list[Ending]:
-    horizon = date.fromordinal(today.toordinal() + max(ALERT_DAYS))
+    horizon = today + timedelta(days=max(ALERT_DAYS))
     endings = [
         Ending(
             partnership=funding.partnership,
@@ -57,9 +57,13 @@ def _endings(today: date) -> list[Ending]:
         )
     ]
     endings += [
-        Ending(partnership=partnership, what="the partnership", key=f"partnership:{partnership.pk}", ends_on=end)
+        Ending(
+            partnership=partnership,
+            what="the partnership",
+            key=f"partnership:{partnership.pk}",
+            ends_on=partnership.end_date,
+        )
         for partnership in Partnership.objects.filter(end_date__gte=today, end_date__lte=horizon)
-        if (end := partnership.end_date)
     ]
     return endings
 
