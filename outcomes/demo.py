@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from casework.models import Case, CaseState, ClosureReason
 from hjp.notifications.models import Message, MessageKind
-from outcomes import services
+from outcomes import case_studies, services
 from outcomes.models import (
     CaseClosure,
+    CaseStudy,
+    CaseStudyAgreement,
     DecisionOutcome,
     DecisionResult,
     DecisionStage,
@@ -74,7 +76,38 @@ def seed_outcomes(world, *, seed: int = 20261128) -> int:
         services.queue_outcome_report(case=case)
         done += 1
     _wellbeing_starts(world, rng)
+    _case_study(world)
     return done
+
+
+DEMO_STORY_TITLE = "Back on her feet after a PIP appeal"
+
+
+def _case_study(world) -> None:
+    """One anonymised story, approved by the supervisor and included in the funder report, on a closed case."""
+    if CaseStudy.objects.filter(case__referral__partnership=world.partnership, title=DEMO_STORY_TITLE).exists():
+        return
+    case = (
+        Case.objects.filter(referral__partnership=world.partnership, state=CaseState.CLOSED)
+        .exclude(closure_reason=ClosureReason.CONSENT_WITHDRAWN)
+        .order_by("pk")
+        .first()
+    )
+    if case is None:
+        return
+    story = case_studies.case_study_write(
+        case=case,
+        actor=world.users["advisor"],
+        title=DEMO_STORY_TITLE,
+        story="A woman in her fifties with a long-term lung condition was referred by her GP after her Personal "
+        "Independence Payment was stopped. She had fallen behind with her rent and was not sleeping.\n\n"
+        "The advisor gathered evidence from the practice, asked for a mandatory reconsideration and, when that "
+        "failed, represented her at the tribunal.",
+        outcome_summary="PIP awarded at the enhanced daily living rate, with arrears; the rent arrears were cleared.",
+        agreement_method=CaseStudyAgreement.WRITTEN,
+    )
+    case_studies.case_study_review(story=story, actor=world.users["supervisor"], approve=True)
+    case_studies.case_study_include(story=story, actor=world.users["manager"], include=True)
 
 
 def _outcomes_for(case: Case, issues, rng: random.Random) -> None:

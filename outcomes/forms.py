@@ -11,6 +11,8 @@ from outcomes import periods
 from outcomes.models import (
     SWEMWBS_ITEMS,
     SWEMWBS_SCALE,
+    CaseStudy,
+    CaseStudyAgreement,
     DecisionOutcome,
     ExperienceAnswer,
     FinancialOutcome,
@@ -389,3 +391,78 @@ class PatientLinkForm(SubmissionTokenMixin, forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how to send the link"},
     )
+
+
+class CaseStudyFieldsForm(forms.ModelForm):
+    """The story's own words, for writing it and for revising it after a supervisor returned it."""
+
+    class Meta:
+        model = CaseStudy
+        fields = ["title", "story", "outcome_summary"]
+        labels = {"title": "Title", "story": "The story", "outcome_summary": "What changed for them"}
+        help_texts = {
+            "story": "Anonymised: no names, addresses, exact dates or details that could identify the patient.",
+            "outcome_summary": "For example: 'Awarded PIP at the enhanced rate after a tribunal appeal.'",
+        }
+        error_messages = {
+            "title": {"required": "Enter a title"},
+            "story": {"required": "Write the story"},
+            "outcome_summary": {"required": "Say what changed for them"},
+        }
+        widgets = {"story": forms.Textarea(attrs={"rows": 8}), "outcome_summary": forms.Textarea(attrs={"rows": 3})}
+
+
+class CaseStudyForm(SubmissionTokenMixin, CaseStudyFieldsForm):
+    """A new story: only with the patient's agreement, recorded with how they gave it."""
+
+    patient_agreed = forms.BooleanField(
+        label="The patient agreed to an anonymised story of their case being shared with funders",
+        error_messages={"required": "A story can only be written when the patient has agreed to it"},
+    )
+    agreement_method = forms.ChoiceField(
+        label="How did they agree?",
+        choices=CaseStudyAgreement.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Say how the patient agreed"},
+    )
+
+    class Meta(CaseStudyFieldsForm.Meta):
+        pass
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.order_fields(["patient_agreed", "agreement_method", "title", "story", "outcome_summary"])
+
+
+class CaseStudyReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("approve", "Approve it"), ("return", "Return it to the advisor for changes")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether to approve it or return it"},
+    )
+    comment = forms.CharField(
+        label="Comment for the advisor",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Needed when you return it: say what to change.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "return" and not cleaned.get("comment", "").strip():
+            self.add_error("comment", "Say what the advisor should change")
+        return cleaned
+
+
+class CaseStudyWithdrawForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="The patient no longer agrees to their story being used",
+        error_messages={"required": "Confirm that the patient withdrew their agreement"},
+    )
+
+
+class CaseStudyIncludeForm(forms.Form):
+    """The manager's button: include the story in the funder report, or leave it out."""
+
+    include = forms.ChoiceField(choices=[("yes", "Include"), ("no", "Leave out")])

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from casework.models import Case, CaseIssue
+from hjp.accounts.roles import roles_for
 from hjp.core.models import EnteredInError, TimeStampedModel, entered_in_error_constraint
 from referrals.models import ProblemCategory, ProblemSubCategory
 
@@ -473,6 +474,91 @@ class ExperienceSurvey(TimeStampedModel):
 
     def __str__(self):
         return f"experience survey of case {self.case_id}"
+
+
+class CaseStudyState(models.TextChoices):
+    """A case study's lifecycle; the moves allowed are one table, outcomes.case_studies.CASE_STUDY_TRANSITIONS."""
+
+    SUBMITTED = "submitted", "Waiting for review"
+    RETURNED = "returned", "Returned for changes"
+    APPROVED = "approved", "Approved"
+    INCLUDED = "included", "In the funder report"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+
+
+class CaseStudyAgreement(models.TextChoices):
+    VERBAL = "verbal", "Verbally"
+    WRITTEN = "written", "In writing"
+
+
+REVIEWED_STATES = (CaseStudyState.APPROVED, CaseStudyState.INCLUDED)
+
+
+class CaseStudyQuerySet(models.QuerySet):
+    """Who may read a case study, written once: the advisors and supervisors of its case's advice organisation
+    (those who may see the case), and, once a supervisor approved it, the managers of its partnership, who choose
+    what goes in the funder report. Funders read only the stories included there (selectors.case_studies)."""
+
+    def visible_to(self, user) -> "CaseStudyQuerySet":
+        managed = roles_for(user).manager_partnership_ids
+        return self.filter(
+            Q(case__in=Case.objects.visible_to(user).values("pk"))
+            | Q(state__in=REVIEWED_STATES, case__referral__partnership_id__in=managed)
+        )
+
+
+class CaseStudy(TimeStampedModel):
+    """An anonymised story of a case for funders, written by an advisor with the patient's recorded agreement,
+    reviewed by a supervisor of the same advice service and included in the funder report by a manager. A
+    withdrawal of consent (or of the agreement alone) withdraws it and erases its text."""
+
+    audit_referral = "case__referral_id"
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="case_studies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    story = models.TextField(help_text="Anonymised: no names, places or dates that could identify the patient.")
+    outcome_summary = models.TextField("what changed for them")
+    state = models.CharField(max_length=20, choices=CaseStudyState.choices, default=CaseStudyState.SUBMITTED)
+    # The patient's agreement to their story being used, as recorded: how, by whom, when.
+    agreement_method = models.CharField(max_length=10, choices=CaseStudyAgreement.choices)
+    agreement_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    agreement_recorded_at = models.DateTimeField()
+    review_comment = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    included_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    included_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseStudyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name_plural = "case studies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state__in=REVIEWED_STATES) | Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="case_study_approved_was_reviewed",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=CaseStudyState.INCLUDED) | Q(included_by__isnull=False, included_at__isnull=False),
+                name="case_study_included_by_someone",
+            ),
+            models.CheckConstraint(
+                condition=Q(state=CaseStudyState.WITHDRAWN, withdrawn_at__isnull=False)
+                | ~Q(state=CaseStudyState.WITHDRAWN) & Q(withdrawn_at__isnull=True),
+                name="case_study_withdrawn_has_time",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "case"], name="case_study_state_idx")]
+
+    def __str__(self):
+        return self.title
 
 
 # The referrers' survey's model lives beside its services (outcomes/staff_survey/); Django finds it through here.

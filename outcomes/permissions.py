@@ -1,11 +1,14 @@
 """Managers see their partnerships' dashboards; funders and managers the funder report. Aggregates only.
-Who reads the engagement of referring organisations. Who may correct a case's recorded outcomes."""
+Who reads the engagement of referring organisations. Who may correct a case's recorded outcomes; who may write,
+review and include case studies."""
 
 from django.http import Http404
 
 from casework.permissions import is_case_worker, is_supervisor_of
 from hjp.accounts.models import Organisation, Partnership
 from hjp.accounts.roles import SUBJECT_ACCESS_PERMISSION, roles_for
+from hjp.core.lookups import get_visible_or_404
+from outcomes.models import CaseStudy, CaseStudyState
 
 
 def _by_name(partnerships) -> list[Partnership]:
@@ -109,3 +112,50 @@ def can_see_who_looked(user, patient) -> bool:
         return True
     referral = getattr(patient, "referral", None)
     return referral is not None and is_supervisor_of(user, referral.advice_organisation_id)
+
+
+# --- case studies -----------------------------------------------------------------------------------------
+
+
+def get_case_study_for_user(user, pk) -> CaseStudy:
+    """A case study the user may read (`CaseStudy.objects.visible_to`); 404 whether missing or forbidden."""
+    qs = CaseStudy.objects.select_related(
+        "case__referral__consent", "author", "reviewed_by", "included_by", "agreement_recorded_by"
+    ).visible_to(user)
+    return get_visible_or_404(qs, pk, "No such case study.")
+
+
+def can_write_case_study(user, case) -> bool:
+    """Any advisor or supervisor of the case's advice service, while the patient's consent stands."""
+    return is_case_worker(user, case.referral.advice_organisation_id) and not case.referral.consent.is_withdrawn
+
+
+def can_revise_case_study(user, story: CaseStudy) -> bool:
+    """Its author, while it is returned to them and they still work for that service."""
+    return (
+        story.state == CaseStudyState.RETURNED
+        and story.author_id == user.pk
+        and is_case_worker(user, story.case.referral.advice_organisation_id)
+    )
+
+
+def can_review_case_study(user, story: CaseStudy) -> bool:
+    """A supervisor of the case's advice service other than its author, while it waits for review."""
+    return (
+        story.state == CaseStudyState.SUBMITTED
+        and story.author_id != user.pk
+        and is_supervisor_of(user, story.case.referral.advice_organisation_id)
+    )
+
+
+def can_include_case_study(user, story: CaseStudy) -> bool:
+    """A manager of the case's partnership, once a supervisor approved the story."""
+    return (
+        story.state in (CaseStudyState.APPROVED, CaseStudyState.INCLUDED)
+        and story.case.referral.partnership_id in roles_for(user).manager_partnership_ids
+    )
+
+
+def can_withdraw_case_study(user, story: CaseStudy) -> bool:
+    """The advice service records that the patient no longer agrees (they hear it from the patient)."""
+    return story.state != CaseStudyState.WITHDRAWN and is_case_worker(user, story.case.referral.advice_organisation_id)

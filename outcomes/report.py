@@ -120,13 +120,28 @@ def funder_report_rows(summary: PartnershipSummary) -> list[ReportRow]:
     confirmed = disclosure.money(money.confirmed.total, money.confirmed.cases)
     for_money = "Value for money (confirmed gains)"
     rows += [
-        ReportRow(for_money, "Funding for the period (prorated by days)", value.funding, POUNDS),
+        ReportRow(for_money, "Cash funding for the period (prorated by days)", value.funding, POUNDS),
+        ReportRow(for_money, "In-kind support for the period (estimated, prorated by days)", value.in_kind, POUNDS),
         _shown_or_not(
             for_money, "Gain per referral received", _per(confirmed, disclosure.rounded(totals.received)), POUNDS
         ),
-        _shown_or_not(for_money, "Gain per £1 of funding", _per(confirmed, value.funding), POUNDS_PER_POUND),
+        _shown_or_not(for_money, "Gain per £1 of cash funding", _per(confirmed, value.funding), POUNDS_PER_POUND),
+        _shown_or_not(
+            for_money,
+            "Gain per £1 of cash and in-kind support",
+            _per(confirmed, value.total_support),
+            POUNDS_PER_POUND,
+        ),
     ]
     rows += deprivation_rows(summary)
+    # Funders' own money and their share of it are no one's personal data: shown exactly.
+    funders = "Funders and in-kind support (for the period, prorated by days)"
+    for funder in value.funders:
+        rows += [
+            ReportRow(funders, f"{funder.funder}: cash", funder.cash, POUNDS),
+            ReportRow(funders, f"{funder.funder}: in kind", funder.in_kind, POUNDS),
+            _shown_or_not(funders, f"{funder.funder}: share of all support", funder.share, PERCENT),
+        ]
     scores = "Wellbeing (SWEMWBS, cases closed in the period)"
     rows += [
         _count(scores, "Cases scored at start and close", wellbeing.cases),

@@ -26,6 +26,7 @@ from hjp.notifications.models import MessageKind
 from hjp.notifications.rendering import render_message, render_subject
 from hjp.notifications.services import message_queue
 from outcomes import disclosure, running_figures
+from outcomes.case_studies import case_studies_erase
 from outcomes.corrections import outcome_changes_erase
 from outcomes.models import (
     OUTCOME_MODELS,
@@ -134,7 +135,8 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     hold about the patient: notes, why an outcome was marked entered in error, and the corrections' reasons and
     the old and new text of corrected notes (outcomes.corrections), and the comments referrers gave after the
     patient's outcome reports (outcomes.staff_survey). The outcomes themselves (kinds, amounts, results, scores,
-    survey ratings) and who corrected them when remain for reports. Each outcome erased gets a new version,
+    survey ratings) and who corrected them when remain for reports. Case studies of the patient are withdrawn,
+    their text erased (outcomes.case_studies). Each outcome erased gets a new version,
     so a correction form opened before cannot write the old text back."""
     text = placeholder(reason)
     for model in OUTCOME_MODELS.values():
@@ -152,6 +154,7 @@ def outcomes_erase(*, referral_ids: list[int], reason: str, actor, now) -> None:
     )
     patient_links_erase(referral_ids=referral_ids)
     staff_survey_erase(referral_ids=referral_ids)
+    case_studies_erase(referral_ids=referral_ids, reason=reason, now=now)
 
 
 def case_has_outcomes(case: Case) -> bool:

@@ -3,6 +3,7 @@ from django.urls import path
 from outcomes.staff_survey import views as staff_survey
 from outcomes.views import (
     case,
+    case_studies,
     corrections,
     dashboard,
     engagement,
@@ -50,6 +51,15 @@ urlpatterns = [
         corrections.outcome_entered_in_error,
         name="outcome_entered_in_error",
     ),
+    # Case studies: advisors write (with the patient's agreement), supervisors review, managers include them in the
+    # funder report (outcomes.permissions).
+    path("case-studies/", case_studies.case_studies, name="case_studies"),
+    path("case-studies/<int:pk>/", case_studies.case_study, name="case_study"),
+    path("cases/<int:case_pk>/case-study/", case_studies.case_study_add, name="case_study_add"),
+    path("case-studies/<int:pk>/change/", case_studies.case_study_revise, name="case_study_revise"),
+    path("case-studies/<int:pk>/review/", case_studies.case_study_review, name="case_study_review"),
+    path("case-studies/<int:pk>/withdraw/", case_studies.case_study_withdraw, name="case_study_withdraw"),
+    path("case-studies/<int:pk>/include/", case_studies.case_study_include, name="case_study_include"),
     # Subject access: the data protection role (permission referrals.subject_access); who looked, also the
     # supervisors of the advice organisation the patient was referred to.
     path("subject-access/", subject_access.subject_access_search, name="subject_access"),

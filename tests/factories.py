@@ -18,7 +18,17 @@ from casework.models import (
     OnwardReferral,
 )
 from casework.services.common import refresh_next_deadline
-from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
+from hjp.accounts.models import (
+    Funding,
+    InKindSupport,
+    Membership,
+    Organisation,
+    Partnership,
+    Profession,
+    Role,
+    Team,
+    User,
+)
 from outcomes.models import DecisionOutcome, FinancialOutcome, NonFinancialOutcome, WellbeingScore, annualise
 from referrals.clinics.models import ClinicBooking, ClinicMode, ClinicSession
 from referrals.models import (
@@ -96,6 +106,19 @@ class FundingFactory(factory.django.DjangoModelFactory):
     amount = 50000
     period_start = date(2025, 1, 1)
     period_end = date(2025, 12, 31)
+
+
+class InKindSupportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = InKindSupport
+
+    partnership = factory.SubFactory(PartnershipFactory)
+    kind = InKindSupport.Kind.ROOM
+    description = "Consulting room, Tuesdays"
+    provider = "Riverside Surgery"
+    estimated_value = 3650
+    period_start = date(2026, 1, 1)
+    period_end = date(2026, 12, 31)
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -5,9 +5,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from hjp.accounts.demo import DEMO_TOTP_SECRET
-from hjp.accounts.models import Membership, Organisation, User
+from hjp.accounts.models import Funding, InKindSupport, Membership, Organisation, User
 from hjp.audit.models import AuditEvent
 from outcomes.demo import SURVEY_ANSWERS
+from outcomes.models import CaseStudy, CaseStudyState
 from outcomes.staff_survey.models import StaffSurveyResponse
 from referrals.clinics.models import ClinicBooking, ClinicSession
 from referrals.models import Handover, Patient, Referral, ReferralStatus
@@ -46,6 +47,9 @@ def test_seed_demo_runs_twice_and_covers_every_state(settings, capsys):
     # Deciles looked up from the postcodes through the sample table, as `load_imd` would with the real files.
     assert set(Patient.objects.values_list("deprivation_decile", flat=True)) <= {1, 2, 3, 6, None}
     assert Patient.objects.filter(deprivation_decile=1).exists()
+    # Two funders and in-kind support beside them; one approved story in the funder report.
+    assert Funding.objects.count() == 2 and InKindSupport.objects.count() == 2
+    assert list(CaseStudy.objects.values_list("state", flat=True)) == [CaseStudyState.INCLUDED]
     # A management command is no entry point with an address: its audit entries say none, and no path.
     assert AuditEvent.objects.exists()
     assert set(AuditEvent.objects.values_list("ip_address", "path").distinct()) == {(None, "")}

@@ -6,7 +6,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from hjp.accounts import services
-from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Team, User
+from hjp.accounts.models import Funding, InKindSupport, Membership, Organisation, Partnership, Team, User
 from hjp.core.errors import DomainError
 from hjp.core.forms import ReasonForm
 
@@ -118,18 +118,30 @@ class FundingInline(admin.TabularInline):
     extra = 0
 
 
+class InKindSupportInline(admin.TabularInline):
+    model = InKindSupport
+    extra = 0
+
+
 @admin.register(Partnership)
 class PartnershipAdmin(admin.ModelAdmin):
     list_display = ("name", "advice_organisation", "start_date", "end_date", "retention_years")
     search_fields = ("name",)
     filter_horizontal = ("health_organisations",)
-    inlines = [FundingInline]
+    inlines = [FundingInline, InKindSupportInline]
     list_select_related = ("advice_organisation",)
 
 
 @admin.register(Funding)
 class FundingAdmin(admin.ModelAdmin):
     list_display = ("partnership", "funder", "amount", "period_start", "period_end")
+    list_select_related = ("partnership",)
+
+
+@admin.register(InKindSupport)
+class InKindSupportAdmin(admin.ModelAdmin):
+    list_display = ("partnership", "kind", "provider", "estimated_value", "period_start", "period_end")
+    list_filter = ("kind",)
     list_select_related = ("partnership",)
 
 

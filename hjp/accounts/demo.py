@@ -8,7 +8,17 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from hjp.accounts.models import Funding, Membership, Organisation, Partnership, Profession, Role, Team, User
+from hjp.accounts.models import (
+    Funding,
+    InKindSupport,
+    Membership,
+    Organisation,
+    Partnership,
+    Profession,
+    Role,
+    Team,
+    User,
+)
 
 DEMO_PASSWORD = "hjp-demo-password-2026"
 # Every demo user's authenticator app has this published secret, so the demo signs in without a phone
@@ -93,6 +103,34 @@ def seed_world() -> DemoWorld:
         partnership=partnership,
         funder="Citywide Integrated Care Board",
         defaults={"amount": 60000, "period_start": date(2025, 4, 1), "period_end": date(2027, 3, 31)},
+    )
+    Funding.objects.get_or_create(
+        partnership=partnership,
+        funder="Citywide Community Foundation",
+        defaults={"amount": 15000, "period_start": date(2025, 10, 1), "period_end": date(2026, 9, 30)},
+    )
+    # Beside the money: a consulting room at the surgery and the ward's admin time.
+    InKindSupport.objects.get_or_create(
+        partnership=partnership,
+        kind=InKindSupport.Kind.ROOM,
+        provider="Riverside Surgery",
+        defaults={
+            "description": "Consulting room for the advisor, Tuesdays and Thursdays",
+            "estimated_value": 5200,
+            "period_start": date(2025, 4, 1),
+            "period_end": date(2027, 3, 31),
+        },
+    )
+    InKindSupport.objects.get_or_create(
+        partnership=partnership,
+        kind=InKindSupport.Kind.ADMIN_TIME,
+        provider="St Luke's Hospital",
+        defaults={
+            "description": "Ward clerk time to book advice appointments",
+            "estimated_value": 2400,
+            "period_start": date(2025, 4, 1),
+            "period_end": date(2026, 3, 31),
+        },
     )
 
     users = {

@@ -249,6 +249,46 @@ class Funding(TimeStampedModel):
         return f"{self.funder}: {format_money(self.amount)} ({format_date(self.period_start)} to {format_date(self.period_end)})"
 
 
+class InKindSupport(TimeStampedModel):
+    """Support given in kind rather than money (a rent-free room, admin time, equipment, training), with the
+    value its provider or the partnership estimates for it over its period. Value for money counts it beside
+    cash funding (outcomes.selectors.dashboard.support_in_period)."""
+
+    class Kind(models.TextChoices):
+        ROOM = "room", "Rent-free room"
+        ADMIN_TIME = "admin_time", "Admin time"
+        EQUIPMENT = "equipment", "Equipment"
+        TRAINING = "training", "Training"
+        OTHER = "other", "Other"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.CASCADE, related_name="in_kind_support")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    description = models.CharField(max_length=300, help_text="What is given, e.g. 'consulting room, Tuesdays'.")
+    provider = models.CharField("provided by", max_length=200, help_text="Who gives it, e.g. the GP practice.")
+    estimated_value = models.DecimalField(
+        "estimated value (£)", max_digits=12, decimal_places=2, help_text="For the whole period."
+    )
+    period_start = models.DateField()
+    period_end = models.DateField()
+
+    class Meta:
+        ordering = ["partnership", "period_start"]
+        verbose_name = "in-kind support"
+        verbose_name_plural = "in-kind support"
+        constraints = [
+            models.CheckConstraint(condition=Q(estimated_value__gte=0), name="in_kind_value_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="in_kind_period_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.get_kind_display()} from {self.provider}: {format_money(self.estimated_value)} "
+            f"({format_date(self.period_start)} to {format_date(self.period_end)})"
+        )
+
+
 class Role(models.TextChoices):
     REFERRER = "referrer", "Referrer"
     ADVISOR = "advisor", "Advisor"

@@ -1,7 +1,9 @@
-"""Thin Celery wrappers around the password-reset services. Idempotent: a request is emailed once."""
+"""Thin Celery wrappers around the password-reset and funding-alert services. Idempotent: a request is emailed
+once, an alert is queued once per funding, threshold and person."""
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from hjp.accounts import services
 
@@ -22,3 +24,9 @@ def send_password_reset(request_id: int) -> bool:
 @shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def purge_password_reset_requests() -> int:
     return services.password_reset_requests_purge()
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_funding_alerts() -> int:
+    """Tell managers and supervisors of fundings and partnerships ending in 90 or 30 days (daily)."""
+    return services.funding_alerts_send(today=timezone.localdate())

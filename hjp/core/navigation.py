@@ -40,6 +40,7 @@ NAV_ITEMS = [
     ("Referrers' ratings", "outcomes:staff_survey_results", ADVICE_WORKERS | MANAGERS),
     ("Funder report", "outcomes:funder_report", MANAGERS | FUNDERS),
     ("Engagement", "outcomes:engagement", ENGAGEMENT_LEADS),
+    ("Case studies", "outcomes:case_studies", ADVICE_WORKERS | MANAGERS),
 ]
 
 

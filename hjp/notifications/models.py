@@ -16,6 +16,7 @@ class MessageKind(models.TextChoices):
     EVIDENCE_REPLY = "evidence_reply", "Reply to an evidence request"
     CONSENT_WITHDRAWN = "consent_withdrawn", "Consent withdrawn"
     DAILY_SUMMARY = "daily_summary", "Daily summary"
+    FUNDING_ENDING = "funding_ending", "Funding or partnership ending"
     # To a system client's account: one notification of a change to a Task it follows, POSTed to its endpoint.
     WEBHOOK = "webhook", "Webhook notification"
 

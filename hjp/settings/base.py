@@ -467,6 +467,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.notifications.tasks.send_daily_summaries",
         "schedule": crontab(minute=15, hour=DAILY_SUMMARY_HOUR),
     },
+    # 90 and 30 days before a funding period or a partnership ends: its managers and supervisors are told.
+    "funding-alerts": {
+        "task": "hjp.accounts.tasks.send_funding_alerts",
+        "schedule": crontab(minute=30, hour=7),
+    },
     # Each partnership's retention period (Partnership.retention_years): anonymise what outlived it, and drafts
     # abandoned for DRAFT_RETENTION_DAYS.
     "anonymise-expired-records": {

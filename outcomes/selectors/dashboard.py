@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Case, DateField, F, Q, Sum, Value, When
 
 from casework.models import AdviceProvider
-from hjp.accounts.models import Funding, Organisation, Profession, Team
+from hjp.accounts.models import Funding, InKindSupport, Organisation, Profession, Team
 from hjp.core.money import pennies
 from outcomes import running_figures as rf
 from outcomes.models import CaseloadCell, DecisionStage, ExperienceAnswer, FigureCell
@@ -74,12 +74,48 @@ class Month:
 
 
 @dataclass(frozen=True)
+class FunderShare:
+    """What one funder or in-kind supporter gave for the period (prorated by days), and its share of all the
+    support, cash and in kind together, in whole percent."""
+
+    funder: str
+    cash: Decimal
+    in_kind: Decimal
+    share: int | None
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.in_kind
+
+
+@dataclass(frozen=True)
+class Support:
+    """The partnership's cash funding and in-kind support for a period, prorated by days, and who gave it."""
+
+    cash: Decimal
+    in_kind: Decimal
+    funders: tuple[FunderShare, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return self.cash + self.in_kind
+
+
+@dataclass(frozen=True)
 class ValueForMoney:
-    """Confirmed gains against the funding for the period."""
+    """Confirmed gains against the cash funding for the period, and against cash and in-kind support together;
+    each funder's share."""
 
     funding: Decimal
     gain_per_referral: Decimal | None
     gain_per_pound: Decimal | None
+    in_kind: Decimal = ZERO
+    gain_per_pound_with_in_kind: Decimal | None = None
+    funders: tuple[FunderShare, ...] = ()
+
+    @property
+    def total_support(self) -> Decimal:
+        return self.funding + self.in_kind
 
 
 @dataclass(frozen=True)
@@ -381,17 +417,57 @@ def _months(cells: _Cells, period: Period) -> tuple[Month, ...]:
     )
 
 
-def funding_in_period(*, partnership, period: Period) -> Decimal:
-    """The partnership's funding for the period: each funding that overlaps it, prorated by the days of
-    its own period that fall inside this one (a handful of rows, so prorated here)."""
-    total = ZERO
-    for funding in Funding.objects.filter(
-        partnership=partnership, period_start__lte=period.end, period_end__gte=period.start
-    ).only("amount", "period_start", "period_end"):
-        overlap = (min(funding.period_end, period.end) - max(funding.period_start, period.start)).days + 1
-        funded_days = (funding.period_end - funding.period_start).days + 1
-        total += funding.amount * overlap / funded_days
-    return pennies(total)
+_CASH, _IN_KIND = "cash", "in_kind"
+
+
+def _prorated(amount: Decimal, start: date, end: date, period: Period) -> Decimal:
+    """The part of `amount`, given for `start` to `end`, that falls in `period`, by days."""
+    overlap = (min(end, period.end) - max(start, period.start)).days + 1
+    return amount * overlap / ((end - start).days + 1)
+
+
+def support_in_period(*, partnership, period: Period) -> Support:
+    """The partnership's cash funding and in-kind support for the period: each funding and each in-kind support
+    that overlaps it, prorated by the days of its own period that fall inside this one, in one query (a handful
+    of rows, so prorated here). Funders are matched by name: one that gives money and a room is one funder."""
+    overlapping = {"partnership": partnership, "period_start__lte": period.end, "period_end__gte": period.start}
+    cash = (
+        Funding.objects.filter(**overlapping)
+        .order_by()
+        .values_list(Value(_CASH), "funder", "amount", "period_start", "period_end")
+    )
+    in_kind = (
+        InKindSupport.objects.filter(**overlapping)
+        .order_by()
+        .values_list(Value(_IN_KIND), "provider", "estimated_value", "period_start", "period_end")
+    )
+    given = defaultdict(lambda: {_CASH: ZERO, _IN_KIND: ZERO})
+    for kind, funder, amount, start, end in cash.union(in_kind, all=True).order_by():
+        given[funder.strip()][kind] += _prorated(amount, start, end, period)
+    totals = {kind: pennies(sum((row[kind] for row in given.values()), ZERO)) for kind in (_CASH, _IN_KIND)}
+    whole = totals[_CASH] + totals[_IN_KIND]
+    funders = []
+    for funder, row in sorted(given.items(), key=lambda item: (-(item[1][_CASH] + item[1][_IN_KIND]), item[0])):
+        cash_part, in_kind_part = pennies(row[_CASH]), pennies(row[_IN_KIND])
+        funders.append(
+            FunderShare(
+                funder=funder, cash=cash_part, in_kind=in_kind_part, share=percent(cash_part + in_kind_part, whole)
+            )
+        )
+    return Support(cash=totals[_CASH], in_kind=totals[_IN_KIND], funders=tuple(funders))
+
+
+def value_for_money(*, confirmed: Decimal, received: int, support: Support) -> ValueForMoney:
+    """The one rule for value for money: confirmed gains per referral received, per pound of cash funding, and
+    per pound of cash and in-kind support together (none where there is nothing to divide by)."""
+    return ValueForMoney(
+        funding=support.cash,
+        gain_per_referral=pennies(confirmed / received) if received else None,
+        gain_per_pound=pennies(confirmed / support.cash) if support.cash else None,
+        in_kind=support.in_kind,
+        gain_per_pound_with_in_kind=pennies(confirmed / support.total) if support.total else None,
+        funders=support.funders,
+    )
 
 
 def onward_rows(counts: dict[tuple[int, str], int]) -> tuple[OnwardRow, ...]:
@@ -434,8 +510,6 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
         contacted=cells.n(rf.CONTACTED),
     )
     money = _money(cells)
-    funding = funding_in_period(partnership=partnership, period=period)
-    confirmed = money.confirmed.total
     return PartnershipSummary(
         totals=Totals(
             received=counts.received,
@@ -450,10 +524,10 @@ def partnership_summary(*, partnership, period: Period) -> PartnershipSummary:
         caseload=open_caseload(partnership=partnership, period=period),
         decisions=tuple(_decisions(cells)),
         money=money,
-        value_for_money=ValueForMoney(
-            funding=funding,
-            gain_per_referral=pennies(confirmed / counts.received) if counts.received else None,
-            gain_per_pound=pennies(confirmed / funding) if funding else None,
+        value_for_money=value_for_money(
+            confirmed=money.confirmed.total,
+            received=counts.received,
+            support=support_in_period(partnership=partnership, period=period),
         ),
         wellbeing=_wellbeing(cells),
         onward=_onward(cells),

@@ -13,6 +13,7 @@ from hjp.core.forms import error_summary
 from outcomes import disclosure, permissions
 from outcomes.forms import PeriodForm
 from outcomes.report import FUNDER_CSV_COLUMNS, funder_report_csv_rows, funder_report_rows
+from outcomes.selectors.case_studies import report_case_studies
 from outcomes.selectors.dashboard import partnership_summary
 from outcomes.views.dashboard import choose_partnership, summary_context
 
@@ -26,6 +27,7 @@ def funder_report(request):
     context = summary_context(request, partnerships, partnership)
     context["rows"] = funder_report_rows(context["summary"])
     context["disclosure_method"] = disclosure.METHOD
+    context["case_studies"] = report_case_studies(partnership=partnership)
     return render(request, "outcomes/funder_report.html", context)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from casework import services as casework_services
 from hjp.notifications import services as notification_services
 from hjp.notifications.models import MessageKind
+from outcomes import case_studies
 from referrals import services as referral_services
 from referrals.models import Referral
 from tests import factories
@@ -214,6 +215,17 @@ MATRIX: dict[str, Row] = {
     "outcomes:subject_access_export": Row(("patient",), grant(405, ADMIN)),  # POST only, after the role's gate
     # Who has looked at the patient: the role, and the supervisors of the advice organisation it was sent to.
     "outcomes:who_looked": Row(("patient",), grant(200, SUPERVISOR, ADMIN)),
+    # Case studies ("case_study": approved by SUPERVISOR, written by ADVISOR on "case"): the advice organisation's
+    # workers write and read them; the partnership's managers read approved ones and include them in the funder
+    # report; funders read them only there. What the story's state does not allow now sends those who may read it
+    # back to it (302).
+    "outcomes:case_studies": Row((), grant(200, *ADVICE_WORKERS, MANAGER)),
+    "outcomes:case_study": Row(("case_study",), grant(200, *ADVICE_SIDE, MANAGER)),
+    "outcomes:case_study_add": Row(("case",), grant(200, *ADVICE_SIDE)),
+    "outcomes:case_study_revise": Row(("case_study",), grant(302, *ADVICE_SIDE)),  # only once returned
+    "outcomes:case_study_review": Row(("case_study",), grant(302, *ADVICE_SIDE)),  # approved already
+    "outcomes:case_study_withdraw": Row(("case_study",), grant(200, *ADVICE_SIDE)),
+    "outcomes:case_study_include": Row(("case_study",), grant(405, *SIGNED_IN)),  # POST only
 }
 
 # URLs left out of the table, each with its reason.
@@ -313,6 +325,15 @@ def world(
         share=share,
     ).handover
     clinic = factories.ClinicSessionFactory(partnership=partnership, advisor=advisor_user)
+    case_study = case_studies.case_study_write(
+        case=case,
+        actor=advisor_user,
+        title="A story",
+        story="Anonymised.",
+        outcome_summary="Won.",
+        agreement_method="verbal",
+    )
+    case_studies.case_study_review(story=case_study, actor=supervisor_user, approve=True)
     objects = {
         "handover": handover.pk,
         "outside_handover": outside_handover.pk,
@@ -338,6 +359,7 @@ def world(
         "today_section": "deadlines",
         "clinic": clinic.pk,
         "partnership": partnership.pk,
+        "case_study": case_study.pk,
         "booking": factories.ClinicBookingFactory(session=clinic, referral=referral).pk,
     }
     users = {

@@ -52,7 +52,7 @@ PAGES = [
     ("dpo", "outcomes:subject_access", 5),
     ("dpo", "outcomes:subject_access:search", 7),
     ("manager", "outcomes:dashboard", 8),
-    ("funder", "outcomes:funder_report", 8),
+    ("funder", "outcomes:funder_report", 9),  # 9: the case studies included in it
     ("funder", "outcomes:funder_report_csv", 9),
     ("funder", "outcomes:funder_report_pdf", 9),
     # The case's other pages: its outcomes, and the forms that add to it or change it.

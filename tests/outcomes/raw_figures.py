@@ -49,10 +49,10 @@ from outcomes.selectors.dashboard import (
     PartnershipSummary,
     PatientReported,
     Totals,
-    ValueForMoney,
     Wellbeing,
-    funding_in_period,
     onward_rows,
+    support_in_period,
+    value_for_money,
 )
 from outcomes.selectors.digest import DigestFigures
 from outcomes.selectors.figures import (
@@ -366,8 +366,6 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
     counts = referral_totals(received)
     closed_count, wellbeing = _closed_and_wellbeing(closed)
     money = money_totals(closed)
-    funding = funding_in_period(partnership=partnership, period=period)
-    confirmed = money.confirmed.total
     return PartnershipSummary(
         totals=Totals(
             received=counts.received,
@@ -382,10 +380,10 @@ def raw_partnership_summary(*, partnership, period: Period) -> PartnershipSummar
         caseload=open_caseload(partnership=partnership, period=period),
         decisions=tuple(decision_success(closed)),
         money=money,
-        value_for_money=ValueForMoney(
-            funding=funding,
-            gain_per_referral=pennies(confirmed / counts.received) if counts.received else None,
-            gain_per_pound=pennies(confirmed / funding) if funding else None,
+        value_for_money=value_for_money(
+            confirmed=money.confirmed.total,
+            received=counts.received,
+            support=support_in_period(partnership=partnership, period=period),
         ),
         wellbeing=wellbeing,
         onward=_onward(onward_referrals_made(period=period, partnership=partnership)),

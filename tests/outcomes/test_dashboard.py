@@ -15,6 +15,7 @@ from hjp.accounts.models import Profession, Role
 from outcomes import running_figures
 from outcomes.selectors.dashboard import (
     AdvisorCaseload,
+    FunderShare,
     Totals,
     ValueForMoney,
     Wellbeing,
@@ -140,8 +141,22 @@ class World:
             partnership=self.partnership, amount=36500, period_start=date(2025, 7, 1), period_end=date(2026, 6, 30)
         )  # 181 of 365 days
         factories.FundingFactory(
-            partnership=self.partnership, amount=10000, period_start=date(2026, 6, 1), period_end=date(2026, 12, 31)
+            partnership=self.partnership,
+            funder="Community Fund",
+            amount=10000,
+            period_start=date(2026, 6, 1),
+            period_end=date(2026, 12, 31),
         )  # 30 of 214 days
+        # In kind, for 2026: a room from the practice (3,650) and admin time from the ICB (730).
+        factories.InKindSupportFactory(partnership=self.partnership)
+        factories.InKindSupportFactory(
+            partnership=self.partnership,
+            kind="admin_time",
+            description="Half a day a week of reception time",
+            provider="Integrated Care Board",
+            estimated_value=730,
+        )
+        factories.InKindSupportFactory(estimated_value=77777)  # another partnership's
         factories.FundingFactory(
             partnership=self.partnership, amount=99999, period_start=date(2025, 1, 1), period_end=date(2025, 12, 31)
         )  # before the period
@@ -278,12 +293,21 @@ def test_money_gained_confirmed_and_expected_apart(summary):
     )
 
 
-def test_gain_per_referral_and_per_pound_of_prorated_funding(summary):
+def test_gain_per_referral_and_per_pound_of_prorated_funding_and_in_kind_support(summary):
     assert summary.value_for_money == ValueForMoney(
         funding=Decimal("19501.87"),  # 36,500 x 181/365 + 10,000 x 30/214
         gain_per_referral=Decimal("967.50"),  # 7,740 / 8
         gain_per_pound=Decimal("0.40"),  # 7,740 / 19,501.87
+        in_kind=Decimal("2172.00"),  # (3,650 + 730) x 181/365
+        gain_per_pound_with_in_kind=Decimal("0.36"),  # 7,740 / 21,673.87
+        funders=(
+            # The ICB's cash (18,100) and admin time (362): 18,462 of 21,673.87
+            FunderShare(funder="Integrated Care Board", cash=Decimal("18100.00"), in_kind=Decimal("362.00"), share=85),
+            FunderShare(funder="Riverside Surgery", cash=Decimal("0.00"), in_kind=Decimal("1810.00"), share=8),
+            FunderShare(funder="Community Fund", cash=Decimal("1401.87"), in_kind=Decimal("0.00"), share=6),
+        ),
     )
+    assert summary.value_for_money.total_support == Decimal("21673.87")
 
 
 def test_wellbeing_change_over_cases_with_both_scores(summary):
@@ -351,6 +375,9 @@ def test_an_empty_period_gives_zeros_and_no_rates(world):
         funding=Decimal("0.00"),
         gain_per_referral=None,
         gain_per_pound=None,
+        in_kind=Decimal("0.00"),
+        gain_per_pound_with_in_kind=None,
+        funders=(),
     )
     assert summary.wellbeing.average_change is None
 
@@ -377,6 +404,25 @@ def test_the_page_shows_the_figures_and_the_counting_rule(client, world):
         "The figures\n  here are exact",
     ):
         assert text in html, text
+
+
+def test_the_page_shows_value_for_money_with_in_kind_support_and_each_funders_share(client, world):
+    client.force_login(world.manager)
+    html = client.get(reverse("outcomes:dashboard"), PERIOD).content.decode()
+    # January to March 2026: cash 9,000 (the ICB's), in kind 900 (the room) + 180 (the ICB's admin time).
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="text-end">([^<]+)</td>', html)
+    assert ("In-kind support for the period (estimated value, prorated the same way)", "£1,080.00") in rows
+    assert ("Gain per £1 of cash funding", "£0.86") in rows  # 7,740 / 9,000
+    assert ("Gain per £1 of cash and in-kind support", "£0.77") in rows  # 7,740 / 10,080
+    funders = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="text-end">([^<]+)</td><td class="text-end">([^<]+)</td>'
+        r'<td class="text-end">([^<]+)</td></tr>',
+        html.split('id="funders-table"')[1],
+    )
+    assert funders == [
+        ("Integrated Care Board", "£9,000.00", "£180.00", "91%"),
+        ("Riverside Surgery", "£0.00", "£900.00", "9%"),
+    ]
 
 
 def test_the_charts_are_drawn_by_a_static_script_from_json_data(client, world):

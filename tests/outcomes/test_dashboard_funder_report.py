@@ -25,6 +25,7 @@ MONEY = "Money gained (cases closed in the period)"
 VALUE = "Value for money (confirmed gains)"
 WELLBEING = "Wellbeing (SWEMWBS, cases closed in the period)"
 DECISIONS = "Claims and appeals decided (cases closed in the period)"
+FUNDERS = "Funders and in-kind support (for the period, prorated by days)"
 
 
 @pytest.fixture
@@ -81,9 +82,16 @@ def test_small_counts_and_every_figure_derived_from_them_are_withheld(world):
             (MONEY, "Confirmed: cases"),
             (MONEY, "Confirmed: total"),
             (MONEY, "Expected: one-off"),
-            (VALUE, "Funding for the period (prorated by days)"),
+            (VALUE, "Cash funding for the period (prorated by days)"),
+            (VALUE, "In-kind support for the period (estimated, prorated by days)"),
             (VALUE, "Gain per referral received"),
-            (VALUE, "Gain per £1 of funding"),
+            (VALUE, "Gain per £1 of cash funding"),
+            (VALUE, "Gain per £1 of cash and in-kind support"),
+            (FUNDERS, "Integrated Care Board: cash"),
+            (FUNDERS, "Integrated Care Board: in kind"),
+            (FUNDERS, "Integrated Care Board: share of all support"),
+            (FUNDERS, "Riverside Surgery: in kind"),
+            (FUNDERS, "Community Fund: share of all support"),
             (WELLBEING, "Cases scored at start and close"),
             (WELLBEING, "Average change"),
         ]
@@ -105,9 +113,17 @@ def test_small_counts_and_every_figure_derived_from_them_are_withheld(world):
         (MONEY, "Confirmed: cases"): "fewer than 10",
         (MONEY, "Confirmed: total"): "not shown",
         (MONEY, "Expected: one-off"): "not shown",
-        (VALUE, "Funding for the period (prorated by days)"): "£19,501.87",
+        (VALUE, "Cash funding for the period (prorated by days)"): "£19,501.87",
+        (VALUE, "In-kind support for the period (estimated, prorated by days)"): "£2,172.00",
         (VALUE, "Gain per referral received"): "not shown",
-        (VALUE, "Gain per £1 of funding"): "not shown",
+        (VALUE, "Gain per £1 of cash funding"): "not shown",
+        (VALUE, "Gain per £1 of cash and in-kind support"): "not shown",
+        # Funders' money is no one's personal data: exact.
+        (FUNDERS, "Integrated Care Board: cash"): "£18,100.00",
+        (FUNDERS, "Integrated Care Board: in kind"): "£362.00",
+        (FUNDERS, "Integrated Care Board: share of all support"): "85%",
+        (FUNDERS, "Riverside Surgery: in kind"): "£1,810.00",
+        (FUNDERS, "Community Fund: share of all support"): "6%",
         (WELLBEING, "Cases scored at start and close"): "fewer than 10",
         (WELLBEING, "Average change"): "not shown",
     }
@@ -120,6 +136,8 @@ def test_figures_resting_on_10_or_more_are_shown_rounded(world):
     assert rows[(MONEY, "Confirmed: cases")] == "30"  # 28
     assert rows[(MONEY, "Confirmed: total")] == "£142,900.00"  # 7,740 + 26 x 5,200 = 142,940, to the nearest £100
     assert rows[(VALUE, "Gain per referral received")] == "£2,858.00"  # the published 142,900 / the published 50
+    assert rows[(VALUE, "Gain per £1 of cash funding")] == "£7.33"  # 142,900 / 19,501.87
+    assert rows[(VALUE, "Gain per £1 of cash and in-kind support")] == "£6.59"  # 142,900 / (19,501.87 + 2,172)
     assert rows[(WELLBEING, "Cases scored at start and close")] == "40"  # 42
     assert rows[(WELLBEING, "Average change")] == "+7.9"  # (7 + 3 + 40 x 8) / 42
     assert rows[(REFERRALS, "Median days from referral to first contact")] == "1.0 days"
@@ -180,7 +198,10 @@ def test_the_csv_export(client, world):
     assert [*quarter, REFERRALS, "Acceptance rate", "not shown", "percent"] in rows
     assert [*quarter, MONEY, "Confirmed: total", "not shown", "GBP"] in rows
     assert [*quarter, "Casework", "Cases closed in the period", "fewer than 10", "count"] in rows
-    assert [*quarter, VALUE, "Funding for the period (prorated by days)", "9000.00", "GBP"] in rows
+    assert [*quarter, VALUE, "Cash funding for the period (prorated by days)", "9000.00", "GBP"] in rows
+    # (3,650 + 730) x 90/365
+    assert [*quarter, VALUE, "In-kind support for the period (estimated, prorated by days)", "1080.00", "GBP"] in rows
+    assert [*quarter, FUNDERS, "Riverside Surgery: in kind", "900.00", "GBP"] in rows
     assert not any(value in ("7740.00", "2.0") for *_, value, _ in rows)
     assert rows[-1] == [*quarter, "Notes", "Disclosure control", disclosure.METHOD, "note"]
 

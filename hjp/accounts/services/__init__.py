@@ -1,6 +1,7 @@
 """Writes about accounts, one concern a module: the second factor (second_factor) and password reset
-(password_reset). Callers import from hjp.accounts.services."""
+(password_reset), alerts before funding ends (funding_alerts). Callers import from hjp.accounts.services."""
 
+from hjp.accounts.services.funding_alerts import ALERT_DAYS, funding_alerts_send
 from hjp.accounts.services.password_reset import (
     PasswordResetNotSent,
     password_reset_request,
@@ -27,11 +28,13 @@ from hjp.accounts.services.second_factor import (
 )
 
 __all__ = [
+    "ALERT_DAYS",
     "PASSKEY_REFUSED",
     "RECOVERY_CODE_COUNT",
     "WRONG_CODE",
     "PasswordResetNotSent",
     "Verification",
+    "funding_alerts_send",
     "normalise_code",
     "passkey_confirm",
     "passkey_register",
