@@ -14,6 +14,7 @@ from hjp.core.db_routers import reads_from_replica
 from outcomes import disclosure, permissions
 from outcomes.pdf import html_to_pdf
 from outcomes.report import funder_report_charts, funder_report_headline, funder_report_rows
+from outcomes.selectors.case_studies import report_case_studies
 from outcomes.views.dashboard import choose_partnership, summary_context
 
 
@@ -35,6 +36,8 @@ def funder_report_pdf(request):
         "charts": funder_report_charts(context["summary"]),
         "disclosure_method": disclosure.METHOD,
         "produced_on": format_date(timezone.localdate()),
+        # The stories a manager included, as on the printable report.
+        "case_studies": report_case_studies(partnership=partnership),
     }
     audit_record(
         actor=request.user,

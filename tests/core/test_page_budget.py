@@ -54,7 +54,7 @@ PAGES = [
     ("manager", "outcomes:dashboard", 8),
     ("funder", "outcomes:funder_report", 9),  # 9: the case studies included in it
     ("funder", "outcomes:funder_report_csv", 9),
-    ("funder", "outcomes:funder_report_pdf", 9),
+    ("funder", "outcomes:funder_report_pdf", 10),
     # The case's other pages: its outcomes, and the forms that add to it or change it.
     ("advisor", "outcomes:case_outcomes", 10),
     ("advisor", "outcomes:outcome_edit", 7),

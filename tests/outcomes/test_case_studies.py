@@ -2,8 +2,12 @@
 same service approves it or returns it, a manager includes it in the funder report, where funders read it; a
 withdrawal of consent or of the agreement erases it."""
 
+import io
+import re
+
 import pytest
 from django.urls import reverse
+from pypdf import PdfReader
 
 from casework import services as casework_services
 from hjp.audit.models import AuditEvent
@@ -129,6 +133,11 @@ def test_a_manager_includes_an_approved_story_and_funders_read_only_that(
     assert "Included story" in report and STORY["story"] in report and "Awarded at the higher rate." in report
     assert "Approved, left out" not in report and "Still waiting" not in report
     assert case.reference not in report and advisor_user.full_name not in report
+    # The PDF of the report carries the same stories, and only those.
+    pdf = funder.get(reverse("outcomes:funder_report_pdf"))
+    pdf_text = re.sub(r"\s+", " ", " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages))
+    assert "Included story" in pdf_text and "Awarded at the higher rate." in pdf_text
+    assert "Approved, left out" not in pdf_text and "Still waiting" not in pdf_text
     for url in (reverse("outcomes:case_study", args=[included.pk]), reverse("outcomes:case_studies")):
         assert funder.get(url).status_code == 404
 

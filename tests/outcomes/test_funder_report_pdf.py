@@ -156,7 +156,7 @@ def test_the_pdf_holds_the_partnership_its_headline_figures_and_withholds_what_t
     closed = shown[("Casework", "Cases closed in the period")]
     assert received == closed == "25"  # 25 and 23 exactly
     assert f"Referrals received {received}" in text and f"Cases closed in the period {closed}" in text
-    assert "Funding for the period (prorated by days) £9,000.00" in text
+    assert "Cash funding for the period (prorated by days) £9,000.00" in text
     # A suppressed cell, and what a count kept back hides.
     assert "Decile 1: cases closed fewer than 10" in text
     assert shown[(DEPRIVATION_SECTION, "Decile 1: money gained, confirmed")] == "not shown"
@@ -208,9 +208,9 @@ def test_a_referrer_or_an_advisor_gets_no_pdf(client, world):
         assert response.status_code in (403, 404) and not response.get("Content-Disposition")
 
 
-# Session, the user, its memberships with their partnerships (3), the figures (5, as on the printable report), and
-# the audit entry: the CSV's count.
-PDF_QUERIES = 9
+# Session, the user, its memberships with their partnerships (3), the figures (5, as on the printable report), the
+# included case studies, and the audit entry: the printable report's count plus the audit entry.
+PDF_QUERIES = 10
 
 
 def test_the_number_of_queries_of_the_pdf_does_not_grow_with_the_rows(client, world, django_assert_num_queries):
