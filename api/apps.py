@@ -8,8 +8,8 @@ class ApiConfig(AppConfig):
     def ready(self):
         from api.fhir.partners import enqueue_partner_send
         from api.fhir.subscriptions import compose_notification, notify_subscribers
-        from casework.signals import partner_send_queued
         from api.v1 import schema  # noqa: F401  (registers the OpenAPI account of client credentials)
+        from casework.signals import partner_send_queued
         from hjp.notifications.models import MessageKind
         from hjp.notifications.services import register_webhook
         from referrals.signals import task_changed

@@ -148,8 +148,12 @@ def partner_send(*, send_id: int, last_try: bool = False) -> PartnerSend:
     worth retrying (the row says "failed, retrying"), unless `last_try` (then "failed, not retried")."""
     with transaction.atomic():
         send = (
-            PartnerSend.objects.select_for_update(of=("self",))
-            .select_related("handover__from_organisation", "handover__made_by", "handover__referral__consent", "provider")
+            # The handover too: a withdrawal of consent (which stops the handover) waits for this attempt, or
+            # this attempt sees it.
+            PartnerSend.objects.select_for_update(of=("self", "handover"))
+            .select_related(
+                "handover__from_organisation", "handover__made_by", "handover__referral__consent", "provider"
+            )
             .get(pk=send_id)
         )
         if send.status in (S.SENT, S.STOPPED, S.FAILED):

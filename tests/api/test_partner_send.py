@@ -245,14 +245,14 @@ def test_the_secret_is_encrypted_at_rest_and_never_shown_back(provider, supervis
 def test_the_fhir_base_url_is_checked(settings, advice_org, url, problem):
     settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = False
     data = {"name": "Riverside", "capacity": "open", "is_active": "on", "fhir_base_url": url}
-    form = ProviderForm(data={**data, "fhir_signing_secret": "s"}, instance=AdviceProvider(advice_organisation=advice_org))
+    form = ProviderForm(
+        data={**data, "fhir_signing_secret": "s"}, instance=AdviceProvider(advice_organisation=advice_org)
+    )
     assert not form.is_valid()
     assert problem in str(form.errors["fhir_base_url"])
 
 
-def test_a_supervisor_sets_the_url_and_a_blank_secret_keeps_the_saved_one(
-    settings, client, supervisor_user, provider
-):
+def test_a_supervisor_sets_the_url_and_a_blank_secret_keeps_the_saved_one(settings, client, supervisor_user, provider):
     settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = False
     client.force_login(supervisor_user)
     data = {"name": provider.name, "capacity": "open", "is_active": "on", "fhir_base_url": "https://p.example.org/"}
