@@ -139,6 +139,19 @@ def test_a_handover_is_sent_once_signed_valid_and_the_partners_task_is_recorded(
     assert "Task/73/_history/1" in page
 
 
+def test_an_onward_referral_during_a_case_is_sent_and_the_case_page_says_so(
+    client, partnership, provider, receiver, django_capture_on_commit_callbacks
+):
+    case = factories.CaseFactory(referral__partnership=partnership)
+    share = services.ShareConsent(given_by="patient", method="phone", said_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.onward_referral_make(case=case, actor=case.advisor, provider=provider, note="Debt.", share=share)
+    assert len(receiver.received) == 1
+    client.force_login(case.advisor)
+    page = client.get(reverse("casework:case", args=[case.pk])).content.decode()
+    assert "Sent to Riverside Advice by FHIR on" in page
+
+
 def test_a_provider_unavailable_for_a_while_gets_the_same_bundle_again(
     advisor_user, referral, provider, receiver, django_capture_on_commit_callbacks
 ):
