@@ -214,15 +214,19 @@ def test_only_what_the_consent_allows_is_sent(
     assert "output" not in entries["Task"]["resource"]
 
 
+@pytest.mark.parametrize(("scheme", "why"), [("http", "must use https://"), ("https", "not a private, loopback")])
 def test_no_send_to_a_private_address_where_loopback_is_not_allowed(
-    settings, advisor_user, referral, provider, receiver, django_capture_on_commit_callbacks
+    settings, advisor_user, referral, provider, receiver, django_capture_on_commit_callbacks, scheme, why
 ):
     settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = False
+    port = receiver.server.server_address[1]
+    AdviceProvider.objects.filter(pk=provider.pk).update(fhir_base_url=f"{scheme}://127.0.0.1:{port}/fhir")
+    provider.refresh_from_db()
     redirect(referral, advisor_user, provider, django_capture_on_commit_callbacks)
     assert receiver.received == []
     send = PartnerSend.objects.get()
     assert send.status == "failed"
-    assert "https://" in send.last_error
+    assert why in send.last_error
 
 
 def test_a_provider_without_a_fhir_server_gets_no_send(
