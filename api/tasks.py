@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from api.fhir.partners import PartnerUnavailable, partner_send
+from api.fhir.partners import PartnerUnavailable, partner_send, partner_sends_sweep
 from api.idempotency import idempotency_records_purge
 
 PARTNER_SEND_RETRIES = 8
@@ -23,3 +23,9 @@ def send_to_partner(self, send_id: int) -> str:
         return partner_send(send_id=send_id, last_try=last_try).status
     except PartnerUnavailable as error:
         raise self.retry(exc=error, countdown=min(30 * 2**self.request.retries, 3600)) from None
+
+
+@shared_task(acks_late=True)
+def sweep_partner_sends() -> int:
+    """Enqueue the handovers to FHIR partners left unsent (api.fhir.partners.partner_sends_sweep)."""
+    return partner_sends_sweep()

@@ -20,9 +20,11 @@ redirect followed."""
 
 import json
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from api.fhir import codes, mapping
@@ -213,7 +215,25 @@ def partner_send(*, send_id: int, last_try: bool = False) -> PartnerSend:
 
 
 def enqueue_partner_send(sender, *, send_id: int, **kwargs) -> None:
-    """`casework.signals.partner_send_queued`'s receiver: send after the commit, never before."""
+    """`casework.signals.partner_send_queued`'s receiver: send after the commit, never before. A failure to
+    enqueue (the broker down) is logged, not raised: the sweep sends it later (`partner_sends_sweep`)."""
     from api.tasks import send_to_partner
 
-    transaction.on_commit(lambda: send_to_partner.delay(send_id))
+    transaction.on_commit(lambda: send_to_partner.delay(send_id), robust=True)
+
+
+def partner_sends_sweep() -> int:
+    """Enqueue the sends left behind: pending for over 5 minutes (the broker was down when the handover was made),
+    or waiting for a retry for over 2 hours (the retry was lost). Sending twice is harmless: each attempt locks
+    the row and a sent one is not sent again. Returns how many were enqueued."""
+    from api.tasks import send_to_partner
+
+    now = timezone.now()
+    left = PartnerSend.objects.filter(
+        Q(status=S.PENDING, created_at__lt=now - timedelta(minutes=5))
+        | Q(status=S.RETRYING, last_attempt_at__lt=now - timedelta(hours=2))
+    ).values_list("pk", flat=True)
+    ids = list(left)
+    for send_id in ids:
+        send_to_partner.delay(send_id)
+    return len(ids)

@@ -7,15 +7,15 @@ import hashlib
 import hmac
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from celery.exceptions import Retry
 from django.urls import reverse
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle
 
-from api.tasks import send_to_partner
+from api.tasks import send_to_partner, sweep_partner_sends
 from casework import services
 from casework.forms import ProviderForm
 from casework.models import AdviceProvider, PartnerSend
@@ -156,8 +156,7 @@ def test_a_provider_unavailable_for_a_while_gets_the_same_bundle_again(
     advisor_user, referral, provider, receiver, django_capture_on_commit_callbacks
 ):
     receiver.statuses = [503]
-    with pytest.raises(Retry):  # the worker schedules the task again with a countdown
-        redirect(referral, advisor_user, provider, django_capture_on_commit_callbacks)
+    redirect(referral, advisor_user, provider, django_capture_on_commit_callbacks)  # a worker retries in 30 s
     send = PartnerSend.objects.get()
     assert (send.status, send.last_error) == ("retrying", "HTTP 503 Service Unavailable")
     send_to_partner.delay(send.pk)  # the retry
@@ -166,6 +165,20 @@ def test_a_provider_unavailable_for_a_while_gets_the_same_bundle_again(
     assert first["body"] == second["body"]  # the same Bundle, the same identifiers: the provider de-duplicates
     send = PartnerSend.objects.get()
     assert (send.status, send.attempts) == ("sent", 2)
+
+
+def test_a_send_whose_task_was_lost_is_sent_by_the_sweep(
+    advisor_user, referral, provider, receiver, django_capture_on_commit_callbacks
+):
+    share = services.ShareConsent(given_by="patient", method="phone", said_at=timezone.now())
+    with django_capture_on_commit_callbacks():  # the broker was down: the task never ran
+        services.referral_redirect(referral=referral, actor=advisor_user, provider=provider, note="x", share=share)
+    assert sweep_partner_sends.delay().get() == 0  # too recent: its task may still come
+    PartnerSend.objects.update(created_at=timezone.now() - timedelta(minutes=6))
+    assert sweep_partner_sends.delay().get() == 1
+    assert len(receiver.received) == 1
+    assert PartnerSend.objects.get().status == "sent"
+    assert sweep_partner_sends.delay().get() == 0
 
 
 def test_a_refusal_is_not_retried_and_the_advisor_reads_why(
