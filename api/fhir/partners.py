@@ -190,10 +190,10 @@ def partner_send(*, send_id: int, last_try: bool = False) -> PartnerSend:
                 headers=headers,
                 max_bytes=MAX_ANSWER_BYTES,
             )
-        except safe_http.UnsafeAddress as error:
+        except safe_http.PrivateAddress as error:
             _fail(send, f"{error} Not sent.", status=S.FAILED)
             return send
-        except safe_http.RequestFailed as error:
+        except (safe_http.UnsafeAddress, safe_http.RequestFailed) as error:  # unresolvable may be for a while
             error_text, transient = str(error), True
         else:
             if 200 <= answer.status < 300:
