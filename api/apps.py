@@ -6,8 +6,10 @@ class ApiConfig(AppConfig):
     verbose_name = "System interface (API clients)"
 
     def ready(self):
+        from api.fhir.partners import enqueue_partner_send
         from api.fhir.subscriptions import compose_notification, notify_subscribers
         from api.v1 import schema  # noqa: F401  (registers the OpenAPI account of client credentials)
+        from casework.signals import partner_send_queued
         from hjp.notifications.models import MessageKind
         from hjp.notifications.services import register_webhook
         from referrals.signals import task_changed
@@ -16,3 +18,5 @@ class ApiConfig(AppConfig):
         # transaction; the outbox composes it at each attempt and POSTs it signed.
         task_changed.connect(notify_subscribers, dispatch_uid="api.notify_subscribers")
         register_webhook(MessageKind.WEBHOOK, compose_notification)
+        # A handover to a provider outside hjp with a FHIR server is sent to it after the commit.
+        partner_send_queued.connect(enqueue_partner_send, dispatch_uid="api.enqueue_partner_send")

@@ -99,6 +99,18 @@ def _seed_providers(world) -> list[AdviceProvider]:
             defaults={"specialisms": specialisms, "phone": phone, "how_to_refer": how},
         )
         providers.append(provider)
+    # A provider outside hjp with a FHIR server: a referral handed over to it is sent there (api.fhir.partners).
+    # The address is an example: in the demo a send to it fails and says so on the handover's page.
+    AdviceProvider.objects.get_or_create(
+        advice_organisation=world.advice,
+        name="Riverside Advice (FHIR)",
+        defaults={
+            "specialisms": "debt, consumer",
+            "how_to_refer": "Hand over with the patient's consent: hjp sends it to Riverside's FHIR server.",
+            "fhir_base_url": "https://fhir.riverside-advice.example/R4",
+            "fhir_signing_secret": "demo-only-shared-secret",
+        },
+    )
     return providers
 
 

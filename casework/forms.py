@@ -362,10 +362,22 @@ class ProviderForm(SubmissionTokenMixin, forms.ModelForm):
             "capacity",
             "takes_pro_bono",
             "partner_organisation",
+            "fhir_base_url",
+            "fhir_signing_secret",
             "is_active",
         ]
-        widgets = {"how_to_refer": _textarea()}
+        widgets = {
+            "how_to_refer": _textarea(),
+            # Never shown back: a blank field keeps the secret already saved.
+            "fhir_signing_secret": forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        }
         labels = {"specialisms": "What they help with", "partner_organisation": "Uses hjp as"}
+        help_texts = {
+            "fhir_base_url": "For a provider outside hjp with a FHIR R4 server (https://): referrals handed over "
+            "to it are sent there, signed.",
+            "fhir_signing_secret": "Shared with the provider, who checks each request's Hjp-Signature with it. "
+            "Leave blank to keep the one saved.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -374,6 +386,9 @@ class ProviderForm(SubmissionTokenMixin, forms.ModelForm):
             kind=Organisation.Kind.ADVICE
         ).exclude(pk=own)
         self.fields["partner_organisation"].empty_label = "Not in hjp"
+
+    def clean_fhir_signing_secret(self):
+        return self.cleaned_data["fhir_signing_secret"].strip() or self.instance.fhir_signing_secret
 
 
 class ProviderImportForm(forms.Form):

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from hjp.accounts.models import Organisation
 from hjp.core.dates import format_date
+from hjp.core.encrypted import EncryptedTextField
 from hjp.core.models import EnteredInError, TimeStampedModel, entered_in_error_constraint
 from hjp.core.storage import EncryptedPrivateStorage, private_storage
+from hjp.notifications.webhooks import endpoint_problem
 from referrals.models import ProblemCategory, ProblemSubCategory, Referral
 
 # Migration 0001 names the storage of the evidence field by this name.
@@ -55,6 +57,19 @@ class AdviceProvider(TimeStampedModel):
     # The service's id in the Open Referral UK feed it was imported from: a later import updates it.
     oruk_id = models.CharField("Open Referral UK id", max_length=100, blank=True)
     is_active = models.BooleanField("in use", default=True)
+    # A provider outside hjp with a FHIR server: a handover is POSTed to it as a transaction Bundle, signed with
+    # the secret (api.fhir.partners). The secret is encrypted at rest (hjp.core.encrypted).
+    fhir_base_url = models.URLField(
+        "FHIR base URL",
+        max_length=300,
+        blank=True,
+        help_text="The provider's FHIR R4 server (https://). Referrals handed over are sent to it.",
+    )
+    fhir_signing_secret = EncryptedTextField(
+        "FHIR signing secret",
+        blank=True,
+        help_text="Shared with the provider: it checks each request's Hjp-Signature with it.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -73,6 +88,20 @@ class AdviceProvider(TimeStampedModel):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if self.fhir_base_url:
+            problem = endpoint_problem(self.fhir_base_url)
+            if problem:
+                raise ValidationError({"fhir_base_url": problem.replace("The endpoint", "The FHIR base URL")})
+            if self.partner_organisation_id:
+                raise ValidationError({"fhir_base_url": "A provider that uses hjp gets handovers in hjp, not by FHIR."})
+            if not self.fhir_signing_secret:
+                raise ValidationError({"fhir_signing_secret": "Give the secret the provider checks signatures with."})
+
+    @property
+    def sends_by_fhir(self) -> bool:
+        return bool(self.fhir_base_url) and self.partner_organisation_id is None
 
 
 class CaseState(models.TextChoices):
@@ -463,3 +492,42 @@ class OnwardReferral(models.Model):
 
     def __str__(self):
         return f"{self.referral} to {self.provider}"
+
+
+class PartnerSendStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    RETRYING = "retrying", "Failed, retrying"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, not retried"
+    STOPPED = "stopped", "Stopped: consent withdrawn"
+
+
+class PartnerSend(models.Model):
+    """A handover sent to a provider outside hjp by FHIR (api.fhir.partners): one row per handover, its unique
+    `key` the Bundle's identifier (the same on every attempt, so the provider can de-duplicate), locked while it
+    is sent. The provider's answer, the location of the Task it made, is kept."""
+
+    Status = PartnerSendStatus
+    audit_referral = "handover__referral_id"
+
+    key = models.CharField(max_length=60, unique=True)
+    handover = models.OneToOneField("referrals.Handover", on_delete=models.CASCADE, related_name="partner_send")
+    provider = models.ForeignKey(AdviceProvider, on_delete=models.PROTECT, related_name="sends")
+    url = models.URLField(max_length=300)
+    status = models.CharField(max_length=10, choices=PartnerSendStatus.choices, default=PartnerSendStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    partner_task = models.CharField("the provider's Task", max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=PartnerSendStatus.SENT) | Q(sent_at__isnull=False), name="partner_send_sent_at"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.handover} by FHIR: {self.get_status_display()}"

@@ -56,7 +56,7 @@ def get_provider_for_supervisor(user, pk) -> AdviceProvider:
 def get_handover_for_user(user, pk) -> Handover:
     """A handover for the advice workers of either organisation (`Handover.objects.visible_to`); 404 otherwise."""
     qs = Handover.objects.select_related(
-        "referral__patient", "referral__consent", "from_organisation", "to_organisation", "made_by"
+        "referral__patient", "referral__consent", "from_organisation", "to_organisation", "made_by", "partner_send"
     ).visible_to(user)
     return get_visible_or_404(qs, pk, "No such handover.")
 

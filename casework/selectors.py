@@ -382,7 +382,7 @@ def case_record(case: Case) -> CaseRecord:
         evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
         onward_referrals=ShortList(
             OnwardReferral.objects.filter(case=case),
-            ("provider", "made_by", "issue__category", "issue__sub_category", "handover"),
+            ("provider", "made_by", "issue__category", "issue__sub_category", "handover", "handover__partner_send"),
         ),
         status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
         consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),

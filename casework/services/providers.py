@@ -8,10 +8,11 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from casework.models import AdviceProvider, Case, CaseIssue, OnwardReferral
+from casework.models import AdviceProvider, Case, CaseIssue, OnwardReferral, PartnerSend
 from casework.oruk import ProviderRecord
 from casework.permissions import is_supervisor_of
 from casework.services.common import clean_and_save, lock_case
+from casework.signals import partner_send_queued
 from hjp.accounts.models import Organisation
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -41,10 +42,11 @@ def check_provider(provider: AdviceProvider, referral: Referral) -> None:
 
 
 def hand_over(*, referral: Referral, actor, provider: AdviceProvider, share: ShareConsent | None) -> Handover | None:
-    """Hand the referral over to the provider when the patient agreed to share it with them (else nothing)."""
+    """Hand the referral over to the provider when the patient agreed to share it with them (else nothing). To a
+    provider outside hjp with a FHIR server, the handover is also sent there (`partner_send_queue`)."""
     if share is None:
         return None
-    return handover_make(
+    handover = handover_make(
         referral=referral,
         actor=actor,
         provider_name=provider.name,
@@ -53,6 +55,20 @@ def hand_over(*, referral: Referral, actor, provider: AdviceProvider, share: Sha
         consent_method=share.method,
         consent_said_at=share.said_at,
     )
+    if provider.sends_by_fhir:
+        partner_send_queue(handover=handover, provider=provider, actor=actor)
+    return handover
+
+
+def partner_send_queue(*, handover: Handover, provider: AdviceProvider, actor) -> PartnerSend:
+    """One send of the handover to the provider's FHIR server, pending; api sends it after the commit (it listens
+    to `casework.signals.partner_send_queued`). Inside the handover's transaction."""
+    send = PartnerSend(key=f"handover-{handover.pk}", handover=handover, provider=provider, url=provider.fhir_base_url)
+    send.full_clean(exclude=["handover", "provider"])
+    send.save()
+    audit_record(actor=actor, action=Action.CREATE, obj=send, summary=f"to be sent by FHIR to {provider.name}")
+    partner_send_queued.send(sender=PartnerSend, send_id=send.pk)
+    return send
 
 
 @once_per_submission

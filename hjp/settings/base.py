@@ -448,6 +448,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "hjp.accounts.tasks.purge_password_reset_requests",
         "schedule": crontab(minute=40, hour=3),
     },
+    # Handovers to providers' FHIR servers whose send was never enqueued or whose retry was lost (api.fhir.partners).
+    "sweep-partner-sends": {
+        "task": "api.tasks.sweep_partner_sends",
+        "schedule": 300,
+    },
     # The API's idempotency records past their 24 hours (api.idempotency), with the responses they kept.
     "purge-idempotency-records": {
         "task": "api.tasks.purge_idempotency_records",

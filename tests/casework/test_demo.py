@@ -21,5 +21,7 @@ def test_seed_demo_gives_the_advisor_and_supervisor_a_realistic_caseload(setting
     assert Case.objects.count() == Case.objects.values("referral").distinct().count()
     assert EvidenceRequest.objects.filter(state="requested", requested_from__email="gp@demo.hjp.test").exists()
     assert EvidenceRequest.objects.filter(state="answered").exists()
-    assert AdviceProvider.objects.count() == 6  # five named only, and Northside Law Centre, which uses hjp
+    # Five named only, Northside Law Centre, which uses hjp, and Riverside Advice, which has a FHIR server.
+    assert AdviceProvider.objects.count() == 7
+    assert AdviceProvider.objects.get(name="Riverside Advice (FHIR)").sends_by_fhir
     assert Case.objects.filter(referral__status="submitted").count() == 0
