@@ -18,7 +18,7 @@ def remove_job(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("api", "0004_purge_idempotency_records_job"),
+        ("api", "0005_subscription_secret_encrypted"),
         ("core", "0002_periodic_jobs"),
     ]
 
