@@ -2,6 +2,7 @@
 the web pages' one rule), loaded with what the mapping reads. A resource the user may not see is missing: 404,
 the same as one that does not exist."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -18,6 +19,24 @@ from referrals.models import FHIR_TASK_STATUS, Referral, ReferralStatusChange
 from referrals.permissions import get_referral_for_user
 
 TASK_ORDER = ("updated_at", "pk")
+# A resource id as hjp writes them: ASCII digits that fit a bigint. str.isdigit() also accepts "²" or "١",
+# which int() then refuses (a 500), and a longer number overflows the column (another 500).
+RESOURCE_ID = re.compile(r"[0-9]{1,18}")
+
+
+def resource_id(value) -> int | None:
+    """The integer id in `value`, or None when it is not one hjp could have written."""
+    value = str(value)
+    return int(value) if RESOURCE_ID.fullmatch(value) else None
+
+
+def resource_id_or_404(value) -> int:
+    pk = resource_id(value)
+    if pk is None:
+        raise Http404("No such resource.")
+    return pk
+
+
 DEFAULT_COUNT, MAX_COUNT = 20, 100
 PREFIXES = {"gt": "gt", "ge": "gte", "lt": "lt", "le": "lte", "eq": None}
 
@@ -32,30 +51,27 @@ def _task_rows(user) -> QuerySet[Referral]:
 
 def referral_for(user, pk, *, as_request: bool = False) -> Referral:
     """The referral (a Task, or with `as_request` a ServiceRequest: they share its id), loaded for its mapping."""
-    if not str(pk).isdigit():
-        raise Http404("No such resource.")
+    pk = resource_id_or_404(pk)
     rows = _task_rows(user).select_related("consent", "case")
     if as_request:
         rows = rows.select_related("referrer", "referring_practitioner").prefetch_related("categories")
-    return get_referral_for_user(user, int(pk), queryset=rows)
+    return get_referral_for_user(user, pk, queryset=rows)
 
 
 def referral_of_patient(user, pk) -> Referral:
-    if not str(pk).isdigit():
-        raise Http404("No such resource.")
-    referral = Referral.objects.visible_to(user).select_related("patient").filter(patient_id=int(pk)).first()
+    pk = resource_id_or_404(pk)
+    referral = Referral.objects.visible_to(user).select_related("patient").filter(patient_id=pk).first()
     if referral is None:
         raise Http404("No such resource.")
     return referral
 
 
 def referral_of_consent(user, pk) -> Referral:
-    if not str(pk).isdigit():
-        raise Http404("No such resource.")
+    pk = resource_id_or_404(pk)
     referral = (
         Referral.objects.visible_to(user)
         .select_related("consent", "referring_organisation")
-        .filter(consent__pk=int(pk))
+        .filter(consent__pk=pk)
         .first()
     )
     if referral is None:
@@ -71,10 +87,10 @@ class TaskPage:
 
 
 def _reference_id(value: str, kind: str, name: str) -> int:
-    target = value.removeprefix(f"{kind}/")
-    if not target.isdigit():
+    target = resource_id(value.removeprefix(f"{kind}/"))
+    if target is None:
         raise FhirError.one(400, "invalid", f"{name} must be {kind}/<id>, not {value!r}.", name)
-    return int(target)
+    return target
 
 
 def _instant(value: str, name: str) -> datetime:
@@ -123,7 +139,7 @@ def task_search(user, params) -> TaskPage:
     that cannot be read. Unknown parameters are ignored, as FHIR allows, and left out of the self link."""
     rows, used = task_search_rows(user, params)
     count = params.get("_count", str(DEFAULT_COUNT))
-    if not count.isdigit() or not 1 <= int(count) <= MAX_COUNT:
+    if resource_id(count) is None or not 1 <= int(count) <= MAX_COUNT:
         raise FhirError.one(400, "invalid", f"_count must be a number from 1 to {MAX_COUNT}.", "_count")
     count = int(count)
     used.append(("_count", str(count)))
@@ -162,9 +178,8 @@ def organisations_for(user, organisation_id: int) -> QuerySet[Organisation]:
 
 
 def organisation_for(user, organisation_id: int, pk) -> Organisation:
-    if not str(pk).isdigit():
-        raise Http404("No such resource.")
-    found = organisations_for(user, organisation_id).filter(pk=int(pk)).first()
+    pk = resource_id_or_404(pk)
+    found = organisations_for(user, organisation_id).filter(pk=pk).first()
     if found is None:
         raise Http404("No such resource.")
     return found
@@ -181,7 +196,7 @@ def organisation_search(user, organisation_id: int, params) -> tuple[list[Organi
         if system in ("", codes.ODS_CODE):
             rows = rows.filter(ods_code__iexact=code.strip())
         elif system == codes.identifier_system("organisation"):
-            rows = rows.filter(pk=int(code)) if code.isdigit() else rows.none()
+            rows = rows.filter(pk=pk) if (pk := resource_id(code)) is not None else rows.none()
         else:
             raise FhirError.one(
                 400,

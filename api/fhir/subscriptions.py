@@ -28,6 +28,7 @@ from django.utils.dateparse import parse_datetime
 
 from api.fhir import codes
 from api.fhir.outcome import FhirError, Issue
+from api.fhir.queries import resource_id_or_404
 from api.models import ApiClient, Subscription, SubscriptionNotification
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
@@ -156,9 +157,7 @@ def subscription_off(*, subscription: Subscription, actor) -> Subscription:
 
 def subscription_for(client: ApiClient, pk) -> Subscription:
     """One of the client's own subscriptions; 404 for another's, as for one that does not exist."""
-    if not str(pk).isdigit():
-        raise Http404("No such resource.")
-    subscription = Subscription.objects.filter(client=client, pk=int(pk)).first()
+    subscription = Subscription.objects.filter(client=client, pk=resource_id_or_404(pk)).first()
     if subscription is None:
         raise Http404("No such resource.")
     return subscription

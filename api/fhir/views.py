@@ -104,7 +104,7 @@ class FhirView(ClientView, APIView):
 
     def initial(self, request, *args, **kwargs):
         length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length.isascii() and length.isdigit() and int(length) > MAX_BODY_BYTES:
             raise TooLarge()
         super().initial(request, *args, **kwargs)
 

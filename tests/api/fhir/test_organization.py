@@ -75,3 +75,16 @@ def test_a_search_by_ods_code_finds_only_what_the_client_may_see(coded, fhir, ad
 
 def test_reading_an_organization_needs_a_token(client, health_org):
     assert outcome(client.get(f"/fhir/Organization/{health_org.pk}"), 401)
+
+
+@pytest.mark.parametrize("odd", ["%C2%B2", "%D9%A1", "99999999999999999999", "-1", "1.0"])
+def test_an_id_that_is_not_one_hjp_writes_is_not_found_never_a_500(fhir, health_client, sent_referral, odd):
+    """Superscript and Arabic-Indic digits pass str.isdigit() and fail int(); a 20-digit number overflows the
+    column. Each is a 404 OperationOutcome (or an empty search), as for an id that does not exist."""
+    system = fhir(health_client)
+    for kind in ("Task", "ServiceRequest", "Consent", "Patient", "Organization", "Subscription"):
+        outcome(system.get(f"/fhir/{kind}/{odd}"), 404)
+    hjp_id = codes.identifier_system("organisation")
+    assert resource(system.get(f"/fhir/Organization?identifier={hjp_id}|{odd}"), Bundle)["total"] == 0
+    issues = outcome(system.get(f"/fhir/Task?focus=ServiceRequest/{odd}"), 400)
+    assert "ServiceRequest/<id>" in issues[0]["diagnostics"]
