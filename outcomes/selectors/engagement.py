@@ -83,14 +83,13 @@ class Engagement:
     organisations: list[OrganisationEngagement]
 
 
-def _teams(organisations: list[Organisation]) -> list[Team]:
-    """The organisations' teams with each one's latest referral sent (not one marked sent in error)."""
-    latest = (
-        Referral.objects.filter(referring_team=OuterRef("pk"), submitted_at__isnull=False)
-        .exclude(status=ReferralStatus.ENTERED_IN_ERROR)
-        .order_by("-submitted_at")
-        .values("submitted_at")[:1]
-    )
+def _teams(organisations: list[Organisation], partnership_id: int | None) -> list[Team]:
+    """The organisations' teams with each one's latest referral sent (not one marked sent in error), within the
+    partnership when one is given, as the figures beside it are."""
+    sent = Referral.objects.filter(referring_team=OuterRef("pk"), submitted_at__isnull=False)
+    if partnership_id is not None:
+        sent = sent.filter(partnership_id=partnership_id)
+    latest = sent.exclude(status=ReferralStatus.ENTERED_IN_ERROR).order_by("-submitted_at").values("submitted_at")[:1]
     return list(
         Team.objects.filter(organisation__in=organisations)
         .annotate(last_referral=Subquery(latest))
@@ -111,7 +110,7 @@ def engagement(
     inactive_since = today - timedelta(days=INACTIVE_DAYS)
     if count_pending and rf.is_pending(partnership_id=partnership_id):
         rf.refresh_pending(partnership_id=partnership_id)
-    teams = _teams(organisations)
+    teams = _teams(organisations, partnership_id)
     keys = [f"{o.pk}:" for o in organisations] + [f"{t.organisation_id}:{t.pk}" for t in teams]
     cells = FigureCell.objects.filter(
         measure__in=(rf.ENG_MADE, rf.ENG_CLOSED), key__in=keys, month__gte=months[0], month__lte=months[-1]

@@ -158,6 +158,24 @@ def test_teams_that_have_not_referred_for_ninety_days(history, time_machine):
     assert [name for name, _ in inactive()] == ["Ward A", "Ward B", "Ward C"]
 
 
+def test_a_leads_last_referral_of_a_team_counts_only_the_partnership_in_view(history, time_machine):
+    """Ward C refers once, through the other partnership: the other partnership's lead sees that date; this
+    partnership's lead still sees Ward C as never having referred here, among the teams to chase."""
+    history.refer(history.ward_c, _at(2026, 6, 14), partnership=history.other_partnership)
+
+    def last_referrals(partnership):
+        figures = engagement(organisations=[history.org], partnership_id=partnership.pk, today=timezone.localdate())
+        organisation = figures.organisations[0]
+        return {row.name: row.last_referral for row in organisation.teams}, [
+            t.name for t in organisation.inactive_teams
+        ]
+
+    here, inactive_here = last_referrals(history.partnership)
+    assert here["Ward C"] is None and "Ward C" in inactive_here
+    there, inactive_there = last_referrals(history.other_partnership)
+    assert there["Ward C"] == _at(2026, 6, 14) and "Ward C" not in inactive_there
+
+
 # --- who may read which engagement ----------------------------------------------------------------------------
 
 
