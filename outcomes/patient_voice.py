@@ -28,6 +28,7 @@ from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.core.submissions import once_per_submission
 from outcomes.models import ExperienceSurvey, PatientLink, PatientVoiceAgreement, WellbeingScore
+from referrals.models import Referral
 
 Action = AuditEvent.Action
 Moment = WellbeingScore.Moment
@@ -158,14 +159,26 @@ def patient_link_deliver(*, link_id: int) -> bool:
     try:
         _send(link)
     except Exception as error:
+        reason = _failure_reason(error)
         PatientLink.objects.filter(pk=link.pk).update(
-            send_status=PatientLink.SendStatus.FAILED, last_error=str(error)[:300], updated_at=timezone.now()
+            send_status=PatientLink.SendStatus.FAILED, last_error=reason, updated_at=timezone.now()
         )
-        raise LinkSendFailed(str(error)) from error
+        raise LinkSendFailed(reason) from error
     PatientLink.objects.filter(pk=link.pk, send_status=PatientLink.SendStatus.SENDING).update(
         send_status=PatientLink.SendStatus.SENT, sent_at=timezone.now(), updated_at=timezone.now()
     )
     return True
+
+
+def _failure_reason(error: Exception) -> str:
+    """Why a send failed, without the patient's address or number: a mail server's refusal quotes the address
+    (SMTPRecipientsRefused), and the reason is kept on the link and logged by the task's retry. Our own
+    refusals (LinkSendFailed) are written here and kept whole; any other error is named by its kind and, for
+    Notify's, its HTTP status."""
+    if isinstance(error, LinkSendFailed):
+        return str(error)[:300]
+    status = getattr(error, "status_code", None)
+    return f"{type(error).__name__}{f' (HTTP {status})' if status else ''}"
 
 
 def _send(link: PatientLink) -> None:
@@ -274,7 +287,15 @@ def patient_link_submit(
 ) -> PatientLink:
     """Record what the patient answered through their link, once: the link row is locked, so of two
     submissions at once one records and the other is refused as used (LinkRefused). The score is recorded as
-    self-reported and replaces an advisor's score of the same moment (the patient's own answer wins)."""
+    self-reported and replaces an advisor's score of the same moment (the patient's own answer wins).
+
+    The referral is locked first, as a withdrawal of consent locks it before it erases: so a withdrawal either
+    finishes first (and the link is refused) or waits for the answers (and erases them). Two links of the same
+    case (sent by email and by text) answered at once also queue there, the second replacing the first's."""
+    referral_id = PatientLink.objects.filter(token_hash=token_hash(token)).values_list("case__referral_id", flat=True)
+    if not (referral_id := referral_id.first()):
+        raise LinkRefused(LinkState.UNKNOWN)
+    Referral.objects.select_for_update(of=("self",)).filter(pk=referral_id).values_list("pk").first()
     link = _links(token).select_for_update(of=("self",)).first()
     state = _state(link)
     if state != LinkState.OPEN:
@@ -311,8 +332,10 @@ def patient_link_submit(
 
 
 def patient_links_erase(*, referral_ids: list[int]) -> None:
-    """On withdrawal or retention: blank the experience survey's free text and stop links not yet sent."""
+    """On withdrawal or retention: blank the experience survey's free text and any send failure's reason (a
+    mail server's refusal may have quoted the address), and stop links not yet sent."""
     ExperienceSurvey.objects.filter(case__referral_id__in=referral_ids).update(comments="")
+    PatientLink.objects.filter(case__referral_id__in=referral_ids).exclude(last_error="").update(last_error="")
     PatientLink.objects.filter(
         case__referral_id__in=referral_ids,
         send_status__in=[PatientLink.SendStatus.PENDING, PatientLink.SendStatus.FAILED],

@@ -2,13 +2,15 @@
 GOV.UK Notify), used once, expiring, refused after consent withdrawal; the pages without JavaScript, in Welsh."""
 
 import re
+import smtplib
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -181,6 +183,84 @@ def test_two_submissions_at_once_record_one(problem_categories):
         thread.join()
     assert sorted(results) == ["recorded", "used"]
     assert WellbeingScore.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_links_of_one_case_answered_at_once_both_record_the_second_replacing_the_first(problem_categories):
+    """Two links for the start (the first thought lost, sent again), both answered at the same moment: they queue
+    on the referral, so neither meets the other's half-written score (no error page); one score remains, the
+    patient's own."""
+    case = factories.CaseFactory(referral__patient__email="a@example.org")
+    agreed(case)
+    tokens = [send(case)[1], send(case)[1]]
+    barrier, results = threading.Barrier(2), []
+
+    def submit(token, value):
+        try:
+            barrier.wait()
+            patient_voice.patient_link_submit(token=token, items=[value] * 7)
+            results.append("recorded")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=submit, args=args) for args in zip(tokens, (2, 5), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["recorded", "recorded"]
+    [score] = WellbeingScore.objects.filter(case=case)
+    assert score.self_reported and score.total in (14, 35)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_answers_sent_while_consent_is_being_withdrawn_are_refused_not_kept(problem_categories):
+    """The withdrawal has erased but not yet committed when the patient presses Send: the answers wait for it
+    and are then refused, so no free text outlives the withdrawal."""
+    case = factories.CaseFactory(referral__patient__email="a@example.org")
+    agreed(case)
+    link, token = send(case, moment="close")
+    erased, results = threading.Event(), []
+
+    def withdraw():
+        try:
+            with transaction.atomic():
+                consent_withdraw(referral=case.referral, actor=case.advisor)
+                erased.set()
+                time.sleep(0.5)  # the patient's answers arrive now, before this commits
+        finally:
+            close_old_connections()
+
+    def submit():
+        try:
+            erased.wait()
+            patient_voice.patient_link_submit(
+                token=token, items=[4] * 7, easy_to_get_help="yes", made_a_difference="no", comments="My address"
+            )
+            results.append("recorded")
+        except patient_voice.LinkRefused as refused:
+            results.append(refused.state)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=withdraw), threading.Thread(target=submit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["withdrawn"]
+    assert not ExperienceSurvey.objects.filter(case=case).exists()
+
+
+def test_a_refused_address_is_not_kept_in_the_reason_and_erasure_blanks_any_reason(email_link, case):
+    refused = smtplib.SMTPRecipientsRefused({"megan@example.org": (550, b"No such user megan@example.org")})
+    assert "megan" not in patient_voice._failure_reason(refused)
+    assert patient_voice._failure_reason(refused) == "SMTPRecipientsRefused"
+    link, _ = email_link
+    PatientLink.objects.filter(pk=link.pk).update(last_error="an older reason naming megan@example.org")
+    consent_withdraw(referral=case.referral, actor=case.advisor)
+    link.refresh_from_db()
+    assert link.last_error == ""
 
 
 # --- text messages through GOV.UK Notify --------------------------------------------------------------------
