@@ -417,7 +417,7 @@ def test_the_page_shows_value_for_money_with_in_kind_support_and_each_funders_sh
     funders = re.findall(
         r'<tr><th scope="row">([^<]+)</th><td class="text-end">([^<]+)</td><td class="text-end">([^<]+)</td>'
         r'<td class="text-end">([^<]+)</td></tr>',
-        html.split('id="funders-table"')[1],
+        html.split('id="funders-table"')[1].split("</table>")[0],
     )
     assert funders == [
         ("Integrated Care Board", "£9,000.00", "£180.00", "91%"),

@@ -169,10 +169,12 @@ def _run_queries(django_assert_num_queries, partnership, n: int) -> int:
 # entered in error and for corrections, and the changes of consent; with the read of the corrections of outcome
 # notes, whose old and new text is rewritten in one more query when there are any; the conversation: the read of
 # its documents and the update of its text; one for the clinic bookings, cancelled and their interpreter and reasons
-# removed; two for the handovers' decision and outcome notes; one for the comments of the referrers' survey); the empty batch that ends the partnership; the audit
+# removed; two for the handovers' decision and outcome notes; one for the comments of the referrers' survey; three
+# for the patient's own link: the experience survey's free text, the send failures' reasons, the links not yet
+# sent; one for the case studies, withdrawn and erased); the empty batch that ends the partnership; the audit
 # entry; the savepoints of the nested transactions; and the cases' next deadline, refreshed once the batch's
 # deadlines are settled.
-QUERIES_PER_RUN_OF_ONE_BATCH = 62
+QUERIES_PER_RUN_OF_ONE_BATCH = 66
 
 
 @pytest.mark.parametrize("n", [2, 20])
