@@ -34,9 +34,13 @@ class CaseStudyRefused(DomainError):
 def _refuse_after_withdrawal(case: Case) -> None:
     """Refuse once consent is withdrawn, read under the referral's row lock, which a withdrawal takes too: a story
     is never written after the erasure that withdrew the others."""
-    referral = Referral.objects.select_for_update(of=("self",)).select_related("consent").get(pk=case.referral_id)
+    referral = (
+        Referral.objects.select_for_update(of=("self",)).select_related("consent", "patient").get(pk=case.referral_id)
+    )
     if referral.consent.is_withdrawn:
         raise CaseStudyRefused("The patient withdrew their consent, so no story of this case can be written.")
+    if referral.patient.redacted_at is not None:
+        raise CaseStudyRefused("The patient's details were removed at the end of the retention period: no story.")
 
 
 @transaction.atomic

@@ -98,7 +98,10 @@ def request(
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeAddress("Only absolute http(s) URLs are fetched.")
     https = parts.scheme == "https"
-    port = parts.port or (443 if https else 80)
+    try:
+        port = parts.port or (443 if https else 80)
+    except ValueError as error:  # a port out of range (":99999"), which URLValidator lets through
+        raise UnsafeAddress("The address's port is not a valid port number.") from error
     address = checked_address(parts.hostname, port, allow_private=allow_private)
     connection_class = PinnedHTTPSConnection if https else PinnedHTTPConnection
     connection = connection_class(parts.hostname, port, address=address, timeout=timeout)

@@ -61,7 +61,7 @@ def test_where_private_addresses_are_allowed_the_checked_address_is_still_the_on
 
 
 def test_only_http_urls_are_fetched(connections):
-    for url in ("file:///etc/passwd", "ftp://example.org/", "http:///nohost"):
+    for url in ("file:///etc/passwd", "ftp://example.org/", "http:///nohost", "https://example.org:99999/feed"):
         with pytest.raises(safe_http.UnsafeAddress):
             safe_http.request("GET", url, allow_private=True, timeout=1)
     assert connections == []

@@ -7,12 +7,13 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfReader
 
 from casework import services as casework_services
 from hjp.audit.models import AuditEvent
 from hjp.core.errors import DomainError
-from hjp.core.redaction import REDACTED
+from hjp.core.redaction import REDACTED, ErasureReason
 from outcomes import case_studies
 from outcomes.case_studies import CASE_STUDY_TRANSITIONS
 from outcomes.models import CaseStudy, CaseStudyState
@@ -170,6 +171,15 @@ def test_withdrawing_consent_withdraws_and_erases_every_story_and_refuses_new_on
         write(case, advisor_user)
     response = as_user(advisor_user).get(reverse("outcomes:case_study_add", args=[case.pk]))
     assert response.status_code == 302
+
+
+def test_no_story_is_written_of_a_patient_whose_details_retention_removed(case, referral, advisor_user):
+    patient = referral.patient
+    patient.redacted_at, patient.redaction_reason = timezone.now(), ErasureReason.RETENTION
+    patient.save(update_fields=["redacted_at", "redaction_reason"])
+    with pytest.raises(DomainError, match="retention period"):
+        write(case, advisor_user)
+    assert not CaseStudy.objects.exists()
 
 
 def test_the_patient_withdrawing_their_agreement_alone_erases_the_story(as_user, case, advisor_user):
