@@ -66,6 +66,8 @@ def _rows(path: Path, what: str) -> tuple[list[str], Iterator[tuple[int, list[st
         header = [name.strip().lower() for name in next(reader, [])]
     except FileNotFoundError:
         raise ImdFileError(f"{what}: there is no file {path}.") from None
+    except OSError as error:  # a folder, a file hjp may not read
+        raise ImdFileError(f"{what}: {path} cannot be read ({error.strerror}).") from None
     except (UnicodeDecodeError, csv.Error) as error:
         raise ImdFileError(f"{what}: {path} is not a CSV file in UTF-8 ({error}). Save it as CSV (UTF-8).") from None
     if not header:
@@ -105,7 +107,7 @@ def read_imd(path: Path) -> dict[str, int]:
             code, value = row[lsoa].strip().upper(), int(row[decile].strip())
         except (IndexError, ValueError):
             raise ImdFileError(f"{what}: line {line} of {path} has no LSOA code and decile from 1 to 10.") from None
-        if not code or not 1 <= value <= 10:
+        if not code or len(code) > 9 or not 1 <= value <= 10:  # an LSOA code is 9 characters (E01000001)
             raise ImdFileError(f"{what}: line {line} of {path} has no LSOA code and decile from 1 to 10.")
         areas[code] = value
     if not areas:

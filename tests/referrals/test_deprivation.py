@@ -85,13 +85,17 @@ def test_the_command_also_reads_file_7_and_the_ons_lookup_layout(files):
         (ONSPD_CSV, ONSPD_CSV, "The IMD file: "),
         (IMD_CSV, IMD_CSV, "The postcode file: "),
         (IMD_CSV.replace(",1\n", ",11\n"), ONSPD_CSV, "line 2 of"),
+        (IMD_CSV.replace("E01011264", "E01011264-too-long"), ONSPD_CSV, "line 2 of"),
         (IMD_CSV, "pcds,lsoa21cd\nLS6 2AB,E01011264\n", "2021 LSOAs only"),
         (IMD_CSV, "pcds,lsoa11\nCF10 1AA,W01001900\n", "no postcode of"),
         ("", ONSPD_CSV, "is empty"),
+        ("a folder", ONSPD_CSV, "cannot be read"),
     ],
 )
 def test_a_wrong_file_is_refused_with_a_clear_message_and_changes_nothing(loaded, files, imd, postcodes, message):
-    imd_path = files("bad-imd.csv", imd) if imd != "missing.csv" else Path("/nonexistent/imd.csv")
+    imd_path = {"missing.csv": Path("/nonexistent/imd.csv"), "a folder": files("bad-imd.csv", "").parent}.get(
+        imd
+    ) or files("bad-imd.csv", imd)
     with pytest.raises(CommandError, match=message.strip()) as refused:
         _load(imd_path, files("bad-postcodes.csv", postcodes))
     assert "Traceback" not in str(refused.value)
