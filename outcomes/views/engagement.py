@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from hjp.accounts.models import Organisation
 from hjp.accounts.roles import ENGAGEMENT_LEADS, role_required
+from hjp.audit.models import AuditEvent
+from hjp.audit.services import audit_records
 from outcomes import permissions
 from outcomes.selectors.engagement import INACTIVE_DAYS, engagement, recent_outcomes
 
@@ -21,6 +23,9 @@ def engagement_view(request):
     if isinstance(scope, Organisation):
         figures = engagement(organisations=[scope], today=today)
         recent = list(recent_outcomes(user=user, organisation=scope))
+        # The champion reads colleagues' referrals (by reference): each one's "who has looked" lists the page.
+        if recent:
+            audit_records(actor=user, action=AuditEvent.Action.VIEW, objs=recent, summary="engagement: latest outcomes")
     else:
         figures = engagement(
             organisations=list(scope.health_organisations.order_by("name", "pk")), partnership_id=scope.pk, today=today

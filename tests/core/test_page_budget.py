@@ -80,7 +80,7 @@ PAGES = [
     # supervisor's partnerships, one more); a champion's latest outcomes.
     ("manager", "outcomes:engagement", 7),
     ("supervisor", "outcomes:engagement", 8),
-    ("champion", "outcomes:engagement", 7),
+    ("champion", "outcomes:engagement", 8),
 ]
 REFERRAL_PAGES = (
     "referrals:detail",

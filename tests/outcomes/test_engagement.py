@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from hjp.accounts.models import Membership, Role
+from hjp.audit.models import AuditEvent
 from outcomes import running_figures, services
 from outcomes.selectors.engagement import engagement
 from referrals.models import Referral, ReferralStatus
@@ -251,6 +252,9 @@ def test_a_champion_reads_the_outcomes_of_colleagues_referrals_without_the_patie
     page = client.get(URL, {"organisation": history.org.pk}).content.decode()
     assert history.closed_b.reference in page and history.no_team.reference in page
     assert "Winifred" not in page and "Ashdown" not in page
+    # Each referral the page lists has the page in its "who has looked".
+    looked = AuditEvent.objects.filter(actor=history.champion, action=AuditEvent.Action.VIEW)
+    assert {history.closed_b.pk, history.no_team.pk} <= set(looked.values_list("referral_ref", flat=True))
     outcome = client.get(reverse("outcomes:referral_outcome", args=[history.closed_b.pk]))
     assert outcome.status_code == 200
     text = outcome.content.decode()
@@ -361,8 +365,9 @@ def test_the_engagement_view_takes_the_same_queries_with_few_and_many_rows(histo
     _grow(history, 30)
     many = [_queries(manager, {}), _queries(supervisor, {}), _queries(champion, {"organisation": history.org.pk})]
     # Before the view (tests/core/test_request_overhead.py), then: whether figures wait to be counted, the
-    # teams, the cells; a lead's partnership's organisations; a supervisor's partnerships; a champion's list.
-    assert few == many == [7, 8, 7]
+    # teams, the cells; a lead's partnership's organisations; a supervisor's partnerships; a champion's list and
+    # its audit entries (one INSERT).
+    assert few == many == [7, 8, 8]
 
 
 # --- the digest -------------------------------------------------------------------------------------------------
