@@ -264,7 +264,7 @@ def outcome_report_on_consent_given_later(*, referral: Referral, actor) -> None:
         queue_outcome_report(case=case, occasion=f"feedback_given:{timezone.now():%Y%m%d%H%M%S%f}")
 
 
-DIGEST_KEY = "digest:"  # then the organisation id, the month (YYYY-MM) and the user: the composer reads them
+DIGEST_KEY = "digest:"  # then the organisation id, the month (YYYY-MM), for a lead's "partnership:<id>:", the user
 
 
 def prepare_digest() -> None:
@@ -273,29 +273,66 @@ def prepare_digest() -> None:
     running_figures.refresh_pending()
 
 
+def _digest_organisation(organisation_id: int, partnership_id: int | None) -> Organisation | None:
+    """The digest's organisation, in one query; for a lead's digest with the partnership's name
+    (`partnership_name`), and None once the organisation has left that partnership."""
+    organisations = Organisation.objects.filter(pk=organisation_id)
+    if partnership_id is not None:
+        organisations = organisations.filter(health_partnerships=partnership_id).annotate(
+            partnership_name=F("health_partnerships__name")
+        )
+    return organisations.first()
+
+
+def _digest_text(*, organisation: Organisation, year: int, month: int, partnership_id: int | None) -> tuple[str, str]:
+    """A digest's subject and body: the organisation's figures and teams across every partnership it refers to
+    (`partnership_id` None: its own referrers and champions), or within one partnership (its leads)."""
+    partnership_name = getattr(organisation, "partnership_name", None) if partnership_id is not None else None
+    subject = render_subject(
+        "digest", period=Period.month(year, month), organisation=organisation, partnership_name=partnership_name
+    )
+    body = digest_body(
+        organisation=organisation,
+        blocks=digest_periods(organisation=organisation, year=year, month=month, partnership_id=partnership_id),
+        teams=digest_teams(organisation=organisation, year=year, month=month, partnership_id=partnership_id),
+        partnership_name=partnership_name,
+    )
+    return subject, body
+
+
 def compose_digest(message) -> tuple[str, str]:
     """A digest as it reads when it is delivered: the figures of that moment (outcomes corrected since it was
     queued, consent to outcome feedback withdrawn since), through the same functions that queued it."""
-    match = re.fullmatch(rf"{DIGEST_KEY}(\d+):(\d{{4}})-(\d{{2}}):.*", message.key)
-    organisation = match and Organisation.objects.filter(pk=match[1]).first()
+    match = re.fullmatch(rf"{DIGEST_KEY}(\d+):(\d{{4}})-(\d{{2}}):(?:partnership:(\d+):)?.*", message.key)
+    partnership_id = int(match[4]) if match and match[4] else None
+    organisation = match and _digest_organisation(int(match[1]), partnership_id)
     if not organisation:  # not one this module queued: it stays as written
         return message.subject, message.body
-    year, month = int(match[2]), int(match[3])
-    blocks = digest_periods(organisation=organisation, year=year, month=month)
-    return render_subject("digest", period=Period.month(year, month), organisation=organisation), digest_body(
-        organisation=organisation, blocks=blocks, teams=digest_teams(organisation=organisation, year=year, month=month)
+    return _digest_text(
+        organisation=organisation, year=int(match[2]), month=int(match[3]), partnership_id=partnership_id
     )
 
 
-def digest_teams(*, organisation: Organisation, year: int, month: int) -> list[TeamEngagement]:
+def digest_teams(
+    *, organisation: Organisation, year: int, month: int, partnership_id: int | None = None
+) -> list[TeamEngagement]:
     """The organisation's teams over the twelve months ending with the digest's month (its second block), from
-    the engagement figures; only reads (the figures were counted before: `prepare_digest`)."""
+    the engagement figures, across its partnerships or within one (`partnership_id`: a lead's digest); only
+    reads (the figures were counted before: `prepare_digest`)."""
     last_day = Period.month(year, month).end
-    figures = engagement(organisations=[organisation], today=last_day, count_pending=False)
+    figures = engagement(
+        organisations=[organisation], partnership_id=partnership_id, today=last_day, count_pending=False
+    )
     return figures.organisations[0].teams
 
 
-def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod], teams: list[TeamEngagement] = ()) -> str:
+def digest_body(
+    *,
+    organisation: Organisation,
+    blocks: list[DigestPeriod],
+    teams: list[TeamEngagement] = (),
+    partnership_name: str | None = None,
+) -> str:
     """The digest's figures for each of its periods, and the twelve months' referrals by team, through the one
     disclosure method (outcomes.disclosure): counts rounded to 5 and below 10 shown as 'fewer than 10', money
     and success rates only over 10 cases or decisions or more, as in the funders' report."""
@@ -324,6 +361,7 @@ def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod], teams
     return render_message(
         "digest",
         organisation=organisation,
+        partnership_name=partnership_name,
         month=blocks[0].period,
         blocks=shown,
         teams=by_team,
@@ -333,37 +371,50 @@ def digest_body(*, organisation: Organisation, blocks: list[DigestPeriod], teams
     )
 
 
-def digest_recipients(organisation: Organisation) -> dict[int, str]:
-    """Who gets an organisation's digest, by user id, with the page it links to: its referrers (their referrals;
-    its practice champions, its engagement) and the leads of its partnerships, the managers and the advice
-    organisations' supervisors (the engagement view). Active users only; each once, whatever roles they hold."""
+def digest_recipients(organisation: Organisation) -> dict[int | None, dict[int, str]]:
+    """Who gets an organisation's digests, by partnership (None: the digest of every partnership it refers to)
+    and user id, with the page each links to. The all-partnerships digest goes to its referrers (linking to their
+    referrals; its practice champions, to its engagement). One digest per partnership goes to that partnership's
+    leads, its managers and its advice organisation's supervisors (the engagement view): a lead of one
+    partnership never reads the organisation's referrals to another's advice service. Active users only; each
+    once per digest whatever roles they hold, and a lead who is also one of its referrers gets theirs only."""
     engagement_url = reverse("outcomes:engagement")
+    referrals_url = reverse("referrals:list")
     partnerships = organisation.health_partnerships.all()
     memberships = (
         Membership.objects.filter(
             Q(role=Role.REFERRER, organisation=organisation)
             | Q(role=Role.MANAGER, partnership__in=partnerships)
-            | Q(role=Role.SUPERVISOR, organisation__in=partnerships.values("advice_organisation")),
+            | Q(role=Role.SUPERVISOR, organisation__advice_partnerships__in=partnerships),
             user__is_active=True,
         )
+        .annotate(
+            led_partnership=F("partnership_id"),
+            advised_partnership=F("organisation__advice_partnerships"),
+        )
         .order_by("user_id", "role")
-        .values_list("user_id", "role", "is_champion")
+        .values_list("user_id", "role", "is_champion", "led_partnership", "advised_partnership")
     )
-    recipients: dict[int, str] = {}
-    for user_id, role, is_champion in memberships:
-        if role == Role.REFERRER and not is_champion:
-            recipients.setdefault(user_id, reverse("referrals:list"))
+    own: dict[int, str] = {}
+    leads: dict[int, dict[int, str]] = {}
+    for user_id, role, is_champion, led, advised in memberships:
+        if role == Role.REFERRER and is_champion:
+            own[user_id] = f"{engagement_url}?organisation={organisation.pk}"
         elif role == Role.REFERRER:
-            recipients[user_id] = f"{engagement_url}?organisation={organisation.pk}"
-        elif user_id not in recipients or recipients[user_id] == reverse("referrals:list"):
-            recipients[user_id] = engagement_url
+            own.setdefault(user_id, referrals_url)
+        else:
+            leads.setdefault(led if role == Role.MANAGER else advised, {})[user_id] = engagement_url
+    recipients: dict[int | None, dict[int, str]] = {None: own}
+    for partnership_id, users in sorted(leads.items()):
+        recipients[partnership_id] = {user_id: url for user_id, url in users.items() if user_id not in own}
     return recipients
 
 
 def send_monthly_digests(*, year: int, month: int) -> int:
     """Queue the digest of one month, with its team breakdown, for every referrer, practice champion and lead
-    (`digest_recipients`) of every health organisation that referred or had a case closed in it. Idempotent: one
-    message per organisation, month and user. Returns how many were queued."""
+    (`digest_recipients`) of every health organisation that referred or had a case closed in it: its own
+    people's across its partnerships, each partnership's leads' within that partnership. Idempotent: one message
+    per organisation, month, partnership (a lead's) and user. Returns how many were queued."""
     period = Period.month(year, month)
     start, end = period.start, period.end
     active = Organisation.objects.filter(
@@ -374,26 +425,27 @@ def send_monthly_digests(*, year: int, month: int) -> int:
     queued = 0
     running_figures.refresh_pending()  # once, before any organisation's figures are read
     for organisation in active:
-        # Named: a lead gets one for each organisation of their partnerships.
-        subject = render_subject("digest", period=period, organisation=organisation)
-        body = digest_body(
-            organisation=organisation,
-            blocks=digest_periods(organisation=organisation, year=year, month=month),
-            teams=digest_teams(organisation=organisation, year=year, month=month),
-        )
-        recipients = digest_recipients(organisation)
-        users = User.objects.in_bulk(list(recipients))
-        with transaction.atomic():
-            for user_id, url in recipients.items():
-                message_queue(
-                    recipient=users[user_id],
-                    kind=MessageKind.DIGEST,
-                    key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:user:{user_id}",
-                    subject=subject,
-                    body=body,
-                    url=url,
-                )
-                queued += 1
+        for partnership_id, recipients in digest_recipients(organisation).items():
+            if not recipients:
+                continue
+            if partnership_id is None:
+                named, scope = organisation, ""
+            else:
+                named, scope = _digest_organisation(organisation.pk, partnership_id), f"partnership:{partnership_id}:"
+            # Named: a lead gets one for each organisation and partnership they lead.
+            subject, body = _digest_text(organisation=named, year=year, month=month, partnership_id=partnership_id)
+            users = User.objects.in_bulk(list(recipients))
+            with transaction.atomic():
+                for user_id, url in recipients.items():
+                    message_queue(
+                        recipient=users[user_id],
+                        kind=MessageKind.DIGEST,
+                        key=f"{DIGEST_KEY}{organisation.pk}:{start:%Y-%m}:{scope}user:{user_id}",
+                        subject=subject,
+                        body=body,
+                        url=url,
+                    )
+                    queued += 1
     return queued
 
 

@@ -34,6 +34,7 @@ SECTIONS = [
     ("wellbeing_scores", "Wellbeing scores"),
     ("patient_links", "Links sent to the patient for their own answers"),
     ("experience_survey", "The patient's own answers about the help"),
+    ("case_studies", "Stories of the case for funders"),
     ("clinic_bookings", "Advice clinic bookings"),
     ("conversation", "The conversation on the referral"),
     ("handovers", "Handovers to partner services"),
@@ -46,6 +47,7 @@ SINGLE_SECTIONS = [
     ("consent", "Consent"),
     ("case", "Case"),
     ("case_closure", "Case closure"),
+    ("patient_voice_agreement", "Whether the patient agreed to be sent their own link"),
 ]
 OUTCOME_SECTIONS = [("financial", "Money outcomes"), ("decision", "Decisions"), ("non_financial", "Other outcomes")]
 

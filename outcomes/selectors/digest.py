@@ -37,9 +37,11 @@ class DigestFigures:
     won: int
 
 
-def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigures:
+def digest_figures(*, organisation: Organisation, period: Period, partnership_id: int | None = None) -> DigestFigures:
     """One referring organisation's figures for a period (exact: the digest applies outcomes.disclosure), from
-    the running totals (outcomes.running_figures) of every partnership it refers to, in one query. It only reads:
+    the running totals (outcomes.running_figures) of every partnership it refers to (its own referrers' and
+    champions' digest), or of one (`partnership_id`: a lead's, who must not see the organisation's referrals to
+    another partnership's advice service), in one query. It only reads:
     the caller counts what is pending first (`outcomes.running_figures.refresh_pending`), outside any transaction
     that holds other rows (a digest is composed under its message's row lock).
 
@@ -49,14 +51,12 @@ def digest_figures(*, organisation: Organisation, period: Period) -> DigestFigur
     key = str(organisation.pk)
     kinds = {f"{key}:{kind}": kind for kind in (rf.CONFIRMED, rf.EXPECTED)}
     totals = defaultdict(lambda: [0, ZERO])
-    for row in (
-        FigureCell.objects.filter(
-            measure__in=DIGEST_MEASURES, key__in=[key, *kinds], month__gte=period.start, month__lte=period.end
-        )
-        .values("measure", "key")
-        .annotate(n=Sum("n"), amount=Sum("amount"))
-        .order_by()
-    ):
+    cells = FigureCell.objects.filter(
+        measure__in=DIGEST_MEASURES, key__in=[key, *kinds], month__gte=period.start, month__lte=period.end
+    )
+    if partnership_id is not None:
+        cells = cells.filter(partnership_id=partnership_id)
+    for row in cells.values("measure", "key").annotate(n=Sum("n"), amount=Sum("amount")).order_by():
         total = totals[row["measure"], kinds.get(row["key"], "")]
         total[0] += row["n"]
         total[1] += pennies(row["amount"])
@@ -86,16 +86,22 @@ class DigestPeriod:
     figures: DigestFigures
 
 
-def digest_periods(*, organisation: Organisation, year: int, month: int) -> list[DigestPeriod]:
+def digest_periods(
+    *, organisation: Organisation, year: int, month: int, partnership_id: int | None = None
+) -> list[DigestPeriod]:
     """The month, the twelve months to its end and the financial year to its end: at a practice's volumes a
     month's counts are nearly all 'fewer than 10', a year's are not. Each is a fixed span ending with a month,
-    so two digests differ by whole months only."""
+    so two digests differ by whole months only. Within one partnership with `partnership_id` (a lead's digest)."""
     spans = [
         ("The month", periods.FixedPeriod(periods.MONTH, year, month).period),
         ("The last twelve months", periods.rolling_twelve_months(year, month)),
         ("This financial year so far", periods.year_to_date(year, month)),
     ]
     return [
-        DigestPeriod(title=title, period=span, figures=digest_figures(organisation=organisation, period=span))
+        DigestPeriod(
+            title=title,
+            period=span,
+            figures=digest_figures(organisation=organisation, period=span, partnership_id=partnership_id),
+        )
         for title, span in spans
     ]

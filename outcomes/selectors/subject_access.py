@@ -2,7 +2,9 @@
 
 Read here because outcomes is the one app that may import all the others (referrals <- casework <- outcomes).
 A patient record is one referral's patient; what hangs off it is the referral (with its consent and timeline),
-its case (notes, appointments, deadlines, evidence requests, issues and their outcomes, corrections), the
+who referred them (the referring practitioner, on the referral's row), its case (notes, appointments, deadlines,
+evidence requests, issues and their outcomes, corrections, whether the patient agreed to be sent their own link,
+the stories of the case for funders as stored: a withdrawn one holds the redaction placeholder), the
 conversation on the referral (its documents too), its handovers to partners, the inbox messages about the referral
 and the audit entries naming any of those objects. A removed (anonymised) patient
 is exported as it is held: the placeholders and what erasure keeps.
@@ -18,12 +20,14 @@ from hjp.core.nhs_number import normalise_nhs_number
 from hjp.notifications.models import Message
 from outcomes.models import (
     CaseClosure,
+    CaseStudy,
     DecisionOutcome,
     ExperienceSurvey,
     FinancialOutcome,
     NonFinancialOutcome,
     OutcomeChange,
     PatientLink,
+    PatientVoiceAgreement,
     WellbeingScore,
 )
 from referrals.clinics.models import ClinicBooking
@@ -35,6 +39,7 @@ from referrals.models import (
     Referral,
     ReferralMessage,
     ReferralStatusChange,
+    ReferringPractitioner,
 )
 
 # The most a search lists: a name and date of birth, or an NHS number, names a handful of records at most.
@@ -140,6 +145,31 @@ def _handover_row(handover: Handover) -> dict:
     return {**row, "partner": partner, "state_text": handover.get_state_display()}
 
 
+def _name(user) -> str:
+    return (user.get_full_name() or user.email) if user else ""
+
+
+def _practitioner_fields(practitioner: ReferringPractitioner | None) -> dict:
+    """Who referred the patient, as the referral names them (the referral's row carries it)."""
+    fields = {
+        f"referring_practitioner_{field}": getattr(practitioner, field) if practitioner else ""
+        for field in ("name", "role", "identifier_system", "identifier")
+    }
+    fields["referring_practitioner_register"] = practitioner.register_label if practitioner else ""
+    return fields
+
+
+def _case_study_row(story: CaseStudy) -> dict:
+    """A story of the case as stored (a withdrawn one holds the redaction placeholder), with who recorded the
+    patient's agreement and the state and agreement method in words."""
+    return {
+        **_row(story),
+        "agreement_recorded_by_name": _name(story.agreement_recorded_by),
+        "agreement_method_text": story.get_agreement_method_display(),
+        "state_text": story.get_state_display(),
+    }
+
+
 def subject_access_data(patient: Patient) -> dict:
     """Everything held about one patient record, section by section, as plain values (JSON-ready with
     DjangoJSONEncoder). `documents` lists the evidence files and the conversation's documents to add to an export as (stored name, file name)."""
@@ -168,13 +198,16 @@ def subject_access_data(patient: Patient) -> dict:
         "patient_links": [],
         "experience_survey": [],
         "case_closure": None,
+        "patient_voice_agreement": None,
+        "case_studies": [],
         "messages": [],
         "audit_trail": [audit_entry_row(entry) for entry in patient_audit_trail(patient)],
         "documents": [],
     }
     if referral is None:
         return data
-    data["referral"] = _row(referral)
+    practitioner = ReferringPractitioner.objects.filter(referral=referral).first()
+    data["referral"] = {**_row(referral), **_practitioner_fields(practitioner)}
     data["categories"] = list(referral.categories.values_list("name", flat=True))
     consent = Consent.objects.filter(referral=referral).first()
     if consent is not None:
@@ -227,4 +260,9 @@ def subject_access_data(patient: Patient) -> dict:
     data["experience_survey"] = _rows(ExperienceSurvey.objects.filter(case=case).order_by("pk"))
     closure = CaseClosure.objects.filter(case=case).first()
     data["case_closure"] = _row(closure) if closure else None
+    agreement = PatientVoiceAgreement.objects.filter(case=case).select_related("recorded_by").first()
+    if agreement is not None:
+        data["patient_voice_agreement"] = {**_row(agreement), "recorded_by_name": _name(agreement.recorded_by)}
+    stories = CaseStudy.objects.filter(case=case).select_related("agreement_recorded_by").order_by("pk")
+    data["case_studies"] = [_case_study_row(story) for story in stories]
     return data

@@ -415,5 +415,64 @@ def test_the_digest_goes_to_referrers_champions_and_leads_once_each_with_the_tea
     assert "- Ward C: 10 referrals\n" in body  # 12, rounded to 5; no share of fewer than 10 closed
     assert "- No team recorded: fewer than 10 referrals\n" in body
     assert "Winifred" not in body
-    # Composed again at delivery, it reads the same.
-    assert services.compose_digest(about_riverside.get(recipient=manager))[1] == body
+    # Composed again at delivery, each reads the same.
+    assert services.compose_digest(champions)[1] == body
+    leads = about_riverside.get(recipient=manager)
+    assert leads.key == f"digest:{history.org.pk}:2026-05:partnership:{history.partnership.pk}:user:{manager.pk}"
+    assert leads.subject == f"Referrals from Riverside Surgery through {history.partnership.name} in May 2026"
+    assert services.compose_digest(leads) == (leads.subject, leads.body)
+
+
+def test_a_lead_of_one_partnership_never_reads_the_organisation_s_referrals_through_another(
+    history, django_assert_num_queries
+):
+    """Riverside refers through two partnerships: each one's leads get its digest with that partnership's
+    figures and teams only; Riverside's own people get the whole of it, as before."""
+    from hjp.notifications.models import Message, MessageKind
+
+    for day in range(1, 13):  # 12 more through the first partnership in April
+        history.refer(history.ward_c, _at(2026, 4, day))
+    for day in range(1, 24):  # 23 through the second partnership in May
+        history.refer(history.ward_b, _at(2026, 5, day), partnership=history.other_partnership)
+    running_figures.refresh_pending()
+    manager_a = factories.partnership_member(history.partnership, Role.MANAGER)
+    supervisor_a = factories.advisor(history.partnership.advice_organisation, supervisor=True)
+    manager_b = factories.partnership_member(history.other_partnership, Role.MANAGER)
+    supervisor_b = factories.advisor(history.other_partnership.advice_organisation, supervisor=True)
+
+    queued = services.send_monthly_digests(year=2026, month=5)
+    assert services.send_monthly_digests(year=2026, month=5) == queued
+    digests = Message.objects.filter(kind=MessageKind.DIGEST, key__startswith=f"digest:{history.org.pk}:")
+    assert digests.count() == queued == 3 + 4  # author, colleague, champion; two leads of each partnership
+    body = {message.recipient: message.body for message in digests}
+    subject = {message.recipient: message.subject for message in digests}
+
+    def twelve_months(text):
+        return re.search(r"The last twelve months \(.*?\):\n- Referrals made: ([^\n]*)", text)[1]
+
+    def team(text, name):
+        return re.search(rf"- {name}: ([^\n]*)", text)[1]
+
+    # June 2025 to May 2026, the whole: Ward A's 3 (June 2025, January, March through the second), Ward B's 3 in
+    # February and 23 in May, Ward C's 12, one with no team: 42.
+    assert twelve_months(body[history.champion]) == twelve_months(body[history.colleague]) == "40"
+    assert team(body[history.champion], "Ward B") == "25 referrals"
+    for lead in (manager_a, supervisor_a):
+        assert subject[lead] == f"Referrals from Riverside Surgery through {history.partnership.name} in May 2026"
+        assert f"through {history.partnership.name} (not its referrals through any other partnership)" in body[lead]
+        assert twelve_months(body[lead]) == "20"  # 18: Ward A's 2, Ward B's 3, Ward C's 12, one with no team
+        assert team(body[lead], "Ward B") == "fewer than 10 referrals"  # its 3 in February only
+        assert team(body[lead], "Ward C") == "10 referrals"
+        assert not re.search(r": (25|40)\b", body[lead])  # no count of the other partnership's, nor the whole's
+    for lead in (manager_b, supervisor_b):
+        assert subject[lead] == f"Referrals from Riverside Surgery through {history.other_partnership.name} in May 2026"
+        assert twelve_months(body[lead]) == "25"  # 24: Ward B's 23 and Ward A's one in March
+        assert team(body[lead], "Ward B") == "25 referrals"
+        assert team(body[lead], "Ward C") == "fewer than 10 referrals"  # none through this one
+        assert not re.search(r": 40\b", body[lead])
+
+    # Composed again at delivery, in the same number of queries for a lead's digest as for the champion's.
+    for recipient in (history.champion, manager_a, supervisor_b):
+        message = digests.get(recipient=recipient)
+        with django_assert_num_queries(6):  # the organisation; the figures of three periods; the teams; the cells
+            assert services.compose_digest(message) == (message.subject, message.body)

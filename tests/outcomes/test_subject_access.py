@@ -369,3 +369,102 @@ def test_the_export_holds_the_conversation_with_its_documents_and_the_handovers(
     assert "Handovers to partner services (1)" in html and "Northside Law Centre" in html
     documents = sorted(name for name in archive.namelist() if name.startswith("documents/message-"))
     assert len(documents) == 1 and archive.read(documents[0]) == pdf_bytes()
+
+
+def _who_referred_agreed_and_stories(held, advisor_user):
+    """The referring practitioner, the agreement to the patient's own link, and two stories of the case: one as
+    written, one withdrawn (its text erased)."""
+    from outcomes.case_studies import case_study_withdraw
+    from outcomes.models import CaseStudy
+    from outcomes.patient_voice import patient_voice_agreement_record
+    from referrals.models import ReferringPractitioner
+
+    ReferringPractitioner.objects.create(
+        referral=held["referral"],
+        name="Dr Asha Patel",
+        role="General practitioner",
+        identifier_system="https://fhir.hl7.org.uk/Id/gmc-number",
+        identifier="7654321",
+    )
+    patient_voice_agreement_record(case=held["case"], actor=advisor_user, agreed=True)
+    stories = [
+        CaseStudy.objects.create(
+            case=held["case"],
+            author=advisor_user,
+            title=title,
+            story=f"{title}: the story as written.",
+            outcome_summary="Her PIP award was restored.",
+            agreement_method=method,
+            agreement_recorded_by=advisor_user,
+            agreement_recorded_at=timezone.now(),
+        )
+        for title, method in (("Back on her feet", "written"), ("A second story", "verbal"))
+    ]
+    case_study_withdraw(story=stories[1], actor=advisor_user)
+    return stories
+
+
+def test_the_export_holds_who_referred_the_patient_s_own_link_agreement_and_the_stories_of_the_case(
+    as_user, dpo, held, advisor_user
+):
+    from hjp.core.redaction import placeholder
+
+    kept, withdrawn = _who_referred_agreed_and_stories(held, advisor_user)
+    archive = _export(as_user(dpo), held["patient"])
+    data = json.loads(archive.read("data.json"))
+    referral = data["referral"]
+    assert (referral["referring_practitioner_name"], referral["referring_practitioner_role"]) == (
+        "Dr Asha Patel",
+        "General practitioner",
+    )
+    assert referral["referring_practitioner_identifier"] == "7654321"
+    assert referral["referring_practitioner_identifier_system"] == "https://fhir.hl7.org.uk/Id/gmc-number"
+    agreement = data["patient_voice_agreement"]
+    assert agreement["agreed"] is True
+    assert agreement["recorded_by_id"] == advisor_user.pk
+    assert agreement["recorded_by_name"] == advisor_user.get_full_name()
+    assert agreement["created_at"] and agreement["updated_at"]
+    stories = {story["id"]: story for story in data["case_studies"]}
+    assert stories[kept.pk]["story"] == "Back on her feet: the story as written."
+    assert (stories[kept.pk]["state_text"], stories[kept.pk]["agreement_method_text"]) == (
+        "Waiting for review",
+        "In writing",
+    )
+    assert stories[kept.pk]["agreement_recorded_by_name"] == advisor_user.get_full_name()
+    assert stories[kept.pk]["agreement_recorded_at"]
+    erased = placeholder(ErasureReason.CONSENT_WITHDRAWN)
+    assert stories[withdrawn.pk]["story"] == stories[withdrawn.pk]["title"] == erased  # as stored
+    assert "A second story: the story as written." not in json.dumps(data)
+    assert (stories[withdrawn.pk]["state"], stories[withdrawn.pk]["agreement_method_text"]) == ("withdrawn", "Verbally")
+    html = archive.read("summary.html").decode()
+    assert "Referred by Dr Asha Patel, General practitioner (" in html and "7654321)." in html
+    assert "Whether the patient agreed to be sent their own link" in html
+    assert "Stories of the case for funders (2)" in html and escape("Back on her feet: the story as written.") in html
+
+
+# The export's reads: the patient record with its referral; the audit trail; the referral's practitioner, problems, consent and its changes, timeline,
+# onward referrals, clinic bookings, messages, conversation and handovers; the case and its issues, notes,
+# appointments, deadlines, evidence, three kinds of outcome, corrections, wellbeing scores, links, survey
+# answers, closure, the agreement to the patient's own link and the stories of the case.
+EXPORT_DATA_QUERIES = 28  # 25 before the practitioner, agreement and stories
+
+
+def test_the_export_reads_the_same_number_of_queries_for_few_and_many_rows(
+    dpo, held, advisor_user, django_assert_num_queries
+):
+    from outcomes.models import CaseStudy
+    from outcomes.selectors.subject_access import subject_access_data, subject_patient
+
+    stories = _who_referred_agreed_and_stories(held, advisor_user)
+    with django_assert_num_queries(EXPORT_DATA_QUERIES):
+        subject_access_data(subject_patient(held["patient"].pk))
+    for i in range(5):
+        casework_services.case_note_add(
+            case=held["case"], actor=advisor_user, kind="call", text=f"Call {i}", occurred_at=timezone.now()
+        )
+        CaseStudy.objects.create(
+            **{f.attname: getattr(stories[0], f.attname) for f in CaseStudy._meta.concrete_fields if not f.primary_key}
+        )
+    with django_assert_num_queries(EXPORT_DATA_QUERIES):
+        data = subject_access_data(subject_patient(held["patient"].pk))
+    assert len(data["case_studies"]) == 7
