@@ -1,6 +1,6 @@
 """The casework vocabulary for page templates, so they compare states with the enums, not with spelled values."""
 
-from casework.models import CaseState, ClosureReason, EvidenceState, IssueStatus
+from casework.models import CaseState, ClosureReason, EvidenceState, IssueStatus, PartnerSendStatus
 
 
 def vocabulary(request) -> dict:
@@ -9,4 +9,5 @@ def vocabulary(request) -> dict:
         "ClosureReason": ClosureReason,
         "EvidenceState": EvidenceState,
         "IssueStatus": IssueStatus,
+        "PartnerSendStatus": PartnerSendStatus,
     }

@@ -557,6 +557,10 @@ class CaseStudy(TimeStampedModel):
         ]
         indexes = [models.Index(fields=["state", "case"], name="case_study_state_idx")]
 
+    @property
+    def is_included(self) -> bool:
+        return self.state == CaseStudyState.INCLUDED
+
     def __str__(self):
         return self.title
 

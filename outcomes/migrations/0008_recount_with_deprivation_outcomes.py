@@ -10,7 +10,13 @@ def count_again_from_scratch(apps, schema_editor):
     FiguresPending = apps.get_model("outcomes", "FiguresPending")
     for name in ("FigureCell", "CaseloadCell", "ReferralContribution"):
         apps.get_model("outcomes", name).objects.all().delete()
-    rows = Referral.objects.order_by("pk").values_list("pk", "partnership_id").iterator(chunk_size=5000)
+    # A referral already marked is counted from scratch by that mark (its contribution is gone): one mark each.
+    rows = (
+        Referral.objects.exclude(pk__in=FiguresPending.objects.values("referral_id"))
+        .order_by("pk")
+        .values_list("pk", "partnership_id")
+        .iterator(chunk_size=5000)
+    )
     FiguresPending.objects.bulk_create(
         (FiguresPending(referral_id=pk, partnership_id=partnership_id) for pk, partnership_id in rows),
         batch_size=5000,
