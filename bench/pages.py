@@ -60,6 +60,7 @@ PAGES = [
     Page("whole-service caseload", "supervisor", lambda s: "/casework/cases/?scope=organisation"),
     Page("case with many notes", "advisor", lambda s: f"/casework/cases/{s.case_id}/"),
     Page("manager dashboard", "manager", lambda s: "/outcomes/dashboard/"),
+    Page("engagement", "manager", lambda s: "/outcomes/engagement/"),
     Page("funder report", "funder", lambda s: "/outcomes/funder-report/"),
     Page("funder CSV", "funder", lambda s: "/outcomes/funder-report.csv"),
     Page("admin: Referral changelist", "admin", lambda s: "/admin/referrals/referral/"),

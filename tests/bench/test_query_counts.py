@@ -25,6 +25,7 @@ PINNED = {
     "whole-service caseload": 9,
     "case with many notes": 10,
     "manager dashboard": 8,
+    "engagement": 7,
     "funder report": 9,  # the case studies included in it
     "funder CSV": 9,
     "admin: Referral changelist": 8,
