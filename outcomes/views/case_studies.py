@@ -31,6 +31,16 @@ def _detail_url(story) -> str:
     return reverse("outcomes:case_study", args=[story.pk])
 
 
+def _story_for(request, pk, may):
+    """The story the user may see (404 otherwise), and, when `may(user, story)` refuses the move now, the
+    redirect back to the story with NOT_NOW (None when the move is allowed)."""
+    story = permissions.get_case_study_for_user(request.user, pk)
+    if may(request.user, story):
+        return story, None
+    messages.info(request, NOT_NOW)
+    return story, redirect(_detail_url(story))
+
+
 @role_required(READERS, message="No case studies here.")
 def case_studies(request):
     stories = list(case_study_list(user=request.user))
@@ -92,10 +102,9 @@ def case_study_add(request, case_pk):
 @require_http_methods(["GET", "POST"])
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def case_study_revise(request, pk):
-    story = permissions.get_case_study_for_user(request.user, pk)
-    if not permissions.can_revise_case_study(request.user, story):
-        messages.info(request, NOT_NOW)
-        return redirect(_detail_url(story))
+    story, refused = _story_for(request, pk, permissions.can_revise_case_study)
+    if refused:
+        return refused
     form = CaseStudyFieldsForm(posted(request), instance=story)
     return form_page(
         request,
@@ -121,10 +130,9 @@ def case_study_revise(request, pk):
 @require_http_methods(["GET", "POST"])
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def case_study_review(request, pk):
-    story = permissions.get_case_study_for_user(request.user, pk)
-    if not permissions.can_review_case_study(request.user, story):
-        messages.info(request, NOT_NOW)
-        return redirect(_detail_url(story))
+    story, refused = _story_for(request, pk, permissions.can_review_case_study)
+    if refused:
+        return refused
     return form_page(
         request,
         form=CaseStudyReviewForm(posted(request)),
@@ -145,10 +153,9 @@ def case_study_review(request, pk):
 @require_http_methods(["GET", "POST"])
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def case_study_withdraw(request, pk):
-    story = permissions.get_case_study_for_user(request.user, pk)
-    if not permissions.can_withdraw_case_study(request.user, story):
-        messages.info(request, NOT_NOW)
-        return redirect(_detail_url(story))
+    story, refused = _story_for(request, pk, permissions.can_withdraw_case_study)
+    if refused:
+        return refused
     return form_page(
         request,
         form=CaseStudyWithdrawForm(posted(request)),
