@@ -207,3 +207,22 @@ def test_the_list_and_a_story_read_a_fixed_number_of_queries(
             assert client.get(reverse("outcomes:case_studies")).status_code == 200
         with django_assert_num_queries(5):
             assert client.get(reverse("outcomes:case_study", args=[made[0].pk])).status_code == 200
+
+
+def test_a_move_the_story_does_not_allow_now_goes_back_to_it_with_a_message_and_changes_nothing(
+    as_user, case, advisor_user, supervisor_user
+):
+    story = write(case, advisor_user)
+    detail = reverse("outcomes:case_study", args=[story.pk])
+    author = as_user(advisor_user)
+    for name in (
+        "outcomes:case_study_revise",
+        "outcomes:case_study_review",
+    ):  # not returned; not the author's to review
+        response = author.post(
+            reverse(name, args=[story.pk]), {"decision": "approve", "comment": "", **STORY}, follow=True
+        )
+        assert response.redirect_chain == [(detail, 302)], name
+        assert "You cannot do that with this story now." in response.content.decode()
+    story.refresh_from_db()
+    assert story.state == S.SUBMITTED and story.reviewed_by is None
