@@ -8,11 +8,17 @@ from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
 
 
-def results_partnerships_q(user) -> Q:
+def _results_scope(user) -> tuple[frozenset, frozenset]:
+    """The one rule: the advice organisations the user works in, and the partnerships they manage."""
     roles = roles_for(user)
-    return Q(advice_organisation_id__in=roles.advice_org_ids) | Q(pk__in=roles.manager_partnership_ids)
+    return frozenset(roles.advice_org_ids), frozenset(roles.manager_partnership_ids)
+
+
+def results_partnerships_q(user) -> Q:
+    advice_orgs, managed = _results_scope(user)
+    return Q(advice_organisation_id__in=advice_orgs) | Q(pk__in=managed)
 
 
 def may_read_results(user, partnership: Partnership) -> bool:
-    roles = roles_for(user)
-    return partnership.advice_organisation_id in roles.advice_org_ids or partnership.pk in roles.manager_partnership_ids
+    advice_orgs, managed = _results_scope(user)
+    return partnership.advice_organisation_id in advice_orgs or partnership.pk in managed

@@ -7,6 +7,7 @@ from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core.errors import DomainError
 from hjp.notifications.models import Message, MessageKind
+from outcomes.staff_survey import selectors
 from outcomes.staff_survey.models import StaffSurveyResponse
 from referrals.models import Referral
 
@@ -18,16 +19,14 @@ class AlreadyAnsweredError(DomainError):
         super().__init__("Your answer about this outcome report has been received already. Thank you.")
 
 
-def _check_answerable(report: Message, actor) -> Referral:
+def _check_answerable(report: Message, actor) -> dict:
+    """The referral's partnership and organisation when `actor` may answer about `report`: the selectors' one rule
+    (answerable_reports); DomainError otherwise."""
     if report.kind != MessageKind.OUTCOME_REPORT or report.recipient_id != actor.pk:
         raise DomainError("Only the referrer an outcome report went to can answer about it.")
-    referral = (
-        Referral.objects.visible_to(actor)
-        .select_related("consent", "partnership")
-        .filter(pk=report.referral_id)
-        .first()
-    )
-    if referral is None or report.stopped_at is not None or referral.consent.is_withdrawn:
+    answerable = selectors.answerable_reports(user=actor).filter(pk=report.pk).values("referral_id")
+    referral = Referral.objects.filter(pk__in=answerable).values("partnership_id", "referring_organisation_id").first()
+    if referral is None:
         raise DomainError("This outcome report can no longer be answered about.")
     return referral
 
@@ -45,8 +44,8 @@ def staff_survey_answer(
         raise AlreadyAnsweredError()
     response = StaffSurveyResponse(
         outcome_report=report,
-        partnership_id=referral.partnership_id,
-        referring_organisation_id=referral.referring_organisation_id,
+        partnership_id=referral["partnership_id"],
+        referring_organisation_id=referral["referring_organisation_id"],
         usefulness=usefulness,
         would_refer_again=would_refer_again,
         comment=(comment or "").strip(),
