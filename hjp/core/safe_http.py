@@ -40,8 +40,23 @@ class Answer:
     body: bytes  # at most `max_bytes` + 1 bytes: one more than the caller's limit tells it the body was longer
 
 
+# IPv6 addresses that carry an IPv4 address a gateway on the way would connect to: NAT64's well-known prefix.
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
 def is_public(address: str) -> bool:
-    return ipaddress.ip_address(address.split("%")[0]).is_global
+    """On the public internet: global, and so is any IPv4 address it carries (IPv4-mapped, 6to4, Teredo's
+    client, NAT64), which a host could otherwise use to reach 127.0.0.1 or 10.0.0.5 through an IPv6 name."""
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address):
+        carried = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+        if ip in NAT64:
+            carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+        if any(v4 is not None and not v4.is_global for v4 in carried):
+            return False
+        if ip.ipv4_mapped is not None:
+            return ip.ipv4_mapped.is_global
+    return ip.is_global
 
 
 def checked_address(host: str, port: int, *, allow_private: bool) -> str:

@@ -65,3 +65,21 @@ def test_only_http_urls_are_fetched(connections):
         with pytest.raises(safe_http.UnsafeAddress):
             safe_http.request("GET", url, allow_private=True, timeout=1)
     assert connections == []
+
+
+@pytest.mark.parametrize(
+    "address, public",
+    [
+        ("93.184.215.14", True),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", True),
+        ("::ffff:127.0.0.1", False),  # IPv4-mapped loopback
+        ("::ffff:93.184.215.14", True),
+        ("2002:7f00:1::", False),  # 6to4 of 127.0.0.1
+        ("2002:a00:5::", False),  # 6to4 of 10.0.0.5
+        ("64:ff9b::a00:5", False),  # NAT64 of 10.0.0.5
+        ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254, the cloud's metadata service
+        ("fe80::1%eth0", False),
+    ],
+)
+def test_an_ipv6_address_carrying_a_private_ipv4_address_is_not_public(address, public):
+    assert safe_http.is_public(address) is public
