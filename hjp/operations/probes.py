@@ -2,9 +2,12 @@
 
 - /healthz/live: the process answers (nothing else is touched: a database outage must not get every web process
   restarted);
-- /healthz/ready: it can serve: the database (and the read replica, when DATABASE_REPLICA_URL is set), the
-  cache, the Celery broker and the evidence storage answer. 200 with {"database": "ok", ...}, or 503 naming what
-  failed (the kind of error, never its text, which can hold addresses or credentials). Each check has a time limit of a couple of seconds (a dependency that accepts the
+- /healthz/ready: it can serve: the database, the cache, the Celery broker and the evidence storage answer. 200
+  with {"database": "ok", ...}, or 503 naming what failed (the kind of error, never its text, which can hold
+  addresses or credentials). The read replica (DATABASE_REPLICA_URL) is checked and named too, but it is
+  optional: without it the figure pages read from the primary (hjp.core.db_routers.replica_usable), so a replica
+  down leaves the process ready (200, "replica": "failed: ...") rather than take every web process out of the
+  load balancer at once. Each check has a time limit of a couple of seconds (a dependency that accepts the
   connection and never answers must not hold a worker until gunicorn kills it), and the result is kept in the
   process for READINESS_CACHE_SECONDS, so a flood of probes costs one round of checks. The names of the checks
   go only to a client on loopback or a private network (as hjp.core.proxies.client_address sees it) or with the
@@ -97,7 +100,7 @@ CHECKS = {"database": _database, "cache": _cache, "broker": _broker, "storage": 
 
 def checks() -> dict:
     """CHECKS, and the read replica right after the database when one is configured (DATABASE_REPLICA_URL): the
-    figure pages read from it."""
+    figure pages read from it when it answers (OPTIONAL)."""
     if not settings.READ_FROM_REPLICA:
         return CHECKS
     return {"database": _database, "replica": _replica, **CHECKS}
@@ -155,9 +158,13 @@ def _from_inside(request) -> bool:
     return inside or _has_metrics_token(request)
 
 
+# Named in the answer, but not needed to serve: without it, its pages read from the primary.
+OPTIONAL = {"replica"}
+
+
 def _ready(request) -> JsonResponse:
     results = readiness()
-    status = 200 if all(result == "ok" for result in results.values()) else 503
+    status = 200 if all(result == "ok" for name, result in results.items() if name not in OPTIONAL) else 503
     if not _from_inside(request):
         return JsonResponse({"status": "ready" if status == 200 else "not ready"}, status=status)
     return JsonResponse(results, status=status)

@@ -2,12 +2,15 @@
 page reads before its view (session, the user with its devices and inbox count, memberships) and every write (the CSV's audit entry) stay on the
 primary. Tested with Django's test mirror: the "replica" alias is a second connection to the test database."""
 
+import socket
+
 import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hjp.audit.models import AuditEvent
+from hjp.core.db_routers import forget_replica_state
 from tests.outcomes.test_dashboard import PERIOD, World
 
 # A second connection sees only committed rows: the test commits its data (transaction=True).
@@ -68,3 +71,31 @@ def test_without_a_replica_the_figure_pages_read_from_the_primary(as_user):
     world = World()
     _, primary, replica = _get(as_user(world.manager), "outcomes:dashboard")
     assert replica == [] and any(FIGURES in sql for sql in primary)
+
+
+def test_with_the_replica_down_the_figure_pages_read_from_the_primary_then_from_the_replica_again(
+    as_user, with_replica, caplog
+):
+    world = World()
+    replica = connections["replica"]
+    replica.close()
+    port = replica.settings_dict["PORT"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        replica.settings_dict["PORT"] = sock.getsockname()[1]  # nothing listens there once the socket closes
+    try:
+        with CaptureQueriesContext(connections["default"]) as primary:  # (the replica cannot be watched: it is down)
+            response = as_user(world.manager).get(reverse("outcomes:dashboard"), PERIOD)
+        assert response.status_code == 200 and world.partnership.name in response.content.decode()
+        assert any(FIGURES in sql for sql in (q["sql"] for q in primary.captured_queries))
+        assert "The read replica does not answer (OperationalError)" in caplog.text
+        replica.settings_dict["PORT"] = port  # back: not asked again before REPLICA_RETRY_SECONDS
+        _, primary, replica_queries = _get(as_user(world.funder), "outcomes:funder_report")
+        assert replica_queries == [] and any(FIGURES in sql for sql in primary)
+        forget_replica_state()  # (the half minute has passed)
+        _, primary, replica_queries = _get(as_user(world.funder), "outcomes:funder_report")
+        assert any(FIGURES in sql for sql in replica_queries)
+    finally:
+        replica.close()
+        replica.settings_dict["PORT"] = port
+        forget_replica_state()
