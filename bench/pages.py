@@ -36,7 +36,8 @@ class Subjects:
     referral_id: int
     case_id: int
     # The link to page DEEP_PAGE of the advisor's referrals, as its "Next" link would be (keyset pagination: the
-    # cursor of the last row of the page before; on a history too small for it, of the list's last row).
+    # cursor of the last row of the page before; on a history too small for it, of a row a page from the end, so
+    # that the page has rows there too).
     deep_referrals_query: str
 
 
@@ -94,6 +95,8 @@ def find_subjects(users: dict[str, User]) -> Subjects:
         raise LookupError("The demo accounts have no closed referral or open case: run `manage.py seed_scale`.")
     listed = referral_list(user=users["advisor"])
     before_deep_page = (DEEP_PAGE - 1) * PAGE_SIZE
-    row = next(iter(listed[before_deep_page - 1 : before_deep_page]), None) or listed.reverse().first()
+    row = next(iter(listed[before_deep_page - 1 : before_deep_page]), None)
+    if row is None:  # too small a history: the page before the last, so that the page measured has rows as at scale
+        row = next(iter(listed[max(0, listed.count() - PAGE_SIZE - 1) :][:1]), None) or listed.first()
     cursor = encode_cursor(listed.query.order_by, row, DEEP_PAGE - 1)
     return Subjects(referral_id=referral, case_id=case, deep_referrals_query=urlencode({AFTER: cursor}))

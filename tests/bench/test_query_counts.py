@@ -19,7 +19,7 @@ PINNED = {
     "inbox": 6,
     'advisor home "Today"': 10,
     "advisor's referrals": 6,
-    "advisor's referrals, page 2000": 5,
+    "advisor's referrals, page 2000": 6,
     "triage": 9,
     "caseload": 7,
     "whole-service caseload": 9,
