@@ -220,11 +220,8 @@ class PeriodForm(forms.Form):
         self.default = periods.quarter_of(today) if current else periods.latest_ended_quarter(today)
         since = min(partnership.start_date, self.default.period.start)
         self.available = periods.offered_periods(since=since, today=today, current=current)
-        self.fields["period"].choices = [
-            (periods.KINDS[kind], [(option.key, option.label) for option in options])
-            for kind, options in self.available.items()
-            if options
-        ]
+        self.period_choices = periods.period_choices(since=since, today=today, current=current)
+        self.fields["period"].choices = self.period_choices
         self.fields["period"].initial = self.default.key
         self.include_current = current
 

@@ -8,8 +8,11 @@ figures are exact anyway, also offers those under way (see outcomes.disclosure f
 periods are kept from giving a small count away by subtraction)."""
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
+from types import MappingProxyType
 
 from outcomes.selectors.figures import Period
 
@@ -93,10 +96,12 @@ def parse(key: str) -> FixedPeriod | None:
     return FixedPeriod(YEAR, int(found["fy"]))
 
 
-def offered_periods(*, since: date, today: date, current: bool = False) -> dict[str, list[FixedPeriod]]:
+@lru_cache(maxsize=256)
+def offered_periods(*, since: date, today: date, current: bool = False) -> Mapping[str, tuple[FixedPeriod, ...]]:
     """Every month, quarter and financial year that ended before `today` (with `current`, also those that hold
     it, for the managers' exact dashboard), from the one containing `since` (a partnership's start), newest
-    first, by kind (KINDS' order)."""
+    first, by kind (KINDS' order). Worked out once a day for each start date (a partnership a decade old has
+    some two hundred periods), not on every dashboard or report request."""
     periods: dict[str, list[FixedPeriod]] = {kind: [] for kind in KINDS}
     first_year = financial_year_of(since)
     for year in range(first_year, financial_year_of(today) + 1):
@@ -107,7 +112,20 @@ def offered_periods(*, since: date, today: date, current: bool = False) -> dict[
             span = candidate.period
             if (span.start <= today if current else span.end < today) and span.end >= since:
                 periods[candidate.kind].append(candidate)
-    return {kind: sorted(found, key=lambda p: p.period.start, reverse=True) for kind, found in periods.items()}
+    return MappingProxyType(
+        {kind: tuple(sorted(found, key=lambda p: p.period.start, reverse=True)) for kind, found in periods.items()}
+    )
+
+
+@lru_cache(maxsize=256)
+def period_choices(*, since: date, today: date, current: bool = False) -> tuple:
+    """`offered_periods` as a choice field's grouped choices: (kind's name, ((key, label), ...)) for each kind
+    that has any."""
+    return tuple(
+        (KINDS[kind], tuple((option.key, option.label) for option in options))
+        for kind, options in offered_periods(since=since, today=today, current=current).items()
+        if options
+    )
 
 
 def quarter_of(day: date) -> FixedPeriod:

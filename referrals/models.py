@@ -331,7 +331,13 @@ class Referral(TimeStampedModel):
         ordering = ["-submitted_at", "-created_at"]
         indexes = [
             models.Index(fields=["advice_organisation", "status"], name="referral_advice_status_idx"),
-            models.Index(fields=["referring_organisation", "status"], name="referral_org_status_idx"),
+            # A practice's referrals in one state, and a referrer's own among them (referrals.selectors
+            # .referral_status_counts: each count stops after its cap, reading this index alone).
+            models.Index(
+                fields=["referring_organisation", "status", "referrer"],
+                include=["id"],
+                name="referral_org_status_ref_idx",
+            ),
             # The referral lists' order (newest first, SORT_AT), for each way a user sees referrals.
             models.Index(F("advice_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_advice_sort_idx"),
             models.Index(F("referring_organisation"), SORT_AT.desc(), F("id").desc(), name="referral_org_sort_idx"),

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from hjp.accounts.models import Partnership
 from hjp.accounts.roles import roles_for
+from hjp.core.counting import COUNT_CAP, Capped, capped_counts
 from hjp.core.dates import format_date
 from hjp.core.lookups import get_visible_or_404
 from hjp.core.nhs_number import normalise_nhs_number
@@ -310,11 +311,19 @@ def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
     return found
 
 
-def referral_status_counts(*, user) -> dict[str, int]:
-    rows = Referral.objects.visible_to(user).values("status").annotate(n=Count("pk"))
-    counts = {choice: 0 for choice in ReferralStatus.values}
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+def referral_status_counts(*, user) -> dict[str, Capped]:
+    """The referrer's home figures, in one query, each counted up to COUNT_CAP (`capped_counts`): waiting for the
+    advice service, being worked (accepted or in progress), closed, and drafts not sent. A practice's closed
+    history grows without end; past the cap ("1,000+") its size changes nothing a referrer does, and each count
+    reads at most cap + 1 entries of `referral_org_status_ref_idx` (organisation, status, referrer)."""
+    visible = Referral.objects.visible_to(user)
+    return capped_counts(
+        COUNT_CAP,
+        submitted=visible.filter(status=ReferralStatus.SUBMITTED),
+        being_worked=visible.filter(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS]),
+        closed=visible.filter(status=ReferralStatus.CLOSED),
+        draft=visible.filter(status=ReferralStatus.DRAFT),
+    )
 
 
 def message_patient_labels(*, user, referral_ids) -> dict[int, str]:

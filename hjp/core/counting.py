@@ -9,7 +9,7 @@ from functools import total_ordering
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet, Subquery
 
 COUNT_CAP = 1000
 
@@ -55,6 +55,14 @@ class Capped:
 
     __radd__ = __add__
 
+    def __float__(self) -> float:  # (the `pluralize` filter asks for it)
+        return float(self.n)
+
+    @classmethod
+    def of(cls, rows: int, cap: int) -> "Capped":
+        """What a count of rows read with LIMIT cap + 1 stands for."""
+        return cls(min(rows, cap), rows > cap)
+
 
 def capped_counts(cap: int = COUNT_CAP, **querysets: QuerySet) -> dict[str, Capped]:
     """{name: the rows of that queryset, counted up to `cap`} in one query, whatever the number of querysets:
@@ -76,9 +84,20 @@ def capped_counts(cap: int = COUNT_CAP, **querysets: QuerySet) -> dict[str, Capp
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
-    return {name: Capped(min(n, cap), n > cap) for name, n in zip(querysets, row, strict=True)}
+    return {name: Capped.of(n, cap) for name, n in zip(querysets, row, strict=True)}
 
 
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> Capped:
     """One queryset's rows counted up to `cap` (`capped_counts`)."""
     return capped_counts(cap, count=queryset)["count"]
+
+
+class CappedRows(Subquery):
+    """An annotation: the rows of a queryset that refers to each outer row (OuterRef), read with LIMIT cap + 1 and
+    counted, so each outer row's count reads at most cap + 1 rows whatever it has. Its value is that number of
+    rows (0 to cap + 1): `Capped.of(value, cap)` is what it stands for."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped_rows)"
+
+    def __init__(self, queryset: QuerySet, cap: int = COUNT_CAP):
+        super().__init__(queryset.order_by().values("pk")[: cap + 1], output_field=IntegerField())

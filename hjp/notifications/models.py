@@ -61,6 +61,14 @@ class Message(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["recipient", "read_at"], name="message_unread_idx"),
+            # Exactly the unread messages of the inbox (notifications.selectors._unread): each user's count reads
+            # this index alone, at most its cap of entries, however many summaries or read messages they have.
+            models.Index(
+                fields=["recipient"],
+                include=["id"],
+                condition=Q(status="delivered", read_at__isnull=True) & ~Q(kind=MessageKind.DAILY_SUMMARY),
+                name="message_unread_inbox_idx",
+            ),
             # The inbox, newest first, a page at a time.
             models.Index(
                 F("recipient"), F("status"), F("delivered_at").desc(), F("id").desc(), name="message_inbox_idx"

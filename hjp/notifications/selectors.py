@@ -1,13 +1,15 @@
 from collections.abc import Callable, Iterable
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, QuerySet
 
+from hjp.core.counting import Capped, CappedRows
 from hjp.core.lookups import get_visible_or_404
 from hjp.notifications.models import Message, MessageKind
 
 # Where a user object keeps its inbox count once read (with the signed-in user: hjp.accounts.backends).
 UNREAD_COUNT_ATTRIBUTE = "_hjp_unread_messages"
+# Unread messages are counted up to this many (the badge shows "99+" beyond it).
+UNREAD_CAP = 99
 
 # Who a message is about, in words the reader knows the patient by. The core knows no app, so the app that
 # owns referrals registers the function when it loads: called as (user=, referral_ids=), it returns
@@ -70,20 +72,21 @@ def _unread(*, user) -> QuerySet[Message]:
     return inbox(user=user).filter(read_at__isnull=True)
 
 
-def unread_count(*, user) -> int:
-    """The user's unread messages, read once per user object: with the signed-in user itself where it was read
-    with `unread_count_of_each_user` (hjp.accounts.backends), else here. Marking messages read forgets it."""
-    count = getattr(user, UNREAD_COUNT_ATTRIBUTE, None)
-    if count is None:
-        count = _unread(user=user).count()
-        setattr(user, UNREAD_COUNT_ATTRIBUTE, count)
-    return count
+def unread_count(*, user) -> Capped:
+    """The user's unread messages, counted up to UNREAD_CAP (shown "99+" beyond it: the inbox's badge asks only
+    whether there is something to read), read once per user object: with the signed-in user itself where it was
+    read with `unread_count_of_each_user` (hjp.accounts.backends), else here. Marking messages read forgets it."""
+    rows = getattr(user, UNREAD_COUNT_ATTRIBUTE, None)
+    if rows is None:
+        rows = _unread(user=user).order_by().values("pk")[: UNREAD_CAP + 1].count()
+        setattr(user, UNREAD_COUNT_ATTRIBUTE, rows)
+    return Capped.of(rows, UNREAD_CAP)
 
 
-def unread_count_of_each_user() -> Coalesce:
-    """An annotation for a query of users: each user's unread count, as `unread_count` gives it."""
-    counted = _unread(user=OuterRef("pk")).order_by().values("recipient").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), 0)
+def unread_count_of_each_user() -> CappedRows:
+    """An annotation for a query of users: each user's unread messages, at most UNREAD_CAP + 1 of them read (the
+    partial index message_unread_inbox_idx holds exactly these rows), as `unread_count` reads them."""
+    return CappedRows(_unread(user=OuterRef("pk")), UNREAD_CAP)
 
 
 def forget_unread_count(user) -> None:

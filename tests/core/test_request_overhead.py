@@ -87,3 +87,28 @@ def test_the_signed_in_user_comes_with_its_inbox_count_and_marking_messages_read
     opened = client.get(reverse("notifications:detail", args=[Message.objects.filter(key="first").get().pk]))
     assert opened.context["unread_messages"] == 1  # the page that marks it read shows the count after
     assert client.post(reverse("notifications:mark_all_read"), follow=True).context["unread_messages"] == 0
+
+
+def test_the_inbox_count_is_read_up_to_its_cap_and_shown_with_a_plus_beyond_it(
+    as_user, referrer_user, referral, django_capture_on_commit_callbacks, monkeypatch
+):
+    from hjp.notifications import selectors
+
+    monkeypatch.setattr(selectors, "UNREAD_CAP", 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        for key in ("first", "second", "third"):
+            message_queue(
+                recipient=referrer_user,
+                kind=MessageKind.STATUS_NOTICE,
+                key=key,
+                subject="Your referral was accepted",
+                body="Accepted.",
+                referral_id=referral.pk,
+            )
+    client = as_user(referrer_user)
+    response = client.get(reverse("referrals:home"))
+    html = response.content.decode()
+    assert str(response.context["unread_messages"]) == "2+"
+    assert '2+<span class="visually-hidden"> unread</span>' in html and "You have 2+ unread messages" in html
+    client.get(reverse("notifications:detail", args=[Message.objects.filter(key="first").get().pk]))
+    assert client.get(reverse("referrals:home")).context["unread_messages"] == 2  # exact again under the cap

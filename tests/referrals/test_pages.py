@@ -111,3 +111,23 @@ def test_the_reason_box_gives_the_coded_reason_of_a_decline(as_user, referral, a
     html = as_user(referral.referrer).get(reverse("referrals:detail", args=[referral.pk])).content.decode()
     box = html.split('id="state-reason-h"')[1].split("</section>")[0]
     assert "Patient lives outside our area. Try Leeds Welfare Rights." in box
+
+
+@pytest.mark.django_db
+def test_the_home_page_counts_each_state_up_to_a_cap_and_links_to_the_lists(as_user, health_org, monkeypatch):
+    from referrals import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 2)
+    gp = factories.referrer(health_org)
+    colleague = factories.referrer(health_org)
+    for status in (S.SUBMITTED, S.ACCEPTED, S.IN_PROGRESS, S.CLOSED, S.CLOSED, S.CLOSED, S.DRAFT):
+        factories.ReferralFactory(referring_organisation=health_org, referrer=gp, status=status)
+    factories.ReferralFactory(referring_organisation=health_org, referrer=colleague, status=S.DRAFT)
+
+    counts = selectors.referral_status_counts(user=gp)
+    html = as_user(gp).get(reverse("referrals:home")).content.decode()
+
+    # Waiting 1, being worked 2 (accepted and in progress), closed 3 shown as "2+", drafts 1 (not the colleague's).
+    assert counts == {"submitted": 1, "being_worked": 2, "closed": counts["closed"], "draft": 1}
+    assert str(counts["closed"]) == "2+" and '<p class="h3 m-0">2+</p>' in html
+    assert f"{reverse('referrals:list')}?status=closed" in html

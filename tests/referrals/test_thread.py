@@ -1,8 +1,12 @@
 """The conversation on a referral: who takes part, what reaches the other side, documents, and what a withdrawal
 of consent does to it. Who else gets 404 on its pages is in tests/core/test_access_matrix.py."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.template import engines
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from casework import services as casework_services
@@ -12,6 +16,7 @@ from hjp.core.models import StoredFileDeletion
 from hjp.core.redaction import REDACTED
 from hjp.notifications.models import Delivery, Message, MessageKind
 from referrals import services
+from referrals.forms import ReferralMessageForm
 from referrals.models import ReferralMessage, ReferralStatus, ThreadSide
 from tests import factories
 from tests.support.documents import pdf_bytes
@@ -291,3 +296,17 @@ def test_the_referral_and_case_pages_show_the_latest_messages_in_one_query_whate
         html = client.get(url).content.decode()
     assert f"Message {n - 1}" in html
     assert ("See the whole conversation" in html) == (n > 5)
+
+
+def _normalised(html: str) -> str:
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+def test_the_empty_message_form_is_written_out_exactly_as_crispy_forms_writes_it(referral):
+    form = ReferralMessageForm()
+    page = render_to_string(
+        "referrals/_thread.html", {"thread_form": form, "referral": referral, "thread_side": ThreadSide.REFERRER}
+    )
+    written = page[page.index('<div id="div_id_text"') : page.index("<button")]
+    crispy = engines["django"].from_string("{% load crispy_forms_tags %}{{ form|crispy }}").render({"form": form})
+    assert _normalised(written) == _normalised(crispy)

@@ -1,6 +1,10 @@
+from functools import lru_cache
+
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from hjp.core import dates
 from hjp.core.money import format_money
@@ -62,3 +66,29 @@ def status_class(status: str) -> str:
 @register.filter
 def nhs_number(value) -> str:
     return format_nhs_number(value)
+
+
+@register.filter
+def select_options(choices: tuple, selected) -> str:
+    """A select's <option>s (in <optgroup>s where the choices are grouped), the one whose value is `selected`
+    marked so. For a long list that stays the same from request to request (the periods a report offers: some
+    two hundred), given as a tuple: its HTML is made once for each selection, not by a template loop of several
+    nodes an option on every request."""
+    return _options_html(choices, "" if selected is None else str(selected))
+
+
+@lru_cache(maxsize=256)
+def _options_html(choices: tuple, selected: str) -> str:
+    def option(value, label) -> str:
+        return format_html(
+            '<option value="{}"{}>{}</option>', value, " selected" if str(value) == selected else "", label
+        )
+
+    parts = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            inner = mark_safe("".join(option(*choice) for choice in label))  # each option escaped by format_html
+            parts.append(format_html('<optgroup label="{}">{}</optgroup>', value, inner))
+        else:
+            parts.append(option(value, label))
+    return mark_safe("".join(parts))  # each part escaped by format_html
