@@ -9,7 +9,7 @@ from functools import total_ordering
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import IntegerField, QuerySet, Subquery
 
 COUNT_CAP = 1000
 
@@ -82,3 +82,19 @@ def capped_counts(cap: int = COUNT_CAP, **querysets: QuerySet) -> dict[str, Capp
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> Capped:
     """One queryset's rows counted up to `cap` (`capped_counts`)."""
     return capped_counts(cap, count=queryset)["count"]
+
+
+class CappedCount(Subquery):
+    """An annotation: the rows of a queryset (usually filtered on an OuterRef) counted up to `cap`, as an int
+    that is `cap` + 1 when there are more (`as_capped` reads it). Reads at most `cap` + 1 rows for each outer
+    row, so a list of people with their open work costs the same however much work they have."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) capped)"
+
+    def __init__(self, queryset: QuerySet, cap: int = COUNT_CAP):
+        super().__init__(queryset.order_by().values("pk")[: cap + 1], output_field=IntegerField())
+
+
+def as_capped(n: int, cap: int = COUNT_CAP) -> Capped:
+    """A CappedCount's value as a Capped."""
+    return Capped(min(n, cap), n > cap)
