@@ -180,7 +180,16 @@ class Case(TimeStampedModel):
                 condition=Q(state__in=OPEN_CASE_STATES),
                 name="case_advisor_open_due_idx",
             ),
-            models.Index(fields=["state", "id"], condition=Q(state__in=OPEN_CASE_STATES), name="case_open_state_idx"),
+            models.Index(
+                fields=["state", "referral"], condition=Q(state__in=OPEN_CASE_STATES), name="case_open_state_idx"
+            ),
+            # With the referral (whose service says who may see the case: Referral's referral_visibility_idx),
+            # so that counting an advisor's open cases reads no table rows.
+            models.Index(
+                fields=["advisor", "state", "referral"],
+                condition=Q(state__in=OPEN_CASE_STATES),
+                name="case_advisor_open_state_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -456,7 +465,16 @@ class EvidenceRequest(TimeStampedModel):
                 fields=["due_date", "case", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due_idx"
             )
         ]
-        indexes = [models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx")]
+        indexes = [
+            models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx"),
+            # The answers of the last two weeks, newest first (the advisor's day: casework.selectors).
+            models.Index(
+                F("answered_at").desc(),
+                F("id").desc(),
+                condition=Q(state__in=[EvidenceState.ANSWERED, EvidenceState.DECLINED]),
+                name="evidence_answered_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(state=EvidenceState.REQUESTED, answered_at__isnull=True)

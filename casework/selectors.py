@@ -151,12 +151,19 @@ CASE_SORTS = {
 }
 
 
+def _service_cases(user, org_ids) -> QuerySet[Case]:
+    """The cases the user may see (`Case.objects.visible_to`) of these advice organisations: the two conditions
+    in one subquery on the referral, so that each case is checked with one probe of an index
+    (referral_visibility_idx) rather than joined to its referral twice."""
+    referrals = Referral.objects.received_by(user).filter(advice_organisation_id__in=org_ids)
+    return Case.objects.filter(referral__in=referrals.values("pk"))
+
+
 def _scoped_cases(user, scope: str) -> QuerySet[Case]:
     roles = roles_for(user)
-    visible = Case.objects.visible_to(user)
     if scope == "organisation" and roles.supervisor_org_ids:
-        return visible.filter(referral__advice_organisation_id__in=roles.supervisor_org_ids)
-    return visible.filter(advisor=user)
+        return _service_cases(user, roles.supervisor_org_ids)
+    return Case.objects.visible_to(user).filter(advisor=user)
 
 
 def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
@@ -214,10 +221,8 @@ def open_cases_per_advisor(*, user) -> list[User]:
     workers = User.objects.none()
     for org_id in roles.supervisor_org_ids:
         workers |= case_workers(org_id)
-    open_cases = Case.objects.visible_to(user).filter(
-        advisor=OuterRef("pk"),
-        state__in=OPEN_CASE_STATES,
-        referral__advice_organisation_id__in=roles.supervisor_org_ids,
+    open_cases = _service_cases(user, roles.supervisor_org_ids).filter(
+        advisor=OuterRef("pk"), state__in=OPEN_CASE_STATES
     )
     advisors = list(workers.annotate(open_cases_read=CappedCount(open_cases, COUNT_CAP)).order_by("full_name"))
     for advisor in advisors:

@@ -342,6 +342,9 @@ class Referral(TimeStampedModel):
             models.Index(fields=["referring_team", "submitted_at"], name="referral_team_sent_idx"),
             # Polling for changes: the FHIR Task search's _lastUpdated range and its keyset order (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="referral_updated_idx"),
+            # Who may see a referral's case (Case.objects.visible_to: its service, and not a draft), read from
+            # the index alone for each case counted (casework.selectors: the caseload's capped counts).
+            models.Index(fields=["id"], include=["advice_organisation", "status"], name="referral_visibility_idx"),
             # The triage queue (casework.selectors.triage_streams), oldest first: all waiting (and those waiting
             # over a week), the urgent, and those with a known deadline.
             models.Index(
