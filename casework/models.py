@@ -173,6 +173,23 @@ class Case(TimeStampedModel):
                 F("advisor"), NEXT_DEADLINE_KEY, F("opened_at").desc(), F("id").desc(), name="case_advisor_due_idx"
             ),
             models.Index(NEXT_DEADLINE_KEY, F("opened_at").desc(), F("id").desc(), name="case_due_idx"),
+            # An advisor's open cases, soonest next deadline first (casework.selectors.first_home_deadlines),
+            # and the open cases of each state (the caseload's counts, up to their cap).
+            models.Index(
+                fields=["advisor", "next_deadline", "id"],
+                condition=Q(state__in=OPEN_CASE_STATES),
+                name="case_advisor_open_due_idx",
+            ),
+            models.Index(
+                fields=["state", "referral"], condition=Q(state__in=OPEN_CASE_STATES), name="case_open_state_idx"
+            ),
+            # With the referral (whose service says who may see the case: Referral's referral_visibility_idx),
+            # so that counting an advisor's open cases reads no table rows.
+            models.Index(
+                fields=["advisor", "state", "referral"],
+                condition=Q(state__in=OPEN_CASE_STATES),
+                name="case_advisor_open_state_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -353,6 +370,12 @@ class Deadline(TimeStampedModel):
 
     class Meta:
         ordering = ["due_date", "pk"]
+        # The open deadlines by due date (the "see all" list of an advisor's deadlines due or overdue).
+        indexes = [
+            models.Index(
+                fields=["due_date", "case", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(kind__in=[DeadlineKind.RECONSIDERATION, DeadlineKind.APPEAL])
@@ -436,7 +459,22 @@ class EvidenceRequest(TimeStampedModel):
 
     class Meta:
         ordering = ["due_date", "pk"]
-        indexes = [models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx")]
+        # The open deadlines by due date (the "see all" list of an advisor's deadlines due or overdue).
+        indexes = [
+            models.Index(
+                fields=["due_date", "case", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due_idx"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx"),
+            # The answers of the last two weeks, newest first (the advisor's day: casework.selectors).
+            models.Index(
+                F("answered_at").desc(),
+                F("id").desc(),
+                condition=Q(state__in=[EvidenceState.ANSWERED, EvidenceState.DECLINED]),
+                name="evidence_answered_idx",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(state=EvidenceState.REQUESTED, answered_at__isnull=True)

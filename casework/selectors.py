@@ -36,7 +36,8 @@ from casework.permissions import case_workers, get_case_for_user
 from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
-from hjp.core.pagination import decode_position, encode_position, keyset_filter
+from hjp.core.counting import COUNT_CAP, Capped, CappedRows, capped_count, capped_counts
+from hjp.core.pagination import decode_position, encode_position, first_of_streams, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
@@ -74,7 +75,9 @@ def known_deadline_overdue(today: date) -> Q:
 
 def triage_queue(*, user) -> QuerySet[Referral]:
     """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
-    passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`."""
+    passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`. Read a page
+    of it through `triage_streams()` (keyset_page's `streams`, or `first_of_streams`): the rank is worked out at
+    today's date, so no index gives the queue in its order, but one gives each stream's."""
     overdue = known_deadline_overdue(timezone.localdate())
     queue = Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED)
     return (
@@ -92,17 +95,31 @@ def triage_queue(*, user) -> QuerySet[Referral]:
     )
 
 
-def triage_counts(*, user) -> dict[str, int]:
+def triage_streams() -> tuple[Q, ...]:
+    """The triage queue in three streams, each of one rank and each given in (submitted_at, pk) order by an
+    index on Referral (referral_waiting_*_idx): the urgent; the others whose known deadline has passed (so they
+    have one); and the rest. Together they are the whole queue, so its first n rows are among the first n of
+    each (hjp.core.pagination.first_of_streams)."""
+    overdue = known_deadline_overdue(timezone.localdate())
+    urgent = Q(urgency=Urgency.URGENT)
+    return (urgent, ~urgent & Q(known_deadline__isnull=False) & overdue, ~urgent & ~overdue)
+
+
+# The triage counts are shown up to this number, then as "1,000+" (hjp.core.counting).
+TRIAGE_COUNT_CAP = COUNT_CAP
+
+
+def triage_counts(*, user) -> dict[str, Capped]:
+    """How many referrals wait, are urgent, have waited over a week and need an interpreter, each counted up to
+    TRIAGE_COUNT_CAP, in one query."""
     week_ago = timezone.now() - timedelta(days=7)
-    return (
-        Referral.objects.received_by(user)
-        .filter(status=ReferralStatus.SUBMITTED)
-        .aggregate(
-            waiting=Count("pk"),
-            urgent=Count("pk", filter=Q(urgency=Urgency.URGENT)),
-            over_a_week=Count("pk", filter=Q(submitted_at__lt=week_ago)),
-            interpreter=Count("pk", filter=Q(patient__interpreter_needed=True)),
-        )
+    waiting = Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED)
+    return capped_counts(
+        TRIAGE_COUNT_CAP,
+        waiting=waiting,
+        urgent=waiting.filter(urgency=Urgency.URGENT),
+        over_a_week=waiting.filter(submitted_at__lt=week_ago),
+        interpreter=waiting.filter(patient__interpreter_needed=True),
     )
 
 
@@ -134,12 +151,19 @@ CASE_SORTS = {
 }
 
 
+def _service_cases(user, org_ids) -> QuerySet[Case]:
+    """The cases the user may see (`Case.objects.visible_to`) of these advice organisations: the two conditions
+    in one subquery on the referral, so that each case is checked with one probe of an index
+    (referral_visibility_idx) rather than joined to its referral twice."""
+    referrals = Referral.objects.received_by(user).filter(advice_organisation_id__in=org_ids)
+    return Case.objects.filter(referral__in=referrals.values("pk"))
+
+
 def _scoped_cases(user, scope: str) -> QuerySet[Case]:
     roles = roles_for(user)
-    visible = Case.objects.visible_to(user)
     if scope == "organisation" and roles.supervisor_org_ids:
-        return visible.filter(referral__advice_organisation_id__in=roles.supervisor_org_ids)
-    return visible.filter(advisor=user)
+        return _service_cases(user, roles.supervisor_org_ids)
+    return Case.objects.visible_to(user).filter(advisor=user)
 
 
 def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
@@ -179,42 +203,31 @@ def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
     return qs.order_by(*CASE_SORTS.get(filters.sort, CASE_SORTS["next_deadline"]))
 
 
-def case_state_counts(*, user, scope: str) -> dict[str, int]:
-    """How many of the scoped cases are open, in each open state, in one query. Closed cases are not counted:
-    their number only grows, and counting them would read every case the service ever had on every visit."""
-    counts = (
-        _scoped_cases(user, scope)
-        .filter(state__in=OPEN_CASE_STATES)
-        .aggregate(**{state: Count("pk", filter=Q(state=state)) for state in OPEN_CASE_STATES})
-    )
-    counts["open"] = sum(counts[state] for state in OPEN_CASE_STATES)
+def case_state_counts(*, user, scope: str) -> dict[str, Capped]:
+    """How many of the scoped cases are open, in each open state, each counted up to COUNT_CAP (shown as
+    "1,000+" beyond), in one query. Closed cases are not counted: their number only grows."""
+    scoped = _scoped_cases(user, scope)
+    counts = capped_counts(COUNT_CAP, **{state: scoped.filter(state=state) for state in OPEN_CASE_STATES})
+    counts["open"] = sum(counts.values(), Capped(0))
     return counts
 
 
 def open_cases_per_advisor(*, user) -> list[User]:
-    """For supervisors: each advisor of their organisations with their open cases counted."""
+    """For supervisors: each advisor of their organisations with their open cases counted up to COUNT_CAP
+    (`open_cases`, a Capped), in one query."""
     roles = roles_for(user)
     if not roles.supervisor_org_ids:
         return []
     workers = User.objects.none()
     for org_id in roles.supervisor_org_ids:
         workers |= case_workers(org_id)
-    open_cases = Case.objects.visible_to(user).filter(
-        advisor=OuterRef("pk"),
-        state__in=OPEN_CASE_STATES,
-        referral__advice_organisation_id__in=roles.supervisor_org_ids,
+    open_cases = _service_cases(user, roles.supervisor_org_ids).filter(
+        advisor=OuterRef("pk"), state__in=OPEN_CASE_STATES
     )
-    return list(
-        workers.annotate(
-            open_cases=Coalesce(
-                Subquery(
-                    open_cases.order_by().values("advisor").annotate(n=Count("pk")).values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                0,
-            )
-        ).order_by("full_name")
-    )
+    advisors = list(workers.annotate(open_cases_read=CappedRows(open_cases, COUNT_CAP)).order_by("full_name"))
+    for advisor in advisors:
+        advisor.open_cases = Capped.of(advisor.open_cases_read, COUNT_CAP)
+    return advisors
 
 
 def advisor_choices(*, user) -> QuerySet[User]:
@@ -244,7 +257,7 @@ class AdvisorHome:
     evidence_answers: list
     more_evidence_answers: bool
     new_referrals: list
-    waiting_count: int
+    waiting_count: Capped
     clinic_bookings_today: list
     clinic_bookings_week: list
     more_clinic_bookings: bool
@@ -276,18 +289,43 @@ def home_appointments(*, user) -> QuerySet[Appointment]:
     )
 
 
+def _deadline_horizon() -> date:
+    return timezone.localdate() + timedelta(days=7)
+
+
 def home_deadlines(*, user) -> QuerySet[Deadline]:
     """The open deadlines of the advisor's open cases that are overdue or due in the next seven days, soonest
-    first."""
+    first (cases in id order within a day; `first_home_deadlines` reads the first few without this whole list)."""
     return (
         Deadline.objects.filter(
             case__in=_my_open_cases(user),
             done_at__isnull=True,
-            due_date__lte=timezone.localdate() + timedelta(days=7),
+            due_date__lte=_deadline_horizon(),
         )
         .select_related("case__referral__patient")
-        .order_by("due_date", "pk")
+        .order_by("due_date", "case_id", "pk")
     )
+
+
+def first_home_deadlines(*, user, n: int) -> list[Deadline]:
+    """The first `n` rows of `home_deadlines`, read from the advisor's first `n` open cases in (next_deadline,
+    id) order (the index case_advisor_open_due_idx) instead of from every open deadline of the service.
+
+    Why these are the same rows: an open case's `next_deadline` is the due date of its earliest open deadline
+    (casework.services.common.refresh_next_deadline, in the transaction of every change to either), so a case
+    has a row in the list exactly when its next_deadline is on or before the horizon, and its first row sorts at
+    (next_deadline, case id). Let C be the n-th of those cases in (next_deadline, id) order. Each of the first n
+    cases has a row at or before (C.next_deadline, C.id); a row of any later case c' sorts at or after
+    (c'.next_deadline, c'.id), which is after (C.next_deadline, C.id). So at least n rows of the first n cases
+    come before every row of the later cases, and the list's first n rows are all rows of the first n cases.
+    (With fewer than n such cases, they are all the cases with rows.) One query."""
+    first_cases = (
+        _my_open_cases(user)
+        .filter(next_deadline__lte=_deadline_horizon())
+        .order_by("next_deadline", "pk")
+        .values("pk")[:n]
+    )
+    return list(home_deadlines(user=user).filter(case__in=first_cases)[:n])
 
 
 def home_evidence_answers(*, user) -> QuerySet[EvidenceRequest]:
@@ -314,7 +352,8 @@ def advisor_home(*, user) -> AdvisorHome:
     rows a section, each saying whether there are more."""
     tomorrow = _day_start() + timedelta(days=1)
     appointments, more_appointments = _first(home_appointments(user=user))
-    deadlines, more_deadlines = _first(home_deadlines(user=user))
+    deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1)
+    deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
     evidence, more_evidence = _first(home_evidence_answers(user=user))
     clinic, more_clinic = _first(
         advisor_bookings(user=user, start=_day_start(), end=_day_start() + timedelta(days=CLINIC_DAYS_AHEAD))
@@ -329,8 +368,8 @@ def advisor_home(*, user) -> AdvisorHome:
         evidence_answers=evidence,
         more_evidence_answers=more_evidence,
         # The home page shows no categories: not the queue's prefetch of them.
-        new_referrals=list(queue.prefetch_related(None)[:5]),
-        waiting_count=queue.count(),
+        new_referrals=list(first_of_streams(queue.prefetch_related(None), triage_streams(), 5)[:5]),
+        waiting_count=capped_count(queue, TRIAGE_COUNT_CAP),
         # The patients booked into the advisor's own clinic sessions (when referred, before any case exists).
         clinic_bookings_today=[b for b in clinic if b.session.starts_at < tomorrow],
         clinic_bookings_week=[b for b in clinic if b.session.starts_at >= tomorrow],

@@ -191,6 +191,8 @@ class Patient(TimeStampedModel):
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth_idx"),
             # The caseload sorted by name (casework.selectors.CASE_SORTS), a page at a time.
             models.Index(fields=["family_name", "given_name", "id"], name="patient_name_idx"),
+            # The patients who need an interpreter (the triage count of them: casework.selectors.triage_counts).
+            models.Index(fields=["id"], condition=Q(interpreter_needed=True), name="patient_interpreter_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -346,6 +348,26 @@ class Referral(TimeStampedModel):
             models.Index(fields=["referring_team", "submitted_at"], name="referral_team_sent_idx"),
             # Polling for changes: the FHIR Task search's _lastUpdated range and its keyset order (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="referral_updated_idx"),
+            # Who may see a referral's case (Case.objects.visible_to: its service, and not a draft), read from
+            # the index alone for each case counted (casework.selectors: the caseload's capped counts).
+            models.Index(fields=["id"], include=["advice_organisation", "status"], name="referral_visibility_idx"),
+            # The triage queue (casework.selectors.triage_streams), oldest first: all waiting (and those waiting
+            # over a week), the urgent, and those with a known deadline.
+            models.Index(
+                fields=["advice_organisation", "submitted_at", "id"],
+                condition=Q(status=ReferralStatus.SUBMITTED),
+                name="referral_waiting_idx",
+            ),
+            models.Index(
+                fields=["advice_organisation", "submitted_at", "id"],
+                condition=Q(status=ReferralStatus.SUBMITTED, urgency=Urgency.URGENT),
+                name="referral_waiting_urgent_idx",
+            ),
+            models.Index(
+                fields=["advice_organisation", "submitted_at", "id"],
+                condition=Q(status=ReferralStatus.SUBMITTED, known_deadline__isnull=False),
+                name="referral_waiting_deadline_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

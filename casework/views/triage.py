@@ -19,7 +19,9 @@ Action = AuditEvent.Action
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def triage(request):
     user = request.user
-    page = keyset_page(request, selectors.triage_queue(user=user), per_page=PAGE_SIZE)
+    page = keyset_page(
+        request, selectors.triage_queue(user=user), per_page=PAGE_SIZE, streams=selectors.triage_streams()
+    )
     duplicates = possible_duplicates(user=user, referrals=page.object_list)
     for referral in page.object_list:
         referral.possible_duplicates = duplicates.get(referral.pk, [])

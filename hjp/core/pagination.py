@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.contrib import messages
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_date, parse_datetime
@@ -47,10 +48,13 @@ class KeysetPage:
         return bool(self.next_href or self.previous_href)
 
 
-def keyset_page(request, queryset: QuerySet, *, per_page: int, query: str = "") -> KeysetPage:
+def keyset_page(
+    request, queryset: QuerySet, *, per_page: int, query: str = "", streams: Sequence[Q] = ()
+) -> KeysetPage:
     """The page of `queryset` (ordered by its unique, non-null keys) that the request's cursor points to, with
     links to the next and previous pages that keep `query` (the page's own filters, never a search text).
-    One query, for `per_page` + 1 rows."""
+    One query, for `per_page` + 1 rows. `streams` (see `first_of_streams`, each fixing the first key) when no
+    index can give that key's order."""
     keys = _keys(queryset)
     backwards = bool(request.GET.get(BEFORE)) and not request.GET.get(AFTER)
     token = request.GET.get(BEFORE if backwards else AFTER, "")
@@ -64,6 +68,8 @@ def keyset_page(request, queryset: QuerySet, *, per_page: int, query: str = "") 
         order = _reversed(keys) if backwards else keys
         queryset = queryset.filter(keyset_filter(order, values)).order_by(*order)
         number = max(number - 1, 1) if backwards else number + 1
+    if streams:
+        queryset = first_of_streams(queryset, streams, per_page + 1)
     rows = list(queryset[: per_page + 1])
     more = len(rows) > per_page
     rows = rows[:per_page]
@@ -81,6 +87,23 @@ def keyset_page(request, queryset: QuerySet, *, per_page: int, query: str = "") 
         previous_href=f"{prefix}{BEFORE}={encode_cursor(keys, rows[0], number)}" if has_previous and rows else "",
         first_href=(f"?{query}" if query else "?") if position is not None and (number > 2 or not rows) else "",
     )
+
+
+def first_of_streams(queryset: QuerySet, streams: Sequence[Q], n: int) -> QuerySet:
+    """`queryset` narrowed to the first `n` rows, in its own order, of each of `streams` (filters that together
+    cover all its rows): the same first `n` rows as the whole queryset's. (Each of the whole's first n rows is in some stream, and
+    the rows of that stream before it are before it in the whole too, fewer than n: it is among the stream's
+    first n.)
+
+    For an order whose first key no index can give, such as a rank computed at today's date: each stream must
+    fix that key (all its rows have the same rank), so that it is read in the other keys' order, which an index
+    can give: each stream is then read for at most `n` rows, however many rows the queryset has. One query
+    (the streams are subqueries of it)."""
+    if not connections[queryset.db].features.supports_slicing_ordering_in_compound:
+        return queryset  # (SQLite: the same rows, read the plain way)
+    order = queryset.query.order_by[1:]
+    parts = [queryset.filter(stream).order_by(*order).values("pk")[:n] for stream in streams]
+    return queryset.filter(pk__in=parts[0].union(*parts[1:], all=True))
 
 
 def keyset_filter(keys: Sequence[str], values: Sequence) -> Q:
