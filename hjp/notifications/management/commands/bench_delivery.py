@@ -3,7 +3,8 @@
 Queues N status notices to one invented user (inbox and email each), with the broker up and no worker
 running; then starts `celery -A hjp worker --pool prefork --concurrency 1` (or `--pool solo`) with the console
 email backend and DEBUG off, waits until every email is sent, and reports messages per second from the first
-delivery to the last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`). The bench's messages
+delivery to the last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`), and the CPU
+the worker's processes used from its first delivery to its last task (its start left out). The bench's messages
 and user are deleted afterwards. Needs DATABASE_URL and REDIS_URL, and no other worker on that broker
 (it would share the work)."""
 
