@@ -300,7 +300,6 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     now = timezone.now()
     claimed, cancel, no_address, not_wanted = [], [], [], []
     subject, bodies = render_subject("email"), {}  # the same for every email of a kind: written once a batch
-    shared = SharedText()  # and so is its MIME form (hjp.notifications.mime)
     deliveries = Delivery.objects.select_for_update().filter(message_id__in=messages, channel=Delivery.Channel.EMAIL)
     settled = set(messages)  # the messages whose email is settled too, once the claim commits
     for delivery in deliveries.order_by("pk"):
@@ -329,7 +328,7 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
         if message.kind not in bodies:
             bodies[message.kind] = email_body(message)
         email = BatchEmail(
-            shared=shared,
+            shared=SHARED_TEXT,
             subject=subject,
             # A summary's body is a count and a link (notifications_daily_summary), written for the email.
             body=message.body if message.kind == MessageKind.DAILY_SUMMARY else bodies[message.kind],
@@ -351,6 +350,10 @@ def _claim_emails(messages: dict[int, Message]) -> list[_Claimed]:
     _remember_settled(settled)
     return claimed
 
+
+# The MIME form of what emails say, made once by Django for the first that said it and copied for the others, in
+# this batch and the next (hjp.notifications.mime).
+SHARED_TEXT = SharedText()
 
 NOT_WANTED = "Not emailed: the recipient's notification preferences (another kind, or the daily summary)."
 

@@ -68,6 +68,8 @@ def test_each_email_of_a_batch_is_the_one_django_makes(policy, case, composed):
     for n, message in enumerate(ours):
         django = EmailMessage(**_email(n, **CASES[case])).message(policy=policy)
         assert message.as_bytes(policy=policy) == django.as_bytes(policy=policy)
+        assert message.as_bytes() == django.as_bytes()  # as the console and SMTP backends write it
+        assert message.as_string() == django.as_string()
     assert shared.template(policy, ("hjp",)) is None  # kept only for what the first email said
 
 
@@ -100,3 +102,29 @@ def test_copies_share_nothing_they_change():
     third = mime.BatchEmail(shared=shared, **_email(2)).message()
     assert [m["To"] for m in (first, second, third)] == [f"person.{n}+tag@example.org" for n in range(3)]
     assert [m["Message-ID"] for m in (second, third)] == [f"<delivery-{n}.hjp@hjp.example.org>" for n in (1, 2)]
+
+
+def test_a_copy_changed_after_it_was_made_is_written_as_changed():
+    shared = mime.SharedText()
+    mime.BatchEmail(shared=shared, **_email(0)).message()
+    copy = mime.BatchEmail(shared=shared, **_email(1)).message()
+    copy.replace_header("Subject", "Changed")
+    copy.set_content("Other words\n")
+    django = EmailMessage(**_email(1)).message()
+    django.replace_header("Subject", "Changed")
+    django.set_content("Other words\n")
+    assert copy.as_bytes() == django.as_bytes()
+
+
+def test_what_emails_said_is_kept_for_the_next_batches(composed):
+    """A worker keeps the MIME form of what emails said: the next batch saying the same composes none in full."""
+    shared = mime.SharedText(size=2)
+    other = {"subject": "Something else"}
+    for batch in range(3):
+        for n in range(2):
+            mime.BatchEmail(shared=shared, **_email(10 * batch + n)).message()
+            mime.BatchEmail(shared=shared, **_email(10 * batch + n, **other)).message()
+    assert composed == ["person.0+tag@example.org", "person.0+tag@example.org"]  # the first of each, once
+    mime.BatchEmail(shared=shared, **_email(40, subject="A third")).message()  # forgets the least recently used
+    mime.BatchEmail(shared=shared, **_email(41)).message()
+    assert composed[2:] == ["person.40+tag@example.org", "person.41+tag@example.org"]

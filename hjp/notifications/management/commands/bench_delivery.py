@@ -3,7 +3,8 @@
 Queues N status notices to one invented user (inbox and email each), with the broker up and no worker
 running; then starts `celery -A hjp worker --pool prefork --concurrency 1` (or `--pool solo`) with the console
 email backend and DEBUG off, waits until every email is sent, and reports messages per second from the first
-delivery to the last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`). The bench's messages
+delivery to the last, as the database recorded them (the inbox's `delivered_at`, the email's `sent_at`), and the CPU
+the worker's processes used from its first delivery to its last task (its start left out). The bench's messages
 and user are deleted afterwards. Needs DATABASE_URL and REDIS_URL, and no other worker on that broker
 (it would share the work)."""
 
@@ -69,7 +70,7 @@ class Command(BaseCommand):
                     )
             self.stdout.write(f"Starting one worker process; waiting for {messages} deliveries...")
             cpu_before = _children_cpu_seconds()
-            elapsed = self._run_worker(run=run, messages=messages, timeout=timeout, pool=pool)
+            elapsed, delivering_cpu = self._run_worker(run=run, messages=messages, timeout=timeout, pool=pool)
             cpu = _children_cpu_seconds() - cpu_before
             bench = Delivery.objects.filter(message__key__startswith=f"bench:{run}:")
             span = bench.aggregate(first=Min("message__delivered_at"), last=Max("sent_at"))
@@ -77,14 +78,18 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{messages} messages delivered (inbox + console email) by one worker process ({pool}) in {seconds:.2f} s "
                 f"from first to last: {messages / seconds:.0f} messages/s "
-                f"({elapsed:.1f} s from the worker's start; the worker used {cpu:.1f} s of CPU, start included; "
+                f"({elapsed:.1f} s from the worker's start; the worker used {cpu:.1f} s of CPU, start included, "
+                f"{delivering_cpu:.2f} s from its first delivery to its last task: "
+                f"{1000 * delivering_cpu / messages:.2f} ms a message, {messages / delivering_cpu:.0f} messages a CPU-second; "
                 f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)."
             )
         finally:
             Message.objects.filter(key__startswith=f"bench:{run}:").delete()
             user.delete()
 
-    def _run_worker(self, *, run: str, messages: int, timeout: int, pool: str) -> float:
+    def _run_worker(self, *, run: str, messages: int, timeout: int, pool: str) -> tuple[float, float]:
+        """Run the worker until every email is sent and the broker is empty. Returns the seconds from its start,
+        and the CPU seconds its processes used from its first delivery (its start is over) to then."""
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE,
@@ -105,17 +110,18 @@ class Command(BaseCommand):
                 stderr=subprocess.STDOUT,
             )
             try:
+                delivered = Message.objects.filter(key__startswith=f"bench:{run}:", status=Message.Status.DELIVERED)
+                while not delivered.exists():
+                    self._check(worker, log, started, timeout, done=0, messages=messages)
+                    time.sleep(0.01)
+                cpu_at_first = _process_tree_cpu_seconds(worker.pid)
                 while (done := sent.count()) < messages:
-                    if worker.poll() is not None:
-                        log.seek(0)
-                        raise CommandError(f"The worker stopped:\n{log.read().decode(errors='replace')[-3000:]}")
-                    if time.monotonic() - started > timeout:
-                        raise CommandError(f"Only {done} of {messages} delivered after {timeout} s.")
+                    self._check(worker, log, started, timeout, done=done, messages=messages)
                     time.sleep(0.5)
                 elapsed = time.monotonic() - started
                 while _broker_backlog() and time.monotonic() - started < timeout:
-                    time.sleep(0.5)  # the tasks of messages that went with an earlier batch: nothing left to do
-                return elapsed
+                    time.sleep(0.1)  # the tasks of messages that went with an earlier batch: nothing left to do
+                return elapsed, _process_tree_cpu_seconds(worker.pid) - cpu_at_first
             finally:
                 worker.send_signal(signal.SIGTERM)
                 try:
@@ -123,6 +129,31 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     worker.kill()
                     worker.wait()
+
+    @staticmethod
+    def _check(worker, log, started: float, timeout: int, *, done: int, messages: int) -> None:
+        if worker.poll() is not None:
+            log.seek(0)
+            raise CommandError(f"The worker stopped:\n{log.read().decode(errors='replace')[-3000:]}")
+        if time.monotonic() - started > timeout:
+            raise CommandError(f"Only {done} of {messages} delivered after {timeout} s.")
+
+
+def _process_tree_cpu_seconds(pid: int) -> float:
+    """The CPU seconds (user and system) a running process and its living children have used, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, pids = 0, [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except FileNotFoundError:
+            continue  # it ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+        pids.extend(int(child) for child in children)
+    return total / ticks
 
 
 def _children_cpu_seconds() -> float:
