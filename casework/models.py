@@ -459,12 +459,6 @@ class EvidenceRequest(TimeStampedModel):
 
     class Meta:
         ordering = ["due_date", "pk"]
-        # The open deadlines by due date (the "see all" list of an advisor's deadlines due or overdue).
-        indexes = [
-            models.Index(
-                fields=["due_date", "case", "id"], condition=Q(done_at__isnull=True), name="deadline_open_due_idx"
-            )
-        ]
         indexes = [
             models.Index(fields=["requested_from", "state"], name="evidence_to_state_idx"),
             # The answers of the last two weeks, newest first (the advisor's day: casework.selectors).

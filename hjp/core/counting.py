@@ -38,9 +38,15 @@ class Capped:
             return not self.more and self.n == other
         return NotImplemented
 
+    @property
+    def least(self) -> int:
+        """The least number it stands for: past the cap, one more than the cap."""
+        return self.n + 1 if self.more else self.n
+
     def __lt__(self, other) -> bool:
+        # Compared as the least number it stands for: "1,000+" is not less than 1,001, and is at least 1,001.
         if isinstance(other, Capped | int):
-            return self.n < int(other) and not (self.more and self.n >= int(other))
+            return self.least < (other.least if isinstance(other, Capped) else other)
         return NotImplemented
 
     def __hash__(self) -> int:

@@ -42,6 +42,8 @@ class Answer:
 
 # IPv6 addresses that carry an IPv4 address a gateway on the way would connect to: NAT64's well-known prefix.
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Never public, whatever they carry: IPv4-compatible (deprecated), IPv4-translated (SIIT) and local-use NAT64.
+NOT_PUBLIC = [ipaddress.ip_network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48")]
 
 
 def is_public(address: str) -> bool:
@@ -49,6 +51,8 @@ def is_public(address: str) -> bool:
     client, NAT64), which a host could otherwise use to reach 127.0.0.1 or 10.0.0.5 through an IPv6 name."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in NOT_PUBLIC):
+            return False
         carried = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
         if ip in NAT64:
             carried.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))

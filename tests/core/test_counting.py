@@ -32,4 +32,5 @@ def test_a_capped_count_adds_up_and_compares_as_the_number_it_stands_for():
     assert str(Capped(1000, more=True) + Capped(2)) == "1,002+"
     assert sum([Capped(1), Capped(2)]) == 3
     assert Capped(2) < 3 and not Capped(5, more=True) < 5 and Capped(5, more=True) > 4
+    assert not Capped(1000, more=True) < 1001 and Capped(1000, more=True) >= 1001  # "1,000+" is at least 1,001
     assert int(Capped(1000, more=True)) == 1000

@@ -79,6 +79,9 @@ def test_only_http_urls_are_fetched(connections):
         ("64:ff9b::a00:5", False),  # NAT64 of 10.0.0.5
         ("64:ff9b::a9fe:a9fe", False),  # NAT64 of 169.254.169.254, the cloud's metadata service
         ("fe80::1%eth0", False),
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::ffff:0:7f00:1", False),  # IPv4-translated 127.0.0.1
+        ("64:ff9b:1::7f00:1", False),  # local-use NAT64
     ],
 )
 def test_an_ipv6_address_carrying_a_private_ipv4_address_is_not_public(address, public):
