@@ -69,19 +69,24 @@ def test_the_navigation_reads_the_memberships_and_the_inbox_count_once_per_reque
     assert first == again and first["unread_messages"] == 0 and ("Today", "casework:home") in first["nav_items"]
 
 
-def test_the_signed_in_user_comes_with_its_inbox_count_and_marking_messages_read_forgets_it(
-    as_user, referrer_user, referral, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        for key in ("first", "second"):
+def _notify(user, referral, keys, capture_on_commit):
+    """A status notice in the user's inbox for each key, delivered."""
+    with capture_on_commit(execute=True):
+        for key in keys:
             message_queue(
-                recipient=referrer_user,
+                recipient=user,
                 kind=MessageKind.STATUS_NOTICE,
                 key=key,
                 subject="Your referral was accepted",
                 body="Accepted.",
                 referral_id=referral.pk,
             )
+
+
+def test_the_signed_in_user_comes_with_its_inbox_count_and_marking_messages_read_forgets_it(
+    as_user, referrer_user, referral, django_capture_on_commit_callbacks
+):
+    _notify(referrer_user, referral, ("first", "second"), django_capture_on_commit_callbacks)
     client = as_user(referrer_user)
     assert client.get(reverse("referrals:home")).context["unread_messages"] == 2
     opened = client.get(reverse("notifications:detail", args=[Message.objects.filter(key="first").get().pk]))
@@ -95,16 +100,7 @@ def test_the_inbox_count_is_read_up_to_its_cap_and_shown_with_a_plus_beyond_it(
     from hjp.notifications import selectors
 
     monkeypatch.setattr(selectors, "UNREAD_CAP", 2)
-    with django_capture_on_commit_callbacks(execute=True):
-        for key in ("first", "second", "third"):
-            message_queue(
-                recipient=referrer_user,
-                kind=MessageKind.STATUS_NOTICE,
-                key=key,
-                subject="Your referral was accepted",
-                body="Accepted.",
-                referral_id=referral.pk,
-            )
+    _notify(referrer_user, referral, ("first", "second", "third"), django_capture_on_commit_callbacks)
     client = as_user(referrer_user)
     response = client.get(reverse("referrals:home"))
     html = response.content.decode()
