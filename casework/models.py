@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from hjp.accounts.models import Organisation
+from hjp.accounts.roles import roles_for
 from hjp.core.dates import format_date
 from hjp.core.encrypted import EncryptedTextField
 from hjp.core.models import EnteredInError, TimeStampedModel, entered_in_error_constraint
@@ -134,10 +135,11 @@ NEXT_DEADLINE_KEY = Coalesce("next_deadline", Value(date.max, output_field=model
 
 class CaseQuerySet(models.QuerySet):
     """Who may see a case, written once: the advisors and supervisors of the advice organisation its
-    referral was sent to (through `Referral.objects.received_by`). Referrers see the referral, not the case."""
+    referral was sent to (`Case.advice_organisation`, the case's own copy of it: a case's referral has been
+    sent, so this is `Referral.objects.received_by` read from the case). Referrers see the referral, not the case."""
 
     def visible_to(self, user) -> "CaseQuerySet":
-        return self.filter(referral__in=Referral.objects.received_by(user).values("pk"))
+        return self.filter(advice_organisation_id__in=roles_for(user).advice_org_ids)
 
 
 class Case(TimeStampedModel):
@@ -147,6 +149,13 @@ class Case(TimeStampedModel):
     audit_referral = "referral_id"
 
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="case")
+    # The advice organisation the referral was sent to, copied onto the case when it is first saved (`save`), so
+    # that who may see a case (`visible_to`), a caseload and its counts are read from the case's own indexes.
+    # A referral's service never changes once it is sent; on PostgreSQL a foreign key on (referral,
+    # advice_organisation) holds the copy equal to the referral's all the same (migration 0011).
+    advice_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="cases", editable=False
+    )
     reference = models.CharField(max_length=12, unique=True)
     advisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases")
     state = models.CharField(max_length=20, choices=CaseState.choices, default=CaseState.AWAITING_CONTACT)
@@ -181,14 +190,15 @@ class Case(TimeStampedModel):
                 name="case_advisor_open_due_idx",
             ),
             models.Index(
-                fields=["state", "referral"], condition=Q(state__in=OPEN_CASE_STATES), name="case_open_state_idx"
-            ),
-            # With the referral (whose service says who may see the case: Referral's referral_visibility_idx),
-            # so that counting an advisor's open cases reads no table rows.
-            models.Index(
-                fields=["advisor", "state", "referral"],
+                fields=["advice_organisation", "state"],
                 condition=Q(state__in=OPEN_CASE_STATES),
-                name="case_advisor_open_state_idx",
+                name="case_service_open_state_idx",
+            ),
+            # With the service (who may see the case), so that counting an advisor's open cases reads no table rows.
+            models.Index(
+                fields=["advisor", "state", "advice_organisation"],
+                condition=Q(state__in=OPEN_CASE_STATES),
+                name="case_advisor_open_service_idx",
             ),
         ]
         constraints = [
@@ -208,6 +218,11 @@ class Case(TimeStampedModel):
 
     def __str__(self):
         return self.reference
+
+    def save(self, *args, **kwargs):
+        if self.advice_organisation_id is None:  # being opened: the service its referral was sent to
+            self.advice_organisation_id = self.referral.advice_organisation_id
+        super().save(*args, **kwargs)
 
     @property
     def is_open(self) -> bool:
@@ -317,8 +332,16 @@ class Appointment(EnteredInError, TimeStampedModel):
 
     class Meta:
         ordering = ["starts_at", "pk"]
-        # The case's timeline, newest first, a page at a time.
-        indexes = [models.Index(F("case"), F("starts_at").desc(), F("id").desc(), name="appointment_timeline_idx")]
+        indexes = [
+            # The case's timeline, newest first, a page at a time.
+            models.Index(F("case"), F("starts_at").desc(), F("id").desc(), name="appointment_timeline_idx"),
+            # An advisor's diary: their appointments still booked, soonest first (the advisor's day).
+            models.Index(
+                fields=["advisor", "starts_at", "id"],
+                condition=Q(attendance="booked", entered_in_error_at__isnull=True),
+                name="appointment_advisor_booked_idx",
+            ),
+        ]
         constraints = [
             entered_in_error_constraint("appointment"),
             models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="appointment_duration_at_least_5"),

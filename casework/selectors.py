@@ -37,6 +37,7 @@ from hjp.accounts.models import User
 from hjp.accounts.roles import roles_for
 from hjp.core import appeal_clock
 from hjp.core.counting import COUNT_CAP, Capped, CappedRows, capped_count, capped_counts
+from hjp.core.dates import start_of_today
 from hjp.core.pagination import decode_position, encode_position, first_of_streams, keyset_filter
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
@@ -152,11 +153,8 @@ CASE_SORTS = {
 
 
 def _service_cases(user, org_ids) -> QuerySet[Case]:
-    """The cases the user may see (`Case.objects.visible_to`) of these advice organisations: the two conditions
-    in one subquery on the referral, so that each case is checked with one probe of an index
-    (referral_visibility_idx) rather than joined to its referral twice."""
-    referrals = Referral.objects.received_by(user).filter(advice_organisation_id__in=org_ids)
-    return Case.objects.filter(referral__in=referrals.values("pk"))
+    """The cases the user may see (`Case.objects.visible_to`) of these advice organisations."""
+    return Case.objects.visible_to(user).filter(advice_organisation_id__in=org_ids)
 
 
 def _scoped_cases(user, scope: str) -> QuerySet[Case]:
@@ -267,17 +265,16 @@ def _my_open_cases(user) -> QuerySet[Case]:
     return Case.objects.visible_to(user).filter(advisor=user, state__in=OPEN_CASE_STATES)
 
 
-def _day_start():
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def home_appointments(*, user) -> QuerySet[Appointment]:
     """The appointments still booked on the advisor's open cases from the start of today to the end of the
-    week, soonest first."""
+    week, soonest first. Read from the advisor's own diary (the index appointment_advisor_booked_idx), not from
+    every appointment of the week: from the start of today, an appointment still booked is held by its case's
+    advisor (`casework.services.cases.case_reallocate` hands them over with the case)."""
     today = timezone.localdate()
-    day_start = _day_start()
+    day_start = start_of_today()
     return (
         Appointment.objects.filter(
+            advisor=user,
             case__in=_my_open_cases(user),
             attendance=Appointment.Attendance.BOOKED,
             entered_in_error_at__isnull=True,
@@ -350,13 +347,13 @@ def _first(queryset: QuerySet, n: int = HOME_SECTION_LENGTH) -> tuple[list, bool
 def advisor_home(*, user) -> AdvisorHome:
     """What an advisor needs at the start of the day, across their own open cases: at most HOME_SECTION_LENGTH
     rows a section, each saying whether there are more."""
-    tomorrow = _day_start() + timedelta(days=1)
+    tomorrow = start_of_today() + timedelta(days=1)
     appointments, more_appointments = _first(home_appointments(user=user))
     deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1)
     deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
     evidence, more_evidence = _first(home_evidence_answers(user=user))
     clinic, more_clinic = _first(
-        advisor_bookings(user=user, start=_day_start(), end=_day_start() + timedelta(days=CLINIC_DAYS_AHEAD))
+        advisor_bookings(user=user, start=start_of_today(), end=start_of_today() + timedelta(days=CLINIC_DAYS_AHEAD))
     )
     queue = triage_queue(user=user)
     return AdvisorHome(

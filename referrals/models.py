@@ -348,9 +348,6 @@ class Referral(TimeStampedModel):
             models.Index(fields=["referring_team", "submitted_at"], name="referral_team_sent_idx"),
             # Polling for changes: the FHIR Task search's _lastUpdated range and its keyset order (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="referral_updated_idx"),
-            # Who may see a referral's case (Case.objects.visible_to: its service, and not a draft), read from
-            # the index alone for each case counted (casework.selectors: the caseload's capped counts).
-            models.Index(fields=["id"], include=["advice_organisation", "status"], name="referral_visibility_idx"),
             # The triage queue (casework.selectors.triage_streams), oldest first: all waiting (and those waiting
             # over a week), the urgent, and those with a known deadline.
             models.Index(
@@ -370,6 +367,12 @@ class Referral(TimeStampedModel):
             ),
         ]
         constraints = [
+            # What a case's foreign key on (referral, advice_organisation) refers to, on PostgreSQL (casework's
+            # migration 0011), so that the case's copy of the service stays the referral's. With the status, it
+            # also answers "may this user see this referral's case?" from the index alone.
+            models.UniqueConstraint(
+                fields=["id", "advice_organisation"], include=["status"], name="referral_service_key"
+            ),
             models.CheckConstraint(
                 # A discarded draft is cancelled without ever having been sent.
                 condition=Q(status__in=[ReferralStatus.DRAFT, ReferralStatus.CANCELLED])

@@ -27,7 +27,7 @@ from casework.services.common import (
 from casework.services.lifecycle import case_set_business_status, case_transition
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
-from hjp.core.dates import format_date_time
+from hjp.core.dates import format_date_time, start_of_today
 from hjp.core.errors import DomainError
 from hjp.core.models import mark_entered_in_error
 from hjp.core.redaction import ErasureReason
@@ -103,6 +103,11 @@ def case_reallocate(*, case: Case, actor, version: int, advisor, note: str = "")
     previous = locked.advisor
     locked.advisor = advisor
     bump_version(locked, "advisor")
+    # The new advisor holds the appointments still booked from today on (their day's list reads their own diary:
+    # casework.selectors.home_appointments); those of earlier days stay with whoever held them.
+    Appointment.objects.filter(
+        case=locked, attendance=Appointment.Attendance.BOOKED, starts_at__gte=start_of_today()
+    ).update(advisor=advisor, updated_at=timezone.now())
     clean_and_save(
         CaseNote(
             case=locked,

@@ -18,3 +18,8 @@ def format_date(value: date) -> str:
 def format_date_time(value: datetime) -> str:
     """An aware datetime, in local time."""
     return date_format(timezone.localtime(value), DATE_TIME)
+
+
+def start_of_today() -> datetime:
+    """Midnight at the start of today, local time: where "today" and "this week" begin on every page."""
+    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)

@@ -431,6 +431,7 @@ def load_referrals(rng, plans: list[Plan], categories: dict[str, int], now, *, p
                     1,
                     advisor,
                     n,
+                    plan.side.advice_id,
                 )
             )
     copy_rows(
@@ -533,6 +534,7 @@ def load_referrals(rng, plans: list[Plan], categories: dict[str, int], now, *, p
             "version",
             "advisor_id",
             "referral_id",
+            "advice_organisation_id",
         ],
         case_rows,
     )

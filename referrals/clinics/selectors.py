@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
+from hjp.core.dates import start_of_today
 from hjp.core.lookups import get_visible_or_404
 from referrals.clinics.models import ClinicBooking, ClinicSession
 
@@ -13,15 +14,11 @@ from referrals.clinics.models import ClinicBooking, ClinicSession
 UPCOMING_LIMIT = 60
 
 
-def _day_start() -> datetime:
-    return timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-
-
 def upcoming_sessions(*, user, partnership_ids=None) -> QuerySet[ClinicSession]:
     """The sessions the user may see from the start of today, not cancelled, soonest first, each with its
     active bookings' slots (`taken`, a prefetch of ClinicBooking rows with only the slot read) and its
     advisor and partnership: two queries for any number of sessions."""
-    sessions = ClinicSession.objects.visible_to(user).filter(cancelled_at__isnull=True, starts_at__gte=_day_start())
+    sessions = ClinicSession.objects.visible_to(user).filter(cancelled_at__isnull=True, starts_at__gte=start_of_today())
     if partnership_ids is not None:
         sessions = sessions.filter(partnership_id__in=partnership_ids)
     return (

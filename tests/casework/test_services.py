@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from casework import services
+from casework import selectors, services
 from casework.models import (
     Appointment,
     Case,
@@ -18,6 +18,7 @@ from casework.models import (
     OnwardReferral,
 )
 from hjp.audit.models import AuditEvent
+from hjp.core.dates import start_of_today
 from hjp.core.errors import DomainError
 from referrals.models import CaseStatus, ProblemCategory, ProblemSubCategory, ReferralStatus
 from tests import factories
@@ -446,6 +447,29 @@ def test_a_supervisor_reallocates_within_the_service(case_in_progress, superviso
         services.case_reallocate(
             case=case_in_progress, actor=supervisor_user, version=case_in_progress.version, advisor=other_advisor
         )
+
+
+def test_reallocating_hands_the_appointments_still_booked_to_the_new_advisor(
+    case_in_progress, supervisor_user, advice_org
+):
+    previous, colleague = case_in_progress.advisor, factories.advisor(advice_org)
+    today = start_of_today()
+    early_today = factories.AppointmentFactory(case=case_in_progress, starts_at=today + timedelta(minutes=1))
+    tomorrow = factories.AppointmentFactory(case=case_in_progress, starts_at=today + timedelta(days=1, hours=10))
+    last_week = factories.AppointmentFactory(case=case_in_progress, starts_at=today - timedelta(days=6))
+    cancelled = factories.AppointmentFactory(
+        case=case_in_progress, starts_at=today + timedelta(days=1), attendance=Appointment.Attendance.CANCELLED
+    )
+    assert [a.pk for a in selectors.advisor_home(user=previous).appointments_today] == [early_today.pk]
+    services.case_reallocate(
+        case=case_in_progress, actor=supervisor_user, version=case_in_progress.version, advisor=colleague
+    )
+    holders = dict(Appointment.objects.values_list("pk", "advisor_id"))
+    assert holders[early_today.pk] == holders[tomorrow.pk] == colleague.pk
+    assert holders[last_week.pk] == holders[cancelled.pk] == previous.pk
+    # The new advisor's day shows the case's appointment today; the previous advisor's no longer does.
+    assert [a.pk for a in selectors.advisor_home(user=colleague).appointments_today] == [early_today.pk]
+    assert selectors.advisor_home(user=previous).appointments_today == []
 
 
 def test_an_advisor_cannot_reallocate(case_in_progress, advisor_user, advice_org):

@@ -1,0 +1,80 @@
+"""Case.advice_organisation: the service a case's referral was sent to, on the case itself, so that who may see
+a case and the caseload's counts are read from the case's own indexes (no probe of each case's referral). Filled
+from the referrals, then held equal to the referral's on PostgreSQL by a foreign key on (referral_id,
+advice_organisation_id) to referrals' referral_service_key."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+from django.db.models import OuterRef, Subquery
+
+from hjp.core.migration_operations import PostgresOnly
+
+
+def copy_service(apps, schema_editor):
+    Case = apps.get_model("casework", "Case")
+    Referral = apps.get_model("referrals", "Referral")
+    service = Referral.objects.filter(pk=OuterRef("referral_id")).values("advice_organisation_id")[:1]
+    Case.objects.update(advice_organisation_id=Subquery(service))
+
+
+OPEN = ("awaiting_contact", "in_progress")
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0009_in_kind_support"),
+        ("casework", "0010_case_deadline_and_evidence_indexes_for_bounded_reads"),
+        ("referrals", "0024_referral_service_key"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="case",
+            name="advice_organisation",
+            field=models.ForeignKey(
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="accounts.organisation",
+            ),
+        ),
+        migrations.RunPython(copy_service, migrations.RunPython.noop, elidable=True),
+        migrations.AlterField(
+            model_name="case",
+            name="advice_organisation",
+            field=models.ForeignKey(
+                editable=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cases",
+                to="accounts.organisation",
+            ),
+        ),
+        PostgresOnly(
+            migrations.RunSQL(
+                "ALTER TABLE casework_case ADD CONSTRAINT case_service_is_referrals "
+                "FOREIGN KEY (referral_id, advice_organisation_id) "
+                "REFERENCES referrals_referral (id, advice_organisation_id) "
+                "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED",
+                "ALTER TABLE casework_case DROP CONSTRAINT case_service_is_referrals",
+            )
+        ),
+        migrations.RemoveIndex(model_name="case", name="case_open_state_idx"),
+        migrations.RemoveIndex(model_name="case", name="case_advisor_open_state_idx"),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("state__in", OPEN)),
+                fields=["advice_organisation", "state"],
+                name="case_service_open_state_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="case",
+            index=models.Index(
+                condition=models.Q(("state__in", OPEN)),
+                fields=["advisor", "state", "advice_organisation"],
+                name="case_advisor_open_service_idx",
+            ),
+        ),
+    ]
