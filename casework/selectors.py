@@ -39,6 +39,7 @@ from hjp.core import appeal_clock
 from hjp.core.counting import COUNT_CAP, Capped, CappedRows, capped_count, capped_counts
 from hjp.core.dates import start_of_today
 from hjp.core.pagination import decode_position, encode_position, first_of_streams, keyset_filter
+from hjp.core.planning import joins_as_written
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
@@ -378,7 +379,8 @@ def advisor_home(*, user) -> AdvisorHome:
 
 
 def case_detail(*, user, pk) -> Case:
-    """The case with its referral, patient, consent and the people named on them, in one query."""
+    """The case with its referral, patient, consent and the people named on them, in one query: one case by its
+    id, followed by primary keys, so planned with its joins as written (hjp.core.planning)."""
     queryset = Case.objects.select_related(
         "advisor",
         "referral__patient",
@@ -390,7 +392,8 @@ def case_detail(*, user, pk) -> Case:
         "referral__advice_organisation",
         "referral__partnership",
     ).prefetch_related("referral__categories")
-    return get_case_for_user(user, pk, queryset=queryset)
+    with joins_as_written(queryset.db):
+        return get_case_for_user(user, pk, queryset=queryset)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,43 @@
+"""hjp.core.planning: the case's query is planned with its joins as written, in the query's own message, and leaves
+nothing set on the connection; inside an atomic block it is planned as usual."""
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from casework import selectors
+from hjp.core.planning import JOINS_AS_WRITTEN
+from tests import factories
+
+
+def _setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW join_collapse_limit")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_case_page_plans_its_case_query_as_written_and_leaves_the_connection_as_it_was(client):
+    case = factories.CaseFactory()
+    client.force_login(case.advisor)
+    default = _setting()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("casework:case", args=[case.pk]))
+    assert response.status_code == 200 and case.reference in response.content.decode()
+    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    assert len(hinted) == 2 and 'FROM "casework_case"' in hinted[0]  # the case, and its referral's categories
+    assert _setting() == default != "1"
+    # Another service's advisor still gets the same 404 as for a missing case.
+    client.force_login(factories.advisor())
+    assert client.get(reverse("casework:case", args=[case.pk])).status_code == 404
+    assert _setting() == default
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_an_atomic_block_the_case_is_planned_as_usual():
+    case = factories.CaseFactory()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        assert selectors.case_detail(user=case.advisor, pk=case.pk) == case
+        assert _setting() != "1"
+    assert not any(q["sql"].startswith(JOINS_AS_WRITTEN) for q in queries)
