@@ -39,7 +39,7 @@ from hjp.core import appeal_clock
 from hjp.core.counting import COUNT_CAP, Capped, CappedRows, capped_count, capped_counts
 from hjp.core.dates import start_of_today
 from hjp.core.pagination import decode_position, encode_position, first_of_streams, keyset_filter
-from hjp.core.planning import joins_as_written
+from hjp.core.planning import in_index_order, joins_as_written
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
@@ -75,12 +75,13 @@ def known_deadline_overdue(today: date) -> Q:
     )
 
 
-def triage_queue(*, user) -> QuerySet[Referral]:
+def triage_queue(*, user, today: date | None = None) -> QuerySet[Referral]:
     """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
     passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`. Read a page
     of it through `triage_streams()` (keyset_page's `streams`, or `first_of_streams`): the rank is worked out at
-    today's date, so no index gives the queue in its order, but one gives each stream's."""
-    overdue = known_deadline_overdue(timezone.localdate())
+    today's date, so no index gives the queue in its order, but one gives each stream's: pass the streams the same
+    `today` (the default, read once per call, could change between the two at midnight)."""
+    overdue = known_deadline_overdue(today or timezone.localdate())
     queue = Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED)
     return (
         queue.select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
@@ -97,12 +98,12 @@ def triage_queue(*, user) -> QuerySet[Referral]:
     )
 
 
-def triage_streams() -> tuple[Q, ...]:
+def triage_streams(today: date | None = None) -> tuple[Q, ...]:
     """The triage queue in three streams, each of one rank and each given in (submitted_at, pk) order by an
     index on Referral (referral_waiting_*_idx): the urgent; the others whose known deadline has passed (so they
     have one); and the rest. Together they are the whole queue, so its first n rows are among the first n of
     each (hjp.core.pagination.first_of_streams)."""
-    overdue = known_deadline_overdue(timezone.localdate())
+    overdue = known_deadline_overdue(today or timezone.localdate())
     urgent = Q(urgency=Urgency.URGENT)
     return (urgent, ~urgent & Q(known_deadline__isnull=False) & overdue, ~urgent & ~overdue)
 
@@ -349,14 +350,17 @@ def advisor_home(*, user) -> AdvisorHome:
     """What an advisor needs at the start of the day, across their own open cases: at most HOME_SECTION_LENGTH
     rows a section, each saying whether there are more."""
     tomorrow = start_of_today() + timedelta(days=1)
-    appointments, more_appointments = _first(home_appointments(user=user))
+    appointments = home_appointments(user=user)
+    with in_index_order(appointments.db):  # the advisor's diary, walked in order (hjp.core.planning)
+        appointments, more_appointments = _first(appointments)
     deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1)
     deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
     evidence, more_evidence = _first(home_evidence_answers(user=user))
     clinic, more_clinic = _first(
         advisor_bookings(user=user, start=start_of_today(), end=start_of_today() + timedelta(days=CLINIC_DAYS_AHEAD))
     )
-    queue = triage_queue(user=user)
+    today = timezone.localdate()
+    queue = triage_queue(user=user, today=today)
     return AdvisorHome(
         appointments_today=[a for a in appointments if a.starts_at < tomorrow],
         appointments_week=[a for a in appointments if a.starts_at >= tomorrow],
@@ -366,7 +370,7 @@ def advisor_home(*, user) -> AdvisorHome:
         evidence_answers=evidence,
         more_evidence_answers=more_evidence,
         # The home page shows no categories: not the queue's prefetch of them.
-        new_referrals=list(first_of_streams(queue.prefetch_related(None), triage_streams(), 5)[:5]),
+        new_referrals=list(first_of_streams(queue.prefetch_related(None), triage_streams(today), 5)[:5]),
         waiting_count=capped_count(queue, TRIAGE_COUNT_CAP),
         # The patients booked into the advisor's own clinic sessions (when referred, before any case exists).
         clinic_bookings_today=[b for b in clinic if b.session.starts_at < tomorrow],

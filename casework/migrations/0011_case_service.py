@@ -1,7 +1,8 @@
 """Case.advice_organisation: the service a case's referral was sent to, on the case itself, so that who may see
 a case and the caseload's counts are read from the case's own indexes (no probe of each case's referral). Filled
 from the referrals, then held equal to the referral's on PostgreSQL by a foreign key on (referral_id,
-advice_organisation_id) to referrals' referral_service_key."""
+advice_organisation_id) to referrals' referral_service_key. Its indexes are built in 0012, which does not hold
+the table's write lock while it builds them."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -15,9 +16,6 @@ def copy_service(apps, schema_editor):
     Referral = apps.get_model("referrals", "Referral")
     service = Referral.objects.filter(pk=OuterRef("referral_id")).values("advice_organisation_id")[:1]
     Case.objects.update(advice_organisation_id=Subquery(service))
-
-
-OPEN = ("awaiting_contact", "in_progress")
 
 
 class Migration(migrations.Migration):
@@ -50,31 +48,14 @@ class Migration(migrations.Migration):
                 to="accounts.organisation",
             ),
         ),
+        # NOT VALID: added at once, without reading the cases; 0012 validates it while the table takes writes.
         PostgresOnly(
             migrations.RunSQL(
                 "ALTER TABLE casework_case ADD CONSTRAINT case_service_is_referrals "
                 "FOREIGN KEY (referral_id, advice_organisation_id) "
                 "REFERENCES referrals_referral (id, advice_organisation_id) "
-                "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED",
+                "ON UPDATE CASCADE DEFERRABLE INITIALLY DEFERRED NOT VALID",
                 "ALTER TABLE casework_case DROP CONSTRAINT case_service_is_referrals",
             )
-        ),
-        migrations.RemoveIndex(model_name="case", name="case_open_state_idx"),
-        migrations.RemoveIndex(model_name="case", name="case_advisor_open_state_idx"),
-        migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("state__in", OPEN)),
-                fields=["advice_organisation", "state"],
-                name="case_service_open_state_idx",
-            ),
-        ),
-        migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("state__in", OPEN)),
-                fields=["advisor", "state", "advice_organisation"],
-                name="case_advisor_open_service_idx",
-            ),
         ),
     ]

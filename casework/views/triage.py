@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from casework import forms, permissions, selectors, services
@@ -19,8 +20,12 @@ Action = AuditEvent.Action
 @role_required(ADVICE_WORKERS, message="No casework here.")
 def triage(request):
     user = request.user
+    today = timezone.localdate()  # one date for the queue's rank and its streams
     page = keyset_page(
-        request, selectors.triage_queue(user=user), per_page=PAGE_SIZE, streams=selectors.triage_streams()
+        request,
+        selectors.triage_queue(user=user, today=today),
+        per_page=PAGE_SIZE,
+        streams=selectors.triage_streams(today),
     )
     duplicates = possible_duplicates(user=user, referrals=page.object_list)
     for referral in page.object_list:

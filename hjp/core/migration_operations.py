@@ -1,5 +1,7 @@
 """Migration operations for what only PostgreSQL has."""
 
+from django.contrib.postgres import operations as postgres_operations
+from django.db.migrations.operations import AddIndex, RemoveIndex
 from django.db.migrations.operations.base import Operation
 
 
@@ -30,3 +32,37 @@ class PostgresOnly(Operation):
     @property
     def migration_name_fragment(self):
         return self.operation.migration_name_fragment
+
+
+class AddIndexConcurrently(postgres_operations.AddIndexConcurrently):
+    """On PostgreSQL, Django's AddIndexConcurrently: CREATE INDEX CONCURRENTLY, so that a large table takes writes
+    while its index is built (the migration must be `atomic = False`). Elsewhere (SQLite, `make run`) a plain
+    AddIndex."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            AddIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+
+class RemoveIndexConcurrently(postgres_operations.RemoveIndexConcurrently):
+    """On PostgreSQL, DROP INDEX CONCURRENTLY (queries of the table go on meanwhile); elsewhere a plain RemoveIndex."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        else:
+            RemoveIndex.database_backwards(self, app_label, schema_editor, from_state, to_state)

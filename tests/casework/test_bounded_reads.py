@@ -75,6 +75,28 @@ def test_the_queues_first_rows_from_its_streams_are_the_plain_first_rows(advisor
     assert shown == plain
 
 
+def test_the_queue_and_its_streams_rank_by_the_one_date_they_are_given(advisor_user, queue, health_org, partnership):
+    """The triage page reads the date once for the queue's rank and its streams: at midnight the two cannot
+    disagree about whose deadline has passed. Two days on, the streams' order is the plain sort's of that day."""
+    factories.ReferralFactory(
+        referring_organisation=health_org,
+        partnership=partnership,
+        submitted_at=timezone.now() - timedelta(days=1),
+        urgency=Urgency.ROUTINE,
+        known_deadline=timezone.localdate() + timedelta(days=1),
+        known_deadline_kind=KnownDeadlineKind.DUE,
+    )
+    later = timezone.localdate() + timedelta(days=2)
+    whole = selectors.triage_queue(user=advisor_user, today=later)
+    plain = list(whole.values_list("pk", flat=True))
+    rows = list(first_of_streams(whole, selectors.triage_streams(later), 61)[:61])
+    assert [r.pk for r in rows] == plain
+    # Deadlines due tomorrow have passed by then.
+    tomorrow = [r for r in rows if r.known_deadline_due == timezone.localdate() + timedelta(days=1)]
+    assert tomorrow and all(r.known_deadline_overdue for r in tomorrow)
+    assert plain != list(selectors.triage_queue(user=advisor_user).values_list("pk", flat=True))
+
+
 @pytest.fixture
 def deadlines(advisor_user, health_org, partnership):
     """Open cases of the advisor with open and done deadlines, many due on the same days (overdue, this week,

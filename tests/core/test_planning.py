@@ -1,5 +1,8 @@
-"""hjp.core.planning: the case's query is planned with its joins as written, in the query's own message, and leaves
-nothing set on the connection; inside an atomic block it is planned as usual."""
+"""hjp.core.planning: the case's query is planned with its joins as written and the advisor's appointments in their
+index's order, each hint in the query's own message, leaving nothing set on the connection; inside an atomic block
+the query is planned as usual."""
+
+from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
@@ -7,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casework import selectors
-from hjp.core.planning import JOINS_AS_WRITTEN
+from hjp.core.dates import start_of_today
+from hjp.core.planning import IN_INDEX_ORDER, JOINS_AS_WRITTEN
 from tests import factories
 
 
-def _setting() -> str:
+def _setting(name="join_collapse_limit") -> str:
     with connection.cursor() as cursor:
-        cursor.execute("SHOW join_collapse_limit")
+        cursor.execute(f"SHOW {name}")
         return cursor.fetchone()[0]
 
 
@@ -41,3 +45,20 @@ def test_inside_an_atomic_block_the_case_is_planned_as_usual():
         assert selectors.case_detail(user=case.advisor, pk=case.pk) == case
         assert _setting() != "1"
     assert not any(q["sql"].startswith(JOINS_AS_WRITTEN) for q in queries)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_advisors_day_reads_their_appointments_in_index_order_and_leaves_sorting_on(client):
+    case = factories.CaseFactory()
+    booked = [
+        factories.AppointmentFactory(case=case, starts_at=start_of_today() + timedelta(minutes=30 - i))
+        for i in range(3)
+    ]
+    client.force_login(case.advisor)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("casework:home"))
+    hinted = [q["sql"] for q in queries if q["sql"].startswith(IN_INDEX_ORDER)]
+    assert len(hinted) == 1 and 'FROM "casework_appointment"' in hinted[0]
+    # Soonest first, as before.
+    assert [a.pk for a in response.context["home"].appointments_today] == [a.pk for a in reversed(booked)]
+    assert _setting("enable_sort") == "on"
