@@ -227,6 +227,10 @@ class Case(TimeStampedModel):
             self.advice_organisation_id = self.referral.advice_organisation_id
         super().save(*args, **kwargs)
 
+    def clean_fields(self, exclude=None):
+        # The copy of the referral's service is no one's input: its foreign keys hold it, not a query of its own.
+        super().clean_fields(exclude={*(exclude or ()), "advice_organisation"})
+
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_CASE_STATES
