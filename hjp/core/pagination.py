@@ -23,8 +23,9 @@ from datetime import date, datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.contrib import messages
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, F, Func, Q, QuerySet
 from django.utils.crypto import salted_hmac
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -103,7 +104,20 @@ def first_of_streams(queryset: QuerySet, streams: Sequence[Q], n: int) -> QueryS
         return queryset  # (SQLite: the same rows, read the plain way)
     order = queryset.query.order_by[1:]
     parts = [queryset.filter(stream).order_by(*order).values("pk")[:n] for stream in streams]
-    return queryset.filter(pk__in=parts[0].union(*parts[1:], all=True))
+    ids = parts[0].union(*parts[1:], all=True)
+    if connections[queryset.db].vendor == "postgresql":
+        # `id = ANY(ARRAY(the streams))` is planned on its own (an InitPlan); `id IN (the streams)` is planned into
+        # the outer query's joins, at four times the cost (triage at a million referrals: 9 ms against 2).
+        return queryset.filter(_AnyOf(F("pk"), ArraySubquery(ids.order_by())))
+    return queryset.filter(pk__in=ids)
+
+
+class _AnyOf(Func):
+    """`value = ANY(array)`, as a filter."""
+
+    template = "(%(expressions)s))"
+    arg_joiner = " = ANY("
+    output_field = BooleanField()
 
 
 def keyset_filter(keys: Sequence[str], values: Sequence) -> Q:
