@@ -154,7 +154,7 @@ class Case(TimeStampedModel):
     # A referral's service never changes once it is sent; on PostgreSQL a foreign key on (referral,
     # advice_organisation) holds the copy equal to the referral's all the same (migration 0011).
     advice_organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="cases", editable=False
+        Organisation, on_delete=models.PROTECT, related_name="cases", editable=False, db_index=False
     )
     reference = models.CharField(max_length=12, unique=True)
     # No index of its own: case_advisor_state_idx leads with it (and each index is one more to plan with).
@@ -192,6 +192,9 @@ class Case(TimeStampedModel):
                 condition=Q(state__in=OPEN_CASE_STATES),
                 name="case_advisor_open_due_idx",
             ),
+            # A service's cases (its own index, built without blocking writes: migration 0012), and its open
+            # cases of each state (the caseload's counts, up to their cap).
+            models.Index(fields=["advice_organisation"], name="case_service_idx"),
             models.Index(
                 fields=["advice_organisation", "state"],
                 condition=Q(state__in=OPEN_CASE_STATES),

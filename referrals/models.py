@@ -392,6 +392,10 @@ class Referral(TimeStampedModel):
             models.CheckConstraint(condition=Q(version__gte=1), name="referral_version_positive"),
         ]
 
+    def validate_constraints(self, exclude=None):
+        # referral_service_key holds by the primary key alone: no query of its own at every save of a draft.
+        super().validate_constraints(exclude={*(exclude or ()), "id"})
+
     def __str__(self):
         return self.reference
 

@@ -1,8 +1,11 @@
 """Case.advice_organisation: the service a case's referral was sent to, on the case itself, so that who may see
 a case and the caseload's counts are read from the case's own indexes (no probe of each case's referral). Filled
 from the referrals, then held equal to the referral's on PostgreSQL by a foreign key on (referral_id,
-advice_organisation_id) to referrals' referral_service_key. Its indexes are built in 0012, which does not hold
-the table's write lock while it builds them."""
+advice_organisation_id) to referrals' referral_service_key, added NOT VALID (0012 validates it).
+
+One transaction, which holds the cases' table lock until the column is filled (about half a minute at 600,000
+cases): the README's release steps migrate before the processes start, and a process of the release before
+could not open a case once the column is NOT NULL. The column's indexes are built in 0012, without that lock."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -30,6 +33,7 @@ class Migration(migrations.Migration):
             model_name="case",
             name="advice_organisation",
             field=models.ForeignKey(
+                db_index=False,
                 editable=False,
                 null=True,
                 on_delete=django.db.models.deletion.PROTECT,
@@ -42,6 +46,7 @@ class Migration(migrations.Migration):
             model_name="case",
             name="advice_organisation",
             field=models.ForeignKey(
+                db_index=False,
                 editable=False,
                 on_delete=django.db.models.deletion.PROTECT,
                 related_name="cases",

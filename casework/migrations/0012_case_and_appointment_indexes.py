@@ -1,9 +1,10 @@
-"""The indexes that read cases by their service and an advisor's diary of booked appointments, built without
-blocking writes on PostgreSQL (CREATE and DROP INDEX CONCURRENTLY, so this migration is not atomic); the case's
-foreign key to its referral's service validated (which reads the cases but lets them be written meanwhile); the
-appointments still booked from today on of cases reallocated before reallocation handed them over given to the
-case's advisor, as `case_reallocate` does from here on; and the advisor's own index dropped (case_advisor_state_idx
-leads with it)."""
+"""The indexes that read cases by their service (its own among them) and an advisor's diary of booked
+appointments, built without blocking writes on PostgreSQL (CREATE and DROP INDEX CONCURRENTLY, so this migration is
+not atomic); the case's foreign key to its referral's service validated (which reads the cases but lets them be
+written meanwhile); the appointments still booked from today on of cases reallocated before reallocation handed
+them over given to the case's advisor, as `case_reallocate` does from here on; and the advisor's own index dropped
+(case_advisor_state_idx leads with it; a plain DROP INDEX, brief once it has its lock). A concurrent build that
+fails leaves an INVALID index of that name: drop it before migrating again."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -41,6 +42,9 @@ class Migration(migrations.Migration):
         ),
         RemoveIndexConcurrently(model_name="case", name="case_open_state_idx"),
         RemoveIndexConcurrently(model_name="case", name="case_advisor_open_state_idx"),
+        AddIndexConcurrently(
+            model_name="case", index=models.Index(fields=["advice_organisation"], name="case_service_idx")
+        ),
         AddIndexConcurrently(
             model_name="case",
             index=models.Index(

@@ -17,6 +17,7 @@ from casework.services.common import (
 from hjp.audit.models import AuditEvent
 from hjp.audit.services import audit_record
 from hjp.core import appeal_clock
+from hjp.core.dates import start_of_today
 from hjp.core.errors import DomainError
 from hjp.core.models import mark_entered_in_error
 from hjp.core.submissions import once_per_submission
@@ -123,6 +124,10 @@ def appointment_update(
         raise DomainError("This appointment is marked as booked in error. Book a new one instead.")
     appointment.kind, appointment.starts_at, appointment.duration_minutes = kind, starts_at, duration_minutes
     appointment.place, appointment.attendance, appointment.note = place.strip(), attendance, note.strip()
+    if attendance == Appointment.Attendance.BOOKED and starts_at >= start_of_today():
+        # Booked from today on: held by the case's advisor, as `case_reallocate` hands them over (their day reads
+        # their own diary: casework.selectors.home_appointments).
+        appointment.advisor = locked.advisor
     clean_and_save(appointment)
     bump_version(locked)
     audit_record(actor=actor, action=Action.UPDATE, obj=appointment, summary=attendance)

@@ -1,7 +1,8 @@
 """Planner hints for the few queries PostgreSQL plans badly, each sent in the query's own message (`SET LOCAL ...;
 SELECT ...`), so that it lasts for that statement's implicit transaction only: nothing stays set on the
 connection, and PgBouncer's transaction mode is safe. Inside an atomic block SET LOCAL would last to the block's
-end and change the plans of the queries after it, so there the query is planned as usual.
+end and change the plans of the queries after it, so there the query is planned as usual. Only for a query read whole (a server-side cursor, `.iterator()`, would put the SET
+into its DECLARE), with psycopg2, which returns the last statement's rows.
 
 - `joins_as_written`: one row, found by its primary key, joined to its many-to-one relations by theirs (a case's
   page joins twelve tables so). PostgreSQL searches every join order: at a million referrals about 13 ms of

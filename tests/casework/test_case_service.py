@@ -5,6 +5,7 @@ database (a foreign key on (referral, advice organisation))."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 
 from casework.models import Case
 from casework.services.triage import referral_accept
@@ -62,3 +63,12 @@ def test_the_cases_opened_before_have_their_referrals_service_filled_in():
         _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     for case in cases:
         assert Case.objects.get(pk=case.pk).advice_organisation_id == case.referral.advice_organisation_id
+
+
+def test_checking_a_referral_asks_nothing_of_its_service_key(db):
+    """The unique (id, advice organisation) holds by the primary key: saving a draft needs no query for it."""
+    referral = factories.ReferralFactory(status=ReferralStatus.DRAFT, submitted_at=None)
+    with CaptureQueriesContext(connection) as queries:
+        referral.full_clean()
+    assert queries.captured_queries  # the other checks still run
+    assert not [q for q in queries if '"referrals_referral"."advice_organisation_id" =' in q["sql"]]

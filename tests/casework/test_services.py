@@ -470,6 +470,21 @@ def test_reallocating_hands_the_appointments_still_booked_to_the_new_advisor(
     # The new advisor's day shows the case's appointment today; the previous advisor's no longer does.
     assert [a.pk for a in selectors.advisor_home(user=colleague).appointments_today] == [early_today.pk]
     assert selectors.advisor_home(user=previous).appointments_today == []
+    # Booked again for later today by the new advisor: theirs to attend, on their day.
+    case_in_progress.refresh_from_db()
+    services.appointment_update(
+        appointment=cancelled,
+        actor=colleague,
+        version=case_in_progress.version,
+        kind=cancelled.kind,
+        starts_at=today + timedelta(minutes=2),
+        duration_minutes=cancelled.duration_minutes,
+        place=cancelled.place,
+        attendance=Appointment.Attendance.BOOKED,
+        note="",
+    )
+    assert Appointment.objects.get(pk=cancelled.pk).advisor_id == colleague.pk
+    assert [a.pk for a in selectors.advisor_home(user=colleague).appointments_today] == [early_today.pk, cancelled.pk]
 
 
 def test_an_advisor_cannot_reallocate(case_in_progress, advisor_user, advice_org):
