@@ -349,7 +349,8 @@ def _first(queryset: QuerySet, n: int = HOME_SECTION_LENGTH) -> tuple[list, bool
 def advisor_home(*, user) -> AdvisorHome:
     """What an advisor needs at the start of the day, across their own open cases: at most HOME_SECTION_LENGTH
     rows a section, each saying whether there are more."""
-    tomorrow = start_of_today() + timedelta(days=1)
+    day_start = start_of_today()
+    tomorrow = day_start + timedelta(days=1)
     appointments = home_appointments(user=user)
     with in_index_order(appointments.db):  # the advisor's diary, walked in order (hjp.core.planning)
         appointments, more_appointments = _first(appointments)
@@ -357,7 +358,7 @@ def advisor_home(*, user) -> AdvisorHome:
     deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
     evidence, more_evidence = _first(home_evidence_answers(user=user))
     clinic, more_clinic = _first(
-        advisor_bookings(user=user, start=start_of_today(), end=start_of_today() + timedelta(days=CLINIC_DAYS_AHEAD))
+        advisor_bookings(user=user, start=day_start, end=day_start + timedelta(days=CLINIC_DAYS_AHEAD))
     )
     today = timezone.localdate()
     queue = triage_queue(user=user, today=today)

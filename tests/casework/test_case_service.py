@@ -4,13 +4,13 @@ database (a foreign key on (referral, advice organisation))."""
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from casework.models import Case
 from casework.services.triage import referral_accept
 from referrals.models import Referral, ReferralStatus
 from tests import factories
+from tests.support.migrations import migrate_to
 
 
 def test_an_accepted_referrals_case_belongs_to_the_service_it_was_sent_to(db):
@@ -46,21 +46,14 @@ def test_a_referral_moved_to_another_service_takes_its_case_with_it(db):
     assert list(Case.objects.visible_to(factories.advisor(elsewhere))) == [case]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_cases_opened_before_have_their_referrals_service_filled_in():
     cases = [factories.CaseFactory() for _ in range(3)]
     try:
-        old = _migrate([("casework", "0010_case_deadline_and_evidence_indexes_for_bounded_reads")])
+        old = migrate_to([("casework", "0010_case_deadline_and_evidence_indexes_for_bounded_reads")])
         assert "advice_organisation" not in {f.name for f in old.get_model("casework", "Case")._meta.get_fields()}
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to()
     for case in cases:
         assert Case.objects.get(pk=case.pk).advice_organisation_id == case.referral.advice_organisation_id
 

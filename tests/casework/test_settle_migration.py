@@ -4,22 +4,13 @@ and can be undone."""
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from casework.models import CaseIssue, Deadline
 from tests import factories
+from tests.support.migrations import migrate_to
 
 BEFORE = [("casework", "0001_initial")]
-
-
-def _migrate(targets=None):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = targets or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -28,7 +19,7 @@ def test_a_case_closed_before_settling_existed_has_its_open_deadline_and_issue_s
         advisor=advisor_user, state="closed", closed_at=timezone.now(), closure_reason="work_completed"
     )
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         issue = old.get_model("casework", "CaseIssue").objects.create(
             case_id=case.pk, category_id=old.get_model("referrals", "ProblemCategory").objects.first().pk
         )
@@ -36,15 +27,15 @@ def test_a_case_closed_before_settling_existed_has_its_open_deadline_and_issue_s
             case_id=case.pk, kind="other", title="Hearing", due_date=date(2026, 1, 5)
         )
     finally:
-        _migrate()
+        migrate_to()
     settled = Deadline.objects.get(pk=deadline.pk)
     assert settled.settlement == "closed_with_case" and settled.done_at == case.closed_at
     assert CaseIssue.objects.get(pk=issue.pk).status == "closed"
 
     try:
-        _migrate(BEFORE)  # undone: the issue is open again and the deadline not done
-        old = _migrate(BEFORE)
+        migrate_to(BEFORE)  # undone: the issue is open again and the deadline not done
+        old = migrate_to(BEFORE)
         assert old.get_model("casework", "CaseIssue").objects.get(pk=issue.pk).status == "open"
         assert old.get_model("casework", "Deadline").objects.get(pk=deadline.pk).done_at is None
     finally:
-        _migrate()
+        migrate_to()

@@ -1,21 +1,13 @@
 """Migration 0004 takes the coded reason back out of the text declines used to store ("<label>. <words>")."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from casework import services as casework_services
 from referrals.models import ReferralStatus, ReferralStatusChange
+from tests.support.migrations import migrate_to
 
 BEFORE = [("referrals", "0003_draft_may_be_discarded")]
 AFTER = [("referrals", "0004_status_change_decline_reason")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -24,7 +16,7 @@ def test_joined_decline_texts_are_split_into_code_and_words(referral, advisor_us
         referral=referral, actor=advisor_user, reason="out_of_area", explanation="Try Northtown Advice."
     )
     try:
-        old = _migrate(BEFORE).get_model("referrals", "ReferralStatusChange")
+        old = migrate_to(BEFORE).get_model("referrals", "ReferralStatusChange")
         joined = old.objects.get(referral_id=referral.pk, to_status=ReferralStatus.DECLINED)
         assert joined.reason == "Patient lives outside our area. Try Northtown Advice."
         for text in ("Other.", "[redacted: consent withdrawn]", "No capacity to take new cases. Ring in May."):
@@ -36,7 +28,7 @@ def test_joined_decline_texts_are_split_into_code_and_words(referral, advisor_us
                 reason=text,
                 at=joined.at,
             )
-        _migrate(AFTER)
+        migrate_to(AFTER)
         steps = ReferralStatusChange.objects.filter(referral=referral, to_status=ReferralStatus.DECLINED).order_by("pk")
         assert [(step.decline_reason, step.reason) for step in steps] == [
             ("out_of_area", "Try Northtown Advice."),
@@ -46,4 +38,4 @@ def test_joined_decline_texts_are_split_into_code_and_words(referral, advisor_us
         ]
     finally:
         # Leave the schema as every later test expects it: all migrations applied, not only up to AFTER.
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to()

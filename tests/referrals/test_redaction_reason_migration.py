@@ -2,23 +2,15 @@
 each redacted patient says why."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from hjp.core.redaction import ErasureReason
 from referrals.models import Consent, Patient
 from tests import factories
+from tests.support.migrations import migrate_to
 
 BEFORE = [("referrals", "0008_problem_sub_categories")]
 AFTER = [("referrals", "0009_patient_redaction_reason")]
-
-
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -26,7 +18,7 @@ def test_patients_redacted_before_lose_what_the_old_withdrawal_left():
     withdrawn = factories.ReferralFactory(status="cancelled")
     kept = factories.ReferralFactory(patient__sex="male", patient__ethnicity="Welsh")
     try:
-        old = _migrate(BEFORE)
+        old = migrate_to(BEFORE)
         old.get_model("referrals", "Patient").objects.filter(referral=withdrawn.pk).update(
             given_name="Redacted",
             family_name="patient",
@@ -39,7 +31,7 @@ def test_patients_redacted_before_lose_what_the_old_withdrawal_left():
         old.get_model("referrals", "Consent").objects.filter(referral=withdrawn.pk).update(
             withdrawal_note="Her daughter Anna rang", withdrawn_at=timezone.now()
         )
-        _migrate(AFTER)
+        migrate_to(AFTER)
         patient = Patient.objects.get(referral=withdrawn)
         assert (patient.given_name, patient.sex, patient.ethnicity, patient.language) == ("", "", "", "")
         assert not patient.interpreter_needed and patient.redaction_reason == ErasureReason.CONSENT_WITHDRAWN
@@ -47,4 +39,4 @@ def test_patients_redacted_before_lose_what_the_old_withdrawal_left():
         untouched = Patient.objects.get(referral=kept)
         assert (untouched.sex, untouched.ethnicity, untouched.redaction_reason) == ("male", "Welsh", "")
     finally:
-        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to()
