@@ -140,3 +140,31 @@ def test_triage_finds_duplicates_in_one_query_however_many(
         response = client.get(reverse("casework:triage"))
     rows = response.context["page"].object_list
     assert len(rows) == 2 * pairs and all(len(r.possible_duplicates) == 1 for r in rows)
+
+
+def test_triage_matches_the_same_name_in_any_case_only_with_the_same_date_of_birth_or_the_same_nhs_number(
+    as_user, advisor_user, partnership, health_org
+):
+    from datetime import date
+
+    def sent(given, family, born, nhs_number=""):
+        return factories.ReferralFactory(
+            partnership=partnership,
+            referring_organisation=health_org,
+            patient__given_name=given,
+            patient__family_name=family,
+            patient__date_of_birth=born,
+            patient__nhs_number=nhs_number,
+        )
+
+    first = sent("Maria", "Kowalski", date(1961, 3, 4))
+    same = sent("MARIA", "kowalski", date(1961, 3, 4))
+    born_another_day = sent("Maria", "Kowalski", date(1961, 3, 5))
+    by_number = sent("Tom", "Hughes", date(1970, 1, 1), nhs_number="9434765919")
+    renamed = sent("Thomas", "Hughes-Price", date(1971, 2, 2), nhs_number="9434765919")
+
+    rows = {r.pk: r for r in as_user(advisor_user).get(reverse("casework:triage")).context["page"].object_list}
+    assert [d.pk for d in rows[first.pk].possible_duplicates] == [same.pk]
+    assert [d.pk for d in rows[same.pk].possible_duplicates] == [first.pk]
+    assert rows[born_another_day.pk].possible_duplicates == []
+    assert [d.pk for d in rows[by_number.pk].possible_duplicates] == [renamed.pk]
