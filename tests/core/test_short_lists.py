@@ -2,6 +2,8 @@
 and related objects as a query of each would give (hjp.core.short_lists)."""
 
 import pytest
+from django.db import connection
+from django.db.models import Value
 from django.forms.models import model_to_dict
 
 from casework.models import CaseIssue, Deadline, OnwardReferral
@@ -43,3 +45,54 @@ def test_short_lists_come_back_as_each_query_alone_would_give_them_in_one_query(
         providers = [o.provider.name for o in read["onward"]]
     assert len(names) == 4 and len(providers) == 4
     assert sum(d.issue is None for d in read["deadlines"]) == 1
+
+
+def _case_lists(case):
+    return {
+        "issues": ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
+        "deadlines": ShortList(Deadline.objects.filter(case=case), ("issue__category", "done_by")),
+        "onward": ShortList(OnwardReferral.objects.filter(case=case).order_by("pk"), ("provider", "made_by"), limit=2),
+    }
+
+
+def test_the_query_built_for_one_case_reads_another_case_its_own_rows(advisor_user, health_org, partnership):
+    cases = [
+        factories.CaseFactory(
+            advisor=advisor_user,
+            referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
+        )
+        for _ in range(2)
+    ]
+    _fill_case(cases[0], 3)
+    _fill_case(cases[1], 1)
+    executed = []
+
+    def capture(execute, sql, params, many, context):
+        executed.append((sql, tuple(params)))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        reads = [read_short_lists(**_case_lists(case)) for case in (*cases, cases[0])]
+    for case, read in zip((*cases, cases[0]), reads, strict=True):
+        for name, short_list in _case_lists(case).items():
+            expected = _as_read_alone(short_list.queryset)[: short_list.limit]
+            assert [(obj.pk, model_to_dict(obj)) for obj in read[name]] == expected
+    assert len(reads[0]["issues"]) == 3 and len(reads[1]["issues"]) == 1 and len(reads[0]["onward"]) == 2
+    # One query a read: the same SQL each time, with each case's own parameters.
+    assert len(executed) == 3 and len({sql for sql, _ in executed}) == 1
+    assert [cases[0].pk in params and cases[1].pk not in params for _, params in executed] == [True, False, True]
+
+
+def test_lists_whose_parameters_are_not_their_own_are_still_read_right(advisor_user, health_org, partnership):
+    """A list's query that carries an annotation of its own has parameters the union does not: the union is built
+    for each read instead of kept, and reads the same rows."""
+    case = factories.CaseFactory(
+        advisor=advisor_user,
+        referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
+    )
+    _fill_case(case, 2)
+    for label in ("first", "second"):
+        lists = {"issues": ShortList(CaseIssue.objects.filter(case=case).annotate(label=Value(label)), ("category",))}
+        read = read_short_lists(**lists)
+        assert [(obj.pk, model_to_dict(obj)) for obj in read["issues"]] == _as_read_alone(lists["issues"].queryset)
+        assert len(read["issues"]) == 2
