@@ -22,6 +22,7 @@ from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from hjp.core import widget_html
 from hjp.core.dates import LONG_DATE
 
 SUBMISSION_TOKEN = "submission_token"
@@ -299,7 +300,20 @@ class FormField(BoundField):
 
 
 class FormRenderer(DjangoTemplates):
+    """Django's template renderer, with its own widget templates for inputs, text areas and selects rendered
+    in Python (hjp.core.widget_html: the same HTML, without the template engine's cost for every option)."""
+
     bound_field_class = FormField
+
+    def render(self, template_name, context, request=None):
+        html = widget_html.render(template_name, context, self._origin(template_name))
+        return super().render(template_name, context, request) if html is None else html
+
+    def _origin(self, template_name) -> str:
+        origins = self.__dict__.setdefault("_origins", {})
+        if template_name not in origins:
+            origins[template_name] = self.get_template(template_name).origin.name
+        return origins[template_name]
 
 
 def error_summary(*forms_) -> list[dict]:
