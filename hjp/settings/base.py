@@ -114,6 +114,8 @@ TEMPLATES = [
                 "referrals.context_processors.vocabulary",
                 "casework.context_processors.vocabulary",
             ],
+            # `{% url %}` made once per view for links that take ids (hjp/core/templatetags/fast_url.py).
+            "builtins": ["hjp.core.templatetags.fast_url"],
         },
     },
 ]
