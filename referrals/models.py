@@ -189,6 +189,9 @@ class Patient(TimeStampedModel):
             GinIndex(OpClass(Upper("family_name"), name="gin_trgm_ops"), name="patient_family_name_trgm"),
             # Finding the same patient (duplicates, subject access): name and date of birth.
             models.Index(fields=["date_of_birth"], name="patient_date_of_birth_idx"),
+            # The same name in any case and date of birth (referrals.selectors._SamePatient, at triage and when a
+            # referral is sent): one entry a patient, where the date of birth alone has forty at a million.
+            models.Index(Upper("family_name"), Upper("given_name"), "date_of_birth", name="patient_same_person_idx"),
             # The caseload sorted by name (casework.selectors.CASE_SORTS), a page at a time.
             models.Index(fields=["family_name", "given_name", "id"], name="patient_name_idx"),
             # The patients who need an interpreter (the triage count of them: casework.selectors.triage_counts).
