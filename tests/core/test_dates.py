@@ -35,3 +35,20 @@ def test_a_deadline_and_a_funding_name_their_dates_as_the_pages_do():
     assert str(deadline) == "Chase the DWP (5 Mar 2026)"
     funding = factories.FundingFactory(period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))
     assert str(funding).endswith("(1 Jan 2025 to 31 Dec 2025)")
+
+
+def test_the_day_of_a_late_evening_and_a_day_in_welsh_read_as_django_formats_them():
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from hjp.core.dates import DATE
+
+    late = datetime(2026, 7, 5, 23, 30, tzinfo=timezone.get_fixed_timezone(0))  # 00:30 on the 6th in London
+    assert _render("{{ t|date_only }}", t=late) == "6 Jul 2026"
+    day = date(2026, 3, 5)
+    english = _render("{{ d|date_only }}", d=day)
+    with translation.override("cy"):
+        welsh = _render("{{ d|date_only }}", d=day)
+        assert welsh == date_format(day, DATE)
+    assert english == "5 Mar 2026" != welsh  # each language its own, however often the day is shown
+    assert _render("{{ d|date_only }}", d=day) == english
