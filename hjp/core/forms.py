@@ -21,6 +21,7 @@ from django.forms.boundfield import BoundField
 from django.forms.renderers import DjangoTemplates
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import cached_property
 
 from hjp.core import widget_html
 from hjp.core.dates import LONG_DATE
@@ -306,14 +307,13 @@ class FormRenderer(DjangoTemplates):
     bound_field_class = FormField
 
     def render(self, template_name, context, request=None):
-        html = widget_html.render(template_name, context, self._origin(template_name))
+        html = widget_html.render(template_name, context) if self._widgets_are_djangos else None
         return super().render(template_name, context, request) if html is None else html
 
-    def _origin(self, template_name) -> str:
-        origins = self.__dict__.setdefault("_origins", {})
-        if template_name not in origins:
-            origins[template_name] = self.get_template(template_name).origin.name
-        return origins[template_name]
+    @cached_property
+    def _widgets_are_djangos(self) -> bool:
+        found = {name: self.get_template(widget_html.WIDGETS + name).origin.name for name in widget_html.TEMPLATES}
+        return widget_html.djangos_own(found)
 
 
 def error_summary(*forms_) -> list[dict]:

@@ -80,6 +80,13 @@ _UNIONS: dict[tuple, _Union] = {}
 _UNIONS_KEPT = 256
 
 
+def _reusable(queryset) -> bool:
+    """Whether the list's parameters are all in its WHERE and joins: ordered by fields only, no annotations."""
+    query = queryset.query
+    plain = not (query.annotations or query.extra or query.extra_order_by or query.combinator)
+    return plain and all(isinstance(term, str) for term in _ordering(queryset))
+
+
 def _build_union(names, lists, database, connection) -> tuple[_Union, list]:
     """The union's SQL for these lists, built by the ORM, and its parameters."""
     layouts = [_nodes(lists[name].queryset.model, lists[name].related) for name in names]
@@ -128,12 +135,15 @@ def read_short_lists(**lists: ShortList) -> dict[str, list]:
     compiling them cost more than all the rest of a case's page.
 
     The union is built once for each shape of lists (`_UNIONS`): each list's own query, compiled as it is
-    (cheap: its model's columns), names the shape and gives the parameters. The union's parameters must be
-    exactly each list's number, its own query's parameters and its limit, in that order, or the union is not
-    kept and is built again next time."""
+    (cheap: its model's columns), names the shape and gives the parameters. That holds only where a list's
+    parameters are all in its WHERE (and joins), which come in the same order in both: lists ordered by fields
+    (no expression, whose parameters the union's window would put first) with no annotations (`_reusable`);
+    the union's parameters must then be exactly each list's number, its own query's parameters and its limit,
+    or it is not kept. Other lists' unions are built for each read."""
     names = list(lists)
     database = lists[names[0]].queryset.db
     connection = connections[database]
+    reusable = all(_reusable(lists[name].queryset) for name in names)
     shape, params = [database], []
     for index, name in enumerate(names):
         short_list = lists[name]
@@ -141,12 +151,12 @@ def read_short_lists(**lists: ShortList) -> dict[str, list]:
         shape.append((name, short_list.queryset.model, short_list.related, short_list.limit is None, sql))
         params.extend((index, *own_params) if short_list.limit is None else (index, *own_params, short_list.limit))
     shape = tuple(shape)
-    union = _UNIONS.get(shape)
+    union = _UNIONS.get(shape) if reusable else None
     if union is None:
         union, built_params = _build_union(names, lists, database, connection)
-        if list(built_params) == params:
+        if reusable and list(built_params) == params:
             if len(_UNIONS) >= _UNIONS_KEPT:
-                _UNIONS.pop(next(iter(_UNIONS)))
+                _UNIONS.clear()
             _UNIONS[shape] = union
         params = built_params
     layouts = union.layouts

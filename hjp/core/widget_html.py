@@ -5,8 +5,8 @@ option template and an attributes template for every option: a filter bar of eig
 cost a page about 10 ms, most of it in the template engine. `render` gives exactly what those templates give
 (tests/core/test_widget_html.py compares the two on every kind of widget the app uses) for the templates below,
 and only while Django's files are the ones these functions were written from (`TEMPLATES`, checked when first
-used); anything else (another widget, an app's own template of the same name, an option label that is not
-text) returns None and is rendered by the template as before."""
+used, with every template they include); anything else (another widget, an app's own template of one of those
+names, an option label that is not text, a callable value) is rendered by the template as before."""
 
 from functools import cache
 from pathlib import Path
@@ -56,8 +56,8 @@ class _NotText(Exception):
 
 
 def _text(value) -> str:
-    """`{{ value|stringformat:'s' }}` with autoescaping."""
-    if isinstance(value, tuple):
+    """`{{ value|stringformat:'s' }}` with autoescaping (a callable the engine would call: left to it)."""
+    if isinstance(value, tuple) or callable(value):
         raise _NotText
     return str(value) if isinstance(value, SafeData) else escape(value)
 
@@ -113,14 +113,19 @@ _RENDERERS = {
 }
 
 
-def render(template_name: str, context: dict, template_origin: str) -> str | None:
+def djangos_own(origins: dict[str, str]) -> bool:
+    """Whether the files a renderer's engine finds for these templates (name -> the file found for
+    django/forms/widgets/<name>) are Django's own, as these functions were written from."""
+    folder = Path(django.forms.__file__).parent / "templates" / WIDGETS
+    return _django_ships_these() and all(origins.get(name) == str(folder / name) for name in TEMPLATES)
+
+
+def render(template_name: str, context: dict) -> str | None:
     """The widget's HTML as Django's template `template_name` would render it (with the renderer's final
-    strip), or None when it is not one of these or its template is not Django's own (`template_origin`, the file
-    the renderer's engine found for that name)."""
+    strip), or None when it is not one of these. Only for a renderer whose templates are Django's own
+    (`djangos_own`)."""
     function = _RENDERERS.get(template_name)
-    if function is None or not _django_ships_these():
-        return None
-    if template_origin != str(Path(django.forms.__file__).parent / "templates" / template_name):
+    if function is None:
         return None
     try:
         return mark_safe(function(context["widget"]).strip())

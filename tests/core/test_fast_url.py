@@ -3,7 +3,8 @@ that takes whole numbers (hjp/core/templatetags/fast_url.py), and anything else 
 
 import pytest
 from django.template import engines
-from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.test import override_settings
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, path, re_path, reverse
 from django.urls.converters import IntConverter
 
 from hjp.core.templatetags.fast_url import _from_shape
@@ -62,3 +63,20 @@ def test_the_tag_gives_the_same_links_and_leaves_anything_else_to_django():
         engines["django"].from_string("{% url 'referrals:detail' -1 %}").render({})
     with pytest.raises(NoReverseMatch):
         engines["django"].from_string("{% url 'no-such-view' 5 %}").render({})
+
+
+# A URLconf of this module's own (ROOT_URLCONF="tests.core.test_fast_url"): a pattern that takes only long numbers.
+urlpatterns = [
+    re_path(r"^long/(?P<n>[0-9]{5,})/$", lambda request, n: None, name="long"),
+    path("any/<int:n>/", lambda request, n: None, name="any"),
+]
+
+
+def test_a_pattern_that_takes_only_long_numbers_is_left_to_reverse():
+    with override_settings(ROOT_URLCONF="tests.core.test_fast_url"):
+        assert _from_shape("long", [5], None) is None
+        with pytest.raises(NoReverseMatch):
+            engines["django"].from_string("{% url 'long' 5 %}").render({})
+        assert engines["django"].from_string("{% url 'long' 12345 %}").render({}) == "/long/12345/"
+        assert engines["django"].from_string("{% url 'any' 5 %}").render({}) == "/any/5/"
+    assert engines["django"].from_string("{% url 'referrals:detail' 5 %}").render({}) == "/referrals/5/"

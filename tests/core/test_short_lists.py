@@ -3,7 +3,7 @@ and related objects as a query of each would give (hjp.core.short_lists)."""
 
 import pytest
 from django.db import connection
-from django.db.models import Value
+from django.db.models import F, Value
 from django.forms.models import model_to_dict
 
 from casework.models import CaseIssue, Deadline, OnwardReferral
@@ -96,3 +96,27 @@ def test_lists_whose_parameters_are_not_their_own_are_still_read_right(advisor_u
         read = read_short_lists(**lists)
         assert [(obj.pk, model_to_dict(obj)) for obj in read["issues"]] == _as_read_alone(lists["issues"].queryset)
         assert len(read["issues"]) == 2
+
+
+def test_a_list_ordered_by_an_expression_with_a_parameter_reads_each_case_its_own_rows(
+    advisor_user, health_org, partnership
+):
+    """Ordered by an expression, a list's parameters come in another order in the union (its window is in the
+    SELECT): its union is not kept, even when the values happen to line up (here, for the first case, its id in
+    both places)."""
+    from django.db.models.functions import Abs
+
+    cases = [
+        factories.CaseFactory(
+            advisor=advisor_user,
+            referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
+        )
+        for _ in range(2)
+    ]
+    _fill_case(cases[0], 2)
+    _fill_case(cases[1], 3)
+    for case in (*cases, cases[0]):
+        queryset = CaseIssue.objects.filter(case=case).order_by(Abs(F("pk") - cases[0].pk), "pk")
+        read = read_short_lists(issues=ShortList(queryset, ("category",)))
+        assert [obj.pk for obj in read["issues"]] == [obj.pk for obj in queryset]
+        assert {obj.case_id for obj in read["issues"]} == {case.pk}

@@ -84,8 +84,20 @@ def test_every_widget_renders_as_djangos_templates_render_it(data):
     assert str(ours) == str(djangos)  # labels, errors and help texts too
 
 
-def test_nothing_is_rendered_in_python_unless_the_template_is_djangos_own():
-    widget = forms.Select(choices=[("a", "A")]).get_context("f", "a", {})
-    assert widget_html.render("django/forms/widgets/select.html", widget, "/elsewhere/select.html") is None
-    assert widget_html.render("django/forms/widgets/radio.html", widget, "") is None
-    assert widget_html._django_ships_these()
+def test_the_apps_renderer_renders_these_widgets_in_python_and_any_other_by_its_template():
+    context = forms.Select(choices=[("a", "A")]).get_context("f", "a", {})
+    assert FormRenderer()._widgets_are_djangos  # every template the functions stand for is Django's own file
+    assert widget_html.render("django/forms/widgets/select.html", context) == (
+        '<select name="f">\n  <option value="a" selected>A</option>\n\n</select>'
+    )
+    assert widget_html.render("django/forms/widgets/radio.html", context) is None
+    text = forms.TextInput().get_context("t", "x", {"data-x": lambda: "called"})
+    assert widget_html.render("django/forms/widgets/text.html", text) is None  # the engine calls a callable
+    origins = {name: f"/somewhere/{name}" for name in widget_html.TEMPLATES}
+    assert not widget_html.djangos_own(origins)  # an app's own template of one of those names: its template
+
+
+def test_a_callable_attribute_is_rendered_as_djangos_template_renders_it():
+    ours = forms.TextInput(attrs={"data-x": lambda: "called"}).render("t", "x", renderer=FormRenderer())
+    assert ours == forms.TextInput(attrs={"data-x": lambda: "called"}).render("t", "x", renderer=TemplatesOnly())
+    assert 'data-x="called"' in ours

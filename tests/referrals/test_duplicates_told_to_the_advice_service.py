@@ -168,3 +168,38 @@ def test_triage_matches_the_same_name_in_any_case_only_with_the_same_date_of_bir
     assert [d.pk for d in rows[same.pk].possible_duplicates] == [first.pk]
     assert rows[born_another_day.pk].possible_duplicates == []
     assert [d.pk for d in rows[by_number.pk].possible_duplicates] == [renamed.pk]
+
+
+def test_the_same_patient_rule_in_sql_matches_the_name_in_any_case_with_the_date_of_birth_or_the_nhs_number(
+    partnership, health_org
+):
+    """The condition itself, before any check in Python: it must not match more than the rule."""
+    from datetime import date
+
+    from referrals.selectors import _same_patient
+
+    def sent(given, family, born, nhs_number=""):
+        return factories.ReferralFactory(
+            partnership=partnership,
+            referring_organisation=health_org,
+            patient__given_name=given,
+            patient__family_name=family,
+            patient__date_of_birth=born,
+            patient__nhs_number=nhs_number,
+        )
+
+    same = sent("MARIA", "kowalski", date(1961, 3, 4))
+    sent("Maria", "Kowalski", date(1961, 3, 5))  # born another day
+    sent("Marian", "Kowalski", date(1961, 3, 4))  # another name
+    numbered = sent("Tom", "Hughes", date(1970, 1, 1), nhs_number="9434765919")
+
+    def matching(*identities):
+        return set(Referral.objects.filter(_same_patient(*identities)).values_list("pk", flat=True))
+
+    assert matching(("", "Maria", "Kowalski", date(1961, 3, 4))) == {same.pk}
+    assert matching(("943 476 5919", "Thomas", "Price", date(1971, 2, 2))) == {numbered.pk}
+    assert matching(("", "Maria", "Kowalski", None), ("", "", "Kowalski", date(1961, 3, 4))) == set()
+    assert matching(("", "Maria", "Kowalski", date(1961, 3, 4)), ("9434765919", "", "", None)) == {
+        same.pk,
+        numbered.pk,
+    }
