@@ -59,8 +59,10 @@ def _ordering(queryset) -> list:
 
 def _column_type(field, connection) -> str:
     """The type of the union's column that holds this field: its database type, without its size ("varchar",
-    not "varchar(100)"; a union of the two is a varchar)."""
-    return re.sub(r"\(.*\)", "", field.cast_db_type(connection)).strip()
+    not "varchar(100)"; a union of the two is a varchar). The declared type, not the type a CAST names: on
+    SQLite both dates and datetimes CAST as TEXT, and a union's column converts every value by the declared
+    type of its first SELECT's (a date read as a datetime)."""
+    return re.sub(r"\(.*?\)", "", field.db_type(connection) or field.cast_db_type(connection)).strip()
 
 
 @dataclass(frozen=True)
