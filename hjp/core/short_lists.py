@@ -75,7 +75,7 @@ class _Union:
     converters: list[dict]  # each list's, as the ORM's compiler gives them (no query kept: it holds its values)
 
 
-# The queries built, by the shape of their lists (`_shape`): the same lists for another case are the same SQL with
+# The queries built, by the shape of their lists (see `read_short_lists`): the same lists for another case are the same SQL with
 # other parameters, so a page builds its query once a process rather than on every request, where resolving and
 # compiling a few hundred columns cost more than running it. Bounded; the keys hold SQL with placeholders only.
 _UNIONS: dict[tuple, _Union] = {}
@@ -132,7 +132,8 @@ def read_short_lists(**lists: ShortList) -> dict[str, list]:
     """Each list's rows, in its order, from one query (see the module docstring).
 
     Each list's own SELECT is built by the ORM with only its own columns (its number, its row numbers, its
-    fields); the UNION ALL then pads each one with typed NULLs for the other lists' columns as plain SQL. Built
+    fields); the UNION ALL then places them in the union's columns of their types, with typed NULLs in the rest,
+    as plain SQL. Built
     by the ORM as one queryset, every list would carry an expression for every column of every list, and
     compiling them cost more than all the rest of a case's page.
 
@@ -145,18 +146,19 @@ def read_short_lists(**lists: ShortList) -> dict[str, list]:
     names = list(lists)
     database = lists[names[0]].queryset.db
     connection = connections[database]
-    reusable = all(_reusable(lists[name].queryset) for name in names)
-    shape, params = [database], []
-    for index, name in enumerate(names):
-        short_list = lists[name]
-        sql, own_params = short_list.queryset.query.get_compiler(using=database).as_sql()
-        shape.append((name, short_list.queryset.model, short_list.related, short_list.limit is None, sql))
-        params.extend((index, *own_params) if short_list.limit is None else (index, *own_params, short_list.limit))
-    shape = tuple(shape)
-    union = _UNIONS.get(shape) if reusable else None
+    union = shape = None
+    if all(_reusable(lists[name].queryset) for name in names):
+        shape, params = [database], []
+        for index, name in enumerate(names):
+            short_list = lists[name]
+            sql, own = short_list.queryset.query.get_compiler(using=database).as_sql()
+            shape.append((name, short_list.queryset.model, short_list.related, short_list.limit is None, sql))
+            params.extend((index, *own) if short_list.limit is None else (index, *own, short_list.limit))
+        shape = tuple(shape)
+        union = _UNIONS.get(shape)
     if union is None:
         union, built_params = _build_union(names, lists, database, connection)
-        if reusable and list(built_params) == params:
+        if shape is not None and list(built_params) == params:
             if len(_UNIONS) >= _UNIONS_KEPT:
                 _UNIONS.clear()
             _UNIONS[shape] = union

@@ -17,6 +17,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, mark_safe
 
 WIDGETS = "django/forms/widgets/"
+_FOLDER = Path(django.forms.__file__).parent / "templates" / WIDGETS  # where Django keeps them
 _INPUT = '{% include "django/forms/widgets/input.html" %}\n'
 INPUT_TEMPLATES = (
     "checkbox",
@@ -47,12 +48,12 @@ TEMPLATES = {
 
 @cache
 def _django_ships_these() -> bool:
-    folder = Path(django.forms.__file__).parent / "templates" / WIDGETS
-    return all((folder / name).read_text() == source for name, source in TEMPLATES.items())
+    return all((_FOLDER / name).read_text() == source for name, source in TEMPLATES.items())
 
 
 class _NotText(Exception):
-    """A value the template engine would localise or format (a number, a date): left to the template."""
+    """Something these functions do not write as the template would (a label the engine would localise, a
+    callable it would call, another option template): left to the template."""
 
 
 def _text(value) -> str:
@@ -116,8 +117,7 @@ _RENDERERS = {
 def djangos_own(origins: dict[str, str]) -> bool:
     """Whether the files a renderer's engine finds for these templates (name -> the file found for
     django/forms/widgets/<name>) are Django's own, as these functions were written from."""
-    folder = Path(django.forms.__file__).parent / "templates" / WIDGETS
-    return _django_ships_these() and all(origins.get(name) == str(folder / name) for name in TEMPLATES)
+    return _django_ships_these() and all(origins.get(name) == str(_FOLDER / name) for name in TEMPLATES)
 
 
 def render(template_name: str, context: dict) -> str | None:

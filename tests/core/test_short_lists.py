@@ -47,6 +47,13 @@ def test_short_lists_come_back_as_each_query_alone_would_give_them_in_one_query(
     assert sum(d.issue is None for d in read["deadlines"]) == 1
 
 
+def _case(advisor_user, health_org, partnership):
+    return factories.CaseFactory(
+        advisor=advisor_user,
+        referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
+    )
+
+
 def _case_lists(case):
     return {
         "issues": ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
@@ -56,13 +63,7 @@ def _case_lists(case):
 
 
 def test_the_query_built_for_one_case_reads_another_case_its_own_rows(advisor_user, health_org, partnership):
-    cases = [
-        factories.CaseFactory(
-            advisor=advisor_user,
-            referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
-        )
-        for _ in range(2)
-    ]
+    cases = [_case(advisor_user, health_org, partnership) for _ in range(2)]
     _fill_case(cases[0], 3)
     _fill_case(cases[1], 1)
     executed = []
@@ -106,13 +107,7 @@ def test_a_list_ordered_by_an_expression_with_a_parameter_reads_each_case_its_ow
     both places)."""
     from django.db.models.functions import Abs
 
-    cases = [
-        factories.CaseFactory(
-            advisor=advisor_user,
-            referral=factories.ReferralFactory(referring_organisation=health_org, partnership=partnership),
-        )
-        for _ in range(2)
-    ]
+    cases = [_case(advisor_user, health_org, partnership) for _ in range(2)]
     _fill_case(cases[0], 2)
     _fill_case(cases[1], 3)
     for case in (*cases, cases[0]):

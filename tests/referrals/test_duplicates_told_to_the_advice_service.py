@@ -3,12 +3,14 @@ person is a patient somewhere else): the referral goes, and the advisor sees the
 and on the referral's page."""
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import reverse
 
 from referrals import services
 from referrals.models import Referral, ReferralStatus
+from referrals.selectors import _same_patient
 from tests import factories
 from tests.referrals.test_views import referral_post
 
@@ -142,10 +144,8 @@ def test_triage_finds_duplicates_in_one_query_however_many(
     assert len(rows) == 2 * pairs and all(len(r.possible_duplicates) == 1 for r in rows)
 
 
-def test_triage_matches_the_same_name_in_any_case_only_with_the_same_date_of_birth_or_the_same_nhs_number(
-    as_user, advisor_user, partnership, health_org
-):
-    from datetime import date
+def _sender(partnership, health_org):
+    """Sends a referral from health_org of a patient of that name, date of birth and NHS number."""
 
     def sent(given, family, born, nhs_number=""):
         return factories.ReferralFactory(
@@ -157,6 +157,13 @@ def test_triage_matches_the_same_name_in_any_case_only_with_the_same_date_of_bir
             patient__nhs_number=nhs_number,
         )
 
+    return sent
+
+
+def test_triage_matches_the_same_name_in_any_case_only_with_the_same_date_of_birth_or_the_same_nhs_number(
+    as_user, advisor_user, partnership, health_org
+):
+    sent = _sender(partnership, health_org)
     first = sent("Maria", "Kowalski", date(1961, 3, 4))
     same = sent("MARIA", "kowalski", date(1961, 3, 4))
     born_another_day = sent("Maria", "Kowalski", date(1961, 3, 5))
@@ -174,20 +181,7 @@ def test_the_same_patient_rule_in_sql_matches_the_name_in_any_case_with_the_date
     partnership, health_org
 ):
     """The condition itself, before any check in Python: it must not match more than the rule."""
-    from datetime import date
-
-    from referrals.selectors import _same_patient
-
-    def sent(given, family, born, nhs_number=""):
-        return factories.ReferralFactory(
-            partnership=partnership,
-            referring_organisation=health_org,
-            patient__given_name=given,
-            patient__family_name=family,
-            patient__date_of_birth=born,
-            patient__nhs_number=nhs_number,
-        )
-
+    sent = _sender(partnership, health_org)
     same = sent("MARIA", "kowalski", date(1961, 3, 4))
     sent("Maria", "Kowalski", date(1961, 3, 5))  # born another day
     sent("Marian", "Kowalski", date(1961, 3, 4))  # another name
