@@ -226,8 +226,8 @@ class _SamePatient(Expression):
     `nhs_numbers`, or the same name (case-insensitively) and date of birth as any of `names` ((given, family,
     date of birth) triples). Written as SQL in one piece, ORs of plain comparisons that the planner reads as it
     would the same Q objects, rather than as a Q with a lookup for each term: on the triage page's 25 patients,
-    building those lookups cost more than the query. `_is_same_patient` is the same rule for two patients
-    already loaded."""
+    building those lookups cost more than the query. `_patient_keys` is the same rule for patients already
+    loaded."""
 
     conditional = True
     output_field = BooleanField()
@@ -270,16 +270,17 @@ def _same_patient(*identities) -> _SamePatient:
     return _SamePatient(nhs_numbers, names)
 
 
-def _is_same_patient(one: Patient, other: Patient) -> bool:
-    if one.nhs_number and one.nhs_number == other.nhs_number:
-        return True
-    names = (one.given_name.strip().casefold(), one.family_name.strip().casefold())
-    return (
-        all(names)
-        and bool(one.date_of_birth)
-        and names == (other.given_name.strip().casefold(), other.family_name.strip().casefold())
-        and one.date_of_birth == other.date_of_birth
-    )
+def _patient_keys(patient: Patient) -> list[tuple]:
+    """The keys under which `_SamePatient`'s rule finds this patient: its NHS number, and its name without case
+    with its date of birth, where it has them. Two patients are the same by the rule exactly when they share a
+    key."""
+    keys = []
+    if patient.nhs_number:
+        keys.append(("nhs", patient.nhs_number))
+    given, family = patient.given_name.strip().casefold(), patient.family_name.strip().casefold()
+    if given and family and patient.date_of_birth:
+        keys.append(("name", given, family, patient.date_of_birth))
+    return keys
 
 
 def open_duplicates(
@@ -322,17 +323,22 @@ def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
         .select_related("patient", "referring_organisation")
         .order_by("submitted_at", "pk")
     )
+    place = {other.pk: n for n, other in enumerate(candidates)}  # the query's order: oldest sent first
+    by_key: dict[tuple, list[Referral]] = {}
+    for other in candidates:
+        for key in _patient_keys(other.patient):
+            by_key.setdefault((other.advice_organisation_id, *key), []).append(other)
     found = {}
     for referral in referrals:
-        matches = [
-            other
-            for other in candidates
-            if other.pk != referral.pk
-            and other.advice_organisation_id == referral.advice_organisation_id
-            and _is_same_patient(referral.patient, other.patient)
-        ]
+        seen = {referral.pk}
+        matches = []
+        for key in _patient_keys(referral.patient):
+            for other in by_key.get((referral.advice_organisation_id, *key), ()):
+                if other.pk not in seen:
+                    seen.add(other.pk)
+                    matches.append(other)
         if matches:
-            found[referral.pk] = matches
+            found[referral.pk] = sorted(matches, key=lambda other: place[other.pk])
     return found
 
 

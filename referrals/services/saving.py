@@ -27,10 +27,15 @@ S = ReferralStatus
 
 
 def _clean_patient_data(data: dict) -> dict:
-    """The patient's details as stored. The deprivation decile is never taken as given: it is looked up from the
+    """The patient's details as stored. Names without surrounding spaces, whoever sent them (a form strips them,
+    an API client may not): the same-patient rule compares stored names exactly, but for case
+    (referrals.selectors._SamePatient). The deprivation decile is never taken as given: it is looked up from the
     postcode (referrals.deprivation), and blank where no table is loaded or the postcode is not in it."""
     data = dict(data)
     data.pop("deprivation_decile", None)
+    for name in ("given_name", "family_name"):
+        if isinstance(data.get(name), str):
+            data[name] = data[name].strip()
     if "nhs_number" in data:
         data["nhs_number"] = normalise_nhs_number(data["nhs_number"])
     if "postcode" in data:

@@ -2,14 +2,16 @@
 person is a patient somewhere else): the referral goes, and the advisor sees the possible duplicate at triage
 and on the referral's page."""
 
+import importlib
 import re
 from datetime import date
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 
 from referrals import services
-from referrals.models import Referral, ReferralStatus
+from referrals.models import Patient, Referral, ReferralStatus
 from referrals.selectors import _same_patient
 from tests import factories
 from tests.referrals.test_views import referral_post
@@ -197,3 +199,41 @@ def test_the_same_patient_rule_in_sql_matches_the_name_in_any_case_with_the_date
         same.pk,
         numbered.pk,
     }
+
+
+def test_a_name_sent_with_spaces_around_it_is_stored_without_them_and_found_as_the_same_patient(
+    advisor_user, partnership, health_org, referrer_user, as_user
+):
+    """An API client may send " Maria " where the form would have stripped it: stored as "Maria", the SQL rule
+    (which compares stored names) and the referral form's duplicate check find it."""
+    first = factories.ReferralFactory(
+        partnership=partnership,
+        referring_organisation=health_org,
+        patient__given_name="Maria",
+        patient__family_name="Kowalski",
+        patient__date_of_birth=date(1961, 3, 4),
+        patient__nhs_number="",
+    )
+    spaced = services.referral_save(
+        actor=referrer_user,
+        patient_data={"given_name": "  maria ", "family_name": " KOWALSKI", "date_of_birth": date(1961, 3, 4)},
+        consent_data={},
+        referral_data={"partnership": partnership, "summary": "Rent arrears"},
+    )
+    spaced.patient.refresh_from_db()
+    assert (spaced.patient.given_name, spaced.patient.family_name) == ("maria", "KOWALSKI")
+    assert set(
+        Referral.objects.filter(_same_patient(("", "Maria", "Kowalski", date(1961, 3, 4)))).values_list("pk", flat=True)
+    ) == {first.pk, spaced.pk}
+
+
+def test_the_migration_strips_the_spaces_round_names_stored_before(partnership, health_org):
+    migration = importlib.import_module("referrals.migrations.0027_patient_names_without_surrounding_spaces")
+    spaced = _sender(partnership, health_org)(" Maria", "Kowalski  ", date(1961, 3, 4)).patient
+    plain = _sender(partnership, health_org)("Tom", "Hughes", date(1970, 1, 1)).patient
+    Patient.objects.filter(pk=spaced.pk).update(given_name=" Maria", family_name="Kowalski  ")  # as stored before
+    migration.strip_names(apps, None)
+    names = dict(
+        (pk, (given, family)) for pk, given, family in Patient.objects.values_list("pk", "given_name", "family_name")
+    )
+    assert names[spaced.pk] == ("Maria", "Kowalski") and names[plain.pk] == ("Tom", "Hughes")
