@@ -9,6 +9,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from hjp.operations.probes import LIVE_PATH
+
 WRK_MISSING = (
     "make bench needs wrk (https://github.com/wg/wrk) for the throughput: `sudo apt-get install wrk` on Debian or "
     "Ubuntu, `brew install wrk` on macOS."
@@ -148,7 +150,7 @@ class Gunicorn:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                get("127.0.0.1", self.port, "/healthz", "")
+                get("127.0.0.1", self.port, LIVE_PATH, "")  # answers once the process serves
                 return self
             except OSError:
                 if self.process.poll() is not None:
