@@ -44,6 +44,7 @@ from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
 from referrals.models import (
+    PATIENT_NAME_FIELDS,
     ConsentChange,
     Handover,
     KnownDeadlineKind,
@@ -166,6 +167,32 @@ def _scoped_cases(user, scope: str) -> QuerySet[Case]:
     return Case.objects.visible_to(user).filter(advisor=user)
 
 
+def _patient_name(path: str) -> tuple[str, ...]:
+    """For `.only()`: the relation `path` to a patient, and what the patient's name on a page reads."""
+    return (path, *(f"{path}__{field}" for field in PATIENT_NAME_FIELDS))
+
+
+# Lists read with `.only()` what their rows show. A row of twenty-five with its case, referral, patient and people
+# is otherwise a hundred and more columns, each compiled, planned, sent and made a model field on every request,
+# for the dozen a page shows. A field a template reads that is not listed costs a query per row, which the pages'
+# pinned query counts catch (tests/casework/test_queries.py).
+# The caseload's row (casework/caseload.html), with what its sorts read.
+_CASELOAD_ROW = (
+    "reference",
+    "state",
+    "next_deadline",
+    "opened_at",
+    "advisor",
+    "advisor__full_name",
+    "advisor__email",
+    "referral",
+    "referral__reference",
+    "referral__referring_organisation",
+    "referral__referring_organisation__name",
+    *_patient_name("referral__patient"),
+)
+
+
 def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
     """The caseload: the user's own cases, or (for supervisors) the organisation's, filtered, searched and
     sorted. Each row carries its next open deadline (`Case.next_deadline`) and count of outstanding evidence
@@ -175,6 +202,7 @@ def case_list(*, user, filters: CaseFilters) -> QuerySet[Case]:
     qs = (
         _scoped_cases(user, filters.scope)
         .select_related("referral__patient", "advisor", "referral__referring_organisation")
+        .only(*_CASELOAD_ROW)
         .annotate(
             deadline_key=NEXT_DEADLINE_KEY,
             evidence_outstanding=Coalesce(
@@ -306,7 +334,7 @@ def home_deadlines(*, user) -> QuerySet[Deadline]:
     )
 
 
-def first_home_deadlines(*, user, n: int) -> list[Deadline]:
+def first_home_deadlines(*, user, n: int, only: tuple[str, ...] = ()) -> list[Deadline]:
     """The first `n` rows of `home_deadlines`, read from the advisor's first `n` open cases in (next_deadline,
     id) order (the index case_advisor_open_due_idx) instead of from every open deadline of the service.
 
@@ -324,7 +352,8 @@ def first_home_deadlines(*, user, n: int) -> list[Deadline]:
         .order_by("next_deadline", "pk")
         .values("pk")[:n]
     )
-    return list(home_deadlines(user=user).filter(case__in=first_cases)[:n])
+    deadlines = home_deadlines(user=user).filter(case__in=first_cases)
+    return list((deadlines.only(*only) if only else deadlines)[:n])
 
 
 def home_evidence_answers(*, user) -> QuerySet[EvidenceRequest]:
@@ -346,19 +375,50 @@ def _first(queryset: QuerySet, n: int = HOME_SECTION_LENGTH) -> tuple[list, bool
     return rows[:n], len(rows) > n
 
 
+# What each section of the advisor's day shows of its rows (casework/_today_*.html), as `_CASELOAD_ROW`.
+_HOME_APPOINTMENT = ("starts_at", "kind", "place", "case", "case__referral", *_patient_name("case__referral__patient"))
+_HOME_DEADLINE = ("due_date", "title", "case", "case__referral", *_patient_name("case__referral__patient"))
+_HOME_EVIDENCE = (
+    "state",
+    "answered_at",
+    "case",
+    "case__referral",
+    *_patient_name("case__referral__patient"),
+    "requested_from",
+    "requested_from__full_name",
+    "requested_from__email",
+)
+_HOME_CLINIC = (
+    "slot",
+    "interpreter",
+    "interpreter_language",
+    "session",
+    "session__starts_at",
+    "session__slot_minutes",
+    "session__place",
+    "session__mode",
+    "referral",
+    "referral__reference",
+    *_patient_name("referral__patient"),
+)
+_HOME_NEW_REFERRAL = ("urgency", "reference", "submitted_at", *_patient_name("patient"))
+
+
 def advisor_home(*, user) -> AdvisorHome:
     """What an advisor needs at the start of the day, across their own open cases: at most HOME_SECTION_LENGTH
     rows a section, each saying whether there are more."""
     day_start = start_of_today()
     tomorrow = day_start + timedelta(days=1)
-    appointments = home_appointments(user=user)
+    appointments = home_appointments(user=user).only(*_HOME_APPOINTMENT)
     with in_index_order(appointments.db):  # the advisor's diary, walked in order (hjp.core.planning)
         appointments, more_appointments = _first(appointments)
-    deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1)
+    deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1, only=_HOME_DEADLINE)
     deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
-    evidence, more_evidence = _first(home_evidence_answers(user=user))
+    evidence, more_evidence = _first(home_evidence_answers(user=user).only(*_HOME_EVIDENCE))
     clinic, more_clinic = _first(
-        advisor_bookings(user=user, start=day_start, end=day_start + timedelta(days=CLINIC_DAYS_AHEAD))
+        advisor_bookings(user=user, start=day_start, end=day_start + timedelta(days=CLINIC_DAYS_AHEAD)).only(
+            *_HOME_CLINIC
+        )
     )
     today = timezone.localdate()
     queue = triage_queue(user=user, today=today)
@@ -370,8 +430,14 @@ def advisor_home(*, user) -> AdvisorHome:
         more_deadlines=more_deadlines,
         evidence_answers=evidence,
         more_evidence_answers=more_evidence,
-        # The home page shows no categories: not the queue's prefetch of them.
-        new_referrals=list(first_of_streams(queue.prefetch_related(None), triage_streams(today), 5)[:5]),
+        # The home page shows no categories: not the queue's prefetch of them; nor the people it selects.
+        new_referrals=list(
+            first_of_streams(
+                queue.prefetch_related(None).select_related(None).select_related("patient").only(*_HOME_NEW_REFERRAL),
+                triage_streams(today),
+                5,
+            )[:5]
+        ),
         waiting_count=capped_count(queue, TRIAGE_COUNT_CAP),
         # The patients booked into the advisor's own clinic sessions (when referred, before any case exists).
         clinic_bookings_today=[b for b in clinic if b.session.starts_at < tomorrow],

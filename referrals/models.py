@@ -151,6 +151,11 @@ class ProblemSubCategory(models.Model):
         return self.name
 
 
+# What a page reads to name a patient (`Patient.__str__`: the name, or the notice of its removal), for lists
+# read with `.only()`.
+PATIENT_NAME_FIELDS = ("given_name", "family_name", "redacted_at", "redaction_reason")
+
+
 class Patient(TimeStampedModel):
     """The person referred. Everything but the deprivation decile is removed when consent is withdrawn or the
     retention period ends (`referrals.services.erasure`): `redacted_at` and `redaction_reason` say when and why."""

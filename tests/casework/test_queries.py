@@ -6,7 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.models import Case, EvidenceState
+from casework.selectors import HOME_SECTION_LENGTH
 from casework.views.pages import PAGE_SIZE
+from hjp.core.dates import start_of_today
 from referrals.models import ReferralStatus
 from tests import factories
 
@@ -108,10 +111,31 @@ def test_advisor_home_queries_do_not_grow(
     as_user, advisor_user, health_org, partnership, django_assert_num_queries, more
 ):
     _add_cases(2 + more, advisor_user, health_org, partnership)
+    for case in Case.objects.filter(advisor=advisor_user):
+        # A row in every section, each naming its patient: the sections read only the fields they show, and a
+        # field they left out would cost a query per row here.
+        factories.AppointmentFactory(case=case, starts_at=start_of_today() + timedelta(hours=9), place="Room 2")
+        factories.EvidenceRequestFactory(
+            case=case,
+            state=EvidenceState.ANSWERED,
+            answered_at=timezone.now(),
+            answered_by=case.referral.referrer,
+            answer_text="Letter attached.",
+        )
     _add_referrals(2 + more, health_org, partnership)
     clinic = factories.ClinicSessionFactory(partnership=partnership, advisor=advisor_user, slot_count=20)
     for slot in range(2 + more):
         factories.ClinicBookingFactory(session=clinic, slot=slot, interpreter="bsl")
     client = as_user(advisor_user)
     with django_assert_num_queries(HOME_QUERIES):
-        assert client.get(reverse("casework:home")).status_code == 200
+        response = client.get(reverse("casework:home"))
+    home = response.context["home"]
+    shown = min(2 + more, HOME_SECTION_LENGTH)
+    assert [len(home.appointments_today), len(home.deadlines), len(home.evidence_answers)] == [shown] * 3
+    assert len(home.clinic_bookings_today + home.clinic_bookings_week) == 2 + more
+    assert len(home.new_referrals) == min(2 * (2 + more), 5)  # those sent, and those booked into the clinic
+    for row in (*home.appointments_today, *home.deadlines, *home.evidence_answers):
+        assert row.case.referral.patient.full_name in response.text
+    for referral in home.new_referrals:
+        assert f"{referral.reference} · {referral.patient.full_name}" in response.text
+    assert "Room 2" in response.text and "BSL interpreter" in response.text
