@@ -76,6 +76,54 @@ def known_deadline_overdue(today: date) -> Q:
     )
 
 
+# Lists read with `.only()` what their rows show. A row of twenty-five with its case, referral, patient and people
+# is otherwise a hundred and more columns, each compiled, planned, sent and made a model field on every request,
+# for the dozen a page shows. A field a template reads that is not listed costs a query per row, which the pages'
+# pinned query counts catch (tests/casework/test_queries.py).
+def _patient_name(path: str) -> tuple[str, ...]:
+    """For `.only()`: the relation `path` to a patient, and what the patient's name on a page reads."""
+    return (path, *(f"{path}__{field}" for field in PATIENT_NAME_FIELDS))
+
+
+# What a row of the triage queue shows (casework/triage.html, casework/_patient_needs.html) and what the possible
+# duplicates of its patient are found by (referrals.selectors.possible_duplicates).
+_TRIAGE_ROW = (
+    "reference",
+    "status",
+    "urgency",
+    "description",
+    "submitted_at",
+    "known_deadline",
+    "known_deadline_kind",
+    "advice_organisation",
+    "patient",
+    *(
+        f"patient__{field}"
+        for field in (
+            *PATIENT_NAME_FIELDS,
+            "nhs_number",
+            "date_of_birth",
+            "phone",
+            "preferred_contact_method",
+            "contact_times",
+            "may_leave_message",
+            "interpreter_needed",
+            "language",
+            "access_needs",
+        )
+    ),
+    "consent",
+    "consent__medical_evidence",
+    "referrer",
+    "referrer__full_name",
+    "referrer__email",
+    "referring_organisation",
+    "referring_organisation__name",
+    "referring_team",
+    "referring_team__name",
+)
+
+
 def triage_queue(*, user, today: date | None = None) -> QuerySet[Referral]:
     """Submitted referrals to the user's advice organisations: urgent ones and those whose known deadline has
     passed first, then oldest first. Each carries `known_deadline_due` and `known_deadline_overdue`. Read a page
@@ -86,6 +134,7 @@ def triage_queue(*, user, today: date | None = None) -> QuerySet[Referral]:
     queue = Referral.objects.received_by(user).filter(status=ReferralStatus.SUBMITTED)
     return (
         queue.select_related("patient", "referrer", "referring_organisation", "referring_team", "consent")
+        .only(*_TRIAGE_ROW)
         .prefetch_related("categories")
         .annotate(
             known_deadline_overdue=ExpressionWrapper(overdue, output_field=BooleanField()),
@@ -167,15 +216,6 @@ def _scoped_cases(user, scope: str) -> QuerySet[Case]:
     return Case.objects.visible_to(user).filter(advisor=user)
 
 
-def _patient_name(path: str) -> tuple[str, ...]:
-    """For `.only()`: the relation `path` to a patient, and what the patient's name on a page reads."""
-    return (path, *(f"{path}__{field}" for field in PATIENT_NAME_FIELDS))
-
-
-# Lists read with `.only()` what their rows show. A row of twenty-five with its case, referral, patient and people
-# is otherwise a hundred and more columns, each compiled, planned, sent and made a model field on every request,
-# for the dozen a page shows. A field a template reads that is not listed costs a query per row, which the pages'
-# pinned query counts catch (tests/casework/test_queries.py).
 # The caseload's row (casework/caseload.html), with what its sorts read.
 _CASELOAD_ROW = (
     "reference",

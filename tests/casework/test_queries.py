@@ -73,10 +73,27 @@ def test_triage_queries_do_not_grow_with_the_queue(
     as_user, advisor_user, health_org, partnership, django_assert_num_queries, more
 ):
     _add_referrals(3 + more, health_org, partnership)
+    # Every part of a row shown: a team, a known deadline (from a decision letter), the patient's phone, contact
+    # times, interpreter and access needs; the queue reads only the fields its rows show, and one it left out
+    # would cost a query per row here.
+    factories.ReferralFactory(
+        referring_organisation=health_org,
+        partnership=partnership,
+        referring_team=factories.TeamFactory(organisation=health_org, name="Ward 7"),
+        known_deadline=timezone.localdate() - timedelta(days=40),
+        known_deadline_kind="decision_letter",
+        patient__phone="07700 900123",
+        patient__contact_times="Mornings",
+        patient__interpreter_needed=True,
+        patient__language="Polish",
+        patient__access_needs="Wheelchair user",
+    )
     client = as_user(advisor_user)
     with django_assert_num_queries(TRIAGE_QUERIES):
         response = client.get(reverse("casework:triage"))
-    assert len(response.context["page"].object_list) == 3 + more
+    assert len(response.context["page"].object_list) == 4 + more
+    for shown in ("Ward 7", "Reconsideration due", "07700 900123", "Mornings", "Polish", "Wheelchair user"):
+        assert shown in response.text
 
 
 @pytest.mark.parametrize("sort", ["name", "next_deadline"])
