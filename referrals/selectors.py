@@ -15,6 +15,7 @@ from hjp.core.nhs_number import normalise_nhs_number
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.models import (
     OPEN_STATUSES,
+    PATIENT_NAME_FIELDS,
     SORT_AT,
     ClinicBooking,
     ConsentChange,
@@ -54,6 +55,33 @@ def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referra
     if (text or "").strip():
         qs = qs.filter(pk__in=referrals_matching(text))
     return qs
+
+
+# What a row of the referral lists shows (referrals/referral_list.html, the referrer's home), read with `.only()`:
+# a row with its patient, people and organisations is otherwise over a hundred columns, each compiled, planned, sent
+# and made a model field on every request, for the few a page shows. A field a template reads that is not listed
+# costs a query per row, which the pages' pinned query counts catch.
+_REFERRAL_ROW = (
+    "reference",
+    "urgency",
+    "status",
+    "case_status",
+    "submitted_at",
+    "patient",
+    *(f"patient__{field}" for field in PATIENT_NAME_FIELDS),
+    "advice_organisation",
+    "advice_organisation__name",
+)
+
+
+def referral_rows(*, user, status: str = "", text: str = "") -> QuerySet[Referral]:
+    """`referral_list` as a page lists it: each row with its patient and advice service, and only what it shows."""
+    return (
+        referral_list(user=user, status=status, text=text)
+        .select_related(None)
+        .select_related("patient", "advice_organisation")
+        .only(*_REFERRAL_ROW)
+    )
 
 
 def referrals_matching(text: str, *also: QuerySet) -> QuerySet:

@@ -38,7 +38,7 @@ PAGE_SIZE = 20
 
 @role_required(REFERRERS, message="Only referrers have this page.")
 def referrer_home(request):
-    recent = list(selectors.referral_list(user=request.user)[:5])
+    recent = list(selectors.referral_rows(user=request.user)[:5])
     audit_record(
         actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral", summary="referrer home"
     )
@@ -61,7 +61,7 @@ def referral_list(request):
         status, text = filters.cleaned_data["status"], filters.cleaned_data["q"]
     query = page_query(request)
     page = keyset_page(
-        request, selectors.referral_list(user=user, status=status, text=text), per_page=PAGE_SIZE, query=query
+        request, selectors.referral_rows(user=user, status=status, text=text), per_page=PAGE_SIZE, query=query
     )
     audit_record(
         actor=user,
