@@ -612,13 +612,25 @@ def next_appointment(case: Case) -> Appointment | None:
 HANDOVERS_SHOWN = 20
 
 
+# What a handover waiting at the top of triage shows (casework/triage.html), as `_TRIAGE_ROW`.
+_HANDOVER_ROW = (
+    "made_at",
+    "referral",
+    "referral__reference",
+    *_patient_name("referral__patient"),
+    "from_organisation",
+    "from_organisation__name",
+)
+
+
 def handovers_waiting(*, user, limit: int = HANDOVERS_SHOWN) -> list[Handover]:
     """Referrals other advice services handed over to the user's, waiting for an answer, oldest first: shown at
     the top of triage (one query)."""
     return list(
         Handover.objects.filter(to_organisation_id__in=roles_for(user).advice_org_ids, state=Handover.State.SENT)
         .visible_to(user)
-        .select_related("referral__patient", "referral__consent", "from_organisation")
+        .select_related("referral__patient", "from_organisation")
+        .only(*_HANDOVER_ROW)
         .order_by("made_at", "pk")[:limit]
     )
 

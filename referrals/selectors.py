@@ -335,6 +335,22 @@ def open_duplicates(
     return list(qs.only(*fields).order_by("-submitted_at")[:5])
 
 
+# What a possible duplicate shows (referrals/_possible_duplicates.html) and is matched by (`_patient_keys`), read
+# with `.only()` as `_REFERRAL_ROW`.
+_DUPLICATE_ROW = (
+    "reference",
+    "submitted_at",
+    "advice_organisation",
+    "patient",
+    "patient__nhs_number",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__date_of_birth",
+    "referring_organisation",
+    "referring_organisation__name",
+)
+
+
 def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
     """For the advice side (triage, the referral page): for each of these referrals (their patients loaded),
     the other open referrals of the same patient to the same advice service that the user receives, with
@@ -349,6 +365,7 @@ def possible_duplicates(*, user, referrals) -> dict[int, list[Referral]]:
         Referral.objects.received_by(user)
         .filter(same_patient, status__in=OPEN_STATUSES)
         .select_related("patient", "referring_organisation")
+        .only(*_DUPLICATE_ROW)
         .order_by("submitted_at", "pk")
     )
     place = {other.pk: n for n, other in enumerate(candidates)}  # the query's order: oldest sent first
