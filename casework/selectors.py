@@ -116,7 +116,6 @@ _TRIAGE_ROW = (
     "consent__medical_evidence",
     "referrer",
     "referrer__full_name",
-    "referrer__email",
     "referring_organisation",
     "referring_organisation__name",
     "referring_team",
@@ -224,7 +223,6 @@ _CASELOAD_ROW = (
     "opened_at",
     "advisor",
     "advisor__full_name",
-    "advisor__email",
     "referral",
     "referral__reference",
     "referral__referring_organisation",
@@ -426,7 +424,6 @@ _HOME_EVIDENCE = (
     *_patient_name("case__referral__patient"),
     "requested_from",
     "requested_from__full_name",
-    "requested_from__email",
 )
 _HOME_CLINIC = (
     "slot",

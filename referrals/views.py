@@ -38,7 +38,7 @@ PAGE_SIZE = 20
 
 @role_required(REFERRERS, message="Only referrers have this page.")
 def referrer_home(request):
-    recent = list(selectors.referral_rows(user=request.user)[:5])
+    recent = list(selectors.referral_rows(user=request.user).prefetch_related(None)[:5])  # no categories shown
     audit_record(
         actor=request.user, action=AuditEvent.Action.LIST, object_type="referrals.referral", summary="referrer home"
     )

@@ -82,7 +82,7 @@ def test_triage_queries_do_not_grow_with_the_queue(
         referring_team=factories.TeamFactory(organisation=health_org, name="Ward 7"),
         known_deadline=timezone.localdate() - timedelta(days=40),
         known_deadline_kind="decision_letter",
-        patient__phone="07700 900123",
+        patient__phone="0113 496 0999",
         patient__contact_times="Mornings",
         patient__interpreter_needed=True,
         patient__language="Polish",
@@ -92,7 +92,7 @@ def test_triage_queries_do_not_grow_with_the_queue(
     with django_assert_num_queries(TRIAGE_QUERIES):
         response = client.get(reverse("casework:triage"))
     assert len(response.context["page"].object_list) == 4 + more
-    for shown in ("Ward 7", "Reconsideration due", "07700 900123", "Mornings", "Polish", "Wheelchair user"):
+    for shown in ("Ward 7", "Reconsideration due", "0113 496 0999", "Mornings", "Polish", "Wheelchair user"):
         assert shown in response.text
 
 
