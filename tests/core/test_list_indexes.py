@@ -155,6 +155,7 @@ def test_the_service_caseload_by_advisor_walks_the_advisors_in_name_order(
     middle = rows[5]
     for page in (queryset.all()[:26], queryset.filter(keyset_filter(keys, [_key(middle, key) for key in keys]))[:26]):
         plan = _plan(page, "enable_sort", "enable_hashjoin", "enable_mergejoin")
-        assert "Index Scan using user_name_idx " in plan, plan
+        # The advisors walked in name order: read from the index alone, where the row needs only their names.
+        assert re.search(r"Index (Only )?Scan using user_name_idx ", plan), plan
         assert re.search(r"Incremental Sort.*\n.*\n\s*Presorted Key: accounts_user\.full_name, ", plan), plan
         assert "Sort" not in plan.replace("Sort Key", "").replace("Incremental Sort", "").replace("Presorted", ""), plan

@@ -32,7 +32,7 @@ NHS_NUMBER = "9434765919"
 
 # (who, page, exact queries). `who` names a user of the World below; the page is a URL name with its arguments.
 PAGES = [
-    ("referrer", "referrals:home", 7),
+    ("referrer", "referrals:home", 6),
     ("referrer", "referrals:list", 6),
     ("referrer", "referrals:detail", 9),
     ("referrer", "outcomes:referral_outcome", 10),
