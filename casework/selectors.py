@@ -44,7 +44,6 @@ from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.clinics.models import ClinicBooking
 from referrals.clinics.selectors import advisor_bookings
 from referrals.models import (
-    PATIENT_NAME_FIELDS,
     ConsentChange,
     Handover,
     KnownDeadlineKind,
@@ -52,6 +51,7 @@ from referrals.models import (
     ReferralStatus,
     ReferralStatusChange,
     Urgency,
+    patient_name_fields,
 )
 from referrals.selectors import referrals_matching
 
@@ -76,17 +76,9 @@ def known_deadline_overdue(today: date) -> Q:
     )
 
 
-# Lists read with `.only()` what their rows show. A row of twenty-five with its case, referral, patient and people
-# is otherwise a hundred and more columns, each compiled, planned, sent and made a model field on every request,
-# for the dozen a page shows. A field a template reads that is not listed costs a query per row, which the pages'
-# pinned query counts catch (tests/casework/test_queries.py).
-def _patient_name(path: str) -> tuple[str, ...]:
-    """For `.only()`: the relation `path` to a patient, and what the patient's name on a page reads."""
-    return (path, *(f"{path}__{field}" for field in PATIENT_NAME_FIELDS))
-
-
 # What a row of the triage queue shows (casework/triage.html, casework/_patient_needs.html) and what the possible
-# duplicates of its patient are found by (referrals.selectors.possible_duplicates).
+# duplicates of its patient are found by (referrals.selectors.possible_duplicates), for `.only()`: see
+# `referrals.models.patient_name_fields`.
 _TRIAGE_ROW = (
     "reference",
     "status",
@@ -96,11 +88,10 @@ _TRIAGE_ROW = (
     "known_deadline",
     "known_deadline_kind",
     "advice_organisation",
-    "patient",
+    *patient_name_fields("patient"),
     *(
         f"patient__{field}"
         for field in (
-            *PATIENT_NAME_FIELDS,
             "nhs_number",
             "date_of_birth",
             "phone",
@@ -227,7 +218,7 @@ _CASELOAD_ROW = (
     "referral__reference",
     "referral__referring_organisation",
     "referral__referring_organisation__name",
-    *_patient_name("referral__patient"),
+    *patient_name_fields("referral__patient"),
 )
 
 
@@ -372,7 +363,7 @@ def home_deadlines(*, user) -> QuerySet[Deadline]:
     )
 
 
-def first_home_deadlines(*, user, n: int, only: tuple[str, ...] = ()) -> list[Deadline]:
+def first_home_deadlines(*, user, n: int) -> list[Deadline]:
     """The first `n` rows of `home_deadlines`, read from the advisor's first `n` open cases in (next_deadline,
     id) order (the index case_advisor_open_due_idx) instead of from every open deadline of the service.
 
@@ -390,8 +381,7 @@ def first_home_deadlines(*, user, n: int, only: tuple[str, ...] = ()) -> list[De
         .order_by("next_deadline", "pk")
         .values("pk")[:n]
     )
-    deadlines = home_deadlines(user=user).filter(case__in=first_cases)
-    return list((deadlines.only(*only) if only else deadlines)[:n])
+    return list(home_deadlines(user=user).filter(case__in=first_cases).only(*_HOME_DEADLINE)[:n])
 
 
 def home_evidence_answers(*, user) -> QuerySet[EvidenceRequest]:
@@ -413,15 +403,22 @@ def _first(queryset: QuerySet, n: int = HOME_SECTION_LENGTH) -> tuple[list, bool
     return rows[:n], len(rows) > n
 
 
-# What each section of the advisor's day shows of its rows (casework/_today_*.html), as `_CASELOAD_ROW`.
-_HOME_APPOINTMENT = ("starts_at", "kind", "place", "case", "case__referral", *_patient_name("case__referral__patient"))
-_HOME_DEADLINE = ("due_date", "title", "case", "case__referral", *_patient_name("case__referral__patient"))
+# What each section of the advisor's day shows of its rows (casework/_today_*.html), as `_TRIAGE_ROW`.
+_HOME_APPOINTMENT = (
+    "starts_at",
+    "kind",
+    "place",
+    "case",
+    "case__referral",
+    *patient_name_fields("case__referral__patient"),
+)
+_HOME_DEADLINE = ("due_date", "title", "case", "case__referral", *patient_name_fields("case__referral__patient"))
 _HOME_EVIDENCE = (
     "state",
     "answered_at",
     "case",
     "case__referral",
-    *_patient_name("case__referral__patient"),
+    *patient_name_fields("case__referral__patient"),
     "requested_from",
     "requested_from__full_name",
 )
@@ -436,9 +433,9 @@ _HOME_CLINIC = (
     "session__mode",
     "referral",
     "referral__reference",
-    *_patient_name("referral__patient"),
+    *patient_name_fields("referral__patient"),
 )
-_HOME_NEW_REFERRAL = ("urgency", "reference", "submitted_at", *_patient_name("patient"))
+_HOME_NEW_REFERRAL = ("urgency", "reference", "submitted_at", *patient_name_fields("patient"))
 
 
 def advisor_home(*, user) -> AdvisorHome:
@@ -449,7 +446,7 @@ def advisor_home(*, user) -> AdvisorHome:
     appointments = home_appointments(user=user).only(*_HOME_APPOINTMENT)
     with in_index_order(appointments.db):  # the advisor's diary, walked in order (hjp.core.planning)
         appointments, more_appointments = _first(appointments)
-    deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1, only=_HOME_DEADLINE)
+    deadlines = first_home_deadlines(user=user, n=HOME_SECTION_LENGTH + 1)
     deadlines, more_deadlines = deadlines[:HOME_SECTION_LENGTH], len(deadlines) > HOME_SECTION_LENGTH
     evidence, more_evidence = _first(home_evidence_answers(user=user).only(*_HOME_EVIDENCE))
     clinic, more_clinic = _first(
@@ -614,7 +611,7 @@ _HANDOVER_ROW = (
     "made_at",
     "referral",
     "referral__reference",
-    *_patient_name("referral__patient"),
+    *patient_name_fields("referral__patient"),
     "from_organisation",
     "from_organisation__name",
 )

@@ -151,9 +151,18 @@ class ProblemSubCategory(models.Model):
         return self.name
 
 
-# What a page reads to name a patient (`Patient.__str__`: the name, or the notice of its removal), for lists
-# read with `.only()`.
+# What a page reads to name a patient (`Patient.__str__`: the name, or the notice of its removal).
 PATIENT_NAME_FIELDS = ("given_name", "family_name", "redacted_at", "redaction_reason")
+
+
+def patient_name_fields(path: str) -> tuple[str, ...]:
+    """For a list read with `.only()`: the relation `path` to a patient ("referral__patient") and what naming the
+    patient reads. The busiest lists (referrals.selectors, casework.selectors: the `_*_ROW` tuples) read only
+    what their rows show: a row with its case, referral, patient and people is otherwise a hundred and more
+    columns, each compiled, planned, sent and made a model field on every request, for the dozen a page shows. A
+    field a template reads that a list does not name costs a query a row, which the pages' pinned query counts
+    catch (tests/casework/test_queries.py, tests/core/test_page_budget.py)."""
+    return (path, *(f"{path}__{field}" for field in PATIENT_NAME_FIELDS))
 
 
 class Patient(TimeStampedModel):

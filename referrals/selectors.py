@@ -15,7 +15,6 @@ from hjp.core.nhs_number import normalise_nhs_number
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.models import (
     OPEN_STATUSES,
-    PATIENT_NAME_FIELDS,
     SORT_AT,
     ClinicBooking,
     ConsentChange,
@@ -26,6 +25,7 @@ from referrals.models import (
     ReferralMessage,
     ReferralStatus,
     ReferralStatusChange,
+    patient_name_fields,
 )
 from referrals.permissions import get_referral_for_user, thread_side
 
@@ -57,18 +57,15 @@ def referral_list(*, user, status: str = "", text: str = "") -> QuerySet[Referra
     return qs
 
 
-# What a row of the referral lists shows (referrals/referral_list.html, the referrer's home), read with `.only()`:
-# a row with its patient, people and organisations is otherwise over a hundred columns, each compiled, planned, sent
-# and made a model field on every request, for the few a page shows. A field a template reads that is not listed
-# costs a query per row, which the pages' pinned query counts catch.
+# What a row of the referral lists shows (referrals/referral_list.html, the referrer's home), for `.only()`: see
+# `referrals.models.patient_name_fields`.
 _REFERRAL_ROW = (
     "reference",
     "urgency",
     "status",
     "case_status",
     "submitted_at",
-    "patient",
-    *(f"patient__{field}" for field in PATIENT_NAME_FIELDS),
+    *patient_name_fields("patient"),
     "advice_organisation",
     "advice_organisation__name",
 )

@@ -29,8 +29,9 @@ S = ReferralStatus
 def _clean_patient_data(data: dict) -> dict:
     """The patient's details as stored. Names without surrounding spaces, whoever calls: the forms (and so API v1
     and FHIR, which go through them) strip them, a caller that skips the form may not, and the same-patient rule
-    compares stored names exactly, but for case (referrals.selectors._SamePatient). The deprivation decile is never taken as given: it is looked up from the
-    postcode (referrals.deprivation), and blank where no table is loaded or the postcode is not in it."""
+    compares stored names exactly, but for case (referrals.selectors._SamePatient). The deprivation decile is
+    never taken as given: it is looked up from the postcode (referrals.deprivation), and blank where no table is
+    loaded or the postcode is not in it."""
     data = dict(data)
     data.pop("deprivation_decile", None)
     for name in ("given_name", "family_name"):
