@@ -11,6 +11,7 @@ from casework.views.pages import PAGE_SIZE, audit_page, form_page, posted
 from hjp.accounts.roles import ADVICE_WORKERS, role_required
 from hjp.audit.models import AuditEvent
 from hjp.core.pagination import keyset_page
+from hjp.core.planning import joins_as_written
 from referrals.models import ReferralStatus
 from referrals.selectors import possible_duplicates
 
@@ -21,12 +22,15 @@ Action = AuditEvent.Action
 def triage(request):
     user = request.user
     today = timezone.localdate()  # one date for the queue's rank and its streams
-    page = keyset_page(
-        request,
-        selectors.triage_queue(user=user, today=today),
-        per_page=PAGE_SIZE,
-        streams=selectors.triage_streams(today),
-    )
+    # The page's rows are found by their keys (the streams' subquery), then joined to their patient, referrer and
+    # consent by theirs: planned with the joins as written, half the planning (hjp.core.planning).
+    with joins_as_written():
+        page = keyset_page(
+            request,
+            selectors.triage_queue(user=user, today=today),
+            per_page=PAGE_SIZE,
+            streams=selectors.triage_streams(today),
+        )
     duplicates = possible_duplicates(user=user, referrals=page.object_list)
     for referral in page.object_list:
         referral.possible_duplicates = duplicates.get(referral.pk, [])

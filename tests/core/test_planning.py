@@ -1,6 +1,6 @@
-"""hjp.core.planning: the case's query is planned with its joins as written and the advisor's appointments in their
-index's order, each hint in the query's own message, leaving nothing set on the connection; inside an atomic block
-the query is planned as usual."""
+"""hjp.core.planning: the case's query and triage's page of referrals are planned with their joins as written and
+the advisor's appointments in their index's order, each hint in the query's own message, leaving nothing set on the
+connection; inside an atomic block the query is planned as usual."""
 
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from django.urls import reverse
 from casework import selectors
 from hjp.core.dates import start_of_today
 from hjp.core.planning import IN_INDEX_ORDER, JOINS_AS_WRITTEN
+from referrals.models import Urgency
 from tests import factories
 
 
@@ -62,3 +63,20 @@ def test_the_advisors_day_reads_their_appointments_in_index_order_and_leaves_sor
     # Soonest first, as before.
     assert [a.pk for a in response.context["home"].appointments_today] == [a.pk for a in reversed(booked)]
     assert _setting("enable_sort") == "on"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triage_plans_its_page_of_referrals_as_written_in_the_queues_order(client):
+    routine = factories.ReferralFactory()
+    urgent = factories.ReferralFactory(
+        partnership=routine.partnership, urgency=Urgency.URGENT, submitted_at=routine.submitted_at + timedelta(hours=1)
+    )
+    client.force_login(factories.advisor(routine.advice_organisation))
+    default = _setting()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("casework:triage"))
+    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    # The page's referrals and their categories; the counts, duplicates and handovers as usual.
+    assert len(hinted) == 2 and 'FROM "referrals_referral"' in hinted[0] and "= ANY(" in hinted[0]
+    assert [r.pk for r in response.context["page"].object_list] == [urgent.pk, routine.pk]  # urgent first
+    assert _setting() == default != "1"
