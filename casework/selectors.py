@@ -518,23 +518,28 @@ class CaseRecord:
 
 
 def case_record(case: Case) -> CaseRecord:
-    """One query, however many lists hold rows (each list is short: a case's own issues, deadlines, ...)."""
+    """One query, however many lists hold rows (each list is short: a case's own issues, deadlines, ...), each
+    list found by the case's key and joined to its relations by theirs, so planned with its joins as written
+    (hjp.core.planning: at a million referrals 3 ms of planning instead of 5.5)."""
     referral = case.referral
-    lists = read_short_lists(
-        issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
-        deadlines=ShortList(Deadline.objects.filter(case=case), ("issue__category", "issue__sub_category", "done_by")),
-        evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
-        onward_referrals=ShortList(
-            OnwardReferral.objects.filter(case=case),
-            ("provider", "made_by", "issue__category", "issue__sub_category", "handover", "handover__partner_send"),
-        ),
-        status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
-        consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
-        clinic_bookings=ShortList(ClinicBooking.objects.active().filter(referral=referral), ("session__advisor",)),
-        next_appointment=ShortList(
-            Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
-        ),
-    )
+    with joins_as_written(case._state.db):
+        lists = read_short_lists(
+            issues=ShortList(CaseIssue.objects.filter(case=case), ("category", "sub_category")),
+            deadlines=ShortList(
+                Deadline.objects.filter(case=case), ("issue__category", "issue__sub_category", "done_by")
+            ),
+            evidence_requests=ShortList(EvidenceRequest.objects.filter(case=case), ("requested_from", "requested_by")),
+            onward_referrals=ShortList(
+                OnwardReferral.objects.filter(case=case),
+                ("provider", "made_by", "issue__category", "issue__sub_category", "handover", "handover__partner_send"),
+            ),
+            status_changes=ShortList(ReferralStatusChange.objects.filter(referral=referral), ("actor",)),
+            consent_changes=ShortList(ConsentChange.objects.filter(consent=referral.consent), ("recorded_by",)),
+            clinic_bookings=ShortList(ClinicBooking.objects.active().filter(referral=referral), ("session__advisor",)),
+            next_appointment=ShortList(
+                Appointment.objects.filter(pk=Subquery(_upcoming_appointments(case).values("pk")[:1]))
+            ),
+        )
     return CaseRecord(next_appointment=next(iter(lists.pop("next_appointment")), None), **lists)
 
 

@@ -12,6 +12,7 @@ from hjp.core.counting import COUNT_CAP, Capped, capped_counts
 from hjp.core.dates import format_date
 from hjp.core.lookups import get_visible_or_404
 from hjp.core.nhs_number import normalise_nhs_number
+from hjp.core.planning import joins_as_written
 from hjp.core.short_lists import ShortList, read_short_lists
 from referrals.models import (
     OPEN_STATUSES,
@@ -131,7 +132,10 @@ def referral_detail(*, user, pk, read_handovers: bool = True) -> Referral:
         )
         .annotate(has_handovers=Exists(Handover.objects.filter(referral=OuterRef("pk"))))
     )
-    referral = get_referral_for_user(user, pk, queryset=queryset)
+    # One referral by its id, joined to its relations by theirs: planned with its joins as written (at a million
+    # referrals 2 ms of planning instead of 8; hjp.core.planning).
+    with joins_as_written(queryset.db):
+        referral = get_referral_for_user(user, pk, queryset=queryset)
     # Most referrals are never handed over: only those that were read their handovers (one query more).
     if read_handovers:
         _set_handovers(

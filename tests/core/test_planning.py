@@ -2,6 +2,7 @@
 the advisor's appointments in their index's order, each hint in the query's own message, leaving nothing set on the
 connection; inside an atomic block the query is planned as usual."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -31,7 +32,8 @@ def test_the_case_page_plans_its_case_query_as_written_and_leaves_the_connection
         response = client.get(reverse("casework:case", args=[case.pk]))
     assert response.status_code == 200 and case.reference in response.content.decode()
     hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
-    assert len(hinted) == 2 and 'FROM "casework_case"' in hinted[0]  # the case, and its referral's categories
+    # The case, its referral's categories, and its short lists (issues, deadlines, ...: one UNION ALL).
+    assert len(hinted) == 3 and 'FROM "casework_case"' in hinted[0] and "UNION ALL" in hinted[2]
     assert _setting() == default != "1"
     # Another service's advisor still gets the same 404 as for a missing case.
     client.force_login(factories.advisor())
@@ -80,3 +82,26 @@ def test_triage_plans_its_page_of_referrals_as_written_in_the_queues_order(clien
     assert len(hinted) == 2 and 'FROM "referrals_referral"' in hinted[0] and "= ANY(" in hinted[0]
     assert [r.pk for r in response.context["page"].object_list] == [urgent.pk, routine.pk]  # urgent first
     assert _setting() == default != "1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_referral_page_plans_its_referral_as_written_and_a_stranger_still_gets_404(client):
+    referral = factories.ReferralFactory()
+    client.force_login(referral.referrer)
+    default = _setting()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("referrals:detail", args=[referral.pk]))
+    assert response.status_code == 200 and referral.reference in response.content.decode()
+    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    # The referral with its patient, consent and people, then its categories, steps and consent's changes (and the
+    # user's memberships, when its visibility is the first to ask for them).
+    read = [re.match(r'SELECT \(?"(\w+)"', sql.removeprefix(JOINS_AS_WRITTEN))[1] for sql in hinted]
+    assert [table for table in read if table != "accounts_membership"] == [
+        "referrals_referral",
+        "referrals_referral_categories",
+        "referrals_referralstatuschange",
+        "referrals_consentchange",
+    ]
+    assert _setting() == default != "1"
+    client.force_login(factories.referrer())
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
