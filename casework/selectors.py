@@ -356,7 +356,8 @@ def home_deadlines(*, user) -> QuerySet[Deadline]:
 
 
 def _deadlines_due_soon(cases: QuerySet[Case]) -> QuerySet[Deadline]:
-    """`home_deadlines` of these cases (some of the advisor's open cases)."""
+    """`home_deadlines` of these cases, which must already be some of the advisor's open cases: it narrows to no
+    one's cases itself."""
     return (
         Deadline.objects.filter(case__in=cases, done_at__isnull=True, due_date__lte=_deadline_horizon())
         .select_related("case__referral__patient")

@@ -22,15 +22,11 @@ Action = AuditEvent.Action
 def triage(request):
     user = request.user
     today = timezone.localdate()  # one date for the queue's rank and its streams
-    # The page's rows are found by their keys (the streams' subquery), then joined to their patient, referrer and
-    # consent by theirs: planned with the joins as written, half the planning (hjp.core.planning).
-    with joins_as_written():
-        page = keyset_page(
-            request,
-            selectors.triage_queue(user=user, today=today),
-            per_page=PAGE_SIZE,
-            streams=selectors.triage_streams(today),
-        )
+    queue = selectors.triage_queue(user=user, today=today)
+    # The page's rows are found by their keys (the streams' subquery), then joined to their five relations by
+    # theirs: planned with the joins as written, half the planning (hjp.core.planning).
+    with joins_as_written(queue.db):
+        page = keyset_page(request, queue, per_page=PAGE_SIZE, streams=selectors.triage_streams(today))
     duplicates = possible_duplicates(user=user, referrals=page.object_list)
     for referral in page.object_list:
         referral.possible_duplicates = duplicates.get(referral.pk, [])

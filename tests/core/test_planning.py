@@ -1,6 +1,6 @@
-"""hjp.core.planning: the case's query and triage's page of referrals are planned with their joins as written and
-the advisor's appointments in their index's order, each hint in the query's own message, leaving nothing set on the
-connection; inside an atomic block the query is planned as usual."""
+"""hjp.core.planning: the case's query and short lists, the referral's query and triage's page of referrals are
+planned with their joins as written and the advisor's appointments in their index's order, each hint in the query's
+own message, leaving nothing set on the connection; inside an atomic block the query is planned as usual."""
 
 import re
 from datetime import timedelta
@@ -11,8 +11,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casework import selectors
+from casework.models import Case
 from hjp.core.dates import start_of_today
-from hjp.core.planning import IN_INDEX_ORDER, JOINS_AS_WRITTEN
+from hjp.core.planning import IN_INDEX_ORDER, JOINS_AS_WRITTEN, joins_as_written
 from referrals.models import Urgency
 from tests import factories
 
@@ -105,3 +106,17 @@ def test_the_referral_page_plans_its_referral_as_written_and_a_stranger_still_ge
     assert _setting() == default != "1"
     client.force_login(factories.referrer())
     assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_the_hints_block_only_reads_outside_an_atomic_block_are_hinted():
+    case = factories.CaseFactory()
+    with joins_as_written(), CaptureQueriesContext(connection) as queries:
+        assert Case.objects.filter(pk=case.pk).exists()
+        with transaction.atomic():
+            assert Case.objects.filter(pk=case.pk).exists()
+            assert _setting() != "1"
+        Case.objects.filter(pk=case.pk).update(reference="C-HINTED")
+    sent = [q["sql"] for q in queries]
+    assert [sql.startswith(JOINS_AS_WRITTEN) for sql in sent if "casework_case" in sql] == [True, False, False]
+    assert Case.objects.get(pk=case.pk).reference == "C-HINTED" and _setting() != "1"
