@@ -24,18 +24,25 @@ def _setting(name="join_collapse_limit") -> str:
         return cursor.fetchone()[0]
 
 
+def _page_with_hinted_reads(client, url, shown: str):
+    """The page at `url`, which must show `shown`, and the queries it sent with their joins as written; nothing is
+    left set on the connection."""
+    default = _setting()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200 and shown in response.content.decode()
+    assert _setting() == default != "1"
+    return response, [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_case_page_plans_its_case_query_as_written_and_leaves_the_connection_as_it_was(client):
     case = factories.CaseFactory()
     client.force_login(case.advisor)
     default = _setting()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("casework:case", args=[case.pk]))
-    assert response.status_code == 200 and case.reference in response.content.decode()
-    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    _, hinted = _page_with_hinted_reads(client, reverse("casework:case", args=[case.pk]), case.reference)
     # The case, its referral's categories, and its short lists (issues, deadlines, ...: one UNION ALL).
     assert len(hinted) == 3 and 'FROM "casework_case"' in hinted[0] and "UNION ALL" in hinted[2]
-    assert _setting() == default != "1"
     # Another service's advisor still gets the same 404 as for a missing case.
     client.force_login(factories.advisor())
     assert client.get(reverse("casework:case", args=[case.pk])).status_code == 404
@@ -75,25 +82,17 @@ def test_triage_plans_its_page_of_referrals_as_written_in_the_queues_order(clien
         partnership=routine.partnership, urgency=Urgency.URGENT, submitted_at=routine.submitted_at + timedelta(hours=1)
     )
     client.force_login(factories.advisor(routine.advice_organisation))
-    default = _setting()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("casework:triage"))
-    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    response, hinted = _page_with_hinted_reads(client, reverse("casework:triage"), urgent.reference)
     # The page's referrals and their categories; the counts, duplicates and handovers as usual.
     assert len(hinted) == 2 and 'FROM "referrals_referral"' in hinted[0] and "= ANY(" in hinted[0]
     assert [r.pk for r in response.context["page"].object_list] == [urgent.pk, routine.pk]  # urgent first
-    assert _setting() == default != "1"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_referral_page_plans_its_referral_as_written_and_a_stranger_still_gets_404(client):
     referral = factories.ReferralFactory()
     client.force_login(referral.referrer)
-    default = _setting()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("referrals:detail", args=[referral.pk]))
-    assert response.status_code == 200 and referral.reference in response.content.decode()
-    hinted = [q["sql"] for q in queries if q["sql"].startswith(JOINS_AS_WRITTEN)]
+    _, hinted = _page_with_hinted_reads(client, reverse("referrals:detail", args=[referral.pk]), referral.reference)
     # The referral with its patient, consent and people, then its categories, steps and consent's changes (and the
     # user's memberships, when its visibility is the first to ask for them).
     read = [re.match(r'SELECT \(?"(\w+)"', sql.removeprefix(JOINS_AS_WRITTEN))[1] for sql in hinted]
@@ -103,7 +102,6 @@ def test_the_referral_page_plans_its_referral_as_written_and_a_stranger_still_ge
         "referrals_referralstatuschange",
         "referrals_consentchange",
     ]
-    assert _setting() == default != "1"
     client.force_login(factories.referrer())
     assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
 
